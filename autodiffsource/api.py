@@ -1,0 +1,264 @@
+"""The public entry points: ``@δ``, ``δf``/``δf_constK``, ``grad``, ``value_and_grad``, ``vjp``, ``source``.
+
+No transformation logic lives here: :data:`PIPELINE` names the stages and :func:`transform` runs them
+once per (function, differentiated-argument mask), caching the result. ``δf`` names are bound as cheap
+stubs; the first call transforms and rebinds the module's name to the compiled function itself, so
+later calls pay nothing.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import os
+import sys
+import threading
+import types
+
+from .codegen import emit, load
+from .errors import ADError, UnsupportedSyntaxError
+from .frontend import lower
+from .source import parse_function
+from .transform import reverse
+
+PIPELINE = ("source.parse_function", "frontend.lower", "transform.reverse", "codegen.emit", "codegen.load")
+
+_compiled: dict[tuple, types.FunctionType] = {}
+_in_progress: set[tuple] = set()
+_lock = threading.RLock()
+
+
+# ---- the pipeline ------------------------------------------------------------------------------------
+
+def _positional_params(fn) -> list[str]:
+    return [p.name for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def delta_name(fn, mask: tuple[bool, ...]) -> str:
+    """``δf`` when every argument is differentiated, else ``δf_constK...`` naming the constant ones (1-based)."""
+    consts = "".join(f"_const{i + 1}" for i, m in enumerate(mask) if not m)
+    return f"δ{fn.__name__}{consts}"
+
+
+def transform(fn, mask: tuple[bool, ...]):
+    """The compiled δ function of ``fn`` differentiating the positional arguments where ``mask`` is True."""
+    key = (fn, mask)
+    hit = _compiled.get(key)
+    if hit is not None:
+        return hit
+    with _lock:  # eight threads calling at once transform once
+        hit = _compiled.get(key)
+        if hit is not None:
+            return hit
+        _in_progress.add(key)
+        try:
+            compiled = _run_pipeline(fn, mask)
+        finally:
+            _in_progress.discard(key)
+        _compiled[key] = compiled
+        return compiled
+
+
+def _resolve_delta(fn, mask: tuple[bool, ...]):
+    """For the lowering stage: the δ variant of a callee (lazy while it is itself being transformed)."""
+    if (fn, mask) in _in_progress:
+        return _stub(fn, mask, delta_name(fn, mask), None), None
+    return transform(fn, mask), None
+
+
+def _run_pipeline(fn, mask: tuple[bool, ...]):
+    parsed = parse_function(fn)
+    if len(mask) != len(_positional_params(fn)):
+        raise ValueError(f"mask {mask} does not match the parameters of {fn.__name__}")
+    lowerer = lower.Lowerer(parsed, list(mask), _resolve_delta)
+    lowered = lowerer.lower()
+    name = delta_name(fn, mask)
+    builder = reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name)
+    generated = builder.build()
+    signature = _signature_text(parsed.node)
+    wrt_names = [p for p, m in zip(lowered.params, mask) if m]
+    text, factory = emit.render(generated, signature, wrt_names)
+    filename = f"<δ {os.path.basename(parsed.file)}:{parsed.first_line} {fn.__qualname__} {name}>"
+    compiled = load.load(text, factory, fn.__globals__, generated.bindings, filename)
+    compiled.__source__ = text
+    compiled.__autodiffsource_primal__ = fn
+    compiled.__wrt__ = mask
+    compiled.__qualname__ = name
+    compiled.__lowered__ = lowered
+    return compiled
+
+
+def _signature_text(node) -> str:
+    import ast
+
+    return ast.unparse(node.args)
+
+
+# ---- binding δf names --------------------------------------------------------------------------------
+
+def _stub(fn, mask: tuple[bool, ...], name: str, namespace: dict | None):
+    """A stand-in for ``δf...``: transforms on first call, then rebinds ``namespace[name]`` to the result."""
+
+    def stub(*args, **kwargs):
+        compiled = transform(fn, mask)
+        if namespace is not None and namespace.get(name) is stub:
+            namespace[name] = compiled
+        return compiled(*args, **kwargs)
+
+    stub.__name__ = stub.__qualname__ = name
+    stub.__doc__ = f"Value and pullback of `{fn.__qualname__}` (transformed on first call)."
+    stub.__autodiffsource_primal__ = fn
+    stub.__wrt__ = mask
+    stub.__module__ = fn.__module__
+    return stub
+
+
+def _variant_masks(n: int):
+    yield (True,) * n
+    for k in range(n):
+        yield tuple(i != k for i in range(n))
+    if n >= 3:
+        for j, k in itertools.combinations(range(n), 2):
+            yield tuple(i not in (j, k) for i in range(n))
+
+
+def δ(fn):
+    """Differentiate ``fn``: bind ``δfn`` (value and pullback) beside it, return ``fn`` unchanged.
+
+    Also binds ``δfn_constK`` for each argument K (1-based), and ``δfn_constJ_constK`` for each pair when
+    ``fn`` has three or more arguments; these are cheap until first called. Works as a decorator and as a
+    plain call on a function from another module (the name is bound in the caller's module).
+
+    >>> import numpy as np
+    >>> @δ
+    ... def f(x, y):
+    ...     return (x + 2 * y) * y ** 2
+    >>> z, back = δf(3, 2)
+    >>> z, back()
+    (28, (4.0, 36.0))
+    """
+    if not isinstance(fn, types.FunctionType):
+        raise TypeError(f"δ expects a Python function, got {type(fn).__name__}")
+    parsed = parse_function(fn)
+    lower.fence(parsed)  # unsupported syntax is reported now, at the decorator
+    caller = sys._getframe(1).f_globals
+    n = len(_positional_params(fn))
+    main = None
+    for mask in _variant_masks(n):
+        name = delta_name(fn, mask)
+        stub = _stub(fn, mask, name, caller)
+        caller[name] = stub
+        if main is None:
+            main = stub
+    try:
+        fn.δ = main
+    except AttributeError:
+        pass
+    return fn
+
+
+delta = δ  # the ASCII spelling
+
+
+def source(delta_fn) -> str:
+    """The generated Python source of a δ function (``δf``, ``δf_constK``, or ``f.δ``)."""
+    fn = getattr(delta_fn, "__autodiffsource_primal__", None)
+    if fn is None:
+        fn = getattr(getattr(delta_fn, "δ", None), "__autodiffsource_primal__", None)
+        if fn is None:
+            raise TypeError(f"{delta_fn!r} is not a δ function made by autodiffsource")
+        delta_fn = delta_fn.δ
+    return transform(fn, delta_fn.__wrt__).__source__
+
+
+# ---- JAX-style entry points ----------------------------------------------------------------------------
+
+def _argnums_mask(fn, argnums) -> tuple[tuple[bool, ...], tuple[int, ...]]:
+    n = len(_positional_params(fn))
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for a in nums:
+        if not -n <= a < n:
+            raise ValueError(f"argnums={argnums!r} is out of range for `{fn.__name__}`, which takes {n} "
+                             "positional arguments")
+    nums = tuple(a % n for a in nums)
+    return tuple(i in nums for i in range(n)), nums
+
+
+def _scalar_check(fn, value):
+    shape = getattr(value, "shape", ())
+    if tuple(shape) != ():
+        raise ADError(
+            f"`{fn.__name__}` returns an array of shape {tuple(shape)}; a gradient needs a scalar output",
+            hint="Reduce the output (e.g. np.sum), or use vjp(f, *args) with a cotangent of that shape.")
+
+
+def value_and_grad(fn, argnums=0):
+    """``g(*args) -> (value, gradient)``; an int ``argnums`` gives one gradient, a tuple a tuple.
+
+    >>> import numpy as np
+    >>> def loss(w, x):
+    ...     return np.sum((w * x) ** 2)
+    >>> value, dw = value_and_grad(loss)(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    >>> float(value), dw.tolist()
+    (73.0, [18.0, 64.0])
+    """
+
+    def value_and_grad_f(*args, **kwargs):
+        mask, nums = _argnums_mask(fn, argnums)
+        outputs = transform(fn, mask)(*args, **kwargs)
+        if len(outputs) != 2:
+            raise ADError(f"`{fn.__name__}` returns {len(outputs) - 1} values; a gradient needs exactly one",
+                          hint="Use vjp(f, *args) for functions with several outputs.")
+        value, pullback = outputs
+        _scalar_check(fn, value)
+        partials = pullback()
+        if isinstance(argnums, int):
+            return value, partials
+        partials = partials if len(nums) > 1 else (partials,)
+        order = sorted(nums)
+        return value, tuple(partials[order.index(a)] for a in nums)
+
+    value_and_grad_f.__name__ = f"value_and_grad_{fn.__name__}"
+    return value_and_grad_f
+
+
+def grad(fn, argnums=0):
+    """``g(*args) -> gradient`` of a scalar-valued ``fn`` (JAX's ``grad``).
+
+    >>> def f(x, y):
+    ...     return (x + 2 * y) * y ** 2
+    >>> grad(f, argnums=(0, 1))(3.0, 2.0)
+    (4.0, 36.0)
+    """
+    vg = value_and_grad(fn, argnums)
+
+    def grad_f(*args, **kwargs):
+        return vg(*args, **kwargs)[1]
+
+    grad_f.__name__ = f"grad_{fn.__name__}"
+    return grad_f
+
+
+def vjp(fn, *args):
+    """``(outputs, pullback)`` with ``pullback(*cotangents)`` -> a tuple with a partial per argument (JAX).
+
+    >>> def f(x, y):
+    ...     return x * y, x + y
+    >>> (p, s), back = vjp(f, 2.0, 5.0)
+    >>> back(1.0, 0.0)
+    (5.0, 2.0)
+    """
+    mask = (True,) * len(_positional_params(fn))
+    if len(args) != len(mask):
+        raise TypeError(f"vjp: `{fn.__name__}` takes {len(mask)} positional arguments, got {len(args)}")
+    *outputs, pullback = transform(fn, mask)(*args)
+
+    def vjp_pullback(*cotangents):
+        partials = pullback(*cotangents)
+        return partials if len(mask) > 1 else (partials,)
+
+    return (outputs[0] if len(outputs) == 1 else tuple(outputs)), vjp_pullback
+
+
+__all__ = ["δ", "delta", "grad", "value_and_grad", "vjp", "source", "transform", "UnsupportedSyntaxError"]

@@ -1,0 +1,625 @@
+"""Stage 1: a parsed function -> :class:`LoweredFunction` (IR in A-normal form, SSA names, activity).
+
+Contract: every statement of the result performs at most one differentiable operation; every name a
+call reads is resolved *now*, against the function's globals, closure cells and builtins, and each call
+is classified, in the seed's order: a user rule ``δname`` beside the caller, a library rule, a function
+with readable source (differentiated recursively), a declared constant (``len``, ``np.shape``...), else
+a :class:`MissingRuleError` at the call site with a stub to paste. A value is *active* when it depends
+on a differentiated input; anything else is evaluated as written and never differentiated, so constant
+inputs cost nothing. Unsupported syntax is reported, all of it at once, with the user's line and column.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import operator
+import types
+from typing import Any, Callable
+
+from ..errors import MissingRuleError, UnsupportedSyntaxError, missing_rule_stub
+from ..ir import Assign, DeltaCall, LoweredFunction, PlainOp, PrimOp, Return
+from ..rules import operator as operator_rules
+from ..rules import numpy as numpy_rules
+from ..rules.registry import REGISTRY, Rule
+from ..source import ParsedFunction
+from ..transform.naming import Namer
+
+_BINOPS = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.Pow: operator.pow, ast.MatMult: operator.matmul, ast.Mod: operator.mod,
+}
+_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+_MISSING = object()
+
+# Resolves a user function to the δ variant for an activity mask: (callable, number of outputs).
+DeltaResolver = Callable[[types.FunctionType, tuple[bool, ...]], tuple[Any, int]]
+
+
+class Lowerer:
+    """Lowers one function for one set of differentiated parameters (``wrt``)."""
+
+    def __init__(self, pf: ParsedFunction, wrt: list[bool], resolve_delta: DeltaResolver):
+        self.pf = pf
+        self.fn = pf.fn
+        self.node = pf.node
+        self.wrt = wrt
+        self.resolve_delta = resolve_delta
+        self.namer = Namer.for_function(pf.node)
+        self.env: dict[str, str] = {}
+        self.bound_once: set[str] = set()
+        self.active: set[str] = set()
+        self.body: list[Assign] = []
+        self.loc = pf.loc(pf.node)
+        self._temp = 0
+        self.local_names = _local_names(pf.node)
+        code = self.fn.__code__
+        cells = self.fn.__closure__ or ()
+        self.closure = {}
+        for name, cell in zip(code.co_freevars, cells, strict=True):
+            try:
+                self.closure[name] = cell.cell_contents
+            except ValueError:  # an empty cell: the name is not bound yet
+                pass
+
+    # ---- entry ---------------------------------------------------------------------------------------
+
+    def lower(self) -> LoweredFunction:
+        node = self.node
+        fence(self.pf)
+        params = [a.arg for a in node.args.posonlyargs + node.args.args]
+        for p, is_wrt in zip(params, self.wrt, strict=True):
+            self.env[p] = p
+            self.bound_once.add(p)
+            if is_wrt:
+                self.active.add(p)
+        for a in node.args.kwonlyargs:
+            self.env[a.arg] = a.arg
+            self.bound_once.add(a.arg)
+        vararg = node.args.vararg.arg if node.args.vararg else None
+        if vararg:
+            self.env[vararg] = vararg
+            self.bound_once.add(vararg)
+        body = _strip_docstring(node.body)
+        ret = None
+        for stmt in body:
+            self.loc = self.pf.loc(stmt)
+            if isinstance(stmt, ast.Return):
+                ret = self.lower_return(stmt)
+                break
+            self.lower_stmt(stmt)
+        if ret is None:
+            raise UnsupportedSyntaxError(
+                f"`{node.name}` returns nothing, so there is nothing to differentiate",
+                self.pf.loc(node), hint="End the function with `return <value>`.")
+        return LoweredFunction(
+            name=node.name, params=params, vararg=vararg, defaults_source=[], wrt=list(self.wrt),
+            body=self.body, ret=ret, active=set(self.active), closure=self.closure,
+            file=self.pf.file, first_line=self.pf.first_line)
+
+    # ---- statements ----------------------------------------------------------------------------------
+
+    def lower_stmt(self, stmt: ast.stmt) -> None:
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets[:-1]:
+                if not isinstance(target, ast.Name):
+                    self.unsupported(target, "chained assignment to anything but plain names")
+            if len(stmt.targets) > 1:
+                value = self.atom(stmt.value)
+                for target in stmt.targets:
+                    self.bind_atom(target.id, value)
+                return
+            self.assign(stmt.targets[0], stmt.value)
+        elif isinstance(stmt, ast.AnnAssign):
+            if stmt.value is not None:
+                self.assign(stmt.target, stmt.value)
+        elif isinstance(stmt, ast.AugAssign):
+            if not isinstance(stmt.target, ast.Name):
+                self.unsupported(stmt, "augmented assignment to a subscript or attribute")
+            value = ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value)
+            ast.copy_location(value, stmt)
+            self.assign(stmt.target, value)
+        elif isinstance(stmt, ast.Expr):
+            if isinstance(stmt.value, ast.Constant):
+                return  # a stray string or number: nothing to do
+            if self.is_active(stmt.value):
+                self.atom(stmt.value)  # evaluated for its effects; the value is dropped
+            else:
+                self.emit([], PlainOp(self.rename(stmt.value)), [])
+        elif isinstance(stmt, ast.Pass):
+            return
+        elif isinstance(stmt, ast.Assert):
+            self.emit([], PlainOp(self.rename(stmt)), [])  # kept: the user's own check, as written
+        else:
+            self.unsupported(stmt, f"the `{type(stmt).__name__}` statement")
+
+    def assign(self, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            self.bind_atom(target.id, self.atom(value, name_hint=target.id))
+            return
+        if isinstance(target, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Name) for e in target.elts):
+            names = [e.id for e in target.elts]
+            if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(names):
+                if any(isinstance(e, ast.Starred) for e in value.elts):
+                    self.unsupported(value, "starred expressions")
+                atoms = [self.atom(e) for e in value.elts]  # all evaluated before any is bound
+                for name, atom in zip(names, atoms, strict=True):
+                    self.bind_atom(name, atom)
+                return
+            if not self.is_active(value):
+                ssa = [self.new_version(n) for n in names]
+                self.emit(ssa, PlainOp(self.rename(value)), [False] * len(ssa))
+                return
+            if isinstance(value, ast.Call) and self.call_kind(value)[0] == "delta":
+                self.lower_call(value, n_outputs=len(names), names=names)
+                return
+            # Unpacking a differentiated array: one subscript per target.
+            source = self.atom(value)
+            atoms = []
+            for i in range(len(names)):
+                index = ast.Constant(i)
+                atoms.append(self.prim(operator_rules.δgetitem.rule, {"x": source, "index": index}))
+            for name, atom in zip(names, atoms, strict=True):
+                self.bind_atom(name, atom)
+            return
+        self.unsupported(target, "assignment to this kind of target (subscripts and attributes come "
+                                 "with in-place support)")
+
+    def lower_return(self, stmt: ast.Return) -> Return:
+        value = stmt.value
+        if value is None:
+            self.unsupported(stmt, "a bare `return` (nothing to differentiate)")
+        if isinstance(value, ast.Tuple):
+            atoms = [self.atom(e) for e in value.elts]
+        elif isinstance(value, ast.Call) and self.is_active(value) and self.call_kind(value)[0] == "delta":
+            n = self.call_kind(value)[2]
+            atoms = [ast.Name(t, ast.Load()) for t in self.lower_call(value, n_outputs=n)]
+        else:
+            atoms = [self.atom(value)]
+        return Return(atoms, self.pf.loc(stmt))
+
+    # ---- binding and emission -------------------------------------------------------------------------
+
+    def new_version(self, name: str) -> str:
+        """The SSA name for a new binding of user variable ``name``: itself first, then ``name_2``..."""
+        if name not in self.bound_once:
+            self.bound_once.add(name)
+            ssa = name
+        else:
+            ssa = self.namer.fresh(name)
+        self.env[name] = ssa
+        return ssa
+
+    def bind_atom(self, name: str, atom: ast.expr) -> None:
+        # A value just computed into a temporary is renamed to the user's variable, so the generated
+        # code reads `q = ...` rather than `_t3 = ...; q = _t3`.
+        last = self.body[-1] if self.body else None
+        if (isinstance(atom, ast.Name) and last is not None and last.targets == [atom.id]
+                and atom.id.startswith("_t") and atom.id not in self.env.values()):
+            ssa = self.new_version(name)
+            last.targets = [ssa]
+            if atom.id in self.active:
+                self.active.discard(atom.id)
+                self.active.add(ssa)
+            return
+        if isinstance(atom, ast.Name) and atom.id in self.active:
+            self.env[name] = atom.id  # an alias of a differentiated value: same value, same cotangent
+            self.bound_once.add(name)
+            return
+        ssa = self.new_version(name)
+        self.emit([ssa], PlainOp(atom), [False])
+
+    def emit(self, targets: list[str], op, active: list[bool]) -> None:
+        for t, a in zip(targets, active, strict=True):
+            if a:
+                self.active.add(t)
+        self.body.append(Assign(targets, op, self.loc, active))
+
+    def temp(self) -> str:
+        while True:
+            self._temp += 1
+            name = f"_t{self._temp}"
+            if not self.namer.is_taken(name):
+                self.namer.reserve(name)
+                return name
+
+    def prim(self, rule: Rule, args: dict[str, ast.expr]) -> ast.Name:
+        name = self.temp()
+        self.emit([name], PrimOp(rule, args), [True])
+        return ast.Name(name, ast.Load())
+
+    # ---- expressions ----------------------------------------------------------------------------------
+
+    def atom(self, node: ast.expr, name_hint: str | None = None) -> ast.expr:
+        """Lower ``node`` to an atom, emitting the statements that compute it."""
+        if not self.is_active(node):
+            expr = self.rename(node)
+            if _is_trivial(expr):
+                return expr
+            name = self.temp()
+            self.emit([name], PlainOp(expr), [False])
+            return ast.Name(name, ast.Load())
+        if isinstance(node, ast.Name):
+            return ast.Name(self.env[node.id], ast.Load())
+        if isinstance(node, ast.BinOp):
+            return self.lower_binop(node)
+        if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+            rule = REGISTRY.rule_for(_UNARY[type(node.op)])
+            return self.prim(rule, {"x": self.atom(node.operand)})
+        if isinstance(node, ast.Call):
+            return ast.Name(self.lower_call(node, n_outputs=1)[0], ast.Load())
+        if isinstance(node, ast.Subscript):
+            return self.lower_subscript(node)
+        if isinstance(node, ast.Attribute):
+            if node.attr == "T":
+                return self.prim(numpy_rules.δmatrix_T.rule, {"x": self.atom(node.value)})
+            self.missing(node, f"the attribute `.{node.attr}` of a differentiated value", node.attr, ["x"])
+        if isinstance(node, (ast.Tuple, ast.List, ast.Dict, ast.Set)):
+            self.unsupported(node, "a container holding differentiated values (lists, tuples and dicts of "
+                                   "arrays come with container support)")
+        if isinstance(node, ast.IfExp):
+            self.unsupported(node, "a conditional expression on differentiated values (comes with "
+                                   "control-flow support)")
+        self.unsupported(node, f"the expression `{type(node).__name__}` on differentiated values")
+
+    def lower_binop(self, node: ast.BinOp) -> ast.Name:
+        op = _BINOPS.get(type(node.op))
+        if op is None:
+            self.unsupported(node, f"the operator `{type(node.op).__name__}` on differentiated values")
+        if op is operator.pow and _number_literal(node.right) is not None and _number_literal(node.right) != 0:
+            n = ast.Constant(_number_literal(node.right))
+            return self.prim(operator_rules.δpower_by_constant.rule, {"x": self.atom(node.left), "n": n})
+        rule = REGISTRY.rule_for(op if op is not operator.mod else numpy_rules.np.mod)
+        left, right = self.atom(node.left), self.atom(node.right)
+        return self.prim(rule, {"x": left, "y": right})
+
+    def lower_subscript(self, node: ast.Subscript) -> ast.Name:
+        value = self.atom(node.value)
+        index = self.index_atoms(node.slice)
+        return self.prim(operator_rules.δgetitem.rule, {"x": value, "index": index})
+
+    def index_atoms(self, node: ast.expr) -> ast.expr:
+        """The index with every part an atom: slice syntax is kept, computed bounds become temporaries."""
+        if self.is_active(node):
+            self.unsupported(node, "an index computed from differentiated values")
+        if isinstance(node, ast.Slice):
+            parts = [self.atom(p) if p is not None else None for p in (node.lower, node.upper, node.step)]
+            return ast.Slice(*parts)
+        if isinstance(node, ast.Tuple):
+            return ast.Tuple([self.index_atoms(e) for e in node.elts], ast.Load())
+        return self.atom(node)
+
+    # ---- calls ----------------------------------------------------------------------------------------
+
+    def call_kind(self, node: ast.Call):
+        """Classify a call: ("rule", Rule, receiver) · ("delta", callable, n_outputs, ...) · ("nondiff",)."""
+        func = node.func
+        if isinstance(func, ast.Attribute) and self.is_local(_root(func)):
+            root = _root(func)
+            if isinstance(func.value, ast.Name) and func.value.id in self.env and self.env[func.value.id] in self.active:
+                # A method of a differentiated array: x.sum(axis=0).
+                if func.attr in REGISTRY.nondiff_methods:
+                    return ("nondiff",)
+                rule = REGISTRY.by_method.get(func.attr)
+                if rule is None:
+                    return ("missing_method", func.attr)
+                return ("rule", rule, func.value)
+            if self.is_local(root) and isinstance(func.value, ast.Name):
+                # A run-time array namespace (xp = array_namespace(x)); xp.exp -> the rule for np.exp.
+                import numpy as np
+
+                obj = getattr(np, func.attr, _MISSING)
+                if obj is _MISSING:
+                    rule = REGISTRY.by_array_api_name.get(func.attr)
+                    return ("rule", rule, None) if rule else ("missing", func.attr, None)
+                return self.classify_object(obj, func, node)
+            if self.is_active(func.value):
+                self.unsupported(func, "calling a method of an expression on differentiated values; "
+                                       "assign the expression to a variable first")
+            return ("nondiff",)
+        if isinstance(func, ast.Name) and self.is_local(func.id):
+            self.unsupported(func, "calling a function defined inside the δ function (inner functions and "
+                                   "lambdas come with closure support)")
+        obj = self.resolve(func)
+        return self.classify_object(obj, func, node)
+
+    def classify_object(self, obj, func: ast.expr, node: ast.Call):
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "f")
+        user_rule = self.user_rule(func, name)
+        if user_rule is not None:
+            return ("delta", user_rule, None, False)
+        ours = getattr(obj, "__autodiffsource_primal__", None)
+        if ours is not None:
+            obj = ours
+        rule = REGISTRY.rule_for(obj)
+        if rule is not None:
+            return ("rule", rule, None)
+        if REGISTRY.is_nondiff(obj) or isinstance(obj, type) and obj in (int, bool, range):
+            return ("nondiff",)
+        if isinstance(obj, types.FunctionType) and obj.__name__ != "<lambda>":
+            n = _count_outputs(obj)
+            return ("delta", obj, n, True)
+        return ("missing", name, obj)
+
+    def user_rule(self, func: ast.expr, name: str):
+        """The seed's convention: a callable ``δname`` beside the caller (or beside a module attribute)."""
+        delta_name = "δ" + name
+        if isinstance(func, ast.Attribute):
+            try:
+                owner = self.resolve(func.value)
+            except UnsupportedSyntaxError:
+                owner = None
+            candidate = getattr(owner, delta_name, None) if isinstance(owner, types.ModuleType) else None
+        else:
+            candidate = self.closure.get(delta_name, self.fn.__globals__.get(delta_name))
+        if candidate is None or not callable(candidate):
+            return None
+        if getattr(candidate, "__autodiffsource_primal__", None) is not None:
+            return None  # one of ours: differentiate the primal for this call's activity instead
+        return candidate
+
+    def lower_call(self, node: ast.Call, n_outputs: int, names: list[str] | None = None) -> list[str]:
+        kind = self.call_kind(node)
+        if kind[0] == "missing_method":
+            self.missing(node.func, f"the array method `.{kind[1]}()`", kind[1], ["x"])
+        if kind[0] == "missing":
+            self.missing(node, f"`{_callee_text(node.func)}`", kind[1], _param_names(kind[2], node))
+        if kind[0] == "nondiff":
+            raise AssertionError("constant calls are lowered as plain expressions")
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                self.unsupported(arg, "`*args` in a call on differentiated values")
+        for kw in node.keywords:
+            if kw.arg is None:
+                self.unsupported(kw.value, "`**kwargs` in a call on differentiated values")
+        if kind[0] == "rule":
+            rule, receiver = kind[1], kind[2]
+            positional = ([receiver] if receiver is not None else []) + list(node.args)
+            if receiver is not None and node.func.attr in ("reshape", "transpose") and len(node.args) > 1:
+                positional = [receiver, ast.Tuple(list(node.args), ast.Load())]  # x.reshape(3, 4)
+            args = self.bind_rule_args(rule, positional, node.keywords, node)
+            if n_outputs != 1:
+                self.unsupported(node, "unpacking the result of a library function")
+            return [self.prim(rule, args).id]
+        _, delta, known_outputs, ours = kind
+        return self.lower_delta_call(node, delta, known_outputs, ours, n_outputs, names)
+
+    def bind_rule_args(self, rule: Rule, positional, keywords, node) -> dict[str, ast.expr]:
+        from ..transform.inline import template_for
+
+        template = template_for(rule)
+        params = template.params if template is not None else list(inspect.signature(rule.delta).parameters)
+        if len(positional) > len(params):
+            self.unsupported(node, f"{len(positional)} positional arguments to `{rule.name}` (its rule takes "
+                                   f"{len(params)})")
+        args = {}
+        for p, a in zip(params, positional):
+            args[p] = self.index_atoms(a) if p in rule.static and p == "index" else self.atom(a)
+        for kw in keywords:
+            if kw.arg not in params:
+                self.unsupported(kw.value, f"the keyword `{kw.arg}=` of `{rule.name}` (its rule supports "
+                                           f"{', '.join(params)})")
+            args[kw.arg] = self.atom(kw.value)
+        for p in rule.static:
+            if p in args and self.is_active_atom(args[p]):
+                self.unsupported(node, f"a differentiated value as `{p}` of `{rule.name}`")
+        return args
+
+    def lower_delta_call(self, node, delta, known_outputs, ours, n_outputs, names) -> list[str]:
+        args = [self.atom(a) for a in node.args]
+        kwargs = {kw.arg: self.atom(kw.value) for kw in node.keywords}
+        if ours:
+            fn = delta
+            try:
+                bound = inspect.signature(fn).bind(*args, **kwargs)
+            except TypeError as err:
+                self.unsupported(node, f"this call of `{fn.__name__}` ({err})")
+            mask = []
+            for p in inspect.signature(fn).parameters.values():
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                    mask.append(p.name in bound.arguments and self.is_active_atom(bound.arguments[p.name]))
+                elif p.kind is p.VAR_POSITIONAL and any(self.is_active_atom(a) for a in bound.arguments.get(p.name, ())):
+                    self.unsupported(node, f"differentiating through the `*{p.name}` of `{fn.__name__}`")
+                elif p.kind is p.KEYWORD_ONLY and p.name in bound.arguments and self.is_active_atom(bound.arguments[p.name]):
+                    self.unsupported(node, f"differentiating through the keyword-only `{p.name}` of `{fn.__name__}`")
+            if known_outputs is not None and known_outputs != n_outputs:
+                self.unsupported(node, f"`{fn.__name__}` returns {known_outputs} value(s) but {n_outputs} are "
+                                       "used here")
+            callable_, _ = self.resolve_delta(fn, tuple(mask))
+            active_positional = [bound.arguments.get(p) for p, m in zip(_positional_names(fn), mask) if m]
+            call = DeltaCall(fn.__name__, callable_, args, kwargs, list(mask), True)
+            call.partial_atoms = active_positional
+        else:
+            if any(self.is_active_atom(v) for v in kwargs.values()):
+                self.unsupported(node, "a differentiated keyword argument to a custom rule")
+            call = DeltaCall(getattr(delta, "__name__", "rule"), delta, args, kwargs,
+                             [self.is_active_atom(a) for a in args], False)
+            call.partial_atoms = list(args)
+        targets = [self.temp() for _ in range(n_outputs)]
+        self.emit(targets, call, [True] * n_outputs)
+        if names is not None:
+            for name, t in zip(names, targets, strict=True):
+                self.bind_atom(name, ast.Name(t, ast.Load()))
+        return targets
+
+    # ---- activity and names ---------------------------------------------------------------------------
+
+    def is_local(self, name: str) -> bool:
+        return name in self.local_names
+
+    def is_active_atom(self, atom: ast.expr) -> bool:
+        return isinstance(atom, ast.Name) and atom.id in self.active
+
+    def is_active(self, node: ast.expr) -> bool:
+        """Whether ``node``'s value depends on a differentiated input (and could carry a derivative)."""
+        if isinstance(node, ast.Name):
+            return node.id in self.env and self.env[node.id] in self.active
+        if isinstance(node, (ast.Constant, ast.Compare, ast.BoolOp, ast.Lambda)):
+            return False
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return False
+        if isinstance(node, ast.Attribute):
+            if node.attr in REGISTRY.nondiff_attributes:
+                return False
+            return self.is_active(node.value)
+        if isinstance(node, ast.Subscript):
+            return self.is_active(node.value)
+        if isinstance(node, ast.Call):
+            args_active = any(self.is_active(a) for a in node.args) or any(
+                self.is_active(k.value) for k in node.keywords)
+            func = node.func
+            if isinstance(func, ast.Attribute) and self.is_active(func.value):
+                return func.attr not in REGISTRY.nondiff_methods
+            if not args_active:
+                return False
+            kind = self.call_kind(node)
+            return kind[0] != "nondiff"
+        return any(self.is_active(child) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
+
+    def resolve(self, node: ast.expr):
+        """The object a non-local name or attribute chain refers to at transform time."""
+        if isinstance(node, ast.Attribute):
+            owner = self.resolve(node.value)
+            try:
+                return getattr(owner, node.attr)
+            except AttributeError:
+                self.unsupported(node, f"`{ast.unparse(node)}`, which does not exist")
+        if isinstance(node, ast.Name):
+            name = node.id
+            if name in self.closure:
+                return self.closure[name]
+            g = self.fn.__globals__
+            if name in g:
+                return g[name]
+            b = g.get("__builtins__", builtins)
+            b = b if isinstance(b, dict) else vars(b)
+            if name in b:
+                return b[name]
+            self.unsupported(node, f"the name `{name}`, which is not defined")
+        self.unsupported(node, "calling the result of an expression")
+
+    def rename(self, node: ast.expr) -> ast.expr:
+        """A copy of an inactive expression with user variables replaced by their current SSA names."""
+        env = self.env
+
+        class Rename(ast.NodeTransformer):
+            def visit_Name(self, n):
+                if isinstance(n.ctx, ast.Load) and n.id in env:
+                    return ast.copy_location(ast.Name(env[n.id], ast.Load()), n)
+                return n
+
+        import copy
+
+        return Rename().visit(copy.deepcopy(node))
+
+    # ---- errors ---------------------------------------------------------------------------------------
+
+    def unsupported(self, node: ast.AST, what: str):
+        raise UnsupportedSyntaxError(f"not supported: {what}", self.pf.loc(node),
+                                     hint="Rewrite this line, or move it into a function with a custom "
+                                          "rule (δname) that autodiffsource calls instead.")
+
+    def missing(self, node: ast.AST, what: str, name: str, params: list[str]):
+        raise MissingRuleError(f"no derivative rule for {what} (called in `{self.node.name}`)",
+                               self.pf.loc(node), hint=missing_rule_stub(name, params))
+
+
+# ---- module helpers -----------------------------------------------------------------------------------
+
+_SUPPORTED_STMTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return, ast.Pass, ast.Assert)
+
+
+def fence(pf: ParsedFunction) -> None:
+    """Report every unsupported statement of the function at once, each with its location."""
+    problems = []
+    body = _strip_docstring(pf.node.body)
+    for i, stmt in enumerate(body):
+        if not isinstance(stmt, _SUPPORTED_STMTS):
+            problems.append((stmt, f"the `{type(stmt).__name__}` statement"))
+        elif isinstance(stmt, ast.Return) and i != len(body) - 1:
+            problems.append((stmt, "a `return` before the end of the function"))
+    for node in ast.walk(pf.node):
+        if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
+            problems.append((node, "generators and coroutines"))
+    if not problems:
+        return
+    first_node, first_what = problems[0]
+    more = "".join(f"\n  {pf.loc(n)}: also not supported: {w}" for n, w in problems[1:])
+    raise UnsupportedSyntaxError(
+        f"not supported: {first_what}", pf.loc(first_node),
+        hint="Straight-line code (assignments, calls, operators, indexing, return) is supported; "
+             "control flow comes in a later release." + more)
+
+
+def _strip_docstring(body):
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        return body[1:]
+    return body
+
+
+def _local_names(node: ast.FunctionDef) -> set[str]:
+    names = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+    if node.args.vararg:
+        names.add(node.args.vararg.arg)
+    if node.args.kwarg:
+        names.add(node.args.kwarg.arg)
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+            names.add(sub.id)
+    return names
+
+
+def _is_trivial(expr: ast.expr) -> bool:
+    if isinstance(expr, (ast.Name, ast.Constant)):
+        return True
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.operand, ast.Constant):
+        return True
+    return False
+
+
+def _number_literal(node: ast.expr):
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
+            and type(node.operand.value) in (int, float):
+        return -node.operand.value
+    return None
+
+
+def _root(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _callee_text(func: ast.expr) -> str:
+    return ast.unparse(func)
+
+
+def _param_names(obj, node: ast.Call) -> list[str]:
+    try:
+        return [p for p in inspect.signature(obj).parameters][: max(1, len(node.args))]
+    except (TypeError, ValueError):
+        return [f"x{i + 1}" for i in range(max(1, len(node.args)))] if len(node.args) > 1 else ["x"]
+
+
+def _positional_names(fn) -> list[str]:
+    return [p.name for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def _count_outputs(fn) -> int | None:
+    """How many values ``fn`` returns, read from its last ``return`` statement (None if unknown)."""
+    from ..source import parse_function
+    from ..errors import NoSourceError
+
+    try:
+        node = parse_function(fn).node
+    except NoSourceError:
+        return None
+    returns = [n for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None]
+    if not returns:
+        return None
+    last = returns[-1].value
+    return len(last.elts) if isinstance(last, ast.Tuple) else 1

@@ -1,0 +1,108 @@
+"""The intermediate representation between lowering and the reverse pass.
+
+A lowered function is a list of statements in A-normal form: each :class:`Assign` does at most one
+differentiable operation on *atoms* (``ast.Name`` of an SSA variable, ``ast.Constant``, or an inactive
+expression that is cheap to repeat). Every statement keeps the user's :class:`SourceLoc`. Variables are
+in SSA form for straight-line code: a reassigned user variable ``x`` becomes ``x``, ``x_2``... so the
+backward pass can read any earlier value by name.
+
+``print(lowered)`` gives a deterministic text dump, one statement a line.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from typing import Any
+
+from .errors import SourceLoc
+from .rules.registry import Rule
+
+
+@dataclasses.dataclass
+class PrimOp:
+    """A call of a registered rule; ``args`` maps each rule parameter to its atom."""
+
+    rule: Rule
+    args: dict[str, ast.expr]
+
+    def describe(self) -> str:
+        inner = ", ".join(f"{k}={ast.unparse(v)}" for k, v in self.args.items())
+        return f"{self.rule.delta.__name__}({inner})"
+
+
+@dataclasses.dataclass
+class DeltaCall:
+    """A call through a δ function: a user rule ``δname`` or a recursively differentiated function.
+
+    ``delta`` is the object to call (the user's rule or our compiled/lazy δ variant); ``active`` says
+    which positional arguments carry derivatives; ``ours`` is True for δ functions we generated (whose
+    pullback accepts None cotangents and returns partials for the active arguments only).
+    """
+
+    name: str
+    delta: Any
+    args: list[ast.expr]
+    kwargs: dict[str, ast.expr]
+    active: list[bool]
+    ours: bool
+
+    def describe(self) -> str:
+        parts = [ast.unparse(a) for a in self.args] + [f"{k}={ast.unparse(v)}" for k, v in self.kwargs.items()]
+        return f"{self.name}({', '.join(parts)})"
+
+
+@dataclasses.dataclass
+class PlainOp:
+    """An expression (or a statement such as ``assert``) evaluated as written; carries no derivative."""
+
+    expr: ast.expr | ast.stmt
+
+    def describe(self) -> str:
+        return ast.unparse(self.expr)
+
+
+@dataclasses.dataclass
+class Assign:
+    """``targets = op``; ``active`` lists, per target, whether it carries a derivative."""
+
+    targets: list[str]
+    op: PrimOp | DeltaCall | PlainOp
+    loc: SourceLoc
+    active: list[bool]
+
+    def __str__(self) -> str:
+        lhs = ", ".join(f"{t}{'*' if a else ''}" for t, a in zip(self.targets, self.active, strict=True))
+        return f"{lhs + ' = ' if self.targets else ''}{self.op.describe()}    # {self.loc.short()}"
+
+
+@dataclasses.dataclass
+class Return:
+    """The function's outputs, one atom each."""
+
+    values: list[ast.expr]
+    loc: SourceLoc
+
+    def __str__(self) -> str:
+        return f"return {', '.join(ast.unparse(v) for v in self.values)}    # {self.loc.short()}"
+
+
+@dataclasses.dataclass
+class LoweredFunction:
+    """A function in IR form, ready for the reverse pass."""
+
+    name: str
+    params: list[str]
+    vararg: str | None
+    defaults_source: list[str]
+    wrt: list[bool]
+    body: list[Assign]
+    ret: Return
+    active: set[str]
+    closure: dict[str, Any]
+    file: str
+    first_line: int
+
+    def __str__(self) -> str:
+        head = f"def {self.name}({', '.join(self.params)})  # wrt={self.wrt}"
+        return "\n".join([head] + [f"    {s}" for s in self.body] + [f"    {self.ret}"])

@@ -1,0 +1,54 @@
+"""Rules for Python builtins: ``abs``, two-argument ``max``/``min``, ``pow``, ``float``; constants like ``len``."""
+
+import builtins
+
+from ..runtime import log_base, power_base_partial, unbroadcast, where_tie_split
+from .registry import nondiff, rule
+
+
+@rule(builtins.abs)
+def δbuiltin_abs(x):
+    # abs(x) on Python numbers and arrays alike; subgradient 0 at 0.
+    y = abs(x)
+    def abs_pullback(dy):
+        return (dy * ((x > 0) * 1.0 - (x < 0) * 1.0),)
+    return y, abs_pullback
+
+
+@rule(builtins.max)
+def δbuiltin_max(x, y):
+    # Two-argument max; ties split the cotangent equally.
+    z = max(x, y)
+    def max_pullback(dz):
+        share = where_tie_split(x, y)
+        return unbroadcast(dz * share, x), unbroadcast(dz * (1 - share), y)
+    return z, max_pullback
+
+
+@rule(builtins.min)
+def δbuiltin_min(x, y):
+    z = min(x, y)
+    def min_pullback(dz):
+        share = where_tie_split(y, x)
+        return unbroadcast(dz * share, x), unbroadcast(dz * (1 - share), y)
+    return z, min_pullback
+
+
+@rule(builtins.pow)
+def δbuiltin_pow(x, y):
+    z = pow(x, y)
+    def pow_pullback(dz):
+        return unbroadcast(dz * power_base_partial(x, y), x), unbroadcast(dz * z * log_base(x), y)
+    return z, pow_pullback
+
+
+@rule(builtins.float)
+def δbuiltin_float(x):
+    y = float(x)
+    def float_pullback(dy):
+        return (dy,)
+    return y, float_pullback
+
+
+nondiff(builtins.len, builtins.round, builtins.int, builtins.bool, builtins.range, builtins.isinstance,
+        builtins.print, builtins.type)

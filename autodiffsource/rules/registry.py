@@ -1,0 +1,107 @@
+"""The rule registry: which callables have derivative rules, which are constant, which are refused.
+
+A rule is written the way users write theirs (the seed's ``δname`` convention)::
+
+    @rule(np.tanh, methods=("tanh",))
+    def δtanh(x):
+        y = xp.tanh(x)
+        def tanh_pullback(dy):
+            return (dy * (1 - y * y),)
+        return y, tanh_pullback
+
+It is keyed by the primal *object* (so ``import numpy as onp`` and aliases such as ``np.abs is
+np.absolute`` still find it), optionally by array-method name (``x.sum()``) and by array-API function name
+(``xp.tanh`` where ``xp`` is only known at run time). ``xp`` inside a rule is the array namespace of the
+differentiated function's inputs. Rules whose body is the simple shape above are inlined by the code
+generator (``transform/inline.py``); any other rule is called as a closure. Both give the same numbers.
+
+``nondiff(...)`` declares callables whose results are constants (shapes, comparisons, ``zeros_like``...).
+Anything else from a covered namespace without a rule is refused with :class:`MissingRuleError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+
+@dataclasses.dataclass(eq=False)
+class Rule:
+    """One derivative rule: ``delta(*args, **kwargs) -> (value, pullback)``."""
+
+    delta: Callable
+    name: str
+    outputs: int = 1
+    # Positional parameters that never get a partial (axes, shapes, indices): callers may pass
+    # non-array values there, and the generator never asks for their cotangent.
+    static: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"Rule({self.delta.__name__})"
+
+
+class _Registry:
+    def __init__(self):
+        self.by_object: dict[int, tuple[object, Rule]] = {}
+        self.by_method: dict[str, Rule] = {}
+        self.by_array_api_name: dict[str, Rule] = {}
+        self.nondiff_objects: dict[int, object] = {}
+        self.nondiff_methods: set[str] = set()
+        self.nondiff_attributes: set[str] = set()
+
+    def rule_for(self, obj) -> Rule | None:
+        hit = self.by_object.get(id(obj))
+        return hit[1] if hit is not None and hit[0] is obj else None
+
+    def is_nondiff(self, obj) -> bool:
+        return self.nondiff_objects.get(id(obj)) is obj
+
+
+REGISTRY = _Registry()
+
+
+def rule(*primals, methods: tuple[str, ...] = (), array_api: tuple[str, ...] = (), outputs: int = 1,
+         static: tuple[str, ...] = ()):
+    """Register the decorated ``δname`` function as the derivative rule of each primal.
+
+    Args:
+        *primals: the callables this rule differentiates (``np.tanh``, ``math.tanh``...). ``None``
+            entries are skipped, so optional libraries can be listed unconditionally.
+        methods: array method names with the same semantics (``x.sum(axis=0)`` -> ``"sum"``).
+        array_api: function names in an array-API namespace (``xp.tanh`` -> ``"tanh"``).
+        outputs: how many values the primal returns (a tuple when more than one).
+        static: parameter names that are never differentiated (axes, shapes...).
+    """
+
+    def register(delta: Callable) -> Callable:
+        primary = next((p for p in primals if p is not None), None)
+        name = getattr(primary, "__name__", delta.__name__.lstrip("δ"))
+        entry = Rule(delta, name, outputs, static)
+        for primal in primals:
+            if primal is not None:
+                REGISTRY.by_object[id(primal)] = (primal, entry)
+        for method in methods:
+            REGISTRY.by_method[method] = entry
+        for api_name in array_api:
+            REGISTRY.by_array_api_name[api_name] = entry
+        delta.rule = entry
+        return delta
+
+    return register
+
+
+def nondiff(*objects) -> None:
+    """Declare callables whose results never carry a derivative (constants to the differentiator)."""
+    for obj in objects:
+        if obj is not None:
+            REGISTRY.nondiff_objects[id(obj)] = obj
+
+
+def nondiff_methods(*names: str) -> None:
+    """Declare array methods whose results are constants (``x.argmax()``, ``x.astype(bool)``...)."""
+    REGISTRY.nondiff_methods.update(names)
+
+
+def nondiff_attributes(*names: str) -> None:
+    """Declare array attributes that are constants (``x.shape``, ``x.ndim``, ``x.dtype``...)."""
+    REGISTRY.nondiff_attributes.update(names)

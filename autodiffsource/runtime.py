@@ -1,0 +1,404 @@
+"""Helpers that generated code and rules call by name: shapes, broadcasting, cotangents, partials.
+
+Contract: every helper works on Python scalars, NumPy arrays and any array-API array (through
+``array_api_compat``), never mutates an argument it does not own, and keeps dtypes. NumPy and Python
+scalars take a fast path first: these run once per operation, so each costs as little as a branch.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .errors import CotangentError, NonDifferentiableInputError
+
+_ndarray = np.ndarray
+_PY_SCALARS = (float, int, bool)
+_NUMPY_SCALAR = np.generic
+
+
+# ---- namespaces -------------------------------------------------------------------------------------
+
+def namespace(*values):
+    """The array namespace of ``values``: NumPy itself when every array is NumPy (or a Python scalar)."""
+    for v in values:
+        t = type(v)
+        if t is _ndarray or t in _PY_SCALARS or isinstance(v, _NUMPY_SCALAR) or v is None:
+            continue
+        if isinstance(v, (list, tuple)):
+            continue
+        import array_api_compat
+
+        arrays = [a for a in values if not (type(a) in _PY_SCALARS or a is None or isinstance(a, (list, tuple)))]
+        return array_api_compat.array_namespace(*arrays)
+    return np
+
+
+def shape_of(x) -> tuple:
+    """``x.shape``, with ``()`` for Python scalars."""
+    if type(x) in _PY_SCALARS:
+        return ()
+    return tuple(x.shape)
+
+
+# ---- broadcasting ----------------------------------------------------------------------------------
+
+def unbroadcast(g, x):
+    """Sum the cotangent ``g`` down to the shape of ``x`` (undo NumPy broadcasting of ``x``)."""
+    tx = type(x)
+    if tx in _PY_SCALARS:
+        if type(g) in _PY_SCALARS:
+            return g
+        gs = g.shape
+        if gs == ():
+            return g
+        return _xp(g).sum(g)
+    gshape = getattr(g, "shape", ())
+    xshape = x.shape
+    if gshape == xshape:
+        return g
+    return _sum_to_shape(g, tuple(xshape))
+
+
+def _sum_to_shape(g, shape: tuple):
+    if type(g) in _PY_SCALARS:
+        # A scalar cotangent for an array input: every element received it.
+        return g
+    xp = _xp(g)
+    gshape = tuple(g.shape)
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
+    )
+    if axes:
+        g = xp.sum(g, axis=axes, keepdims=True)
+    if lead:
+        g = xp.reshape(g, shape)
+    return g
+
+
+def _xp(a):
+    if type(a) is _ndarray or isinstance(a, _NUMPY_SCALAR):
+        return np
+    import array_api_compat
+
+    return array_api_compat.array_namespace(a)
+
+
+def expand_reduced(dy, x, axis, keepdims):
+    """Broadcast the cotangent of a reduction over ``axis`` back to the shape of ``x``."""
+    xshape = shape_of(x)
+    if xshape == ():
+        return dy
+    xp = _xp(x)
+    if not keepdims and axis is not None:
+        axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+        ndim = len(xshape)
+        for a in sorted(a % ndim for a in axes):
+            dy = xp.expand_dims(dy, axis=a)
+    if type(dy) in _PY_SCALARS:
+        dy = xp.asarray(dy, dtype=x.dtype)
+    return xp.broadcast_to(dy, xshape)
+
+
+def reduced_count(x, axis) -> int:
+    """How many elements a reduction over ``axis`` combines into each result."""
+    xshape = shape_of(x)
+    if axis is None:
+        return int(np.prod(xshape)) if xshape else 1
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    return int(np.prod([xshape[a] for a in axes]))
+
+
+# ---- indexing ---------------------------------------------------------------------------------------
+
+def zeros_like(x):
+    """A fresh zero cotangent shaped like ``x`` (float, whatever ``x``'s dtype)."""
+    if type(x) in _PY_SCALARS:
+        return 0.0
+    if type(x) is _ndarray:
+        dtype = x.dtype if x.dtype.kind in "fc" else np.float64
+        return np.zeros(x.shape, dtype=dtype)
+    xp = _xp(x)
+    try:
+        floating = xp.isdtype(x.dtype, "real floating")
+    except AttributeError:  # older namespaces
+        floating = True
+    return xp.zeros(x.shape, dtype=x.dtype if floating else xp.float64, device=_device(x))
+
+
+def _device(x):
+    import array_api_compat
+
+    return array_api_compat.device(x)
+
+
+def _is_basic_index(index) -> bool:
+    parts = index if type(index) is tuple else (index,)
+    for p in parts:
+        if p is None or p is Ellipsis or type(p) is slice or isinstance(p, numbers.Integral):
+            continue
+        return False
+    return True
+
+
+def index_add(buffer, index, g):
+    """``buffer[index] += g`` with repeated integer indices adding up; returns ``buffer``.
+
+    ``buffer`` must be owned by the generated code (a fresh zero array), never a user's array.
+    """
+    if type(buffer) is _ndarray:
+        if _is_basic_index(index):
+            buffer[index] += g
+        else:
+            np.add.at(buffer, index, g)
+        return buffer
+    if type(buffer) in _PY_SCALARS:
+        raise CotangentError("cannot index into a scalar cotangent")
+    import array_api_compat
+
+    if array_api_compat.is_jax_array(buffer):
+        return buffer.at[index].add(g)
+    if array_api_compat.is_torch_array(buffer) and not _is_basic_index(index):
+        return buffer.index_put_(index if type(index) is tuple else (index,), buffer.new_tensor(g) if not
+                                 hasattr(g, "shape") else g, accumulate=True)
+    buffer[index] = buffer[index] + g
+    return buffer
+
+
+# ---- cotangents and partials ------------------------------------------------------------------------
+
+def seed_cotangent(dy, y, name="output"):
+    """The cotangent of a single output: ``None`` means 1 (ones shaped like ``y``); else check its shape."""
+    if dy is None:
+        if type(y) in _PY_SCALARS:
+            return 1.0
+        if type(y) is _ndarray:
+            return np.ones(y.shape, dtype=y.dtype if y.dtype.kind == "f" else np.float64)
+        if isinstance(y, _NUMPY_SCALAR):
+            return 1.0
+        xp = _xp(y)
+        return xp.ones(y.shape, dtype=y.dtype, device=_device(y))
+    return check_cotangent(dy, y, name)
+
+
+def check_cotangent(dy, y, name="output"):
+    """Raise :class:`CotangentError` unless ``dy`` has the shape of ``y``; ``None`` becomes zeros."""
+    if dy is None:
+        return zeros_like(y)
+    ty = type(dy)
+    if ty in _PY_SCALARS and type(y) in _PY_SCALARS:
+        return dy
+    dshape = () if ty in _PY_SCALARS else tuple(getattr(dy, "shape", ()))
+    yshape = () if type(y) in _PY_SCALARS else tuple(getattr(y, "shape", ()))
+    if dshape != yshape:
+        raise CotangentError(
+            f"the cotangent of {name} has shape {dshape}, but {name} has shape {yshape}",
+            hint="Pass a cotangent shaped exactly like the output it belongs to (None means zero).",
+        )
+    if ty is complex or getattr(getattr(dy, "dtype", None), "kind", "f") == "c":
+        raise CotangentError(f"the cotangent of {name} is complex; only real cotangents are supported")
+    return dy
+
+
+def wrong_cotangent_count(name: str, expected: int, got: int):
+    """Raise the error for a pullback called with the wrong number of cotangents."""
+    raise CotangentError(
+        f"{name} takes {expected} cotangent{'s' if expected != 1 else ''} (one per output), got {got}",
+        hint="Call the pullback with one cotangent per output of the δ function, None for zero.",
+    )
+
+
+def finalize(g, x):
+    """The partial for input ``x``: same kind, shape and dtype as ``x``; ``None`` (no path) is zero."""
+    tx = type(x)
+    if tx is float or tx is int:
+        if g is None:
+            return 0.0
+        return float(g)
+    if tx is _ndarray:
+        dtype = x.dtype if x.dtype.kind == "f" else np.float64
+        if g is None:
+            return np.zeros(x.shape, dtype=dtype)
+        if type(g) is not _ndarray or g.shape != x.shape:
+            g = np.array(np.broadcast_to(_sum_to_shape(g, x.shape) if hasattr(g, "shape") else g, x.shape))
+        elif not g.flags.writeable:
+            g = g.copy()  # a broadcast view of a cotangent: hand back an array the user may modify
+        if g.dtype != dtype:
+            g = g.astype(dtype)
+        return g
+    if isinstance(x, _NUMPY_SCALAR):
+        dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+        return dtype.type(0.0 if g is None else g)
+    if tx is bool:
+        return 0.0
+    return _finalize_array_api(g, x)
+
+
+def _finalize_array_api(g, x):
+    import array_api_compat
+
+    if not array_api_compat.is_array_api_obj(x):
+        raise NonDifferentiableInputError(
+            f"cannot differentiate with respect to a {type(x).__name__}",
+            hint="Differentiate with respect to floats or arrays, or mark this argument constant "
+            "(δf_constK, or argnums in grad/value_and_grad).",
+        )
+    xp = array_api_compat.array_namespace(x)
+    floating = xp.isdtype(x.dtype, "real floating")
+    dtype = x.dtype if floating else xp.float64
+    if g is None:
+        return xp.zeros(x.shape, dtype=dtype, device=_device(x))
+    if type(g) in _PY_SCALARS:
+        return xp.full(x.shape, g, dtype=dtype, device=_device(x))
+    if tuple(g.shape) != tuple(x.shape):
+        g = xp.broadcast_to(_sum_to_shape(g, tuple(x.shape)), x.shape)
+    if g.dtype != dtype:
+        g = xp.astype(g, dtype)
+    return g
+
+
+def check_input(x, position: int, fname: str):
+    """Refuse inputs that cannot be differentiated (complex numbers, strings, objects)."""
+    tx = type(x)
+    if tx is float or tx is int or tx is _ndarray and x.dtype.kind in "fiub":
+        return
+    if tx is complex or getattr(getattr(x, "dtype", None), "kind", "") == "c":
+        raise NonDifferentiableInputError(
+            f"argument {position + 1} of {fname} is complex; autodiffsource differentiates real inputs only",
+            hint="Split it into real and imaginary parts, or mark it constant with δ"
+            f"{fname}_const{position + 1}.",
+        )
+
+
+# ---- calling user rules ----------------------------------------------------------------------------
+
+def user_partials(result, nargs: int, rule_name: str):
+    """Normalise what a user rule's pullback returned into a tuple of ``nargs`` partials."""
+    from .errors import RuleContractError
+
+    if nargs == 1 and not isinstance(result, tuple):
+        return (result,)
+    if not isinstance(result, tuple) or len(result) != nargs:
+        got = len(result) if isinstance(result, tuple) else "a single value"
+        raise RuleContractError(
+            f"the pullback of `{rule_name}` returned {got}, expected {nargs} partials "
+            "(one per argument, in order)",
+            hint=f"Make the pullback of {rule_name} return a tuple with one entry per argument "
+            "(None for arguments without a derivative).",
+        )
+    return result
+
+
+# ---- helpers shared by rules -------------------------------------------------------------------------
+
+def power_base_partial(x, y):
+    """d(x**y)/dx = y * x**(y-1), defined as 0 where y == 0 (so 0**0 has a finite partial)."""
+    if type(y) in _PY_SCALARS:
+        if y == 0:
+            return 0.0 * x
+        return y * x ** (y - 1)
+    xp = _xp(y)
+    safe = xp.where(y == 0, 1.0, y)
+    return xp.where(y == 0, 0.0, safe * x ** (safe - 1))
+
+
+def log_base(x):
+    """log(x) where x > 0 and 0 elsewhere: the exponent's partial of x**y, finite at x <= 0."""
+    if type(x) in _PY_SCALARS:
+        import math
+
+        return math.log(x) if x > 0 else 0.0
+    xp = _xp(x)
+    return xp.where(x > 0, xp.log(xp.where(x > 0, x, 1.0)), 0.0)
+
+
+def matmul_left_partial(dz, x, y):
+    """The partial of ``x @ y`` with respect to ``x`` (1-D operands and batches included)."""
+    xp = _xp(dz) if type(dz) not in _PY_SCALARS else _xp(y)
+    xd, yd = len(shape_of(x)), len(shape_of(y))
+    if xd == 1 and yd == 1:
+        return dz * y
+    if yd == 1:
+        return unbroadcast(dz[..., :, None] * y, x)
+    if xd == 1:
+        return unbroadcast(xp.matmul(y, dz[..., :, None])[..., 0], x)
+    return unbroadcast(xp.matmul(dz, xp.matrix_transpose(y)), x)
+
+
+def matmul_right_partial(dz, x, y):
+    """The partial of ``x @ y`` with respect to ``y`` (1-D operands and batches included)."""
+    xp = _xp(dz) if type(dz) not in _PY_SCALARS else _xp(x)
+    xd, yd = len(shape_of(x)), len(shape_of(y))
+    if xd == 1 and yd == 1:
+        return dz * x
+    if xd == 1:
+        return unbroadcast(x[:, None] * dz[..., None, :], y)
+    if yd == 1:
+        return unbroadcast(xp.matmul(xp.matrix_transpose(x), dz[..., :, None])[..., 0], y)
+    return unbroadcast(xp.matmul(xp.matrix_transpose(x), dz), y)
+
+
+def where_tie_split(a, b):
+    """1 where a > b, 1/2 where a == b, 0 elsewhere: how max(a, b) shares its cotangent with ``a``.
+
+    Ties split the cotangent equally, so max(x, x) has derivative 1 and neither side gets all of it.
+    """
+    if type(a) in _PY_SCALARS and type(b) in _PY_SCALARS:
+        return 1.0 if a > b else (0.5 if a == b else 0.0)
+    xp = _xp(a) if type(a) not in _PY_SCALARS else _xp(b)
+    return xp.where(a > b, 1.0, xp.where(a == b, 0.5, 0.0))
+
+
+def reduction_extreme_partial(dy, x, y, axis, keepdims):
+    """Cotangent of max/min over ``axis``: shared equally among the tied extreme elements."""
+    xp = _xp(x) if type(x) not in _PY_SCALARS else np
+    if type(x) in _PY_SCALARS:
+        return dy
+    y_full = expand_reduced(y, x, axis, keepdims)
+    hits = xp.astype(x == y_full, x.dtype if xp.isdtype(x.dtype, "real floating") else xp.float64)
+    count = xp.sum(hits, axis=axis, keepdims=True) if axis is not None else xp.sum(hits)
+    return hits * (expand_reduced(dy, x, axis, keepdims) / count)
+
+
+def transpose_axes(x, axes):
+    """The permutation ``np.transpose(x, axes)`` applies (``None`` reverses the axes)."""
+    n = len(shape_of(x))
+    if axes is None:
+        return tuple(range(n - 1, -1, -1))
+    return tuple(a % n for a in axes)
+
+
+def inverse_permutation(axes):
+    """The permutation that undoes ``axes``."""
+    inverse = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inverse[a] = i
+    return tuple(inverse)
+
+
+def dot_primal(x, y):
+    """``np.dot`` for scalars, vectors and matrices, through ``@`` so every array library can run it."""
+    if len(shape_of(x)) == 0 or len(shape_of(y)) == 0:
+        return x * y
+    if len(shape_of(x)) > 2 or len(shape_of(y)) > 2:
+        from .errors import MissingRuleError
+
+        raise MissingRuleError("np.dot of arrays with more than 2 dimensions has no rule; use np.matmul "
+                               "or np.tensordot")
+    return x @ y
+
+
+def dot_left_partial(dz, x, y):
+    """The partial of ``np.dot(x, y)`` with respect to ``x``."""
+    if len(shape_of(x)) == 0 or len(shape_of(y)) == 0:
+        return unbroadcast(dz * y, x)
+    return matmul_left_partial(dz, x, y)
+
+
+def dot_right_partial(dz, x, y):
+    """The partial of ``np.dot(x, y)`` with respect to ``y``."""
+    if len(shape_of(x)) == 0 or len(shape_of(y)) == 0:
+        return unbroadcast(dz * x, y)
+    return matmul_right_partial(dz, x, y)
