@@ -102,6 +102,7 @@ class LoweredFunction:
     closure: dict[str, Any]
     file: str
     first_line: int
+    def_line: int
 
     def __str__(self) -> str:
         head = f"def {self.name}({', '.join(self.params)})  # wrt={self.wrt}"

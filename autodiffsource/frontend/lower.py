@@ -96,7 +96,7 @@ class Lowerer:
         return LoweredFunction(
             name=node.name, params=params, vararg=vararg, defaults_source=[], wrt=list(self.wrt),
             body=self.body, ret=ret, active=set(self.active), closure=self.closure,
-            file=self.pf.file, first_line=self.pf.first_line)
+            file=self.pf.file, first_line=self.pf.first_line, def_line=self.node.lineno)
 
     # ---- statements ----------------------------------------------------------------------------------
 
@@ -337,7 +337,7 @@ class Lowerer:
             return ("rule", rule, None)
         if REGISTRY.is_nondiff(obj) or isinstance(obj, type) and obj in (int, bool, range):
             return ("nondiff",)
-        if isinstance(obj, types.FunctionType) and obj.__name__ != "<lambda>":
+        if isinstance(obj, types.FunctionType) and obj.__name__ != "<lambda>" and not _library_function(obj):
             n = _count_outputs(obj)
             return ("delta", obj, n, True)
         return ("missing", name, obj)
@@ -550,6 +550,17 @@ def fence(pf: ParsedFunction) -> None:
         f"not supported: {first_what}", pf.loc(first_node),
         hint="Straight-line code (assignments, calls, operators, indexing, return) is supported; "
              "control flow comes in a later release." + more)
+
+
+# Functions from these packages are never differentiated through their Python source (NumPy's own
+# `np.average` is Python): either a rule covers them, or they are declared constant, or refused.
+_COVERED_PACKAGES = ("numpy", "scipy", "math", "builtins", "operator", "torch", "jax", "cupy", "dask",
+                     "array_api_compat", "array_api_strict", "autodiffsource")
+
+
+def _library_function(fn) -> bool:
+    module = getattr(fn, "__module__", None) or ""
+    return module.split(".")[0] in _COVERED_PACKAGES
 
 
 def _strip_docstring(body):

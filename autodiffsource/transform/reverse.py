@@ -98,7 +98,7 @@ class ReverseBuilder:
         if self.xp_name is not None:
             wrt_params = [p for p in lowered.params]
             call = ast.Call(self.helper(runtime.namespace), [ast.Name(p, ast.Load()) for p in wrt_params], [])
-            first_loc = SourceLoc(lowered.file, lowered.first_line)
+            first_loc = SourceLoc(lowered.file, lowered.def_line)
             forward.insert(0, Block(first_loc, [ast.Assign([ast.Name(self.xp_name, ast.Store())], call)]))
         pullback_name = self.namer.fresh(f"{lowered.name}_pullback")
         params, seed = self.seed_cotangents()
