@@ -151,7 +151,7 @@ class Lowerer:
                 ssa = [self.new_version(n) for n in names]
                 self.emit(ssa, PlainOp(self.rename(value)), [False] * len(ssa))
                 return
-            if isinstance(value, ast.Call) and self.call_kind(value)[0] == "delta":
+            if isinstance(value, ast.Call) and self.call_kind(value)[0] in ("delta", "rule"):
                 self.lower_call(value, n_outputs=len(names), names=names)
                 return
             # Unpacking a differentiated array: one subscript per target.
@@ -174,6 +174,9 @@ class Lowerer:
             atoms = [self.atom(e) for e in value.elts]
         elif isinstance(value, ast.Call) and self.is_active(value) and self.call_kind(value)[0] == "delta":
             n = self.call_kind(value)[2]
+            atoms = [ast.Name(t, ast.Load()) for t in self.lower_call(value, n_outputs=n)]
+        elif isinstance(value, ast.Call) and self.is_active(value) and self.call_kind(value)[0] == "rule":
+            n = self.call_kind(value)[1].outputs
             atoms = [ast.Name(t, ast.Load()) for t in self.lower_call(value, n_outputs=n)]
         else:
             atoms = [self.atom(value)]
@@ -379,9 +382,17 @@ class Lowerer:
             if receiver is not None and node.func.attr in ("reshape", "transpose") and len(node.args) > 1:
                 positional = [receiver, ast.Tuple(list(node.args), ast.Load())]  # x.reshape(3, 4)
             args = self.bind_rule_args(rule, positional, node.keywords, node)
-            if n_outputs != 1:
-                self.unsupported(node, "unpacking the result of a library function")
-            return [self.prim(rule, args).id]
+            if n_outputs != rule.outputs:
+                self.unsupported(node, f"using {n_outputs} value(s) of `{rule.name}`, which returns "
+                                       f"{rule.outputs}; unpack all of them (`a, b = ...`)")
+            if n_outputs == 1:
+                return [self.prim(rule, args).id]
+            targets = [self.temp() for _ in range(n_outputs)]
+            self.emit(targets, PrimOp(rule, args), [True] * n_outputs)
+            if names is not None:
+                for name, t in zip(names, targets, strict=True):
+                    self.bind_atom(name, ast.Name(t, ast.Load()))
+            return targets
         _, delta, known_outputs, ours = kind
         return self.lower_delta_call(node, delta, known_outputs, ours, n_outputs, names)
 

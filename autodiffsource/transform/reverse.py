@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import inspect
 
 from ..errors import SourceLoc
 from ..ir import Assign, DeltaCall, LoweredFunction, PlainOp, PrimOp
@@ -134,7 +135,7 @@ class ReverseBuilder:
             self.pullback_names[index] = pb
             call = ast.Call(ast.Name(self.bind(op.rule.delta.__name__, op.rule.delta), ast.Load()),
                             [], [ast.keyword(k, v) for k, v in op.args.items()])
-            return [ast.Assign([_store_targets([targets[0], pb])], call)]
+            return [ast.Assign([_store_targets(targets + [pb])], call)]  # (*outputs, pullback), as δ functions
         if isinstance(op, DeltaCall):
             pb = self.namer.fresh(f"{targets[0]}_pb")
             self.pullback_names[index] = pb
@@ -188,10 +189,13 @@ class ReverseBuilder:
                     if partial is not None:
                         self.add(op.args[p].id, partial, stmts)
             else:
-                params = list(op.args)
-                call = ast.Call(ast.Name(self.pullback_names[index], ast.Load()), [ast.Name(cots[0], ast.Load())], [])
-                self.unpack_partials(call, [op.args[p] if p not in rule.static else None for p in params], stmts,
-                                     always_tuple=True)
+                # Closure rules get one cotangent per output, None where nothing flowed back.
+                params = list(inspect.signature(rule.delta).parameters)
+                cot_args = [ast.Name(c, ast.Load()) if c else ast.Constant(None) for c in cots]
+                call = ast.Call(ast.Name(self.pullback_names[index], ast.Load()), cot_args, [])
+                atoms = [op.args[p] if p in op.args and p not in rule.static and _is_active(op.args[p], self.lowered)
+                         else None for p in params]
+                self.unpack_partials(call, atoms, stmts, always_tuple=True)
             return stmts
         # DeltaCall
         pb = ast.Name(self.pullback_names[index], ast.Load())
@@ -233,7 +237,8 @@ class ReverseBuilder:
                 name = self.namer.fresh(f"d{atom.id}_part")
                 pending.append((atom.id, name))
             names.append(name)
-        stmts.append(ast.Assign([_store_targets(names)], call))
+        target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
+        stmts.append(ast.Assign([target], call))
         for var, name in pending:
             self.add(var, ast.Name(name, ast.Load()), stmts)
 
