@@ -16,7 +16,7 @@ import threading
 import types
 
 from .codegen import emit, load
-from .errors import ADError, UnsupportedSyntaxError
+from .errors import ADError, NoSourceError, UnsupportedSyntaxError
 from .frontend import lower
 from .source import parse_function
 from .transform import reverse
@@ -42,7 +42,17 @@ def delta_name(fn, mask: tuple[bool, ...]) -> str:
 
 
 def transform(fn, mask: tuple[bool, ...]):
-    """The compiled δ function of ``fn`` differentiating the positional arguments where ``mask`` is True."""
+    """The compiled δ function of ``fn`` differentiating the positional arguments where ``mask`` is True.
+
+    Compiled once per (function, mask) and cached; ``@δ``'s stubs and ``grad`` call this.
+
+    >>> def f(x, c):
+    ...     return x * x * c
+    >>> δf_const2 = transform(f, (True, False))
+    >>> value, back = δf_const2(3.0, 2.0)
+    >>> value, back()
+    (18.0, 12.0)
+    """
     key = (fn, mask)
     hit = _compiled.get(key)
     if hit is not None:
@@ -80,7 +90,8 @@ def _run_pipeline(fn, mask: tuple[bool, ...]):
     wrt_names = [p for p, m in zip(lowered.params, mask) if m]
     text, factory = emit.render(generated, signature, wrt_names)
     filename = f"<δ {os.path.basename(parsed.file)}:{parsed.first_line} {fn.__qualname__} {name}>"
-    compiled = load.load(text, factory, fn.__globals__, generated.bindings, filename)
+    compiled = load.load(text, factory, fn.__globals__, generated.bindings, filename,
+                         user_file=parsed.file, primal=fn.__qualname__)
     compiled.__source__ = text
     compiled.__autodiffsource_primal__ = fn
     compiled.__wrt__ = mask
@@ -139,7 +150,7 @@ def δ(fn):
     (28, (4.0, 36.0))
     """
     if not isinstance(fn, types.FunctionType):
-        raise TypeError(f"δ expects a Python function, got {type(fn).__name__}")
+        raise _not_a_python_function(fn)
     parsed = parse_function(fn)
     lower.fence(parsed)  # unsupported syntax is reported now, at the decorator
     caller = sys._getframe(1).f_globals
@@ -161,8 +172,29 @@ def δ(fn):
 delta = δ  # the ASCII spelling
 
 
+def _not_a_python_function(fn) -> NoSourceError:
+    from .rules.registry import REGISTRY
+
+    name = getattr(fn, "__name__", type(fn).__name__)
+    if REGISTRY.rule_for(fn) is not None:
+        hint = (f"`{name}` already has a derivative rule: call it inside a Python function and decorate that "
+                "function with @δ.")
+    else:
+        hint = (f"Write a custom rule `δ{name}(...)` returning (value, pullback) next to the function that "
+                f"calls `{name}`; autodiffsource uses it by name.")
+    return NoSourceError(f"δ needs a Python function with source; `{name}` is a {type(fn).__name__}", hint=hint)
+
+
 def source(delta_fn) -> str:
-    """The generated Python source of a δ function (``δf``, ``δf_constK``, or ``f.δ``)."""
+    """The generated Python source of a δ function (``δf``, ``δf_constK``, or ``f.δ``).
+
+    >>> @δ
+    ... def square(x):
+    ...     return x * x
+    >>> text = source(δsquare)
+    >>> "def δsquare(x):" in text and "def square_pullback(" in text
+    True
+    """
     fn = getattr(delta_fn, "__autodiffsource_primal__", None)
     if fn is None:
         fn = getattr(getattr(delta_fn, "δ", None), "__autodiffsource_primal__", None)

@@ -40,10 +40,13 @@ class ParsedFunction:
 
 def _no_source(fn, why: str) -> NoSourceError:
     name = getattr(fn, "__qualname__", repr(fn))
+    short = getattr(fn, "__name__", "name")
+    remedy = ("write it as a `def`" if short == "<lambda>"
+              else f"give it a custom rule `δ{short}` returning (value, pullback)")
     return NoSourceError(
         f"cannot read the source of `{name}`: {why}",
         hint="autodiffsource transforms Python source. Define the function in a file, a module or a "
-        "notebook cell, or give it a custom rule `δ" + getattr(fn, "__name__", "name") + "`.",
+        f"notebook cell, or {remedy}.",
     )
 
 
@@ -56,6 +59,9 @@ def parse_function(fn) -> ParsedFunction:
     try:
         lines, first_line = inspect.getsourcelines(fn)
     except (OSError, TypeError) as err:
+        origin = fn.__code__.co_filename
+        if origin.startswith("<") and origin.endswith(">"):  # <stdin>, <string>, exec'd text
+            raise _no_source(fn, f"it was defined in {origin}, where Python keeps no source") from None
         raise _no_source(fn, str(err)) from None
     text = "".join(lines)
     dedented = textwrap.dedent(text)

@@ -4,11 +4,29 @@ Contract: ``load(text, factory, user_globals, bindings, filename)`` compiles ``t
 module globals (so the user's own names resolve live, as in their function), calls the factory with the
 bound helpers and returns the δ function, with ``__source__`` set. Tracebacks, ``inspect`` and pdb then
 show the generated text, not ``<string>``.
+
+Exceptions that escape generated code get a note naming the user's line (``add_note``): the compiled
+code is the displayed text with each generated function's body wrapped in ``try/except`` whose handler
+sits on the ``def`` line. The text (and every line number in it) is unchanged, and since Python 3.11 a
+``try`` costs nothing until something is raised, so the hot path runs the same bytecode as before.
+The generated-line -> user-line map comes from the ``# file:line  source`` comments emit.py writes
+above each block, and is attached to the δ function as ``__linemap__``.
 """
 
 from __future__ import annotations
 
+import ast
 import linecache
+import os
+import re
+import sys
+
+from ..errors import SourceLoc
+
+_COMMENT = re.compile(r"^\s*# (?P<file>[^\s:][^:]*):(?P<line>\d+)(?:  (?P<text>.*))?$")
+_ANNOTATE = "__δ_annotate"  # a factory parameter: never a user global, never a generated name
+_EXC = "__δ_exc"
+_MAX_NOTES = 8  # deep recursion should not bury the message under notes
 
 
 def register_source(filename: str, text: str) -> None:
@@ -16,10 +34,84 @@ def register_source(filename: str, text: str) -> None:
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
 
 
-def load(text: str, factory: str, user_globals: dict, bindings: dict, filename: str):
+def line_map(text: str, user_file: str | None = None) -> dict[int, tuple[SourceLoc, str]]:
+    """Generated line number -> (the user's location, the user's source text) for every code line.
+
+    >>> m = line_map("def f(x):\\n    # model.py:3  y = x * x\\n    y = x * x\\n", "/src/model.py")
+    >>> loc, text = m[3]
+    >>> (loc.file, loc.line, text)
+    ('/src/model.py', 3, 'y = x * x')
+    """
+    mapping: dict[int, tuple[SourceLoc, str]] = {}
+    current = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _COMMENT.match(line)
+        if match:
+            file = match["file"]
+            if user_file is not None and os.path.basename(user_file) == file:
+                file = user_file
+            current = (SourceLoc(file, int(match["line"])), match["text"] or "")
+        elif current is not None and line.strip():
+            mapping[number] = current
+    return mapping
+
+
+def _note_for(exc: BaseException, frame, role: str, primal: str, linemap: dict) -> None:
+    """Add to ``exc`` the user's line that generated ``frame`` was running when it was raised."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame is not frame:
+        tb = tb.tb_next
+    if tb is None:
+        return
+    where = linemap.get(tb.tb_lineno)
+    if where is None:
+        return
+    loc, text = where
+    note = f"while running the {role} of `{primal}`, at {loc.file}:{loc.line}  {text}".rstrip()
+    notes = getattr(exc, "__notes__", [])
+    if note in notes or sum(n.startswith("while running the ") for n in notes) >= _MAX_NOTES:
+        return
+    exc.add_note(note)
+
+
+def _guard(fn_def: ast.FunctionDef, role: str) -> None:
+    """Wrap ``fn_def``'s body in ``try/except Exception: annotate; raise``, all on the ``def`` line."""
+    handler = ast.parse(
+        f"try:\n    pass\nexcept Exception as {_EXC}:\n    {_ANNOTATE}({_EXC}, {role!r})\n    raise\n").body[0]
+    for node in ast.walk(handler):
+        if hasattr(node, "lineno"):
+            node.lineno = node.end_lineno = fn_def.lineno
+            node.col_offset = node.end_col_offset = fn_def.col_offset
+    handler.body = fn_def.body
+    fn_def.body = [handler]
+
+
+def _guarded_module(text: str, factory: str) -> ast.Module:
+    tree = ast.parse(text)
+    for top in tree.body:
+        if isinstance(top, ast.FunctionDef) and top.name == factory:
+            top.args.args.append(ast.copy_location(ast.arg(_ANNOTATE), top))
+            for inner in top.body:
+                if isinstance(inner, ast.FunctionDef):
+                    for node in ast.walk(inner):
+                        if isinstance(node, ast.FunctionDef):
+                            _guard(node, "forward pass" if node is inner else "backward pass (pullback)")
+    return tree
+
+
+def load(text: str, factory: str, user_globals: dict, bindings: dict, filename: str,
+         user_file: str | None = None, primal: str | None = None):
     """Compile and instantiate the generated δ function."""
     register_source(filename, text)
-    code = compile(text, filename, "exec")
+    linemap = line_map(text, user_file)
+    primal = primal or factory.removeprefix("_make_δ")
+
+    def annotate(exc, role):  # called only from the except clauses of generated code
+        _note_for(exc, sys._getframe(1), role, primal, linemap)
+
+    code = compile(_guarded_module(text, factory), filename, "exec")
     namespace: dict = {}
     exec(code, user_globals, namespace)  # definitions only: the factory is defined, nothing else runs
-    return namespace[factory](**bindings)
+    compiled = namespace[factory](**bindings, **{_ANNOTATE: annotate})
+    compiled.__linemap__ = linemap
+    return compiled
