@@ -95,6 +95,10 @@ class ReverseBuilder:
 
     def build(self) -> Generated:
         lowered = self.lowered
+        # Closure variables are read as constants: expressions kept as written still name them, so the
+        # generated function gets them as bindings under the user's own names (the namer reserved those).
+        for name, value in lowered.closure.items():
+            self.bindings.setdefault(name, value)
         forward = [Block(s.loc, self.forward_stmt(i, s)) for i, s in enumerate(lowered.body)]
         if self.xp_name is not None:
             wrt_params = [p for p in lowered.params]
