@@ -567,11 +567,13 @@ def fence(pf: ParsedFunction) -> None:
 # `np.average` is Python): either a rule covers them, or they are declared constant, or refused.
 _COVERED_PACKAGES = ("numpy", "scipy", "math", "builtins", "operator", "torch", "jax", "cupy", "dask",
                      "array_api_compat", "array_api_strict", "autodiffsource")
+# ...except modules of this package that are user code: the demo's model is differentiated like yours.
+_USER_CODE_MODULES = ("autodiffsource.demo",)
 
 
 def _library_function(fn) -> bool:
     module = getattr(fn, "__module__", None) or ""
-    return module.split(".")[0] in _COVERED_PACKAGES
+    return module.split(".")[0] in _COVERED_PACKAGES and module not in _USER_CODE_MODULES
 
 
 def _strip_docstring(body):
