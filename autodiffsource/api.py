@@ -18,6 +18,7 @@ import types
 from .codegen import emit, load
 from .errors import ADError, NoSourceError, UnsupportedSyntaxError
 from .frontend import lower
+from .frontend.varargs import expand_varargs
 from .source import parse_function
 from .transform import reverse
 
@@ -79,8 +80,10 @@ def _resolve_delta(fn, mask: tuple[bool, ...]):
 
 def _run_pipeline(fn, mask: tuple[bool, ...]):
     parsed = parse_function(fn)
-    if len(mask) != len(_positional_params(fn)):
+    n_named = len(_positional_params(fn))
+    if len(mask) != n_named and not (_has_varargs(fn) and len(mask) > n_named):
         raise ValueError(f"mask {mask} does not match the parameters of {fn.__name__}")
+    parsed = expand_varargs(parsed, len(mask) - n_named)  # each extra positional argument: an input
     lowerer = lower.Lowerer(parsed, list(mask), _resolve_delta)
     lowered = lowerer.lower()
     name = delta_name(fn, mask)
@@ -100,6 +103,10 @@ def _run_pipeline(fn, mask: tuple[bool, ...]):
     return compiled
 
 
+def _has_varargs(fn) -> bool:
+    return any(p.kind is p.VAR_POSITIONAL for p in inspect.signature(fn).parameters.values())
+
+
 def _signature_text(node) -> str:
     import ast
 
@@ -111,7 +118,11 @@ def _signature_text(node) -> str:
 def _stub(fn, mask: tuple[bool, ...], name: str, namespace: dict | None):
     """A stand-in for ``δf...``: transforms on first call, then rebinds ``namespace[name]`` to the result."""
 
+    varargs = _has_varargs(fn)
+
     def stub(*args, **kwargs):
+        if varargs:  # one compiled variant per number of extra arguments, each of them differentiated
+            return transform(fn, mask + (True,) * max(0, len(args) - len(mask)))(*args, **kwargs)
         compiled = transform(fn, mask)
         if namespace is not None and namespace.get(name) is stub:
             namespace[name] = compiled

@@ -31,7 +31,8 @@ def random_cotangents(outputs, seed: int = 1) -> list:
 
 def numeric_partial(f, args, i, cotangents, step: float = 1e-6):
     """d<cotangents, f(args)>/d args[i] by central differences, in float64, shaped like ``args[i]``."""
-    args = [as_float64(a) for a in args]
+    # Integer arguments other than the one differentiated stay integers: they may be indices.
+    args = [as_float64(a) if j == i or not isinstance(a, (int, np.integer)) else a for j, a in enumerate(args)]
 
     def pairing(call_args):
         outs = as_outputs(f(*call_args))

@@ -426,19 +426,21 @@ class Lowerer:
                 bound = inspect.signature(fn).bind(*args, **kwargs)
             except TypeError as err:
                 self.unsupported(node, f"this call of `{fn.__name__}` ({err})")
-            mask = []
+            mask, extra = [], []
             for p in inspect.signature(fn).parameters.values():
                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
                     mask.append(p.name in bound.arguments and self.is_active_atom(bound.arguments[p.name]))
-                elif p.kind is p.VAR_POSITIONAL and any(self.is_active_atom(a) for a in bound.arguments.get(p.name, ())):
-                    self.unsupported(node, f"differentiating through the `*{p.name}` of `{fn.__name__}`")
+                elif p.kind is p.VAR_POSITIONAL:
+                    extra = list(bound.arguments.get(p.name, ()))  # each one an input of its own (varargs.py)
                 elif p.kind is p.KEYWORD_ONLY and p.name in bound.arguments and self.is_active_atom(bound.arguments[p.name]):
                     self.unsupported(node, f"differentiating through the keyword-only `{p.name}` of `{fn.__name__}`")
+            mask += [self.is_active_atom(a) for a in extra]
             if known_outputs is not None and known_outputs != n_outputs:
                 self.unsupported(node, f"`{fn.__name__}` returns {known_outputs} value(s) but {n_outputs} are "
                                        "used here")
             callable_, _ = self.resolve_delta(fn, tuple(mask))
             active_positional = [bound.arguments.get(p) for p, m in zip(_positional_names(fn), mask) if m]
+            active_positional += [a for a in extra if self.is_active_atom(a)]
             call = DeltaCall(fn.__name__, callable_, args, kwargs, list(mask), True)
             call.partial_atoms = active_positional
         else:
