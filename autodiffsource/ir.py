@@ -77,6 +77,59 @@ class Assign:
 
 
 @dataclasses.dataclass
+class If:
+    """``if test: body else: orelse``; each branch ends with the copies that merge its versions (phis)."""
+
+    test: ast.expr
+    body: list
+    orelse: list
+    loc: SourceLoc
+
+    def __str__(self) -> str:
+        inner = "\n".join(f"    {line}" for s in self.body for line in str(s).splitlines())
+        other = "\n".join(f"    {line}" for s in self.orelse for line in str(s).splitlines())
+        return f"if {ast.unparse(self.test)}:    # {self.loc.short()}\n{inner}" + (f"\nelse:\n{other}" if other else "")
+
+
+@dataclasses.dataclass
+class Loop:
+    """A ``for`` (``target``/``iter``) or ``while`` (``test``) loop over a lowered body.
+
+    ``carried`` lists ``(L, E)``: the loop-carried variable's name ``L`` (bound before the loop, read in
+    the body, holding the result after it) and the name ``E`` of its last version in the body; the
+    generated code copies ``L = E`` at the end of each iteration. ``exit_test`` (from break, early
+    return) leaves the loop after the iteration's values are saved.
+    """
+
+    kind: str
+    target: ast.expr | None
+    iter: ast.expr | None
+    test: ast.expr | None
+    body: list
+    carried: list[tuple[str, str]]
+    exit_test: ast.expr | None
+    loc: SourceLoc
+
+    def __str__(self) -> str:
+        head = (f"for {ast.unparse(self.target)} in {ast.unparse(self.iter)}" if self.kind == "for"
+                else f"while {ast.unparse(self.test)}")
+        inner = "\n".join(f"    {line}" for s in self.body for line in str(s).splitlines())
+        carry = ", ".join(f"{l} <- {e}" for l, e in self.carried)
+        return f"{head}:    # {self.loc.short()}  carried: {carry}\n{inner}"
+
+
+def walk_statements(stmts):
+    """Every IR statement in ``stmts``, nested blocks included, in order."""
+    for s in stmts:
+        yield s
+        if isinstance(s, If):
+            yield from walk_statements(s.body)
+            yield from walk_statements(s.orelse)
+        elif isinstance(s, Loop):
+            yield from walk_statements(s.body)
+
+
+@dataclasses.dataclass
 class Return:
     """The function's outputs, one atom each."""
 
@@ -96,7 +149,7 @@ class LoweredFunction:
     vararg: str | None
     defaults_source: list[str]
     wrt: list[bool]
-    body: list[Assign]
+    body: list
     ret: Return
     active: set[str]
     closure: dict[str, Any]

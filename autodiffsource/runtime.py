@@ -21,18 +21,42 @@ _NUMPY_SCALAR = np.generic
 # ---- namespaces -------------------------------------------------------------------------------------
 
 def namespace(*values):
-    """The array namespace of ``values``: NumPy itself when every array is NumPy (or a Python scalar)."""
+    """The array namespace of ``values``: NumPy itself when every array is NumPy (or a Python scalar).
+
+    Values that are not arrays (numbers, None, strings, containers) are ignored; arrays from two
+    libraries at once are an error (array-api-compat's). NumPy 1.x lacks some array-API names, so
+    there it is array-api-compat's NumPy wrapper.
+    """
     for v in values:
         t = type(v)
-        if t is _ndarray or t in _PY_SCALARS or isinstance(v, _NUMPY_SCALAR) or v is None:
+        if t is _ndarray or t in _PY_SCALARS or v is None or isinstance(v, _NUMPY_SCALAR):
             continue
-        if isinstance(v, (list, tuple)):
-            continue
-        import array_api_compat
+        return _namespace_of_arrays(values)
+    return _NUMPY_NAMESPACE
 
-        arrays = [a for a in values if not (type(a) in _PY_SCALARS or a is None or isinstance(a, (list, tuple)))]
-        return array_api_compat.array_namespace(*arrays)
-    return np
+
+def _namespace_of_arrays(values):
+    import array_api_compat
+
+    from .backend import backend_of
+
+    arrays = [v for v in values if type(v) is not _ndarray and not isinstance(v, _NUMPY_SCALAR)
+              and array_api_compat.is_array_api_obj(v)]
+    if not arrays:
+        return _NUMPY_NAMESPACE
+    backend_of(arrays[0])  # refuses libraries marked unavailable, with the reason
+    return array_api_compat.array_namespace(*arrays)
+
+
+def _numpy_namespace():
+    if int(np.__version__.split(".")[0]) >= 2:
+        return np
+    import array_api_compat.numpy
+
+    return array_api_compat.numpy
+
+
+_NUMPY_NAMESPACE = _numpy_namespace()
 
 
 def shape_of(x) -> tuple:
@@ -98,7 +122,9 @@ def expand_reduced(dy, x, axis, keepdims):
         for a in sorted(a % ndim for a in axes):
             dy = xp.expand_dims(dy, axis=a)
     if type(dy) in _PY_SCALARS:
-        dy = xp.asarray(dy, dtype=x.dtype)
+        dy = xp.asarray(dy, dtype=x.dtype, device=_device(x))
+    if any(n != n for n in xshape):  # Dask after boolean indexing: sizes unknown until computed
+        return xp.zeros_like(x, dtype=dy.dtype) + dy
     return xp.broadcast_to(dy, xshape)
 
 
@@ -115,23 +141,31 @@ def reduced_count(x, axis) -> int:
 
 def zeros_like(x):
     """A fresh zero cotangent shaped like ``x`` (float, whatever ``x``'s dtype)."""
+    if x is None:  # a variable not yet bound on this path (loop-carried `return` slot): no cotangent
+        return None
     if type(x) in _PY_SCALARS:
         return 0.0
     if type(x) is _ndarray:
         dtype = x.dtype if x.dtype.kind in "fc" else np.float64
         return np.zeros(x.shape, dtype=dtype)
     xp = _xp(x)
-    try:
-        floating = xp.isdtype(x.dtype, "real floating")
-    except AttributeError:  # older namespaces
-        floating = True
-    return xp.zeros(x.shape, dtype=x.dtype if floating else xp.float64, device=_device(x))
+    floating = xp.isdtype(x.dtype, "real floating")
+    # zeros_like keeps x's device (a CUDA tensor's zeros stay on the GPU) and Dask's unknown sizes.
+    return xp.zeros_like(x, dtype=x.dtype if floating else _default_float(xp, x))
 
 
 def _device(x):
     import array_api_compat
 
     return array_api_compat.device(x)
+
+
+def _default_float(xp, x):
+    """The floating dtype a partial of a non-float array takes: float64, where the device has it."""
+    try:
+        return xp.__array_namespace_info__().default_dtypes(device=_device(x))["real floating"]
+    except (AttributeError, TypeError):
+        return xp.float64
 
 
 def _is_basic_index(index) -> bool:
@@ -156,15 +190,16 @@ def index_add(buffer, index, g):
         return buffer
     if type(buffer) in _PY_SCALARS:
         raise CotangentError("cannot index into a scalar cotangent")
-    import array_api_compat
+    from .backend import backend_of, scatter_add
 
-    if array_api_compat.is_jax_array(buffer):
-        return buffer.at[index].add(g)
-    if array_api_compat.is_torch_array(buffer) and not _is_basic_index(index):
-        return buffer.index_put_(index if type(index) is tuple else (index,), buffer.new_tensor(g) if not
-                                 hasattr(g, "shape") else g, accumulate=True)
-    buffer[index] = buffer[index] + g
-    return buffer
+    backend = backend_of(buffer)
+    if not backend.mutable:
+        return buffer.at[index].add(g)  # JAX: functional update, traceable under jit
+    if _is_basic_index(index):
+        # A basic index selects each element at most once: plain read-add-write is exact.
+        buffer[index] = buffer[index] + g
+        return buffer
+    return scatter_add(_xp(buffer), buffer, index, g)
 
 
 # ---- cotangents and partials ------------------------------------------------------------------------
@@ -179,7 +214,8 @@ def seed_cotangent(dy, y, name="output"):
         if isinstance(y, _NUMPY_SCALAR):
             return 1.0
         xp = _xp(y)
-        return xp.ones(y.shape, dtype=y.dtype, device=_device(y))
+        dtype = y.dtype if xp.isdtype(y.dtype, "real floating") else _default_float(xp, y)
+        return xp.ones_like(y, dtype=dtype)
     return check_cotangent(dy, y, name)
 
 
@@ -245,18 +281,20 @@ def _finalize_array_api(g, x):
             hint="Differentiate with respect to floats or arrays, or mark this argument constant "
             "(δf_constK, or argnums in grad/value_and_grad).",
         )
+    from .backend import owned
+
     xp = array_api_compat.array_namespace(x)
     floating = xp.isdtype(x.dtype, "real floating")
-    dtype = x.dtype if floating else xp.float64
+    dtype = x.dtype if floating else _default_float(xp, x)
     if g is None:
-        return xp.zeros(x.shape, dtype=dtype, device=_device(x))
-    if type(g) in _PY_SCALARS:
-        return xp.full(x.shape, g, dtype=dtype, device=_device(x))
+        return xp.zeros_like(x, dtype=dtype)
+    if type(g) in _PY_SCALARS or isinstance(g, _NUMPY_SCALAR):
+        return xp.full_like(x, float(g), dtype=dtype)  # a Python float: a NumPy scalar would leak NumPy
     if tuple(g.shape) != tuple(x.shape):
-        g = xp.broadcast_to(_sum_to_shape(g, tuple(x.shape)), x.shape)
+        g = xp.broadcast_to(_sum_to_shape(g, tuple(x.shape)), tuple(x.shape))
     if g.dtype != dtype:
         g = xp.astype(g, dtype)
-    return g
+    return owned(g)
 
 
 def check_input(x, position: int, fname: str):
@@ -304,6 +342,17 @@ def power_base_partial(x, y):
     return xp.where(y == 0, 0.0, safe * x ** (safe - 1))
 
 
+def sign_of(x):
+    """-1, 0 or 1 as ``x`` is negative, zero or positive (abs's subgradient, 0 at 0), keeping ``x``'s kind.
+
+    Arithmetic on comparison results (``(x > 0) * 1.0``) is NumPy-only: the array API refuses
+    arithmetic on boolean arrays.
+    """
+    if type(x) in _PY_SCALARS:
+        return float((x > 0) - (x < 0))
+    return _xp(x).sign(x)
+
+
 def log_base(x):
     """log(x) where x > 0 and 0 elsewhere: the exponent's partial of x**y, finite at x <= 0."""
     if type(x) in _PY_SCALARS:
@@ -347,8 +396,13 @@ def where_tie_split(a, b):
     """
     if type(a) in _PY_SCALARS and type(b) in _PY_SCALARS:
         return 1.0 if a > b else (0.5 if a == b else 0.0)
-    xp = _xp(a) if type(a) not in _PY_SCALARS else _xp(b)
-    return xp.where(a > b, 1.0, xp.where(a == b, 0.5, 0.0))
+    array = a if type(a) not in _PY_SCALARS else b
+    if type(array) is _ndarray:
+        return np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0))
+    xp = _xp(array)
+    # astype rather than where(cond, 0.5, 0.0): the standard's where takes at most one Python scalar.
+    dtype = array.dtype if xp.isdtype(array.dtype, "real floating") else _default_float(xp, array)
+    return xp.astype(a > b, dtype) + 0.5 * xp.astype(a == b, dtype)
 
 
 def reduction_extreme_partial(dy, x, y, axis, keepdims):
@@ -402,3 +456,15 @@ def dot_right_partial(dz, x, y):
     if len(shape_of(x)) == 0 or len(shape_of(y)) == 0:
         return unbroadcast(dz * x, y)
     return matmul_right_partial(dz, x, y)
+
+
+# ---- cotangents under control flow ------------------------------------------------------------------
+
+def accumulate(d, g):
+    """``d + g`` where ``d`` may still be None (no contribution yet on this path): then ``g``."""
+    return g if d is None else d + g
+
+
+def or_zeros(d, like):
+    """``d``, or zeros shaped like ``like`` where no cotangent arrived (for rules that need an array)."""
+    return zeros_like(like) if d is None else d

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import collections
 import inspect
 import operator
 import types
@@ -25,6 +26,8 @@ from ..rules import numpy as numpy_rules
 from ..rules.registry import REGISTRY, Rule
 from ..source import ParsedFunction
 from ..transform.naming import Namer
+from .control import ControlFlowLowering
+from .normalize import LoopExit, count_outputs, normalize
 
 _BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -37,7 +40,7 @@ _MISSING = object()
 DeltaResolver = Callable[[types.FunctionType, tuple[bool, ...]], tuple[Any, int]]
 
 
-class Lowerer:
+class Lowerer(ControlFlowLowering):
     """Lowers one function for one set of differentiated parameters (``wrt``)."""
 
     def __init__(self, pf: ParsedFunction, wrt: list[bool], resolve_delta: DeltaResolver):
@@ -82,6 +85,9 @@ class Lowerer:
             self.env[vararg] = vararg
             self.bound_once.add(vararg)
         body = _strip_docstring(node.body)
+        body = normalize(body, self.namer, count_outputs(body))
+        self.loads = collections.Counter(n.id for s in body for n in ast.walk(s)
+                                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
         ret = None
         for stmt in body:
             self.loc = self.pf.loc(stmt)
@@ -127,6 +133,16 @@ class Lowerer:
                 self.atom(stmt.value)  # evaluated for its effects; the value is dropped
             else:
                 self.emit([], PlainOp(self.rename(stmt.value)), [])
+        elif isinstance(stmt, ast.If):
+            self.lower_if(stmt)
+        elif isinstance(stmt, ast.For):
+            self.lower_for(stmt)
+        elif isinstance(stmt, ast.While):
+            self.lower_while(stmt)
+        elif isinstance(stmt, LoopExit):
+            self.lower_loop_exit(stmt)
+        elif isinstance(stmt, ast.Raise):
+            self.emit([], PlainOp(self.rename(stmt)), [])  # the user's own error, raised as written
         elif isinstance(stmt, ast.Pass):
             return
         elif isinstance(stmt, ast.Assert):
@@ -198,7 +214,7 @@ class Lowerer:
         # A value just computed into a temporary is renamed to the user's variable, so the generated
         # code reads `q = ...` rather than `_t3 = ...; q = _t3`.
         last = self.body[-1] if self.body else None
-        if (isinstance(atom, ast.Name) and last is not None and last.targets == [atom.id]
+        if (isinstance(atom, ast.Name) and isinstance(last, Assign) and last.targets == [atom.id]
                 and atom.id.startswith("_t") and atom.id not in self.env.values()):
             ssa = self.new_version(name)
             last.targets = [ssa]
@@ -262,8 +278,7 @@ class Lowerer:
             self.unsupported(node, "a container holding differentiated values (lists, tuples and dicts of "
                                    "arrays come with container support)")
         if isinstance(node, ast.IfExp):
-            self.unsupported(node, "a conditional expression on differentiated values (comes with "
-                                   "control-flow support)")
+            return self.lower_ifexp(node)
         self.unsupported(node, f"the expression `{type(node).__name__}` on differentiated values")
 
     def lower_binop(self, node: ast.BinOp) -> ast.Name:
@@ -540,29 +555,41 @@ class Lowerer:
 
 # ---- module helpers -----------------------------------------------------------------------------------
 
-_SUPPORTED_STMTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return, ast.Pass, ast.Assert)
+_SUPPORTED_STMTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return, ast.Pass, ast.Assert,
+                    ast.If, ast.For, ast.While, ast.Break, ast.Continue, ast.Raise)
 
 
 def fence(pf: ParsedFunction) -> None:
     """Report every unsupported statement of the function at once, each with its location."""
     problems = []
-    body = _strip_docstring(pf.node.body)
-    for i, stmt in enumerate(body):
-        if not isinstance(stmt, _SUPPORTED_STMTS):
-            problems.append((stmt, f"the `{type(stmt).__name__}` statement"))
-        elif isinstance(stmt, ast.Return) and i != len(body) - 1:
-            problems.append((stmt, "a `return` before the end of the function"))
+
+    def visit(stmts):
+        for stmt in stmts:
+            if not isinstance(stmt, _SUPPORTED_STMTS):
+                problems.append((stmt, f"the `{type(stmt).__name__}` statement"))
+                continue
+            for field in ("body", "orelse"):
+                visit(getattr(stmt, field, []))
+            if isinstance(stmt, (ast.For, ast.While)) and stmt.orelse:
+                problems.append((stmt, f"`{type(stmt).__name__.lower()} ... else`"))
+
+    visit(_strip_docstring(pf.node.body))
     for node in ast.walk(pf.node):
         if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
             problems.append((node, "generators and coroutines"))
+    arities = {len(n.value.elts) if isinstance(n.value, ast.Tuple) else 1
+               for n in ast.walk(pf.node) if isinstance(n, ast.Return) and n.value is not None}
+    if len(arities) > 1:
+        first = next(n for n in ast.walk(pf.node) if isinstance(n, ast.Return))
+        problems.append((first, "return statements with different numbers of values"))
     if not problems:
         return
     first_node, first_what = problems[0]
     more = "".join(f"\n  {pf.loc(n)}: also not supported: {w}" for n, w in problems[1:])
     raise UnsupportedSyntaxError(
         f"not supported: {first_what}", pf.loc(first_node),
-        hint="Straight-line code (assignments, calls, operators, indexing, return) is supported; "
-             "control flow comes in a later release." + more)
+        hint="Supported: assignments, calls, operators, indexing, if/elif/else, for, while, break, "
+             "continue and return anywhere. Move anything else into a helper with a custom rule (δname)." + more)
 
 
 # Functions from these packages are never differentiated through their Python source (NumPy's own

@@ -1,12 +1,21 @@
 """Stage 2: :class:`LoweredFunction` -> :class:`Generated` (forward and pullback statements, as ``ast``).
 
 Contract: the forward pass computes exactly what the user's function computes, statement by statement,
-keeping every value the pullback reads under its own name (SSA makes that free). The pullback visits the
-statements in reverse and emits, for each active one whose result received a cotangent, the rule's
-pullback body, inlined, for just the partials of active arguments. Cotangents accumulate per variable:
-the first contribution is assigned (``dx = ...``); later ones are added in place (``dx += ...``) when the
-generated code owns the buffer (it allocated it), else out of place, so user arrays are never mutated.
-Nothing that does not reach a differentiated input is emitted.
+keeping every value the pullback reads under its own name (SSA makes that free in straight-line code).
+The pullback visits the statements in reverse and emits, for each active one whose result received a
+cotangent, the rule's pullback body, inlined, for just the partials of active arguments.
+
+Control flow is reversed structurally. A branch is replayed from its (saved) test. A loop pushes, at the
+end of each iteration, a tuple of exactly the values its reversed body reads onto a list named for the
+loop (``_tape1``); the pullback walks that list backwards, so any trip count works with one
+transformation, and the pullback never mutates it (it may be called many times).
+
+Cotangents accumulate per variable. Where the generator knows a cotangent exists it assigns the first
+contribution (``dx = ...``) and adds the rest in place (``dx += ...``) when it owns the buffer (it
+allocated it), else out of place, so user arrays are never mutated. Where control flow makes it
+uncertain, the variable holds ``None`` until a contribution arrives (``accumulate``), and statements
+whose cotangent may be ``None`` are guarded. Nothing that does not reach a differentiated input is
+emitted.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ import dataclasses
 import inspect
 
 from ..errors import SourceLoc
-from ..ir import Assign, DeltaCall, LoweredFunction, PlainOp, PrimOp
+from ..ir import Assign, DeltaCall, If, Loop, LoweredFunction, PlainOp, PrimOp, walk_statements
 from .. import runtime
 from .inline import Instance, template_for
 from .naming import Namer
@@ -26,30 +35,53 @@ _FRESH_HELPERS = {
     runtime.matmul_left_partial, runtime.matmul_right_partial, runtime.dot_left_partial,
     runtime.dot_right_partial, runtime.reduction_extreme_partial,
 }
+PRESENT, MAYBE = "present", "maybe"
 
 
-@dataclasses.dataclass
-class Block:
-    """Statements generated for one user source line."""
+class Comment(ast.stmt):
+    """A ``# file:line  source`` line in generated code (rendered by codegen/emit.py)."""
 
-    loc: SourceLoc
-    stmts: list[ast.stmt]
+    _fields = ("text",)
+
+
+class Placeholder(ast.stmt):
+    """A slot in the forward pass filled once the pullback is known (a loop's tape)."""
+
+    _fields = ("stmts",)
 
 
 @dataclasses.dataclass
 class Generated:
-    """A δ function before rendering: signature, forward blocks, pullback blocks, bound helpers."""
+    """A δ function before rendering."""
 
     name: str
     pullback_name: str
-    args: ast.arguments
-    forward: list[Block]
+    forward: list[ast.stmt]
     pullback_params: list[str]
     single_output: bool
-    pullback: list[Block]
+    pullback: list[ast.stmt]
     outputs: list[ast.expr]
     bindings: dict[str, object]
     lowered: LoweredFunction
+
+
+@dataclasses.dataclass
+class LoopPlan:
+    """What the forward pass of one loop left for its reversal."""
+
+    tape: str
+    init: Placeholder
+    push: Placeholder
+    forward_body: list[ast.stmt]
+    header_names: set[str]
+
+
+def comment_for(loc: SourceLoc) -> Comment:
+    import os
+
+    text = loc.text.strip()
+    where = f"{os.path.basename(loc.file)}:{loc.line}"
+    return Comment(text=f"{where}  {text}" if text else where)
 
 
 class ReverseBuilder:
@@ -65,8 +97,11 @@ class ReverseBuilder:
         self.xp_name: str | None = None
         self.instances: dict[int, Instance] = {}
         self.pullback_names: dict[int, str] = {}
-        self.cotangent: dict[str, str] = {}
-        self.owned: dict[str, bool] = {}
+        self.plans: dict[int, LoopPlan] = {}
+        self.dnames: dict[str, str] = {}
+        self.state: dict[str, tuple[str, bool]] = {}  # var -> (PRESENT | MAYBE, owned)
+        self.local_names = {t for s in walk_statements(lowered.body) if isinstance(s, Assign) for t in s.targets}
+        self.local_names |= set(lowered.params)
 
     # ---- names -----------------------------------------------------------------------------------
 
@@ -75,7 +110,7 @@ class ReverseBuilder:
         if id(obj) in self._bound_ids:
             return self._bound_ids[id(obj)]
         if self.namer.is_taken(preferred) and self.user_globals.get(preferred, None) is obj \
-                and preferred not in self.lowered.closure and preferred not in _locals(self.lowered):
+                and preferred not in self.lowered.closure and preferred not in self.local_names:
             name = preferred  # the user's own global of that name is the very same object
         else:
             name = self.namer.fresh(preferred)
@@ -86,12 +121,20 @@ class ReverseBuilder:
     def helper(self, fn) -> ast.Name:
         return ast.Name(self.bind(fn.__name__, fn), ast.Load())
 
+    def call(self, fn, *args) -> ast.Call:
+        return ast.Call(self.helper(fn), list(args), [])
+
     def xp(self) -> str:
         if self.xp_name is None:
             self.xp_name = self.namer.fresh("xp")
         return self.xp_name
 
-    # ---- forward ---------------------------------------------------------------------------------
+    def dname(self, var: str) -> str:
+        if var not in self.dnames:
+            self.dnames[var] = self.namer.fresh(f"d{var}")
+        return self.dnames[var]
+
+    # ---- the whole function ------------------------------------------------------------------------
 
     def build(self) -> Generated:
         lowered = self.lowered
@@ -99,26 +142,61 @@ class ReverseBuilder:
         # generated function gets them as bindings under the user's own names (the namer reserved those).
         for name, value in lowered.closure.items():
             self.bindings.setdefault(name, value)
-        forward = [Block(s.loc, self.forward_stmt(i, s)) for i, s in enumerate(lowered.body)]
+        forward = self.forward_block(lowered.body)
         if self.xp_name is not None:
-            wrt_params = [p for p in lowered.params]
-            call = ast.Call(self.helper(runtime.namespace), [ast.Name(p, ast.Load()) for p in wrt_params], [])
-            first_loc = SourceLoc(lowered.file, lowered.def_line)
-            forward.insert(0, Block(first_loc, [ast.Assign([ast.Name(self.xp_name, ast.Store())], call)]))
+            call = self.call(runtime.namespace, *[ast.Name(p, ast.Load()) for p in lowered.params])
+            head = [comment_for(SourceLoc(lowered.file, lowered.def_line)),
+                    ast.Assign([ast.Name(self.xp_name, ast.Store())], call)]
+            forward = head + forward
         pullback_name = self.namer.fresh(f"{lowered.name}_pullback")
         params, seed = self.seed_cotangents()
-        backward = [seed] if seed.stmts else []
-        for i in range(len(lowered.body) - 1, -1, -1):
-            stmts = self.backward_stmt(i, lowered.body[i])
-            if stmts:
-                backward.append(Block(lowered.body[i].loc, stmts))
-        backward.append(Block(lowered.ret.loc, [self.return_partials()]))
+        backward = seed + self.backward_block(lowered.body)
+        backward.append(comment_for(lowered.ret.loc))
+        backward.append(self.return_partials())
+        _fill_placeholders(forward)
         return Generated(
-            name=self.delta_name, pullback_name=pullback_name, args=None, forward=forward,
-            pullback_params=params, single_output=len(lowered.ret.values) == 1, pullback=backward,
+            name=self.delta_name, pullback_name=pullback_name, forward=forward, pullback_params=params,
+            single_output=len(lowered.ret.values) == 1, pullback=_drop_repeated_comments(backward),
             outputs=lowered.ret.values, bindings=self.bindings, lowered=lowered)
 
-    def forward_stmt(self, index: int, stmt: Assign) -> list[ast.stmt]:
+    # ---- forward ---------------------------------------------------------------------------------
+
+    def forward_block(self, stmts: list) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for s in stmts:
+            out.append(comment_for(s.loc))
+            if isinstance(s, Assign):
+                out.extend(self.forward_assign(s))
+            elif isinstance(s, If):
+                body = self.forward_block(s.body)
+                orelse = self.forward_block(s.orelse)
+                out.append(ast.If(s.test, _nonempty(body), orelse if _has_code(orelse) else []))
+            elif isinstance(s, Loop):
+                out.extend(self.forward_loop(s))
+            else:
+                raise AssertionError(s)
+        return _drop_repeated_comments(out)
+
+    def forward_loop(self, loop: Loop) -> list[ast.stmt]:
+        tape = self.namer.fresh("_tape")
+        init, push = Placeholder(stmts=[]), Placeholder(stmts=[])
+        body = self.forward_block(loop.body)
+        body.append(push)
+        for l_name, e_name in loop.carried:
+            body.append(ast.Assign([ast.Name(l_name, ast.Store())], ast.Name(e_name, ast.Load())))
+        if loop.exit_test is not None:
+            body.append(ast.If(loop.exit_test, [ast.Break()], []))
+        header_names = ({n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+                        if loop.target is not None else set())
+        header_names |= {l for l, _ in loop.carried}
+        self.plans[id(loop)] = LoopPlan(tape, init, push, body, header_names)
+        if loop.kind == "for":
+            node = ast.For(loop.target, loop.iter, body, [])
+        else:
+            node = ast.While(loop.test, body, [])
+        return [init, node]
+
+    def forward_assign(self, stmt: Assign) -> list[ast.stmt]:
         op = stmt.op
         targets = stmt.targets
         if isinstance(op, PlainOp):
@@ -132,143 +210,283 @@ class ReverseBuilder:
             if template is not None:
                 xp_name = self.xp() if template.uses_xp else "xp"  # "xp" is unused when not needed
                 instance = template.instantiate(op.args, targets[0], self.namer.fresh, self.bind, xp_name)
-                self.instances[index] = instance
+                self.instances[id(stmt)] = instance
                 return instance.forward
             # A rule that is not in the inlinable shape: call it and keep its pullback closure.
             pb = self.namer.fresh(f"{targets[0]}_pb")
-            self.pullback_names[index] = pb
+            self.pullback_names[id(stmt)] = pb
             call = ast.Call(ast.Name(self.bind(op.rule.delta.__name__, op.rule.delta), ast.Load()),
                             [], [ast.keyword(k, v) for k, v in op.args.items()])
             return [ast.Assign([_store_targets(targets + [pb])], call)]  # (*outputs, pullback), as δ functions
         if isinstance(op, DeltaCall):
             pb = self.namer.fresh(f"{targets[0]}_pb")
-            self.pullback_names[index] = pb
+            self.pullback_names[id(stmt)] = pb
             callee = ast.Name(self.bind(_delta_name(op), op.delta), ast.Load())
             call = ast.Call(callee, list(op.args), [ast.keyword(k, v) for k, v in op.kwargs.items()])
             return [ast.Assign([_store_targets(targets + [pb])], call)]
         raise AssertionError(op)
 
-    # ---- backward --------------------------------------------------------------------------------
+    # ---- backward: blocks ---------------------------------------------------------------------------
 
-    def seed_cotangents(self) -> tuple[list[str], Block]:
-        lowered = self.lowered
-        outputs = lowered.ret.values
-        params, stmts = [], []
-        helper = self.helper(runtime.seed_cotangent if len(outputs) == 1 else runtime.check_cotangent)
-        for i, out in enumerate(outputs):
-            is_active = isinstance(out, ast.Name) and out.id in lowered.active
-            if is_active and out.id not in self.cotangent:
-                name = self.namer.fresh(f"d{out.id}")
-                self.cotangent[out.id] = name
-                self.owned[out.id] = False
-                params.append(name)
-                label = ast.Constant(f"output {i + 1} of {lowered.name}" if len(outputs) > 1 else f"the output of {lowered.name}")
-                call = ast.Call(helper, [ast.Name(name, ast.Load()), out, label], [])
-                stmts.append(ast.Assign([ast.Name(name, ast.Store())], call))
+    def backward_block(self, stmts: list) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for s in reversed(stmts):
+            if isinstance(s, Assign):
+                code = self.backward_assign(s)
+            elif isinstance(s, If):
+                code = self.backward_if(s)
             else:
-                name = self.namer.fresh(f"d_out{i + 1}")
-                params.append(name)
-                if is_active:  # the same variable returned twice: both cotangents count
-                    label = ast.Constant(f"output {i + 1} of {lowered.name}")
-                    self.add(out.id, ast.Call(helper, [ast.Name(name, ast.Load()), out, label], []), stmts)
-        return params, Block(lowered.ret.loc, stmts)
+                code = self.backward_loop(s)
+            if _has_code(code):
+                out.append(comment_for(s.loc))
+                out.extend(code)
+        return _drop_repeated_comments(out)
 
-    def backward_stmt(self, index: int, stmt: Assign) -> list[ast.stmt]:
+    def branches(self, generators, local=frozenset()) -> tuple[list[ast.stmt], list[list[ast.stmt]]]:
+        """Run each generator from the same cotangent state; merge the states; say what to set first.
+
+        ``local`` names variables defined inside the branches: their cotangents die with them.
+        """
+        start = dict(self.state)
+        results, ends = [], []
+        for gen in generators:
+            self.state = dict(start)
+            results.append(gen())
+            ends.append(self.state)
+        merged, pre = {}, []
+        for var in sorted(set().union(*ends) | set(start)):
+            if var in local:
+                continue
+            states = [end.get(var) for end in ends]
+            if all(st is not None and st[0] == PRESENT for st in states):
+                merged[var] = (PRESENT, all(st[1] for st in states))
+            elif any(st is not None for st in states):
+                merged[var] = (MAYBE, False)
+                if start.get(var) is None:  # defined on some paths only: None stands for zero
+                    pre.append(ast.Assign([ast.Name(self.dname(var), ast.Store())], ast.Constant(None)))
+        self.state = merged
+        return pre, results
+
+    def backward_if(self, s: If) -> list[ast.stmt]:
+        local = {t for b in (s.body, s.orelse) for st in walk_statements(b) if isinstance(st, Assign)
+                 for t in st.targets}
+        pre, (body, orelse) = self.branches([lambda: self.backward_block(s.body),
+                                             lambda: self.backward_block(s.orelse)], local)
+        if not _has_code(body) and not _has_code(orelse):
+            return pre
+        if not _has_code(body):
+            return pre + [ast.If(ast.UnaryOp(ast.Not(), s.test), orelse, [])]
+        return pre + [ast.If(s.test, body, orelse if _has_code(orelse) else [])]
+
+    def ensure_present(self, var: str, value: str, out: list) -> None:
+        """Make the cotangent of ``var`` certainly an array (zeros shaped like ``value``) before a loop."""
+        st = self.state.get(var)
+        name = self.dname(var)
+        zeros = self.call(runtime.zeros_like, ast.Name(value, ast.Load()))
+        if st is None:
+            out.append(ast.Assign([ast.Name(name, ast.Store())], zeros))
+            self.state[var] = (PRESENT, True)
+        elif st[0] == MAYBE:
+            test = ast.Compare(ast.Name(name, ast.Load()), [ast.Is()], [ast.Constant(None)])
+            out.append(ast.If(test, [ast.Assign([ast.Name(name, ast.Store())], zeros)], []))
+            self.state[var] = (PRESENT, False)
+
+    def backward_loop(self, loop: Loop) -> list[ast.stmt]:
+        plan = self.plans[id(loop)]
+        active = self.lowered.active
+        defined = {t for s in walk_statements(loop.body) if isinstance(s, Assign) for t in s.targets}
+        defined |= plan.header_names
+        touched = set()
+        for s in walk_statements(loop.body):
+            if isinstance(s, Assign) and not isinstance(s.op, PlainOp):
+                atoms = s.op.args.values() if isinstance(s.op, PrimOp) else s.op.partial_atoms
+                touched |= {a.id for a in atoms if isinstance(a, ast.Name) and a.id in active}
+        touched |= {e for l, e in loop.carried if l in active}
+        carried = [(l, e) for l, e in loop.carried if l in active]
+        pre: list[ast.stmt] = []
+        for var in sorted(touched - defined):
+            self.ensure_present(var, var, pre)
+        for l_name, _ in carried:
+            self.ensure_present(l_name, l_name, pre)
+            self.state[l_name] = (PRESENT, False)
+        # One reversed iteration: the end-of-iteration copies L = E first, then the body.
+        body: list[ast.stmt] = []
+        swap = any(e in {l for l, _ in carried} for _, e in carried)
+        sources = []
+        for l_name, e_name in carried:
+            if swap:  # carried values feed each other (a, b = b, a): read every cotangent first
+                tmp = self.namer.fresh(f"d{l_name}_carry")
+                body.append(ast.Assign([ast.Name(tmp, ast.Store())], ast.Name(self.dname(l_name), ast.Load())))
+                sources.append((e_name, tmp))
+            else:
+                sources.append((e_name, self.dname(l_name)))
+        for l_name, _ in carried:
+            self.state.pop(l_name)  # the value entering this iteration starts with no cotangent
+        for e_name, source in sources:
+            self.add(e_name, ast.Name(source, ast.Load()), body, owned=False)
+        body += self.backward_block(loop.body)
+        end: list[ast.stmt] = []
+        for l_name, _ in carried:
+            self.ensure_present(l_name, l_name, end)
+            self.state[l_name] = (PRESENT, False)
+        body += end
+        for var in defined - {l for l, _ in carried}:
+            self.state.pop(var, None)  # values of one iteration: their cotangents end with it
+        if not _has_code(body):
+            return pre
+        # Save per iteration exactly what the reversed body reads of the values the iteration made.
+        made = {n.id for s in plan.forward_body for n in ast.walk(s)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} | plan.header_names
+        read = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        saved = sorted(read & made)
+        # Loop targets and carried names are also visible after the loop: rename them here so the
+        # pullback's other reads of them still see the final value.
+        renames = {v: self.namer.fresh(f"{v}_saved") for v in saved if v in plan.header_names}
+        body = [_rename_loads(s, renames) for s in body]
+        plan.init.stmts = [ast.Assign([ast.Name(plan.tape, ast.Store())], ast.List([], ast.Load()))]
+        # A value made on one path only (inside an if, or an inner loop that may not run) is saved as
+        # None on the others; the reversed body never reads it there.
+        nested = {n.id for s in plan.forward_body if isinstance(s, (ast.If, ast.For, ast.While))
+                  for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        unbound = [v for v in saved if v in nested]
+        if unbound:
+            init = ast.Assign([_store_targets(unbound) if len(unbound) == 1 else
+                               ast.Tuple([ast.Name(v, ast.Store()) for v in unbound], ast.Store())],
+                              ast.Constant(None) if len(unbound) == 1 else
+                              ast.Tuple([ast.Constant(None)] * len(unbound), ast.Load()))
+            plan.forward_body.insert(0, init)
+        items = [ast.Name(v, ast.Load()) for v in saved]
+        pushed = items[0] if len(items) == 1 else (ast.Tuple(items, ast.Load()) if items else ast.Constant(None))
+        plan.push.stmts = [ast.Expr(ast.Call(ast.Attribute(ast.Name(plan.tape, ast.Load()), "append", ast.Load()),
+                                             [pushed], []))]
+        names = [renames.get(v, v) for v in saved]
+        target = _store_targets(names) if names else ast.Name("_", ast.Store())
+        reversed_tape = ast.Call(ast.Name("reversed", ast.Load()), [ast.Name(plan.tape, ast.Load())], [])
+        return pre + [ast.For(target, reversed_tape, body, [])]
+
+    # ---- backward: one statement --------------------------------------------------------------------
+
+    def backward_assign(self, stmt: Assign) -> list[ast.stmt]:
         op = stmt.op
         if isinstance(op, PlainOp):
             return []
-        cots = [self.cotangent.get(t) for t in stmt.targets]
-        if all(c is None for c in cots):
+        states = [self.state.get(t) for t in stmt.targets]
+        if all(st is None for st in states):
             return []  # nothing downstream depends on this value
-        stmts: list[ast.stmt] = []
+        if any(st is not None and st[0] == PRESENT for st in states):
+            return self.backward_op(stmt)
+        # Every cotangent may still be None at run time: only propagate the ones that arrived.
+        names = [self.dname(t) for t, st in zip(stmt.targets, states) if st is not None]
+        tests = [ast.Compare(ast.Name(n, ast.Load()), [ast.IsNot()], [ast.Constant(None)]) for n in names]
+        test = tests[0] if len(tests) == 1 else ast.BoolOp(ast.Or(), tests)
+        for t, st in zip(stmt.targets, states):
+            if st is not None and len(stmt.targets) == 1:
+                self.state[t] = (PRESENT, st[1])
+        pre, (code, _) = self.branches([lambda: self.backward_op(stmt), lambda: []])
+        return pre + [ast.If(test, code, [])]
+
+    def cotangent_args(self, stmt: Assign, zeros_for_missing: bool) -> list[ast.expr]:
+        args = []
+        for t in stmt.targets:
+            st = self.state.get(t)
+            if st is None:
+                args.append(self.call(runtime.zeros_like, ast.Name(t, ast.Load())) if zeros_for_missing
+                            else ast.Constant(None))
+            elif st[0] == MAYBE and zeros_for_missing:
+                args.append(self.call(runtime.or_zeros, ast.Name(self.dname(t), ast.Load()), ast.Name(t, ast.Load())))
+            else:
+                args.append(ast.Name(self.dname(t), ast.Load()))
+        return args
+
+    def backward_op(self, stmt: Assign) -> list[ast.stmt]:
+        op = stmt.op
+        out: list[ast.stmt] = []
         if isinstance(op, PrimOp):
             rule = op.rule
-            if index in self.instances:
-                instance = self.instances[index]
+            instance = self.instances.get(id(stmt))
+            if instance is not None:
                 params = instance.template.params
-                needed = [p in op.args and p not in rule.static and _is_active(op.args[p], self.lowered) for p in params]
-                body, partials = instance.backward(cots[0], needed)
-                stmts.extend(body)
+                needed = [p in op.args and p not in rule.static and self.is_active(op.args[p]) for p in params]
+                body, partials = instance.backward(self.dname(stmt.targets[0]), needed)
+                out.extend(body)
                 for p, partial in zip(params, partials, strict=True):
                     if partial is not None:
-                        self.add(op.args[p].id, partial, stmts)
-            else:
-                # Closure rules get one cotangent per output, None where nothing flowed back.
-                params = list(inspect.signature(rule.delta).parameters)
-                cot_args = [ast.Name(c, ast.Load()) if c else ast.Constant(None) for c in cots]
-                call = ast.Call(ast.Name(self.pullback_names[index], ast.Load()), cot_args, [])
-                atoms = [op.args[p] if p in op.args and p not in rule.static and _is_active(op.args[p], self.lowered)
-                         else None for p in params]
-                self.unpack_partials(call, atoms, stmts, always_tuple=True)
-            return stmts
-        # DeltaCall
-        pb = ast.Name(self.pullback_names[index], ast.Load())
+                        self.add(op.args[p].id, partial, out)
+                return out
+            # Closure rules get one cotangent per output, None where nothing flowed back.
+            params = list(inspect.signature(rule.delta).parameters)
+            call = ast.Call(ast.Name(self.pullback_names[id(stmt)], ast.Load()),
+                            self.cotangent_args(stmt, zeros_for_missing=False), [])
+            atoms = [op.args[p] if p in op.args and p not in rule.static and self.is_active(op.args[p]) else None
+                     for p in params]
+            self.unpack_partials(call, atoms, out, always_tuple=True)
+            return out
+        pb = ast.Name(self.pullback_names[id(stmt)], ast.Load())
         if op.ours:
-            args = [ast.Name(c, ast.Load()) if c else ast.Constant(None) for c in cots]
-            atoms = [a if _is_active(a, self.lowered) else None for a in op.partial_atoms]
-            if len(op.partial_atoms) == 0:
-                return []
-            call = ast.Call(pb, args, [])
-            self.unpack_partials(call, atoms, stmts, always_tuple=False)
+            if not op.partial_atoms:
+                return out
+            atoms = [a if self.is_active(a) else None for a in op.partial_atoms]
+            call = ast.Call(pb, self.cotangent_args(stmt, zeros_for_missing=False), [])
+            self.unpack_partials(call, atoms, out, always_tuple=False)
         else:
-            zeros = self.helper(runtime.zeros_like)
-            args = [ast.Name(c, ast.Load()) if c else ast.Call(zeros, [ast.Name(t, ast.Load())], [])
-                    for c, t in zip(cots, stmt.targets, strict=True)]
-            call = ast.Call(self.helper(runtime.user_partials),
-                            [ast.Call(pb, args, []), ast.Constant(len(op.args)), ast.Constant(op.name)], [])
-            atoms = [a if _is_active(a, self.lowered) else None for a in op.args]
-            self.unpack_partials(call, atoms, stmts, always_tuple=True)
-        return stmts
+            call = self.call(runtime.user_partials, ast.Call(pb, self.cotangent_args(stmt, True), []),
+                             ast.Constant(len(op.args)), ast.Constant(op.name))
+            atoms = [a if self.is_active(a) else None for a in op.args]
+            self.unpack_partials(call, atoms, out, always_tuple=True)
+        return out
 
-    def unpack_partials(self, call: ast.expr, atoms: list, stmts: list, always_tuple: bool) -> None:
+    def unpack_partials(self, call: ast.expr, atoms: list, out: list, always_tuple: bool) -> None:
         """``g1, g2 = call`` then accumulate each ``g`` into its argument's cotangent."""
         if not always_tuple and len(atoms) == 1:
             if atoms[0] is not None:
-                self.add(atoms[0].id, call, stmts)
+                self.add(atoms[0].id, call, out, owned=False)
             return
-        names = []
-        pending = []
+        names, pending = [], []
         for atom in atoms:
             if atom is None:
                 names.append("_")
                 continue
-            direct = atom.id not in self.cotangent and sum(1 for a in atoms if a is not None and a.id == atom.id) == 1
-            if direct:
-                name = self.namer.fresh(f"d{atom.id}")
-                self.cotangent[atom.id] = name
-                self.owned[atom.id] = False
+            unique = sum(1 for a in atoms if a is not None and a.id == atom.id) == 1
+            if unique and self.state.get(atom.id) is None:
+                names.append(self.dname(atom.id))
+                self.state[atom.id] = (PRESENT, False)
             else:
                 name = self.namer.fresh(f"d{atom.id}_part")
                 pending.append((atom.id, name))
-            names.append(name)
-        target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
-        stmts.append(ast.Assign([target], call))
+                names.append(name)
+        out.append(ast.Assign([ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())], call))
         for var, name in pending:
-            self.add(var, ast.Name(name, ast.Load()), stmts)
+            self.add(var, ast.Name(name, ast.Load()), out, owned=False)
 
-    def add(self, var: str, expr: ast.expr, stmts: list) -> None:
+    def add(self, var: str, expr: ast.expr, out: list, owned: bool | None = None) -> None:
         """Accumulate the contribution ``expr`` into the cotangent of ``var``."""
         if var not in self.lowered.active:
             return
-        name = self.cotangent.get(var)
-        if name is None:
-            name = self.namer.fresh(f"d{var}")
-            self.cotangent[var] = name
-            self.owned[var] = self.is_fresh(expr)
-            stmts.append(ast.Assign([ast.Name(name, ast.Store())], expr))
-            return
+        name = self.dname(var)
+        fresh = self.is_fresh(expr) if owned is None else owned
+        st = self.state.get(var)
         target = ast.Name(name, ast.Store())
+        if st is None:
+            out.append(ast.Assign([target], expr))
+            self.state[var] = (PRESENT, fresh)
+            return
+        if st[0] == MAYBE:
+            out.append(ast.Assign([target], self.call(runtime.accumulate, ast.Name(name, ast.Load()), expr)))
+            self.state[var] = (PRESENT, fresh)
+            return
         scatter = self.scatter_parts(expr)
-        if self.owned[var] and scatter is not None:
+        if st[1] and scatter is not None:
             # d[index] += g straight into the buffer we own, instead of a zero array per subscript.
             index, g = scatter
-            call = ast.Call(self.helper(runtime.index_add), [ast.Name(name, ast.Load()), index, g], [])
-            stmts.append(ast.Assign([target], call))
-        elif self.owned[var]:
-            stmts.append(ast.AugAssign(target, ast.Add(), expr))
+            out.append(ast.Assign([target], self.call(runtime.index_add, ast.Name(name, ast.Load()), index, g)))
+        elif st[1]:
+            out.append(ast.AugAssign(target, ast.Add(), expr))
         else:
-            stmts.append(ast.Assign([target], ast.BinOp(ast.Name(name, ast.Load()), ast.Add(), expr)))
-            self.owned[var] = True
+            out.append(ast.Assign([target], ast.BinOp(ast.Name(name, ast.Load()), ast.Add(), expr)))
+            self.state[var] = (PRESENT, True)
+
+    def is_active(self, atom) -> bool:
+        return isinstance(atom, ast.Name) and atom.id in self.lowered.active
 
     def is_fresh(self, expr: ast.expr) -> bool:
         """Whether ``expr`` certainly evaluates to a new object (so updating it in place is safe)."""
@@ -293,29 +511,103 @@ class ReverseBuilder:
             return expr.args[1], expr.args[2]
         return None
 
+    # ---- cotangents in, partials out ------------------------------------------------------------------
+
+    def seed_cotangents(self) -> tuple[list[str], list[ast.stmt]]:
+        lowered = self.lowered
+        outputs = lowered.ret.values
+        params, stmts = [], []
+        helper = runtime.seed_cotangent if len(outputs) == 1 else runtime.check_cotangent
+        for i, out in enumerate(outputs):
+            label = ast.Constant(f"output {i + 1} of {lowered.name}" if len(outputs) > 1
+                                 else f"the output of {lowered.name}")
+            is_active = self.is_active(out)
+            if is_active and out.id not in self.state:
+                name = self.dname(out.id)
+                params.append(name)
+                stmts.append(ast.Assign([ast.Name(name, ast.Store())],
+                                        self.call(helper, ast.Name(name, ast.Load()), out, label)))
+                self.state[out.id] = (PRESENT, False)
+            else:
+                name = self.namer.fresh(f"d_out{i + 1}")
+                params.append(name)
+                if is_active:  # the same variable returned twice: both cotangents count
+                    self.add(out.id, self.call(helper, ast.Name(name, ast.Load()), out, label), stmts, owned=False)
+        if stmts:
+            stmts.insert(0, comment_for(lowered.ret.loc))
+        return params, stmts
+
     def return_partials(self) -> ast.stmt:
         lowered = self.lowered
-        finalize = self.helper(runtime.finalize)
         parts = []
         for p, is_wrt in zip(lowered.params, lowered.wrt, strict=True):
             if not is_wrt:
                 continue
-            g = ast.Name(self.cotangent[p], ast.Load()) if p in self.cotangent else ast.Constant(None)
-            parts.append(ast.Call(finalize, [g, ast.Name(p, ast.Load())], []))
+            g = ast.Name(self.dname(p), ast.Load()) if p in self.state else ast.Constant(None)
+            parts.append(self.call(runtime.finalize, g, ast.Name(p, ast.Load())))
         if len(parts) == 1:
             return ast.Return(parts[0])
         return ast.Return(ast.Tuple(parts, ast.Load()))
 
 
-def _locals(lowered: LoweredFunction) -> set[str]:
-    names = set(lowered.params)
-    for s in lowered.body:
-        names.update(s.targets)
-    return names
+# ---- AST utilities ------------------------------------------------------------------------------------
+
+def _has_code(stmts) -> bool:
+    return any(not isinstance(s, (Comment, Placeholder)) for s in stmts)
 
 
-def _is_active(atom, lowered: LoweredFunction) -> bool:
-    return isinstance(atom, ast.Name) and atom.id in lowered.active
+def _nonempty(stmts):
+    return stmts if _has_code(stmts) else stmts + [ast.Pass()]
+
+
+def _drop_repeated_comments(stmts: list[ast.stmt]) -> list[ast.stmt]:
+    """Keep a comment only where the source line changes, and never one with no code after it."""
+    out: list[ast.stmt] = []
+    last = None
+    for s in stmts:
+        if isinstance(s, Comment):
+            if s.text == last:
+                continue
+            last = s.text
+            if out and isinstance(out[-1], Comment):
+                out[-1] = s
+                continue
+        elif not isinstance(s, Placeholder):
+            if isinstance(s, (ast.If, ast.For, ast.While)):
+                last = None  # a nested block prints its own comments; repeat ours after it
+        out.append(s)
+    if out and isinstance(out[-1], Comment):
+        out.pop()
+    return out
+
+
+def _fill_placeholders(stmts: list[ast.stmt]) -> None:
+    """Replace each Placeholder by its statements, in place, through nested blocks."""
+    for node in list(stmts):
+        for field in ("body", "orelse"):
+            inner = getattr(node, field, None)
+            if isinstance(inner, list):
+                _fill_placeholders(inner)
+    i = 0
+    while i < len(stmts):
+        if isinstance(stmts[i], Placeholder):
+            stmts[i:i + 1] = stmts[i].stmts
+        else:
+            i += 1
+
+
+class _RenameLoads(ast.NodeTransformer):
+    def __init__(self, renames):
+        self.renames = renames
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and node.id in self.renames:
+            return ast.Name(self.renames[node.id], ast.Load())
+        return node
+
+
+def _rename_loads(stmt: ast.stmt, renames: dict[str, str]) -> ast.stmt:
+    return _RenameLoads(renames).visit(stmt) if renames else stmt
 
 
 def _store_targets(names: list[str]) -> ast.expr:

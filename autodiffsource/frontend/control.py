@@ -1,0 +1,222 @@
+"""Stage 1 (continued): lowering of ``if``, ``for``, ``while`` and conditional expressions.
+
+Contract: branches and loops keep their structure in the IR (:class:`If`, :class:`Loop`), with SSA
+inside. Where control flow merges, versions are joined by explicit copies at the end of each branch
+(``x_3 = x_2`` in one, ``x_3 = x`` in the other). A loop-carried variable gets one name ``L`` for the
+whole loop (bound before it, read in the body, updated by ``L = E`` at the end of each iteration).
+Which carried variables are active is found by a fixpoint: the body is lowered again whenever an
+iteration makes a carried value depend on a differentiated input that it did not depend on before.
+Iterating over a differentiated array (``for row in A``, ``enumerate``, ``zip``) becomes a ``range``
+loop whose body starts with subscripts, so each row's cotangent flows back into ``A``.
+"""
+
+from __future__ import annotations
+
+import ast
+import collections
+import copy
+
+from ..ir import Assign, If, Loop, PlainOp, PrimOp
+from ..rules import operator as operator_rules
+from .normalize import LoopExit
+
+
+class ControlFlowLowering:
+    """Mixed into :class:`~autodiffsource.frontend.lower.Lowerer`."""
+
+    # ---- blocks ---------------------------------------------------------------------------------------
+
+    def lower_block(self, stmts: list[ast.stmt]) -> list:
+        """Lower ``stmts`` into a fresh IR list (the caller keeps its own)."""
+        saved = self.body
+        self.body = []
+        try:
+            for stmt in stmts:
+                self.loc = self.pf.loc(stmt)
+                self.lower_stmt(stmt)
+            return self.body
+        finally:
+            self.body = saved
+
+    def copy_op(self, source: str | None):
+        """The op that copies version ``source`` into a merged name (None: undefined on this path)."""
+        if source is None:
+            return PlainOp(ast.Constant(None)), False
+        if source in self.active:
+            return PrimOp(operator_rules.δidentity.rule, {"x": ast.Name(source, ast.Load())}), True
+        return PlainOp(ast.Name(source, ast.Load())), False
+
+    # ---- if -------------------------------------------------------------------------------------------
+
+    def lower_if(self, stmt: ast.If) -> None:
+        loc = self.pf.loc(stmt)
+        test = self.atom(stmt.test)
+        before = dict(self.env)
+        body = self.lower_block(stmt.body)
+        after_body = dict(self.env)
+        self.env = dict(before)
+        orelse = self.lower_block(stmt.orelse)
+        after_else = dict(self.env)
+        self.env = dict(before)
+        changed = sorted(v for v in set(after_body) | set(after_else)
+                         if after_body.get(v) != before.get(v) or after_else.get(v) != before.get(v))
+        self.loc = loc
+        for var in changed:
+            from_body, from_else = after_body.get(var), after_else.get(var)
+            if from_body == from_else:
+                self.env[var] = from_body
+                continue
+            merged = self.new_version(var)
+            for block, source in ((body, from_body), (orelse, from_else)):
+                op, is_active = self.copy_op(source)
+                block.append(Assign([merged], op, loc, [is_active]))
+            if (from_body in self.active) or (from_else in self.active):
+                self.active.add(merged)
+        self.body.append(If(test, body, orelse, loc))
+
+    def lower_ifexp(self, node: ast.IfExp) -> ast.Name:
+        """``a if c else b`` on differentiated values: an ``if`` statement assigning a fresh variable."""
+        name = self.temp()
+        self.local_names.add(name)
+        stmt = ast.If(node.test, [ast.Assign([ast.Name(name, ast.Store())], node.body)],
+                      [ast.Assign([ast.Name(name, ast.Store())], node.orelse)])
+        ast.copy_location(stmt, node)
+        for sub in ast.walk(stmt):
+            if not hasattr(sub, "lineno"):
+                ast.copy_location(sub, node)
+        self.lower_if(stmt)
+        return ast.Name(self.env[name], ast.Load())
+
+    # ---- loops ----------------------------------------------------------------------------------------
+
+    def lower_for(self, stmt: ast.For) -> None:
+        if stmt.orelse:
+            self.unsupported(stmt, "`for ... else`")
+        target, iter_expr, prologue = self.for_header(stmt)
+        self.lower_loop(stmt, "for", target, iter_expr, None, prologue + list(stmt.body))
+
+    def lower_while(self, stmt: ast.While) -> None:
+        if stmt.orelse:
+            self.unsupported(stmt, "`while ... else`")
+        self.lower_loop(stmt, "while", None, None, stmt.test, list(stmt.body))
+
+    def for_header(self, stmt: ast.For):
+        """``(target, iterable, prologue)``: a loop over a differentiated array becomes a range loop."""
+        it = stmt.iter
+        if not self.is_active(it):
+            return stmt.target, it, []
+        index = self.temp()
+        self.local_names.add(index)
+        idx = ast.Name(index, ast.Load())
+
+        def sequence(node):
+            atom = self.atom(node)  # evaluated once, before the loop
+            if isinstance(atom, ast.Name) and atom.id not in self.env:
+                self.env[atom.id] = atom.id
+                self.local_names.add(atom.id)
+            return atom
+
+        def length(node):
+            return ast.Call(ast.Name("len", ast.Load()), [node], [])
+
+        def rng(n):
+            return ast.Call(ast.Name("range", ast.Load()), [n], [])
+
+        call = it if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) else None
+        if call is not None and call.func.id == "enumerate" and len(call.args) == 1 and not call.keywords:
+            if not (isinstance(stmt.target, ast.Tuple) and len(stmt.target.elts) == 2):
+                self.unsupported(stmt.target, "this target for `enumerate` (write `for i, x in enumerate(...)`)")
+            seq = sequence(call.args[0])
+            counter, item = stmt.target.elts
+            if not isinstance(counter, ast.Name):
+                self.unsupported(counter, "this counter for `enumerate` (use a plain name)")
+            by_counter = ast.Name(counter.id, ast.Load())
+            prologue = [ast.Assign([item], ast.Subscript(copy.deepcopy(seq), by_counter, ast.Load()))]
+            return counter, rng(length(seq)), _located(prologue, stmt)
+        if call is not None and call.func.id == "zip" and not call.keywords:
+            if not (isinstance(stmt.target, ast.Tuple) and len(stmt.target.elts) == len(call.args)):
+                self.unsupported(stmt.target, "this target for `zip` (one name per zipped sequence)")
+            seqs = [sequence(a) for a in call.args]
+            n = ast.Call(ast.Name("min", ast.Load()), [length(s) for s in seqs], []) if len(seqs) > 1 else length(seqs[0])
+            prologue = [ast.Assign([t], ast.Subscript(copy.deepcopy(s), idx, ast.Load()))
+                        for t, s in zip(stmt.target.elts, seqs, strict=True)]
+            return ast.Name(index, ast.Store()), rng(n), _located(prologue, stmt)
+        seq = sequence(it)
+        prologue = [ast.Assign([stmt.target], ast.Subscript(seq, idx, ast.Load()))]
+        return ast.Name(index, ast.Store()), rng(length(seq)), _located(prologue, stmt)
+
+    def carried_variables(self, stmt, body: list[ast.stmt]) -> list[str]:
+        """User variables the loop assigns that live across iterations or after the loop."""
+        assigned = sorted({n.id for s in body for n in ast.walk(s)
+                           if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)})
+        inside = collections.Counter(n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
+                                     and isinstance(n.ctx, ast.Load))
+        outside = {name for name, count in self.loads.items() if count > inside.get(name, 0)}
+        return [v for v in assigned if v in self.env or v in outside]
+
+    def lower_loop(self, stmt, kind: str, target, iter_expr, test, body: list[ast.stmt]) -> None:
+        loc = self.pf.loc(stmt)
+        self.loc = loc
+        header_iter = self.rename(iter_expr) if iter_expr is not None else None
+        target_names = ([n.id for n in ast.walk(target) if isinstance(n, ast.Name)] if target is not None else [])
+        carried = [v for v in self.carried_variables(stmt, body) if v not in target_names]
+        # Bind each carried variable's loop name before the loop, copying its current version in.
+        loop_names = {}
+        for var in carried:
+            source = self.env.get(var)
+            name = self.new_version(var)
+            op, is_active = self.copy_op(source)
+            self.emit([name], op, [is_active])
+            loop_names[var] = name
+        assumed_active = {loop_names[v] for v in carried if loop_names[v] in self.active}
+        while True:
+            state = self.checkpoint()
+            self.active |= assumed_active
+            for var in carried:
+                self.env[var] = loop_names[var]
+            header_target = self.bind_loop_target(target) if target is not None else None
+            header_test = self.rename(test) if test is not None else None
+            self.loop_exit = None
+            lowered_body = self.lower_block(body)
+            exit_test, self.loop_exit = self.loop_exit, None
+            ends = {var: self.env.get(var) for var in carried}
+            newly = {loop_names[v] for v in carried if ends[v] in self.active} - assumed_active
+            if not newly:
+                break
+            self.restore(state)  # a carried value became differentiable: lower the body again
+            assumed_active |= newly
+        pairs = [(loop_names[v], ends[v]) for v in carried if ends[v] is not None and ends[v] != loop_names[v]]
+        for var in carried:
+            self.env[var] = loop_names[var]
+        self.loc = loc
+        self.body.append(Loop(kind, header_target, header_iter, header_test, lowered_body, pairs, exit_test, loc))
+
+    def bind_loop_target(self, target: ast.expr) -> ast.expr:
+        """The loop target with SSA names (loop targets are never differentiated)."""
+        if isinstance(target, ast.Name):
+            return ast.Name(self.new_version(target.id), ast.Store())
+        if isinstance(target, (ast.Tuple, ast.List)):
+            return ast.Tuple([self.bind_loop_target(e) for e in target.elts], ast.Store())
+        self.unsupported(target, "this loop target (use plain names)")
+
+    def lower_loop_exit(self, stmt: LoopExit) -> None:
+        self.loop_exit = self.rename(stmt.test)
+
+    # ---- state for the activity fixpoint -----------------------------------------------------------
+
+    def checkpoint(self):
+        return (dict(self.env), set(self.bound_once), set(self.active), set(self.namer._taken), self._temp,
+                set(self.local_names))
+
+    def restore(self, state) -> None:
+        env, bound, active, taken, temp, local = state
+        self.env, self.bound_once, self.active = dict(env), set(bound), set(active)
+        self.namer._taken, self._temp, self.local_names = set(taken), temp, set(local)
+
+
+def _located(stmts: list[ast.stmt], where: ast.AST) -> list[ast.stmt]:
+    for s in stmts:
+        for node in ast.walk(s):
+            if hasattr(node, "lineno") or isinstance(node, (ast.stmt, ast.expr)):
+                ast.copy_location(node, where)
+    return stmts
