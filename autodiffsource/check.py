@@ -41,7 +41,7 @@ def _pairing(outputs, cotangents) -> float:
 
 def _compare(name, i, param, k, expected, got, rtol, atol, shape):
     if not np.isclose(got, expected, rtol=rtol, atol=atol):
-        where = f" at index {np.unravel_index(k, shape)}" if shape else ""
+        where = f" at index {tuple(int(j) for j in np.unravel_index(k, shape))}" if shape else ""
         raise AssertionError(
             f"{name}: the partial for argument {i + 1} (`{param}`){where} is {got!r}, "
             f"but central finite differences give {expected!r}")
