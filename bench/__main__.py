@@ -1,0 +1,175 @@
+"""``python -m bench``: time W1–W4 for every peer, measure memory and first-call cost, write BENCHMARKS.md.
+
+``python -m bench --quick`` runs every case and peer on small sizes with a few samples, checks every
+gradient against the hand-written one, and writes its report to a temporary folder (or ``--output``):
+it shows that the benchmark still runs, not how fast anything is. Exit status 1 if any gradient was
+wrong or any peer failed for a reason other than "not yet supported".
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports JAX or matplotlib: 64-bit JAX (W2's float32 inputs stay float32), no display.
+os.environ.setdefault("JAX_ENABLE_X64", "1")
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from . import handwritten, memory, peers, report, timing, transform_time, workloads  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _log(quiet: bool, *parts) -> None:
+    if not quiet:
+        print(*parts, file=sys.stderr, flush=True)
+
+
+def run_case(case, quick: bool, only_peers, quiet: bool) -> tuple[dict, list[str]]:
+    """Times (seconds, or a string for a cell that could not run) of every peer on ``case``."""
+    size = workloads.QUICK_SIZES.get(case.key) if quick else None
+    args = workloads.make_inputs(case, size)
+    primal = workloads.PRIMALS[case.workload]
+    handwritten.check_against_finite_differences(case.workload, primal, args, case.nconst)
+    value, partials = handwritten.HANDWRITTEN[case.workload](*args)
+    reference = peers._pack(value, partials)
+    dtype = getattr(args[0], "dtype", np.float64)
+    runners, cells, failures = {}, {}, []
+    for peer in peers.PEERS:
+        if only_peers and peer not in only_peers and peer != "handwritten":
+            continue
+        if quick and peer.startswith("jax") and case.key not in workloads.QUICK_JAX_CASES:
+            continue
+        try:
+            runner = peers.prepare(peer, case, args)
+            peers.check(runner, reference, dtype)
+            runners[peer] = runner
+        except peers.NotSupported as exc:
+            cells[peer] = "not yet supported"
+            _log(quiet, f"  {case.key} {peer}: {exc}")
+        except Exception as exc:  # a wrong gradient or a crash: reported, and the run fails
+            cells[peer] = f"failed ({type(exc).__name__})"
+            failures.append(f"{case.key} {peer}: {type(exc).__name__}: {exc}")
+            _log(quiet, f"  {case.key} {peer} FAILED: {type(exc).__name__}: {exc}")
+    if quick:
+        times = timing.time_case(runners, budget_s=0.0)
+    else:
+        times = timing.time_case(runners)
+    cells.update(times)
+    return cells, failures
+
+
+def machine_info() -> dict:
+    """What the numbers were measured on."""
+    import autograd  # noqa: F401
+    import jax
+    import torch
+    from importlib.metadata import version
+
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    blas = "unknown"
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = ", ".join(f"{i['internal_api']} {i.get('version')} ({i.get('architecture')}, "
+                         f"{i['num_threads']} threads)" for i in threadpool_info() if i["user_api"] == "blas")
+    except Exception:
+        pass
+    env = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "OMP_", "MKL_", "XLA_"))}
+    return {
+        "CPU": f"{model}, nproc {len(os.sched_getaffinity(0))}",
+        "OS": platform.platform(),
+        "Python": platform.python_version(),
+        "NumPy": f"{np.__version__} (BLAS: {blas})",
+        "autodiffsource": version("autodiffsource"),
+        "autograd": version("autograd"),
+        "torch": f"{torch.__version__} ({torch.get_num_threads()} threads)",
+        "jax": f"{jax.__version__}, jaxlib {version('jaxlib')} (JAX_ENABLE_X64={os.environ.get('JAX_ENABLE_X64')})",
+        "BLAS/thread environment": ", ".join(f"{k}={v}" for k, v in env.items()) or "none set",
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one sample: checks it all runs")
+    parser.add_argument("--output", help="folder for BENCHMARKS.md, the chart and results.json "
+                        "(default: the repository for a full run, a temporary folder for --quick)")
+    parser.add_argument("--cases", nargs="*", help="only these case keys (e.g. W1-1e6 W3)")
+    parser.add_argument("--peers", nargs="*", help="only these peers (hand-written always runs)")
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--no-transform", action="store_true")
+    parser.add_argument("--quiet", action="store_true")
+    options = parser.parse_args(argv)
+    quick, quiet = options.quick, options.quiet
+    warnings.filterwarnings("ignore", category=UserWarning)
+    started = time.time()
+    results = {"quick": quick, "times": {}, "labels": {}, "memory": {}, "memory_labels": {},
+               "transform": {}, "notes": []}
+    results["load_average_before"] = os.getloadavg()
+    failures = []
+    for case in workloads.CASES:
+        if options.cases and case.key not in options.cases:
+            continue
+        _log(quiet, f"timing {case.key} ...")
+        cells, failed = run_case(case, quick, options.peers, quiet)
+        failures += failed
+        results["times"][case.key] = cells
+        label = case.label
+        if quick and case.key in workloads.QUICK_SIZES:
+            label += f" (quick: size {workloads.QUICK_SIZES[case.key]})"
+        results["labels"][case.key] = label
+    if not options.no_memory:
+        for key, size in workloads.MEMORY_CASES:
+            if options.cases and key not in options.cases:
+                continue
+            size = workloads.QUICK_SIZES.get(key, size) if quick else size
+            results["memory_labels"][key] = workloads.CASES_BY_KEY[key].label + (f" (size {size})" if quick else "")
+            results["memory"][key] = {}
+            for peer in peers.PEERS:
+                if (quick and peer not in ("handwritten", "autodiffsource")) or (options.peers and peer not in options.peers
+                                                                   and peer != "handwritten"):
+                    continue
+                _log(quiet, f"memory {key} {peer} ...")
+                results["memory"][key][peer] = entry = memory.measure(peer, key, size)
+                if "error" in entry and not entry["error"].startswith("not yet supported"):
+                    failures.append(f"memory {key} {peer}: {entry['error']}")
+    if not options.no_transform:
+        for lines in ((20,) if quick else workloads.TRANSFORM_LINES):
+            _log(quiet, f"first call of a {lines}-line function ...")
+            results["transform"][str(lines)] = entry = transform_time.measure(lines)
+            if "error" in entry:
+                failures.append(f"transform {lines}: {entry['error']}")
+    results["load_average_after"] = os.getloadavg()
+    results["machine"] = machine_info()
+    results["machine"]["load average (1 min) before / after"] = (
+        f"{results['load_average_before'][0]:.2f} / {results['load_average_after'][0]:.2f}")
+    results["machine"]["run took"] = f"{time.time() - started:.0f} s"
+    folder = options.output or (tempfile.mkdtemp(prefix="bench-quick-") if quick else ROOT)
+    paths = report.write(results, folder)
+    _log(quiet, f"wrote {paths['markdown']}")
+    if not quiet:
+        print(report.markdown(results))
+    for failure in failures:
+        print("FAILED:", failure, file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

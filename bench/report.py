@@ -1,0 +1,188 @@
+"""Turn benchmark results into BENCHMARKS.md, a PNG chart and a JSON record.
+
+Contract: :func:`write` takes the results dictionary built by :mod:`bench.__main__` (times in seconds,
+memory in bytes, cells that could not run as strings) and writes ``BENCHMARKS.md``, the chart and
+``results.json`` into a folder; :func:`markdown` alone returns the text. Nothing here measures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from .peers import LABELS, PEERS
+from .workloads import CASES, MEMORY_TARGET, TARGETS, TRANSFORM_TARGETS
+
+CHART_NAME = "bench/benchmarks.png"
+
+
+def format_time(seconds: float) -> str:
+    """``3.6 ms``, ``172 µs``, ``0.31 µs``: three significant figures at most."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if seconds >= scale or unit == "ns":
+            value = seconds / scale
+            return f"{value:.3g} {unit}"
+    raise AssertionError
+
+
+def format_ratio(ratio: float) -> str:
+    return f"{ratio:.2f}×" if ratio < 10 else f"{ratio:.3g}×" if ratio < 1000 else f"{ratio:.0f}×"
+
+
+def format_bytes(n) -> str:
+    return "n/a" if n is None else f"{n / 2 ** 20:.1f} MiB"
+
+
+def _cell(results: dict, key: str, peer: str, ratio: bool) -> str:
+    entry = results["times"].get(key, {}).get(peer)
+    if isinstance(entry, str):
+        return entry
+    if entry is None:
+        return "–"
+    base = results["times"][key]["handwritten"]
+    if not ratio or peer == "handwritten":
+        return format_time(entry)
+    return format_ratio(entry / base)
+
+
+def markdown(results: dict) -> str:
+    """The body of BENCHMARKS.md."""
+    out = ["# Benchmarks", "",
+           "Medians of one value-and-gradient call, every peer in the same process on the same inputs, "
+           "timed in interleaved rounds; each gradient was checked against the hand-written NumPy "
+           "gradient (itself checked against central finite differences) before it was timed. "
+           "Ratios are to the hand-written gradient (lower is faster). Workloads are defined in "
+           "[issue 6](#workloads) and in `bench/workloads.py`.", ""]
+    if results.get("quick"):
+        out += ["**Quick run (`--quick`): small sizes and a handful of samples; these numbers only show "
+                "that everything runs.**", ""]
+    out += ["## Time, as a ratio to the hand-written gradient", ""]
+    header = ["workload"] + [LABELS[p] for p in PEERS] + ["target"]
+    out.append("| " + " | ".join(header) + " |")
+    out.append("|" + "---|" * len(header))
+    for case in CASES:
+        if case.key not in results["times"]:
+            continue
+        row = [results["labels"][case.key]] + [_cell(results, case.key, p, True) for p in PEERS]
+        row.append(f"≤ {TARGETS[case.key]}×")
+        out.append("| " + " | ".join(row) + " |")
+    out += ["", "The target column is issue 6's goal for autodiffsource.", "",
+            "## Time per call", "", "| workload | " + " | ".join(LABELS[p] for p in PEERS) + " |",
+            "|" + "---|" * (len(PEERS) + 1)]
+    for case in CASES:
+        if case.key in results["times"]:
+            out.append("| " + " | ".join([results["labels"][case.key]] + [
+                _cell(results, case.key, p, False) for p in PEERS]) + " |")
+    out += ["", f"![ratio to hand-written, log scale]({CHART_NAME})", ""]
+    out += _memory_section(results) + _transform_section(results) + _machine_section(results)
+    return "\n".join(out) + "\n"
+
+
+def _memory_section(results: dict) -> list[str]:
+    memory = results.get("memory", {})
+    if not memory:
+        return []
+    out = ["## Peak memory of one call", "",
+           "Each peer in a fresh process: inputs built, transform/jit and one warm-up call done, then the "
+           "rise of peak RSS (VmHWM) during one more call. `tracemalloc` (which sees NumPy's buffers, not "
+           "torch's or XLA's) agrees for the NumPy-based peers. The result (value and partials) is alive "
+           f"at the peak, so it is counted. Target for autodiffsource: ≤ {MEMORY_TARGET}× hand-written.", "",
+           "| workload | " + " | ".join(LABELS[p] for p in PEERS) + " |", "|" + "---|" * (len(PEERS) + 1)]
+    for key, per_peer in memory.items():
+        base = (per_peer.get("handwritten") or {}).get("rss")
+        cells = []
+        for peer in PEERS:
+            entry = per_peer.get(peer)
+            if entry is None:
+                cells.append("–")
+            elif entry.get("rss") is None:
+                cells.append(entry.get("error", "n/a"))
+            else:
+                text = format_bytes(entry["rss"])
+                if base and peer != "handwritten":
+                    text += f" ({entry['rss'] / base:.2f}×)"
+                if entry.get("traced") is not None:
+                    text += f"; traced {format_bytes(entry['traced'])}"
+                cells.append(text)
+        out.append("| " + " | ".join([results["memory_labels"][key]] + cells) + " |")
+    return out + [""]
+
+
+def _transform_section(results: dict) -> list[str]:
+    transform = results.get("transform", {})
+    if not transform:
+        return []
+    out = ["## First call (transform + compile)", "",
+           "A generated straight-line NumPy function (`bench/transform_time.py`) written to a module and "
+           "imported in a fresh process; `@δ` runs at import (decorate), the first `δf(x, y)` call "
+           "transforms, compiles and runs it. *cold* is the first function transformed in the process "
+           "(it also pays for reading the rule library); *first call* is the next function of the same "
+           "size. Library import is `import autodiffsource`.", "",
+           "| lines | library import | decorate | first call, cold | first call | later calls | "
+           "the primal | target |", "|---|---|---|---|---|---|---|---|"]
+    for lines, entry in transform.items():
+        if "error" in entry:
+            out.append(f"| {lines} | {entry['error']} |||||||")
+            continue
+        target = TRANSFORM_TARGETS.get(int(lines))
+        out.append("| " + " | ".join([str(lines)] + [format_time(entry[k]) for k in (
+            "library_import", "decorate", "first_call_cold", "first_call", "later_call", "primal_call")]
+            + [f"≤ {format_time(target)}" if target else ""]) + " |")
+    return out + [""]
+
+
+def _machine_section(results: dict) -> list[str]:
+    machine = results.get("machine", {})
+    out = ["## Machine and versions", ""]
+    out += [f"- {k}: {v}" for k, v in machine.items()]
+    out += ["", "## Rerun", "", "```bash", "make bench        # full run, rewrites BENCHMARKS.md and the chart",
+            "make bench-quick  # every workload and peer once on small sizes (what CI runs)", "```", ""]
+    notes = results.get("notes", [])
+    if notes:
+        out += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    return out
+
+
+def chart(results: dict, path: str) -> None:
+    """Grouped bars of each peer's ratio to the hand-written gradient, log scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = [c.key for c in CASES if c.key in results["times"]]
+    peers = [p for p in PEERS if p != "handwritten"]
+    fig, ax = plt.subplots(figsize=(11, 4.8))
+    width = 0.8 / len(peers)
+    for i, peer in enumerate(peers):
+        xs, ys = [], []
+        for j, key in enumerate(keys):
+            entry = results["times"][key].get(peer)
+            if isinstance(entry, float):
+                xs.append(j + (i - (len(peers) - 1) / 2) * width)
+                ys.append(entry / results["times"][key]["handwritten"])
+        ax.bar(xs, ys, width, label=LABELS[peer])
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(keys)), keys)
+    ax.set_ylabel("time / hand-written NumPy (log)")
+    title = "value + gradient, ratio to hand-written (lower is faster)"
+    ax.set_title(title + (" — quick run" if results.get("quick") else ""))
+    ax.legend(ncol=3, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write(results: dict, folder: str) -> dict:
+    """Write BENCHMARKS.md, the chart and results.json under ``folder``; return their paths."""
+    chart_path = os.path.join(folder, CHART_NAME)
+    os.makedirs(os.path.dirname(chart_path), exist_ok=True)
+    chart(results, chart_path)
+    md_path = os.path.join(folder, "BENCHMARKS.md")
+    with open(md_path, "w") as file:
+        file.write(markdown(results))
+    json_path = os.path.join(folder, "bench", "results.json")
+    with open(json_path, "w") as file:
+        json.dump(results, file, indent=1, ensure_ascii=False)
+    return {"markdown": md_path, "chart": chart_path, "json": json_path}

@@ -1,0 +1,38 @@
+"""Median wall time of one value-and-gradient call, every peer of a case timed in interleaved rounds.
+
+Contract: ``time_case(runners, budget_s)`` returns ``{peer: seconds per call}`` (the median over rounds).
+Each round gives every peer one sample of ``number`` back-to-back calls (``number`` chosen per peer so a
+sample lasts about ``sample_s``), so slow drift of the machine (frequency, a neighbour process) hits
+every peer alike instead of whichever happened to run last. Uses :mod:`timeit`, so the statement is
+compiled into the loop and garbage collection is off while a sample runs.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import timeit
+
+
+def _timer(runner):
+    return timeit.Timer(runner.stmt, globals=dict(runner.namespace))
+
+
+def time_case(runners: dict, budget_s: float = 3.0, sample_s: float = 0.02, min_rounds: int = 5,
+              max_rounds: int = 41) -> dict:
+    """Median seconds per call for each runner in ``runners`` ({peer: Runner})."""
+    timers = {peer: _timer(r) for peer, r in runners.items()}
+    if budget_s <= 0:  # --quick: one call each shows the statement runs; no statistics
+        return {peer: timer.timeit(1) for peer, timer in timers.items()}
+    numbers, per_round = {}, 0.0
+    for peer, timer in timers.items():
+        timer.timeit(1)  # warm caches and allocator
+        once = max(min(timer.repeat(3, 1)), 1e-9)
+        numbers[peer] = max(1, math.ceil(sample_s / once))
+        per_round += numbers[peer] * once
+    rounds = int(min(max_rounds, max(min_rounds, budget_s / max(per_round, 1e-9))))
+    samples = {peer: [] for peer in timers}
+    for _ in range(rounds):
+        for peer, timer in timers.items():
+            samples[peer].append(timer.timeit(numbers[peer]) / numbers[peer])
+    return {peer: statistics.median(s) for peer, s in samples.items()}

@@ -1,0 +1,92 @@
+"""First-call cost: the transform and compile of a fresh function, in a fresh subprocess.
+
+Contract: ``measure(lines)`` generates a straight-line NumPy function of ``lines`` statements, writes it
+to a temporary module, imports it (``@δ`` runs there: getsource and the syntax check; "decorate" is per function), and times the
+first call of ``δf`` (transform + compile + one run), a second call, and the plain function, all in a
+fresh Python process. It does this for two such functions in a row: the first pays the library's
+one-time costs (reading rule sources), the second is what every later function pays. Returns seconds:
+``{"library_import": ..., "decorate": ..., "first_call_cold": ..., "first_call": ..., "later_call": ..., "primal_call": ...}``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+# Each line reads the two previous values; bounded functions keep 1,000 chained lines finite.
+_TEMPLATES = (
+    "np.tanh({a} * {b})",
+    "np.sin({a}) + 0.5 * {b}",
+    "np.exp(-{a} * {a}) * {b}",
+    "{a} * {b} - np.cos({a})",
+    "{a} / (1 + {b} * {b})",
+    "np.tanh({a} - {b}) ** 2",
+    "np.sqrt(1 + {a} * {a}) - {b}",
+)
+
+
+def generate(name: str, lines: int, salt: int = 0) -> str:
+    """The source of a ``lines``-statement function ``name(x, y)`` returning a scalar."""
+    body = ["t0 = x", "t1 = y"]
+    for i in range(2, lines):
+        template = _TEMPLATES[(i + salt) % len(_TEMPLATES)]
+        body.append(f"t{i} = " + template.format(a=f"t{i - 1}", b=f"t{i - 2}"))
+    body.append(f"return np.sum(t{lines - 1})")
+    return f"def {name}(x, y):\n" + "".join(f"    {line}\n" for line in body)
+
+
+def _child(lines: int) -> dict:
+    start = time.perf_counter()
+    import numpy as np
+
+    import autodiffsource  # noqa: F401  (its import is timed on its own, not as part of decorating)
+
+    library_import = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as folder:
+        module_name = f"bench_generated_{lines}"
+        text = ("import numpy as np\nfrom autodiffsource import δ\n\n\n@δ\n" + generate("first", lines, 0)
+                + "\n\n@δ\n" + generate("second", lines, 1))
+        with open(os.path.join(folder, module_name + ".py"), "w") as file:
+            file.write(text)
+        sys.path.insert(0, folder)
+        start = time.perf_counter()
+        module = importlib.import_module(module_name)
+        imported = time.perf_counter() - start
+        x, y = np.linspace(-1, 1, 16), np.linspace(1, 2, 16)
+        result = {"library_import": library_import, "decorate": imported / 2}
+        for fname, key in (("first", "first_call_cold"), ("second", "first_call")):
+            stub = getattr(module, "δ" + fname)
+            start = time.perf_counter()
+            value, pullback = stub(x, y)
+            pullback()
+            result[key] = time.perf_counter() - start
+        compiled, primal = module.δsecond, module.second
+        for key, call in (("later_call", lambda: compiled(x, y)[1]()), ("primal_call", lambda: primal(x, y))):
+            best = float("inf")
+            for _ in range(5):
+                start = time.perf_counter()
+                call()
+                best = min(best, time.perf_counter() - start)
+            result[key] = best
+        return result
+
+
+def measure(lines: int, timeout: float = 300) -> dict:
+    """First-call timings of generated ``lines``-line functions, measured in a fresh Python process."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run([sys.executable, "-m", "bench.transform_time", str(lines)], capture_output=True,
+                          text=True, env=env, timeout=timeout, cwd=root)
+    if done.returncode != 0:
+        lines_out = (done.stderr or done.stdout).strip().splitlines()
+        return {"error": lines_out[-1] if lines_out else f"exit {done.returncode}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    print(json.dumps(_child(int(sys.argv[1]))))

@@ -1,0 +1,68 @@
+"""The benchmark still runs (``python -m bench --quick``) and its checks catch wrong gradients.
+
+Nothing here is timed: these tests fail when a workload, a peer, the memory or first-call measurement,
+or the report breaks, or when a gradient the benchmark would time is wrong.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from bench import __main__ as bench_main
+from bench import handwritten, peers, report, workloads
+
+
+def test_quick_run_writes_the_report(tmp_path):
+    assert bench_main.main(["--quick", "--quiet", "--output", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "bench" / "results.json").read_text())
+    for case in workloads.CASES:
+        cells = results["times"][case.key]
+        assert isinstance(cells["handwritten"], float) and cells["handwritten"] > 0
+        # autodiffsource either ran (checked against the hand-written gradient) or says why not.
+        assert isinstance(cells["autodiffsource"], float) or cells["autodiffsource"] == "not yet supported"
+        for peer in ("autograd", "torch"):
+            assert isinstance(cells[peer], float), (case.key, peer, cells[peer])
+    for key in workloads.QUICK_JAX_CASES:
+        assert isinstance(results["times"][key]["jax.jit"], float)
+    for key, _ in workloads.MEMORY_CASES:
+        assert results["memory"][key]["handwritten"]["rss"] is not None
+    assert results["transform"]["20"]["first_call"] > 0
+    text = (tmp_path / "BENCHMARKS.md").read_text()
+    for case in workloads.CASES:
+        assert case.label in text
+    assert (tmp_path / report.CHART_NAME).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("case", workloads.CASES, ids=lambda c: c.key)
+def test_finite_difference_check_rejects_a_wrong_gradient(case, monkeypatch):
+    args = workloads.make_inputs(case, workloads.QUICK_SIZES.get(case.key))
+    primal = workloads.PRIMALS[case.workload]
+    assert handwritten.check_against_finite_differences(case.workload, primal, args, case.nconst) < 1e-6
+    right = handwritten.HANDWRITTEN[case.workload]
+
+    def off_by_ten_percent(*a):
+        value, partials = right(*a)
+        return value, tuple(1.1 * p for p in partials)
+
+    monkeypatch.setitem(handwritten.HANDWRITTEN, case.workload, off_by_ten_percent)
+    with pytest.raises(AssertionError, match="finite differences"):
+        handwritten.check_against_finite_differences(case.workload, primal, args, case.nconst)
+
+
+def test_peer_check_rejects_a_wrong_gradient():
+    case = workloads.CASES_BY_KEY["W1-1e3"]
+    args = workloads.make_inputs(case)
+    value, partials = handwritten.rosenbrock_vg(*args)
+    runner = peers.prepare("autograd", case, args)
+    assert peers.check(runner, peers._pack(value, partials), np.float64) < 1e-9
+    wrong = (partials[0].copy(),)
+    wrong[0][3] += 1e-3 * np.linalg.norm(wrong[0])
+    with pytest.raises(AssertionError, match="disagrees"):
+        peers.check(runner, peers._pack(value, wrong), np.float64)
+
+
+def test_format_time():
+    assert report.format_time(0.0036) == "3.6 ms"
+    assert report.format_time(172e-6) == "172 µs"
+    assert report.format_time(3.1e-7) == "310 ns"
