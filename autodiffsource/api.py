@@ -293,6 +293,8 @@ def vjp(fn, *args):
     (5.0, 2.0)
     """
     mask = (True,) * len(_positional_params(fn))
+    if _has_varargs(fn) and len(args) > len(mask):
+        mask = (True,) * len(args)  # each extra positional argument is an input of its own
     if len(args) != len(mask):
         raise TypeError(f"vjp: `{fn.__name__}` takes {len(mask)} positional arguments, got {len(args)}")
     *outputs, pullback = transform(fn, mask)(*args)

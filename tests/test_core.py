@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import thirdparty_rosen
-from autodiffsource import checkdiff, δ
+from autodiffsource import UnsupportedSyntaxError, checkdiff, vjp, δ
 from finite_differences import check_pullback, numeric_partial
 
 RNG = np.random.default_rng(7)
@@ -137,6 +137,30 @@ def calls_varargs(x, y):
 
 def test_calling_a_varargs_function():
     check_pullback(calls_varargs, δcalls_varargs, [0.7, -1.2])  # noqa: F821
+
+
+@δ
+def varargs_unpacked(x, *rest):
+    first, second = rest
+    return x * first * rest[-1] + second + len(rest)
+
+
+@δ
+def varargs_as_a_whole(x, *args):
+    return x * np.sum(args)
+
+
+def test_varargs_unpacking_negative_index_zero_extras_and_vjp():
+    check_pullback(varargs_unpacked, δvarargs_unpacked, [0.5, 2.0, 3.0])  # noqa: F821
+    value, back = δwith_varargs_const1(2.0, 1.0, 4.0, 5.0)  # noqa: F821  (three extras, the named one constant)
+    assert value == 2.0 * 1.0 + 16.0 * 3 and back() == (2.0, 24.0, 0.0)
+    out, pullback = vjp(with_varargs, 1.5, 2.0, 3.0)
+    assert out == 1.5 * 2.0 + 18.0 and pullback(1.0) == (2.0, 1.5, 12.0)
+
+
+def test_varargs_used_as_a_whole_is_refused_not_silently_zero():
+    with pytest.raises(UnsupportedSyntaxError, match="container"):
+        δvarargs_as_a_whole(1.0, 2.0, 3.0)  # noqa: F821
 
 
 # ---- keyword arguments ----------------------------------------------------------------------------------
