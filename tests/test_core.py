@@ -222,6 +222,19 @@ def test_module_constants_are_read_as_constants():
     np.testing.assert_allclose(back(), WEIGHTS * SCALE + 2 * x / 3, rtol=1e-12)
 
 
+def make_caller(helper, offset):
+    def caller(x):
+        return helper(x + offset) * helper(x)
+
+    return caller
+
+
+def test_closure_function_is_differentiated_through_its_source():
+    caller_of_sigmoid = make_caller(sigmoid, 0.5)
+    δ(caller_of_sigmoid)
+    check_pullback(caller_of_sigmoid, caller_of_sigmoid.δ, [RNG.standard_normal(3)])
+
+
 def test_closure_variables_are_read_as_constants():
     closed = make_closure(np.array([0.3, -0.7, 1.1]), 4.0)
     δ(closed)
