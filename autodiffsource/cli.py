@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="sizes of the two encoder layers (64 32)")
     demo.add_argument("--batch-size", type=int, default=32, help="digits per step; 1 is per-sample SGD (32)")
     demo.add_argument("--optimizer", choices=("adam", "sgd"), default="adam", help="adam (default) or sgd")
-    demo.add_argument("--lr", type=float, default=None, help="step size (adam 0.01, sgd 0.05)")
+    demo.add_argument("--lr", type=float, default=None, help="step size (adam 0.01, sgd 1.0)")
     demo.add_argument("--float32", action="store_true", help="train in float32 (partials stay float32)")
     demo.add_argument("--output", default="autoencoder.png", metavar="PATH",
                       help="where to save the figure (autoencoder.png)")
@@ -67,6 +67,15 @@ def load_module_from_path(path: str) -> types.ModuleType:
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no such file: {path}")
     name = os.path.splitext(os.path.basename(path))[0]
+    # A file inside a package is imported under its dotted name, so its relative imports work.
+    package, folder = [], os.path.dirname(path)
+    while os.path.isfile(os.path.join(folder, "__init__.py")):
+        package.insert(0, os.path.basename(folder))
+        folder = os.path.dirname(folder)
+    if package:
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        return importlib.import_module(".".join(package + [name]))
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {path} as a Python module")
@@ -147,10 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     >>> import contextlib, io
     >>> out = io.StringIO()
     >>> with contextlib.redirect_stdout(out):
-    ...     main(["show", "autodiffsource/demo.py:sigmoid"])
-    0
-    >>> print(out.getvalue().splitlines()[2])
-        def δsigmoid(x):
+    ...     status = main(["show", "autodiffsource/demo.py:autoencoderError", "--const", "6"])
+    >>> status, "def δautoencoderError_const6(We1, We2, Wd, b1, b2, input):" in out.getvalue()
+    (0, True)
     """
     args = _parser().parse_args(argv)
     try:

@@ -200,7 +200,7 @@ def train(epochs: int = 60, hidden: tuple[int, int] = (64, 32), batch_size: int 
     if optimizer == "adam":
         opt = Adam(weights, lr=0.01 if lr is None else lr)
     elif optimizer == "sgd":
-        opt = SGD(weights, lr=0.05 if lr is None else lr)
+        opt = SGD(weights, lr=1.0 if lr is None else lr)
     else:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose 'adam' or 'sgd'")
     rng = np.random.default_rng(seed + 1)
