@@ -63,11 +63,23 @@ class PlainOp:
 
 
 @dataclasses.dataclass
+class SetItemOp:
+    """``old[index] = value`` in place; the target names the object after the write (an alias of ``old``)."""
+
+    old: str
+    index: ast.expr
+    value: ast.expr
+
+    def describe(self) -> str:
+        return f"setitem({self.old}[{ast.unparse(self.index)}] = {ast.unparse(self.value)})"
+
+
+@dataclasses.dataclass
 class Assign:
     """``targets = op``; ``active`` lists, per target, whether it carries a derivative."""
 
     targets: list[str]
-    op: PrimOp | DeltaCall | PlainOp
+    op: PrimOp | DeltaCall | PlainOp | SetItemOp
     loc: SourceLoc
     active: list[bool]
 

@@ -468,3 +468,60 @@ def accumulate(d, g):
 def or_zeros(d, like):
     """``d``, or zeros shaped like ``like`` where no cotangent arrived (for rules that need an array)."""
     return zeros_like(like) if d is None else d
+
+
+# ---- in-place assignment y[index] = v ---------------------------------------------------------------
+
+def take_cotangent(d, index):
+    """The cotangent of ``y[index]`` given the cotangent ``d`` of the whole ``y`` (a scalar stays itself)."""
+    if type(d) in _PY_SCALARS:
+        return d
+    return d[index]
+
+
+def without_index(d, index):
+    """A copy of the cotangent ``d`` with ``d[index]`` zeroed: what flows to the value ``y`` had before
+    ``y[index] = v`` overwrote that part."""
+    if type(d) is _ndarray:
+        d = d.copy()
+        d[index] = 0
+        return d
+    if type(d) in _PY_SCALARS:
+        raise CotangentError("a scalar cotangent for an array that was assigned into")
+    if isinstance(d, list):
+        d = list(d)
+        d[index] = zeros_like(d[index])
+        return d
+    if isinstance(d, dict):
+        d = dict(d)
+        d[index] = zeros_like(d[index])
+        return d
+    import array_api_compat
+
+    if array_api_compat.is_jax_array(d):
+        return d.at[index].set(0)
+    if array_api_compat.is_torch_array(d):
+        d = d.clone()
+        d[index] = 0
+        return d
+    xp = _xp(d)
+    d = xp.asarray(d, copy=True)
+    d[index] = 0
+    return d
+
+
+def copy_value(x):
+    """A snapshot of ``x`` before an in-place write, for a pullback that reads the old content."""
+    if type(x) is _ndarray:
+        return x.copy()
+    if isinstance(x, list):
+        return list(x)
+    if isinstance(x, dict):
+        return dict(x)
+    if type(x) in _PY_SCALARS:
+        return x
+    import array_api_compat
+
+    if array_api_compat.is_torch_array(x):
+        return x.clone()
+    return _xp(x).asarray(x, copy=True)

@@ -20,7 +20,7 @@ import types
 from typing import Any, Callable
 
 from ..errors import MissingRuleError, UnsupportedSyntaxError, missing_rule_stub
-from ..ir import Assign, DeltaCall, LoweredFunction, PlainOp, PrimOp, Return
+from ..ir import Assign, DeltaCall, LoweredFunction, PlainOp, PrimOp, Return, SetItemOp
 from ..rules import operator as operator_rules
 from ..rules import numpy as numpy_rules
 from ..rules.registry import REGISTRY, Rule
@@ -72,6 +72,7 @@ class Lowerer(ControlFlowLowering):
         node = self.node
         fence(self.pf)
         params = [a.arg for a in node.args.posonlyargs + node.args.args]
+        self.params = set(params)
         for p, is_wrt in zip(params, self.wrt, strict=True):
             self.env[p] = p
             self.bound_once.add(p)
@@ -121,8 +122,14 @@ class Lowerer(ControlFlowLowering):
             if stmt.value is not None:
                 self.assign(stmt.target, stmt.value)
         elif isinstance(stmt, ast.AugAssign):
+            if isinstance(stmt.target, ast.Subscript):
+                # y[i] += v reads y[i], adds, and writes back: exactly NumPy's buffered semantics.
+                read = ast.Subscript(stmt.target.value, stmt.target.slice, ast.Load())
+                value = ast.copy_location(ast.BinOp(ast.copy_location(read, stmt), stmt.op, stmt.value), stmt)
+                self.assign_subscript(stmt.target, value, stmt)
+                return
             if not isinstance(stmt.target, ast.Name):
-                self.unsupported(stmt, "augmented assignment to a subscript or attribute")
+                self.unsupported(stmt, "augmented assignment to an attribute")
             value = ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value)
             ast.copy_location(value, stmt)
             self.assign(stmt.target, value)
@@ -179,8 +186,33 @@ class Lowerer(ControlFlowLowering):
             for name, atom in zip(names, atoms, strict=True):
                 self.bind_atom(name, atom)
             return
-        self.unsupported(target, "assignment to this kind of target (subscripts and attributes come "
-                                 "with in-place support)")
+        if isinstance(target, ast.Subscript):
+            self.assign_subscript(target, value, target)
+            return
+        self.unsupported(target, "assignment to this kind of target (attributes of objects, starred "
+                                 "targets)")
+
+    def assign_subscript(self, target: ast.Subscript, value: ast.expr, where: ast.AST) -> None:
+        """``y[index] = value`` in place, as Python does; the old content is kept if the pullback reads it."""
+        if not isinstance(target.value, ast.Name) or not self.is_local(target.value.id):
+            self.unsupported(target, "assigning into something other than a local variable")
+        name = target.value.id
+        old = self.env.get(name)
+        if old is None:
+            self.unsupported(target, f"assigning into `{name}` before it is bound")
+        if not self.is_active(value) and old not in self.active:
+            self.emit([], PlainOp(self.rename(ast.Assign([target], value))), [])
+            return
+        if old in self.params:
+            self.unsupported(target, f"assigning into the argument `{name}`, which would change the caller's "
+                                     f"array; copy it first (`{name} = {name}.copy()`)")
+        index = self.index_atoms(target.slice)
+        atom = self.atom(value)
+        new = self.namer.fresh(name)
+        self.emit([new], SetItemOp(old, index, atom), [True])
+        for user_name, version in list(self.env.items()):
+            if version == old:  # every alias of the object sees the write
+                self.env[user_name] = new
 
     def lower_return(self, stmt: ast.Return) -> Return:
         value = stmt.value

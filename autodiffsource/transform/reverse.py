@@ -25,7 +25,7 @@ import dataclasses
 import inspect
 
 from ..errors import SourceLoc
-from ..ir import Assign, DeltaCall, If, Loop, LoweredFunction, PlainOp, PrimOp, walk_statements
+from ..ir import Assign, DeltaCall, If, Loop, LoweredFunction, PlainOp, PrimOp, SetItemOp, walk_statements
 from .. import runtime
 from .inline import Instance, template_for
 from .naming import Namer
@@ -102,6 +102,8 @@ class ReverseBuilder:
         self.state: dict[str, tuple[str, bool]] = {}  # var -> (PRESENT | MAYBE, owned)
         self.local_names = {t for s in walk_statements(lowered.body) if isinstance(s, Assign) for t in s.targets}
         self.local_names |= set(lowered.params)
+        # Versions overwritten in place (y[i] = v): name -> [snapshot name, its Placeholder, used?]
+        self.snapshots: dict[str, list] = {}
 
     # ---- names -----------------------------------------------------------------------------------
 
@@ -218,6 +220,14 @@ class ReverseBuilder:
             call = ast.Call(ast.Name(self.bind(op.rule.delta.__name__, op.rule.delta), ast.Load()),
                             [], [ast.keyword(k, v) for k, v in op.args.items()])
             return [ast.Assign([_store_targets(targets + [pb])], call)]  # (*outputs, pullback), as δ functions
+        if isinstance(op, SetItemOp):
+            # The write happens in place, as in the user's code; a snapshot of the old content is taken
+            # first only if the pullback turns out to read it (see backward_setitem).
+            snapshot = Placeholder(stmts=[])
+            self.snapshots[op.old] = [self.namer.fresh(f"{op.old}_before"), snapshot, False]
+            write = ast.Assign([ast.Subscript(ast.Name(op.old, ast.Load()), op.index, ast.Store())], op.value)
+            alias = ast.Assign([ast.Name(targets[0], ast.Store())], ast.Name(op.old, ast.Load()))
+            return [snapshot, write, alias]
         if isinstance(op, DeltaCall):
             pb = self.namer.fresh(f"{targets[0]}_pb")
             self.pullback_names[id(stmt)] = pb
@@ -232,7 +242,8 @@ class ReverseBuilder:
         out: list[ast.stmt] = []
         for s in reversed(stmts):
             if isinstance(s, Assign):
-                code = self.backward_assign(s)
+                code = self.content_reads_renamed(self.backward_assign(s)) if not isinstance(s.op, SetItemOp) \
+                    else self.backward_assign(s)
             elif isinstance(s, If):
                 code = self.backward_if(s)
             else:
@@ -299,7 +310,7 @@ class ReverseBuilder:
         touched = set()
         for s in walk_statements(loop.body):
             if isinstance(s, Assign) and not isinstance(s.op, PlainOp):
-                atoms = s.op.args.values() if isinstance(s.op, PrimOp) else s.op.partial_atoms
+                atoms = _input_atoms(s.op)
                 touched |= {a.id for a in atoms if isinstance(a, ast.Name) and a.id in active}
         touched |= {e for l, e in loop.carried if l in active}
         carried = [(l, e) for l, e in loop.carried if l in active]
@@ -401,6 +412,8 @@ class ReverseBuilder:
     def backward_op(self, stmt: Assign) -> list[ast.stmt]:
         op = stmt.op
         out: list[ast.stmt] = []
+        if isinstance(op, SetItemOp):
+            return self.backward_setitem(stmt)
         if isinstance(op, PrimOp):
             rule = op.rule
             instance = self.instances.get(id(stmt))
@@ -434,6 +447,50 @@ class ReverseBuilder:
             atoms = [a if self.is_active(a) else None for a in op.args]
             self.unpack_partials(call, atoms, out, always_tuple=True)
         return out
+
+    def backward_setitem(self, stmt: Assign) -> list[ast.stmt]:
+        """``y_new = (y_old[index] = value)``: the written part goes to ``value``, the rest to ``y_old``."""
+        op = stmt.op
+        out: list[ast.stmt] = []
+        d_new = ast.Name(self.dname(stmt.targets[0]), ast.Load())
+        index = _index_value(op.index)
+        if self.is_active(op.value):
+            part = self.call(runtime.take_cotangent, d_new, index)
+            self.add(op.value.id, self.call(runtime.unbroadcast, part, op.value), out)
+        if op.old in self.lowered.active:
+            self.add(op.old, self.call(runtime.without_index, d_new, index), out, owned=True)
+        # From here on (earlier statements), reads of the old version's content use its snapshot.
+        self.snapshots[op.old][2] = "pending"
+        return out
+
+    def content_reads_renamed(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        """Point reads of overwritten versions at their snapshots (shape-only reads need none)."""
+        pending = {old: entry for old, entry in self.snapshots.items() if entry[2]}
+        if not pending:
+            return stmts
+        shape_only = {runtime.zeros_like: (0,), runtime.unbroadcast: (1,), runtime.expand_reduced: (1,)}
+        builder = self
+
+        class Redirect(ast.NodeTransformer):
+            def visit_Call(self, node):
+                fn = builder.bindings.get(node.func.id) if isinstance(node.func, ast.Name) else None
+                keep = shape_only.get(fn, ())
+                node.func = self.visit(node.func)
+                node.args = [a if i in keep else self.visit(a) for i, a in enumerate(node.args)]
+                node.keywords = [self.visit(k) for k in node.keywords]
+                return node
+
+            def visit_Name(self, node):
+                entry = pending.get(node.id)
+                if entry is None or not isinstance(node.ctx, ast.Load):
+                    return node
+                if entry[2] != "used":
+                    entry[2] = "used"
+                    entry[1].stmts = [ast.Assign([ast.Name(entry[0], ast.Store())],
+                                                 builder.call(runtime.copy_value, ast.Name(node.id, ast.Load())))]
+                return ast.Name(entry[0], ast.Load())
+
+        return [Redirect().visit(s) for s in stmts]
 
     def unpack_partials(self, call: ast.expr, atoms: list, out: list, always_tuple: bool) -> None:
         """``g1, g2 = call`` then accumulate each ``g`` into its argument's cotangent."""
@@ -608,6 +665,22 @@ class _RenameLoads(ast.NodeTransformer):
 
 def _rename_loads(stmt: ast.stmt, renames: dict[str, str]) -> ast.stmt:
     return _RenameLoads(renames).visit(stmt) if renames else stmt
+
+
+def _input_atoms(op) -> list:
+    """The atoms an operation may send cotangents to."""
+    if isinstance(op, PrimOp):
+        return list(op.args.values())
+    if isinstance(op, SetItemOp):
+        return [ast.Name(op.old, ast.Load()), op.value]
+    return list(op.partial_atoms)
+
+
+def _index_value(index: ast.expr) -> ast.expr:
+    """An index in subscript syntax as a value (``1:`` -> ``slice(1, None, None)``)."""
+    from .inline import index_value
+
+    return index_value(index)
 
 
 def _store_targets(names: list[str]) -> ast.expr:
