@@ -419,3 +419,35 @@ def test_exception_in_generated_pullback_shows_generated_source():
     text = "".join(traceback.format_exception(info.value))
     assert "uses_boom_pullback" in text
     assert "_pb(" in text  # the generated line that called the rule's pullback
+
+
+# ---- transform once, lazily ------------------------------------------------------------------------------------------
+
+def test_variants_are_transformed_lazily_and_once():
+    from autodiffsource import api
+
+    def lazy(a, b, c):
+        return a * b * c
+
+    δ(lazy)
+    keys = [k for k in api._compiled if k[0] is lazy]
+    assert keys == []  # binding δlazy and its seven _const variants transformed nothing
+    stub = globals()["δlazy_const2"]
+    assert stub(1.0, 2.0, 3.0)[1]() == (6.0, 2.0)
+    compiled = globals()["δlazy_const2"]
+    assert compiled is not stub  # the first call rebinds the name to the compiled function itself
+    assert compiled(1.0, 2.0, 3.0)[1]() == (6.0, 2.0) and globals()["δlazy_const2"] is compiled
+    assert [k[1] for k in api._compiled if k[0] is lazy] == [(True, False, True)]
+
+
+# ---- comparisons are constants ---------------------------------------------------------------------------------------
+
+@δ
+def with_comparisons(x, y):
+    mask = x > 0
+    return np.sum(mask * x * y + (x < y) * y ** 2)
+
+
+def test_comparisons_do_not_carry_derivatives():
+    x, y = np.array([-1.0, 0.5, 2.0]), np.array([0.3, 0.7, -1.0])
+    check_pullback(with_comparisons, δwith_comparisons, [x, y])  # noqa: F821
