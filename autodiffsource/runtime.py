@@ -525,3 +525,23 @@ def copy_value(x):
     if array_api_compat.is_torch_array(x):
         return x.clone()
     return _xp(x).asarray(x, copy=True)
+
+
+# ---- methods of user objects -------------------------------------------------------------------------
+
+def method_delta(method, active: tuple):
+    """The δ function of a bound method (``self`` constant) or of a plain function, for the given
+    activity of its positional arguments; transformed once per (function, activity), then cached."""
+    import functools
+    import inspect
+
+    from .api import transform
+
+    func = getattr(method, "__func__", method)
+    bound_self = getattr(method, "__self__", None)
+    params = [p for p in inspect.signature(func).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    lead = (False,) if bound_self is not None else ()
+    mask = lead + tuple(active) + (False,) * (len(params) - len(lead) - len(active))
+    delta = transform(func, mask)
+    return functools.partial(delta, bound_self) if bound_self is not None else delta

@@ -27,7 +27,8 @@ from ..rules.registry import REGISTRY, Rule
 from ..source import ParsedFunction
 from ..transform.naming import Namer
 from .control import ControlFlowLowering
-from .normalize import LoopExit, count_outputs, normalize
+from .functions import FunctionLowering, is_user_method
+from .normalize import LoopExit, count_outputs, normalize, own_nodes
 
 _BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -40,7 +41,7 @@ _MISSING = object()
 DeltaResolver = Callable[[types.FunctionType, tuple[bool, ...]], tuple[Any, int]]
 
 
-class Lowerer(ControlFlowLowering):
+class Lowerer(ControlFlowLowering, FunctionLowering):
     """Lowers one function for one set of differentiated parameters (``wrt``)."""
 
     def __init__(self, pf: ParsedFunction, wrt: list[bool], resolve_delta: DeltaResolver):
@@ -57,6 +58,9 @@ class Lowerer(ControlFlowLowering):
         self.loc = pf.loc(pf.node)
         self._temp = 0
         self.local_names = _local_names(pf.node)
+        self.inner_functions: dict[str, ast.AST] = {}
+        self.inlining: set[int] = set()
+        self.namespace_vars: set[str] = set()
         code = self.fn.__code__
         cells = self.fn.__closure__ or ()
         self.closure = {}
@@ -150,6 +154,8 @@ class Lowerer(ControlFlowLowering):
             self.lower_loop_exit(stmt)
         elif isinstance(stmt, ast.Raise):
             self.emit([], PlainOp(self.rename(stmt)), [])  # the user's own error, raised as written
+        elif isinstance(stmt, ast.FunctionDef):
+            self.define_inner(stmt.name, stmt)
         elif isinstance(stmt, ast.Pass):
             return
         elif isinstance(stmt, ast.Assert):
@@ -159,6 +165,10 @@ class Lowerer(ControlFlowLowering):
 
     def assign(self, target: ast.expr, value: ast.expr) -> None:
         if isinstance(target, ast.Name):
+            if isinstance(value, ast.Lambda):
+                self.define_inner(target.id, value)
+                return
+            self.note_assignment(target.id, value)
             self.bind_atom(target.id, self.atom(value, name_hint=target.id))
             return
         if isinstance(target, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Name) for e in target.elts):
@@ -174,7 +184,7 @@ class Lowerer(ControlFlowLowering):
                 ssa = [self.new_version(n) for n in names]
                 self.emit(ssa, PlainOp(self.rename(value)), [False] * len(ssa))
                 return
-            if isinstance(value, ast.Call) and self.call_kind(value)[0] in ("delta", "rule"):
+            if isinstance(value, ast.Call) and self.call_kind(value)[0] in ("delta", "rule", "inline", "method"):
                 self.lower_call(value, n_outputs=len(names), names=names)
                 return
             # Unpacking a differentiated array: one subscript per target.
@@ -225,6 +235,10 @@ class Lowerer(ControlFlowLowering):
             atoms = [ast.Name(t, ast.Load()) for t in self.lower_call(value, n_outputs=n)]
         elif isinstance(value, ast.Call) and self.is_active(value) and self.call_kind(value)[0] == "rule":
             n = self.call_kind(value)[1].outputs
+            atoms = [ast.Name(t, ast.Load()) for t in self.lower_call(value, n_outputs=n)]
+        elif isinstance(value, ast.Call) and self.is_active(value) and self.call_kind(value)[0] == "inline":
+            inner = self.call_kind(value)[1]
+            n = count_outputs(inner.body) if isinstance(inner, ast.FunctionDef) else 1
             atoms = [ast.Name(t, ast.Load()) for t in self.lower_call(value, n_outputs=n)]
         else:
             atoms = [self.atom(value)]
@@ -355,6 +369,8 @@ class Lowerer(ControlFlowLowering):
                 if rule is None:
                     return ("missing_method", func.attr)
                 return ("rule", rule, func.value)
+            if isinstance(func.value, ast.Name) and not self.is_namespace_variable(func.value.id):
+                return ("method",)  # a method of a constant object: model.forward(x)
             if self.is_local(root) and isinstance(func.value, ast.Name):
                 # A run-time array namespace (xp = array_namespace(x)); xp.exp -> the rule for np.exp.
                 import numpy as np
@@ -368,10 +384,14 @@ class Lowerer(ControlFlowLowering):
                 self.unsupported(func, "calling a method of an expression on differentiated values; "
                                        "assign the expression to a variable first")
             return ("nondiff",)
+        if isinstance(func, ast.Name) and func.id in self.inner_functions:
+            return ("inline", self.inner_functions[func.id])
         if isinstance(func, ast.Name) and self.is_local(func.id):
-            self.unsupported(func, "calling a function defined inside the δ function (inner functions and "
-                                   "lambdas come with closure support)")
+            self.unsupported(func, "calling a function held in a local variable; call it by its own name, "
+                                   "or define it inside this function")
         obj = self.resolve(func)
+        if is_user_method(obj) and not _library_function(obj.__func__):
+            return ("method",)
         return self.classify_object(obj, func, node)
 
     def classify_object(self, obj, func: ast.expr, node: ast.Call):
@@ -417,6 +437,10 @@ class Lowerer(ControlFlowLowering):
             self.missing(node, f"`{_callee_text(node.func)}`", kind[1], _param_names(kind[2], node))
         if kind[0] == "nondiff":
             raise AssertionError("constant calls are lowered as plain expressions")
+        if kind[0] == "inline":
+            return self.lower_inline_call(node, kind[1], n_outputs, names)
+        if kind[0] == "method":
+            return self.lower_method_call(node, n_outputs, names)
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 self.unsupported(arg, "`*args` in a call on differentiated values")
@@ -531,6 +555,8 @@ class Lowerer(ControlFlowLowering):
             func = node.func
             if isinstance(func, ast.Attribute) and self.is_active(func.value):
                 return func.attr not in REGISTRY.nondiff_methods
+            if isinstance(func, ast.Name) and func.id in self.inner_functions:
+                return self.inner_is_active(node, self.inner_functions[func.id])
             if not args_active:
                 return False
             kind = self.call_kind(node)
@@ -588,7 +614,7 @@ class Lowerer(ControlFlowLowering):
 # ---- module helpers -----------------------------------------------------------------------------------
 
 _SUPPORTED_STMTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return, ast.Pass, ast.Assert,
-                    ast.If, ast.For, ast.While, ast.Break, ast.Continue, ast.Raise)
+                    ast.If, ast.For, ast.While, ast.Break, ast.Continue, ast.Raise, ast.FunctionDef)
 
 
 def fence(pf: ParsedFunction) -> None:
@@ -609,10 +635,11 @@ def fence(pf: ParsedFunction) -> None:
     for node in ast.walk(pf.node):
         if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
             problems.append((node, "generators and coroutines"))
+    own = list(own_nodes(pf.node.body))
     arities = {len(n.value.elts) if isinstance(n.value, ast.Tuple) else 1
-               for n in ast.walk(pf.node) if isinstance(n, ast.Return) and n.value is not None}
+               for n in own if isinstance(n, ast.Return) and n.value is not None}
     if len(arities) > 1:
-        first = next(n for n in ast.walk(pf.node) if isinstance(n, ast.Return))
+        first = next(n for n in own if isinstance(n, ast.Return))
         problems.append((first, "return statements with different numbers of values"))
     if not problems:
         return
@@ -652,6 +679,8 @@ def _local_names(node: ast.FunctionDef) -> set[str]:
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
             names.add(sub.id)
+        elif isinstance(sub, ast.FunctionDef) and sub is not node:
+            names.add(sub.name)
     return names
 
 
@@ -703,8 +732,6 @@ def _count_outputs(fn) -> int | None:
         node = parse_function(fn).node
     except NoSourceError:
         return None
-    returns = [n for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None]
-    if not returns:
+    if not any(isinstance(n, ast.Return) and n.value is not None for n in own_nodes(node.body)):
         return None
-    last = returns[-1].value
-    return len(last.elts) if isinstance(last, ast.Tuple) else 1
+    return count_outputs(node.body)

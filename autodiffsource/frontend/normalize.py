@@ -27,6 +27,17 @@ class LoopExit(ast.stmt):
     _fields = ("test",)
 
 
+def own_nodes(stmts):
+    """Every node of ``stmts`` except those inside nested functions (whose returns are their own)."""
+    stack = list(stmts)
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        stack.extend(ast.iter_child_nodes(n))
+
+
 def _contains(node_list, kinds, stop_at_loops: bool) -> bool:
     """Whether any statement contains a node of ``kinds`` (not looking into nested loops if asked)."""
     stack = list(node_list)
@@ -48,7 +59,7 @@ def needs_normalizing(body) -> bool:
     """True when the body has break/continue, or a return anywhere but as its last statement."""
     if _contains(body, (ast.Break, ast.Continue), stop_at_loops=False):
         return True
-    returns = [n for s in body for n in ast.walk(s) if isinstance(n, ast.Return)]
+    returns = [n for n in own_nodes(body) if isinstance(n, ast.Return)]
     return not (len(returns) == 1 and body and body[-1] is returns[0])
 
 
@@ -144,7 +155,7 @@ def normalize(body: list[ast.stmt], namer: Namer, n_outputs: int) -> list[ast.st
     """``body`` with break/continue/early return turned into flags (see the module docstring)."""
     if not needs_normalizing(body):
         return body
-    returns = [n for s in body for n in ast.walk(s) if isinstance(n, ast.Return)]
+    returns = [n for n in own_nodes(body) if isinstance(n, ast.Return)]
     early_return = not (len(returns) == 1 and body[-1] is returns[0])
     norm = _Normalizer(namer, n_outputs, early_return)
     if not early_return:  # only break/continue to rewrite: the final return stays as written
@@ -163,8 +174,7 @@ def normalize(body: list[ast.stmt], namer: Namer, n_outputs: int) -> list[ast.st
 
 def count_outputs(body: list[ast.stmt]) -> int:
     """How many values the function returns (from its first return statement)."""
-    for s in body:
-        for n in ast.walk(s):
-            if isinstance(n, ast.Return) and n.value is not None:
-                return len(n.value.elts) if isinstance(n.value, ast.Tuple) else 1
+    for n in own_nodes(body):
+        if isinstance(n, ast.Return) and n.value is not None:
+            return len(n.value.elts) if isinstance(n.value, ast.Tuple) else 1
     return 1

@@ -231,7 +231,11 @@ class ReverseBuilder:
         if isinstance(op, DeltaCall):
             pb = self.namer.fresh(f"{targets[0]}_pb")
             self.pullback_names[id(stmt)] = pb
-            callee = ast.Name(self.bind(_delta_name(op), op.delta), ast.Load())
+            if getattr(op, "method", None) is not None:
+                # Resolved per call: the object's class decides which function runs.
+                callee = self.call(runtime.method_delta, op.method, ast.Constant(tuple(op.active)))
+            else:
+                callee = ast.Name(self.bind(_delta_name(op), op.delta), ast.Load())
             call = ast.Call(callee, list(op.args), [ast.keyword(k, v) for k, v in op.kwargs.items()])
             return [ast.Assign([_store_targets(targets + [pb])], call)]
         raise AssertionError(op)

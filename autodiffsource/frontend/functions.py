@@ -1,0 +1,158 @@
+"""Stage 1 (continued): functions inside functions, and methods of user objects.
+
+Contract:
+
+* An inner ``def`` or a ``lambda`` bound to a name inside a δ function is *inlined* at each call:
+  its body is lowered in place with its own names renamed (``g``'s local ``t`` becomes ``g_t``), its
+  parameters bound to the call's atoms, and its free variables read from the enclosing function as
+  they are at the call, which is when Python's closures read them too. Recursion of an inner function
+  is refused; recursion of module-level functions goes through their δ functions.
+* A method call on a constant object (``model.forward(x)``, ``self.layer(h)``) is dispatched at run
+  time: the method's function is differentiated with ``self`` constant (``runtime.method_delta``).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import types
+
+from ..ir import DeltaCall, PlainOp
+from .normalize import count_outputs, normalize
+
+_NAMESPACE_FACTORIES = {"array_namespace", "get_namespace", "__array_namespace__"}
+
+
+class FunctionLowering:
+    """Mixed into :class:`~autodiffsource.frontend.lower.Lowerer`."""
+
+    # ---- inner functions -------------------------------------------------------------------------
+
+    def define_inner(self, name: str, node: ast.FunctionDef | ast.Lambda) -> None:
+        a = node.args
+        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
+            self.unsupported(node, "an inner function with *args, **kwargs or keyword-only parameters")
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.Nonlocal, ast.Global)):
+                self.unsupported(sub, "`nonlocal`/`global` in an inner function")
+        self.inner_functions[name] = node
+
+    def inner_is_active(self, node: ast.Call, inner) -> bool:
+        """A call of an inner function carries derivatives if an argument or a free variable does."""
+        if any(self.is_active(a) for a in node.args) or any(self.is_active(k.value) for k in node.keywords):
+            return True
+        params = {a.arg for a in inner.args.args}
+        body = inner.body if isinstance(inner, ast.FunctionDef) else [inner.body]
+        stored = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        free = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        free -= params | stored
+        return any(self.env.get(v) in self.active for v in free)
+
+    def lower_inline_call(self, node: ast.Call, inner, n_outputs: int, names: list[str] | None) -> list[str]:
+        fname = getattr(inner, "name", "lambda")
+        if id(inner) in self.inlining:
+            self.unsupported(node, f"recursion of the inner function `{fname}`; define it at module level "
+                                   "to recurse")
+        if isinstance(inner, ast.Lambda):
+            body = [ast.copy_location(ast.Return(inner.body), inner.body)]
+        else:
+            body = [s for s in inner.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+        params = [a.arg for a in inner.args.args]
+        stored = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        renames = {v: self.namer.fresh(f"{fname}_{v}") for v in sorted(set(params) | stored)}
+        self.local_names.update(renames.values())
+        body = [_rename_all(copy.deepcopy(s), renames) for s in body]
+        body = normalize(body, self.namer, count_outputs(body))
+        # Parameters: positional, keyword, then defaults (evaluated here, as constants of the call).
+        defaults = dict(zip(params[len(params) - len(inner.args.defaults):], inner.args.defaults))
+        given = {p: a for p, a in zip(params, node.args)}
+        if len(node.args) > len(params):
+            self.unsupported(node, f"{len(node.args)} arguments to `{fname}`, which takes {len(params)}")
+        for kw in node.keywords:
+            if kw.arg not in params:
+                self.unsupported(kw.value, f"the keyword `{kw.arg}=` of `{fname}`")
+            given[kw.arg] = kw.value
+        atoms = {}
+        for p in params:
+            if p not in given and p not in defaults:
+                self.unsupported(node, f"a call of `{fname}` without its argument `{p}`")
+            atoms[p] = self.atom(given.get(p, defaults.get(p)))
+        for p in params:
+            self.bind_atom(renames[p], atoms[p])
+        self.inlining.add(id(inner))
+        try:
+            ret = None
+            for stmt in body:
+                self.loc = self.pf.loc(stmt)
+                if isinstance(stmt, ast.Return):
+                    ret = stmt
+                    break
+                self.lower_stmt(stmt)
+            if ret is None or ret.value is None:
+                self.unsupported(inner, f"the inner function `{fname}` returns nothing")
+            values = ret.value.elts if isinstance(ret.value, ast.Tuple) and n_outputs > 1 else [ret.value]
+            if len(values) != n_outputs:
+                self.unsupported(node, f"`{fname}` returns {len(values)} value(s), {n_outputs} used here")
+            results = [self.atom(v) for v in values]
+        finally:
+            self.inlining.discard(id(inner))
+        targets = []
+        for atom in results:
+            if isinstance(atom, ast.Name):
+                targets.append(atom.id)
+            else:
+                name = self.temp()
+                self.emit([name], PlainOp(atom), [False])
+                targets.append(name)
+        if names is not None:
+            for name, t in zip(names, targets, strict=True):
+                self.bind_atom(name, ast.Name(t, ast.Load()))
+        return targets
+
+    # ---- methods of user objects ---------------------------------------------------------------------
+
+    def is_namespace_variable(self, name: str) -> bool:
+        return name in self.namespace_vars or name == "xp"
+
+    def note_assignment(self, name: str, value: ast.expr) -> None:
+        """Remember locals that hold an array namespace (``xp = array_namespace(x)``)."""
+        if isinstance(value, ast.Call):
+            func = value.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if called in _NAMESPACE_FACTORIES:
+                self.namespace_vars.add(name)
+
+    def lower_method_call(self, node: ast.Call, n_outputs: int, names: list[str] | None) -> list[str]:
+        args = [self.atom(a) for a in node.args]
+        kwargs = {kw.arg: self.atom(kw.value) for kw in node.keywords}
+        if any(self.is_active_atom(v) for v in kwargs.values()):
+            self.unsupported(node, "a differentiated keyword argument to a method")
+        mask = [self.is_active_atom(a) for a in args]
+        method = self.rename(node.func)
+        call = DeltaCall(ast.unparse(node.func), None, args, kwargs, mask, True)
+        call.method = method
+        call.partial_atoms = [a for a, m in zip(args, mask) if m]
+        targets = [self.temp() for _ in range(n_outputs)]
+        self.emit(targets, call, [True] * n_outputs)
+        if names is not None:
+            for name, t in zip(names, targets, strict=True):
+                self.bind_atom(name, ast.Name(t, ast.Load()))
+        return targets
+
+
+def is_user_method(obj) -> bool:
+    """A bound method whose function has Python source we may differentiate."""
+    return isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType)
+
+
+def _rename_all(node, renames: dict[str, str]):
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, n):
+            if n.id in renames:
+                return ast.copy_location(ast.Name(renames[n.id], n.ctx), n)
+            return n
+
+        def visit_Lambda(self, n):
+            return n  # a nested lambda keeps its own names
+
+    return ast.fix_missing_locations(Rename().visit(node))
