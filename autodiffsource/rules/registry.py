@@ -71,6 +71,20 @@ def rule(*primals, methods: tuple[str, ...] = (), array_api: tuple[str, ...] = (
         array_api: function names in an array-API namespace (``xp.tanh`` -> ``"tanh"``).
         outputs: how many values the primal returns (a tuple when more than one).
         static: parameter names that are never differentiated (axes, shapes...).
+
+    >>> from autodiffsource import grad
+    >>> def cube(x):
+    ...     return x ** 3
+    >>> @rule(cube)
+    ... def δcube(x):
+    ...     y = cube(x)
+    ...     def cube_pullback(dy):
+    ...         return (3 * x * x * dy,)
+    ...     return y, cube_pullback
+    >>> def f(x):
+    ...     return cube(x) + x
+    >>> grad(f)(2.0)
+    13.0
     """
 
     def register(delta: Callable) -> Callable:
@@ -91,7 +105,17 @@ def rule(*primals, methods: tuple[str, ...] = (), array_api: tuple[str, ...] = (
 
 
 def nondiff(*objects) -> None:
-    """Declare callables whose results never carry a derivative (constants to the differentiator)."""
+    """Declare callables whose results never carry a derivative (constants to the differentiator).
+
+    >>> from autodiffsource import grad
+    >>> def label(x):
+    ...     return float(round(x))
+    >>> nondiff(label)
+    >>> def g(x):
+    ...     return x * label(x)
+    >>> grad(g)(2.2)
+    2.0
+    """
     for obj in objects:
         if obj is not None:
             REGISTRY.nondiff_objects[id(obj)] = obj
