@@ -72,8 +72,9 @@ def checkdiff(f, δf, *args, rtol: float = 1e-5, atol: float = 1e-6, step: float
     True
     """
     rng = np.random.default_rng(seed)
-    args = [_as_float64(a) for a in args]
     mask = getattr(δf, "__wrt__", (True,) * len(args))
+    mask = tuple(mask) + (True,) * (len(args) - len(mask))  # extra positional (*args) are differentiated
+    args = [_as_float64(a) if m else a for a, m in zip(args, mask)]  # constants stay as given (ints, objects)
     result = δf(*args)
     if not isinstance(result, tuple) or len(result) < 2:
         raise AssertionError(f"{getattr(δf, '__name__', δf)} must return (*outputs, pullback)")

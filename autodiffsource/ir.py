@@ -75,11 +75,38 @@ class SetItemOp:
 
 
 @dataclasses.dataclass
+class PackOp:
+    """A list, tuple or dict literal holding differentiated values (``keys`` for dicts)."""
+
+    kind: str
+    items: list[ast.expr]
+    keys: list[ast.expr] | None = None
+
+    def describe(self) -> str:
+        if self.kind == "dict":
+            return "{" + ", ".join(f"{ast.unparse(k)}: {ast.unparse(v)}" for k, v in zip(self.keys, self.items)) + "}"
+        inner = ", ".join(ast.unparse(v) for v in self.items)
+        return f"[{inner}]" if self.kind == "list" else f"({inner},)"
+
+
+@dataclasses.dataclass
+class AppendOp:
+    """``old.append(value)`` in place; the target names the list after it (an alias of ``old``)."""
+
+    old: str
+    value: ast.expr
+    count: str
+
+    def describe(self) -> str:
+        return f"append({self.old}, {ast.unparse(self.value)})"
+
+
+@dataclasses.dataclass
 class Assign:
     """``targets = op``; ``active`` lists, per target, whether it carries a derivative."""
 
     targets: list[str]
-    op: PrimOp | DeltaCall | PlainOp | SetItemOp
+    op: PrimOp | DeltaCall | PlainOp | SetItemOp | PackOp | AppendOp
     loc: SourceLoc
     active: list[bool]
 

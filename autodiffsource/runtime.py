@@ -15,6 +15,7 @@ from .errors import CotangentError, NonDifferentiableInputError
 
 _ndarray = np.ndarray
 _PY_SCALARS = (float, int, bool)
+_CONTAINERS = (list, tuple, dict)
 _NUMPY_SCALAR = np.generic
 
 
@@ -78,6 +79,8 @@ def unbroadcast(g, x):
         if gs == ():
             return g
         return _xp(g).sum(g)
+    if tx in _CONTAINERS:
+        return g  # a container's cotangent is a container of the same structure
     gshape = getattr(g, "shape", ())
     xshape = x.shape
     if gshape == xshape:
@@ -148,6 +151,13 @@ def zeros_like(x):
     if type(x) is _ndarray:
         dtype = x.dtype if x.dtype.kind in "fc" else np.float64
         return np.zeros(x.shape, dtype=dtype)
+    if type(x) in _CONTAINERS:
+        # Lists and dicts, so the generated code can add into them; finalize restores tuples.
+        if type(x) is dict:
+            return {k: zeros_like(v) for k, v in x.items()}
+        return [zeros_like(v) for v in x]
+    if isinstance(x, _NUMPY_SCALAR):
+        return 0.0
     xp = _xp(x)
     floating = xp.isdtype(x.dtype, "real floating")
     # zeros_like keeps x's device (a CUDA tensor's zeros stay on the GPU) and Dask's unknown sizes.
@@ -190,6 +200,13 @@ def index_add(buffer, index, g):
         return buffer
     if type(buffer) in _PY_SCALARS:
         raise CotangentError("cannot index into a scalar cotangent")
+    if type(buffer) is list or type(buffer) is dict:
+        if type(index) is slice:
+            for i, part in zip(range(*index.indices(len(buffer))), g):
+                buffer[i] = add_cotangents(buffer[i], part)
+        else:
+            buffer[index] = add_cotangents(buffer[index], g)
+        return buffer
     from .backend import backend_of, scatter_add
 
     backend = backend_of(buffer)
@@ -202,10 +219,28 @@ def index_add(buffer, index, g):
     return scatter_add(_xp(buffer), buffer, index, g)
 
 
+def take_partial_any(dy, x, indices, axis):
+    """The partial of ``xp.take(x, indices, axis=axis)`` on any array library: repeated indices add up.
+
+    ``axis=None`` (NumPy's flattened take) takes positions in ``x`` flattened.
+    """
+    from .backend import take_add
+
+    xp = _xp(x)
+    buffer = zeros_like(x)
+    if axis is None:
+        flat = take_add(xp, xp.reshape(buffer, (-1,)), indices, 0, dy)
+        return xp.reshape(flat, tuple(x.shape))
+    return take_add(xp, buffer, indices, axis % len(x.shape), dy)
+
+
 # ---- cotangents and partials ------------------------------------------------------------------------
 
 def seed_cotangent(dy, y, name="output"):
     """The cotangent of a single output: ``None`` means 1 (ones shaped like ``y``); else check its shape."""
+    if dy is None and type(y) in _CONTAINERS:
+        raise CotangentError(f"{name} is a {type(y).__name__}: pass its cotangent, a {type(y).__name__} of the "
+                             "same structure, to the pullback")
     if dy is None:
         if type(y) in _PY_SCALARS:
             return 1.0
@@ -224,6 +259,8 @@ def check_cotangent(dy, y, name="output"):
     if dy is None:
         return zeros_like(y)
     ty = type(dy)
+    if type(y) in _CONTAINERS:
+        return _check_container_cotangent(dy, y, name)
     if ty in _PY_SCALARS and type(y) in _PY_SCALARS:
         return dy
     dshape = () if ty in _PY_SCALARS else tuple(getattr(dy, "shape", ()))
@@ -269,6 +306,8 @@ def finalize(g, x):
         return dtype.type(0.0 if g is None else g)
     if tx is bool:
         return 0.0
+    if tx in _CONTAINERS:
+        return _finalize_container(g, x)
     return _finalize_array_api(g, x)
 
 
@@ -462,7 +501,11 @@ def dot_right_partial(dz, x, y):
 
 def accumulate(d, g):
     """``d + g`` where ``d`` may still be None (no contribution yet on this path): then ``g``."""
-    return g if d is None else d + g
+    if d is None:
+        return g
+    if type(d) in _CONTAINERS:
+        return add_cotangents(d, g)
+    return d + g
 
 
 def or_zeros(d, like):
@@ -545,3 +588,37 @@ def method_delta(method, active: tuple):
     mask = lead + tuple(active) + (False,) * (len(params) - len(lead) - len(active))
     delta = transform(func, mask)
     return functools.partial(delta, bound_self) if bound_self is not None else delta
+
+
+# ---- containers (lists, tuples, dicts of arrays) ------------------------------------------------------
+
+def add_cotangents(a, b):
+    """``a + b`` for cotangents that may be containers (element by element) or None (zero)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if type(a) is dict:
+        return {k: add_cotangents(a[k], b.get(k)) for k in a}
+    if type(a) in (list, tuple):
+        return [add_cotangents(p, q) for p, q in zip(a, b, strict=True)]
+    return a + b
+
+
+def _finalize_container(g, x):
+    if g is None:
+        g = zeros_like(x)
+    if type(x) is dict:
+        return {k: finalize(g.get(k) if type(g) is dict else None, v) for k, v in x.items()}
+    parts = [finalize(p, v) for p, v in zip(g, x, strict=True)]
+    return tuple(parts) if type(x) is tuple else parts
+
+
+def _check_container_cotangent(dy, y, name):
+    if type(y) is dict:
+        if type(dy) is not dict or set(dy) - set(y):
+            raise CotangentError(f"the cotangent of {name} must be a dict with keys among {sorted(y)}")
+        return {k: check_cotangent(dy.get(k), v, f"{name}[{k!r}]") for k, v in y.items()}
+    if type(dy) not in (list, tuple) or len(dy) != len(y):
+        raise CotangentError(f"the cotangent of {name} must be a list or tuple of {len(y)} entries")
+    return [check_cotangent(d, v, f"{name}[{i}]") for i, (d, v) in enumerate(zip(dy, y))]

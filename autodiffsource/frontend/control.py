@@ -147,8 +147,19 @@ class ControlFlowLowering:
 
     def carried_variables(self, stmt, body: list[ast.stmt]) -> list[str]:
         """User variables the loop assigns that live across iterations or after the loop."""
-        assigned = sorted({n.id for s in body for n in ast.walk(s)
-                           if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)})
+        assigned = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        # Objects changed in place are carried too: y[i] = v and items.append(v) make new versions.
+        for s in body:
+            for n in ast.walk(s):
+                if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name):
+                    assigned.add(n.value.id)
+                elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Subscript) \
+                        and isinstance(n.target.value, ast.Name):
+                    assigned.add(n.target.value.id)
+                elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "append" \
+                        and isinstance(n.func.value, ast.Name):
+                    assigned.add(n.func.value.id)
+        assigned = sorted(assigned)
         inside = collections.Counter(n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
                                      and isinstance(n.ctx, ast.Load))
         outside = {name for name, count in self.loads.items() if count > inside.get(name, 0)}
@@ -160,6 +171,7 @@ class ControlFlowLowering:
         header_iter = self.rename(iter_expr) if iter_expr is not None else None
         target_names = ([n.id for n in ast.walk(target) if isinstance(n, ast.Name)] if target is not None else [])
         carried = [v for v in self.carried_variables(stmt, body) if v not in target_names]
+        before = dict(self.env)
         # Bind each carried variable's loop name before the loop, copying its current version in.
         loop_names = {}
         for var in carried:
@@ -189,6 +201,14 @@ class ControlFlowLowering:
         for var in carried:
             self.env[var] = loop_names[var]
         self.loc = loc
+        # A loop that runs no iteration leaves its target as it was (``i = 0; for i in range(n)``):
+        # the target's loop name starts as a copy of the value bound before.
+        if target is not None:
+            versions = [n.id for n in ast.walk(header_target) if isinstance(n, ast.Name)]
+            for var, version in zip(target_names, versions, strict=True):
+                prior = before.get(var)
+                if prior is not None and prior not in self.active and self.env.get(var) == version:
+                    self.emit([version], PlainOp(ast.Name(prior, ast.Load())), [False])
         self.body.append(Loop(kind, header_target, header_iter, header_test, lowered_body, pairs, exit_test, loc))
 
     def bind_loop_target(self, target: ast.expr) -> ast.expr:

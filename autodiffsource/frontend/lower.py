@@ -20,7 +20,7 @@ import types
 from typing import Any, Callable
 
 from ..errors import MissingRuleError, UnsupportedSyntaxError, missing_rule_stub
-from ..ir import Assign, DeltaCall, LoweredFunction, PlainOp, PrimOp, Return, SetItemOp
+from ..ir import AppendOp, Assign, DeltaCall, LoweredFunction, PackOp, PlainOp, PrimOp, Return, SetItemOp
 from ..rules import operator as operator_rules
 from ..rules import numpy as numpy_rules
 from ..rules.registry import REGISTRY, Rule
@@ -140,6 +140,10 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
         elif isinstance(stmt, ast.Expr):
             if isinstance(stmt.value, ast.Constant):
                 return  # a stray string or number: nothing to do
+            if _is_append(stmt.value) and (self.is_active(stmt.value.args[0])
+                                           or self.env.get(stmt.value.func.value.id) in self.active):
+                self.append(stmt.value)
+                return
             if self.is_active(stmt.value):
                 self.atom(stmt.value)  # evaluated for its effects; the value is dropped
             else:
@@ -201,6 +205,23 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
             return
         self.unsupported(target, "assignment to this kind of target (attributes of objects, starred "
                                  "targets)")
+
+    def append(self, call: ast.Call) -> None:
+        """``items.append(v)`` in place; the list's cotangent gives ``v`` its last entry back."""
+        name = call.func.value.id
+        old = self.env.get(name)
+        if old is None:
+            self.unsupported(call, f"appending to `{name}` before it is bound")
+        if old in self.params:
+            self.unsupported(call, f"appending to the argument `{name}`, which would change the caller's list; "
+                                   f"copy it first (`{name} = list({name})`)")
+        value = self.atom(call.args[0])
+        count = self.temp()
+        new = self.namer.fresh(name)
+        self.emit([new], AppendOp(old, value, count), [True])
+        for user_name, version in list(self.env.items()):
+            if version == old:
+                self.env[user_name] = new
 
     def assign_subscript(self, target: ast.Subscript, value: ast.expr, where: ast.AST) -> None:
         """``y[index] = value`` in place, as Python does; the old content is kept if the pullback reads it."""
@@ -320,9 +341,25 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
             if node.attr == "T":
                 return self.prim(numpy_rules.δmatrix_T.rule, {"x": self.atom(node.value)})
             self.missing(node, f"the attribute `.{node.attr}` of a differentiated value", node.attr, ["x"])
-        if isinstance(node, (ast.Tuple, ast.List, ast.Dict, ast.Set)):
-            self.unsupported(node, "a container holding differentiated values (lists, tuples and dicts of "
-                                   "arrays come with container support)")
+        if isinstance(node, (ast.Tuple, ast.List)):
+            if any(isinstance(e, ast.Starred) for e in node.elts):
+                self.unsupported(node, "starred items in a container of differentiated values")
+            items = [self.atom(e) for e in node.elts]
+            name = self.temp()
+            self.emit([name], PackOp("list" if isinstance(node, ast.List) else "tuple", items), [True])
+            return ast.Name(name, ast.Load())
+        if isinstance(node, ast.Dict):
+            if any(k is None for k in node.keys):
+                self.unsupported(node, "`**` unpacking in a dict of differentiated values")
+            keys = [self.atom(k) for k in node.keys]
+            if any(self.is_active_atom(k) for k in keys):
+                self.unsupported(node, "dict keys computed from differentiated values")
+            items = [self.atom(v) for v in node.values]
+            name = self.temp()
+            self.emit([name], PackOp("dict", items, keys), [True])
+            return ast.Name(name, ast.Load())
+        if isinstance(node, ast.Set):
+            self.unsupported(node, "a set of differentiated values")
         if isinstance(node, ast.IfExp):
             return self.lower_ifexp(node)
         self.unsupported(node, f"the expression `{type(node).__name__}` on differentiated values")
@@ -682,6 +719,11 @@ def _local_names(node: ast.FunctionDef) -> set[str]:
         elif isinstance(sub, ast.FunctionDef) and sub is not node:
             names.add(sub.name)
     return names
+
+
+def _is_append(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append"
+            and isinstance(node.func.value, ast.Name) and len(node.args) == 1 and not node.keywords)
 
 
 def _is_trivial(expr: ast.expr) -> bool:

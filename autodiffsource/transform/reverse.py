@@ -25,7 +25,8 @@ import dataclasses
 import inspect
 
 from ..errors import SourceLoc
-from ..ir import Assign, DeltaCall, If, Loop, LoweredFunction, PlainOp, PrimOp, SetItemOp, walk_statements
+from ..ir import AppendOp, Assign, DeltaCall, If, Loop, LoweredFunction, PackOp, PlainOp, PrimOp, SetItemOp
+from ..ir import walk_statements
 from .. import runtime
 from .inline import Instance, template_for
 from .naming import Namer
@@ -220,6 +221,24 @@ class ReverseBuilder:
             call = ast.Call(ast.Name(self.bind(op.rule.delta.__name__, op.rule.delta), ast.Load()),
                             [], [ast.keyword(k, v) for k, v in op.args.items()])
             return [ast.Assign([_store_targets(targets + [pb])], call)]  # (*outputs, pullback), as δ functions
+        if isinstance(op, PackOp):
+            if op.kind == "dict":
+                value = ast.Dict(list(op.keys), list(op.items))
+            elif op.kind == "list":
+                value = ast.List(list(op.items), ast.Load())
+            else:
+                value = ast.Tuple(list(op.items), ast.Load())
+            return [ast.Assign([ast.Name(targets[0], ast.Store())], value)]
+        if isinstance(op, AppendOp):
+            # Like y[i] = v: in place, with a snapshot only if the pullback reads the old list. The
+            # length before the append says which entry of the cotangent belongs to the value.
+            snapshot = Placeholder(stmts=[])
+            self.snapshots[op.old] = [self.namer.fresh(f"{op.old}_before"), snapshot, False, "container"]
+            count = ast.Assign([ast.Name(op.count, ast.Store())],
+                               ast.Call(ast.Name("len", ast.Load()), [ast.Name(op.old, ast.Load())], []))
+            append = ast.Expr(ast.Call(ast.Attribute(ast.Name(op.old, ast.Load()), "append", ast.Load()), [op.value], []))
+            alias = ast.Assign([ast.Name(targets[0], ast.Store())], ast.Name(op.old, ast.Load()))
+            return [snapshot, count, append, alias]
         if isinstance(op, SetItemOp):
             # The write happens in place, as in the user's code; a snapshot of the old content is taken
             # first only if the pullback turns out to read it (see backward_setitem).
@@ -246,8 +265,9 @@ class ReverseBuilder:
         out: list[ast.stmt] = []
         for s in reversed(stmts):
             if isinstance(s, Assign):
-                code = self.content_reads_renamed(self.backward_assign(s)) if not isinstance(s.op, SetItemOp) \
-                    else self.backward_assign(s)
+                code = self.backward_assign(s)
+                if not isinstance(s.op, (SetItemOp, AppendOp)):
+                    code = self.content_reads_renamed(code)
             elif isinstance(s, If):
                 code = self.backward_if(s)
             else:
@@ -418,6 +438,23 @@ class ReverseBuilder:
         out: list[ast.stmt] = []
         if isinstance(op, SetItemOp):
             return self.backward_setitem(stmt)
+        if isinstance(op, PackOp):
+            d = ast.Name(self.dname(stmt.targets[0]), ast.Load())
+            keys = op.keys if op.kind == "dict" else [ast.Constant(i) for i in range(len(op.items))]
+            for key, item in zip(keys, op.items, strict=True):
+                if self.is_active(item):
+                    self.add(item.id, self.call(runtime.take_cotangent, d, key), out)
+            return out
+        if isinstance(op, AppendOp):
+            d = ast.Name(self.dname(stmt.targets[0]), ast.Load())
+            count = ast.Name(op.count, ast.Load())
+            if self.is_active(op.value):
+                self.add(op.value.id, self.call(runtime.take_cotangent, d, count), out)
+            if op.old in self.lowered.active:
+                head = ast.Call(ast.Name("slice", ast.Load()), [ast.Constant(None), count], [])
+                self.add(op.old, self.call(runtime.take_cotangent, d, head), out)
+            self.snapshots[op.old][2] = "pending"
+            return out
         if isinstance(op, PrimOp):
             rule = op.rule
             instance = self.instances.get(id(stmt))
@@ -479,6 +516,8 @@ class ReverseBuilder:
             def visit_Call(self, node):
                 fn = builder.bindings.get(node.func.id) if isinstance(node.func, ast.Name) else None
                 keep = shape_only.get(fn, ())
+                if keep and any(isinstance(a, ast.Name) and len(pending.get(a.id, ())) > 3 for a in node.args):
+                    keep = ()  # a list's structure changes with the append: its old length matters
                 node.func = self.visit(node.func)
                 node.args = [a if i in keep else self.visit(a) for i, a in enumerate(node.args)]
                 node.keywords = [self.visit(k) for k in node.keywords]
@@ -536,7 +575,12 @@ class ReverseBuilder:
             self.state[var] = (PRESENT, fresh)
             return
         scatter = self.scatter_parts(expr)
-        if st[1] and scatter is not None:
+        if not fresh and scatter is None:
+            # A contribution of unknown kind (a callee's partial, a copy): it may be a list or dict,
+            # which `+` would concatenate, so add element by element.
+            out.append(ast.Assign([target], self.call(runtime.add_cotangents, ast.Name(name, ast.Load()), expr)))
+            self.state[var] = (PRESENT, True)
+        elif st[1] and scatter is not None:
             # d[index] += g straight into the buffer we own, instead of a zero array per subscript.
             index, g = scatter
             out.append(ast.Assign([target], self.call(runtime.index_add, ast.Name(name, ast.Load()), index, g)))
@@ -677,6 +721,10 @@ def _input_atoms(op) -> list:
         return list(op.args.values())
     if isinstance(op, SetItemOp):
         return [ast.Name(op.old, ast.Load()), op.value]
+    if isinstance(op, AppendOp):
+        return [ast.Name(op.old, ast.Load()), op.value]
+    if isinstance(op, PackOp):
+        return list(op.items)
     return list(op.partial_atoms)
 
 
