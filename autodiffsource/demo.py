@@ -232,7 +232,14 @@ def train(epochs: int = 60, hidden: tuple[int, int] = (64, 32), batch_size: int 
 
 
 def save_figure(path: str, weights, train_loss, test_loss, dtype=np.float64, seed: int = 0, n: int = 10) -> str:
-    """Held-out digits above their reconstructions, and the loss curves below; returns ``path``."""
+    """Held-out digits above their reconstructions, and the loss curves below; returns ``path``.
+
+    >>> import os, tempfile
+    >>> out = os.path.join(tempfile.mkdtemp(), "ae.png")
+    >>> path = save_figure(out, init_weights((8, 4)), [3.0, 2.0], [3.1, 2.2])
+    >>> os.path.getsize(path) > 0
+    True
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -271,7 +278,12 @@ def save_figure(path: str, weights, train_loss, test_loss, dtype=np.float64, see
 def run(epochs: int = 60, hidden: tuple[int, int] = (64, 32), batch_size: int = 32, lr: float | None = None,
         optimizer: str = "adam", float32: bool = False, output: str | None = "autoencoder.png", seed: int = 0,
         quiet: bool = False) -> DemoResult:
-    """The whole demo: gradient check, training, figure. Prints progress unless ``quiet``."""
+    """The whole demo: gradient check, training, figure. Prints progress unless ``quiet``.
+
+    >>> result = run(epochs=2, hidden=(8, 4), output=None, quiet=True)
+    >>> result.steps, result.train_loss[-1] < result.train_loss[0]
+    (94, True)
+    """
     from rich.console import Console
 
     console = Console(quiet=quiet, highlight=False)
