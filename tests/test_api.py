@@ -358,14 +358,14 @@ def test_unsupported_syntax_has_file_line_and_column():
 
 
 def test_unsupported_expression_reported_at_the_users_column():
-    def active_dict(x):
-        return {"a": x}["a"] * 2
+    def starred(x):
+        return max(*[x, 2.0]) * x
 
-    δ(active_dict)
+    δ(starred)
     with pytest.raises(UnsupportedSyntaxError) as info:
-        δactive_dict(1.0)  # noqa: F821
-    line = line_of(active_dict, '{"a": x}')
-    assert info.value.loc.line == line and info.value.loc.col == 15
+        δstarred(1.0)  # noqa: F821
+    line = line_of(starred, "*[x, 2.0]")
+    assert info.value.loc.line == line and info.value.loc.col == 19
 
 
 # ---- generated source ------------------------------------------------------------------------------------------------
