@@ -142,6 +142,17 @@ def test_scalar_binary_constant_argument(op):
     assert type(dx) is float and type(dy) is float
 
 
+@pytest.mark.parametrize("op", BINARY)
+def test_integer_scalar_inputs_give_float_partials(op):
+    f = globals()[f"{op}_vv"]
+    δ(f)
+    value, back = f.δ(3, 2)
+    assert value == f(3, 2)
+    partials = back()
+    assert all(type(p) is float for p in partials)
+    check_pullback(f, f.δ, [3, 2])
+
+
 def test_integer_scalars_are_real_numbers():
     δ(mul_vv)
     z, back = δmul_vv(3, 2)  # noqa: F821  (bound by δ)
