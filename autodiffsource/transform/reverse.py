@@ -693,6 +693,8 @@ def _fill_placeholders(stmts: list[ast.stmt]) -> None:
             inner = getattr(node, field, None)
             if isinstance(inner, list):
                 _fill_placeholders(inner)
+        if isinstance(node, (ast.For, ast.While, ast.If)) and not _has_code(node.body):
+            node.body.append(ast.Pass())  # e.g. a loop whose body is `pass` and that saves nothing
     i = 0
     while i < len(stmts):
         if isinstance(stmts[i], Placeholder):

@@ -376,3 +376,12 @@ def for_inside_while(x, n):
             x = x * 0.5 + c
         i = i + 1
     return np.sum(x * x)
+
+
+@case((vec(0.5, 1.0), 0), (vec(0.5, 1.0), 3))
+def loop_bodies_that_only_pass(x, n):
+    for _ in range(n):
+        pass
+    while np.sum(x) < 0:
+        pass
+    return np.sum(x * x)
