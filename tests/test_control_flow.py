@@ -59,3 +59,47 @@ def test_corpus_is_large_enough():
 def test_corpus_against_central_differences(fn, args):
     δfn, wrt = transform_all_floats(fn, args)
     check_pullback(fresh(fn), fresh(δfn), list(args), wrt=wrt, rtol=1e-6, atol=1e-7)
+
+
+# ---- what is still refused: UnsupportedSyntaxError at the user's line and column --------------------------
+
+REFUSED = [  # (function, words the message must contain)
+    (refused.for_else, "for ... else"),
+    (refused.while_else, "while ... else"),
+    (refused.try_except, "Try"),
+    (refused.with_statement, "With"),
+    (refused.match_statement, "Match"),
+    (refused.global_statement, "Global"),
+    (refused.nonlocal_statement, "Nonlocal"),
+    (refused.delete_statement, "Delete"),
+    (refused.class_inside, "ClassDef"),
+    (refused.starred_target, "starred"),
+    (refused.comprehension_of_active, "ListComp"),
+    (refused.walrus_in_active_expression, "NamedExpr"),
+]
+
+
+def marked_location(fn):
+    """(file, line, col) of the text named by the ``# refused: TEXT`` marker in ``fn``'s source."""
+    lines, first = inspect.getsourcelines(fn)
+    for offset, line in enumerate(lines):
+        if "# refused: " in line:
+            code, text = line.split("# refused: ")
+            return inspect.getsourcefile(fn), first + offset, code.index(text.strip())
+    raise AssertionError(f"no refused marker in {fn.__name__}")
+
+
+@pytest.mark.parametrize("fn, words", REFUSED, ids=[fn.__name__ for fn, _ in REFUSED])
+def test_refused_at_the_users_line_and_column(fn, words):
+    file, line, col = marked_location(fn)
+    mask = tuple(name != "n" for name in inspect.signature(fn).parameters)  # `n` is a count
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        ad.transform(fn, mask)
+    err = info.value
+    assert (err.loc.file, err.loc.line, err.loc.col) == (file, line, col), str(err)
+    assert (err.filename, err.lineno, err.offset) == (file, line, col + 1)  # as SyntaxError reports it
+    text = str(err)
+    assert text.startswith(f"{file}:{line}:{col + 1}: not supported"), text
+    assert words in text
+    source_line = inspect.getsourcelines(fn)[0][line - inspect.getsourcelines(fn)[1]].rstrip("\n")
+    assert source_line.split("  # refused")[0] in text  # the user's line, under which the caret sits

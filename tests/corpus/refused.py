@@ -1,9 +1,12 @@
 """What is still refused. Each construct's line carries a ``# refused:`` marker naming the text the error
-must point at (its column is where that text starts). When a construct becomes supported, move its
-function into the corpus proper (with inputs) and drop it from REFUSED in tests/test_control_flow.py.
+must point at (its column is where that text starts on the line). When a construct becomes supported, move
+its function into the corpus proper (with inputs) and drop its row from REFUSED in
+tests/test_control_flow.py.
 """
 
 import numpy as np
+
+COUNTER = 0
 
 
 def for_else(x, n):
@@ -37,46 +40,50 @@ def with_statement(x):
     return y
 
 
-def setitem(x):
+def match_statement(x, n):
+    match n:  # refused: match n:
+        case 1:
+            return x
+    return x * 2
+
+
+def global_statement(x):
+    global COUNTER  # refused: global COUNTER
+    COUNTER = 1
+    return x * 2
+
+
+def nonlocal_statement(x):
+    y = x
+
+    def bump():
+        nonlocal y  # refused: nonlocal y
+        y = y * 2
+    bump()
+    return y
+
+
+def delete_statement(x):
     y = x * 2
-    y[0] = 1.0  # refused: y[0]
-    return np.sum(y)
+    del y  # refused: del y
+    return x
 
 
-def setitem_in_loop(x, n):
-    y = x * 1.0
-    for i in range(n):
-        y[i] = y[i] * 2  # refused: y[i]
-    return np.sum(y)
+def class_inside(x):
+    class Box:  # refused: class Box:
+        pass
+    return x * 2
 
 
-def augmented_setitem(x):
-    y = x * 2
-    y[1:3] += x[0:2]  # refused: y[1:3] += x[0:2]
-    return np.sum(y)
+def starred_target(x):
+    a, *rest = x  # refused: a, *rest
+    return a * rest[0]
 
 
-def inner_def(x):
-    def square(z):  # refused: def square(z):
-        return z * z
-    return square(x)
+def comprehension_of_active(x):
+    return np.sum(np.array([x * i for i in range(3)]))  # refused: [x * i for i in range(3)]
 
 
-def inner_lambda(x):
-    square = lambda z: z * z  # noqa: E731
-    return square(x)  # refused: square
-
-
-def list_of_active(x):
-    pair = [x, x * 2]  # refused: [x, x * 2]
-    return pair[0] + pair[1]
-
-
-def tuple_of_active(x):
-    pair = (x, x * 2)  # refused: (x, x * 2)
-    return pair[0] * pair[1]
-
-
-def dict_of_active(x):
-    d = {"a": x}  # refused: {"a": x}
-    return d["a"] * 2
+def walrus_in_active_expression(x):
+    z = (y := x * 2) + 1  # refused: y := x * 2
+    return y * z
