@@ -275,6 +275,23 @@ def reassignment(x):
     return x
 
 
+@δ
+def chained_and_augmented(x, y):
+    a = b = x * 2
+    c = d = 3.0
+    a += y
+    b *= c
+    b -= d
+    b /= 4
+    b **= 2
+    return a * b
+
+
+def test_chained_and_augmented_assignment():
+    check_pullback(chained_and_augmented, δchained_and_augmented, [1.5, -0.5])  # noqa: F821
+    check_pullback(chained_and_augmented, δchained_and_augmented, [RNG.standard_normal(3), 0.25])  # noqa: F821
+
+
 def test_tuple_unpacking_of_tuples_results_and_a_13_element_constant_array():
     check_pullback(unpacking, δunpacking, [0.4, 1.3])  # noqa: F821
     check_pullback(unpacking, δunpacking, [RNG.standard_normal(3), RNG.standard_normal(3)])  # noqa: F821

@@ -117,9 +117,12 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
                 if not isinstance(target, ast.Name):
                     self.unsupported(target, "chained assignment to anything but plain names")
             if len(stmt.targets) > 1:
-                value = self.atom(stmt.value)
-                for target in stmt.targets:
-                    self.bind_atom(target.id, value)
+                # `a = b = expr`: bind `a`, then each other target to `a` (binding `a` may rename the
+                # temporary that held the value, so the temporary itself cannot be reused).
+                first = stmt.targets[0]
+                self.assign(first, stmt.value)
+                for target in stmt.targets[1:]:
+                    self.assign(target, ast.copy_location(ast.Name(first.id, ast.Load()), stmt.value))
                 return
             self.assign(stmt.targets[0], stmt.value)
         elif isinstance(stmt, ast.AnnAssign):
