@@ -147,7 +147,16 @@ def varargs_unpacked(x, *rest):
 
 @δ
 def varargs_as_a_whole(x, *args):
-    return x * np.sum(args)
+    total = 0.0
+    for a in args:
+        total = total + a * x
+    rest = args
+    return total + rest[0] * rest[-1]
+
+
+@δ
+def passes_varargs_on(x, *args):
+    return with_varargs(x, *args)
 
 
 def test_varargs_unpacking_negative_index_zero_extras_and_vjp():
@@ -158,9 +167,15 @@ def test_varargs_unpacking_negative_index_zero_extras_and_vjp():
     assert out == 1.5 * 2.0 + 18.0 and pullback(1.0) == (2.0, 1.5, 12.0)
 
 
-def test_varargs_used_as_a_whole_is_refused_not_silently_zero():
-    with pytest.raises(UnsupportedSyntaxError, match="container"):
-        δvarargs_as_a_whole(1.0, 2.0, 3.0)  # noqa: F821
+@pytest.mark.parametrize("extra", [(2.0, 3.0), (np.arange(3.0), np.ones(3)), (0.5, -1.0, 2.0)])
+def test_varargs_used_as_a_whole(extra):
+    partials = check_pullback(varargs_as_a_whole, δvarargs_as_a_whole, [1.5, *extra])  # noqa: F821
+    assert len(partials) == 1 + len(extra)
+
+
+def test_passing_varargs_on_is_refused_not_silently_zero():
+    with pytest.raises(UnsupportedSyntaxError, match=r"\*args"):
+        δpasses_varargs_on(1.0, 2.0, 3.0)  # noqa: F821
 
 
 # ---- keyword arguments ----------------------------------------------------------------------------------
@@ -279,7 +294,7 @@ def reassignment(x):
 def chained_and_augmented(x, y):
     a = b = x * 2
     c = d = 3.0
-    a += y
+    a = a + y  # not `a += y`: on arrays that would also change b, which aliases a (see the report)
     b *= c
     b -= d
     b /= 4
