@@ -115,6 +115,19 @@ def _xp(a):
 
 def expand_reduced(dy, x, axis, keepdims):
     """Broadcast the cotangent of a reduction over ``axis`` back to the shape of ``x``."""
+    if axis is None and type(x) is _ndarray and x.ndim:
+        # NumPy fast path for a full reduction (sum, mean...): the same read-only zero-stride view
+        # np.broadcast_to returns, made directly; broadcast_to costs several elementwise ops (issue 6).
+        if type(dy) in _PY_SCALARS:
+            base = np.asarray(dy, dtype=x.dtype)
+        elif type(dy) is _ndarray and dy.ndim == 0 or isinstance(dy, _NUMPY_SCALAR):
+            base = np.asarray(dy)
+        else:
+            base = None
+        if base is not None:
+            view = _ndarray(x.shape, base.dtype, base, 0, (0,) * x.ndim)
+            view.flags.writeable = False
+            return view
     xshape = shape_of(x)
     if xshape == ():
         return dy
@@ -404,6 +417,13 @@ def log_base(x):
 
 def matmul_left_partial(dz, x, y):
     """The partial of ``x @ y`` with respect to ``x`` (1-D operands and batches included)."""
+    if type(dz) is _ndarray and type(x) is _ndarray and type(y) is _ndarray:
+        # NumPy matrices and vectors: the plain expression, no shape bookkeeping (issue 6, W2/W4).
+        xd, yd = x.ndim, y.ndim
+        if xd == 2 and yd == 2:
+            return dz @ y.T
+        if xd == 2 and yd == 1:
+            return dz[:, None] * y
     xp = _xp(dz) if type(dz) not in _PY_SCALARS else _xp(y)
     xd, yd = len(shape_of(x)), len(shape_of(y))
     if xd == 1 and yd == 1:
@@ -417,6 +437,8 @@ def matmul_left_partial(dz, x, y):
 
 def matmul_right_partial(dz, x, y):
     """The partial of ``x @ y`` with respect to ``y`` (1-D operands and batches included)."""
+    if type(dz) is _ndarray and type(x) is _ndarray and type(y) is _ndarray and x.ndim == 2 and y.ndim <= 2:
+        return x.T @ dz  # NumPy matrix @ matrix or matrix @ vector (issue 6, W2/W4)
     xp = _xp(dz) if type(dz) not in _PY_SCALARS else _xp(x)
     xd, yd = len(shape_of(x)), len(shape_of(y))
     if xd == 1 and yd == 1:
