@@ -173,9 +173,9 @@ def test_varargs_used_as_a_whole(extra):
     assert len(partials) == 1 + len(extra)
 
 
-def test_passing_varargs_on_is_refused_not_silently_zero():
-    with pytest.raises(UnsupportedSyntaxError, match=r"\*args"):
-        δpasses_varargs_on(1.0, 2.0, 3.0)  # noqa: F821
+def test_passing_varargs_on():
+    check_pullback(passes_varargs_on, δpasses_varargs_on, [1.0, 2.0, 3.0])  # noqa: F821
+    check_pullback(passes_varargs_on, δpasses_varargs_on, [1.0, 2.0, 3.0, 4.0])  # noqa: F821
 
 
 # ---- keyword arguments ----------------------------------------------------------------------------------

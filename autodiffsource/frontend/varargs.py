@@ -3,10 +3,10 @@
 Contract: ``expand_varargs(parsed, n)`` returns a copy of the parsed function whose ``*args`` parameter
 is replaced by ``n`` ordinary positional parameters, one differentiated input each (the wrt mask covers
 them after the named parameters). Inside the body, ``args[k]`` with a constant ``k`` becomes the k-th
-parameter, ``len(args)`` becomes ``n``, and any other use of ``args`` becomes the tuple
-``(args_1, ..., args_n)``, which later stages lower like a tuple written by hand (so nothing is silently
-left undifferentiated). Locations are kept, so errors still point at the user's line. A function
-without ``*args`` is returned unchanged.
+parameter, ``len(args)`` becomes ``n``, ``g(*args)`` passes the n parameters on, and any other use of
+``args`` becomes the tuple ``(args_1, ..., args_n)``, which later stages lower like a tuple written by
+hand (so nothing is silently left undifferentiated). Locations are kept, so errors still point at the
+user's line. A function without ``*args`` is returned unchanged.
 """
 
 from __future__ import annotations
@@ -60,6 +60,14 @@ class _Expand(ast.NodeTransformer):
         if (isinstance(node.func, ast.Name) and node.func.id == "len" and len(node.args) == 1
                 and not node.keywords and self._is_vararg(node.args[0])):
             return ast.copy_location(ast.Constant(len(self.names)), node)
+        # g(x, *args) passes each extra argument on as a positional argument of its own.
+        flat = []
+        for arg in node.args:
+            if isinstance(arg, ast.Starred) and self._is_vararg(arg.value):
+                flat += [ast.copy_location(ast.Name(n, ast.Load()), arg) for n in self.names]
+            else:
+                flat.append(arg)
+        node.args = flat
         return self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name):
