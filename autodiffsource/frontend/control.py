@@ -123,13 +123,19 @@ class ControlFlowLowering:
             return ast.Call(ast.Name("range", ast.Load()), [n], [])
 
         call = it if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) else None
-        if call is not None and call.func.id == "enumerate" and len(call.args) == 1 and not call.keywords:
+        start = _constant_start(call) if call is not None and call.func.id == "enumerate" else None
+        if call is not None and call.func.id == "enumerate" and (len(call.args) == 1 and not call.keywords
+                                                                  or start is not None):
             if not (isinstance(stmt.target, ast.Tuple) and len(stmt.target.elts) == 2):
                 self.unsupported(stmt.target, "this target for `enumerate` (write `for i, x in enumerate(...)`)")
             seq = sequence(call.args[0])
             counter, item = stmt.target.elts
             if not isinstance(counter, ast.Name):
                 self.unsupported(counter, "this counter for `enumerate` (use a plain name)")
+            if start is not None:  # enumerate(A, 1): index A by the position, count from `start`
+                prologue = [ast.Assign([item], ast.Subscript(copy.deepcopy(seq), idx, ast.Load())),
+                            ast.Assign([counter], ast.BinOp(idx, ast.Add(), ast.Constant(start)))]
+                return ast.Name(index, ast.Store()), rng(length(seq)), _located(prologue, stmt)
             by_counter = ast.Name(counter.id, ast.Load())
             prologue = [ast.Assign([item], ast.Subscript(copy.deepcopy(seq), by_counter, ast.Load()))]
             return counter, rng(length(seq)), _located(prologue, stmt)
@@ -232,6 +238,19 @@ class ControlFlowLowering:
         env, bound, active, taken, temp, local = state
         self.env, self.bound_once, self.active = dict(env), set(bound), set(active)
         self.namer._taken, self._temp, self.local_names = set(taken), temp, set(local)
+
+
+def _constant_start(call: ast.Call) -> int | None:
+    """The ``start`` of ``enumerate(seq, start)`` or ``enumerate(seq, start=k)`` when it is an int literal."""
+    given = call.args[1:] + [k.value for k in call.keywords if k.arg == "start"]
+    if len(call.args) + len(call.keywords) != 2 or len(given) != 1:
+        return None
+    value = given[0]
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub) and isinstance(value.operand, ast.Constant):
+        value = ast.Constant(-value.operand.value)
+    if isinstance(value, ast.Constant) and type(value.value) is int:
+        return value.value
+    return None
 
 
 def _located(stmts: list[ast.stmt], where: ast.AST) -> list[ast.stmt]:

@@ -173,6 +173,17 @@ def enumerate_constants(x):
     return y
 
 
+@case((randn(3, 2, seed=49),), (np.zeros((0, 2)),))
+def enumerate_rows_with_start(A):
+    s = np.zeros(2)
+    k = 10
+    for k, row in enumerate(A, 1):
+        s = s + k * np.sin(row)
+    for j, row in enumerate(A, start=-2):
+        s = s * j + row
+    return np.sum(s * s) * k
+
+
 @case((randn(3, 2, seed=27), randn(3, seed=28)),)
 def enumerate_rows_indexing_other(A, w):
     s = 0.0
