@@ -353,6 +353,16 @@ def two_d_indexing(x):
     return x[1, 2] * np.sum(x[:, 1]) + np.sum(x[0] ** 2) + np.sum(x[:, 1:] * x[:, :-1])
 
 
+@δ
+def methods_of_expressions(x, y):
+    return (x * y).sum() + np.mean(x, axis=1).max() + x[::-1][0].sum() + x[:, ::2].T.mean()
+
+
+def test_methods_of_differentiated_expressions():
+    check_pullback(methods_of_expressions, δmethods_of_expressions,  # noqa: F821
+                   [RNG.standard_normal((3, 4)), RNG.standard_normal((3, 4))])
+
+
 def test_slices():
     check_pullback(slices, δslices, [RNG.standard_normal(5)])  # noqa: F821
 

@@ -399,6 +399,12 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
     def call_kind(self, node: ast.Call):
         """Classify a call: ("rule", Rule, receiver) · ("delta", callable, n_outputs, ...) · ("nondiff",)."""
         func = node.func
+        if isinstance(func, ast.Attribute) and _root(func) is None and self.is_active(func.value):
+            # A method of a differentiated expression: (x * y).sum(), np.mean(x, axis=1).max().
+            if func.attr in REGISTRY.nondiff_methods:
+                return ("nondiff",)
+            rule = REGISTRY.by_method.get(func.attr)
+            return ("rule", rule, func.value) if rule is not None else ("missing_method", func.attr)
         if isinstance(func, ast.Attribute) and self.is_local(_root(func)):
             root = _root(func)
             if isinstance(func.value, ast.Name) and func.value.id in self.env and self.env[func.value.id] in self.active:
