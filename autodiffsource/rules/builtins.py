@@ -2,7 +2,7 @@
 
 import builtins
 
-from ..runtime import log_base, power_base_partial, unbroadcast, where_tie_split
+from ..runtime import expand_reduced, log_base, power_base_partial, sign_of, unbroadcast, where_tie_split
 from .registry import nondiff, rule
 
 
@@ -11,7 +11,7 @@ def δbuiltin_abs(x):
     # abs(x) on Python numbers and arrays alike; subgradient 0 at 0.
     y = abs(x)
     def abs_pullback(dy):
-        return (dy * ((x > 0) * 1.0 - (x < 0) * 1.0),)
+        return (dy * sign_of(x),)
     return y, abs_pullback
 
 
@@ -40,6 +40,15 @@ def δbuiltin_pow(x, y):
     def pow_pullback(dz):
         return unbroadcast(dz * power_base_partial(x, y), x), unbroadcast(dz * z * log_base(x), y)
     return z, pow_pullback
+
+
+@rule(builtins.sum)
+def δbuiltin_sum(x, start=0):
+    # sum(x) over an array adds its rows (x[0] + x[1] + ...): each row gets the cotangent.
+    y = sum(x, start)
+    def sum_pullback(dy):
+        return expand_reduced(dy, x, 0, False), unbroadcast(dy, start)
+    return y, sum_pullback
 
 
 @rule(builtins.float)

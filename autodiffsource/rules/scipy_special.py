@@ -1,44 +1,231 @@
-"""Rules for :mod:`scipy.special` (the seed's erf, erfc, gamma, gammaln); registered when SciPy imports."""
+"""Rules for :mod:`scipy.special`; registered when SciPy imports.
+
+Rules are keyed by SciPy's functions and compute through ``backend.special``, which dispatches each call
+to the array library of its arguments (SciPy for NumPy and Python numbers, ``torch.special``,
+``jax.scipy.special``...), so one rule serves every library. Functions with axis keywords (logsumexp,
+softmax, log_softmax) call SciPy directly. Integer orders (``polygamma``'s n) are static.
+"""
 
 import math
 
 try:
-    from scipy import special
+    from scipy import special as scipy_special  # the primals rules are keyed by
 except ImportError:  # SciPy is optional for the rule table: nothing to register without it.
-    special = None
+    scipy_special = None
 
-from .registry import rule
+try:
+    from ..backend import special  # the same functions for every array library (torch.special, jax.scipy...)
+except ImportError:  # a checkout without the backend layer: SciPy's own functions
+    special = scipy_special
+from ..runtime import expand_reduced, unbroadcast
+from .registry import nondiff, rule
+from .support import safe_divide
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
-if special is not None:
+if scipy_special is not None:
 
-    @rule(special.erf)
+    # ---- error function and normal distribution ------------------------------------------------------
+
+    @rule(scipy_special.erf)
     def δerf(x):
         y = special.erf(x)
         def erf_pullback(dy):
             return (dy * _TWO_OVER_SQRT_PI * xp.exp(-x * x),)
         return y, erf_pullback
 
-    @rule(special.erfc)
+    @rule(scipy_special.erfc)
     def δerfc(x):
         y = special.erfc(x)
         def erfc_pullback(dy):
             return (-dy * _TWO_OVER_SQRT_PI * xp.exp(-x * x),)
         return y, erfc_pullback
 
-    @rule(special.gamma)
+    @rule(scipy_special.erfinv)
+    def δerfinv(x):
+        y = special.erfinv(x)
+        def erfinv_pullback(dy):
+            return (dy * _SQRT_PI_OVER_TWO * xp.exp(y * y),)
+        return y, erfinv_pullback
+
+    @rule(scipy_special.erfcinv)
+    def δerfcinv(x):
+        y = special.erfcinv(x)
+        def erfcinv_pullback(dy):
+            return (-dy * _SQRT_PI_OVER_TWO * xp.exp(y * y),)
+        return y, erfcinv_pullback
+
+    @rule(scipy_special.ndtr)
+    def δndtr(x):
+        y = special.ndtr(x)
+        def ndtr_pullback(dy):
+            return (dy * _INV_SQRT_2PI * xp.exp(-0.5 * x * x),)
+        return y, ndtr_pullback
+
+    @rule(scipy_special.log_ndtr)
+    def δlog_ndtr(x):
+        # d/dx log Phi(x) = phi(x) / Phi(x), computed in log space so that it stays finite far left.
+        y = special.log_ndtr(x)
+        def log_ndtr_pullback(dy):
+            return (dy * _INV_SQRT_2PI * xp.exp(-0.5 * x * x - y),)
+        return y, log_ndtr_pullback
+
+    @rule(scipy_special.ndtri)
+    def δndtri(x):
+        y = special.ndtri(x)
+        def ndtri_pullback(dy):
+            return (dy / (_INV_SQRT_2PI * xp.exp(-0.5 * y * y)),)
+        return y, ndtri_pullback
+
+    # ---- gamma family --------------------------------------------------------------------------------
+
+    @rule(scipy_special.gamma)
     def δgamma(x):
         y = special.gamma(x)
         def gamma_pullback(dy):
             return (dy * y * special.digamma(x),)
         return y, gamma_pullback
 
-    @rule(special.gammaln)
+    @rule(scipy_special.gammaln)
     def δgammaln(x):
         y = special.gammaln(x)
         def gammaln_pullback(dy):
             return (dy * special.digamma(x),)
         return y, gammaln_pullback
+
+    @rule(scipy_special.digamma, scipy_special.psi)
+    def δdigamma(x):
+        y = special.digamma(x)
+        def digamma_pullback(dy):
+            return (dy * scipy_special.polygamma(1, x),)
+        return y, digamma_pullback
+
+    @rule(scipy_special.polygamma, static=("n",))
+    def δpolygamma(n, x):
+        y = scipy_special.polygamma(n, x)
+        def polygamma_pullback(dy):
+            return None, dy * scipy_special.polygamma(n + 1, x)
+        return y, polygamma_pullback
+
+    @rule(scipy_special.betaln)
+    def δbetaln(a, b):
+        y = special.betaln(a, b)
+        def betaln_pullback(dy):
+            both = special.digamma(a + b)
+            return unbroadcast(dy * (special.digamma(a) - both), a), unbroadcast(dy * (special.digamma(b) - both), b)
+        return y, betaln_pullback
+
+    @rule(scipy_special.beta)
+    def δbeta(a, b):
+        y = scipy_special.beta(a, b)
+        def beta_pullback(dy):
+            both = special.digamma(a + b)
+            return unbroadcast(dy * y * (special.digamma(a) - both), a), unbroadcast(dy * y * (special.digamma(b) - both), b)
+        return y, beta_pullback
+
+    # ---- logistic, entropy ---------------------------------------------------------------------------
+
+    @rule(scipy_special.expit)
+    def δexpit(x):
+        y = special.expit(x)
+        def expit_pullback(dy):
+            return (dy * y * (1 - y),)
+        return y, expit_pullback
+
+    @rule(scipy_special.logit)
+    def δlogit(x):
+        y = special.logit(x)
+        def logit_pullback(dy):
+            return (dy / (x * (1 - x)),)
+        return y, logit_pullback
+
+    @rule(scipy_special.log_expit)
+    def δlog_expit(x):
+        # d/dx log(expit(x)) = 1 - expit(x) = expit(-x).
+        y = scipy_special.log_expit(x)
+        def log_expit_pullback(dy):
+            return (dy * special.expit(-x),)
+        return y, log_expit_pullback
+
+    @rule(scipy_special.xlogy)
+    def δxlogy(x, y):
+        # x log y; d/dy = x / y, taken as 0 where x == 0 (xlogy(0, 0) = 0 is the reason to use it).
+        z = special.xlogy(x, y)
+        def xlogy_pullback(dz):
+            return unbroadcast(dz * xp.log(y), x), unbroadcast(dz * safe_divide(x, y), y)
+        return z, xlogy_pullback
+
+    @rule(scipy_special.xlog1py)
+    def δxlog1py(x, y):
+        z = special.xlog1py(x, y)
+        def xlog1py_pullback(dz):
+            return unbroadcast(dz * xp.log1p(y), x), unbroadcast(dz * safe_divide(x, 1 + y), y)
+        return z, xlog1py_pullback
+
+    @rule(scipy_special.entr)
+    def δentr(x):
+        # -x log x; the derivative -(log x + 1) is -inf at 0, as the function's slope is.
+        y = special.entr(x)
+        def entr_pullback(dy):
+            return (-dy * (xp.log(x) + 1),)
+        return y, entr_pullback
+
+    # ---- Bessel --------------------------------------------------------------------------------------
+
+    @rule(scipy_special.i0)
+    def δi0(x):
+        y = special.i0(x)
+        def i0_pullback(dy):
+            return (dy * special.i1(x),)
+        return y, i0_pullback
+
+    @rule(scipy_special.i1)
+    def δi1(x):
+        # I1'(x) = I0(x) - I1(x) / x, which tends to 1/2 at x = 0.
+        y = special.i1(x)
+        def i1_pullback(dy):
+            return (dy * (special.i0(x) - safe_divide(y, x) - 0.5 * (x == 0)),)
+        return y, i1_pullback
+
+    @rule(scipy_special.i0e)
+    def δi0e(x):
+        # i0e = exp(-|x|) I0(x): derivative i1e(x) - sign(x) i0e(x).
+        y = special.i0e(x)
+        def i0e_pullback(dy):
+            return (dy * (special.i1e(x) - xp.sign(x) * y),)
+        return y, i0e_pullback
+
+    # ---- reductions over an axis ---------------------------------------------------------------------
+
+    @rule(scipy_special.logsumexp, static=("axis", "keepdims", "return_sign"))
+    def δlogsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
+        # d/da = b exp(a - lse), d/db = exp(a - lse); b=None means weights of 1.
+        y = scipy_special.logsumexp(a, axis=axis, b=b, keepdims=keepdims)
+        def logsumexp_pullback(dy):
+            weights = xp.exp(a - expand_reduced(y, a, axis, keepdims))
+            g = expand_reduced(dy, a, axis, keepdims) * weights
+            da = g if b is None else g * b
+            return unbroadcast(da, a), None, unbroadcast(g, b), None, None
+        return y, logsumexp_pullback
+
+    @rule(scipy_special.softmax, static=("axis",))
+    def δsoftmax(x, axis=None):
+        y = scipy_special.softmax(x, axis=axis)
+        def softmax_pullback(dy):
+            return y * (dy - xp.sum(dy * y, axis=axis, keepdims=True)), None
+        return y, softmax_pullback
+
+    @rule(scipy_special.log_softmax, static=("axis",))
+    def δlog_softmax(x, axis=None):
+        y = scipy_special.log_softmax(x, axis=axis)
+        def log_softmax_pullback(dy):
+            return dy - xp.exp(y) * xp.sum(dy, axis=axis, keepdims=True), None
+        return y, log_softmax_pullback
+
+    # ---- constants -----------------------------------------------------------------------------------
+
+    nondiff(scipy_special.factorial, scipy_special.factorial2, scipy_special.comb, scipy_special.perm)
 
 import numpy as xp  # noqa: E402  (stand-in for direct calls; inlined code binds the run-time namespace)

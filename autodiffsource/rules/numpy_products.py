@@ -1,0 +1,98 @@
+"""Rules for NumPy's products: dot, vdot, inner, outer, matmul, tensordot, einsum, kron, cross.
+
+matmul handles batches (broadcast batch dimensions are summed back) and 1-D operands on either side;
+einsum handles any subscripts with up to four operands, including traces (``'ii->'``), ellipses, implicit
+output and batch letters, by contracting the cotangent with the other operands.
+"""
+
+import numpy as np
+import numpy as xp  # the stand-in when a rule is called directly; inlined code binds the real namespace
+
+from ..runtime import dot_left_partial, dot_primal, dot_right_partial, matmul_left_partial, matmul_right_partial
+from .registry import rule
+from .support import (cross_partials, einsum_partial, einsum_primal, inner_partials, kron_partials,
+                      outer_partials, tensordot_partials, vdot_partial)
+
+
+@rule(np.dot, methods=("dot",))
+def δdot(x, y):
+    z = dot_primal(x, y)
+    def dot_pullback(dz):
+        return dot_left_partial(dz, x, y), dot_right_partial(dz, x, y)
+    return z, dot_pullback
+
+
+@rule(np.matmul, array_api=("matmul",))
+def δnp_matmul(x, y):
+    z = xp.matmul(x, y)
+    def matmul_pullback(dz):
+        return matmul_left_partial(dz, x, y), matmul_right_partial(dz, x, y)
+    return z, matmul_pullback
+
+
+@rule(np.vdot)
+def δvdot(x, y):
+    # Real inputs: the dot product of the flattened arrays.
+    z = np.vdot(x, y)
+    def vdot_pullback(dz):
+        return vdot_partial(dz, y, x), vdot_partial(dz, x, y)
+    return z, vdot_pullback
+
+
+@rule(np.inner)
+def δinner(x, y):
+    z = np.inner(x, y)
+    def inner_pullback(dz):
+        dx, dy = inner_partials(dz, x, y)
+        return dx, dy
+    return z, inner_pullback
+
+
+@rule(np.outer)
+def δouter(x, y):
+    z = np.outer(x, y)
+    def outer_pullback(dz):
+        dx, dy = outer_partials(dz, x, y)
+        return dx, dy
+    return z, outer_pullback
+
+
+@rule(np.tensordot, array_api=("tensordot",), static=("axes",))
+def δtensordot(x, y, axes=2):
+    z = np.tensordot(x, y, axes=axes)
+    def tensordot_pullback(dz):
+        dx, dy = tensordot_partials(dz, x, y, axes)
+        return dx, dy, None
+    return z, tensordot_pullback
+
+
+@rule(np.einsum, static=("subscripts",))
+def δeinsum(subscripts, a, b=None, c=None, d=None):
+    # Up to four operands (a fixed signature keeps the rule inlinable); each partial is one einsum.
+    z = einsum_primal(subscripts, a, b, c, d)
+    def einsum_pullback(dz):
+        da = einsum_partial(dz, subscripts, 0, a, b, c, d)
+        db = einsum_partial(dz, subscripts, 1, a, b, c, d)
+        dc = einsum_partial(dz, subscripts, 2, a, b, c, d)
+        dd = einsum_partial(dz, subscripts, 3, a, b, c, d)
+        return None, da, db, dc, dd
+    return z, einsum_pullback
+
+
+@rule(np.kron)
+def δkron(x, y):
+    z = np.kron(x, y)
+    def kron_pullback(dz):
+        dx, dy = kron_partials(dz, x, y)
+        return dx, dy
+    return z, kron_pullback
+
+
+@rule(np.cross, static=("axis",))
+def δcross(x, y, axis=-1):
+    # 3-vectors along `axis` (2-vectors are deprecated by NumPy): b x dz and dz x a.
+    z = np.cross(x, y, axis=axis)
+    def cross_pullback(dz):
+        dx, dy = cross_partials(dz, x, y, axis)
+        return dx, dy, None
+    return z, cross_pullback

@@ -1,0 +1,146 @@
+"""Rules for NumPy's reductions and scans: sum, prod, mean, average, var, std, max/min, ptp, cumsum,
+cumprod, median, nansum, nanmean, trace.
+
+Parameters follow NumPy's positional order (``np.var(a, axis, dtype, out, ddof, keepdims)``) so that a
+call written positionally binds as NumPy binds it; ``dtype`` only changes the working precision and is
+passed on, ``out=`` is not supported (it would write into a user's array). ``axis``, ``keepdims`` and
+``ddof`` are static: never differentiated.
+
+Tie rule: where several elements attain the max (min, median, ptp side), they share the cotangent
+equally, so the partials of ``max(x)`` sum to 1 and a constant input never gets an arbitrary favourite.
+``prod`` is exact with any number of zeros in the input (no division by x).
+"""
+
+import numpy as np
+import numpy as xp  # the stand-in when a rule is called directly; inlined code binds the real namespace
+
+from ..runtime import expand_reduced, reduced_count
+from .registry import rule
+from .support import (average_partials, cumprod_partial, cumsum_partial, extreme_partial, median_partial,
+                      nanmean_partial, prod_partial, ptp_partial, std_partial, trace_partial, var_partial)
+
+
+@rule(np.sum, methods=("sum",), array_api=("sum",), static=("axis", "dtype", "keepdims"))
+def δsum(x, axis=None, dtype=None, out=None, keepdims=False):
+    y = xp.sum(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    def sum_pullback(dy):
+        return expand_reduced(dy, x, axis, keepdims), None, None, None, None
+    return y, sum_pullback
+
+
+@rule(np.nansum, static=("axis", "dtype", "keepdims"))
+def δnansum(x, axis=None, dtype=None, out=None, keepdims=False):
+    # NaN entries count as 0: they get a zero partial.
+    y = np.nansum(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    def nansum_pullback(dy):
+        return expand_reduced(dy, x, axis, keepdims) * (x == x), None, None, None, None
+    return y, nansum_pullback
+
+
+@rule(np.prod, methods=("prod",), array_api=("prod",), static=("axis", "dtype", "keepdims"))
+def δprod(x, axis=None, dtype=None, out=None, keepdims=False):
+    y = xp.prod(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    def prod_pullback(dy):
+        return prod_partial(dy, x, axis, keepdims), None, None, None, None
+    return y, prod_pullback
+
+
+@rule(np.mean, methods=("mean",), array_api=("mean",), static=("axis", "dtype", "keepdims"))
+def δmean(x, axis=None, dtype=None, out=None, keepdims=False):
+    y = xp.mean(x, axis=axis, keepdims=keepdims)
+    def mean_pullback(dy):
+        return expand_reduced(dy, x, axis, keepdims) / reduced_count(x, axis), None, None, None, None
+    return y, mean_pullback
+
+
+@rule(np.nanmean, static=("axis", "dtype", "keepdims"))
+def δnanmean(x, axis=None, dtype=None, out=None, keepdims=False):
+    y = np.nanmean(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    def nanmean_pullback(dy):
+        return nanmean_partial(dy, x, axis, keepdims), None, None, None, None
+    return y, nanmean_pullback
+
+
+@rule(np.average, static=("axis", "keepdims"))
+def δaverage(a, axis=None, weights=None, returned=False, keepdims=False):
+    # Both the values and the weights are differentiated: d/dw = (a - average) / sum(w).
+    y = np.average(a, axis=axis, weights=weights, keepdims=keepdims)
+    def average_pullback(dy):
+        da, dweights = average_partials(dy, a, weights, y, axis, keepdims)
+        return da, None, dweights, None, None
+    return y, average_pullback
+
+
+@rule(np.var, methods=("var",), array_api=("var",), static=("axis", "dtype", "ddof", "keepdims"))
+def δvar(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    y = xp.var(x, axis=axis, correction=ddof, keepdims=keepdims)
+    def var_pullback(dy):
+        return var_partial(dy, x, axis, ddof, keepdims), None, None, None, None, None
+    return y, var_pullback
+
+
+@rule(np.std, methods=("std",), array_api=("std",), static=("axis", "dtype", "ddof", "keepdims"))
+def δstd(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    # Where std is 0 (a constant lane) the subgradient 0 is used instead of 0/0.
+    y = xp.std(x, axis=axis, correction=ddof, keepdims=keepdims)
+    def std_pullback(dy):
+        return std_partial(dy, x, y, axis, ddof, keepdims), None, None, None, None, None
+    return y, std_pullback
+
+
+@rule(np.max, np.amax, methods=("max",), array_api=("max",), static=("axis", "keepdims"))
+def δmax(x, axis=None, out=None, keepdims=False):
+    # Tied maxima share the cotangent equally.
+    y = xp.max(x, axis=axis, keepdims=keepdims)
+    def max_pullback(dy):
+        return extreme_partial(dy, x, y, axis, keepdims), None, None, None
+    return y, max_pullback
+
+
+@rule(np.min, np.amin, methods=("min",), array_api=("min",), static=("axis", "keepdims"))
+def δmin(x, axis=None, out=None, keepdims=False):
+    y = xp.min(x, axis=axis, keepdims=keepdims)
+    def min_pullback(dy):
+        return extreme_partial(dy, x, y, axis, keepdims), None, None, None
+    return y, min_pullback
+
+
+@rule(np.ptp, static=("axis", "keepdims"))
+def δptp(x, axis=None, out=None, keepdims=False):
+    y = np.ptp(x, axis=axis, keepdims=keepdims)
+    def ptp_pullback(dy):
+        return ptp_partial(dy, x, axis, keepdims), None, None, None
+    return y, ptp_pullback
+
+
+@rule(np.median, static=("axis", "keepdims"))
+def δmedian(x, axis=None, out=None, overwrite_input=False, keepdims=False):
+    y = np.median(x, axis=axis, keepdims=keepdims)
+    def median_pullback(dy):
+        return median_partial(dy, x, axis, keepdims), None, None, None, None
+    return y, median_pullback
+
+
+@rule(np.cumsum, methods=("cumsum",), static=("axis", "dtype"))
+def δcumsum(x, axis=None, dtype=None):
+    y = np.cumsum(x, axis=axis, dtype=dtype)
+    def cumsum_pullback(dy):
+        return cumsum_partial(dy, x, axis), None, None
+    return y, cumsum_pullback
+
+
+@rule(np.cumprod, methods=("cumprod",), static=("axis", "dtype"))
+def δcumprod(x, axis=None, dtype=None):
+    # Exact with zeros in x (see cumprod_partial).
+    y = np.cumprod(x, axis=axis, dtype=dtype)
+    def cumprod_pullback(dy):
+        return cumprod_partial(dy, x, y, axis), None, None
+    return y, cumprod_pullback
+
+
+@rule(np.trace, methods=("trace",), static=("offset", "axis1", "axis2"))
+def δtrace(x, offset=0, axis1=0, axis2=1):
+    y = np.trace(x, offset=offset, axis1=axis1, axis2=axis2)
+    def trace_pullback(dy):
+        return trace_partial(dy, x, offset, axis1, axis2), None, None, None
+    return y, trace_pullback

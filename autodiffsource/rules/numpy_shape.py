@@ -1,0 +1,317 @@
+"""Rules for NumPy's shape and data-movement functions: reshape, transpose, flip, pad, sort, diag...
+
+Every one of these is linear, so each partial is the adjoint data movement: reshape back, transpose by
+the inverse permutation, roll by the negated shift, scatter-add for gathers (``take``, ``repeat``,
+``pad``'s copying modes), so repeated sources add up rather than overwrite. Shapes, axes, shifts and
+indices are static parameters.
+"""
+
+import numpy as np
+import numpy as xp  # the stand-in when a rule is called directly; inlined code binds the real namespace
+
+from ..runtime import expand_reduced, inverse_permutation, shape_of, take_any, transpose_axes, unbroadcast
+from .registry import rule
+from .support import (astype_partial, atleast_primal, diag_partial, diagonal_partial, negated_shift,
+                      pad_partial, repeat_partial, sort_partial, squeeze_back, take_partial, take_primal,
+                      tile_partial)
+
+
+# ---- reshaping --------------------------------------------------------------------------------------
+
+@rule(np.reshape, methods=("reshape",), array_api=("reshape",), static=("shape",))
+def δreshape(x, shape):
+    y = xp.reshape(x, shape)
+    def reshape_pullback(dy):
+        return xp.reshape(dy, shape_of(x)), None
+    return y, reshape_pullback
+
+
+@rule(np.ravel, methods=("ravel", "flatten"))
+def δravel(x):
+    y = xp.reshape(x, (-1,))
+    def ravel_pullback(dy):
+        return (xp.reshape(dy, shape_of(x)),)
+    return y, ravel_pullback
+
+
+@rule(np.squeeze, methods=("squeeze",), array_api=("squeeze",), static=("axis",))
+def δsqueeze(x, axis=None):
+    y = np.squeeze(x, axis=axis)
+    def squeeze_pullback(dy):
+        return squeeze_back(dy, x), None
+    return y, squeeze_pullback
+
+
+@rule(np.expand_dims, array_api=("expand_dims",), static=("axis",))
+def δexpand_dims(x, axis):
+    y = np.expand_dims(x, axis)
+    def expand_dims_pullback(dy):
+        return squeeze_back(dy, x), None
+    return y, expand_dims_pullback
+
+
+@rule(np.atleast_1d)
+def δatleast_1d(x):
+    y = atleast_primal(x, 1)
+    def atleast_1d_pullback(dy):
+        return (squeeze_back(dy, x),)
+    return y, atleast_1d_pullback
+
+
+@rule(np.atleast_2d)
+def δatleast_2d(x):
+    y = atleast_primal(x, 2)
+    def atleast_2d_pullback(dy):
+        return (squeeze_back(dy, x),)
+    return y, atleast_2d_pullback
+
+
+@rule(np.atleast_3d)
+def δatleast_3d(x):
+    y = atleast_primal(x, 3)
+    def atleast_3d_pullback(dy):
+        return (squeeze_back(dy, x),)
+    return y, atleast_3d_pullback
+
+
+@rule(np.broadcast_to, array_api=("broadcast_to",), static=("shape",))
+def δbroadcast_to(x, shape):
+    y = xp.broadcast_to(x, shape)
+    def broadcast_to_pullback(dy):
+        return unbroadcast(dy, x), None
+    return y, broadcast_to_pullback
+
+
+# ---- axes -------------------------------------------------------------------------------------------
+
+@rule(np.transpose, methods=("transpose",), array_api=("permute_dims",), static=("axes",))
+def δtranspose(x, axes=None):
+    permutation = transpose_axes(x, axes)
+    y = xp.permute_dims(x, permutation)
+    def transpose_pullback(dy):
+        return xp.permute_dims(dy, inverse_permutation(permutation)), None
+    return y, transpose_pullback
+
+
+def matrix_T(x):
+    """Primal of the attribute ``x.T``: the lowering stage maps ``.T`` here."""
+    return x.T
+
+
+@rule(matrix_T)
+def δmatrix_T(x):
+    y = x.T
+    def matrix_T_pullback(dy):
+        return (dy.T,)
+    return y, matrix_T_pullback
+
+
+@rule(np.swapaxes, methods=("swapaxes",), static=("axis1", "axis2"))
+def δswapaxes(x, axis1, axis2):
+    y = np.swapaxes(x, axis1, axis2)
+    def swapaxes_pullback(dy):
+        return np.swapaxes(dy, axis1, axis2), None, None
+    return y, swapaxes_pullback
+
+
+@rule(np.moveaxis, array_api=("moveaxis",), static=("source", "destination"))
+def δmoveaxis(x, source, destination):
+    y = xp.moveaxis(x, source, destination)
+    def moveaxis_pullback(dy):
+        return xp.moveaxis(dy, destination, source), None, None
+    return y, moveaxis_pullback
+
+
+@rule(np.flip, array_api=("flip",), static=("axis",))
+def δflip(x, axis=None):
+    y = xp.flip(x, axis=axis)
+    def flip_pullback(dy):
+        return xp.flip(dy, axis=axis), None
+    return y, flip_pullback
+
+
+@rule(np.fliplr)
+def δfliplr(x):
+    y = np.fliplr(x)
+    def fliplr_pullback(dy):
+        return (np.fliplr(dy),)
+    return y, fliplr_pullback
+
+
+@rule(np.flipud)
+def δflipud(x):
+    y = np.flipud(x)
+    def flipud_pullback(dy):
+        return (np.flipud(dy),)
+    return y, flipud_pullback
+
+
+@rule(np.roll, array_api=("roll",), static=("shift", "axis"))
+def δroll(x, shift, axis=None):
+    y = xp.roll(x, shift, axis=axis)
+    def roll_pullback(dy):
+        return xp.roll(dy, negated_shift(shift), axis=axis), None, None
+    return y, roll_pullback
+
+
+@rule(np.rot90, static=("k", "axes"))
+def δrot90(x, k=1, axes=(0, 1)):
+    y = np.rot90(x, k, axes)
+    def rot90_pullback(dy):
+        return np.rot90(dy, -k, axes), None, None
+    return y, rot90_pullback
+
+
+# ---- copies and gathers -----------------------------------------------------------------------------
+
+@rule(np.tile, array_api=("tile",), static=("reps",))
+def δtile(x, reps):
+    y = np.tile(x, reps)
+    def tile_pullback(dy):
+        return tile_partial(dy, x, reps), None
+    return y, tile_pullback
+
+
+@rule(np.repeat, methods=("repeat",), array_api=("repeat",), static=("repeats", "axis"))
+def δrepeat(x, repeats, axis=None):
+    y = np.repeat(x, repeats, axis=axis)
+    def repeat_pullback(dy):
+        return repeat_partial(dy, x, repeats, axis), None, None
+    return y, repeat_pullback
+
+
+def pad_primal(x, pad_width, mode="constant", constant_values=0):
+    """``np.pad`` with ``constant_values`` passed only in constant mode (the other modes refuse it)."""
+    if mode == "constant":
+        return np.pad(x, pad_width, mode="constant", constant_values=constant_values)
+    return np.pad(x, pad_width, mode=mode)
+
+
+@rule(np.pad, static=("pad_width", "mode", "constant_values"))
+def δpad(x, pad_width, mode="constant", constant_values=0):
+    # Copying modes only (constant, edge, reflect, symmetric, wrap); statistics modes are refused.
+    y = pad_primal(x, pad_width, mode, constant_values)
+    def pad_pullback(dy):
+        return pad_partial(dy, x, pad_width, mode), None, None, None
+    return y, pad_pullback
+
+
+@rule(np.take, methods=("take",), array_api=("take",), static=("indices", "axis"))
+def δtake(x, indices, axis=None):
+    # Repeated indices add up (scatter-add).
+    y = take_any(x, indices, axis)
+    def take_pullback(dy):
+        return take_partial(dy, x, indices, axis), None, None
+    return y, take_pullback
+
+
+@rule(np.sort, array_api=("sort",), static=("axis",))
+def δsort(x, axis=-1):
+    # Equal values are ordered stably; their cotangents go back to the elements they came from.
+    y = np.sort(x, axis=axis, kind="stable")
+    def sort_pullback(dy):
+        return sort_partial(dy, x, axis), None
+    return y, sort_pullback
+
+
+# ---- diagonals and triangles ------------------------------------------------------------------------
+
+@rule(np.diag, static=("k",))
+def δdiag(x, k=0):
+    y = np.diag(x, k)
+    def diag_pullback(dy):
+        return diag_partial(dy, x, k), None
+    return y, diag_pullback
+
+
+@rule(np.diagonal, methods=("diagonal",), static=("offset", "axis1", "axis2"))
+def δdiagonal(x, offset=0, axis1=0, axis2=1):
+    y = np.diagonal(x, offset, axis1, axis2)
+    def diagonal_pullback(dy):
+        return diagonal_partial(dy, x, offset, axis1, axis2), None, None, None
+    return y, diagonal_pullback
+
+
+@rule(np.triu, static=("k",))
+def δtriu(x, k=0):
+    y = np.triu(x, k)
+    def triu_pullback(dy):
+        return np.triu(dy, k), None
+    return y, triu_pullback
+
+
+@rule(np.tril, static=("k",))
+def δtril(x, k=0):
+    y = np.tril(x, k)
+    def tril_pullback(dy):
+        return np.tril(dy, k), None
+    return y, tril_pullback
+
+
+# ---- conversions ------------------------------------------------------------------------------------
+
+@rule(methods=("astype",), static=("dtype",))
+def δastype(x, dtype):
+    # A cast to a float type passes the cotangent back (cast to x's dtype); a cast to int/bool is a constant.
+    y = x.astype(dtype)
+    def astype_pullback(dy):
+        return astype_partial(dy, x, dtype), None
+    return y, astype_pullback
+
+
+@rule(np.asarray, np.array, np.asanyarray, static=("dtype",))
+def δasarray(x, dtype=None):
+    y = np.asarray(x, dtype=dtype)
+    def asarray_pullback(dy):
+        return squeeze_back(dy, x), None
+    return y, asarray_pullback
+
+
+@rule(np.ascontiguousarray, static=("dtype",))
+def δascontiguousarray(x, dtype=None):
+    # At least 1-D, as NumPy returns it.
+    y = np.ascontiguousarray(x, dtype=dtype)
+    def ascontiguousarray_pullback(dy):
+        return squeeze_back(dy, x), None
+    return y, ascontiguousarray_pullback
+
+
+@rule(np.asfortranarray, static=("dtype",))
+def δasfortranarray(x, dtype=None):
+    y = np.asfortranarray(x, dtype=dtype)
+    def asfortranarray_pullback(dy):
+        return squeeze_back(dy, x), None
+    return y, asfortranarray_pullback
+
+
+@rule(np.copy, methods=("copy",))
+def δcopy(x):
+    y = np.copy(x)
+    def copy_pullback(dy):
+        return (dy,)
+    return y, copy_pullback
+
+
+@rule(methods=("item",))
+def δitem(x):
+    # A one-element array to a Python number: the cotangent goes back to that element.
+    y = x.item()
+    def item_pullback(dy):
+        return (expand_reduced(dy, x, None, False),)
+    return y, item_pullback
+
+
+@rule(np.float64, np.double)
+def δfloat64(x):
+    y = np.float64(x)
+    def float64_pullback(dy):
+        return (dy,)
+    return y, float64_pullback
+
+
+@rule(np.float32, np.single)
+def δfloat32(x):
+    y = np.float32(x)
+    def float32_pullback(dy):
+        return (dy,)
+    return y, float32_pullback

@@ -1,0 +1,164 @@
+"""Partials of NumPy's linear algebra, as NumPy computes each function (NumPy only; batched over leading axes).
+
+Contract: each helper takes the primal inputs, outputs and cotangents and returns partials shaped like the
+inputs. ``cholesky`` and ``eigh`` read one triangle of their input (LAPACK's), so their partials live on
+that triangle: perturbing the other triangle changes nothing. SVD, QR, eigh and pinv partials hold where
+the decomposition is differentiable (distinct singular values / eigenvalues, full rank); repeated values
+give 0 instead of infinities in the coupling terms. References: M. Giles, "An extended collection of matrix
+derivative results" (2008); J. Townsend, "Differentiating the singular value decomposition" (2016);
+I. Murray, "Differentiation of the Cholesky decomposition" (2016); Walter & Lehmann (2018) for QR.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import MissingRuleError
+from ..runtime import unbroadcast
+
+
+def _T(a):
+    return np.swapaxes(a, -1, -2)
+
+
+def _float(a):
+    a = np.asarray(a)
+    return a if a.dtype.kind == "f" else a.astype(np.float64)
+
+
+def _one_triangle(g, lower: bool):
+    """The partial of a function that reads only one triangle of a symmetric input (LAPACK-style)."""
+    sym = g + _T(g)
+    diag = np.eye(g.shape[-1], dtype=bool)
+    tri = np.tril(sym, -1) if lower else np.triu(sym, 1)
+    return tri + np.where(diag, g, 0.0)
+
+
+def _coupling(values):
+    """F[i, j] = 1 / (values[j] - values[i]) off the diagonal, 0 on it and where values repeat."""
+    diff = values[..., None, :] - values[..., :, None]
+    off = ~np.eye(values.shape[-1], dtype=bool)
+    safe = np.where(off & (diff != 0), diff, 1.0)
+    return np.where(off & (diff != 0), 1.0 / safe, 0.0)
+
+
+def inv_partial(dy, y):
+    """d inv(A): -inv(A)^T dY inv(A)^T."""
+    yt = _T(y)
+    return -(yt @ dy @ yt)
+
+
+def det_partial(dy, a, d):
+    """d det(A) = det(A) inv(A)^T."""
+    return (np.asarray(dy * d)[..., None, None]) * _T(np.linalg.inv(a))
+
+
+def slogdet_partial(dlogdet, a):
+    """d log|det A| = inv(A)^T (the sign is piecewise constant)."""
+    if dlogdet is None:
+        return np.zeros(np.shape(a))
+    return np.asarray(dlogdet)[..., None, None] * _T(np.linalg.inv(a))
+
+
+def solve_partials(dx, a, b, x):
+    """``solve(A, b)``: db = solve(A^T, dx), dA = -db x^T (b is a vector only when 1-D, as in NumPy 2)."""
+    a = _float(a)
+    if np.ndim(b) == 1:
+        db = np.linalg.solve(_T(a), dx[..., None])[..., 0]
+        da = -db[..., :, None] * x[..., None, :]
+    else:
+        db = np.linalg.solve(_T(a), dx)
+        da = -(db @ _T(x))
+    return unbroadcast(da, a), unbroadcast(db, b)
+
+
+def cholesky_partial(dl, l, upper: bool):
+    """Murray (2016): G = L^-T Phi(L^T dL) L^-1, Phi = lower triangle with the diagonal halved."""
+    if upper:
+        l, dl = _T(l), _T(dl)
+    phi = np.tril(_T(l) @ dl)
+    phi = phi - 0.5 * np.eye(phi.shape[-1]) * phi
+    linv = np.linalg.inv(l)
+    g = _T(linv) @ phi @ linv
+    return _one_triangle(0.5 * (g + _T(g)), lower=not upper)
+
+
+def eigh_partial(dw, dv, w, v, uplo: str):
+    """A = V diag(w) V^T: G = V (diag(dw) + F o (V^T dV)) V^T, F[i, j] = 1 / (w_j - w_i)."""
+    inner = np.zeros(v.shape, dtype=v.dtype)
+    if dw is not None:
+        inner = inner + np.eye(w.shape[-1]) * np.asarray(dw)[..., None, :]
+    if dv is not None:
+        inner = inner + _coupling(w) * (_T(v) @ dv)
+    g = v @ inner @ _T(v)
+    return _one_triangle(0.5 * (g + _T(g)), lower=uplo.upper() == "L")
+
+
+def pinv_partial(dp, a, p):
+    """Golub & Pereyra: the transpose of dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P."""
+    m, n = a.shape[-2], a.shape[-1]
+    eye_m, eye_n = np.eye(m), np.eye(n)
+    pt, dpt = _T(p), _T(dp)
+    return -(pt @ dp @ pt) + (eye_m - a @ p) @ dpt @ p @ pt + pt @ p @ dpt @ (eye_n - p @ a)
+
+
+def svd_partial(du, ds, dvh, a, u, s, vh, full_matrices: bool):
+    """Townsend (2016), thin SVD A = U diag(s) V^T; square inputs may use full_matrices=True."""
+    m, n = a.shape[-2], a.shape[-1]
+    if full_matrices and m != n:
+        raise MissingRuleError("np.linalg.svd of a non-square matrix with full_matrices=True has no rule: "
+                               "the extra singular vectors are not determined by A",
+                               hint="Pass full_matrices=False.")
+    k = s.shape[-1]
+    v = _T(vh)
+    g = np.zeros(a.shape, dtype=np.result_type(a.dtype, np.float32))
+    s_mat = np.eye(k) * s[..., None, :]
+    inner = np.zeros(s_mat.shape)
+    f = _coupling(s * s)
+    s_inv = np.where(s != 0, 1.0 / np.where(s != 0, s, 1.0), 0.0)
+    if ds is not None:
+        inner = inner + np.eye(k) * np.asarray(ds)[..., None, :]
+    if du is not None:
+        ut_du = _T(u) @ du
+        inner = inner + (f * (ut_du - _T(ut_du))) @ s_mat
+        g = g + (np.eye(m) - u @ _T(u)) @ du * s_inv[..., None, :] @ vh
+    if dvh is not None:
+        dv = _T(dvh)
+        vt_dv = _T(v) @ dv
+        inner = inner + s_mat @ (f * (vt_dv - _T(vt_dv)))
+        g = g + (u * s_inv[..., None, :]) @ _T(dv) @ (np.eye(n) - v @ vh)
+    return g + u @ inner @ vh
+
+
+def qr_partial(dq, dr, a, q, r):
+    """Reduced QR with m >= n: dA = (dQ + Q copyltu(M)) R^-T, M = R dR^T - dQ^T Q."""
+    m, n = a.shape[-2], a.shape[-1]
+    if m < n:
+        raise MissingRuleError("np.linalg.qr of a wide matrix (more columns than rows) has no rule")
+    dq = np.zeros(q.shape) if dq is None else dq
+    dr = np.zeros(r.shape) if dr is None else dr
+    mm = r @ _T(dr) - _T(dq) @ q
+    lower = np.tril(mm, -1)
+    copyltu = lower + _T(lower) + np.eye(mm.shape[-1]) * mm
+    rhs = dq + q @ copyltu
+    return _T(np.linalg.solve(r, _T(rhs)))
+
+
+def lstsq_partials(dx, dres, a, b, x):
+    """``lstsq``: x = pinv(A) b, so dA comes from pinv's partial; residuals = |b - A x|^2 add -2 r x^T, 2 r."""
+    a = _float(a)
+    vector = np.ndim(b) == 1
+    b2 = np.asarray(b)[:, None] if vector else np.asarray(b)
+    x2 = np.asarray(x)[:, None] if vector else np.asarray(x)
+    p = np.linalg.pinv(a)
+    da = np.zeros(a.shape)
+    db = np.zeros(b2.shape)
+    if dx is not None:
+        dx2 = np.asarray(dx)[:, None] if vector else np.asarray(dx)
+        da = da + pinv_partial(dx2 @ b2.T, a, p)
+        db = db + p.T @ dx2
+    if dres is not None and np.size(dres):
+        r = b2 - a @ x2
+        da = da - 2 * (r * np.asarray(dres)) @ x2.T
+        db = db + 2 * r * np.asarray(dres)
+    return da, (db[:, 0] if vector else db)

@@ -1,0 +1,271 @@
+"""The rule table's test specs: for every registered rule, the user functions that exercise it.
+
+Each entry is a list of :class:`Case` built by the helpers in ``rule_harness`` (``unary`` crosses the
+standard shapes, ``binary`` the broadcast pairs, ``reduction`` the axis/keepdims variants). The coverage
+test in ``test_rule_table.py`` fails when a rule is registered without a case here.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import operator
+
+import numpy as np
+import scipy.special as special
+
+from autodiffsource.rules.numpy_shape import matrix_T
+from autodiffsource.rules.operator import identity, power_by_constant
+from rule_harness import (PY, above_one, binary, case, erfc_range, full_rank, infix, nonzero, positive,
+                          probability, real, reduction, spread, symmetric_positive, unary, unit,
+                          well_conditioned)
+
+M = "method:"  # cover key prefix for array methods
+S3, S34, S234 = (3,), (3, 4), (2, 3, 4)
+
+CASES = []
+add = CASES.extend
+
+# ---- NumPy elementwise, one argument --------------------------------------------------------------------
+for name, domain in [("exp", real), ("exp2", real), ("expm1", real), ("log", positive), ("log2", positive),
+                     ("log10", positive), ("log1p", positive), ("sqrt", positive), ("cbrt", nonzero),
+                     ("square", real), ("reciprocal", nonzero), ("abs", nonzero), ("fabs", nonzero),
+                     ("negative", real), ("positive", real), ("real", real), ("nan_to_num", real),
+                     ("sin", real), ("cos", real), ("tan", unit), ("arcsin", unit), ("arccos", unit),
+                     ("arctan", real), ("sinh", real), ("cosh", real), ("tanh", real), ("arcsinh", real),
+                     ("arccosh", above_one), ("arctanh", unit), ("deg2rad", real), ("radians", real),
+                     ("rad2deg", real), ("degrees", real), ("sinc", nonzero)]:
+    add(unary(f"np.{name}", getattr(np, name), domain))
+add([case("x.conj()", [(real, S34)], M + "conj"), case("x.conjugate()", [(real, S3)], M + "conjugate")])
+
+# ---- NumPy elementwise, two and three arguments ---------------------------------------------------------
+for name, dx, dy in [("add", real, real), ("subtract", real, real), ("multiply", real, real),
+                     ("divide", real, nonzero), ("power", positive, real), ("float_power", positive, real),
+                     ("maximum", spread, real), ("minimum", spread, real), ("fmax", spread, real),
+                     ("fmin", spread, real), ("hypot", nonzero, real), ("arctan2", real, nonzero),
+                     ("logaddexp", real, real), ("logaddexp2", real, real), ("mod", real, positive),
+                     ("fmod", real, positive), ("copysign", nonzero, nonzero)]:
+    add(binary(f"np.{name}", getattr(np, name), dx, dy))
+add([case("np.where(x > 0.1, x, y)", [(real, a), (real, b)], np.where)
+     for a, b in [((5,), (5,)), (S34, ()), ((3, 1), (1, 4)), (PY, S34)]])
+add([case("np.clip(x, -0.5, 0.7)", [(real, s)], np.clip) for s in (PY, (), (5,), S34)])
+add([case("np.clip(x, y, 1.5)", [(real, S34), (unit, (4,))], np.clip),
+     case("np.clip(x, None, y)", [(real, S34), (unit, ())], np.clip),
+     case("np.clip(x, y, z)", [(real, S34), (unit, (3, 1)), (above_one, (4,))], np.clip),
+     case("x.clip(-0.5, 0.5)", [(real, S34)], M + "clip")])
+
+# ---- operators ------------------------------------------------------------------------------------------
+add(infix("+", operator.add) + infix("-", operator.sub) + infix("*", operator.mul))
+add(infix("/", operator.truediv, dy=nonzero) + infix("**", operator.pow, dx=positive))
+add(infix("%", operator.mod, dy=positive, pairs=[((5,), (5,)), (PY, PY)]))
+add([case("-x", [(real, s)], operator.neg) for s in (PY, (5,))])
+add([case("+x", [(real, s)], operator.pos) for s in (PY, (5,))])
+add([case("x ** 3", [(real, s)], power_by_constant) for s in (PY, (), S34)])
+add([case("x ** 2 + x ** -1.5", [(positive, S34)], power_by_constant)])
+add([case("x @ y", [(real, a), (real, b)], operator.matmul)
+     for a, b in [(S34, (4, 2)), (S234, (4, 2)), ((4,), (4, 2)), (S34, (4,)), ((4,), (4,))]])
+for op, fn in [("iadd", operator.iadd), ("isub", operator.isub), ("imul", operator.imul),
+               ("itruediv", operator.itruediv), ("ipow", operator.ipow), ("imatmul", operator.imatmul)]:
+    shapes = [(S34, (4, 4))] if op == "imatmul" else [((5,), (5,))]
+    dy = nonzero if op == "itruediv" else real
+    dx = positive if op == "ipow" else real
+    add([case(f"operator.{op}(x * 1.0, y)", [(dx, a), (dy, b)], fn) for a, b in shapes])
+add([case("y = x\n    z = y * y\n    return z", [(real, (5,))], identity, name="alias")])
+add([case("x.T", [(real, s)], matrix_T) for s in (S34, S234)])
+
+# getitem: basic slices with negative steps, repeated integer indices, masks, None/..., mixed
+add([case(f"x[{index}]", [(real, shape)], operator.getitem) for index, shape in [
+    ("1:", (5,)), ("::-1", (5,)), ("::-2", (5,)), ("IDX", (5,)), ("MASK", (5,)), ("None", (5,)),
+    ("..., 0", S34), (":, IDX", S34), ("IDX3, 1:3", S34), ("1", S34), ("-1, ::2", S34), ("MASK34", S34),
+    ("None, ..., 1", S34), ("IDX3", S34), ("0, 1", S34)]])
+
+# ---- reductions -----------------------------------------------------------------------------------------
+add(reduction("np.sum", np.sum) + reduction("np.prod", np.prod) + reduction("np.mean", np.mean))
+add(reduction("np.var", np.var) + reduction("np.std", np.std))
+add(reduction("np.var", np.var, extra="ddof=1", zero_d=False)[:4])
+add(reduction("np.std", np.std, extra="ddof=1", zero_d=False)[:4])
+add(reduction("np.max", np.max, spread) + reduction("np.amax", np.amax, spread, zero_d=False)[:3])
+add(reduction("np.min", np.min, spread) + reduction("np.amin", np.amin, spread, zero_d=False)[:3])
+add(reduction("np.ptp", np.ptp, spread, zero_d=False))
+add(reduction("np.median", np.median, spread, zero_d=False) + [case("np.median(x)", [(spread, (4,))], np.median)])
+add(reduction("np.nansum", np.nansum, zero_d=False)[:5] + reduction("np.nanmean", np.nanmean, zero_d=False)[:5])
+add([case("np.average(x)", [(real, S34)], np.average),
+     case("np.average(x, axis=1, weights=y)", [(real, S34), (positive, (4,))], np.average),
+     case("np.average(x, axis=0, weights=y)", [(real, S34), (positive, S34)], np.average),
+     case("np.average(x, weights=y)", [(real, (5,)), (positive, (5,))], np.average),
+     case("np.average(x, axis=1, weights=y, keepdims=True)", [(real, S34), (positive, (4,))], np.average)])
+add([case(f"np.cumsum(x{a})", [(real, s)], np.cumsum) for s, a in [((5,), ""), (S34, ""), (S34, ", axis=0"),
+                                                                   (S34, ", axis=1"), (S234, ", axis=-1")]])
+add([case(f"np.cumprod(x{a})", [(real, s)], np.cumprod) for s, a in [((5,), ""), (S34, ""), (S34, ", axis=0"),
+                                                                     (S34, ", axis=1")]])
+add([case("np.trace(x)", [(real, s)], np.trace) for s in (S34, (4, 4))]
+    + [case("np.trace(x, 1)", [(real, S34)], np.trace),
+       case("np.trace(x, -1, 1, 2)", [(real, S234)], np.trace)])
+for method, body in [("sum", "x.sum(axis=0)"), ("mean", "x.mean(1)"), ("max", "x.max(axis=0)"),
+                     ("min", "x.min()"), ("prod", "x.prod(axis=1)"), ("var", "x.var(ddof=1)"),
+                     ("std", "x.std(axis=0)"), ("cumsum", "x.cumsum(axis=1)"), ("cumprod", "x.cumprod()"),
+                     ("trace", "x.trace()")]:
+    add([case(body, [(spread, S34)], M + method)])
+
+# ---- norms ----------------------------------------------------------------------------------------------
+add([case(f"np.linalg.norm(x{a})", [(nonzero, s)], np.linalg.norm) for s, a in [
+    ((5,), ""), ((5,), ", 1"), ((5,), ", 2"), ((5,), ", np.inf"), ((5,), ", -np.inf"), ((5,), ", 3"),
+    (S34, ""), (S34, ", axis=1"), (S34, ", 1, axis=0"), (S34, ", np.inf, axis=1, keepdims=True"),
+    (S34, ", 'fro'"), (S234, ", 'fro', axis=(1, 2)"), (S234, ", axis=(0, 2), keepdims=True")]])
+add([case(f"np.linalg.norm(x, {o})", [(full_rank, S34)], np.linalg.norm, rtol=1e-4)
+     for o in ("'nuc'", "2", "-2")])
+add([case(f"np.linalg.norm(x, {o})", [(spread, S34)], np.linalg.norm) for o in ("1", "-1", "np.inf", "-np.inf")])
+
+# ---- products -------------------------------------------------------------------------------------------
+add([case("np.dot(x, y)", [(real, a), (real, b)], np.dot) for a, b in [
+    ((5,), (5,)), (S34, (4,)), ((4,), (4, 2)), (S34, (4, 2)), ((), S34)]]
+    # np.dot(float, float32 array) is float64 in NumPy but float32 here (a weak Python scalar): float64 only
+    + [case("np.dot(x, y)", [(real, PY), (real, (3,))], np.dot, float32=False)])
+add([case("x.dot(y)", [(real, S34), (real, (4, 2))], M + "dot")])
+add([case("np.matmul(x, y)", [(real, a), (real, b)], np.matmul) for a, b in [
+    (S34, (4, 2)), (S234, (4, 5)), (S234, (2, 4, 5)), ((4,), (4, 2)), (S34, (4,)), ((1, 3, 4), (2, 4, 2)),
+    ((4,), (2, 4, 3))]])
+add([case("np.vdot(x, y)", [(real, a), (real, a)], np.vdot) for a in [(5,), S34]])
+add([case("np.inner(x, y)", [(real, a), (real, b)], np.inner) for a, b in [((5,), (5,)), (S34, (2, 4)), ((), (5,)),
+                                                                         (S234, (4,))]])
+add([case("np.outer(x, y)", [(real, a), (real, b)], np.outer) for a, b in [((3,), (4,)), ((2, 2), (3,))]])
+add([case(f"np.tensordot(x, y{a})", [(real, s), (real, t)], np.tensordot) for s, t, a in [
+    (S34, (4, 2), ", 1"), (S234, (3, 4, 5), ""), (S34, (4, 3), ", axes=([1, 0], [0, 1])"),
+    ((2,), (3,), ", 0"), (S234, (4, 2), ", axes=([2], [0])"), (S234, (2, 5, 3), ", axes=([0, 1], [0, 2])")]])
+add([case(f"np.einsum('{spec}', {', '.join('xyzw'[:len(shapes)])})", [(real, s) for s in shapes], np.einsum)
+     for spec, shapes in [
+         ("ij,jk->ik", [S34, (4, 2)]), ("ii->", [(3, 3)]), ("ij->i", [S34]), ("ij->", [S34]),
+         ("i,i->", [(5,), (5,)]), ("bij,bjk->bik", [S234, (2, 4, 3)]), ("...ij,...jk->...ik", [S234, (4, 2)]),
+         ("ij,jk", [S34, (4, 2)]), ("ii->i", [(3, 3)]), ("ij,ij->ij", [S34, S34]), ("ijk->kji", [S234]),
+         ("i,j,k->ijk", [(2,), (3,), (2,)]), ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+         ("iij->j", [(3, 3, 2)]), ("i,i,i,i->", [(3,), (3,), (3,), (3,)])]])
+add([case("np.kron(x, y)", [(real, a), (real, b)], np.kron) for a, b in [((2, 2), (2, 3)), ((3,), (2,)),
+                                                                       ((2,), (2, 3))]])
+add([case("np.cross(x, y)", [(real, a), (real, b)], np.cross) for a, b in [((3,), (3,)), ((4, 3), (4, 3)),
+                                                                         ((2, 3), (3,))]]
+    + [case("np.cross(x, y, axis=0)", [(real, (3, 2)), (real, (3, 2))], np.cross)])
+
+# ---- shape and data movement ----------------------------------------------------------------------------
+add([case(b, [(real, s)], np.reshape) for b, s in [("np.reshape(x, (4, 3))", S34), ("np.reshape(x, (2, -1))", S34),
+                                                    ("np.reshape(x, (1, 5))", (5,))]])
+add([case(b, [(real, s)], M + "reshape") for b, s in [("x.reshape(4, 3)", S34), ("x.reshape(-1)", S34),
+                                                       ("x.reshape((2, 6))", S34)]])
+add([case("np.ravel(x)", [(real, s)], np.ravel) for s in (S34, ())]
+    + [case("x.ravel()", [(real, S34)], M + "ravel"), case("x.flatten()", [(real, S234)], M + "flatten")])
+add([case(b, [(real, s)], np.squeeze) for b, s in [("np.squeeze(x)", (1, 3, 1)), ("np.squeeze(x, axis=0)", (1, 3, 1))]]
+    + [case("x.squeeze()", [(real, (3, 1))], M + "squeeze")])
+add([case(b, [(real, s)], np.expand_dims) for b, s in [("np.expand_dims(x, 0)", S34), ("np.expand_dims(x, -1)", (5,)),
+                                                        ("np.expand_dims(x, (0, 2))", S34)]])
+add([case(f"np.atleast_{n}d(x)", [(real, s)], getattr(np, f"atleast_{n}d")) for n in (1, 2, 3) for s in ((), (5,), S34)])
+add([case(b, [(real, s)], np.broadcast_to) for b, s in [("np.broadcast_to(x, (3, 4))", (4,)),
+                                                         ("np.broadcast_to(x, (2, 3))", ()),
+                                                         ("np.broadcast_to(x, (3, 4))", (3, 1))]])
+add([case(b, [(real, s)], np.transpose) for b, s in [("np.transpose(x)", S34), ("np.transpose(x, (1, 0, 2))", S234),
+                                                      ("np.transpose(x, (2, 0, 1))", S234)]]
+    + [case("x.transpose()", [(real, S34)], M + "transpose"),
+       case("x.transpose(1, 2, 0)", [(real, S234)], M + "transpose")])
+add([case("np.swapaxes(x, 0, 2)", [(real, S234)], np.swapaxes), case("x.swapaxes(0, 1)", [(real, S34)], M + "swapaxes")])
+add([case(b, [(real, S234)], np.moveaxis) for b in ("np.moveaxis(x, 0, -1)", "np.moveaxis(x, (0, 1), (2, 0))")])
+add([case(f"np.flip(x{a})", [(real, S34)], np.flip) for a in ("", ", 0", ", (0, 1)", ", axis=-1")]
+    + [case("np.fliplr(x)", [(real, S34)], np.fliplr), case("np.flipud(x)", [(real, S34)], np.flipud)])
+add([case(f"np.roll(x, {a})", [(real, s)], np.roll) for s, a in [((5,), "2"), (S34, "1, axis=1"),
+                                                                 (S34, "(1, 2), axis=(0, 1)"), (S34, "5")]])
+add([case(f"np.rot90(x{a})", [(real, S34)], np.rot90) for a in ("", ", 2", ", -1", ", 1, (1, 0)")])
+add([case(f"np.tile(x, {r})", [(real, s)], np.tile) for s, r in [((3,), "2"), ((2, 3), "(2, 1)"), ((3,), "(2, 2)"),
+                                                                 ((2, 3), "3")]])
+add([case(f"np.repeat(x, {r})", [(real, s)], np.repeat) for s, r in [((3,), "2"), ((2, 3), "2, axis=1"),
+                                                                     ((2, 3), "[1, 0, 2], axis=1"), ((2, 3), "2")]]
+    + [case("x.repeat(2, axis=0)", [(real, (2, 3))], M + "repeat")])
+add([case(f"np.pad(x, {a})", [(real, s)], np.pad) for s, a in [
+    (S34, "1"), (S34, "((1, 0), (2, 1))"), ((5,), "2, mode='edge'"), ((5,), "(2, 3), mode='reflect'"),
+    (S34, "1, mode='symmetric'"), (S34, "((2, 1), (1, 3)), mode='wrap'"), (S34, "1, constant_values=0.5")]])
+add([case(f"np.take(x, {a})", [(real, s)], np.take) for s, a in [((5,), "IDX"), (S34, "IDX, axis=1"),
+                                                                 (S34, "IDX3, axis=0"), (S34, "IDX")]]
+    + [case("x.take(IDX3)", [(real, (5,))], M + "take")])
+add([case(f"np.sort(x{a})", [(spread, s)], np.sort) for s, a in [((5,), ""), (S34, ""), (S34, ", axis=0"),
+                                                                 (S34, ", axis=None")]])
+add([case(f"np.diag(x{a})", [(real, s)], np.diag) for s, a in [((4,), ""), ((3,), ", 1"), ((3,), ", -2"),
+                                                               (S34, ""), (S34, ", 1"), ((4, 3), ", -1")]])
+add([case(f"np.diagonal(x{a})", [(real, s)], np.diagonal) for s, a in [(S34, ""), (S34, ", 1"),
+                                                                       (S234, ", 0, 1, 2"), (S234, ", -1, 2, 0")]]
+    + [case("x.diagonal()", [(real, S34)], M + "diagonal")])
+add([case(f"np.{fn}(x{a})", [(real, s)], getattr(np, fn)) for fn in ("triu", "tril")
+     for s, a in [(S34, ""), (S34, ", 1"), (S34, ", -1"), ((2, 3, 3), "")]])
+add([case(b, [(real, s)], M + "astype") for b, s in [("x.astype(float)", S34), ("x.astype(np.float64)", (5,))]]
+    + [case("x.astype(int) * 1.0 + x", [(real, (5,))], M + "astype")])
+add([case(f"np.{fn}(x)", [(real, s)], getattr(np, fn)) for fn in ("asarray", "array", "asanyarray",
+                                                                  "ascontiguousarray", "asfortranarray", "copy")
+     for s in ((), S34)]
+    + [case("x.copy()", [(real, S34)], M + "copy"), case("np.asarray(x, dtype=float)", [(real, (5,))], np.asarray)])
+add([case(f"np.{fn}(x)", [(real, s)], getattr(np, fn), float32=False) for fn in ("float64", "double")
+     for s in (PY, (), S34)]
+    # float32 rounding needs a coarse difference step to see the identity underneath
+    + [case(f"np.{fn}(x)", [(real, s)], getattr(np, fn), float32=False, rtol=1e-3, step=1e-2)
+       for fn in ("float32", "single")
+       for s in (PY, S34)])
+add([case("x.item()", [(real, s)], M + "item") for s in ((1,), (1, 1))])
+
+# ---- linear algebra -------------------------------------------------------------------------------------
+L = np.linalg
+add([case("np.linalg.inv(x)", [(well_conditioned, s)], L.inv) for s in ((3, 3), (2, 3, 3))])
+add([case("np.linalg.det(x)", [(well_conditioned, s)], L.det) for s in ((3, 3), (2, 3, 3))])
+add([case("sign, logdet = np.linalg.slogdet(x)\n    return logdet * sign", [(well_conditioned, s)], L.slogdet,
+          name="slogdet") for s in ((3, 3), (2, 3, 3))])
+add([case("np.linalg.solve(x, y)", [(well_conditioned, a), (real, b)], L.solve)
+     for a, b in [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 2)), ((2, 3, 3), (3, 1))]])
+add([case("np.linalg.cholesky(x)", [(symmetric_positive, s)], L.cholesky, rtol=1e-4) for s in ((3, 3), (2, 3, 3))]
+    + [case("np.linalg.cholesky(x, upper=True)", [(symmetric_positive, (3, 3))], L.cholesky, rtol=1e-4)])
+add([case(f"w, v = np.linalg.eigh(x{a})\n    return w, v * v", [(symmetric_positive, s)], L.eigh, name=f"eigh{a}",
+          rtol=1e-4) for s, a in [((3, 3), ""), ((2, 3, 3), ""), ((3, 3), ", UPLO='U'")]])
+add([case("np.linalg.eigvalsh(x)", [(symmetric_positive, (3, 3))], L.eigvalsh, rtol=1e-4)])
+add([case("np.linalg.pinv(x)", [(full_rank, s)], L.pinv, rtol=1e-4) for s in ((4, 3), (3, 4), (3, 3))])
+add([case(f"u, s, vh = np.linalg.svd(x{a})\n    return u * u, s, vh * vh", [(full_rank, s)], L.svd,
+          name=f"svd{a}", rtol=1e-4)
+     for s, a in [((4, 3), ", full_matrices=False"), ((3, 4), ", full_matrices=False"), ((3, 3), ""),
+                  ((2, 4, 3), ", full_matrices=False")]]
+    + [case("u, s, vh = np.linalg.svd(x, full_matrices=False)\n    return (u * s) @ vh", [(full_rank, (4, 3))],
+            L.svd, name="svd-reconstruct", rtol=1e-4)])
+add([case("np.linalg.svdvals(x)", [(full_rank, s)], L.svdvals, rtol=1e-4) for s in ((4, 3), (3, 3))])
+add([case("q, r = np.linalg.qr(x)\n    return q, r", [(full_rank, s)], L.qr, name="qr", rtol=1e-4)
+     for s in ((4, 3), (3, 3), (2, 4, 3))])
+add([case("sol, res, rank, sv = np.linalg.lstsq(x, y)\n    return sol, res", [(full_rank, a), (real, b)], L.lstsq,
+          name="lstsq", rtol=1e-4) for a, b in [((4, 3), (4,)), ((4, 3), (4, 2)), ((3, 3), (3,))]]
+    + [case("sol, res, rank, sv = np.linalg.lstsq(x, y)\n    return sol", [(full_rank, (3, 4)), (real, (3,))],
+            L.lstsq, name="lstsq-wide", rtol=1e-4)])
+
+# ---- scipy.special --------------------------------------------------------------------------------------
+for name, domain in [("erf", real), ("erfc", real), ("erfinv", unit), ("erfcinv", erfc_range), ("ndtr", real),
+                     ("log_ndtr", real), ("ndtri", probability), ("gamma", positive), ("gammaln", positive),
+                     ("digamma", positive), ("psi", positive), ("expit", real), ("logit", probability),
+                     ("log_expit", real), ("entr", positive), ("i0", real), ("i1", real), ("i0e", nonzero)]:
+    add(unary(f"special.{name}", getattr(special, name), domain, shapes=[PY, (5,), S34]))
+add([case(f"special.polygamma({n}, x)", [(positive, s)], special.polygamma) for n in (1, 2) for s in ((5,), PY)])
+for name, dx, dy in [("xlogy", real, positive), ("xlog1py", real, positive), ("betaln", positive, positive),
+                     ("beta", positive, positive)]:
+    add(binary(f"special.{name}", getattr(special, name), dx, dy, pairs=[(PY, PY), ((5,), (5,)), ((3, 1), (1, 4))]))
+add([case(f"special.logsumexp(x{a})", [(real, S34)], special.logsumexp) for a in ("", ", axis=1", ", axis=0, keepdims=True")]
+    + [case("special.logsumexp(x, axis=1, b=y)", [(real, S34), (positive, S34)], special.logsumexp),
+       case("special.logsumexp(x, b=y)", [(real, S34), (positive, (4,))], special.logsumexp)])
+add([case(f"special.{fn}(x{a})", [(real, s)], getattr(special, fn)) for fn in ("softmax", "log_softmax")
+     for s, a in [((5,), ""), (S34, ""), (S34, ", axis=1"), (S34, ", axis=0")]])
+
+# ---- math -----------------------------------------------------------------------------------------------
+for name, domain in [("exp", real), ("log", positive), ("log1p", positive), ("expm1", real), ("sqrt", positive),
+                     ("fabs", nonzero), ("sin", real), ("cos", real), ("tan", unit), ("asin", unit), ("acos", unit),
+                     ("atan", real), ("sinh", real), ("cosh", real), ("tanh", real), ("erf", real), ("erfc", real),
+                     ("gamma", positive), ("lgamma", positive), ("log2", positive), ("log10", positive),
+                     ("exp2", real), ("cbrt", nonzero), ("asinh", real), ("acosh", above_one), ("atanh", unit),
+                     ("degrees", real), ("radians", real)]:
+    add(unary(f"math.{name}", getattr(math, name), domain, shapes=[PY]))
+for name, dx, dy in [("pow", positive, real), ("atan2", real, nonzero), ("hypot", nonzero, real),
+                     ("copysign", nonzero, nonzero), ("fmod", real, positive), ("remainder", real, positive),
+                     ("log", positive, above_one)]:
+    add(binary(f"math.{name}", getattr(math, name), dx, dy, pairs=[(PY, PY)]))
+add([case("math.ldexp(x, 3)", [(real, PY)], math.ldexp)])
+
+# ---- builtins -------------------------------------------------------------------------------------------
+add(unary("abs", builtins.abs, nonzero))
+add(binary("max", builtins.max, spread, real, pairs=[(PY, PY)]) + binary("min", builtins.min, spread, real, pairs=[(PY, PY)]))
+add(binary("pow", builtins.pow, positive, real, pairs=[(PY, PY), ((5,), (5,))]))
+add([case("float(x)", [(real, s)], builtins.float) for s in (PY, ())])
+add([case("sum(x)", [(real, s)], builtins.sum) for s in ((5,), S34)] + [case("sum(x, y)", [(real, S34), (real, (4,))], builtins.sum)])
