@@ -179,7 +179,7 @@ NUMPY_UNARY = [
     (np.cosh, REAL), (np.tanh, REAL), (np.arcsin, UNIT), (np.arccos, UNIT), (np.arctan, REAL),
     (np.sign, AWAY_FROM_ZERO), (np.floor, REAL), (np.ceil, REAL), (np.trunc, REAL), (np.round, REAL),
     (np.sum, REAL), (np.mean, REAL), (np.max, REAL), (np.min, REAL),
-    (np.transpose, REAL), (scipy.special.erf, REAL), (scipy.special.erfc, REAL),
+    (np.transpose, REAL), (np.amax, REAL), (np.amin, REAL), (abs, AWAY_FROM_ZERO), (scipy.special.erf, REAL), (scipy.special.erfc, REAL),
     (scipy.special.gamma, POSITIVE), (scipy.special.gammaln, POSITIVE),
 ]
 MATH_UNARY = [
@@ -266,6 +266,10 @@ def ew_pow(x, y):
     return x ** y
 
 
+def ew_mod(x, y):
+    return x % y
+
+
 def ew_minimum(x, y):
     return np.minimum(x, y)
 
@@ -274,7 +278,7 @@ def ew_maximum(x, y):
     return np.maximum(x, y)
 
 
-ELEMENTWISE = [ew_add, ew_sub, ew_mul, ew_div, ew_pow, ew_minimum, ew_maximum]
+ELEMENTWISE = [ew_add, ew_sub, ew_mul, ew_div, ew_pow, ew_mod, ew_minimum, ew_maximum]
 SHAPE_PAIRS = [
     ((5,), (5,)), ((3, 2), (3, 2)), ((3, 1), (3, 2)), ((3, 2), (3, 1)), ((), (3, 2)), ((3, 2), ()),
     ((), (5,)), ((5,), ()), ((1, 1), (5, 1)), ((5, 1), (1, 1)), ((3, 2), (1, 2)), ((1, 2), (3, 2)),
