@@ -18,7 +18,7 @@ import pytest
 
 import autodiffsource as ad
 from autodiffsource import UnsupportedSyntaxError
-from corpus import CORPUS, augmented, branches, exits, loops, mixed, refused  # noqa: F401  (registers the corpus)
+from corpus import CORPUS, augmented, branches, dataflow, exits, loops, mixed, refused  # noqa: F401  (registers the corpus)
 from finite_differences import check_pullback
 
 
@@ -62,7 +62,7 @@ def test_corpus_is_large_enough():
     modules = {fn.__module__ for fn, _ in CORPUS}
     assert len(CORPUS) >= 80, len(CORPUS)
     assert len(CORPUS) == len({(fn.__module__, fn.__name__) for fn, _ in CORPUS}), "duplicate names"
-    assert modules == {f"corpus.{m}" for m in ("branches", "loops", "exits", "augmented", "mixed")}
+    assert modules == {f"corpus.{m}" for m in ("branches", "loops", "exits", "augmented", "mixed", "dataflow")}
 
 
 @pytest.mark.parametrize("fn, args", CASES)
