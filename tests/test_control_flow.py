@@ -8,9 +8,12 @@ not supported yet.
 
 from __future__ import annotations
 
+import ast
 import copy
 import inspect
 import re
+import sys
+import textwrap
 import tracemalloc
 
 import numpy as np
@@ -63,6 +66,56 @@ def test_corpus_is_large_enough():
     assert len(CORPUS) >= 80, len(CORPUS)
     assert len(CORPUS) == len({(fn.__module__, fn.__name__) for fn, _ in CORPUS}), "duplicate names"
     assert modules == {f"corpus.{m}" for m in ("branches", "loops", "exits", "augmented", "mixed", "dataflow")}
+
+
+def lines_run(fn, args) -> set[int]:
+    """The lines of ``fn`` itself (not of what it calls) that run on ``args``."""
+    code, seen = fn.__code__, set()
+
+    def tracer(frame, event, arg):
+        if frame.f_code is code:
+            if event == "line":
+                seen.add(frame.f_lineno)
+            return tracer
+        return None
+
+    previous = sys.gettrace()  # a coverage tool's tracer, say: put it back afterwards
+    sys.settrace(tracer)
+    try:
+        fn(*copy.deepcopy(args))
+    finally:
+        sys.settrace(previous)
+    return seen
+
+
+def statement_lines(fn) -> set[int]:
+    """The lines of ``fn``'s statements, not counting the bodies of functions defined inside it."""
+    lines, first = inspect.getsourcelines(fn)
+    fdef = ast.parse(textwrap.dedent("".join(lines))).body[0]
+    found, stack = set(), list(fdef.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.stmt):
+            found.add(node.lineno + first - 1)
+        if not isinstance(node, (ast.FunctionDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+NEVER_RUN = {"loop_bodies_that_only_pass"}  # `while np.sum(x) < 0: pass` would never end if it ran
+
+
+def test_corpus_inputs_run_every_statement():
+    """Between them, a function's inputs take every branch and enter every loop (else the finite
+    differences would not check that code at all)."""
+    unrun = {}
+    for fn, argsets in CORPUS:
+        if fn.__name__ in NEVER_RUN:
+            continue
+        missing = statement_lines(fn) - set().union(*(lines_run(fn, args) for args in argsets))
+        if missing:
+            unrun[fn.__name__] = sorted(missing)
+    assert not unrun, f"statements no input runs: {unrun}"
 
 
 @pytest.mark.parametrize("fn, args", CASES)

@@ -177,7 +177,7 @@ def nested_if_three_deep(x, y, z):
     return r
 
 
-@case((vec(0.5, 1.0), 0.3), (vec(-0.5, 1.0), 0.3), (vec(0.5, 1.0), -0.3))
+@case((vec(0.5, 1.0), 0.3), (vec(-0.5, 1.0), 0.3), (vec(0.5, 1.0), -0.3), (vec(0.5, 1.0), -1.5))
 def nested_if_arrays_inner_elif(v, t):
     if np.sum(v) > 0:
         if t > 0:

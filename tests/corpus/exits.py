@@ -200,7 +200,7 @@ def return_in_nested_loop(x, n, m):
     return -y
 
 
-@case((0.9,), (0.1,), (3.0,))
+@case((0.9,), (0.1,), (3.0,), (-0.5,))
 def return_in_while(x):
     y = x
     k = 0
