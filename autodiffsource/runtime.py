@@ -232,6 +232,26 @@ def index_add(buffer, index, g):
     return scatter_add(_xp(buffer), buffer, index, g)
 
 
+def take_any(x, indices, axis=None):
+    """``np.take(x, indices, axis)`` on any array library (``axis=None`` takes from ``x`` flattened)."""
+    if not is_foreign_array(x):
+        return np.take(x, indices, axis=axis)
+    xp = _xp(x)
+    if axis is None:
+        return xp.take(xp.reshape(x, (-1,)), indices, axis=0)
+    return xp.take(x, indices, axis=axis)
+
+
+def is_foreign_array(x) -> bool:
+    """Whether ``x`` is an array of a library other than NumPy (rules use it to leave NumPy-only paths)."""
+    t = type(x)
+    if t is _ndarray or t in _PY_SCALARS or t in _CONTAINERS or isinstance(x, _NUMPY_SCALAR):
+        return False
+    import array_api_compat  # torch tensors and Dask arrays have no __array_namespace__ of their own
+
+    return array_api_compat.is_array_api_obj(x)
+
+
 def take_partial_any(dy, x, indices, axis):
     """The partial of ``xp.take(x, indices, axis=axis)`` on any array library: repeated indices add up.
 
