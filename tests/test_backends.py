@@ -1,0 +1,336 @@
+"""One δ function, every array library: NumPy, array-api-strict, PyTorch (CPU), JAX, Dask.
+
+The suite in tests/backend_cases.py runs on every installed library and must give NumPy's partials in the
+input's own type, dtype and device; NumPy's partials are checked against central finite differences. Also
+here: the quirks each library has (float32 defaults, no ``__setitem__`` in JAX, repeated-index scatter,
+strict's refusal of NumPy scalars), ``jax.jit`` over a value-and-grad function, lazy Dask partials,
+no round trip through NumPy, and the backend table itself (ArrayFire documented as unavailable).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+from array_api_compat import array_namespace, device
+
+import autodiffsource as ad
+from autodiffsource import backend, runtime
+from backend_cases import CASES, CASES_BY_NAME, case_args, check_against_numpy, cpu_libraries, numpy_reference
+from finite_differences import numeric_partial
+
+LIBRARIES = cpu_libraries()
+NON_NUMPY = [lib for lib in LIBRARIES if lib.name != "numpy"]
+LIB = {lib.name: lib for lib in LIBRARIES}
+
+
+def _needs(name):
+    return pytest.mark.skipif(name not in LIB, reason=f"{name} is not installed")
+
+
+# ---- the suite: NumPy against finite differences, every library against NumPy ---------------------------
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_numpy_partials_match_finite_differences(case):
+    args = case_args(case)
+    _, partials = numpy_reference(case)
+    for k, num in enumerate(case.argnums):
+        expected = numeric_partial(case.fn, args, num, [1.0])
+        np.testing.assert_allclose(partials[k], expected, rtol=1e-6, atol=1e-7,
+                                   err_msg=f"{case.name}: partial for argument {num + 1}")
+
+
+@pytest.mark.parametrize("lib", NON_NUMPY, ids=repr)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_library_matches_numpy(case, lib):
+    check_against_numpy(lib, case)
+
+
+@pytest.mark.parametrize("lib", LIBRARIES, ids=repr)
+@pytest.mark.parametrize("case_name", ["autoencoder", "broadcasting", "embedding", "recurrent"])
+def test_float32_inputs_give_float32_partials(case_name, lib):
+    # torch and JAX default to float32: nothing in generated code may promote to float64 (strict
+    # refuses to mix float32 and float64 outright, so a leak fails there loudly).
+    check_against_numpy(lib, CASES_BY_NAME[case_name], dtype="float32", rtol=2e-4, atol=2e-5)
+
+
+# ---- JAX ----------------------------------------------------------------------------------------------
+
+@_needs("jax")
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_value_and_grad_runs_under_jax_jit(case):
+    import jax
+
+    check_against_numpy(LIB["jax"], case, transform=jax.jit)
+
+
+@_needs("jax")
+def test_jit_traces_once_and_reuses_the_trace():
+    import jax
+    import jax.numpy as jnp
+
+    traces = []
+
+    def loss(w, x):
+        xp = array_namespace(w)
+        traces.append(1)  # runs only while JAX traces the generated code
+        return xp.sum(xp.tanh(x @ w) ** 2)
+
+    step = jax.jit(ad.value_and_grad(loss))
+    w, x = jnp.ones(3) * 0.1, jnp.arange(6.0).reshape(2, 3)
+    first = step(w, x)
+    second = step(w + 1.0, x)
+    assert len(traces) == 1  # traced once (Python ran once); the second call reused the compiled trace
+    assert float(second[0]) != float(first[0])
+    jaxpr = jax.make_jaxpr(ad.value_and_grad(loss))(w, x)
+    assert "tanh" in str(jaxpr)
+
+
+@_needs("jax")
+def test_jax_scatter_add_has_no_setitem_and_keeps_repeats():
+    import jax
+    import jax.numpy as jnp
+
+    def pick(x):
+        xp = array_namespace(x)
+        return xp.sum(x[jnp.asarray([1, 1, 3, 1])] * xp.arange(4.0))
+
+    g = jax.jit(ad.grad(pick))(jnp.zeros(5))
+    np.testing.assert_array_equal(np.asarray(g), [0.0, 0.0 + 1.0 + 3.0, 0.0, 2.0, 0.0])
+
+
+# ---- scatter-add, aliasing and mutation ------------------------------------------------------------
+
+@pytest.mark.parametrize("lib", LIBRARIES, ids=repr)
+def test_scatter_add_keeps_repeated_indices(lib):
+    def pick(x, w):
+        xp = array_namespace(x)
+        rows = xp.asarray([2, 0, 2, 2], device=device(x))
+        return xp.sum(x[rows] * w)
+
+    x = np.arange(3.0)
+    w = np.arange(4.0) + 1.0
+    g = ad.grad(pick)(lib.convert(x, "float64"), lib.convert(w, "float64"))
+    expected = np.array([2.0, 0.0, 1.0 + 3.0 + 4.0])
+    np.testing.assert_array_equal(lib.to_numpy(g), expected)
+
+
+# JAX refuses boolean masks by design (the result's shape would depend on the data).
+@pytest.mark.parametrize("lib", [lib for lib in LIBRARIES if lib.name != "jax"], ids=repr)
+def test_boolean_mask_index(lib):
+    def masked(x):
+        xp = array_namespace(x)
+        keep = x > 0.0
+        return xp.sum(x[keep] ** 3)
+
+    x = np.array([[-1.0, 2.0, 0.5], [3.0, -0.5, -2.0]])
+    g = ad.grad(masked)(lib.convert(x, "float64"))
+    np.testing.assert_allclose(lib.to_numpy(g), np.where(x > 0, 3 * x * x, 0.0))
+
+
+@pytest.mark.parametrize("lib", LIBRARIES, ids=repr)
+def test_inputs_and_cotangents_are_never_mutated(lib):
+    # `y += b` must not write into x (it aliases x in the user's code), and accumulating the
+    # cotangent of a value used twice must not write into the cotangent the caller passed.
+    def f(x, b):
+        y = x
+        y += b
+        return y * x + x
+
+    x0, b0 = np.arange(1.0, 7.0).reshape(2, 3), np.array([0.5, -1.0, 2.0])
+    x, b = lib.convert(x0, "float64"), lib.convert(b0, "float64")
+    dy0 = np.linspace(0.5, 1.5, 6).reshape(2, 3)
+    dy = lib.convert(dy0, "float64")
+    out, pullback = ad.vjp(f, x, b)
+    dx, db = pullback(dy)
+    np.testing.assert_array_equal(lib.to_numpy(x), x0)
+    np.testing.assert_array_equal(lib.to_numpy(b), b0)
+    np.testing.assert_array_equal(lib.to_numpy(dy), dy0)
+    np.testing.assert_allclose(lib.to_numpy(dx), dy0 * (2 * x0 + b0) + dy0)
+    np.testing.assert_allclose(lib.to_numpy(db), np.sum(dy0 * x0, axis=0))
+
+
+@pytest.mark.parametrize("lib", [lib for lib in LIBRARIES if lib.name in ("numpy", "torch", "array_api_strict")],
+                         ids=repr)
+def test_partials_can_be_updated_in_place(lib):
+    # d sum(x) is a broadcast of one number; the partial handed back must be a real array.
+    def total(x):
+        xp = array_namespace(x)
+        return xp.sum(x)
+
+    g = ad.grad(total)(lib.convert(np.zeros((2, 3)), "float64"))
+    g[0, 0] = 5.0
+    np.testing.assert_array_equal(lib.to_numpy(g), [[5.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
+
+
+@pytest.mark.parametrize("lib", LIBRARIES, ids=repr)
+def test_python_float_arguments_get_python_float_partials(lib):
+    # xp.exp(2.0) fails on torch and strict, and a NumPy scalar times a strict array turns it into
+    # NumPy: a Python-float argument must stay a Python float all the way through.
+    def f(x, s):
+        xp = array_namespace(x)
+        return xp.sum(xp.exp(x) * s) + s * s + abs(s) * 2.0
+
+    x0 = np.array([0.1, 0.2, 0.3])
+    value, (dx, ds) = ad.value_and_grad(f, argnums=(0, 1))(lib.convert(x0, "float64"), -1.5)
+    assert type(ds) is float
+    assert ds == pytest.approx(np.sum(np.exp(x0)) - 3.0 - 2.0)
+    np.testing.assert_allclose(lib.to_numpy(dx), -1.5 * np.exp(x0))
+
+
+# Not array-api-strict: its promotion rules refuse int64 * float64, so there the user casts first.
+@pytest.mark.parametrize("lib", [lib for lib in LIBRARIES if lib.name != "array_api_strict"], ids=repr)
+def test_integer_arrays_get_floating_partials(lib):
+    def f(x):
+        xp = array_namespace(x)
+        return xp.sum(x * x)
+
+    x = lib.convert(np.array([1.0, 2.0, 3.0]), "float64")
+    xp = array_namespace(x)
+    g = ad.grad(f)(xp.astype(x, xp.int64))
+    assert xp.isdtype(g.dtype, "real floating")
+    np.testing.assert_array_equal(lib.to_numpy(g), [2.0, 4.0, 6.0])
+
+
+@_needs("torch")
+def test_torch_negative_steps_go_through_flip():
+    import torch
+
+    def reverse_dot(x, w):
+        xp = array_namespace(x)
+        return xp.sum(xp.flip(x, axis=0) * w)
+
+    x, w = torch.arange(4.0, dtype=torch.float64), torch.arange(1.0, 5.0, dtype=torch.float64)
+    g = ad.grad(reverse_dot)(x, w)
+    np.testing.assert_array_equal(g.numpy(), [4.0, 3.0, 2.0, 1.0])
+
+
+# ---- no round trip through NumPy -----------------------------------------------------------------
+
+@_needs("torch")
+def test_torch_never_converts_to_numpy(monkeypatch):
+    import torch
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a torch tensor was converted to NumPy")
+
+    monkeypatch.setattr(torch.Tensor, "__array__", refuse)
+    monkeypatch.setattr(torch.Tensor, "numpy", refuse)
+    for name in ("autoencoder", "broadcasting", "embedding", "special_functions", "recurrent"):
+        case = CASES_BY_NAME[name]
+        args = [a if isinstance(a, float) else torch.asarray(a) for a in case_args(case)]
+        value, partials = ad.value_and_grad(case.fn, argnums=case.argnums)(*args)
+        assert all(isinstance(p, (torch.Tensor, float)) for p in partials)
+
+
+@_needs("dask")
+def test_dask_partials_are_lazy_and_compute_nothing():
+    import dask
+    import dask.array as da
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("something was computed while building the gradient")
+
+    case = CASES_BY_NAME["autoencoder"]
+    args = [da.from_array(a, chunks=2) for a in case_args(case)]
+    with dask.config.set(scheduler=refuse):
+        value, partials = ad.value_and_grad(case.fn, argnums=case.argnums)(*args)
+    assert all(isinstance(p, da.Array) for p in (value, *partials))
+    _, expected = numpy_reference(case)
+    for got, want in zip(dask.compute(*partials, scheduler="sync"), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+@_needs("dask")
+def test_dask_reshape_across_uneven_chunks():
+    import dask.array as da
+
+    def f(x):
+        xp = array_namespace(x)
+        m = xp.reshape(x, (3, 4))
+        return xp.sum(xp.sin(m) @ xp.permute_dims(m, (1, 0)))
+
+    x = np.linspace(-1.0, 1.0, 12)
+    g = ad.grad(f)(da.from_array(x, chunks=5))
+    np.testing.assert_allclose(g.compute(), ad.grad(f)(x), rtol=1e-12)
+
+
+# ---- special functions per library -------------------------------------------------------------------
+
+@pytest.mark.parametrize("lib", LIBRARIES, ids=repr)
+def test_special_functions_run_natively(lib):
+    x0 = np.array([-1.5, -0.5, 0.3, 1.7, 3.2])
+    x = lib.convert(x0, "float64")
+    from scipy import special as scipy_special
+
+    for name in ("erf", "erfc", "gammaln", "gamma", "digamma"):
+        got = getattr(backend.special, name)(x)
+        assert isinstance(got, lib.array_type()), f"{name} on {lib.name} gave a {type(got).__name__}"
+        np.testing.assert_allclose(lib.to_numpy(got), getattr(scipy_special, name)(x0), rtol=1e-10,
+                                   err_msg=f"{name} on {lib.name}")
+
+
+@_needs("torch")
+def test_torch_special_functions_come_from_torch_special():
+    import torch
+
+    assert backend.special_for(backend.backend_of(torch.zeros(1)), "erf") is torch.special.erf
+
+
+@_needs("jax")
+def test_jax_special_functions_come_from_jax_scipy():
+    import jax.numpy as jnp
+    import jax.scipy.special
+
+    assert backend.special_for(backend.backend_of(jnp.zeros(1)), "gammaln") is jax.scipy.special.gammaln
+
+
+def test_special_on_numpy_is_scipy_itself():
+    from scipy import special as scipy_special
+
+    x = np.array([0.5, 1.5])
+    assert backend.special.erf(0.5) == scipy_special.erf(0.5)
+    np.testing.assert_array_equal(backend.special.gammaln(x), scipy_special.gammaln(x))
+
+
+# ---- the backend table ------------------------------------------------------------------------------
+
+def test_backend_table_recognises_every_installed_library():
+    names = {lib.name: backend.backend_of(lib.convert(np.zeros(2), "float64")).name for lib in LIBRARIES}
+    assert names == {lib.name: lib.name for lib in LIBRARIES}
+
+
+def test_arrayfire_is_listed_as_unavailable_with_the_reason():
+    entry = next(b for b in backend.BACKENDS if b.name == "arrayfire")
+    assert not entry.available
+    assert "__array_namespace__" in entry.note
+
+    # An array whose type lives in a module named arrayfire is refused with that reason.
+    fake_type = type("Array", (), {"__module__": "arrayfire.array", "shape": (2,)})
+    with pytest.raises(backend.BackendError, match="ArrayFire"):
+        backend.backend_of(fake_type())
+
+
+def test_an_unknown_array_api_library_uses_the_generic_entry():
+    fake_type = type("Array", (), {"__module__": "some_future_library"})
+    assert backend.backend_of(fake_type()) is backend.GENERIC
+
+
+def test_describe_lists_every_backend():
+    text = backend.describe()
+    for entry in backend.BACKENDS:
+        assert entry.name in text
+    if importlib.util.find_spec("torch"):
+        assert "installed" in text
+
+
+def test_numpy_inputs_take_numpy_itself_as_namespace():
+    assert runtime.namespace(np.zeros(2), 1.0, None, "label", [1, 2]) is np
+    assert runtime.namespace(1.0, 2) is np
+
+
+@pytest.mark.skipif(not {"torch", "jax"} <= set(LIB), reason="needs torch and jax")
+def test_mixing_two_libraries_is_an_error():
+    with pytest.raises(TypeError, match="[Mm]ultiple namespaces"):
+        runtime.namespace(LIB["torch"].convert(np.zeros(2), "float64"), LIB["jax"].convert(np.zeros(2), "float64"))

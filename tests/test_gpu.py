@@ -1,0 +1,59 @@
+"""The backend suite on GPU arrays: CuPy, torch CUDA and JAX on a GPU, when a CUDA device is present.
+
+Every test here is marked ``gpu`` and is skipped, with the reason (no CuPy, no CUDA device...), on a
+machine without one. scripts/gpu_check.py runs this file on a GPU machine and prints a summary. The checks
+are those of tests/test_backends.py: NumPy's partials (themselves checked against finite differences
+there), in the input's own array type, dtype and device; CuPy and torch refuse implicit copies to the host,
+so a silent round trip through NumPy fails here loudly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from backend_cases import CASES, CASES_BY_NAME, check_against_numpy, gpu_libraries
+
+GPU_LIBRARIES, MISSING = gpu_libraries()
+_NO_GPU = "no CUDA array library here: " + "; ".join(MISSING)
+
+pytestmark = pytest.mark.gpu
+
+LIBS = GPU_LIBRARIES or [pytest.param(None, marks=pytest.mark.skip(reason=_NO_GPU), id="no-gpu")]
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=repr)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_gpu_partials_match_numpy_on_the_same_device(case, lib):
+    check_against_numpy(lib, case)
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=repr)
+@pytest.mark.parametrize("case_name", ["autoencoder", "embedding", "recurrent"])
+def test_gpu_float32_stays_float32(case_name, lib):
+    check_against_numpy(lib, CASES_BY_NAME[case_name], dtype="float32", rtol=2e-4, atol=2e-5)
+
+
+@pytest.mark.parametrize("lib", [lib for lib in GPU_LIBRARIES if lib.name == "jax-gpu"]
+                         or [pytest.param(None, marks=pytest.mark.skip(reason="no JAX GPU device"), id="no-jax-gpu")],
+                         ids=repr)
+def test_gpu_value_and_grad_under_jax_jit(lib):
+    import jax
+
+    for case in CASES:
+        check_against_numpy(lib, case, transform=jax.jit)
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=repr)
+def test_gpu_scatter_add_keeps_repeats(lib):
+    from array_api_compat import array_namespace, device
+
+    import autodiffsource as ad
+
+    def pick(x, w):
+        xp = array_namespace(x)
+        rows = xp.asarray([2, 0, 2, 2], device=device(x))
+        return xp.sum(x[rows] * w)
+
+    g = ad.grad(pick)(lib.convert(np.arange(3.0), "float64"), lib.convert(np.arange(4.0) + 1.0, "float64"))
+    np.testing.assert_array_equal(lib.to_numpy(g), [2.0, 0.0, 8.0])
