@@ -1,0 +1,253 @@
+"""Random whole programs (tests/strategies.py) against central finite differences and autograd.
+
+Each generated program is written to a real module, imported, and its δ function's value and partials
+are compared with central differences of the original function in float64, and, where autograd can run
+the same source with ``autograd.numpy``, with autograd's gradient as a second, independent oracle.
+
+A finite-difference check is only meaningful where the function is smooth around the point: when δ and
+the differences disagree, the differences are recomputed with a ten times larger step, and the example is
+rejected (``hypothesis.reject``) only if the two difference quotients disagree with each other (a branch
+or a kink within a step of the point). A consistent disagreement is a wrong gradient and fails.
+
+CI runs a few hundred derandomized examples (the same programs every run, so a failure reproduces);
+``pytest --long`` (or ``AUTODIFFSOURCE_LONG=1``) runs ``AUTODIFFSOURCE_FUZZ_EXAMPLES`` (default 20,000)
+with a fixed seed. The counts are printed at the end of the module (``-s`` shows them).
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import tempfile
+import warnings
+
+import numpy as np
+import pytest
+import hypothesis.errors
+from hypothesis import HealthCheck, Phase, given, note, reject, seed, settings
+
+from autodiffsource.api import delta_name
+from finite_differences import as_outputs, numeric_partial, random_cotangents
+from strategies import AUTOGRAD_HEADER, programs
+
+LONG = os.environ.get("AUTODIFFSOURCE_LONG") == "1"
+EXAMPLES = int(os.environ.get("AUTODIFFSOURCE_FUZZ_EXAMPLES", 20_000 if LONG else 200))
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES, deadline=None, derandomize=not LONG, database=None, print_blob=True,
+    # AUTODIFFSOURCE_FUZZ_NO_SHRINK=1: report failures unshrunk (fast triage of many failures at once).
+    phases=[Phase.explicit, Phase.reuse, Phase.generate]
+    + ([] if os.environ.get("AUTODIFFSOURCE_FUZZ_NO_SHRINK") == "1" else [Phase.shrink]),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
+RTOL = 1e-5
+STATS: collections.Counter = collections.Counter()
+MODULE_DIR = tempfile.mkdtemp(prefix="autodiffsource_fuzz_")
+
+try:
+    import autograd
+except ImportError:  # the second oracle is optional
+    autograd = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_counts():
+    yield
+    if STATS:
+        lines = [f"    {k}: {v}" for k, v in sorted(STATS.items())]
+        print("\nrandom-program fuzzing counts:\n" + "\n".join(lines))
+
+
+def close(got, expected) -> bool:
+    got = np.asarray(got, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=RTOL, atol=RTOL * scale))
+
+
+def finite_and_moderate(outputs) -> bool:
+    return all(np.all(np.isfinite(np.asarray(o, dtype=np.float64))) and np.max(np.abs(o), initial=0) < 1e6
+               for o in outputs)
+
+
+def check_program(program, *, use_oracle: bool = True):
+    """Value and partials of ``program``'s δ function against finite differences (and autograd)."""
+    note(str(program))
+    try:
+        _check_program(program, use_oracle)
+    except (AssertionError, hypothesis.errors.UnsatisfiedAssumption):
+        raise
+    except Exception as error:  # one failure location for Hypothesis, whatever generated file raised it
+        raise AssertionError(f"{type(error).__name__}: {error}\n{program}") from None
+
+
+def _check_program(program, use_oracle: bool):
+    module = program.load(MODULE_DIR)
+    f = module.f
+    args = program.args
+    wrt = [i for i, m in enumerate(program.mask) if m]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = as_outputs(f(*args))
+        if not finite_and_moderate(expected):
+            STATS["rejected: output not finite or huge"] += 1
+            reject()
+        delta_f = getattr(module, delta_name(f, program.mask))
+        *outputs, pullback = delta_f(*args)
+        assert len(outputs) == len(expected), f"{len(outputs)} outputs, f returns {len(expected)}\n{program}"
+        for got, want in zip(outputs, expected):
+            np.testing.assert_allclose(np.asarray(got, np.float64), np.asarray(want, np.float64), rtol=1e-10,
+                                       atol=1e-12, err_msg=f"value differs from f's\n{program}")
+        cotangents = random_cotangents(outputs, seed=3)
+        partials = pullback(*cotangents)
+        partials = (partials,) if len(wrt) == 1 else partials
+        assert isinstance(partials, tuple) and len(partials) == len(wrt), f"partials {partials!r}\n{program}"
+        numeric = []
+        for i, partial in zip(wrt, partials):
+            assert np.shape(partial) == np.shape(args[i]), f"partial {i + 1} shape\n{program}"
+            fd = numeric_partial(f, args, i, cotangents, step=1e-6)
+            if not close(partial, fd):
+                coarse = numeric_partial(f, args, i, cotangents, step=1e-5)
+                if not close(fd, coarse):
+                    STATS["rejected: not smooth within a step"] += 1
+                    reject()
+                raise AssertionError(f"partial for argument {i + 1}: δ gives {partial!r}, central differences "
+                                     f"{fd!r}\n{program}")
+            numeric.append(fd)
+    STATS["programs checked against finite differences"] += 1
+    for feature in program.features:
+        STATS[f"  with {feature}"] += 1
+    if use_oracle and autograd is not None:
+        check_against_autograd(program, partials, wrt, cotangents)
+
+
+def check_against_autograd(program, partials, wrt, cotangents):
+    """autograd runs the same source (``autograd.numpy`` as ``np``); skipped where it cannot (``math``...)."""
+    module = program.load(MODULE_DIR, header=AUTOGRAD_HEADER)
+
+    def pairing(*call_args):
+        outs = as_outputs(module.f(*call_args))
+        return sum(autograd.numpy.sum(o * c) for o, c in zip(outs, cotangents))
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            oracle = [autograd.grad(pairing, argnum=i)(*program.args) for i in wrt]
+    except Exception:  # noqa: BLE001 - a construct autograd lacks (math.sin on a box, float(box)...)
+        STATS["autograd could not run the program"] += 1
+        return
+    for i, got, want in zip(wrt, partials, oracle):
+        assert close(got, want), f"partial {i + 1}: δ {got!r}, autograd {want!r}\n{program}"
+    STATS["programs also agreeing with autograd"] += 1
+
+
+@seed(20261126)
+@FUZZ_SETTINGS
+@given(programs())
+def test_random_programs_match_finite_differences_and_autograd(program):
+    check_program(program)
+
+
+@seed(4242)
+@settings(FUZZ_SETTINGS, max_examples=max(EXAMPLES // 5, 40))
+@given(programs(max_statements=14))
+def test_longer_random_programs_match_finite_differences(program):
+    check_program(program, use_oracle=False)
+
+
+# ---- regressions: bugs the fuzzer found, each as the smallest program that showed it ----------------------
+# These modules are written to disk like the fuzzer's, so δ reads them through inspect.getsource.
+
+def _load(source: str):
+    from strategies import HEADER, Program
+
+    return Program(HEADER + source, "f", [], (), frozenset()).load(MODULE_DIR)
+
+
+def test_empty_for_loop_inside_a_branch():
+    """A `for` that runs no iteration inside an `if`: the merge read the unbound loop variable."""
+    module = _load("""
+@δ
+def f(x, c):
+    if c < 0.5:
+        for i in range(0):
+            x = x * 2.0
+    return x * c
+""")
+    value, pullback = module.δf(1.5, 0.2)
+    assert value == pytest.approx(0.3)
+    assert pullback() == pytest.approx((0.2, 1.5))
+
+
+def test_rows_come_from_the_sequence_as_it_was_before_the_loop():
+    """`for row in x: x = ...` iterates over the x the loop started with (Python evaluates it once)."""
+    module = _load("""
+@δ
+def f(x):
+    for row in x:
+        x = x * 3.0 + row
+    return np.sum(x)
+""")
+    x = np.array([[0.3, 0.5], [0.1, 0.2]])
+    value, pullback = module.δf(x)
+    assert value == pytest.approx(module.f(x))
+    np.testing.assert_allclose(pullback(), numeric_partial(module.f, [x], 0, [1.0]), rtol=1e-6)
+
+
+def test_loop_over_rows_after_an_early_return():
+    """An early return, then `for row in x` over a reassigned x: the pullback read a version set to None."""
+    module = _load("""
+@δ
+def f(x, c):
+    if c > 1.0:
+        x = x * 2.0
+    if c > 0.0:
+        return np.sum(np.sin(x))
+    for row in x:
+        x = x * 3.0
+    return np.sum(x)
+""")
+    x = np.array([0.3, 0.5])
+    for c in (0.5, 2.0, -1.0):
+        value, pullback = module.δf_const2(x, c)
+        assert value == pytest.approx(module.f(x, c))
+        np.testing.assert_allclose(pullback(), numeric_partial(module.f, [x, c], 0, [1.0]), rtol=1e-6)
+
+
+def test_rows_loop_in_an_untaken_branch_after_a_loop():
+    """Fuzzer program: the pullback multiplied a None cotangent (`dv1_3 * ...`) after an untaken branch."""
+    module = _load("""
+@δ
+def f(x0):
+    v1 = x0.T
+    v2 = np.transpose(v1)
+    for i3 in range(2):
+        v1 = np.hypot(v2, v2 + 2.0)
+    if float(np.max(v2)) > 1.0:
+        for row4 in v1:
+            x0 = np.maximum(x0, x0)
+    return np.sum(v2)
+""")
+    x = np.array([-0.31788641, 0.02753266, -0.72395955])
+    value, pullback = module.δf(x)
+    assert value == pytest.approx(module.f(x))
+    np.testing.assert_allclose(pullback(), np.ones(3), rtol=1e-12)
+
+
+def test_rows_loop_in_a_taken_branch_then_another_rows_loop():
+    """Fuzzer program: the forward pass subtracted None from None (`v1 = np.subtract(v1, v1)`)."""
+    module = _load("""
+@δ
+def f(x0):
+    v1 = (special.gammaln(2.0 + x0 * x0)) if np.min(x0) <= 0.3 or np.sum(x0) > 1.0 else (np.sin(x0))
+    if float(np.max(x0)) > -1.25 and np.sum(x0) > 0.3:
+        for row2 in v1:
+            x0 = np.minimum(x0, x0)
+        v1 = np.divide(v1, 1.5 + np.sin(x0))
+    for row3 in x0:
+        v1 = np.subtract(v1, v1)
+    return np.sum(x0 * x0)
+""")
+    x = np.array([[-1.28441843, 1.41281201, 0.70199782], [0.26367155, -0.90972521, -0.1514563]])
+    value, pullback = module.δf(x)
+    assert value == pytest.approx(module.f(x))
+    np.testing.assert_allclose(pullback(), numeric_partial(module.f, [x], 0, [1.0]), rtol=1e-6, atol=1e-8)
