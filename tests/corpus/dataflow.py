@@ -148,3 +148,89 @@ def loop_over_tuple_of_differentiated_scalars(x, y):
     for v in (x, y):
         s = s * v + v
     return s
+
+
+# ---- activity found by the fixpoint: carried values that start as constants ----------------------------------
+
+@case((0.5, 4), (0.5, 0))
+def while_carried_becomes_active(x, n):
+    s = 0.0
+    i = 0
+    while i < n:
+        s = s + x * i
+        i += 1
+    return s * x
+
+
+@case((0.7,), (5.0,))
+def while_condition_on_a_value_that_becomes_active(x):
+    s = 0.0
+    k = 0
+    while s < 3.0 and k < 100:
+        s = s + x
+        k += 1
+    return s * s
+
+
+@case((0.5, 1), (0.5, 3), (0.5, 5))
+def activity_reaches_back_three_iterations(x, n):
+    a, b, c, d = 1.0, 2.0, 3.0, 4.0
+    for i in range(n):
+        a, b, c, d = b, c, d, x * i
+    return a * b + c * d
+
+
+@case((0.5, 0), (0.5, 3))
+def carried_value_overwritten_each_iteration(x, n):
+    s = x
+    for i in range(n):
+        s = 1.0
+        s = s + x * i
+    return s
+
+
+@case((np.array(0.7), 3), (0.7, 3))
+def zero_d_array_carried(x, n):
+    y = np.array(0.5)
+    for i in range(n):
+        y = y * x + np.float64(i)
+    return y
+
+
+@case((2.5, 5), (0.5, 5))
+def branch_on_value_counts_only(x, n):
+    k = 0
+    for i in range(n):
+        if x > i:
+            k = k + 1
+    return x * k
+
+
+@case((0.3,), (20.0,))
+def while_true_with_only_a_return(x):
+    while True:
+        x = x * 2
+        if x > 10:
+            return x
+
+
+@case((0.7, 6), (-0.7, 6), (0.7, 2), (3.5, 6))
+def returns_in_an_elif_chain_in_a_loop(x, n):
+    for _ in range(n):
+        if x > 5:
+            return x
+        elif x < -5:
+            return -x
+        else:
+            x = x * 2 - 1
+    return x * 0.5
+
+
+@case((0.3, 3), (0.3, 1))
+def continue_in_last_iteration_only(x, n):
+    for i in range(n):
+        x = x + 1
+        if i == n - 1:
+            continue
+        x = x * 0.9
+    return x
