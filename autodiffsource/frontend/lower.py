@@ -191,9 +191,12 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
                 ssa = [self.new_version(n) for n in names]
                 self.emit(ssa, PlainOp(self.rename(value)), [False] * len(ssa))
                 return
-            if isinstance(value, ast.Call) and self.call_kind(value)[0] in ("delta", "rule", "inline", "method"):
+            kind = self.call_kind(value) if isinstance(value, ast.Call) else None
+            single = kind is not None and kind[0] == "rule" and kind[1].outputs == 1
+            if kind is not None and kind[0] in ("delta", "rule", "inline", "method") and not single:
                 self.lower_call(value, n_outputs=len(names), names=names)
                 return
+            # (A one-output rule's result, a, b = np.split(x, 2), unpacks like any value, below.)
             # Unpacking a differentiated array: one subscript per target.
             source = self.atom(value)
             atoms = []

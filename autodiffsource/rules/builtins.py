@@ -2,8 +2,9 @@
 
 import builtins
 
-from ..runtime import expand_reduced, log_base, power_base_partial, sign_of, unbroadcast, where_tie_split
+from ..runtime import log_base, power_base_partial, sign_of, unbroadcast, where_tie_split
 from .registry import nondiff, rule
+from .support import sum_partial
 
 
 @rule(builtins.abs)
@@ -44,10 +45,10 @@ def δbuiltin_pow(x, y):
 
 @rule(builtins.sum)
 def δbuiltin_sum(x, start=0):
-    # sum(x) over an array adds its rows (x[0] + x[1] + ...): each row gets the cotangent.
+    # sum of a list adds its items; sum of an array adds its rows (x[0] + x[1] + ...): each gets dy.
     y = sum(x, start)
     def sum_pullback(dy):
-        return expand_reduced(dy, x, 0, False), unbroadcast(dy, start)
+        return sum_partial(dy, x), unbroadcast(dy, start)
     return y, sum_pullback
 
 

@@ -6,6 +6,7 @@ from scipy.special import digamma
 
 from ..runtime import log_base, power_base_partial
 from .registry import nondiff, rule
+from .support import list_prod_partial, sum_partial
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _LN2 = math.log(2.0)
@@ -292,6 +293,24 @@ def δmath_remainder(x, y):
     def remainder_pullback(dz):
         return dz, -dz * round(x / y)
     return z, remainder_pullback
+
+
+@rule(math.fsum)
+def δmath_fsum(x):
+    # An accurately rounded sum of a list (or array) of numbers: each item gets the cotangent.
+    y = math.fsum(x)
+    def fsum_pullback(dy):
+        return (sum_partial(dy, x),)
+    return y, fsum_pullback
+
+
+@rule(math.prod, static=("start",))
+def δmath_prod(x, start=1):
+    # The product of a list of numbers: each gets the product of the others (exact with zeros).
+    y = math.prod(x, start=start)
+    def prod_pullback(dy):
+        return list_prod_partial(dy * start, x), None
+    return y, prod_pullback
 
 
 @rule(math.ldexp, static=("i",))

@@ -11,7 +11,7 @@ import numpy as xp  # the stand-in when a rule is called directly; inlined code 
 
 from ..runtime import expand_reduced, inverse_permutation, shape_of, take_any, transpose_axes, unbroadcast
 from .registry import rule
-from .support import (astype_partial, atleast_primal, diag_partial, diagonal_partial, negated_shift,
+from .support import (astype_partial, concatenate_partials, split_partial, stack_partials, unstack_like, atleast_primal, diag_partial, diagonal_partial, negated_shift,
                       pad_partial, repeat_partial, sort_partial, squeeze_back, take_partial, take_primal,
                       tile_partial)
 
@@ -248,6 +248,66 @@ def δtril(x, k=0):
     return y, tril_pullback
 
 
+# ---- lists of arrays ---------------------------------------------------------------------------------
+# The list argument is a container value: its cotangent is a list with one partial per array.
+
+@rule(np.concatenate, np.concat, array_api=("concat",), static=("axis",))
+def δconcatenate(arrays, axis=0):
+    y = xp.concat(arrays, axis=axis)
+    def concatenate_pullback(dy):
+        return concatenate_partials(dy, arrays, axis), None
+    return y, concatenate_pullback
+
+
+@rule(np.stack, array_api=("stack",), static=("axis",))
+def δstack(arrays, axis=0):
+    y = xp.stack(arrays, axis=axis)
+    def stack_pullback(dy):
+        return stack_partials(dy, arrays, axis), None
+    return y, stack_pullback
+
+
+@rule(np.hstack)
+def δhstack(tup):
+    y = np.hstack(tup)
+    def hstack_pullback(dy):
+        return (concatenate_partials(dy, tup, 0, "hstack"),)
+    return y, hstack_pullback
+
+
+@rule(np.vstack)
+def δvstack(tup):
+    y = np.vstack(tup)
+    def vstack_pullback(dy):
+        return (concatenate_partials(dy, tup, 0, "vstack"),)
+    return y, vstack_pullback
+
+
+@rule(np.dstack)
+def δdstack(tup):
+    y = np.dstack(tup)
+    def dstack_pullback(dy):
+        return (concatenate_partials(dy, tup, 2, "dstack"),)
+    return y, dstack_pullback
+
+
+@rule(np.column_stack)
+def δcolumn_stack(tup):
+    y = np.column_stack(tup)
+    def column_stack_pullback(dy):
+        return (concatenate_partials(dy, tup, 1, "column_stack"),)
+    return y, column_stack_pullback
+
+
+@rule(np.split, np.array_split, static=("indices_or_sections", "axis"))
+def δsplit(x, indices_or_sections, axis=0):
+    # A list of parts; each part's cotangent goes back into its slice (unused parts give zeros).
+    y = np.array_split(x, indices_or_sections, axis=axis)
+    def split_pullback(dy):
+        return split_partial(dy, x, axis), None, None
+    return y, split_pullback
+
+
 # ---- conversions ------------------------------------------------------------------------------------
 
 @rule(methods=("astype",), static=("dtype",))
@@ -261,9 +321,10 @@ def δastype(x, dtype):
 
 @rule(np.asarray, np.array, np.asanyarray, static=("dtype",))
 def δasarray(x, dtype=None):
+    # x may be a (nested) list of arrays and numbers: np.array([a, b]) stacks them.
     y = np.asarray(x, dtype=dtype)
     def asarray_pullback(dy):
-        return squeeze_back(dy, x), None
+        return unstack_like(dy, x), None
     return y, asarray_pullback
 
 

@@ -301,225 +301,6 @@ def diagonal_partial(dy, x, offset, axis1, axis2):
     return np.transpose(g, np.argsort(order))
 
 
-# ---- norms ------------------------------------------------------------------------------------------
-
-def norm_partial(dy, x, y, ord, axis, keepdims):
-    """The partial of ``np.linalg.norm(x, ord, axis, keepdims)`` for vector and matrix norms.
-
-    Kinks get subgradients: 0 at the zero vector, ties of inf/1-norms share equally.
-    """
-    x = np.asarray(x)
-    if axis is None and (ord is None or x.ndim == 1) or isinstance(axis, numbers.Integral) \
-            or (axis is not None and len(axis) == 1):
-        if ord is None and axis is None:
-            axes = tuple(range(x.ndim))
-        else:
-            axes = _axes(axis if axis is not None else 0, x.ndim)
-        return _vector_norm_partial(dy, x, y, 2 if ord is None else ord, axes, keepdims, axis)
-    axes = (0, 1) if axis is None else tuple(a % x.ndim for a in axis)
-    return _matrix_norm_partial(dy, x, y, ord, axes, keepdims)
-
-
-def _vector_norm_partial(dy, x, y, ord, axes, keepdims, axis):
-    red = None if axis is None else axes
-    g = expand_reduced(dy, x, red, keepdims)
-    yf = expand_reduced(y, x, red, keepdims)
-    sign = np.sign(x)
-    ax = x if red is None else x
-    if ord == 2:
-        return g * safe_divide(x, yf)
-    if ord == 1:
-        return g * sign
-    if ord in (np.inf, -np.inf):
-        hits = np.where(np.abs(ax) == yf, 1.0, 0.0)
-        count = np.sum(hits, axis=red, keepdims=True)
-        return g * sign * hits / count
-    if ord == 0:
-        return np.zeros_like(x, dtype=_float_dtype(x))
-    p = float(ord)
-    return g * sign * safe_divide(np.abs(x) ** (p - 1), yf ** (p - 1))
-
-
-def _matrix_norm_partial(dy, x, y, ord, axes, keepdims):
-    a0, a1 = axes
-    m = np.moveaxis(x, (a0, a1), (-2, -1))
-    dyv = np.asarray(dy)
-    if keepdims:
-        dyv = np.squeeze(np.moveaxis(dyv, (a0, a1), (-2, -1)), axis=(-2, -1))
-        yv = np.squeeze(np.moveaxis(np.asarray(y), (a0, a1), (-2, -1)), axis=(-2, -1))
-    else:
-        yv = np.asarray(y)
-    gs = dyv[..., None, None]
-    if ord in (None, "fro"):
-        g = gs * safe_divide(m, yv[..., None, None])
-    elif ord == "nuc":
-        u, _, vh = np.linalg.svd(m, full_matrices=False)
-        g = gs * (u @ vh)
-    elif ord in (2, -2):
-        u, _, vh = np.linalg.svd(m, full_matrices=False)
-        k = 0 if ord == 2 else -1
-        g = gs * (u[..., :, k][..., :, None] * vh[..., k, :][..., None, :])
-    elif ord in (1, -1, np.inf, -np.inf):
-        along = -2 if ord in (1, -1) else -1  # 1-norm: max column sum; inf-norm: max row sum
-        sums = np.sum(np.abs(m), axis=along, keepdims=True)
-        target = np.max(sums, axis=-1 if along == -2 else -2, keepdims=True) if ord in (1, np.inf) \
-            else np.min(sums, axis=-1 if along == -2 else -2, keepdims=True)
-        hits = np.where(sums == target, 1.0, 0.0)
-        hits = hits / np.sum(hits, axis=(-2, -1), keepdims=True)
-        g = gs * np.sign(m) * hits
-    else:
-        raise MissingRuleError(f"np.linalg.norm with matrix ord={ord!r} has no rule")
-    return np.moveaxis(g, (-2, -1), (a0, a1))
-
-
-# ---- products ---------------------------------------------------------------------------------------
-
-def vdot_partial(dz, other, x):
-    """The partial of ``vdot(x, other)`` (flattened dot) for ``x``."""
-    return np.reshape(dz * np.reshape(other, (-1,)), shape_of(x))
-
-
-def inner_partials(dz, a, b):
-    """The partials of ``np.inner(a, b)`` (a sum over the last axes of both)."""
-    a_, b_ = np.asarray(a), np.asarray(b)
-    if a_.ndim == 0 or b_.ndim == 0:
-        return unbroadcast(dz * b, a), unbroadcast(dz * a, b)
-    na, nb = a_.ndim - 1, b_.ndim - 1
-    dz = np.asarray(dz)
-    da = np.tensordot(dz, b_, axes=(list(range(na, na + nb)), list(range(nb))))
-    db = np.tensordot(dz, a_, axes=(list(range(na)), list(range(na))))
-    return da, db
-
-
-def outer_partials(dz, a, b):
-    """The partials of ``np.outer(a, b)`` (both flattened first)."""
-    af, bf = np.reshape(a, (-1,)), np.reshape(b, (-1,))
-    return np.reshape(dz @ bf, shape_of(a)), np.reshape(af @ dz, shape_of(b))
-
-
-def _tensordot_axes(axes, na: int, nb: int):
-    if isinstance(axes, numbers.Integral):
-        return list(range(na - axes, na)), list(range(axes))
-    xa, xb = axes
-    xa = [xa] if isinstance(xa, numbers.Integral) else list(xa)
-    xb = [xb] if isinstance(xb, numbers.Integral) else list(xb)
-    return [a % na for a in xa], [b % nb for b in xb]
-
-
-def tensordot_partials(dz, a, b, axes):
-    """The partials of ``np.tensordot(a, b, axes)``: contract the cotangent with the other operand."""
-    a, b, dz = np.asarray(a), np.asarray(b), np.asarray(dz)
-    xa, xb = _tensordot_axes(axes, a.ndim, b.ndim)
-    free_a = [i for i in range(a.ndim) if i not in xa]
-    free_b = [i for i in range(b.ndim) if i not in xb]
-    nfa = len(free_a)
-    # dz has axes (free_a..., free_b...). da over (free_a..., xa...) in that order, then put back.
-    da = np.tensordot(dz, b, axes=(list(range(nfa, dz.ndim)), free_b))  # (free_a..., xb order of b's rest)
-    # the remaining b axes come out in increasing order of b's axes that are contracted: sort to xa order
-    rest_b = sorted(xb)
-    da_axes = free_a + [xa[xb.index(r)] for r in rest_b]
-    da = np.transpose(da, np.argsort(da_axes))
-    db = np.tensordot(a, dz, axes=(free_a, list(range(nfa))))  # (a's contracted axes sorted..., free_b...)
-    rest_a = sorted(xa)
-    db_axes = [xb[xa.index(r)] for r in rest_a] + free_b
-    db = np.transpose(db, np.argsort(db_axes))
-    return da, db
-
-
-def kron_partials(dz, a, b):
-    """The partials of ``np.kron(a, b)``: view the cotangent as (a0, b0, a1, b1, ...) and contract."""
-    a, b, dz = np.asarray(a), np.asarray(b), np.asarray(dz)
-    nd = max(a.ndim, b.ndim)
-    a_ = np.reshape(a, (1,) * (nd - a.ndim) + a.shape)
-    b_ = np.reshape(b, (1,) * (nd - b.ndim) + b.shape)
-    inter = []
-    for sa, sb in zip(a_.shape, b_.shape, strict=True):
-        inter += [sa, sb]
-    g = np.reshape(dz, inter)
-    letters = string.ascii_letters
-    a_sub = "".join(letters[2 * i] for i in range(nd))
-    b_sub = "".join(letters[2 * i + 1] for i in range(nd))
-    g_sub = "".join(letters[i] for i in range(2 * nd))
-    da = np.einsum(f"{g_sub},{b_sub}->{a_sub}", g, b_)
-    db = np.einsum(f"{g_sub},{a_sub}->{b_sub}", g, a_)
-    return np.reshape(da, a.shape), np.reshape(db, b.shape)
-
-
-def cross_partials(dz, a, b, axis):
-    """The partials of ``np.cross(a, b, axis=axis)`` for 3-vectors: b x dz and dz x a."""
-    da = np.cross(b, dz, axis=axis)
-    db = np.cross(dz, a, axis=axis)
-    return unbroadcast(da, a), unbroadcast(db, b)
-
-
-# ---- einsum -----------------------------------------------------------------------------------------
-
-def _einsum_explicit(subscripts: str, ndims: list[int]):
-    """``(input specs, output spec)`` with ``...`` replaced by letters and the output made explicit."""
-    subscripts = subscripts.replace(" ", "")
-    if "->" in subscripts:
-        lhs, out = subscripts.split("->")
-    else:
-        lhs, out = subscripts, None
-    specs = lhs.split(",")
-    if len(specs) != len(ndims):
-        raise ValueError(f"einsum: {len(specs)} operand specs for {len(ndims)} operands")
-    used = set(subscripts)
-    spare = [c for c in string.ascii_letters if c not in used]
-    n_ell = max([nd - (len(s) - 3) for s, nd in zip(specs, ndims) if "..." in s] or [0])
-    ell = "".join(spare[:n_ell])
-    expanded = []
-    for s, nd in zip(specs, ndims):
-        if "..." in s:
-            k = nd - (len(s) - 3)
-            s = s.replace("...", ell[n_ell - k:])
-        expanded.append(s)
-    if out is None:
-        counts = {}
-        for s in expanded:
-            for c in s:
-                counts[c] = counts.get(c, 0) + 1
-        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
-    else:
-        out = out.replace("...", ell)
-    return expanded, out
-
-
-def einsum_primal(subscripts, a, b=None, c=None, d=None):
-    """``np.einsum(subscripts, *operands)`` for up to four operands (the rule's fixed signature)."""
-    operands = [o for o in (a, b, c, d) if o is not None]
-    return np.einsum(subscripts, *operands)
-
-
-def einsum_partial(dz, subscripts, k, a, b=None, c=None, d=None):
-    """The partial of ``einsum`` for operand ``k``: contract the cotangent with the other operands.
-
-    Letters of operand ``k`` that appear nowhere else are broadcast back (``'ij->i'`` sums over j), and a
-    letter repeated within operand ``k`` (``'ii->'``, a trace) puts the partial on that diagonal.
-    """
-    operands = [np.asarray(o) for o in (a, b, c, d) if o is not None]
-    x = operands[k]
-    specs, out = _einsum_explicit(subscripts, [o.ndim for o in operands])
-    target = specs[k]
-    others = [s for i, s in enumerate(specs) if i != k]
-    available = set(out) | set("".join(others))
-    unique = "".join(dict.fromkeys(target))
-    reachable = "".join(ch for ch in unique if ch in available)
-    other_ops = [o for i, o in enumerate(operands) if i != k]
-    g = np.einsum(",".join([out] + others) + "->" + reachable, np.asarray(dz), *other_ops)
-    sizes = {ch: x.shape[target.index(ch)] for ch in unique}
-    # broadcast over letters only operand k has (summed inside it)
-    expand = [ch for ch in unique if ch not in available]
-    if expand:
-        g = np.reshape(g, g.shape + (1,) * len(expand))
-        g = np.broadcast_to(g, g.shape[: len(reachable)] + tuple(sizes[ch] for ch in expand))
-    current = reachable + "".join(expand)
-    result = np.zeros(x.shape, dtype=_float_dtype(x))
-    view = np.einsum(target + "->" + current, result)  # a writable view (the diagonal for repeats)
-    view[...] = g
-    return result
-
-
 # ---- shape ------------------------------------------------------------------------------------------
 
 def tile_partial(dy, x, reps):
@@ -636,3 +417,86 @@ def diag_partial(dy, x, k):
 def atleast_primal(x, n):
     """``np.atleast_1d/2d/3d`` of one array (their list forms need container support)."""
     return (np.atleast_1d, np.atleast_2d, np.atleast_3d)[n - 1](x)
+
+
+# ---- lists of arrays (concatenate, stack, split) --------------------------------------------------------
+
+def _promote(a, kind):
+    """The array ``kind`` (hstack, vstack...) concatenates in place of ``a``, and the axis it joins on."""
+    a_shape = shape_of(a)
+    if kind == "vstack":
+        return (1,) * (2 - len(a_shape)) + a_shape if len(a_shape) < 2 else a_shape
+    if kind == "dstack":
+        return {0: (1, 1, 1), 1: (1,) + a_shape + (1,), 2: a_shape + (1,)}.get(len(a_shape), a_shape)
+    if kind == "column_stack":
+        return a_shape + (1,) if len(a_shape) == 1 else ((1, 1) if not a_shape else a_shape)
+    if kind == "hstack":
+        return a_shape or (1,)
+    return a_shape
+
+
+def _piece(g, a):
+    """A slice of the cotangent reshaped to argument ``a`` (a Python float for a Python number)."""
+    if type(a) in _PY_SCALARS:
+        return float(np.reshape(np.asarray(g), ()))
+    return _ns(g).reshape(g, shape_of(a))
+
+
+def concatenate_partials(dy, arrays, axis, kind="concatenate"):
+    """One partial per array of ``concatenate(arrays, axis)`` (and hstack/vstack/dstack/column_stack):
+    the slices of the cotangent each array filled, reshaped back to that array."""
+    shapes = [_promote(a, kind) for a in arrays]
+    if axis is None:
+        flat = _ns(dy).reshape(dy, (-1,))
+        sizes = [int(np.prod(s)) for s in shapes]
+        starts = np.cumsum([0] + sizes)
+        return [_piece(flat[starts[i]:starts[i + 1]], a) for i, a in enumerate(arrays)]
+    if kind == "hstack":
+        axis = 0 if len(shapes[0]) == 1 else 1
+    ndim = len(shapes[0])
+    ax = int(axis) % ndim
+    starts = np.cumsum([0] + [s[ax] for s in shapes])
+    lead = (slice(None),) * ax
+    return [_piece(dy[lead + (slice(int(starts[i]), int(starts[i + 1])),)], a) for i, a in enumerate(arrays)]
+
+
+def stack_partials(dy, arrays, axis):
+    """One partial per array of ``stack(arrays, axis)``: the cotangent's slices along the new axis."""
+    ax = int(axis) % (len(shape_of(arrays[0])) + 1)
+    lead = (slice(None),) * ax
+    return [_piece(dy[lead + (i,)], a) for i, a in enumerate(arrays)]
+
+
+def split_partial(dys, x, axis):
+    """The partial of ``split(x, ..., axis)`` given one cotangent per part (None for an unused part)."""
+    parts = np.array_split(np.zeros(shape_of(x)), len(dys), axis=axis) if any(d is None for d in dys) else None
+    filled = [np.zeros(parts[i].shape, dtype=_float_dtype(x)) if d is None else d for i, d in enumerate(dys)]
+    return np.concatenate(filled, axis=axis)
+
+
+def unstack_like(dy, x):
+    """The partial of ``np.array(x)``/``asarray(x)``: reshaped to ``x``, split up again if ``x`` was a list."""
+    if type(x) in (list, tuple):
+        return [unstack_like(dy[i], part) for i, part in enumerate(x)]
+    if type(x) in _PY_SCALARS:
+        return float(np.reshape(np.asarray(dy), ()))
+    return _ns(dy).reshape(dy, shape_of(x))
+
+
+def sum_partial(dy, x):
+    """The partial of builtin ``sum(x)``: every item of a list, or every row of an array, gets ``dy``."""
+    if type(x) in (list, tuple):
+        return [unbroadcast(dy, part) for part in x]
+    return expand_reduced(dy, x, 0, False)
+
+
+def list_prod_partial(dy, x):
+    """The partial of ``math.prod(x)`` over a list of numbers: the product of the others, zeros included."""
+    out = []
+    for i in range(len(x)):
+        others = 1.0
+        for j, part in enumerate(x):
+            if j != i:
+                others = others * part
+        out.append(dy * others)
+    return out

@@ -269,3 +269,25 @@ add(binary("max", builtins.max, spread, real, pairs=[(PY, PY)]) + binary("min", 
 add(binary("pow", builtins.pow, positive, real, pairs=[(PY, PY), ((5,), (5,))]))
 add([case("float(x)", [(real, s)], builtins.float) for s in (PY, ())])
 add([case("sum(x)", [(real, s)], builtins.sum) for s in ((5,), S34)] + [case("sum(x, y)", [(real, S34), (real, (4,))], builtins.sum)])
+
+# ---- lists of arrays ------------------------------------------------------------------------------------
+add([case(f"np.concatenate({a})", [(real, s), (real, t)], np.concatenate) for s, t, a in [
+    ((2, 3), (1, 3), "[x, y]"), ((2, 3), (2, 2), "[x, y, x], axis=1"), ((2, 3), (4,), "(x, y), axis=None"),
+    ((5,), (2,), "[y, x * 2.0]")]]
+    + [case("np.concat([x, y], axis=-1)", [(real, (2, 3)), (real, (2, 1))], np.concat)])
+add([case(f"np.stack({a})", [(real, s), (real, s)], np.stack) for s, a in [
+    ((3,), "[x, y]"), ((2, 3), "[x, y, x], axis=1"), ((2, 3), "(x, y), axis=-1"), ((), "[x, y]")]])
+add([case(f"np.{fn}([x, y])", [(real, s), (real, t)], getattr(np, fn)) for fn, s, t in [
+    ("hstack", (3,), (2,)), ("hstack", (2, 3), (2, 1)), ("vstack", (3,), (3,)), ("vstack", (2, 3), (1, 3)),
+    ("dstack", (2, 3), (2, 3)), ("dstack", (3,), (3,)), ("column_stack", (3,), (3, 2)),
+    ("column_stack", (3,), (3,))]])
+add([case("parts = np.split(x, 3)\nreturn parts[0] * parts[2], parts[1]", [(real, (6,))], np.split, name="split3"),
+     case("parts = np.split(x, [1, 3], axis=1)\nreturn parts[2] + 1.0, parts[0]", [(real, (2, 5))], np.split,
+          name="split-indices"),
+     case("a, b, c = np.array_split(x, 3)\nreturn c * a[:2]", [(real, (7,))], np.array_split, name="array_split")])
+add([case("np.array([x, y, x * y])", [(real, PY), (real, PY)], np.array, float32=False),
+     case("np.array([x, y])", [(real, (3,)), (real, (3,))], np.array),
+     case("np.asarray([[x, y], [y, 2.0]])", [(real, PY), (real, PY)], np.asarray, float32=False)])
+add([case("sum([x, y, x * y])", [(real, s), (real, s)], builtins.sum) for s in (PY, (3,))])
+add([case("math.fsum([x, y, x * y])", [(real, PY), (real, PY)], math.fsum),
+     case("math.prod([x, y, x])", [(real, PY), (real, PY)], math.prod)])
