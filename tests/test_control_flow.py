@@ -298,12 +298,16 @@ def test_ten_thousand_steps_gradient_and_tape_memory():
     assert value == pytest.approx(ode_flow(h, a, steps), rel=1e-12)
     # The tape holds, per step, the arrays the pullback reads: count them in the generated code.
     (saved,) = tapes(ad.source(δflow)).values()
+    arrays = [name for name in saved if name.isidentifier()]  # anything else: a shape, a flag (small)
+    # The pullback needs a * h (for cos) and h (for the partials of a * h); today it also keeps sin(a * h)
+    # and 1e-4 * sin(a * h), read only for their shapes. Never more than that.
+    assert 2 <= len(arrays) <= 4, saved
     per_array = h.nbytes + 112  # data plus the ndarray object itself
-    expected = steps * (len(saved) * per_array + 80)  # and the tuple holding them
-    print(f"\n{steps} steps, {len(saved)} saved arrays per step {saved}: forward peak "
+    expected = steps * (len(arrays) * per_array + 80 + 100 * (len(saved) - len(arrays)))  # + the tuple
+    print(f"\n{steps} steps, {len(arrays)} saved arrays per step {saved}: forward peak "
           f"{forward_peak / 1e6:.1f} MB (expected about {expected / 1e6:.1f} MB), backward peak "
           f"{backward_peak / 1e6:.1f} MB")
-    assert steps * len(saved) * h.nbytes <= forward_peak <= 1.25 * expected
+    assert steps * len(arrays) * h.nbytes <= forward_peak <= 1.25 * expected
     assert backward_peak <= forward_peak + 50 * per_array  # the reversal allocates per step, frees as it goes
     # Central differences along random directions (the full Jacobian would take 400 runs of 10,000 steps).
     for seed in (1, 2):
