@@ -9,15 +9,32 @@ wrong or any peer failed for a reason other than "not yet supported".
 from __future__ import annotations
 
 import os
+import sys
 
 # Before anything imports JAX or matplotlib: 64-bit JAX (W2's float32 inputs stay float32), no display.
 os.environ.setdefault("JAX_ENABLE_X64", "1")
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+
+def _pin_threads(argv) -> int | None:
+    """``--threads N`` must reach BLAS, OpenMP and XLA before NumPy, torch or JAX is imported."""
+    for i, arg in enumerate(argv):
+        if arg.startswith("--threads"):
+            n = arg.split("=", 1)[1] if "=" in arg else argv[i + 1]
+            for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+                os.environ[name] = n
+            os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
+                                       f" intra_op_parallelism_threads={n}").strip()
+            return int(n)
+    return None
+
+
+if __name__ == "__main__":
+    _pin_threads(sys.argv[1:])
+
 import argparse  # noqa: E402
 import platform  # noqa: E402
-import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -115,12 +132,21 @@ def main(argv=None) -> int:
     parser.add_argument("--peers", nargs="*", help="only these peers (hand-written always runs)")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--no-transform", action="store_true")
+    parser.add_argument("--threads", type=int, help="pin BLAS/OpenMP/XLA/torch to N threads (default: "
+                        "each library's own choice, as users get it)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="cpu: time.process_time (CPU seconds of all threads), steadier on a shared machine")
     parser.add_argument("--quiet", action="store_true")
     options = parser.parse_args(argv)
+    if options.threads:
+        import torch
+
+        torch.set_num_threads(options.threads)
+    timing.CLOCK = time.process_time if options.clock == "cpu" else time.perf_counter
     quick, quiet = options.quick, options.quiet
     warnings.filterwarnings("ignore", category=UserWarning)
     started = time.time()
-    results = {"quick": quick, "times": {}, "labels": {}, "memory": {}, "memory_labels": {},
+    results = {"quick": quick, "clock": options.clock, "threads": options.threads, "times": {}, "labels": {}, "memory": {}, "memory_labels": {},
                "transform": {}, "notes": []}
     results["load_average_before"] = os.getloadavg()
     failures = []
@@ -161,6 +187,18 @@ def main(argv=None) -> int:
     results["machine"]["load average (1 min) before / after"] = (
         f"{results['load_average_before'][0]:.2f} / {results['load_average_after'][0]:.2f}")
     results["machine"]["run took"] = f"{time.time() - started:.0f} s"
+    cores = len(os.sched_getaffinity(0))
+    load = max(results["load_average_before"][0], results["load_average_after"][0])
+    if load > 0.5 * cores:
+        results["notes"].append(
+            f"The machine was shared with other work during this run (1-minute load average up to {load:.1f} on "
+            f"{cores} cores): wall-clock times are inflated and noisy, multi-threaded BLAS/torch/XLA ones most "
+            "(their threads wait for cores). Rerun on a quiet machine before quoting absolute numbers; "
+            "`python -m bench --threads 1 --clock cpu` gives steadier ratios on a busy one.")
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if name in os.environ:
+            results["notes"].append(f"{name}={os.environ[name]} was set; it changes OpenBLAS's kernels and "
+                                    "slows NumPy here. Timings are as measured with it, as CI and users run.")
     folder = options.output or (tempfile.mkdtemp(prefix="bench-quick-") if quick else ROOT)
     paths = report.write(results, folder)
     _log(quiet, f"wrote {paths['markdown']}")

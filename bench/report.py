@@ -53,6 +53,9 @@ def markdown(results: dict) -> str:
            "gradient (itself checked against central finite differences) before it was timed. "
            "Ratios are to the hand-written gradient (lower is faster). Workloads are defined in "
            "[issue 6](#workloads) and in `bench/workloads.py`.", ""]
+    if results.get("clock") == "cpu" or results.get("threads"):
+        out += [f"Clock: {'CPU time of the process (all threads)' if results.get('clock') == 'cpu' else 'wall'}; "
+                f"threads: {results.get('threads') or 'library defaults'}.", ""]
     if results.get("quick"):
         out += ["**Quick run (`--quick`): small sizes and a handful of samples; these numbers only show "
                 "that everything runs.**", ""]

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import math
 import statistics
+import time
 import timeit
+
+CLOCK = time.perf_counter  # python -m bench --clock cpu sets time.process_time
 
 
 def _timer(runner):
-    return timeit.Timer(runner.stmt, globals=dict(runner.namespace))
+    return timeit.Timer(runner.stmt, timer=CLOCK, globals=dict(runner.namespace))
 
 
 def time_case(runners: dict, budget_s: float = 3.0, sample_s: float = 0.02, min_rounds: int = 5,
