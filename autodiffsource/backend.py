@@ -39,7 +39,7 @@ class Backend:
         special: modules holding its special functions (``erf``, ``gammaln``...), tried in order;
             empty means "SciPy's array-API mode handles it" (``SCIPY_ARRAY_API=1``).
         scatter: how ``buffer[index] += g`` with repeated integer indices is done: ``add_at``
-            (``np.add.at``), ``cupyx`` (``cupyx.scatter_add``), ``index_put`` (torch
+            (``np.add.at``), ``cupy_add_at`` (``cupy.add.at``), ``index_put`` (torch
             ``index_put_(accumulate=True)``), ``at`` (JAX ``.at[].add``), ``bincount`` (Dask, lazily),
             ``onehot`` (any array-API library: a one-hot matrix product, O(k·n) memory).
         mutable: arrays support ``__setitem__`` (JAX's do not).
@@ -60,7 +60,7 @@ class Backend:
 
 BACKENDS: tuple[Backend, ...] = (
     Backend("numpy", ("numpy",), special=("scipy.special",), scatter="add_at"),
-    Backend("cupy", ("cupy",), special=("cupyx.scipy.special",), scatter="cupyx",
+    Backend("cupy", ("cupy",), special=("cupyx.scipy.special",), scatter="cupy_add_at",
             note="GPU; tests marked `gpu` run on it when CUDA is present."),
     Backend("torch", ("torch",), special=("torch.special",), scatter="index_put",
             note="float32 by default; no negative-step slices (use xp.flip)."),
@@ -253,10 +253,10 @@ def scatter_add(xp, buffer, index, g):
     how = backend_of(buffer).scatter
     if how == "at":
         return buffer.at[index].add(g)
-    if how == "cupyx":
-        import cupyx
+    if how == "cupy_add_at":
+        import cupy
 
-        cupyx.scatter_add(buffer, index, g)
+        cupy.add.at(buffer, index, g)
         return buffer
     positions, n = _flat_positions(xp, buffer, index)
     return _scatter_flat(xp, how, buffer, positions, n, g)
@@ -276,11 +276,11 @@ def take_add(xp, buffer, indices, axis, g):
     for s in shape:
         n *= s
     positions = xp.take(xp.reshape(xp.arange(n, device=_device(buffer)), shape), indices, axis=axis)
-    if how == "cupyx":
-        import cupyx
+    if how == "cupy_add_at":
+        import cupy
 
         flat = buffer.reshape(-1)
-        cupyx.scatter_add(flat, positions.reshape(-1), xp.broadcast_to(g, positions.shape).reshape(-1))
+        cupy.add.at(flat, positions.reshape(-1), xp.broadcast_to(g, positions.shape).reshape(-1))
         return buffer
     return _scatter_flat(xp, how, buffer, positions, n, g)
 

@@ -41,18 +41,36 @@ def test_numpy_partials_match_finite_differences(case):
                                    err_msg=f"{case.name}: partial for argument {num + 1}")
 
 
-@pytest.mark.parametrize("lib", NON_NUMPY, ids=repr)
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+# Eager JAX compiles every operation for every new shape (seconds per case on 2 cores): it runs a
+# representative few eagerly, and every case under jax.jit below, which is how JAX code runs anyway.
+JAX_EAGER_CASES = ("autoencoder", "broadcasting", "embedding")
+
+
+def _library_case_pairs(libs, cases):
+    return [pytest.param(case, lib, id=f"{case.name}-{lib.name}") for lib in libs for case in cases
+            if lib.name != "jax" or case.name in JAX_EAGER_CASES]
+
+
+@pytest.mark.parametrize("case, lib", _library_case_pairs(NON_NUMPY, CASES))
 def test_library_matches_numpy(case, lib):
     check_against_numpy(lib, case)
 
 
-@pytest.mark.parametrize("lib", LIBRARIES, ids=repr)
-@pytest.mark.parametrize("case_name", ["autoencoder", "broadcasting", "embedding", "recurrent"])
-def test_float32_inputs_give_float32_partials(case_name, lib):
+@pytest.mark.parametrize(
+    "case, lib", _library_case_pairs(LIBRARIES, [CASES_BY_NAME[n] for n in ("autoencoder", "embedding", "recurrent")]))
+def test_float32_inputs_give_float32_partials(case, lib):
     # torch and JAX default to float32: nothing in generated code may promote to float64 (strict
     # refuses to mix float32 and float64 outright, so a leak fails there loudly).
-    check_against_numpy(lib, CASES_BY_NAME[case_name], dtype="float32", rtol=2e-4, atol=2e-5)
+    check_against_numpy(lib, case, dtype="float32", rtol=2e-4, atol=2e-5)
+
+
+@_needs("jax")
+def test_float32_under_jax_jit():
+    import jax
+
+    for name in ("broadcasting", "recurrent"):
+        check_against_numpy(LIB["jax"], CASES_BY_NAME[name], dtype="float32", rtol=2e-4, atol=2e-5,
+                            transform=jax.jit)
 
 
 # ---- JAX ----------------------------------------------------------------------------------------------
