@@ -1,0 +1,200 @@
+"""Forward mode and higher derivatives: ``jvp``, ``jacfwd``, ``jacrev``, ``jacobian``, ``hvp``, ``hessian``.
+
+Contract (JAX's signatures and output layouts):
+
+* ``jvp(f, primals, tangents) -> (outputs, output_tangents)`` runs the forward-mode source
+  transformation of ``f`` (``transform/forward.py``); read it with ``source(jvp_function(f))``.
+* ``jacfwd(f, argnums)`` pushes one basis tangent per input element (one jvp each); ``jacrev(f, argnums)``
+  pulls one basis cotangent per output element (one pullback call each). Both return arrays of shape
+  ``output.shape + input.shape``. ``jacobian`` picks reverse mode when inputs outnumber outputs ("wide")
+  and forward mode otherwise ("tall").
+* ``hvp(f)(x, v)`` is the Hessian of a scalar ``f`` times ``v``, exact, by **reverse over forward**: the
+  generated jvp function ``x -> (f(x), ∇f(x)·v)`` is itself plain Python made of operations the reverse
+  engine differentiates, so its gradient in ``x`` (``v`` held constant) is ``H v``. One transformation
+  serves every ``v``; control flow carries over because both passes handle it. ``hessian`` stacks
+  ``hvp`` over a basis.
+* ``derivative(f)`` is ``f'`` for a scalar function of one scalar as a generated Python function with
+  source, so ``grad`` and ``δ`` can differentiate it again (``grad(derivative(f))`` is ``f''``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .api import _argnums_mask, _positional_params, transform
+from .transform.forward import jvp_transform
+
+
+def _is_scalar(x) -> bool:
+    return np.ndim(x) == 0
+
+
+def jvp(fn, primals, tangents):
+    """``(f(*primals), J·tangents)``, one tangent per positional argument (JAX's ``jax.jvp``).
+
+    >>> import numpy as np
+    >>> def f(x, y):
+    ...     return np.sin(x) * y
+    >>> jvp(f, (0.0, 2.0), (1.0, 0.0))
+    (0.0, 2.0)
+    """
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    mask = (True,) * len(primals)
+    result = jvp_transform(fn, mask)(*tangents, *primals)
+    n = len(result) // 2
+    outs, touts = result[:n], result[n:]
+    if n == 1:
+        return outs[0], touts[0]
+    return tuple(outs), tuple(touts)
+
+
+def jvp_function(fn, argnums=0):
+    """The generated jvp function ``jvp_f(<tangents of argnums>, *args)`` (its text: ``.__source__``)."""
+    mask, _ = _argnums_mask(fn, argnums)
+    return jvp_transform(fn, mask)
+
+
+def _basis(x):
+    """Unit tangents shaped like ``x``, one per element, in C order."""
+    arr = np.asarray(x, dtype=float)
+    for k in range(arr.size):
+        e = np.zeros(arr.shape)
+        e.flat[k] = 1.0
+        yield e if arr.shape else 1.0
+
+
+def jacfwd(fn, argnums=0):
+    """The Jacobian by forward mode: shape ``output.shape + input.shape`` (a tuple for tuple argnums)."""
+
+    def jacfwd_f(*args):
+        mask, nums = _argnums_mask(fn, argnums)
+        jvp_f = jvp_transform(fn, mask)
+        order = sorted(nums)
+        blocks = {}
+        for a in order:
+            columns = []
+            for e in _basis(args[a]):
+                tangents = [e if b == a else _zero(args[b]) for b in order]
+                result = jvp_f(*tangents, *args)
+                n = len(result) // 2
+                columns.append(_single_output(fn, result[n:]))
+            out_shape = np.shape(columns[0])
+            jac = np.stack([np.asarray(c, dtype=float) for c in columns], axis=-1)
+            blocks[a] = jac.reshape(out_shape + np.shape(args[a]))
+        return blocks[nums[0]] if isinstance(argnums, int) else tuple(blocks[a] for a in nums)
+
+    jacfwd_f.__name__ = f"jacfwd_{fn.__name__}"
+    return jacfwd_f
+
+
+def _zero(x):
+    return np.zeros(np.shape(x)) if np.ndim(x) else 0.0
+
+
+def _single_output(fn, values):
+    if len(values) != 1:
+        raise ValueError(f"`{fn.__name__}` returns {len(values)} values; jacobians need one output")
+    return values[0]
+
+
+def jacrev(fn, argnums=0):
+    """The Jacobian by reverse mode: shape ``output.shape + input.shape`` (a tuple for tuple argnums)."""
+
+    def jacrev_f(*args):
+        mask, nums = _argnums_mask(fn, argnums)
+        outputs = transform(fn, mask)(*args)
+        value, pullback = _single_output(fn, outputs[:-1]), outputs[-1]
+        order = sorted(nums)
+        rows = {a: [] for a in order}
+        for e in _basis(value):
+            partials = pullback(e)
+            partials = partials if len(order) > 1 else (partials,)
+            for a, p in zip(order, partials):
+                rows[a].append(np.asarray(p, dtype=float) if p is not None else np.zeros(np.shape(args[a])))
+        blocks = {a: np.stack(rows[a]).reshape(np.shape(value) + np.shape(args[a])) for a in order}
+        return blocks[nums[0]] if isinstance(argnums, int) else tuple(blocks[a] for a in nums)
+
+    jacrev_f.__name__ = f"jacrev_{fn.__name__}"
+    return jacrev_f
+
+
+def jacobian(fn, argnums=0):
+    """``jacrev`` when the inputs have more elements than the output (wide), else ``jacfwd`` (tall).
+
+    >>> import numpy as np
+    >>> def f(x):
+    ...     return x[:2] * x[1:]
+    >>> jacobian(f)(np.array([1.0, 2.0, 3.0])).tolist()
+    [[2.0, 1.0, 0.0], [0.0, 3.0, 2.0]]
+    """
+
+    def jacobian_f(*args):
+        _, nums = _argnums_mask(fn, argnums)
+        n_in = sum(np.size(args[a]) for a in nums)
+        out = fn(*args)
+        wide = n_in > np.size(out)
+        return (jacrev if wide else jacfwd)(fn, argnums)(*args)
+
+    jacobian_f.__name__ = f"jacobian_{fn.__name__}"
+    return jacobian_f
+
+
+def hvp(fn, argnums=0):
+    """``hvp(f)(*args, v)``: the Hessian of scalar ``f`` in argument ``argnums`` times ``v``.
+
+    Reverse over forward (see the module docstring): exact, one forward-mode and one reverse-mode
+    transformation, each cached.
+
+    >>> def f(x, y):
+    ...     return x * x * y
+    >>> hvp(f)(3.0, 2.0, 1.0)   # d²f/dx² = 2y
+    4.0
+    """
+    if not isinstance(argnums, int):
+        raise TypeError("hvp: argnums must be one int (the argument the Hessian is taken in)")
+
+    def hvp_f(*args_and_v):
+        *args, v = args_and_v
+        n = len(_positional_params(fn))
+        a = argnums % n
+        jvp_mask = tuple(i == a for i in range(n))
+        jvp_f = jvp_transform(fn, jvp_mask)
+        if jvp_f.__n_outputs__ != 1:
+            raise ValueError(f"hvp: `{fn.__name__}` returns {jvp_f.__n_outputs__} values; it needs one scalar")
+        # jvp_f(v, *args) -> (f, ∇f·v); differentiate it in args[a] with v and the rest constant.
+        mask = (False,) + tuple(i == a for i in range(n))
+        value, slope, pullback = transform(jvp_f, mask)(v, *args)
+        if np.ndim(value) != 0:
+            raise ValueError(f"hvp: `{fn.__name__}` returns an array of shape {np.shape(value)}; it needs a scalar")
+        return pullback(None, 1.0)
+
+    hvp_f.__name__ = f"hvp_{fn.__name__}"
+    return hvp_f
+
+
+def hessian(fn, argnums=0):
+    """The Hessian of scalar ``f`` in argument ``argnums``: shape ``x.shape + x.shape`` (one hvp per element).
+
+    >>> import numpy as np
+    >>> def f(x):
+    ...     return x[0] ** 2 * x[1]
+    >>> hessian(f)(np.array([1.0, 3.0])).tolist()
+    [[6.0, 2.0], [2.0, 0.0]]
+    """
+    product = hvp(fn, argnums)
+
+    def hessian_f(*args):
+        a = argnums % len(_positional_params(fn))
+        x = args[a]
+        columns = [np.asarray(product(*args, e), dtype=float) for e in _basis(x)]
+        if np.ndim(x) == 0:
+            return float(columns[0])
+        return np.stack(columns, axis=-1).reshape(np.shape(x) + np.shape(x))
+
+    hessian_f.__name__ = f"hessian_{fn.__name__}"
+    return hessian_f
+
+
+__all__ = ["jvp", "jvp_function", "jacfwd", "jacrev", "jacobian", "hvp", "hessian"]

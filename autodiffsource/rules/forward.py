@@ -1,0 +1,240 @@
+"""Forward-mode (jvp) forms of the rule library, keyed by the same :class:`Rule` objects.
+
+Contract: :func:`forward_kind` says how ``transform/forward.py`` builds the tangent of a rule's output
+from the tangents of its arguments, without a hand-written jvp per rule:
+
+* ``"elementwise"``: the output is an elementwise function of its arguments (NumPy/SciPy ufuncs, scalar
+  ``math`` functions, arithmetic operators). Each partial of such a rule's pullback is the diagonal
+  Jacobian times the cotangent, so the jvp is the pullback's partial expression with the cotangent
+  replaced by the argument's tangent and ``unbroadcast(...)`` dropped (broadcasting happens forward by
+  itself), summed over the differentiated arguments.
+* ``"linear"``: linear in its non-static parameters (sums, means, reshapes, indexing, stacking...): the
+  tangent is the rule's own forward computation applied to the tangents.
+* ``"multilinear"``: linear in each argument separately (products: ``@``, dot, outer, einsum...): the
+  tangent is the sum, over differentiated arguments, of the product with that argument replaced by its
+  tangent (the product rule).
+* ``None``: anything else (max/min reductions, sort, prod, var, linalg, multi-output rules, user rules).
+  These go through :func:`jvp_from_pullback`, which builds ``J @ t`` from one pullback call per output
+  element: exact, but costs ``output size`` pullback calls, so it is meant for small outputs.
+
+The helpers below are what generated forward code calls. Each has a reverse rule written in the user
+rule convention (``δname``), which the generated jvp module binds next to it so that the reverse engine
+can differentiate jvp code again (second order, :mod:`autodiffsource.higher`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..runtime import dot_primal, log_base, namespace, power_base_partial, sign_of, take_any, transpose_axes
+from ..runtime import unbroadcast, where_tie_split, zeros_like
+from .numpy_products import δdot, δeinsum
+from .numpy_shape import δtake
+from .support import atleast_primal, finite_mask, safe_divide, zeros_of
+from .support_products import einsum_primal
+from .registry import REGISTRY, Rule, nondiff
+
+# ---- classification --------------------------------------------------------------------------------
+
+_ELEMENTWISE_MODULES = {"numpy_ufuncs", "math", "scipy_special", "operator", "builtins"}
+# Rules in those modules that are not elementwise (they reduce, index or multiply matrices).
+_NOT_ELEMENTWISE = {"δfsum", "δmath_fsum", "δmath_prod", "δbuiltin_max", "δbuiltin_min", "δbuiltin_sum",
+                    "δgetitem", "δmatmul", "δlog_softmax", "δlogsumexp", "δsoftmax", "δpolygamma"}
+_LINEAR = {
+    # operator / builtins
+    "δgetitem", "δbuiltin_sum", "δmath_fsum",
+    # reductions
+    "δsum", "δmean", "δcumsum", "δtrace", "δnansum",
+    # shape
+    "δasarray", "δascontiguousarray", "δasfortranarray", "δatleast_1d", "δatleast_2d", "δatleast_3d",
+    "δbroadcast_to", "δcolumn_stack", "δconcatenate", "δcopy", "δdiag", "δdiagonal", "δdstack",
+    "δexpand_dims", "δflip", "δfliplr", "δflipud", "δfloat32", "δfloat64", "δhstack", "δmatrix_T",
+    "δmoveaxis", "δravel", "δrepeat", "δreshape", "δroll", "δrot90", "δsplit", "δsqueeze", "δstack",
+    "δswapaxes", "δtake", "δtile", "δtranspose", "δtril", "δtriu", "δvstack",
+}
+_MULTILINEAR = {"δcross", "δdot", "δeinsum", "δinner", "δkron", "δnp_matmul", "δouter", "δtensordot",
+                "δvdot", "δmatmul"}
+
+
+def _rule_module(rule: Rule) -> str:
+    return rule.delta.__module__.rsplit(".", 1)[-1]
+
+
+def forward_kind(rule: Rule) -> str | None:
+    """``"elementwise"``, ``"linear"``, ``"multilinear"`` or None (see the module docstring)."""
+    name = rule.delta.__name__
+    if rule.outputs != 1:
+        return None
+    if name in _LINEAR:
+        return "linear"
+    if name in _MULTILINEAR:
+        return "multilinear"
+    if _rule_module(rule) in _ELEMENTWISE_MODULES and name not in _NOT_ELEMENTWISE:
+        return "elementwise"
+    return None
+
+
+def rules_by_kind() -> dict[str | None, list[Rule]]:
+    """Every registered rule, grouped by :func:`forward_kind` (for tests and documentation)."""
+    seen: dict[int, Rule] = {}
+    for _, r in REGISTRY.by_object.values():
+        seen[id(r)] = r
+    out: dict[str | None, list[Rule]] = {}
+    for r in seen.values():
+        out.setdefault(forward_kind(r), []).append(r)
+    return out
+
+
+# ---- helpers called by generated forward code ---------------------------------------------------------
+
+def broadcast_tangent(t, like):
+    """``t`` with ``like``'s shape: an elementwise op's tangent where only a broadcast argument moved."""
+    shape = np.shape(like) if not hasattr(like, "shape") else tuple(like.shape)
+    if tuple(getattr(t, "shape", ())) == shape:
+        return t
+    return t + zeros_like(like)
+
+
+def δbroadcast_tangent(t, like):
+    y = broadcast_tangent(t, like)
+
+    def broadcast_tangent_pullback(dy):
+        return unbroadcast(dy, t), None
+
+    return y, broadcast_tangent_pullback
+
+
+def tangent_copy(t):
+    """A copy of a tangent that the code is about to write into (``y[i] = v`` in the user's code)."""
+    if type(t) is list:
+        return list(t)
+    if type(t) is dict:
+        return dict(t)
+    if isinstance(t, (int, float, complex)):
+        return t
+    return t.copy() if hasattr(t, "copy") else t
+
+
+def δtangent_copy(t):
+    y = tangent_copy(t)
+
+    def tangent_copy_pullback(dy):
+        return dy
+
+    return y, tangent_copy_pullback
+
+
+def δzeros_like(x):
+    y = zeros_like(x)
+
+    def zeros_like_pullback(dy):
+        return None
+
+    return y, zeros_like_pullback
+
+
+def _inner(a, b) -> float:
+    """Σ a·b over arrays, scalars and (nested) containers; None is zero."""
+    if a is None or b is None:
+        return 0.0
+    if type(a) in (list, tuple):
+        return sum(_inner(p, q) for p, q in zip(a, b, strict=True))
+    if type(a) is dict:
+        return sum(_inner(a[k], b[k]) for k in a)
+    return float(np.sum(np.asarray(a, dtype=float) * np.asarray(b, dtype=float)))
+
+
+def jvp_from_pullback(pullback, outputs, tangents, n_outputs: int = 1, n_partials: int | None = None):
+    """``J @ tangents`` for an operation known only by its pullback: one pullback call per output element.
+
+    ``outputs`` is the value (or tuple of ``n_outputs`` values), ``tangents`` the argument tangents in
+    the order of the pullback's partials (None: constant). Returns the output tangent (or a tuple).
+    """
+    outs = tuple(outputs) if n_outputs > 1 else (outputs,)
+    results = []
+    for j, y in enumerate(outs):
+        arr = np.asarray(y, dtype=float)
+        t_out = np.zeros(arr.shape)
+        for k in range(arr.size):
+            basis = np.zeros(arr.shape)
+            basis.flat[k] = 1.0
+            seed = basis if arr.shape else 1.0
+            cts = [None] * n_outputs
+            cts[j] = seed
+            partials = pullback(*cts)
+            if not isinstance(partials, tuple):
+                partials = (partials,)
+            t_out.flat[k] = sum(_inner(p, t) for p, t in zip(partials, tangents))
+        results.append(t_out if arr.shape else float(t_out))
+    return tuple(results) if n_outputs > 1 else results[0]
+
+
+# ---- reverse rules for the helpers jvp code calls (second order: reverse over forward) -----------------
+
+def _constant_rule(fn):
+    """A reverse rule for a piecewise-constant helper (signs, masks, tie shares): no partials."""
+
+    def δconstant(*args):
+        y = fn(*args)
+
+        def constant_pullback(dy):
+            return (None,) * len(args) if len(args) > 1 else None
+
+        return y, constant_pullback
+
+    δconstant.__name__ = "δ" + fn.__name__
+    return δconstant
+
+
+def δpower_base_partial(x, y):
+    # p = y * x**(y-1);  dp/dx = y (y-1) x**(y-2),  dp/dy = x**(y-1) (1 + y log x)
+    p = power_base_partial(x, y)
+
+    def power_base_partial_pullback(dp):
+        dx = unbroadcast(dp * y * (y - 1) * x ** (y - 2), x)
+        dy = unbroadcast(dp * x ** (y - 1) * (1 + y * log_base(x)), y)
+        return dx, dy
+
+    return p, power_base_partial_pullback
+
+
+def δlog_base(x):
+    p = log_base(x)
+
+    def log_base_pullback(dp):
+        return safe_divide(dp * (x > 0), x)
+
+    return p, log_base_pullback
+
+
+def δsafe_divide(a, b):
+    q = safe_divide(a, b)
+
+    def safe_divide_pullback(dq):
+        return unbroadcast(safe_divide(dq, b), a), unbroadcast(-safe_divide(dq * q, b), b)
+
+    return q, safe_divide_pullback
+
+
+def δatleast_primal(x, n):
+    y = atleast_primal(x, n)
+
+    def atleast_primal_pullback(dy):
+        return np.reshape(dy, np.shape(x)), None
+
+    return y, atleast_primal_pullback
+
+
+# Generated jvp code opens with `xp = array_namespace(...)` (runtime.namespace under that name): a
+# constant to the reverse engine when it differentiates jvp code again.
+nondiff(namespace, transpose_axes)
+
+# helper object -> its reverse rule, bound as `δ<name>` beside the helper in generated jvp modules.
+_HELPER_RULES = [
+    (broadcast_tangent, δbroadcast_tangent), (tangent_copy, δtangent_copy), (zeros_like, δzeros_like),
+    (dot_primal, δdot), (einsum_primal, δeinsum), (take_any, δtake), (atleast_primal, δatleast_primal),
+    (power_base_partial, δpower_base_partial), (log_base, δlog_base), (safe_divide, δsafe_divide),
+    (sign_of, _constant_rule(sign_of)), (where_tie_split, _constant_rule(where_tie_split)),
+    (finite_mask, _constant_rule(finite_mask)), (zeros_of, _constant_rule(zeros_of)),
+]
+HELPER_RULES = {id(obj): rule_ for obj, rule_ in _HELPER_RULES}
