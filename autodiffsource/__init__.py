@@ -8,6 +8,7 @@ with :func:`source`.
 from . import rules  # noqa: F401  (registers the rule tables)
 from .api import delta, grad, source, transform, value_and_grad, vjp, δ
 from .check import checkdiff, checkgrad
+from .higher import hessian, hvp, jacfwd, jacobian, jacrev, jvp  # forward mode and second order (issue 9)
 from .errors import ADError, CotangentError, MissingRuleError, NoSourceError, RuleContractError
 from .errors import UnsupportedSyntaxError
 from .rules.registry import nondiff, rule
