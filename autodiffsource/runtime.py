@@ -82,7 +82,10 @@ def unbroadcast(g, x):
     if tx in _CONTAINERS:
         return g  # a container's cotangent is a container of the same structure
     gshape = getattr(g, "shape", ())
-    xshape = x.shape
+    try:
+        xshape = x.shape
+    except AttributeError:  # not a number or array (a Fraction, an object): finalize refuses it by name
+        return g
     if gshape == xshape:
         return g
     return _sum_to_shape(g, tuple(xshape))
@@ -271,6 +274,10 @@ def take_partial_any(dy, x, indices, axis):
 
 def seed_cotangent(dy, y, name="output"):
     """The cotangent of a single output: ``None`` means 1 (ones shaped like ``y``); else check its shape."""
+    if type(y) is complex or (type(y) is _ndarray or isinstance(y, _NUMPY_SCALAR)) and y.dtype.kind == "c":
+        raise NonDifferentiableInputError(
+            f"{name} is complex; autodiffsource differentiates real functions of real inputs only",
+            hint="Differentiate real inputs, and return real and imaginary parts as two outputs (z.real, z.imag).")
     if dy is None and type(y) in _CONTAINERS:
         raise CotangentError(f"{name} is a {type(y).__name__}: pass its cotangent, a {type(y).__name__} of the "
                              "same structure, to the pullback")
@@ -281,10 +288,19 @@ def seed_cotangent(dy, y, name="output"):
             return np.ones(y.shape, dtype=y.dtype if y.dtype.kind == "f" else np.float64)
         if isinstance(y, _NUMPY_SCALAR):
             return 1.0
+        if not _is_array_api_obj(y):  # None, a string, an object: there is no 1 to seed with
+            raise CotangentError(f"{name} is of type {type(y).__name__}, not a real number or array",
+                                 hint="Return numbers or arrays from a function you differentiate.")
         xp = _xp(y)
         dtype = y.dtype if xp.isdtype(y.dtype, "real floating") else _default_float(xp, y)
         return xp.ones_like(y, dtype=dtype)
     return check_cotangent(dy, y, name)
+
+
+def _is_array_api_obj(y) -> bool:
+    import array_api_compat
+
+    return array_api_compat.is_array_api_obj(y)
 
 
 def check_cotangent(dy, y, name="output"):
@@ -324,8 +340,11 @@ def finalize(g, x):
             return 0.0
         return float(g)
     if tx is _ndarray:
-        dtype = x.dtype if x.dtype.kind == "f" else np.float64
-        if g is None:
+        kind = x.dtype.kind
+        if kind == "c":
+            raise _complex_input(x)
+        dtype = x.dtype if kind == "f" else np.float64
+        if g is None or kind == "b":  # bools are constants: True + True is not a real number's step
             return np.zeros(x.shape, dtype=dtype)
         if type(g) is not _ndarray or g.shape != x.shape:
             g = np.array(np.broadcast_to(_sum_to_shape(g, x.shape) if hasattr(g, "shape") else g, x.shape))
@@ -335,13 +354,26 @@ def finalize(g, x):
             g = g.astype(dtype)
         return g
     if isinstance(x, _NUMPY_SCALAR):
+        if x.dtype.kind == "c":
+            raise _complex_input(x)
         dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
-        return dtype.type(0.0 if g is None else g)
+        return dtype.type(0.0 if g is None or x.dtype.kind == "b" else g)
     if tx is bool:
         return 0.0
+    if tx is complex:
+        raise _complex_input(x)
     if tx in _CONTAINERS:
         return _finalize_container(g, x)
     return _finalize_array_api(g, x)
+
+
+def _complex_input(x) -> NonDifferentiableInputError:
+    # A real-valued pullback would silently drop the imaginary part (NumPy casts with a warning only).
+    return NonDifferentiableInputError(
+        f"cannot differentiate with respect to a complex value ({type(x).__name__}): autodiffsource "
+        "differentiates real inputs only",
+        hint="Split it into real and imaginary parts, or mark this argument constant (δf_constK, or argnums "
+        "in grad/value_and_grad).")
 
 
 def _finalize_array_api(g, x):
