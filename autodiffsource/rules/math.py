@@ -313,6 +313,25 @@ def δmath_prod(x, start=1):
     return y, prod_pullback
 
 
+@rule(math.dist)
+def δmath_dist(p, q):
+    # Euclidean distance between two points given as sequences; 0 where they coincide.
+    y = math.dist(p, q)
+    def dist_pullback(dy):
+        dp = [dy * (a - b) / y if y else 0.0 for a, b in zip(p, q)]
+        return dp, [-g for g in dp]
+    return y, dist_pullback
+
+
+@rule(math.modf, outputs=2)
+def δmath_modf(x):
+    # (fractional part, integer part): the fraction moves with x, the integer part is piecewise constant.
+    frac, whole = math.modf(x)
+    def modf_pullback(dfrac, dwhole):
+        return (0.0 if dfrac is None else dfrac,)
+    return frac, whole, modf_pullback
+
+
 @rule(math.ldexp, static=("i",))
 def δmath_ldexp(x, i):
     # x * 2**i with an integer exponent: the exponent gets no partial.

@@ -9,7 +9,8 @@ result (None for a result that was not used). The helpers live in ``support_lina
 import numpy as np
 
 from .registry import rule
-from .support_products import norm_partial
+from .support import matrix_power_partial, multi_dot_partials
+from .support_products import matrix_norm_partial, norm_partial, vector_norm_partial
 from .support_linalg import (cholesky_partial, det_partial, eigh_partial, inv_partial, lstsq_partials,
                              pinv_partial, qr_partial, slogdet_partial, solve_partials, svd_partial)
 
@@ -116,6 +117,39 @@ def δlstsq(a, b, rcond=None):
         da, db = lstsq_partials(dx, dresiduals, a, b, x)
         return da, db, None
     return x, residuals, rank, sv, lstsq_pullback
+
+
+@rule(np.linalg.matrix_power, static=("n",))
+def δmatrix_power(a, n):
+    y = np.linalg.matrix_power(a, n)
+    def matrix_power_pullback(dy):
+        return matrix_power_partial(dy, a, n), None
+    return y, matrix_power_pullback
+
+
+@rule(np.linalg.multi_dot)
+def δmulti_dot(arrays):
+    # A list of matrices (1-D at either end as in NumPy); each gets left^T @ G @ right^T.
+    y = np.linalg.multi_dot(arrays)
+    def multi_dot_pullback(dy):
+        return (multi_dot_partials(dy, arrays),)
+    return y, multi_dot_pullback
+
+
+@rule(np.linalg.vector_norm, static=("axis", "keepdims", "ord"))
+def δvector_norm(x, axis=None, keepdims=False, ord=2):
+    y = np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)
+    def vector_norm_pullback(dy):
+        return vector_norm_partial(dy, x, y, ord, axis, keepdims), None, None, None
+    return y, vector_norm_pullback
+
+
+@rule(np.linalg.matrix_norm, static=("keepdims", "ord"))
+def δmatrix_norm(x, keepdims=False, ord="fro"):
+    y = np.linalg.matrix_norm(x, keepdims=keepdims, ord=ord)
+    def matrix_norm_pullback(dy):
+        return matrix_norm_partial(dy, x, y, ord, keepdims), None, None
+    return y, matrix_norm_pullback
 
 
 @rule(np.linalg.norm, static=("ord", "axis", "keepdims"))

@@ -10,6 +10,7 @@ import numpy as xp  # the stand-in when a rule is called directly; inlined code 
 
 from ..runtime import dot_left_partial, dot_primal, dot_right_partial, matmul_left_partial, matmul_right_partial
 from .registry import rule
+from .support import convolve_partials, vecdot_partials
 from .support_products import (cross_partials, einsum_partial, einsum_primal, inner_partials, kron_partials,
                       outer_partials, tensordot_partials, vdot_partial)
 
@@ -77,6 +78,24 @@ def δeinsum(subscripts, a, b=None, c=None, d=None):
         dd = einsum_partial(dz, subscripts, 3, a, b, c, d)
         return None, da, db, dc, dd
     return z, einsum_pullback
+
+
+@rule(getattr(np, "vecdot", None), getattr(np.linalg, "vecdot", None), array_api=("vecdot",), static=("axis",))
+def δvecdot(x, y, axis=-1):
+    z = np.vecdot(x, y, axis=axis)
+    def vecdot_pullback(dz):
+        dx, dy = vecdot_partials(dz, x, y, axis)
+        return dx, dy, None
+    return z, vecdot_pullback
+
+
+@rule(np.convolve, static=("mode",))
+def δconvolve(x, y, mode="full"):
+    z = np.convolve(x, y, mode=mode)
+    def convolve_pullback(dz):
+        dx, dy = convolve_partials(dz, x, y, mode)
+        return dx, dy, None
+    return z, convolve_pullback
 
 
 @rule(np.kron)

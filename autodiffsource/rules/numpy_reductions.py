@@ -16,7 +16,8 @@ import numpy as xp  # the stand-in when a rule is called directly; inlined code 
 
 from ..runtime import expand_reduced, reduced_count
 from .registry import rule
-from .support import (average_partials, cumprod_partial, cumsum_partial, extreme_partial, median_partial,
+from .support import (average_partials, cumprod_partial, cumsum_partial, diff_partial, extreme_partial,
+                      median_partial, trapezoid_partials,
                       nanmean_partial, prod_partial, ptp_partial, std_partial, trace_partial, var_partial)
 
 
@@ -136,6 +137,50 @@ def δcumprod(x, axis=None, dtype=None):
     def cumprod_pullback(dy):
         return cumprod_partial(dy, x, y, axis), None, None
     return y, cumprod_pullback
+
+
+@rule(np.nanmax, static=("axis", "keepdims"))
+def δnanmax(x, axis=None, out=None, keepdims=False):
+    # NaN entries are skipped (partial 0); tied maxima share.
+    y = np.nanmax(x, axis=axis, keepdims=keepdims)
+    def nanmax_pullback(dy):
+        return extreme_partial(dy, x, y, axis, keepdims), None, None, None
+    return y, nanmax_pullback
+
+
+@rule(np.nanmin, static=("axis", "keepdims"))
+def δnanmin(x, axis=None, out=None, keepdims=False):
+    y = np.nanmin(x, axis=axis, keepdims=keepdims)
+    def nanmin_pullback(dy):
+        return extreme_partial(dy, x, y, axis, keepdims), None, None, None
+    return y, nanmin_pullback
+
+
+@rule(getattr(np, "cumulative_sum", None), array_api=("cumulative_sum",), static=("axis", "dtype"))
+def δcumulative_sum(x, axis=None, dtype=None):
+    # The array-API spelling of cumsum (include_initial=False).
+    y = np.cumsum(x, axis=axis, dtype=dtype)
+    def cumulative_sum_pullback(dy):
+        return cumsum_partial(dy, x, axis), None, None
+    return y, cumulative_sum_pullback
+
+
+@rule(np.diff, static=("n", "axis"))
+def δdiff(x, n=1, axis=-1):
+    y = np.diff(x, n=n, axis=axis)
+    def diff_pullback(dy):
+        return diff_partial(dy, x, n, axis), None, None
+    return y, diff_pullback
+
+
+@rule(getattr(np, "trapezoid", None), static=("dx", "axis"))
+def δtrapezoid(y, x=None, dx=1.0, axis=-1):
+    # Both the heights y and the sample points x are differentiated.
+    z = np.trapezoid(y, x=x, dx=dx, axis=axis)
+    def trapezoid_pullback(dz):
+        dy, dx_points = trapezoid_partials(dz, y, x, dx, axis)
+        return dy, dx_points, None, None
+    return z, trapezoid_pullback
 
 
 @rule(np.trace, methods=("trace",), static=("offset", "axis1", "axis2"))

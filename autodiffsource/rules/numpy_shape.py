@@ -11,7 +11,8 @@ import numpy as xp  # the stand-in when a rule is called directly; inlined code 
 
 from ..runtime import expand_reduced, inverse_permutation, shape_of, take_any, transpose_axes, unbroadcast
 from .registry import rule
-from .support import (astype_partial, concatenate_partials, split_partial, stack_partials, unstack_like, atleast_primal, diag_partial, diagonal_partial, negated_shift,
+from .support import (take_along_axis_partial,
+                      astype_partial, concatenate_partials, split_partial, stack_partials, unstack_like, atleast_primal, diag_partial, diagonal_partial, negated_shift,
                       pad_partial, repeat_partial, sort_partial, squeeze_back, take_partial, take_primal,
                       tile_partial)
 
@@ -84,7 +85,8 @@ def δbroadcast_to(x, shape):
 
 # ---- axes -------------------------------------------------------------------------------------------
 
-@rule(np.transpose, methods=("transpose",), array_api=("permute_dims",), static=("axes",))
+@rule(np.transpose, getattr(np, "permute_dims", None), methods=("transpose",), array_api=("permute_dims",),
+      static=("axes",))
 def δtranspose(x, axes=None):
     permutation = transpose_axes(x, axes)
     y = xp.permute_dims(x, permutation)
@@ -104,6 +106,14 @@ def δmatrix_T(x):
     def matrix_T_pullback(dy):
         return (dy.T,)
     return y, matrix_T_pullback
+
+
+@rule(getattr(np, "matrix_transpose", None), np.linalg.matrix_transpose, array_api=("matrix_transpose",))
+def δmatrix_transpose(x):
+    y = np.swapaxes(x, -1, -2)
+    def matrix_transpose_pullback(dy):
+        return (np.swapaxes(dy, -1, -2),)
+    return y, matrix_transpose_pullback
 
 
 @rule(np.swapaxes, methods=("swapaxes",), static=("axis1", "axis2"))
@@ -203,6 +213,24 @@ def δtake(x, indices, axis=None):
     def take_pullback(dy):
         return take_partial(dy, x, indices, axis), None, None
     return y, take_pullback
+
+
+@rule(np.take_along_axis, static=("indices", "axis"))
+def δtake_along_axis(x, indices, axis):
+    # Repeated indices add up (scatter-add).
+    y = np.take_along_axis(x, indices, axis)
+    def take_along_axis_pullback(dy):
+        return take_along_axis_partial(dy, x, indices, axis), None, None
+    return y, take_along_axis_pullback
+
+
+@rule(np.append, static=("axis",))
+def δappend(x, values, axis=None):
+    y = np.append(x, values, axis=axis)
+    def append_pullback(dy):
+        dx, dvalues = concatenate_partials(dy, [x, values], axis)
+        return dx, dvalues, None
+    return y, append_pullback
 
 
 @rule(np.sort, array_api=("sort",), static=("axis",))

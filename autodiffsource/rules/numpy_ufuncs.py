@@ -10,6 +10,7 @@ NaN: ``abs'(0) = 0``, ties of maximum/minimum/clip split the cotangent equally.
 import math
 
 import numpy as np
+from scipy.special import i1 as bessel_i1
 import numpy as xp  # the stand-in when a rule is called directly; inlined code binds the real namespace
 
 from ..runtime import log_base, power_base_partial, unbroadcast, where_tie_split
@@ -162,6 +163,15 @@ def δnan_to_num(x):
     def nan_to_num_pullback(dy):
         return (dy * finite_mask(x),)
     return y, nan_to_num_pullback
+
+
+@rule(np.i0)
+def δi0(x):
+    # d/dx I0(x) = I1(x).
+    y = np.i0(x)
+    def i0_pullback(dy):
+        return (dy * bessel_i1(x),)
+    return y, i0_pullback
 
 
 @rule(np.sin, array_api=("sin",))

@@ -233,3 +233,16 @@ def einsum_partial(dz, subscripts, k, a, b=None, c=None, d=None):
     view = np.einsum(target + "->" + current, result)  # a writable view (the diagonal for repeats)
     view[...] = g
     return result
+
+
+def vector_norm_partial(dy, x, y, ord, axis, keepdims):
+    """The partial of ``np.linalg.vector_norm``: any ndim, flattened when ``axis`` is None."""
+    x = np.asarray(x)
+    axes = _axes(axis, x.ndim)
+    return _vector_norm_partial(dy, x, y, ord, axes, keepdims, axis)
+
+
+def matrix_norm_partial(dy, x, y, ord, keepdims):
+    """The partial of ``np.linalg.matrix_norm`` over the last two axes."""
+    x = np.asarray(x)
+    return _matrix_norm_partial(dy, x, y, ord, (x.ndim - 2, x.ndim - 1), keepdims)

@@ -291,3 +291,38 @@ add([case("np.array([x, y, x * y])", [(real, PY), (real, PY)], np.array, float32
 add([case("sum([x, y, x * y])", [(real, s), (real, s)], builtins.sum) for s in (PY, (3,))])
 add([case("math.fsum([x, y, x * y])", [(real, PY), (real, PY)], math.fsum),
      case("math.prod([x, y, x])", [(real, PY), (real, PY)], math.prod)])
+
+# ---- differences, convolution, more NumPy 2 spellings ----------------------------------------------------
+add([case(f"np.diff(x{a})", [(real, s)], np.diff) for s, a in [((5,), ""), ((5,), ", 2"), (S34, ", axis=0"), (S34, "")]])
+add([case(f"np.convolve(x, y{a})", [(real, s), (real, t)], np.convolve) for s, t, a in [
+    ((5,), (3,), ""), ((5,), (3,), ", 'same'"), ((5,), (3,), ", 'valid'"), ((3,), (5,), ""), ((6,), (4,), ", 'same'"),
+    ((4,), (6,), ", 'same'"), ((4,), (6,), ", 'valid'")]])
+add([case("np.take_along_axis(x, np.argsort(x, axis=1), axis=1)", [(spread, S34)], np.take_along_axis),
+     case("np.take_along_axis(x, IDX, axis=None)", [(real, (5,))], np.take_along_axis),
+     case("np.take_along_axis(x, np.array([[0, 0, 2, 1]]), axis=0)", [(real, S34)], np.take_along_axis)])
+add([case(f"np.append(x, y{a})", [(real, s), (real, t)], np.append) for s, t, a in [
+    ((3,), (2,), ""), (S34, (2,), ""), (S34, (1, 4), ", axis=0")]])
+add(reduction("np.nanmax", np.nanmax, spread, zero_d=False)[:5] + reduction("np.nanmin", np.nanmin, spread, zero_d=False)[:5])
+add([case(f"np.cumulative_sum(x{a})", [(real, s)], np.cumulative_sum) for s, a in [((5,), ""), (S34, ", axis=1")]])
+add([case(f"np.trapezoid(x{a})", [(real, s)], np.trapezoid) for s, a in [((5,), ""), (S34, ", dx=0.5"),
+                                                                           (S34, ", axis=0")]]
+    + [case(f"np.trapezoid(x, y{a})", [(real, s), (spread, t)], np.trapezoid) for s, t, a in [
+        ((5,), (5,), ""), (S34, (4,), ""), (S34, (3,), ", axis=0")]])
+add([case("np.permute_dims(x, (2, 0, 1))", [(real, S234)], np.permute_dims),
+     case("np.matrix_transpose(x)", [(real, S234)], np.matrix_transpose),
+     case("np.linalg.matrix_transpose(x)", [(real, S34)], np.linalg.matrix_transpose)])
+add([case(f"np.vecdot(x, y{a})", [(real, s), (real, t)], np.vecdot) for s, t, a in [
+    ((5,), (5,), ""), (S34, (4,), ""), (S34, (3, 1), ", axis=0")]]
+    + [case("np.linalg.vecdot(x, y)", [(real, S34), (real, S34)], np.linalg.vecdot)])
+add(unary("np.i0", np.i0, real, shapes=[(5,), S34]))
+add([case(f"np.linalg.matrix_power(x, {n})", [(well_conditioned, s)], np.linalg.matrix_power, rtol=1e-4)
+     for n in (0, 1, 3, -2) for s in ((3, 3),)] + [case("np.linalg.matrix_power(x, 2)", [(real, (2, 3, 3))],
+                                                       np.linalg.matrix_power)])
+add([case("np.linalg.multi_dot([x, y, z])", [(real, a), (real, b), (real, c)], np.linalg.multi_dot)
+     for a, b, c in [((2, 3), (3, 4), (4, 2)), ((3,), (3, 4), (4,)), ((3,), (3, 4), (4, 2))]])
+add([case(f"np.linalg.vector_norm(x{a})", [(nonzero, s)], np.linalg.vector_norm) for s, a in [
+    ((5,), ""), (S34, ""), (S34, ", axis=1, ord=1"), (S234, ", axis=(0, 2), keepdims=True"), (S34, ", ord=np.inf")]])
+add([case(f"np.linalg.matrix_norm(x{a})", [(full_rank, s)], np.linalg.matrix_norm, rtol=1e-4) for s, a in [
+    (S34, ""), (S234, ""), (S34, ", ord='nuc'"), (S34, ", ord=2, keepdims=True")]])
+add([case("math.dist([x, y], [y, 2.0])", [(real, PY), (real, PY)], math.dist),
+     case("frac, whole = math.modf(x)\nreturn frac * whole", [(above_one, PY)], math.modf, name="modf")])
