@@ -32,6 +32,8 @@ def _is_scalar(x) -> bool:
 def jvp(fn, primals, tangents):
     """``(f(*primals), J·tangents)``, one tangent per positional argument (JAX's ``jax.jvp``).
 
+    A tangent of ``None`` holds that argument constant (an int trip count, a mode flag).
+
     >>> import numpy as np
     >>> def f(x, y):
     ...     return np.sin(x) * y
@@ -41,8 +43,8 @@ def jvp(fn, primals, tangents):
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
-    mask = (True,) * len(primals)
-    result = jvp_transform(fn, mask)(*tangents, *primals)
+    mask = tuple(t is not None for t in tangents)
+    result = jvp_transform(fn, mask)(*[t for t in tangents if t is not None], *primals)
     n = len(result) // 2
     outs, touts = result[:n], result[n:]
     if n == 1:

@@ -39,7 +39,9 @@ from .registry import REGISTRY, Rule, nondiff
 _ELEMENTWISE_MODULES = {"numpy_ufuncs", "math", "scipy_special", "operator", "builtins"}
 # Rules in those modules that are not elementwise (they reduce, index or multiply matrices).
 _NOT_ELEMENTWISE = {"δfsum", "δmath_fsum", "δmath_prod", "δbuiltin_max", "δbuiltin_min", "δbuiltin_sum",
-                    "δgetitem", "δmatmul", "δlog_softmax", "δlogsumexp", "δsoftmax", "δpolygamma"}
+                    "δgetitem", "δmatmul", "δlog_softmax", "δlogsumexp", "δsoftmax", "δpolygamma",
+                    "δmath_dist",  # a distance between sequences
+                    "δclip"}  # clip_partials unbroadcasts inside a helper, out of reach of the derivation
 _LINEAR = {
     # operator / builtins
     "δgetitem", "δbuiltin_sum", "δmath_fsum",
@@ -51,9 +53,10 @@ _LINEAR = {
     "δexpand_dims", "δflip", "δfliplr", "δflipud", "δfloat32", "δfloat64", "δhstack", "δmatrix_T",
     "δmoveaxis", "δravel", "δrepeat", "δreshape", "δroll", "δrot90", "δsplit", "δsqueeze", "δstack",
     "δswapaxes", "δtake", "δtile", "δtranspose", "δtril", "δtriu", "δvstack",
+    "δcumulative_sum", "δdiff", "δappend", "δmatrix_transpose", "δtake_along_axis",
 }
 _MULTILINEAR = {"δcross", "δdot", "δeinsum", "δinner", "δkron", "δnp_matmul", "δouter", "δtensordot",
-                "δvdot", "δmatmul"}
+                "δvdot", "δmatmul", "δvecdot", "δconvolve"}
 
 
 def _rule_module(rule: Rule) -> str:

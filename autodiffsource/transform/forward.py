@@ -334,8 +334,8 @@ class ForwardBuilder:
                                                       ast.Name(target, ast.Load()))))
             return out
         if kind == "linear":
-            targs = {p: (self.tangent_or_zeros(a) if p not in rule.static else a) for p, a in op.args.items()}
-            targs = {p: self._atom(a, out) for p, a in targs.items()}
+            targs = {p: (self._atom(self.tangent_or_zeros(a), out) if p not in rule.static else a)
+                     for p, a in op.args.items()}
             out += template.instantiate(targs, tgt, self.namer.fresh, self.bind, xp_name).forward
             return out
         # multilinear: the product rule
