@@ -9,7 +9,7 @@ result (None for a result that was not used). The helpers live in ``support_lina
 import numpy as np
 
 from .registry import rule
-from .support import matrix_power_partial, multi_dot_partials
+from .support_linalg import matrix_power_partial, multi_dot_partials
 from .support_products import matrix_norm_partial, norm_partial, vector_norm_partial
 from .support_linalg import (cholesky_partial, det_partial, eigh_partial, inv_partial, lstsq_partials,
                              pinv_partial, qr_partial, slogdet_partial, solve_partials, svd_partial)

@@ -10,7 +10,7 @@ import numpy as xp  # the stand-in when a rule is called directly; inlined code 
 
 from ..runtime import dot_left_partial, dot_primal, dot_right_partial, matmul_left_partial, matmul_right_partial
 from .registry import rule
-from .support import convolve_partials, vecdot_partials
+from .support_products import convolve_partials, vecdot_partials
 from .support_products import (cross_partials, einsum_partial, einsum_primal, inner_partials, kron_partials,
                       outer_partials, tensordot_partials, vdot_partial)
 

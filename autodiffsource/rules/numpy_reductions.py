@@ -16,9 +16,9 @@ import numpy as xp  # the stand-in when a rule is called directly; inlined code 
 
 from ..runtime import expand_reduced, reduced_count
 from .registry import rule
-from .support import (average_partials, cumprod_partial, cumsum_partial, diff_partial, extreme_partial,
-                      median_partial, trapezoid_partials,
+from .support import (average_partials, cumprod_partial, cumsum_partial, extreme_partial, median_partial,
                       nanmean_partial, prod_partial, ptp_partial, std_partial, trace_partial, var_partial)
+from .support_products import diff_partial, trapezoid_partials
 
 
 @rule(np.sum, methods=("sum",), array_api=("sum",), static=("axis", "dtype", "keepdims"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import MissingRuleError
-from ..runtime import unbroadcast
+from ..runtime import shape_of, unbroadcast
 
 
 def _T(a):
@@ -162,3 +162,42 @@ def lstsq_partials(dx, dres, a, b, x):
         da = da - 2 * (r * np.asarray(dres)) @ x2.T
         db = db + 2 * r * np.asarray(dres)
     return da, (db[:, 0] if vector else db)
+
+
+def matrix_power_partial(dy, a, n):
+    """The partial of ``matrix_power(a, n)``: sum_k (A^T)^k G (A^T)^(n-1-k); negative n goes through inv(A)."""
+    a = np.asarray(a)
+    if n == 0:
+        return np.zeros(a.shape)
+    base = a if n > 0 else np.linalg.inv(a)
+    m = abs(n)
+    bt = np.swapaxes(base, -1, -2)
+    powers = [np.broadcast_to(np.eye(a.shape[-1]), a.shape)]
+    for _ in range(m - 1):
+        powers.append(powers[-1] @ bt)
+    g = sum(powers[k] @ dy @ powers[m - 1 - k] for k in range(m))
+    if n < 0:
+        g = -(bt @ g @ bt)
+    return g
+
+
+def multi_dot_partials(dy, arrays):
+    """The partials of ``np.linalg.multi_dot(arrays)``: each gets left^T @ G @ right^T (1-D ends as vectors)."""
+    mats = [np.asarray(a) for a in arrays]
+    first_vec, last_vec = mats[0].ndim == 1, mats[-1].ndim == 1
+    if first_vec:
+        mats[0] = mats[0][None, :]
+    if last_vec:
+        mats[-1] = mats[-1][:, None]
+    g = np.asarray(dy)
+    g = np.reshape(g, (mats[0].shape[0], mats[-1].shape[1]))
+    parts = []
+    for i in range(len(mats)):
+        left = np.eye(mats[0].shape[0])
+        for m in mats[:i]:
+            left = left @ m
+        right = np.eye(mats[-1].shape[1])
+        for m in reversed(mats[i + 1:]):
+            right = m @ right
+        parts.append(np.reshape(left.T @ g @ right.T, shape_of(arrays[i])))
+    return parts

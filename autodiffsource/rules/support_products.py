@@ -246,3 +246,72 @@ def matrix_norm_partial(dy, x, y, ord, keepdims):
     """The partial of ``np.linalg.matrix_norm`` over the last two axes."""
     x = np.asarray(x)
     return _matrix_norm_partial(dy, x, y, ord, (x.ndim - 2, x.ndim - 1), keepdims)
+
+
+# ---- differences, convolution, integration ----------------------------------------------------------
+
+def diff_adjoint(g, axis):
+    """The adjoint of one ``np.diff`` along ``axis``: d x_j = g_(j-1) - g_j (zero beyond the ends)."""
+    g = np.asarray(g)
+    widths = [(0, 0)] * g.ndim
+    widths[int(axis) % g.ndim] = (1, 1)
+    p = np.pad(g, widths)
+    n = p.shape[int(axis) % g.ndim]
+    return np.take(p, range(0, n - 1), axis=axis) - np.take(p, range(1, n), axis=axis)
+
+
+def diff_partial(dy, x, n, axis):
+    """The partial of ``np.diff(x, n, axis)``: the one-step adjoint applied ``n`` times."""
+    g = dy
+    for _ in range(n):
+        g = diff_adjoint(g, axis)
+    return g
+
+
+def convolve_partials(dz, a, v, mode):
+    """The partials of ``np.convolve(a, v, mode)``: correlate the (full-length) cotangent with the other input."""
+    a_arr, v_arr, dz = np.asarray(a), np.asarray(v), np.asarray(dz)
+    full = a_arr.size + v_arr.size - 1
+    g = np.zeros(full, dtype=dz.dtype)
+    offset = (full - dz.size) // 2  # 'same' and 'valid' are centred slices of 'full'
+    g[offset:offset + dz.size] = dz
+    da = np.correlate(g, v_arr, mode="valid")
+    dv = np.correlate(g, a_arr, mode="valid")
+    return np.reshape(da, shape_of(a)), np.reshape(dv, shape_of(v))
+
+
+def trapezoid_partials(dz, y, x, dx, axis):
+    """The partials of ``np.trapezoid(y, x, dx, axis)`` for ``y`` and ``x``: sum(diff(x) * mean of neighbours)."""
+    y_arr = np.asarray(y)
+    ax = int(axis) % y_arr.ndim
+    g = np.expand_dims(np.asarray(dz), ax)
+    n = y_arr.shape[ax]
+    if x is None:
+        steps = dx
+    else:
+        x_arr = np.asarray(x)
+        steps = np.diff(x_arr, axis=ax if x_arr.ndim > 1 else 0)
+        if x_arr.ndim == 1:
+            shape = [1] * y_arr.ndim
+            shape[ax] = n - 1
+            steps = np.reshape(steps, shape)
+    d_mean = g * steps  # cotangent of each interval's mean height
+    widths = [(0, 0)] * y_arr.ndim
+    widths[ax] = (1, 1)
+    padded = np.pad(np.broadcast_to(d_mean, np.broadcast_shapes(d_mean.shape, tuple(
+        n - 1 if i == ax else s for i, s in enumerate(y_arr.shape)))), widths)
+    m = padded.shape[ax]
+    dy = (np.take(padded, range(0, m - 1), axis=ax) + np.take(padded, range(1, m), axis=ax)) / 2
+    if x is None:
+        return dy, None
+    means = (np.take(y_arr, range(0, n - 1), axis=ax) + np.take(y_arr, range(1, n), axis=ax)) / 2
+    d_steps = g * means
+    dxs = diff_adjoint(d_steps, ax)
+    return dy, unbroadcast(dxs, x) if np.ndim(x) == y_arr.ndim else np.reshape(
+        np.sum(dxs, axis=tuple(i for i in range(y_arr.ndim) if i != ax)), shape_of(x))
+
+
+def vecdot_partials(dz, x, y, axis):
+    """The partials of ``vecdot(x, y, axis)`` = sum(x * y, axis) with broadcasting."""
+    g = np.expand_dims(np.asarray(dz), axis)
+    return unbroadcast(g * y, x), unbroadcast(g * x, y)
