@@ -85,13 +85,32 @@ def load_digits_columns(dtype=np.float64, seed: int = 0, n_test: int = 297, labe
     >>> train.shape, test.shape, float(train.max()) <= 1.0
     ((64, 1500), (64, 297), True)
     """
+    data, target = _digits()
+    order = np.random.default_rng(seed).permutation(len(data))
+    images = data[order].astype(dtype) / dtype(16.0)
+    split = (np.ascontiguousarray(images[n_test:].T), np.ascontiguousarray(images[:n_test].T))
+    return (*split, target[order][:n_test]) if labels else split
+
+
+def _digits():
+    """``(data, target)`` of ``sklearn.datasets.load_digits()``.
+
+    Read straight from the CSV that ships inside scikit-learn when it is where scikit-learn keeps it:
+    importing ``sklearn.datasets`` costs seconds, more than the whole training on a busy machine.
+    """
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("sklearn")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(folder, "datasets", "data", "digits.csv.gz")
+        if os.path.isfile(path):
+            table = np.loadtxt(path, delimiter=",")
+            return table[:, :-1], table[:, -1].astype(int)
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    order = np.random.default_rng(seed).permutation(len(digits.data))
-    images = digits.data[order].astype(dtype) / dtype(16.0)
-    split = (np.ascontiguousarray(images[n_test:].T), np.ascontiguousarray(images[:n_test].T))
-    return (*split, digits.target[order][:n_test]) if labels else split
+    return digits.data, digits.target
 
 
 def init_weights(sizes: tuple[int, int], n_inputs: int = 64, dtype=np.float64, seed: int = 0):
