@@ -314,6 +314,11 @@ def test_checkdiff_catches_a_wrong_user_rule_naming_argument_and_element():
     assert "argument 2" in message and "`y`" in message and "(0,)" in message
 
 
+def test_checkdiff_catches_a_wrong_user_rule_inside_a_generated_function():
+    with pytest.raises(AssertionError, match="argument 1 \\(`x`\\)"):
+        checkdiff(uses_halve, δuses_halve, 4.0)  # noqa: F821  (δhalve is deliberately wrong)
+
+
 def test_checkgrad():
     x, y = np.array([1.0, 2.0]), np.array([0.5, -1.5])
     assert checkgrad(sq, (x, y), (2 * x * y, x ** 2)) is True
