@@ -13,6 +13,8 @@ from the tangents of its arguments, without a hand-written jvp per rule:
 * ``"multilinear"``: linear in each argument separately (products: ``@``, dot, outer, einsum...): the
   tangent is the sum, over differentiated arguments, of the product with that argument replaced by its
   tangent (the product rule).
+* ``"extreme"``: max/min reductions: the tangent is the mean of the tangents at the (tied) extremes,
+  ``sum(w * x_dot, axis)`` with the piecewise-constant weights ``w`` of :func:`extreme_weights`.
 * ``None``: anything else (max/min reductions, sort, prod, var, linalg, multi-output rules, user rules).
   These go through :func:`jvp_from_pullback`, which builds ``J @ t`` from one pullback call per output
   element: exact, but costs ``output size`` pullback calls, so it is meant for small outputs.
@@ -30,7 +32,7 @@ from ..runtime import dot_primal, log_base, namespace, power_base_partial, sign_
 from ..runtime import unbroadcast, where_tie_split, zeros_like
 from .numpy_products import δdot, δeinsum
 from .numpy_shape import δtake
-from .support import atleast_primal, finite_mask, safe_divide, zeros_of
+from .support import atleast_primal, extreme_partial, finite_mask, safe_divide, zeros_of
 from .support_products import einsum_primal
 from .registry import REGISTRY, Rule, nondiff
 
@@ -59,6 +61,9 @@ _MULTILINEAR = {"δcross", "δdot", "δeinsum", "δinner", "δkron", "δnp_matmu
                 "δvdot", "δmatmul", "δvecdot", "δconvolve"}
 
 
+_EXTREME = {"δmax", "δmin", "δnanmax", "δnanmin"}
+
+
 def _rule_module(rule: Rule) -> str:
     return rule.delta.__module__.rsplit(".", 1)[-1]
 
@@ -72,6 +77,8 @@ def forward_kind(rule: Rule) -> str | None:
         return "linear"
     if name in _MULTILINEAR:
         return "multilinear"
+    if name in _EXTREME:
+        return "extreme"
     if _rule_module(rule) in _ELEMENTWISE_MODULES and name not in _NOT_ELEMENTWISE:
         return "elementwise"
     return None
@@ -102,7 +109,7 @@ def δbroadcast_tangent(t, like):
     y = broadcast_tangent(t, like)
 
     def broadcast_tangent_pullback(dy):
-        return unbroadcast(dy, t), None
+        return unbroadcast(dy, t), zeros_like(like)
 
     return y, broadcast_tangent_pullback
 
@@ -131,7 +138,7 @@ def δzeros_like(x):
     y = zeros_like(x)
 
     def zeros_like_pullback(dy):
-        return None
+        return zeros_like(x)
 
     return y, zeros_like_pullback
 
@@ -172,6 +179,13 @@ def jvp_from_pullback(pullback, outputs, tangents, n_outputs: int = 1, n_partial
     return tuple(results) if n_outputs > 1 else results[0]
 
 
+def extreme_weights(x, y, axis, keepdims):
+    """Where max/min ``y`` of ``x`` over ``axis`` is attained, 1/(number of ties); 0 elsewhere."""
+    if np.ndim(x) == 0 and not hasattr(x, "shape"):
+        return 1.0
+    return extreme_partial(1.0 + zeros_like(y), x, y, axis, keepdims)
+
+
 # ---- reverse rules for the helpers jvp code calls (second order: reverse over forward) -----------------
 
 def _constant_rule(fn):
@@ -181,7 +195,8 @@ def _constant_rule(fn):
         y = fn(*args)
 
         def constant_pullback(dy):
-            return (None,) * len(args) if len(args) > 1 else None
+            zeros = tuple(zeros_like(a) for a in args)
+            return zeros if len(args) > 1 else zeros[0]
 
         return y, constant_pullback
 
@@ -223,7 +238,7 @@ def δatleast_primal(x, n):
     y = atleast_primal(x, n)
 
     def atleast_primal_pullback(dy):
-        return np.reshape(dy, np.shape(x)), None
+        return np.reshape(dy, np.shape(x)), 0.0
 
     return y, atleast_primal_pullback
 
@@ -238,6 +253,6 @@ _HELPER_RULES = [
     (dot_primal, δdot), (einsum_primal, δeinsum), (take_any, δtake), (atleast_primal, δatleast_primal),
     (power_base_partial, δpower_base_partial), (log_base, δlog_base), (safe_divide, δsafe_divide),
     (sign_of, _constant_rule(sign_of)), (where_tie_split, _constant_rule(where_tie_split)),
-    (finite_mask, _constant_rule(finite_mask)), (zeros_of, _constant_rule(zeros_of)),
+    (finite_mask, _constant_rule(finite_mask)), (extreme_weights, _constant_rule(extreme_weights)), (zeros_of, _constant_rule(zeros_of)),
 ]
 HELPER_RULES = {id(obj): rule_ for obj, rule_ in _HELPER_RULES}

@@ -111,7 +111,7 @@ def _build(fn, mask):
     exec(compile(text, filename, "exec"), namespace)
     compiled = namespace[name]
     compiled.__source__ = text
-    compiled.__autodiffsource_primal__ = fn
+    compiled.__autodiffsource_jvp_of__ = fn  # not __autodiffsource_primal__: that marks δ functions
     compiled.__wrt__ = mask
     compiled.__n_outputs__ = len(lowered.ret.values)
     return compiled
@@ -337,6 +337,18 @@ class ForwardBuilder:
             targs = {p: (self._atom(self.tangent_or_zeros(a), out) if p not in rule.static else a)
                      for p, a in op.args.items()}
             out += template.instantiate(targs, tgt, self.namer.fresh, self.bind, xp_name).forward
+            return out
+        if kind == "extreme":  # max/min: the tangents where the extreme is attained, ties averaged
+            x, tx = op.args["x"], self.tangent(op.args["x"])
+            axis = op.args.get("axis", ast.Constant(None))
+            keepdims = op.args.get("keepdims", ast.Constant(False))
+            weights = self.namer.fresh(f"_{target}_weights")
+            out.append(self.assign(weights, self.call(fwd.extreme_weights, x, ast.Name(target, ast.Load()),
+                                                      axis, keepdims)))
+            product = ast.BinOp(ast.Name(weights, ast.Load()), ast.Mult(), tx)
+            total = ast.Call(ast.Attribute(ast.Name(self.xp(), ast.Load()), "sum", ast.Load()), [product],
+                             [ast.keyword("axis", axis), ast.keyword("keepdims", keepdims)])
+            out.append(self.assign(tgt, total))
             return out
         # multilinear: the product rule
         parts = []
