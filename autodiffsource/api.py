@@ -126,6 +126,8 @@ def _stub(fn, mask: tuple[bool, ...], name: str, namespace: dict | None):
         compiled = transform(fn, mask)
         if namespace is not None and namespace.get(name) is stub:
             namespace[name] = compiled
+        if getattr(fn, "δ", None) is stub:  # f.δ too: later calls skip this frame and the cache lookup
+            fn.δ = compiled
         return compiled(*args, **kwargs)
 
     stub.__name__ = stub.__qualname__ = name

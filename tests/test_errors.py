@@ -4,6 +4,7 @@ user's line when generated code raises at run time, with tracebacks that show th
 
 import importlib.util
 import linecache
+import os
 import re
 import subprocess
 import sys
@@ -15,6 +16,8 @@ import pytest
 
 import autodiffsource as ad
 from autodiffsource import MissingRuleError, NoSourceError, UnsupportedSyntaxError, δ
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Line numbers below are those of this text in the file written by `load`.
 SOURCE = textwrap.dedent("""\
@@ -255,3 +258,32 @@ def test_no_wrapper_on_the_hot_path(tmp_path):
     code = globals()["δdivide"].__code__
     assert code.co_filename.startswith("<δ err_model.py:")
     assert code.co_name == "δdivide"
+
+
+def test_f_dot_delta_is_rebound_to_the_generated_function(tmp_path):
+    module, _ = load(tmp_path)
+    δ(module.divide)
+    module.divide.δ(1.0, 2.0)
+    assert module.divide.δ.__code__.co_filename.startswith("<δ err_model.py:")
+
+
+def test_an_uncaught_error_prints_the_generated_line(tmp_path):
+    """Python < 3.13 prints uncaught tracebacks in C, which ignores linecache; ours must still show it."""
+    script = tmp_path / "uncaught.py"
+    script.write_text(textwrap.dedent("""\
+        import numpy as np
+        from autodiffsource import δ
+
+        @δ
+        def f(a, b):
+            c = a @ b
+            return np.sum(c)
+
+        δf(np.ones((2, 3)), np.ones((4, 1)))
+        """))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ, PYTHONPATH=REPO))
+    lines = result.stderr.splitlines()
+    frame = next(i for i, line in enumerate(lines) if line.startswith('  File "<δ uncaught.py:4 f δf>"'))
+    assert lines[frame + 1].strip() == "c = a @ b"
+    assert lines[-1] == f"while running the forward pass of `f`, at {script}:6  c = a @ b"

@@ -29,6 +29,43 @@ _EXC = "__δ_exc"
 _MAX_NOTES = 8  # deep recursion should not bury the message under notes
 
 
+def _through_generated_code(exc: BaseException | None, seen=None) -> bool:
+    seen = set() if seen is None else seen
+    if exc is None or id(exc) in seen:
+        return False
+    seen.add(id(exc))
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith("<δ "):
+            return True
+        tb = tb.tb_next
+    return _through_generated_code(exc.__cause__, seen) or _through_generated_code(exc.__context__, seen)
+
+
+def _uncaught_tracebacks_show_generated_source() -> None:
+    """Before 3.13 Python prints uncaught tracebacks in C, which reads source lines from disk and never
+    from ``linecache``, so generated lines would show as bare ``File "<δ ...>", line 8``. Print those
+    (only those) with the ``traceback`` module, which does read ``linecache``. Another hook (IPython's,
+    the user's) is left alone."""
+    if sys.version_info >= (3, 13) or sys.excepthook is not sys.__excepthook__:
+        return
+    default = sys.__excepthook__
+
+    def excepthook(exc_type, exc, tb):
+        if _through_generated_code(exc):
+            import traceback
+
+            traceback.print_exception(exc_type, exc, tb)
+        else:
+            default(exc_type, exc, tb)
+
+    excepthook.__autodiffsource__ = True
+    sys.excepthook = excepthook
+
+
+_uncaught_tracebacks_show_generated_source()
+
+
 def register_source(filename: str, text: str) -> None:
     """Make ``text`` readable under ``filename`` for tracebacks, pdb and inspect."""
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
