@@ -127,10 +127,14 @@ def generated_source(target: str, consts: list[int]) -> str:
         if not hasattr(fn, part):
             raise ValueError(f"{path} defines no `{func}`")
         fn = getattr(fn, part)
-    fn = getattr(fn, "__autodiffsource_primal__", fn)  # FUNC may name a δ function itself
+    wrt = getattr(fn, "__wrt__", None)  # FUNC may name a δ function itself: δf, δf_const2...
+    fn = getattr(fn, "__autodiffsource_primal__", fn)
     if not isinstance(fn, types.FunctionType):
         raise ValueError(f"`{func}` in {path} is a {type(fn).__name__}, not a function")
-    return transform(fn, mask_for(fn, consts)).__source__
+    mask = mask_for(fn, consts)
+    if wrt is not None:
+        mask = tuple(a and b for a, b in zip(mask, wrt, strict=True))
+    return transform(fn, mask).__source__
 
 
 def _print_code(text: str, color: str) -> None:

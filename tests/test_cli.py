@@ -196,6 +196,15 @@ def test_show_without_const_differentiates_every_argument(model_file):
     assert "def δpredict(w, x, b):" in result.stdout
 
 
+def test_show_accepts_the_name_of_a_delta_variant(tmp_path, capsys):
+    path = tmp_path / "decorated.py"
+    path.write_text("from autodiffsource import δ\n\n\n@δ\ndef g(a, b, c):\n    return a * b * c\n")
+    status, out, _ = run_main(capsys, "show", f"{path}:δg_const2")
+    assert status == 0 and "def δg_const2(a, b, c):" in out
+    status, out, _ = run_main(capsys, "show", f"{path}:δg_const2", "--const", "3")
+    assert status == 0 and "def δg_const2_const3(a, b, c):" in out
+
+
 def test_show_highlights_on_a_terminal(model_file):
     command = [SCRIPT] if SCRIPT else [sys.executable, "-m", "autodiffsource"]
     leader, follower = pty.openpty()
