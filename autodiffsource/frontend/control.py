@@ -110,11 +110,13 @@ class ControlFlowLowering:
         idx = ast.Name(index, ast.Load())
 
         def sequence(node):
-            atom = self.atom(node)  # evaluated once, before the loop
-            if isinstance(atom, ast.Name) and atom.id not in self.env:
-                self.env[atom.id] = atom.id
-                self.local_names.add(atom.id)
-            return atom
+            # Evaluated once, before the loop, and held under a name of its own: the body may rebind
+            # the user's variable, but Python iterates over the object it had when the loop began.
+            atom = self.atom(node)
+            held = self.temp()
+            self.local_names.add(held)
+            self.bind_atom(held, atom)
+            return ast.Name(held, ast.Load())
 
         def length(node):
             return ast.Call(ast.Name("len", ast.Load()), [node], [])
