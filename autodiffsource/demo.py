@@ -198,7 +198,7 @@ def _progress(quiet: bool):
 
     console = Console(quiet=quiet, highlight=False)
     progress = Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("loss {task.fields[loss]:.3f}"), TimeElapsedColumn(),
+                        TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(),
                         console=console, transient=True, disable=quiet or not console.is_terminal)
     return console, progress
 
@@ -231,7 +231,7 @@ def train(epochs: int = 60, hidden: tuple[int, int] = (64, 32), batch_size: int 
     with progress:  # transient: each epoch's bar is replaced by its summary line
         for epoch in range(1, epochs + 1):
             shuffled = train_x[:, rng.permutation(n)]
-            task = progress.add_task("", total=len(batches), epoch=f"{epoch}/{epochs}", loss=float("nan"))
+            task = progress.add_task("", total=len(batches), epoch=f"{epoch}/{epochs}", loss="-")
             total = 0.0
             for batch in batches:
                 x = shuffled[:, batch]
@@ -240,7 +240,7 @@ def train(epochs: int = 60, hidden: tuple[int, int] = (64, 32), batch_size: int 
                 opt.step([g / x.shape[1] for g in grads])  # mean over the batch: lr independent of size
                 total += float(loss)
                 steps += 1
-                progress.update(task, advance=1, loss=float(loss) / x.shape[1])
+                progress.update(task, advance=1, loss=f"{float(loss) / x.shape[1]:.3f}")
             progress.remove_task(task)
             train_loss.append(total / n)
             test_loss.append(float(autoencoderError(*weights, test_x)) / test_x.shape[1])
