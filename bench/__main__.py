@@ -64,7 +64,7 @@ def run_case(case, quick: bool, only_peers, quiet: bool) -> tuple[dict, list[str
     for peer in peers.PEERS:
         if only_peers and peer not in only_peers and peer != "handwritten":
             continue
-        if quick and peer.startswith("jax") and case.key not in workloads.QUICK_JAX_CASES:
+        if quick and peer in workloads.QUICK_JAX_CASES and case.key not in workloads.QUICK_JAX_CASES[peer]:
             continue
         try:
             runner = peers.prepare(peer, case, args)
@@ -162,7 +162,7 @@ def main(argv=None) -> int:
             label += f" (quick: size {workloads.QUICK_SIZES[case.key]})"
         results["labels"][case.key] = label
     if not options.no_memory:
-        for key, size in workloads.MEMORY_CASES:
+        for key, size in workloads.MEMORY_CASES[:1] if quick else workloads.MEMORY_CASES:
             if options.cases and key not in options.cases:
                 continue
             size = workloads.QUICK_SIZES.get(key, size) if quick else size

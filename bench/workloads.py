@@ -88,9 +88,9 @@ CASES_BY_KEY = {c.key: c for c in CASES}
 
 # --quick: every case still runs, on sizes that cost milliseconds.
 QUICK_SIZES = {"W1-1e6": 10 ** 4, "W2-batch": 4, "W4": 5}
-# JAX compiles every primitive afresh for each new shape, eager or not, so --quick runs the JAX peers on
-# one case per workload only (a few seconds instead of fifteen).
-QUICK_JAX_CASES = ("W1-1e3", "W2-batch", "W3", "W4")
+# JAX compiles every primitive afresh for each new shape, eager or not, so --quick runs jax.jit on one
+# case per workload and eager JAX (the same port, unjitted) on two: seconds instead of fifteen.
+QUICK_JAX_CASES = {"jax.jit": ("W1-1e3", "W2-batch", "W3", "W4"), "jax": ("W1-1e3", "W3")}
 
 
 def make_inputs(case: Case, size: int | None = None, dtype=None) -> tuple:
