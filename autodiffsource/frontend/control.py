@@ -217,7 +217,20 @@ class ControlFlowLowering:
                 prior = before.get(var)
                 if prior is not None and prior not in self.active and self.env.get(var) == version:
                     self.emit([version], PlainOp(ast.Name(prior, ast.Load())), [False])
+                elif prior is None and self.env.get(var) == version and self.read_outside(stmt, var):
+                    # Unbound before and after a loop with no iteration: None, never read by the pullback.
+                    self.emit([version], PlainOp(ast.Constant(None)), [False])
+        # Names the body bound that are neither carried nor read after the loop die with it: forget
+        # them, so no merge after the loop copies a value that a loop with no iteration never made.
+        for var in list(self.env):
+            if var not in before and var not in carried and not (var in target_names and self.read_outside(stmt, var)):
+                del self.env[var]
         self.body.append(Loop(kind, header_target, header_iter, header_test, lowered_body, pairs, exit_test, loc))
+
+    def read_outside(self, stmt, var: str) -> bool:
+        """Whether the function reads ``var`` anywhere outside the loop ``stmt``."""
+        inside = sum(1 for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id == var)
+        return self.loads.get(var, 0) > inside
 
     def bind_loop_target(self, target: ast.expr) -> ast.expr:
         """The loop target with SSA names (loop targets are never differentiated)."""
