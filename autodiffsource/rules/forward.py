@@ -15,6 +15,8 @@ from the tangents of its arguments, without a hand-written jvp per rule:
   tangent (the product rule).
 * ``"extreme"``: max/min reductions: the tangent is the mean of the tangents at the (tied) extremes,
   ``sum(w * x_dot, axis)`` with the piecewise-constant weights ``w`` of :func:`extreme_weights`.
+* ``"form"``: a jvp written out below (:func:`forward_form`), inlined like a rule template: var, std,
+  norm, softmax, logsumexp, inv, solve, det...
 * ``None``: anything else (max/min reductions, sort, prod, var, linalg, multi-output rules, user rules).
   These go through :func:`jvp_from_pullback`, which builds ``J @ t`` from one pullback call per output
   element: exact, but costs ``output size`` pullback calls, so it is meant for small outputs.
@@ -26,21 +28,26 @@ can differentiate jvp code again (second order, :mod:`autodiffsource.higher`).
 
 from __future__ import annotations
 
-import numpy as np
+import types
 
+import numpy as np
+import scipy.special as scipy_special
+import numpy as xp  # the stand-in name in forward forms; inlined code binds the run-time namespace
+
+from ..backend import special as backend_special
 from ..runtime import dot_primal, log_base, namespace, power_base_partial, sign_of, take_any, transpose_axes
 from ..runtime import unbroadcast, where_tie_split, zeros_like
-from .numpy_products import δdot, δeinsum
+from .numpy_products import δdot
 from .numpy_shape import δtake
 from .support import atleast_primal, extreme_partial, finite_mask, safe_divide, zeros_of
-from .support_products import einsum_primal
+from .support_products import einsum_partial, einsum_primal
 from .registry import REGISTRY, Rule, nondiff
 
 # ---- classification --------------------------------------------------------------------------------
 
 _ELEMENTWISE_MODULES = {"numpy_ufuncs", "math", "scipy_special", "operator", "builtins"}
 # Rules in those modules that are not elementwise (they reduce, index or multiply matrices).
-_NOT_ELEMENTWISE = {"δfsum", "δmath_fsum", "δmath_prod", "δbuiltin_max", "δbuiltin_min", "δbuiltin_sum",
+_NOT_ELEMENTWISE = {"δfsum", "δmath_fsum", "δmath_prod", "δbuiltin_sum",
                     "δgetitem", "δmatmul", "δlog_softmax", "δlogsumexp", "δsoftmax", "δpolygamma",
                     "δmath_dist",  # a distance between sequences
                     "δclip"}  # clip_partials unbroadcasts inside a helper, out of reach of the derivation
@@ -79,6 +86,8 @@ def forward_kind(rule: Rule) -> str | None:
         return "multilinear"
     if name in _EXTREME:
         return "extreme"
+    if name in FORWARD_FORMS:
+        return "form"
     if _rule_module(rule) in _ELEMENTWISE_MODULES and name not in _NOT_ELEMENTWISE:
         return "elementwise"
     return None
@@ -93,6 +102,92 @@ def rules_by_kind() -> dict[str | None, list[Rule]]:
     for r in seen.values():
         out.setdefault(forward_kind(r), []).append(r)
     return out
+
+
+# ---- written-out forward forms ----------------------------------------------------------------------------
+#
+# Each is inlined into generated jvp code (transform/forward.py): its parameters are the rule's
+# parameters, ``<param>_dot`` for the tangent of each differentiated one (zeros for a constant), and ``y``
+# for the rule's output; it returns the output's tangent. ``xp`` is the run-time array namespace. They
+# use only operations with reverse rules, so jvp code stays differentiable (second order).
+
+FORWARD_FORMS: dict[str, object] = {}
+
+
+def forward_form(*rule_names, applies=None):
+    """Register the decorated function as the forward form of the named rules.
+
+    ``applies(args)``, given the call's parameter -> atom map, may decline a call (a static argument the
+    form does not cover); the call then goes through the pullback instead.
+    """
+
+    def register(fn):
+        fn.applies = applies or (lambda args: True)
+        for name in rule_names:
+            FORWARD_FORMS[name] = fn
+        return fn
+
+    return register
+
+
+def _absent_or_none(*params):
+    import ast
+
+    def check(args):
+        return all(p not in args or (isinstance(args[p], ast.Constant) and args[p].value is None) for p in params)
+
+    return check
+
+
+@forward_form("δvar")
+def jvp_var(x, x_dot, y, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    centred = x - xp.mean(x, axis=axis, keepdims=True)
+    count = np.size(x) / np.size(y)
+    return xp.sum(centred * x_dot, axis=axis, keepdims=keepdims) * (2.0 / (count - ddof))
+
+
+@forward_form("δstd")
+def jvp_std(x, x_dot, y, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    centred = x - xp.mean(x, axis=axis, keepdims=True)
+    count = np.size(x) / np.size(y)
+    return safe_divide(xp.sum(centred * x_dot, axis=axis, keepdims=keepdims), y * (count - ddof))
+
+
+@forward_form("δnorm", applies=_absent_or_none("ord"))
+def jvp_norm(x, x_dot, y, ord=None, axis=None, keepdims=False):
+    # The 2-norm of vectors and the Frobenius norm of matrices: <x, x_dot> / |x| (0 at x = 0).
+    return safe_divide(xp.sum(x * x_dot, axis=axis, keepdims=keepdims), y)
+
+
+@forward_form("δsoftmax")
+def jvp_softmax(x, x_dot, y, axis=None):
+    return y * (x_dot - xp.sum(y * x_dot, axis=axis, keepdims=True))
+
+
+@forward_form("δlog_softmax")
+def jvp_log_softmax(x, x_dot, y, axis=None):
+    return x_dot - xp.sum(xp.exp(y) * x_dot, axis=axis, keepdims=True)
+
+
+@forward_form("δlogsumexp", applies=_absent_or_none("b"))
+def jvp_logsumexp(a, a_dot, y, axis=None, b=None, keepdims=False, return_sign=False):
+    weights = scipy_special.softmax(a, axis=axis)
+    return xp.sum(weights * a_dot, axis=axis, keepdims=keepdims)
+
+
+@forward_form("δinv")
+def jvp_inv(a, a_dot, y):
+    return -(y @ a_dot @ y)
+
+
+@forward_form("δsolve")
+def jvp_solve(a, a_dot, b, b_dot, y):
+    return np.linalg.solve(a, b_dot - a_dot @ y)
+
+
+@forward_form("δdet")
+def jvp_det(a, a_dot, y):
+    return y * xp.trace(np.linalg.solve(a, a_dot), axis1=-2, axis2=-1)
 
 
 # ---- helpers called by generated forward code ---------------------------------------------------------
@@ -234,6 +329,19 @@ def δsafe_divide(a, b):
     return q, safe_divide_pullback
 
 
+def δeinsum_primal(subscripts, a, b=None, c=None, d=None):
+    # δeinsum's pullback also asks for the partials of absent operands; jvp code calls the primal helper.
+    z = einsum_primal(subscripts, a, b, c, d)
+
+    def einsum_primal_pullback(dz):
+        operands = (a, b, c, d)
+        parts = [einsum_partial(dz, subscripts, k, a, b, c, d) if operands[k] is not None else None
+                 for k in range(4)]
+        return (None, *parts)
+
+    return z, einsum_primal_pullback
+
+
 def δatleast_primal(x, n):
     y = atleast_primal(x, n)
 
@@ -243,6 +351,22 @@ def δatleast_primal(x, n):
     return y, atleast_primal_pullback
 
 
+class _SpecialWithRules(types.ModuleType):
+    """``special`` as jvp code sees it: the backend dispatcher's functions (``backend.special``), plus
+    ``δname`` attributes holding the library's rules, which the reverse engine finds beside a module
+    attribute (the user-rule convention), so ``special.expit(x)`` in jvp code can be differentiated again."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("δ"):
+            rule = REGISTRY.rule_for(getattr(scipy_special, name[1:], None))
+            if rule is None:
+                raise AttributeError(name)
+            return rule.delta
+        return getattr(backend_special, name)
+
+
+SPECIAL_WITH_RULES = _SpecialWithRules("special")
+
 # Generated jvp code opens with `xp = array_namespace(...)` (runtime.namespace under that name): a
 # constant to the reverse engine when it differentiates jvp code again.
 nondiff(namespace, transpose_axes)
@@ -250,7 +374,7 @@ nondiff(namespace, transpose_axes)
 # helper object -> its reverse rule, bound as `δ<name>` beside the helper in generated jvp modules.
 _HELPER_RULES = [
     (broadcast_tangent, δbroadcast_tangent), (tangent_copy, δtangent_copy), (zeros_like, δzeros_like),
-    (dot_primal, δdot), (einsum_primal, δeinsum), (take_any, δtake), (atleast_primal, δatleast_primal),
+    (dot_primal, δdot), (einsum_primal, δeinsum_primal), (take_any, δtake), (atleast_primal, δatleast_primal),
     (power_base_partial, δpower_base_partial), (log_base, δlog_base), (safe_divide, δsafe_divide),
     (sign_of, _constant_rule(sign_of)), (where_tie_split, _constant_rule(where_tie_split)),
     (finite_mask, _constant_rule(finite_mask)), (extreme_weights, _constant_rule(extreme_weights)), (zeros_of, _constant_rule(zeros_of)),

@@ -22,8 +22,11 @@ The generated functions' globals are the user's module globals plus the bound he
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
+import functools
 import inspect
+import textwrap
 import os
 import threading
 
@@ -37,7 +40,7 @@ from ..ir import AppendOp, Assign, DeltaCall, If, Loop, LoweredFunction, PackOp,
 from ..ir import walk_statements
 from ..rules import forward as fwd
 from ..source import parse_function
-from .inline import template_for
+from .inline import XP, _assigned_names, _literal, _loaded_names, _substitute, template_for
 from .naming import Namer
 from .reverse import _drop_repeated_comments, _has_code, _nonempty, _store_targets, comment_for
 
@@ -146,6 +149,9 @@ class ForwardBuilder:
 
     def bind(self, preferred: str, obj) -> str:
         if id(obj) in self._bound_ids:
+            return self._bound_ids[id(obj)]
+        if obj is fwd.backend_special:
+            self._bound_ids[id(obj)] = self.bind(preferred, fwd.SPECIAL_WITH_RULES)
             return self._bound_ids[id(obj)]
         if self.namer.is_taken(preferred) and self.user_globals.get(preferred, None) is obj \
                 and preferred not in self.lowered.closure and preferred not in self.local_names:
@@ -296,6 +302,8 @@ class ForwardBuilder:
         rule = op.rule
         template = template_for(rule)
         kind = fwd.forward_kind(rule) if template is not None else None
+        if kind == "form" and not fwd.FORWARD_FORMS[rule.delta.__name__].applies(op.args):
+            kind = None
         moving = [p for p, a in op.args.items() if p not in rule.static and self.is_active(a)]
         if kind is None:
             return self.through_pullback(stmt)
@@ -338,6 +346,8 @@ class ForwardBuilder:
                      for p, a in op.args.items()}
             out += template.instantiate(targs, tgt, self.namer.fresh, self.bind, xp_name).forward
             return out
+        if kind == "form":
+            return out + self.inline_form(fwd.FORWARD_FORMS[rule.delta.__name__], op, target, tgt)
         if kind == "extreme":  # max/min: the tangents where the extreme is attained, ties averaged
             x, tx = op.args["x"], self.tangent(op.args["x"])
             axis = op.args.get("axis", ast.Constant(None))
@@ -360,6 +370,37 @@ class ForwardBuilder:
             parts.append(ast.Name(name, ast.Load()))
         if len(moving) > 1:
             out.append(self.assign(tgt, _sum(parts)))
+        return out
+
+    def inline_form(self, form, op: PrimOp, target: str, tgt: str) -> list[ast.stmt]:
+        """A written-out forward form (rules/forward.py), inlined with every name renamed."""
+        node = _parse_form(form)
+        out: list[ast.stmt] = []
+        params = [a.arg for a in node.args.args]
+        sig = inspect.signature(form)
+        mapping: dict[str, ast.expr] = {}
+        for p in params:
+            if p == "y":
+                mapping[p] = ast.Name(target, ast.Load())
+            elif p.endswith("_dot") and p[:-4] in params:
+                base = op.args.get(p[:-4], ast.Constant(None))
+                mapping[p] = self._atom(self.tangent_or_zeros(base), out)
+            elif p in op.args:
+                mapping[p] = op.args[p]
+            else:
+                mapping[p] = _literal(sig.parameters[p].default, self.bind)
+        body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+        stmts, ret = body[:-1], body[-1].value
+        local = _assigned_names(stmts)
+        for name in sorted(local):
+            mapping[name] = ast.Name(self.namer.fresh(f"_{name}"), ast.Load())
+        free = set().union(*(_loaded_names(s) for s in body)) - set(params) - local - {XP}
+        for name in sorted(free):
+            obj = form.__globals__[name] if name in form.__globals__ else getattr(builtins, name)
+            mapping[name] = ast.Name(self.bind(name, obj), ast.Load())
+        mapping[XP] = ast.Name(self.xp(), ast.Load())
+        out += [_substitute(s, mapping) for s in stmts]
+        out.append(self.assign(tgt, _substitute(ret, mapping)))
         return out
 
     def _atom(self, expr: ast.expr, out: list) -> ast.expr:
@@ -416,6 +457,11 @@ class ForwardBuilder:
         call = ast.Call(callee, list(op.args), kwargs)
         out = [ast.Assign([_store_targets(targets + [pb])], call)]
         return out + self._jvp_from_pullback(targets, pb, tangents)
+
+
+@functools.lru_cache(maxsize=None)
+def _parse_form(form) -> ast.FunctionDef:
+    return ast.parse(textwrap.dedent(inspect.getsource(form))).body[0]
 
 
 def _sum(parts: list[ast.expr]) -> ast.expr:
