@@ -81,9 +81,16 @@ def starred_target(x):
 
 
 def comprehension_of_active(x):
-    return np.sum(np.array([x * i for i in range(3)]))  # refused: [x * i for i in range(3)]
+    d = {i: x * i for i in range(3)}  # refused: {i: x * i for i in range(3)}
+    return d[0] + d[2]
 
 
 def walrus_in_active_expression(x):
     z = (y := x * 2) + 1  # refused: y := x * 2
     return y * z
+
+
+def augmented_assignment_on_an_alias(x):
+    y = x
+    y += 1.0  # refused: y += 1.0
+    return x * y  # in place on an array argument would change the caller's array
