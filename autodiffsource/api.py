@@ -248,6 +248,10 @@ def value_and_grad(fn, argnums=0):
     >>> float(value), dw.tolist()
     (73.0, [18.0, 64.0])
     """
+    if getattr(fn, "__autodiffsource_grad_of__", None) is not None:  # grad(grad(f)): f' as source (issue 9)
+        from .higher import derivative_function
+
+        fn = derivative_function(*fn.__autodiffsource_grad_of__)
 
     def value_and_grad_f(*args, **kwargs):
         mask, nums = _argnums_mask(fn, argnums)
@@ -282,6 +286,7 @@ def grad(fn, argnums=0):
         return vg(*args, **kwargs)[1]
 
     grad_f.__name__ = f"grad_{fn.__name__}"
+    grad_f.__autodiffsource_grad_of__ = (fn, argnums)
     return grad_f
 
 
