@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .api import _argnums_mask, _positional_params, transform
+from .rules.registry import nondiff
 from .transform.forward import jvp_transform
 
 
@@ -37,7 +38,8 @@ def jvp(fn, primals, tangents):
     >>> import numpy as np
     >>> def f(x, y):
     ...     return np.sin(x) * y
-    >>> jvp(f, (0.0, 2.0), (1.0, 0.0))
+    >>> value, slope = jvp(f, (0.0, 2.0), (1.0, 0.0))
+    >>> float(value), float(slope)
     (0.0, 2.0)
     """
     primals, tangents = tuple(primals), tuple(tangents)
@@ -199,4 +201,71 @@ def hessian(fn, argnums=0):
     return hessian_f
 
 
-__all__ = ["jvp", "jvp_function", "jacfwd", "jacrev", "jacobian", "hvp", "hessian"]
+
+
+# ---- grad(grad(f)) -------------------------------------------------------------------------------------
+
+_derivatives: dict[tuple, object] = {}
+
+
+def derivative_function(fn, argnums=0):
+    """``f'`` in argument ``argnums`` (a scalar) as a generated Python function with source.
+
+    ``grad(grad(f))`` differentiates this function: its body calls ``f``'s generated jvp function with
+    the unit tangent, which the reverse engine can differentiate again (reverse over forward).
+
+    >>> def f(x):
+    ...     return x ** 3
+    >>> d = derivative_function(f)
+    >>> d(2.0)
+    12.0
+    >>> from autodiffsource import grad
+    >>> grad(d)(2.0)
+    12.0
+    """
+    if not isinstance(argnums, int):
+        raise TypeError("grad(grad(f)) needs one int argnums: a second derivative in one scalar argument")
+    if getattr(fn, "__autodiffsource_grad_of__", None) is not None:  # grad(grad(grad(f))): f'' first
+        fn = derivative_function(*fn.__autodiffsource_grad_of__)
+    key = (fn, argnums)
+    if key in _derivatives:
+        return _derivatives[key]
+    import linecache
+    import os
+
+    from .api import _has_varargs
+    from .source import parse_function
+
+    if _has_varargs(fn):
+        raise TypeError(f"grad(grad({fn.__name__})): functions with *args are not supported here")
+    params = _positional_params(fn)
+    a = argnums % len(params)
+    jvp_f = jvp_transform(fn, tuple(i == a for i in range(len(params))))
+    jvp_name = jvp_f.__name__
+    name = f"d_{fn.__name__}_d{params[a]}"
+    call_args = ", ".join(params)
+    text = (f"def {name}({call_args}):\n"
+            f"    _value, _slope = {jvp_name}(_unit_tangent({params[a]}), {call_args})\n"
+            f"    return _slope\n")
+    parsed = parse_function(fn)
+    filename = f"<derivative {os.path.basename(parsed.file)}:{parsed.first_line} {fn.__qualname__} {name}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    namespace = {jvp_name: jvp_f, "_unit_tangent": _unit_tangent, "__builtins__": __builtins__}
+    exec(compile(text, filename, "exec"), namespace)
+    derivative = namespace[name]
+    derivative.__source__ = text
+    _derivatives[key] = derivative
+    return derivative
+
+
+def _unit_tangent(x):
+    if np.ndim(x) != 0:
+        raise ValueError(f"grad(grad(f)) takes the second derivative in a scalar argument; got shape "
+                         f"{np.shape(x)} (use hessian(f) or hvp(f) for arrays)")
+    return 1.0
+
+
+nondiff(_unit_tangent)  # the unit tangent is a constant to both modes (third derivatives and up)
+
+
+__all__ = ["jvp", "jvp_function", "jacfwd", "jacrev", "jacobian", "hvp", "hessian", "derivative_function"]

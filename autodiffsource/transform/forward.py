@@ -117,6 +117,8 @@ def _build(fn, mask):
     compiled.__autodiffsource_jvp_of__ = fn  # not __autodiffsource_primal__: that marks δ functions
     compiled.__wrt__ = mask
     compiled.__n_outputs__ = len(lowered.ret.values)
+    # Generated code is user code to the reverse engine, whichever module `fn` came from (second order).
+    compiled.__module__ = f"jvp:{fn.__module__}"
     return compiled
 
 
