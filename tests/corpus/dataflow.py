@@ -234,3 +234,28 @@ def continue_in_last_iteration_only(x, n):
             continue
         x = x * 0.9
     return x
+
+
+@case((1.5, 0.2, 0), (1.5, 0.2, 3), (1.5, 0.8, 3))
+def loop_locals_inside_a_branch(x, c, n):
+    if c < 0.5:
+        for i in range(n):
+            y = x * 2.0
+            x = x + y * 0.1 * i
+        j = 0
+        while j < n:
+            z = x * x
+            x = x - z * 0.01
+            j += 1
+    return x * c
+
+
+@case((vec(0.3, 0.5, -0.2), 0.5), (vec(0.3, 0.5, -0.2), 2.0), (vec(0.3, 0.5, -0.2), -1.0))
+def rows_of_a_reassigned_array_after_an_early_return(x, c):
+    if c > 1.0:
+        x = x * 2.0
+    if c > 0.0:
+        return np.sum(np.sin(x))
+    for row in x:
+        x = x * 3.0 + row
+    return np.sum(x)
