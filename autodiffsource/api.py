@@ -27,6 +27,7 @@ PIPELINE = ("source.parse_function", "frontend.lower", "transform.reverse", "cod
 _compiled: dict[tuple, types.FunctionType] = {}
 _in_progress: set[tuple] = set()
 _lock = threading.RLock()
+_TRANSFORM_RECURSION_LIMIT = 20_000
 
 
 # ---- the pipeline ------------------------------------------------------------------------------------
@@ -63,10 +64,18 @@ def transform(fn, mask: tuple[bool, ...]):
         if hit is not None:
             return hit
         _in_progress.add(key)
+        outermost = len(_in_progress) == 1
+        limit = sys.getrecursionlimit()
+        if outermost and limit < _TRANSFORM_RECURSION_LIMIT:
+            # Lowering recurses per nested expression and per callee transformed through its source: a
+            # 400-term sum or a chain of 200 user functions needs more than Python's default 1000 frames.
+            sys.setrecursionlimit(_TRANSFORM_RECURSION_LIMIT)
         try:
             compiled = _run_pipeline(fn, mask)
         finally:
             _in_progress.discard(key)
+            if outermost and sys.getrecursionlimit() == _TRANSFORM_RECURSION_LIMIT:
+                sys.setrecursionlimit(limit)
         _compiled[key] = compiled
         return compiled
 
