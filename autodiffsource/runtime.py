@@ -135,13 +135,15 @@ def expand_reduced(dy, x, axis, keepdims):
     if xshape == ():
         return dy
     xp = _xp(x)
+    if type(dy) in _PY_SCALARS or isinstance(dy, _NUMPY_SCALAR):
+        # An array first: torch's and strict's expand_dims take no Python numbers.
+        dtype = x.dtype if xp.isdtype(x.dtype, "real floating") else _default_float(xp, x)
+        dy = xp.asarray(float(dy), dtype=dtype, device=_device(x))
     if not keepdims and axis is not None:
         axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
         ndim = len(xshape)
         for a in sorted(a % ndim for a in axes):
             dy = xp.expand_dims(dy, axis=a)
-    if type(dy) in _PY_SCALARS:
-        dy = xp.asarray(dy, dtype=x.dtype, device=_device(x))
     if any(n != n for n in xshape):  # Dask after boolean indexing: sizes unknown until computed
         return xp.zeros_like(x, dtype=dy.dtype) + dy
     return xp.broadcast_to(dy, xshape)
@@ -230,9 +232,17 @@ def index_add(buffer, index, g):
         return buffer.at[index].add(g)  # JAX: functional update, traceable under jit
     if _is_basic_index(index):
         # A basic index selects each element at most once: plain read-add-write is exact.
+        if backend.lazy and _has_newaxis(index):
+            # Dask's __setitem__ refuses None: drop the new axes from the index and from g alike.
+            index = tuple(p for p in index if p is not None) if type(index) is tuple else ()
+            g = _xp(buffer).reshape(g, tuple(buffer[index].shape))
         buffer[index] = buffer[index] + g
         return buffer
     return scatter_add(_xp(buffer), buffer, index, g)
+
+
+def _has_newaxis(index) -> bool:
+    return index is None or type(index) is tuple and any(p is None for p in index)
 
 
 def take_any(x, indices, axis=None):
@@ -314,7 +324,7 @@ def check_cotangent(dy, y, name="output"):
         return dy
     dshape = () if ty in _PY_SCALARS else tuple(getattr(dy, "shape", ()))
     yshape = () if type(y) in _PY_SCALARS else tuple(getattr(y, "shape", ()))
-    if dshape != yshape:
+    if dshape != yshape and not _same_known_shape(dshape, yshape):
         raise CotangentError(
             f"the cotangent of {name} has shape {dshape}, but {name} has shape {yshape}",
             hint="Pass a cotangent shaped exactly like the output it belongs to (None means zero).",
@@ -322,6 +332,11 @@ def check_cotangent(dy, y, name="output"):
     if ty is complex or getattr(getattr(dy, "dtype", None), "kind", "f") == "c":
         raise CotangentError(f"the cotangent of {name} is complex; only real cotangents are supported")
     return dy
+
+
+def _same_known_shape(a: tuple, b: tuple) -> bool:
+    """Equal shapes where a NaN size (Dask's not-yet-computed lengths) matches any size."""
+    return len(a) == len(b) and all(m == n or m != m or n != n for m, n in zip(a, b))
 
 
 def wrong_cotangent_count(name: str, expected: int, got: int):
@@ -385,7 +400,7 @@ def _finalize_array_api(g, x):
             hint="Differentiate with respect to floats or arrays, or mark this argument constant "
             "(δf_constK, or argnums in grad/value_and_grad).",
         )
-    from .backend import owned
+    from .backend import BackendError, owned
 
     xp = array_api_compat.array_namespace(x)
     floating = xp.isdtype(x.dtype, "real floating")
@@ -394,11 +409,17 @@ def _finalize_array_api(g, x):
         return xp.zeros_like(x, dtype=dtype)
     if type(g) in _PY_SCALARS or isinstance(g, _NUMPY_SCALAR):
         return xp.full_like(x, float(g), dtype=dtype)  # a Python float: a NumPy scalar would leak NumPy
+    if type(g) is _ndarray:
+        raise BackendError(
+            f"the partial for a {type(x).__module__.partition('.')[0]} array came back as a NumPy array: a rule "
+            "on the way computed with NumPy instead of the array's own namespace (a silent round trip)",
+            hint="Report the rule; meanwhile call that function through xp (array_namespace(x)), or write a "
+                 "δ rule for it next to your function.")
     if tuple(g.shape) != tuple(x.shape):
         g = xp.broadcast_to(_sum_to_shape(g, tuple(x.shape)), tuple(x.shape))
     if g.dtype != dtype:
         g = xp.astype(g, dtype)
-    return owned(g)
+    return owned(g, like=x)
 
 
 def check_input(x, position: int, fname: str):
@@ -590,10 +611,22 @@ def or_zeros(d, like):
 # ---- in-place assignment y[index] = v ---------------------------------------------------------------
 
 def take_cotangent(d, index):
-    """The cotangent of ``y[index]`` given the cotangent ``d`` of the whole ``y`` (a scalar stays itself)."""
+    """The cotangent of ``y[index]`` given the cotangent ``d`` of the whole ``y`` (a scalar stays itself).
+
+    For ``y[index] = v`` with an index that repeats a position, NumPy keeps the last write only, so only
+    the last occurrence receives the cotangent of that position.
+    """
     if type(d) in _PY_SCALARS:
         return d
-    return d[index]
+    part = d[index]
+    if type(d) is _ndarray and not _is_basic_index(index):
+        positions = np.arange(d.size).reshape(d.shape)[index].ravel()
+        if len(np.unique(positions)) != positions.size:
+            last = np.zeros(positions.size, dtype=bool)
+            _, first_from_end = np.unique(positions[::-1], return_index=True)
+            last[positions.size - 1 - first_from_end] = True
+            part = part * last.reshape(part.shape)  # positions has one entry per element of part
+    return part
 
 
 def without_index(d, index):
@@ -696,3 +729,20 @@ def _check_container_cotangent(dy, y, name):
     if type(dy) not in (list, tuple) or len(dy) != len(y):
         raise CotangentError(f"the cotangent of {name} must be a list or tuple of {len(y)} entries")
     return [check_cotangent(d, v, f"{name}[{i}]") for i, (d, v) in enumerate(zip(dy, y))]
+
+
+def update_in_place(old, new):
+    """What ``a += e`` leaves in ``a``: the same array, changed in place (so every name holding it sees
+    the change), or, for numbers and immutable arrays, the new value."""
+    if type(old) is _ndarray and old.flags.writeable and np.can_cast(np.result_type(new), old.dtype, "same_kind") \
+            and np.shape(new) == old.shape:
+        old[...] = new
+        return old
+    if hasattr(old, "__setitem__") and type(old) not in _CONTAINERS and type(old) is not _ndarray \
+            and tuple(getattr(new, "shape", ())) == tuple(getattr(old, "shape", ())):
+        from .backend import backend_of
+
+        if backend_of(old).mutable:
+            old[...] = new
+            return old
+    return new

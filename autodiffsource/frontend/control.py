@@ -87,6 +87,43 @@ class ControlFlowLowering:
         self.lower_if(stmt)
         return ast.Name(self.env[name], ast.Load())
 
+    def lower_comprehension(self, node) -> ast.Name:
+        """``[e for t in it if c]`` (or a generator expression) on differentiated values: the loop it
+        stands for, appending to a fresh list. Its variables are renamed, as Python keeps them inside."""
+        for gen in node.generators:
+            if gen.is_async:
+                self.unsupported(node, "async comprehensions")
+        renames = {}
+        for gen in node.generators:
+            for n in ast.walk(gen.target):
+                if isinstance(n, ast.Name):
+                    renames[n.id] = self.namer.fresh(f"{n.id}_item")
+        result = self.temp()
+        self.local_names.update(renames.values())
+        self.local_names.add(result)
+
+        def renamed(expr):
+            return _rename_names(copy.deepcopy(expr), renames)
+
+        append = ast.Expr(ast.Call(ast.Attribute(ast.Name(result, ast.Load()), "append", ast.Load()),
+                                   [renamed(node.elt)], []))
+        body: list[ast.stmt] = [append]
+        for gen in reversed(node.generators):
+            for cond in reversed(gen.ifs):
+                body = [ast.If(renamed(cond), body, [])]
+            body = [ast.For(renamed(gen.target), renamed(gen.iter), body, [])]
+        stmts = [ast.Assign([ast.Name(result, ast.Store())], ast.List([], ast.Load()))] + body
+        stmts = _located(stmts, node)
+        saved_loads = self.loads
+        self.loads = saved_loads + collections.Counter(
+            n.id for s in stmts for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
+        try:
+            for stmt in stmts:
+                self.lower_stmt(stmt)
+        finally:
+            self.loads = saved_loads
+        return ast.Name(self.env[result], ast.Load())
+
     # ---- loops ----------------------------------------------------------------------------------------
 
     def lower_for(self, stmt: ast.For) -> None:
@@ -266,6 +303,13 @@ def _constant_start(call: ast.Call) -> int | None:
     if isinstance(value, ast.Constant) and type(value.value) is int:
         return value.value
     return None
+
+
+def _rename_names(node, renames: dict[str, str]):
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and n.id in renames:
+            n.id = renames[n.id]
+    return node
 
 
 def _located(stmts: list[ast.stmt], where: ast.AST) -> list[ast.stmt]:

@@ -20,7 +20,7 @@ import types
 from typing import Any, Callable
 
 from ..errors import MissingRuleError, UnsupportedSyntaxError, missing_rule_stub
-from ..ir import AppendOp, Assign, DeltaCall, LoweredFunction, PackOp, PlainOp, PrimOp, Return, SetItemOp
+from ..ir import AppendOp, Assign, DeltaCall, If, LoweredFunction, PackOp, PlainOp, PrimOp, Return, SetItemOp
 from ..rules import operator as operator_rules
 from ..rules import numpy as numpy_rules
 from ..rules.registry import REGISTRY, Rule
@@ -139,7 +139,10 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
                 self.unsupported(stmt, "augmented assignment to an attribute")
             value = ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value)
             ast.copy_location(value, stmt)
-            self.assign(stmt.target, value)
+            if self.shared_names(stmt):
+                self.update_in_place(stmt, value)
+            else:
+                self.assign(stmt.target, value)  # nobody else sees the object: rebinding is the same
         elif isinstance(stmt, ast.Expr):
             if isinstance(stmt.value, ast.Constant):
                 return  # a stray string or number: nothing to do
@@ -228,6 +231,42 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
         for user_name, version in list(self.env.items()):
             if version == old:
                 self.env[user_name] = new
+
+    def shared_names(self, stmt: ast.AugAssign) -> list[str]:
+        """Other variables, read later, that hold the same object as the target of ``a += e``."""
+        name = stmt.target.id
+        version = self.env.get(name)
+        return sorted(o for o, v in self.env.items() if v == version and o != name
+                      and o in _names_read_after(self.node, stmt))
+
+    def update_in_place(self, stmt: ast.AugAssign, value: ast.expr) -> None:
+        """``a += e`` while another name holds the same object: on an array Python changes it in place,
+        so both names see the new value; on a number only ``a`` changes. The generated code does the
+        same at run time (runtime.update_in_place); whether the other names now hold the new value is
+        decided there too, as an ordinary branch the pullback replays."""
+        name = stmt.target.id
+        old = self.env[name]
+        if old in self.params:
+            self.unsupported(stmt, f"`{name}` is an argument shared with another variable; an in-place update "
+                                   f"would change the caller's array: write `{name} = {name} ...` instead")
+        aliases = self.shared_names(stmt)
+        result = self.atom(value)
+        new = self.namer.fresh(name)
+        self.emit([new], SetItemOp(old, ast.Constant(Ellipsis), result), [True])
+        self.env[name] = new
+        same = self.temp()
+        self.emit([same], PlainOp(ast.Compare(ast.Name(new, ast.Load()), [ast.Is()], [ast.Name(old, ast.Load())])),
+                  [False])
+        for alias in aliases:
+            version = self.namer.fresh(alias)
+            branches = []
+            for source in (new, old):  # an array changed in place / a number left as it was
+                op, is_active = self.copy_op(source)
+                branches.append([Assign([version], op, self.loc, [is_active])])
+            if new in self.active or old in self.active:
+                self.active.add(version)
+            self.body.append(If(ast.Name(same, ast.Load()), branches[0], branches[1], self.loc))
+            self.env[alias] = version
 
     def assign_subscript(self, target: ast.Subscript, value: ast.expr, where: ast.AST) -> None:
         """``y[index] = value`` in place, as Python does; the old content is kept if the pullback reads it."""
@@ -364,6 +403,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
             name = self.temp()
             self.emit([name], PackOp("dict", items, keys), [True])
             return ast.Name(name, ast.Load())
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+            return self.lower_comprehension(node)
         if isinstance(node, ast.Set):
             self.unsupported(node, "a set of differentiated values")
         if isinstance(node, ast.IfExp):
@@ -610,6 +651,9 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
                 return False
             kind = self.call_kind(node)
             return kind[0] != "nondiff"
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)):
+            # Its loop variables are not in env; any differentiated name inside makes it active.
+            return any(self.is_active(n) for n in ast.walk(node) if isinstance(n, ast.Name))
         return any(self.is_active(child) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
 
     def resolve(self, node: ast.expr):
@@ -711,6 +755,23 @@ _USER_CODE_MODULES = ("autodiffsource.demo",)
 def _library_function(fn) -> bool:
     module = getattr(fn, "__module__", None) or ""
     return module.split(".")[0] in _COVERED_PACKAGES and module not in _USER_CODE_MODULES
+
+
+def _names_read_after(fn: ast.FunctionDef, stmt: ast.stmt) -> set[str]:
+    """Names loaded after ``stmt`` in the source, or anywhere in a loop enclosing it (next iteration)."""
+    if getattr(stmt, "end_lineno", None) is None:
+        return set()
+    start, end = (stmt.lineno, stmt.col_offset), (stmt.end_lineno, stmt.end_col_offset)
+    loops = [((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset)) for n in ast.walk(fn)
+             if isinstance(n, (ast.For, ast.While)) and (n.lineno, n.col_offset) <= start
+             and end <= (n.end_lineno, n.end_col_offset)]
+    names = set()
+    for sub in ast.walk(fn):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+            where = (sub.lineno, sub.col_offset)
+            if where > end or any(first <= where <= last for first, last in loops):
+                names.add(sub.id)
+    return names
 
 
 def _strip_docstring(body):

@@ -244,6 +244,9 @@ class ReverseBuilder:
             # first only if the pullback turns out to read it (see backward_setitem).
             snapshot = Placeholder(stmts=[])
             self.snapshots[op.old] = [self.namer.fresh(f"{op.old}_before"), snapshot, False]
+            if _is_whole(op.index):  # a += e on an object others share: in place if it is an array
+                update = self.call(runtime.update_in_place, ast.Name(op.old, ast.Load()), op.value)
+                return [snapshot, ast.Assign([ast.Name(targets[0], ast.Store())], update)]
             write = ast.Assign([ast.Subscript(ast.Name(op.old, ast.Load()), op.index, ast.Store())], op.value)
             alias = ast.Assign([ast.Name(targets[0], ast.Store())], ast.Name(op.old, ast.Load()))
             return [snapshot, write, alias]
@@ -495,6 +498,13 @@ class ReverseBuilder:
         out: list[ast.stmt] = []
         d_new = ast.Name(self.dname(stmt.targets[0]), ast.Load())
         index = _index_value(op.index)
+        if _is_whole(op.index):
+            # The whole object was replaced by the value (the old one lives on only under other names,
+            # whose copies send it their own cotangents).
+            if self.is_active(op.value):
+                self.add(op.value.id, d_new, out, owned=False)
+            self.snapshots[op.old][2] = "pending"
+            return out
         if self.is_active(op.value):
             part = self.call(runtime.take_cotangent, d_new, index)
             self.add(op.value.id, self.call(runtime.unbroadcast, part, op.value), out)
@@ -728,6 +738,10 @@ def _input_atoms(op) -> list:
     if isinstance(op, PackOp):
         return list(op.items)
     return list(op.partial_atoms)
+
+
+def _is_whole(index: ast.expr) -> bool:
+    return isinstance(index, ast.Constant) and index.value is Ellipsis
 
 
 def _index_value(index: ast.expr) -> ast.expr:

@@ -1,0 +1,262 @@
+"""The rest of Python inside δ functions: in-place writes, aliases, containers, comprehensions, inner
+functions, lambdas, recursion and methods. Every gradient against central finite differences."""
+
+import numpy as np
+import pytest
+
+from autodiffsource import UnsupportedSyntaxError, source, δ
+from finite_differences import check_pullback, numeric_partial
+
+RNG = np.random.default_rng(7)
+
+
+# ---- in-place assignment --------------------------------------------------------------------------------
+
+def fill_by_index(x):
+    y = np.zeros(4)
+    for i in range(4):
+        y[i] = x[i] * x[(i + 1) % 4]
+    return np.sum(y * y)
+
+
+def overwrite_after_use(x, v):
+    y = x * 2.0
+    z = y * y          # reads y before the write: the pullback needs the old content
+    y[1:3] = v
+    return np.sum(y * z)
+
+
+def augmented_slices(x, v):
+    y = x * 1.0
+    y[1:3] += v * 3.0
+    y[0] *= 2.0
+    return np.sum(y ** 2)
+
+
+def masked_write(x):
+    y = x * 1.0
+    y[y < 0] = 0.0
+    return np.sum(y ** 3)
+
+
+def write_seen_through_alias(x):
+    y = x * 1.0
+    w = y
+    y[0] = 5.0        # w is the same array: it sees the write
+    return np.sum(w * x)
+
+
+def repeated_fancy_index(x, v):
+    y = x * 1.0
+    y[[0, 0, 2]] += v  # buffered, as NumPy does: index 0 gets v once
+    return np.sum(y ** 2)
+
+
+@pytest.mark.parametrize("fn, args", [
+    (fill_by_index, (RNG.standard_normal(4),)),
+    (overwrite_after_use, (RNG.standard_normal(5), RNG.standard_normal(2))),
+    (augmented_slices, (RNG.standard_normal(5), RNG.standard_normal(2))),
+    (masked_write, (RNG.standard_normal(6),)),
+    (write_seen_through_alias, (RNG.standard_normal(3),)),
+    (repeated_fancy_index, (RNG.standard_normal(4), 0.7)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_in_place_writes(fn, args):
+    δ(fn)
+    check_pullback(fn, globals()["δ" + fn.__name__], args)
+
+
+def test_old_content_is_copied_only_when_the_pullback_reads_it():
+    δ(overwrite_after_use)
+    δ(fill_by_index)
+    assert "copy_value(y)" in source(δoverwrite_after_use)  # noqa: F821
+    assert "copy_value" not in source(δfill_by_index)  # noqa: F821
+
+
+def test_writing_into_an_argument_is_refused():
+    def into_argument(x):
+        x[0] = 1.0
+        return np.sum(x)
+
+    δ(into_argument)
+    with pytest.raises(UnsupportedSyntaxError, match="copy it first"):
+        δinto_argument(np.ones(3))  # noqa: F821
+
+
+def test_inputs_are_not_mutated_by_in_place_code():
+    x = RNG.standard_normal(5)
+    kept = x.copy()
+    δ(augmented_slices)
+    value, pullback = δaugmented_slices(x, np.ones(2))  # noqa: F821
+    pullback()
+    pullback()
+    np.testing.assert_array_equal(x, kept)
+
+
+# ---- augmented assignment and aliases ---------------------------------------------------------------------
+
+def array_alias_updated_in_place(x):
+    a = x * 1.0
+    b = a
+    a += x * x        # an array: b changes too
+    return np.sum(b * x)
+
+
+def number_alias_left_alone(x):
+    prev = x * 1.0
+    cur = prev
+    cur += 0.5 * x    # a number: prev keeps its value
+    return prev * cur
+
+
+@pytest.mark.parametrize("fn, args", [
+    (array_alias_updated_in_place, (RNG.standard_normal(3),)),
+    (number_alias_left_alone, (1.3,)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_augmented_assignment_follows_python_aliasing(fn, args):
+    δ(fn)
+    delta = globals()["δ" + fn.__name__]
+    assert delta(*args)[0] == pytest.approx(fn(*args))
+    check_pullback(fn, delta, args)
+
+
+# ---- containers --------------------------------------------------------------------------------------------
+
+def dict_parameters(params, x):
+    h = np.tanh(params["W"] @ x + params["b"])
+    return np.sum(h ** 2)
+
+
+def list_of_layers(x, n):
+    layers = []
+    h = x
+    for i in range(n):
+        h = np.sin(h) * 1.5
+        layers.append(h)
+    total = 0.0
+    for layer in layers:
+        total = total + np.sum(layer)
+    return total
+
+
+def tuple_argument(pair, s):
+    a, b = pair
+    out = [a * s, b + s]
+    return out[0] * out[1]
+
+
+def dict_result(x):
+    return {"loss": np.sum(x ** 2), "aux": x * 2.0}
+
+
+def test_dict_of_arrays_as_argument_gives_dict_partials():
+    params = {"W": RNG.standard_normal((2, 3)), "b": RNG.standard_normal(2)}
+    x = RNG.standard_normal(3)
+    δ(dict_parameters)
+    value, pullback = δdict_parameters(params, x)  # noqa: F821
+    d_params, d_x = pullback(1.0)
+    assert set(d_params) == {"W", "b"}
+    for key in params:
+        def of_entry(a, key=key):
+            return dict_parameters({**params, key: a}, x)
+        expected = numeric_partial(of_entry, [params[key].copy()], 0, [1.0])
+        np.testing.assert_allclose(d_params[key], expected, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(d_x, numeric_partial(lambda v: dict_parameters(params, v), [x], 0, [1.0]),
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_list_built_by_append_in_a_loop():
+    δ(list_of_layers)
+    for n in (0, 1, 4):
+        check_pullback(list_of_layers, δlist_of_layers_const2, (RNG.standard_normal(3), n), wrt=[0])  # noqa: F821
+
+
+def test_tuple_argument_gets_a_tuple_partial():
+    δ(tuple_argument)
+    value, pullback = δtuple_argument((1.5, 2.0), 0.7)  # noqa: F821
+    d_pair, d_s = pullback()
+    assert isinstance(d_pair, tuple)
+    assert d_pair == pytest.approx((0.7 * 2.7, 1.5 * 0.7))
+    assert d_s == pytest.approx(1.5 * 2.7 + 1.5 * 0.7)
+
+
+def test_dict_result_takes_a_dict_cotangent():
+    δ(dict_result)
+    x = np.array([1.0, 2.0])
+    out, pullback = δdict_result(x)  # noqa: F821
+    assert set(out) == {"loss", "aux"}
+    np.testing.assert_allclose(pullback({"loss": 1.0, "aux": np.array([1.0, 0.0])}), 2 * x + [2.0, 0.0])
+    np.testing.assert_allclose(pullback({"loss": 0.5}), x)  # a missing entry is zero
+
+
+# ---- comprehensions ----------------------------------------------------------------------------------------
+
+def list_comprehension(x, w):
+    terms = [w[i] * x[i] ** 2 for i in range(len(x)) if i != 1]
+    return sum(terms) + np.sum(np.stack([x * k for k in range(3)]))
+
+
+def generator_expression(x):
+    return sum(np.sin(v) for v in x)
+
+
+@pytest.mark.parametrize("fn, args", [
+    (list_comprehension, (RNG.standard_normal(4), RNG.standard_normal(4))),
+    (generator_expression, (RNG.standard_normal(4),)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_comprehensions(fn, args):
+    δ(fn)
+    check_pullback(fn, globals()["δ" + fn.__name__], args)
+
+
+# ---- functions inside functions, recursion, methods ----------------------------------------------------------
+
+def inner_def_and_lambda(x, w):
+    def layer(h, scale=2.0):
+        t = np.tanh(h * w)          # w: a closure over the outer function's variable
+        return t * scale
+    square = lambda u: u * u  # noqa: E731
+    return np.sum(square(layer(x)) + layer(x, 0.5))
+
+
+def power(x, n):
+    if n == 0:
+        return 1.0
+    return x * power(x, n - 1)
+
+
+def recursive(x):
+    return power(x, 4) + x
+
+
+class Model:
+    def __init__(self):
+        self.W = np.array([[1.0, 2.0], [0.5, -1.0]])
+        self.scale = 3.0
+
+    def forward(self, x):
+        return np.tanh(self.W @ x) * self.scale
+
+
+def method_call(model, x):
+    y = model.forward(x)
+    return np.sum(y ** 2) * model.scale
+
+
+def test_inner_def_lambda_and_closure():
+    δ(inner_def_and_lambda)
+    check_pullback(inner_def_and_lambda, δinner_def_and_lambda, (RNG.standard_normal(3), 0.7))  # noqa: F821
+
+
+def test_recursion_through_a_module_function():
+    δ(recursive)
+    check_pullback(recursive, δrecursive, (1.3,))  # noqa: F821
+
+
+def test_method_of_a_constant_object():
+    δ(method_call)
+    model = Model()
+    x = np.array([0.3, -0.2])
+    value, pullback = δmethod_call_const1(model, x)  # noqa: F821
+    assert value == pytest.approx(method_call(model, x))
+    expected = numeric_partial(lambda v: method_call(model, v), [x], 0, [1.0])
+    np.testing.assert_allclose(pullback(), expected, rtol=1e-6, atol=1e-8)
