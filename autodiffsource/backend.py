@@ -25,6 +25,8 @@ import os
 
 import numpy as np
 
+from .errors import ADError
+
 _ndarray = np.ndarray
 _FAST_TYPES = (float, int, bool, _ndarray)  # handled by NumPy / SciPy directly
 
@@ -82,8 +84,8 @@ _BY_MODULE = {m: b for b in BACKENDS for m in b.modules}
 _by_type: dict[type, Backend] = {}
 
 
-class BackendError(TypeError):
-    """An array from a library that cannot be differentiated here (see :data:`BACKENDS`)."""
+class BackendError(ADError, TypeError):
+    """An array library that cannot be used here, or a computation that left the array's library."""
 
 
 def backend_of(x) -> Backend:
@@ -94,7 +96,7 @@ def backend_of(x) -> Backend:
         hit = _BY_MODULE.get(t.__module__.partition(".")[0], GENERIC)
         _by_type[t] = hit
     if not hit.available:
-        raise BackendError(f"cannot differentiate {hit.name} arrays: {hit.note}")
+        raise BackendError(f"cannot differentiate {hit.name} arrays", hint=hit.note)
     return hit
 
 
@@ -166,8 +168,8 @@ def _scipy_array_api(name: str, backend: Backend):
     if os.environ.get("SCIPY_ARRAY_API") != "1":
         def refuse(*args):
             raise BackendError(
-                f"scipy.special.{name} on {backend.name} arrays needs SciPy's array-API mode: set the "
-                "environment variable SCIPY_ARRAY_API=1 before SciPy is imported")
+                f"scipy.special.{name} on {backend.name} arrays needs SciPy's array-API mode",
+                hint="Set the environment variable SCIPY_ARRAY_API=1 before SciPy is imported.")
         return refuse
     return fn
 
@@ -245,6 +247,10 @@ def _broadcast_like(xp, g, positions, dtype):
     return g
 
 
+def _unknown(chunks) -> bool:
+    return any(c != c for cs in chunks for c in cs)
+
+
 def scatter_add(xp, buffer, index, g):
     """``buffer[index] += g`` for an advanced ``index`` (integer arrays: repeats add up); returns the sum.
 
@@ -300,8 +306,14 @@ def _scatter_flat(xp, how, buffer, positions, n, g):
 
         positions = positions if positions.ndim == 1 else xp.reshape(positions, (-1,))
         g = g if g.ndim == 1 else xp.reshape(g, (-1,))
-        if g.chunks != positions.chunks and not any(c != c for cs in g.chunks for c in cs):
-            g = g.rechunk(positions.chunks)  # bincount pairs weights with positions chunk by chunk
+        if g.chunks != positions.chunks:
+            # bincount pairs weights with positions chunk by chunk. Sizes still unknown on one side
+            # only (a mask's result met a cotangent the caller made) must be computed to line up.
+            if _unknown(positions.chunks):
+                positions = positions.compute_chunk_sizes()
+            if _unknown(g.chunks):
+                g = g.compute_chunk_sizes()
+            g = g.rechunk(positions.chunks)
         sums = da.bincount(positions, weights=g, minlength=n)
         return buffer + xp.reshape(xp.astype(sums, buffer.dtype), tuple(buffer.shape))
     # One-hot product: portable to any array-API library, O(len(positions) * buffer.size) memory.
@@ -313,14 +325,20 @@ def _scatter_flat(xp, how, buffer, positions, n, g):
 
 # ---- handing partials back --------------------------------------------------------------------------
 
-def owned(g):
+def owned(g, like=None):
     """``g``, copied if it is a broadcast view, so the user may update the partial in place.
 
     NumPy does this in ``runtime.finalize``; here the same for the other mutable, eager libraries.
-    Immutable (JAX) and lazy (Dask) arrays are returned as they are.
+    Immutable (JAX) arrays are returned as they are; lazy (Dask) ones get the chunks of ``like``, the
+    input the partial belongs to, so that a parameter update ``x - lr * g`` needs no rechunking.
     """
     backend = backend_of(g)
-    if not backend.mutable or backend.lazy:
+    if backend.lazy:
+        chunks = getattr(like, "chunks", None)
+        if chunks is not None and g.chunks != chunks and not _unknown(chunks) and not _unknown(g.chunks):
+            return g.rechunk(chunks)
+        return g
+    if not backend.mutable:
         return g
     if backend.name == "torch":
         if g.numel() > 1 and 0 in g.stride():
