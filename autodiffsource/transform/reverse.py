@@ -596,6 +596,10 @@ class ReverseBuilder:
             out.append(ast.Assign([target], self.call(runtime.index_add, ast.Name(name, ast.Load()), index, g)))
         elif st[1]:
             out.append(ast.AugAssign(target, ast.Add(), expr))
+        elif scatter is not None:
+            # index_add(zeros_like(x), i, g) where x may be a list or dict, which `+` would concatenate.
+            out.append(ast.Assign([target], self.call(runtime.add_cotangents, ast.Name(name, ast.Load()), expr)))
+            self.state[var] = (PRESENT, True)
         else:
             out.append(ast.Assign([target], ast.BinOp(ast.Name(name, ast.Load()), ast.Add(), expr)))
             self.state[var] = (PRESENT, True)

@@ -165,3 +165,13 @@ def attribute_reads_in_loop(h, n):
         for layer in LAYERS:
             h = h + layer.scale * math.pi * (layer.W @ h) * 0.1
     return np.sum(h * h)
+
+
+@case((0.3, 1), (0.3, 3), (0.3, 0))
+def carried_list_read_twice(x, n):
+    pair = [x, x * 3]
+    s = 0.0
+    for _ in range(n):
+        pair = [pair[1] * 2, pair[0]]
+        s = s + pair[0] * pair[1]
+    return s
