@@ -22,6 +22,11 @@ def as_outputs(result) -> tuple:
     return result if isinstance(result, tuple) else (result,)
 
 
+def fresh_copies(args) -> list:
+    """Copies of array arguments: plain Python may update an argument in place (`y = x; y += 1`)."""
+    return [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+
+
 def random_cotangents(outputs, seed: int = 1) -> list:
     """One random cotangent per output, shaped like it, in [0.5, 1.5] (Python float for scalars)."""
     rng = np.random.default_rng(seed)
@@ -35,7 +40,7 @@ def numeric_partial(f, args, i, cotangents, step: float = 1e-6):
     args = [as_float64(a) if j == i or not isinstance(a, (int, np.integer)) else a for j, a in enumerate(args)]
 
     def pairing(call_args):
-        outs = as_outputs(f(*call_args))
+        outs = as_outputs(f(*fresh_copies(call_args)))
         return sum(float(np.sum(np.asarray(o, dtype=np.float64) * c)) for o, c in zip(outs, cotangents, strict=True))
 
     a = args[i]
@@ -70,7 +75,7 @@ def check_pullback(f, delta_f, args, wrt=None, cotangents=None, rtol=1e-6, atol=
     """
     wrt = list(range(len(args))) if wrt is None else list(wrt)
     *outputs, pullback = delta_f(*args)
-    expected_outputs = as_outputs(f(*args))
+    expected_outputs = as_outputs(f(*fresh_copies(args)))
     assert len(outputs) == len(expected_outputs), f"{len(outputs)} outputs, f has {len(expected_outputs)}"
     for got, want in zip(outputs, expected_outputs, strict=True):
         np.testing.assert_allclose(np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64),

@@ -7,6 +7,8 @@ seed's autoencoder (``_const6``, float32) and rosenbrock (slicing, and a functio
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -294,7 +296,7 @@ def reassignment(x):
 def chained_and_augmented(x, y):
     a = b = x * 2
     c = d = 3.0
-    a = a + y  # not `a += y`: on arrays that would also change b, which aliases a (see the report)
+    a = a + y  # a new value: b keeps x * 2 (augmented assignment on shared arrays is tested below)
     b *= c
     b -= d
     b /= 4
@@ -305,6 +307,43 @@ def chained_and_augmented(x, y):
 def test_chained_and_augmented_assignment():
     check_pullback(chained_and_augmented, δchained_and_augmented, [1.5, -0.5])  # noqa: F821
     check_pullback(chained_and_augmented, δchained_and_augmented, [RNG.standard_normal(3), 0.25])  # noqa: F821
+
+
+def test_augmented_assignment_to_a_shared_value_follows_python():
+    """On arrays `a += 1` changes `b` too (same object); on numbers it does not: both as Python does."""
+
+    def shared(x):
+        a = b = x * 2
+        a += 1
+        return a * b
+
+    def shared_with_argument(x):
+        y = x
+        y *= 3.0
+        return y * x
+
+    def not_read_later(x):
+        y = x
+        y += 1.0
+        return y * y
+
+    δ(shared)
+    value, _ = shared.δ(np.ones(2))
+    np.testing.assert_array_equal(value, [9.0, 9.0])  # b saw the in-place update
+    assert shared.δ(1.0)[0] == 6.0  # a number: b kept its value
+    check_pullback(shared, shared.δ, [RNG.standard_normal(3)])
+    check_pullback(shared, shared.δ, [0.7])
+    δ(shared_with_argument)  # would change the caller's array: refused at the user's line
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        shared_with_argument.δ(np.ones(2))
+    assert info.value.loc.line == inspect.getsourcelines(shared_with_argument)[1] + 2
+    δ(not_read_later)
+    x = RNG.standard_normal(3)
+    x0 = x.copy()
+    not_read_later.δ(x)[1]()
+    np.testing.assert_array_equal(x, x0)  # plain Python would have updated the caller's x; δ never does
+    check_pullback(not_read_later, not_read_later.δ, [x])
+    check_pullback(not_read_later, not_read_later.δ, [0.7])
 
 
 def test_tuple_unpacking_of_tuples_results_and_a_13_element_constant_array():
