@@ -136,6 +136,8 @@ def main(argv=None) -> int:
                         "each library's own choice, as users get it)")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="cpu: time.process_time (CPU seconds of all threads), steadier on a shared machine")
+    parser.add_argument("--secondary", help="results.json of another run (e.g. --threads 1 --clock cpu) whose "
+                        "ratio table BENCHMARKS.md shows too")
     parser.add_argument("--quiet", action="store_true")
     options = parser.parse_args(argv)
     if options.threads:
@@ -199,6 +201,15 @@ def main(argv=None) -> int:
         if name in os.environ:
             results["notes"].append(f"{name}={os.environ[name]} was set; it changes OpenBLAS's kernels and "
                                     "slows NumPy here. Timings are as measured with it, as CI and users run.")
+    if options.secondary:
+        import json
+
+        with open(options.secondary) as file:
+            other = json.load(file)
+        what = ("CPU time of the process" if other.get("clock") == "cpu" else "wall time") + \
+            (f", {other['threads']} thread(s) for BLAS/OpenMP/XLA/torch" if other.get("threads") else "")
+        results["secondary"] = {"times": other["times"], "caption": f"{what} (`python -m bench --threads "
+                                f"{other.get('threads') or 'N'} --clock {other.get('clock')}`), ratio to hand-written"}
     folder = options.output or (tempfile.mkdtemp(prefix="bench-quick-") if quick else ROOT)
     paths = report.write(results, folder)
     _log(quiet, f"wrote {paths['markdown']}")

@@ -51,8 +51,8 @@ def markdown(results: dict) -> str:
            "Medians of one value-and-gradient call, every peer in the same process on the same inputs, "
            "timed in interleaved rounds; each gradient was checked against the hand-written NumPy "
            "gradient (itself checked against central finite differences) before it was timed. "
-           "Ratios are to the hand-written gradient (lower is faster). Workloads are defined in "
-           "[issue 6](#workloads) and in `bench/workloads.py`.", ""]
+           "Ratios are to the hand-written gradient (lower is faster). The workloads are issue 6's, "
+           "defined [below](#workloads) and in `bench/workloads.py`.", ""]
     if results.get("clock") == "cpu" or results.get("threads"):
         out += [f"Clock: {'CPU time of the process (all threads)' if results.get('clock') == 'cpu' else 'wall'}; "
                 f"threads: {results.get('threads') or 'library defaults'}.", ""]
@@ -69,8 +69,17 @@ def markdown(results: dict) -> str:
         row = [results["labels"][case.key]] + [_cell(results, case.key, p, True) for p in PEERS]
         row.append(f"≤ {TARGETS[case.key]}×")
         out.append("| " + " | ".join(row) + " |")
-    out += ["", "The target column is issue 6's goal for autodiffsource.", "",
-            "## Time per call", "", "| workload | " + " | ".join(LABELS[p] for p in PEERS) + " |",
+    out += ["", "The target column is issue 6's goal for autodiffsource.", ""]
+    secondary = results.get("secondary")
+    if secondary:
+        out += [f"### The same, steadier: {secondary.get('caption', '')}", "",
+                "| workload | " + " | ".join(LABELS[p] for p in PEERS) + " |", "|" + "---|" * (len(PEERS) + 1)]
+        for case in CASES:
+            if case.key in secondary["times"]:
+                out.append("| " + " | ".join([case.key] + [_cell(secondary, case.key, p, True) for p in PEERS])
+                           + " |")
+        out.append("")
+    out += ["## Time per call", "", "| workload | " + " | ".join(LABELS[p] for p in PEERS) + " |",
             "|" + "---|" * (len(PEERS) + 1)]
     for case in CASES:
         if case.key in results["times"]:
@@ -134,9 +143,26 @@ def _transform_section(results: dict) -> list[str]:
     return out + [""]
 
 
+WORKLOADS = """## Workloads
+
+- **W1** `sum(100*(x[1:] - x[:-1]**2)**2 + (1 - x[:-1])**2)` (rosenbrock), float64, n = 10, 10^3, 10^6.
+- **W2** the seed's autoencoder 784-300-100-784: `sigmoid(We1 @ input + b1)`, `sigmoid(We2 @ h1 + b2)`,
+  `r = sigmoid(Wd @ h2)`, loss `sum((input - r)**2)`, float32, input constant; one vector, or a batch of
+  64 columns with (n, 1) biases.
+- **W3** `(x + 2*y) * y**2` on Python floats (each framework's call includes making its scalars).
+- **W4** `h = tanh(W @ h + x_t)` for 50 steps, W 64×64, loss `sum(h_T**2)`, gradient with respect to W
+  and h0 (xs constant), float64; autodiffsource differentiates the Python `for` loop itself.
+
+The hand-written gradients are in `bench/handwritten.py`; the peers (autograd, torch eager with
+`torch.autograd.grad`, `jax.value_and_grad` eager and under `jax.jit`, JAX in 64-bit mode) differentiate
+line-for-line ports of the same functions (`bench/peers.py`). Array inputs are converted to each
+framework's arrays once, outside the timed loop.
+"""
+
+
 def _machine_section(results: dict) -> list[str]:
     machine = results.get("machine", {})
-    out = ["## Machine and versions", ""]
+    out = WORKLOADS.splitlines() + ["", "## Machine and versions", ""]
     out += [f"- {k}: {v}" for k, v in machine.items()]
     out += ["", "## Rerun", "", "```bash", "make bench        # full run, rewrites BENCHMARKS.md and the chart",
             "make bench-quick  # every workload and peer once on small sizes (what CI runs)", "```", ""]
