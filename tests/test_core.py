@@ -175,6 +175,18 @@ def test_varargs_used_as_a_whole(extra):
     assert len(partials) == 1 + len(extra)
 
 
+@δ
+def rebinds_varargs(x, *args):
+    """`args` reassigned: the tuple is bound once and carried as a container."""
+    first = args[0] * x
+    args = args[1:]
+    return first + args[0] * len(args)
+
+
+def test_varargs_reassigned():
+    check_pullback(rebinds_varargs, δrebinds_varargs, [1.5, 2.0, 3.0, 4.0])  # noqa: F821
+
+
 def test_passing_varargs_on():
     check_pullback(passes_varargs_on, δpasses_varargs_on, [1.0, 2.0, 3.0])  # noqa: F821
     check_pullback(passes_varargs_on, δpasses_varargs_on, [1.0, 2.0, 3.0, 4.0])  # noqa: F821

@@ -5,7 +5,8 @@ is replaced by ``n`` ordinary positional parameters, one differentiated input ea
 them after the named parameters). Inside the body, ``args[k]`` with a constant ``k`` becomes the k-th
 parameter, ``len(args)`` becomes ``n``, ``g(*args)`` passes the n parameters on, and any other use of
 ``args`` becomes the tuple ``(args_1, ..., args_n)``, which later stages lower like a tuple written by
-hand (so nothing is silently left undifferentiated). Locations are kept, so errors still point at the
+hand (so nothing is silently left undifferentiated). Where ``args`` is reassigned or shadowed, the body
+instead starts with ``args = (args_1, ..., args_n)``. Locations are kept, so errors still point at the
 user's line. A function without ``*args`` is returned unchanged.
 """
 
@@ -36,7 +37,16 @@ def expand_varargs(parsed: ParsedFunction, n_extra: int) -> ParsedFunction:
         names.append(name)
     node.args.args = node.args.args + [ast.copy_location(ast.arg(name), node.args.vararg) for name in names]
     node.args.vararg = None
-    node.body = [_Expand(vararg, names).visit(stmt) for stmt in node.body]
+    rebound = any(isinstance(n, ast.Name) and n.id == vararg and not isinstance(n.ctx, ast.Load)
+                  or isinstance(n, ast.arg) and n.arg == vararg for n in ast.walk(node))
+    if rebound:
+        # `args` is reassigned or shadowed somewhere: bind the tuple once, as Python does, and let the
+        # container support carry it, rather than rewrite uses that may mean something else.
+        pack = ast.Assign([ast.Name(vararg, ast.Store())], ast.Tuple([ast.Name(n, ast.Load()) for n in names],
+                                                                     ast.Load()))
+        node.body = [ast.copy_location(pack, node.body[0])] + node.body
+    else:
+        node.body = [_Expand(vararg, names).visit(stmt) for stmt in node.body]
     ast.fix_missing_locations(node)
     return dataclasses.replace(parsed, node=node)
 
