@@ -17,9 +17,14 @@ class _Unparser(ast._Unparser):  # the stdlib's ast.unparse machinery, plus comm
     def visit_Comment(self, node: Comment) -> None:
         self.fill("# " + node.text)
 
+    def get_type_comment(self, node):
+        # Generated code has no type comments; asking would need line numbers, and giving every node
+        # locations cost more than the rest of the transform (compile() re-reads the text anyway).
+        return None
+
 
 def _unparse(node: ast.AST) -> str:
-    return _Unparser().visit(ast.fix_missing_locations(node))
+    return _Unparser().visit(node)
 
 
 def _args(signature: str) -> ast.arguments:

@@ -283,13 +283,14 @@ class ControlFlowLowering:
     # ---- state for the activity fixpoint -----------------------------------------------------------
 
     def checkpoint(self):
-        return (dict(self.env), set(self.bound_once), set(self.active), set(self.namer._taken), self._temp,
+        return (dict(self.env), set(self.bound_once), set(self.active), self.namer.state(), self._temp,
                 set(self.local_names))
 
     def restore(self, state) -> None:
         env, bound, active, taken, temp, local = state
         self.env, self.bound_once, self.active = dict(env), set(bound), set(active)
-        self.namer._taken, self._temp, self.local_names = set(taken), temp, set(local)
+        self.namer.restore(taken)
+        self._temp, self.local_names = temp, set(local)
 
 
 def _constant_start(call: ast.Call) -> int | None:

@@ -25,6 +25,7 @@ from ..rules import operator as operator_rules
 from ..rules import numpy as numpy_rules
 from ..rules.registry import REGISTRY, Rule
 from ..source import ParsedFunction
+from ..astutil import substitute_names
 from ..transform.naming import Namer
 from .control import ControlFlowLowering
 from .functions import FunctionLowering, is_user_method
@@ -682,15 +683,12 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
         """A copy of an inactive expression with user variables replaced by their current SSA names."""
         env = self.env
 
-        class Rename(ast.NodeTransformer):
-            def visit_Name(self, n):
-                if isinstance(n.ctx, ast.Load) and n.id in env:
-                    return ast.copy_location(ast.Name(env[n.id], ast.Load()), n)
-                return n
+        def replace(n: ast.Name):
+            if isinstance(n.ctx, ast.Load) and n.id in env:
+                return ast.copy_location(ast.Name(env[n.id], ast.Load()), n)
+            return None
 
-        import copy
-
-        return Rename().visit(copy.deepcopy(node))
+        return substitute_names(node, replace)
 
     # ---- errors ---------------------------------------------------------------------------------------
 

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import ast
 import builtins
-import copy
 import dataclasses
 import functools
 import inspect
+import operator
 import textwrap
 from typing import Callable
 
+from ..astutil import clone
 from ..rules.registry import Rule
 
 XP = "xp"  # the name rules use for the run-time array namespace
@@ -47,6 +48,14 @@ class Template:
     free: dict[str, object]
     uses_xp: bool
 
+    def __post_init__(self):
+        # Name sets, in the rule's own names, computed once: instantiation and dead-code removal then
+        # need no walk over the substituted code (they dominated the transform time).
+        self.locals = frozenset(_assigned_names(self.forward) | _assigned_names(self.backward))
+        self.partial_loads = [_loaded_names(p) for p in self.partials]
+        self.backward_deps = [(_assigned_names([s]), _loaded_names(s), isinstance(s, ast.Assign))
+                              for s in self.backward]
+
     def instantiate(self, args: dict[str, ast.expr], target: str, fresh: Callable[[str], str],
                     bind: Callable[[str, object], str], xp_name: str) -> "Instance":
         """Substitute ``args`` (param -> atom; missing params take their defaults) into the rule."""
@@ -56,7 +65,7 @@ class Template:
                 mapping[p] = args[p]
             else:
                 mapping[p] = _literal(self.defaults[p], bind)
-        locals_ = _assigned_names(self.forward) | _assigned_names(self.backward)
+        locals_ = self.locals
         value_name = self.value.id if isinstance(self.value, ast.Name) and self.value.id in locals_ else None
         for name in sorted(locals_):
             if name in self.params:
@@ -81,25 +90,24 @@ class Instance:
 
     def backward(self, cotangent: str, needed: list[bool]) -> tuple[list[ast.stmt], list[ast.expr | None]]:
         """The pullback body for the ``needed`` partials, given the cotangent's variable name."""
+        template = self.template
         mapping = dict(self.mapping)
-        mapping[self.template.cotangent] = ast.Name(cotangent, ast.Load())
-        partials = [
-            _fold(_substitute(expr, mapping)) if want else None
-            for expr, want in zip(self.template.partials, needed, strict=True)
-        ]
+        mapping[template.cotangent] = ast.Name(cotangent, ast.Load())
         live = set()
-        for expr in partials:
-            if expr is not None:
-                live |= _loaded_names(expr)
+        for loads, want in zip(template.partial_loads, needed, strict=True):
+            if want:
+                live |= loads
         kept = []
-        for stmt in reversed(self.template.backward):
-            stmt = _substitute(stmt, mapping)
-            targets = _assigned_names([stmt])
-            if targets and not (targets & live) and isinstance(stmt, ast.Assign):
+        for stmt, (assigned, loads, is_assign) in zip(reversed(template.backward), reversed(template.backward_deps)):
+            if assigned and not (assigned & live) and is_assign:
                 continue  # dead: feeds no requested partial
             kept.append(stmt)
-            live |= _loaded_names(stmt)
-        return list(reversed(kept)), partials
+            live |= loads
+        # Only rules with literal (static) parameters create foldable arithmetic such as `2 - 1`.
+        fold = _fold if template.rule.static else (lambda node: node)
+        partials = [fold(_substitute(expr, mapping)) if want else None
+                    for expr, want in zip(template.partials, needed, strict=True)]
+        return [_substitute(s, mapping) for s in reversed(kept)], partials
 
 
 @functools.lru_cache(maxsize=None)
@@ -212,34 +220,42 @@ def index_value(node: ast.expr) -> ast.expr:
     return node
 
 
-class _Substitute(ast.NodeTransformer):
-    def __init__(self, mapping):
-        self.mapping = mapping
-
-    def visit_Subscript(self, node):
-        # The index keeps its slice syntax where it stands in a subscript...
-        node.value = self.visit(node.value)
-        if isinstance(node.slice, ast.Name) and node.slice.id in self.mapping:
-            node.slice = copy.deepcopy(self.mapping[node.slice.id])
-        else:
-            node.slice = self.visit(node.slice)
-        return node
-
-    def visit_Name(self, node):
-        if node.id not in self.mapping:
-            return node
-        new = copy.deepcopy(self.mapping[node.id])
-        if isinstance(node.ctx, ast.Store):
-            if not isinstance(new, ast.Name):
-                raise AssertionError(f"rule assigns to parameter {node.id}")
-            return ast.Name(new.id, ast.Store())
-        # ...and becomes a value (slice(...) objects) anywhere else.
-        return index_value(new)
-
-
 def _substitute(node, mapping):
-    new = _Substitute(mapping).visit(copy.deepcopy(node))
-    return ast.fix_missing_locations(new)
+    """A copy of ``node`` with names replaced by (copies of) their mapped expressions.
+
+    An index keeps its slice syntax where it stands in a subscript (``x[1:]``) and becomes a value
+    (``slice(1, None, None)``) anywhere else.
+    """
+
+    def replace(name: ast.Name):
+        target = mapping.get(name.id)
+        if target is None:
+            return None
+        if isinstance(name.ctx, ast.Store):
+            if not isinstance(target, ast.Name):
+                raise AssertionError(f"rule assigns to parameter {name.id}")
+            return ast.Name(target.id, ast.Store())
+        return index_value(clone(target))
+
+    def walk(n):
+        if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Name) and n.slice.id in mapping:
+            return ast.Subscript(walk(n.value), clone(mapping[n.slice.id]), n.ctx)
+        if isinstance(n, list):
+            return [walk(item) for item in n]
+        if isinstance(n, ast.Name):
+            new = replace(n)
+            return clone(n) if new is None else new
+        if not isinstance(n, ast.AST) or isinstance(n, (ast.Load, ast.Store, ast.Del)):
+            return n
+        copy_ = n.__class__.__new__(n.__class__)
+        for key, value in n.__dict__.items():
+            copy_.__dict__[key] = walk(value) if isinstance(value, (ast.AST, list)) else value
+        return copy_
+
+    return walk(node)
+
+
+_ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
 
 
 class _Fold(ast.NodeTransformer):
@@ -253,7 +269,7 @@ class _Fold(ast.NodeTransformer):
         left, right = node.left, node.right
         lit = lambda n: isinstance(n, ast.Constant) and type(n.value) in (int, float)  # noqa: E731
         if lit(left) and lit(right) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
-            value = eval(compile(ast.Expression(node), "<fold>", "eval"))  # two number literals only
+            value = _ARITHMETIC[type(node.op)](left.value, right.value)
             return ast.copy_location(ast.Constant(value), node)
         if isinstance(node.op, ast.Pow) and lit(right) and right.value == 1:
             return left
@@ -261,4 +277,4 @@ class _Fold(ast.NodeTransformer):
 
 
 def _fold(node):
-    return ast.fix_missing_locations(_Fold().visit(node))
+    return _Fold().visit(node)

@@ -17,6 +17,7 @@ class Namer:
 
     def __init__(self, taken=()):
         self._taken: set[str] = set(taken)
+        self._next: dict[str, int] = {}
 
     @classmethod
     def for_function(cls, node: ast.FunctionDef) -> "Namer":
@@ -30,6 +31,14 @@ class Namer:
             elif isinstance(sub, (ast.FunctionDef, ast.Lambda)) and hasattr(sub, "name"):
                 taken.add(sub.name)
         return cls(taken)
+
+    def state(self):
+        """A snapshot to :meth:`restore` (the lowering stage retries a loop body with it)."""
+        return set(self._taken), dict(self._next)
+
+    def restore(self, state) -> None:
+        taken, counters = state
+        self._taken, self._next = set(taken), dict(counters)
 
     def reserve(self, name: str) -> None:
         """Mark ``name`` as used without handing it out."""
@@ -46,10 +55,11 @@ class Namer:
         if base not in self._taken:
             self._taken.add(base)
             return base
-        stem = base
-        n = 2
-        while f"{stem}_{n}" in self._taken:
+        # Remember where each stem's numbering got to, so handing out many names is linear, not quadratic.
+        n = self._next.get(base, 2)
+        while f"{base}_{n}" in self._taken:
             n += 1
-        name = f"{stem}_{n}"
+        name = f"{base}_{n}"
+        self._next[base] = n + 1
         self._taken.add(name)
         return name

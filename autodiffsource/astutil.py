@@ -1,0 +1,41 @@
+"""Small, fast ``ast`` helpers shared by the pipeline stages.
+
+``copy.deepcopy`` and ``ast.NodeTransformer`` dominated the transform time (a memo dictionary and a
+generic visit per node); these walk the tree directly. Contract: inputs are never modified; the result
+shares only immutable leaves (strings, numbers, ``ast.Load()``-style contexts) with the input.
+"""
+
+from __future__ import annotations
+
+import ast
+
+_CONTEXTS = (ast.Load, ast.Store, ast.Del)
+
+
+def clone(node):
+    """A deep copy of an AST node or list of nodes."""
+    if isinstance(node, list):
+        return [clone(n) for n in node]
+    if not isinstance(node, ast.AST) or isinstance(node, _CONTEXTS):
+        return node
+    new = node.__class__.__new__(node.__class__)
+    d = new.__dict__
+    for key, value in node.__dict__.items():
+        d[key] = clone(value) if isinstance(value, (ast.AST, list)) else value
+    return new
+
+
+def substitute_names(node, replace):
+    """A copy of ``node`` where each ``ast.Name`` is replaced by ``replace(name_node)`` (None: keep)."""
+    if isinstance(node, list):
+        return [substitute_names(n, replace) for n in node]
+    if isinstance(node, ast.Name):
+        new = replace(node)
+        return clone(node) if new is None else new
+    if not isinstance(node, ast.AST) or isinstance(node, _CONTEXTS):
+        return node
+    new = node.__class__.__new__(node.__class__)
+    d = new.__dict__
+    for key, value in node.__dict__.items():
+        d[key] = substitute_names(value, replace) if isinstance(value, (ast.AST, list)) else value
+    return new
