@@ -114,15 +114,18 @@ def rules_by_kind() -> dict[str | None, list[Rule]]:
 FORWARD_FORMS: dict[str, object] = {}
 
 
-def forward_form(*rule_names, applies=None):
+def forward_form(*rule_names, applies=None, value=None):
     """Register the decorated function as the forward form of the named rules.
 
     ``applies(args)``, given the call's parameter -> atom map, may decline a call (a static argument the
-    form does not cover); the call then goes through the pullback instead.
+    form does not cover); the call then goes through the pullback instead. ``value``, a function of the
+    rule's parameters, replaces the rule's own forward computation of the output where that one is
+    spelled in a way the reverse engine cannot differentiate again (``xp.var(x, correction=ddof)``).
     """
 
     def register(fn):
         fn.applies = applies or (lambda args: True)
+        fn.value = value
         for name in rule_names:
             FORWARD_FORMS[name] = fn
         return fn
@@ -139,14 +142,26 @@ def _absent_or_none(*params):
     return check
 
 
-@forward_form("δvar")
+def var_value(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    centred = x - xp.mean(x, axis=axis, keepdims=True)
+    squares = xp.sum(centred * centred, axis=axis, keepdims=keepdims)
+    return squares / (np.size(x) / np.size(squares) - ddof)
+
+
+def std_value(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    centred = x - xp.mean(x, axis=axis, keepdims=True)
+    squares = xp.sum(centred * centred, axis=axis, keepdims=keepdims)
+    return xp.sqrt(squares / (np.size(x) / np.size(squares) - ddof))
+
+
+@forward_form("δvar", value=var_value)
 def jvp_var(x, x_dot, y, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     centred = x - xp.mean(x, axis=axis, keepdims=True)
     count = np.size(x) / np.size(y)
     return xp.sum(centred * x_dot, axis=axis, keepdims=keepdims) * (2.0 / (count - ddof))
 
 
-@forward_form("δstd")
+@forward_form("δstd", value=std_value)
 def jvp_std(x, x_dot, y, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     centred = x - xp.mean(x, axis=axis, keepdims=True)
     count = np.size(x) / np.size(y)

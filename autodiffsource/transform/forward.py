@@ -312,6 +312,9 @@ class ForwardBuilder:
         xp_name = self.xp() if template.uses_xp else "xp"
         inst = template.instantiate(op.args, target, self.namer.fresh, self.bind, xp_name)
         out = list(inst.forward)
+        form = fwd.FORWARD_FORMS.get(rule.delta.__name__) if kind == "form" else None
+        if form is not None and form.value is not None:
+            out = self.inline_form(form.value, op, target, target)
         if target not in self.lowered.active:
             return out
         if not moving:
