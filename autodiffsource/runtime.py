@@ -640,7 +640,7 @@ def without_index(d, index):
         raise CotangentError("a scalar cotangent for an array that was assigned into")
     if isinstance(d, list):
         d = list(d)
-        d[index] = zeros_like(d[index])
+        d[index] = None  # zero
         return d
     if isinstance(d, dict):
         d = dict(d)
@@ -746,3 +746,14 @@ def update_in_place(old, new):
             old[...] = new
             return old
     return new
+
+
+def list_item_cotangent(length: int, index, dy):
+    """The cotangent of a list of ``length`` entries read only at ``index``: None (zero) elsewhere."""
+    d = [None] * length
+    if type(index) is slice:
+        for i, part in zip(range(*index.indices(length)), dy):
+            d[i] = part
+    else:
+        d[index] = dy
+    return d

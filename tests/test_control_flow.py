@@ -140,7 +140,7 @@ REFUSED = [  # (function, words the message must contain)
     (refused.class_inside, "ClassDef"),
     (refused.starred_target, "starred"),
     (refused.comprehension_of_active, "DictComp"),
-    (refused.walrus_in_active_expression, "NamedExpr"),
+    (refused.walrus_in_active_expression, "assignment expression"),
     (refused.augmented_assignment_on_an_alias, "shared with another variable"),
 ]
 

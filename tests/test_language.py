@@ -260,3 +260,88 @@ def test_method_of_a_constant_object():
     assert value == pytest.approx(method_call(model, x))
     expected = numeric_partial(lambda v: method_call(model, v), [x], 0, [1.0])
     np.testing.assert_allclose(pullback(), expected, rtol=1e-6, atol=1e-8)
+
+
+# ---- regressions: silently wrong before ------------------------------------------------------------------
+
+def list_read_in_one_branch_appended_in_the_other(x, n):
+    out = [x]
+    s = 0.0
+    for i in range(n):
+        if i == 1:
+            s = s + out[0]
+        else:
+            out.append(x)
+    return s
+
+
+def rnn_over_a_growing_list(W, h0, n):
+    hs = [h0]
+    for t in range(n):
+        hs.append(np.tanh(W @ hs[-1]))   # hs[-1] is the last entry *now*, not after the appends
+    return np.sum(hs[-1] ** 2) + np.sum(hs[1])
+
+
+def view_read_before_a_write(A, x):
+    B = A * 1.0
+    row = B[0]                            # a view of B
+    s = np.sum(row * x)
+    B[0] = x * 3.0                        # changes what `row` shows, not what s was made from
+    return s + np.sum(B)
+
+
+def swap_lists_in_a_loop(x, n):
+    pair = [x, x * 3]
+    s = 0.0
+    for _ in range(n):
+        pair = [pair[1] * 2, pair[0]]
+        s = s + pair[0] * pair[1]
+    return s
+
+
+@pytest.mark.parametrize("fn, args, wrt", [
+    (list_read_in_one_branch_appended_in_the_other, (1.5, 3), [0]),
+    (rnn_over_a_growing_list, (RNG.standard_normal((3, 3)) * 0.5, RNG.standard_normal(3), 4), [0, 1]),
+    (view_read_before_a_write, (RNG.standard_normal((2, 3)), RNG.standard_normal(3)), [0, 1]),
+    (swap_lists_in_a_loop, (0.7, 3), [0]),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_mutation_regressions(fn, args, wrt):
+    δ(fn)
+    name = "δ" + fn.__name__ + "".join(f"_const{i + 1}" for i in range(len(args)) if i not in wrt)
+    check_pullback(fn, globals()[name], args, wrt=wrt)
+
+
+def test_writing_into_a_view_is_refused():
+    def into_view(A):
+        B = A * 1.0
+        row = B[0]
+        row[1] = 0.0
+        return np.sum(B)
+
+    δ(into_view)
+    with pytest.raises(UnsupportedSyntaxError, match="may share its memory"):
+        δinto_view(np.ones((2, 3)))  # noqa: F821
+
+
+def test_an_inner_function_defined_twice_is_refused():
+    def two_definitions(x, c):
+        if c:
+            def g(z):
+                return z * z
+        else:
+            def g(z):
+                return z * 3
+        return g(x)
+
+    δ(two_definitions)
+    with pytest.raises(UnsupportedSyntaxError, match="second definition"):
+        δtwo_definitions_const2(2.0, True)  # noqa: F821
+
+
+def test_assignment_expression_is_refused_at_the_decorator():
+    def walrus(x):
+        k = (y := x * 2) > 0
+        return y if k else -y
+
+    with pytest.raises(UnsupportedSyntaxError, match="assignment expression"):
+        δ(walrus)

@@ -153,6 +153,10 @@ class ControlFlowLowering:
             held = self.temp()
             self.local_names.add(held)
             self.bind_atom(held, atom)
+            if isinstance(node, ast.Name):  # the held name is the same object: same care when it changes
+                for changed in (self.written, self.appended):
+                    if node.id in changed:
+                        changed.add(held)
             return ast.Name(held, ast.Load())
 
         def length(node):

@@ -35,6 +35,9 @@ class FunctionLowering:
         for sub in ast.walk(node):
             if isinstance(sub, (ast.Nonlocal, ast.Global)):
                 self.unsupported(sub, "`nonlocal`/`global` in an inner function")
+        if name in self.inner_functions:
+            # Which definition a call sees would depend on the path taken; inlining cannot follow that.
+            self.unsupported(node, f"a second definition of the inner function `{name}`; give each its own name")
         self.inner_functions[name] = node
 
     def inner_is_active(self, node: ast.Call, inner) -> bool:

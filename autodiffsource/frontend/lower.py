@@ -62,6 +62,9 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
         self.inner_functions: dict[str, ast.AST] = {}
         self.inlining: set[int] = set()
         self.namespace_vars: set[str] = set()
+        self.view_of: dict[str, str | None] = {}  # SSA values read by subscript -> the variable read
+        self.written: set[str] = set()
+        self.appended: set[str] = set()
         code = self.fn.__code__
         cells = self.fn.__closure__ or ()
         self.closure = {}
@@ -94,6 +97,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
         body = normalize(body, self.namer, count_outputs(body))
         self.loads = collections.Counter(n.id for s in body for n in ast.walk(s)
                                          if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
+        self.written, self.appended = _changed_in_place(body)
         ret = None
         for stmt in body:
             self.loc = self.pf.loc(stmt)
@@ -283,6 +287,9 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
         if old in self.params:
             self.unsupported(target, f"assigning into the argument `{name}`, which would change the caller's "
                                      f"array; copy it first (`{name} = {name}.copy()`)")
+        if old in self.view_of:
+            self.unsupported(target, f"assigning into `{name}`, which was read out of `{self.view_of[old]}` and may "
+                                     f"share its memory; copy it first (`{name} = {name}.copy()`)")
         index = self.index_atoms(target.slice)
         atom = self.atom(value)
         new = self.namer.fresh(name)
@@ -331,6 +338,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
                 and atom.id.startswith("_t") and atom.id not in self.env.values()):
             ssa = self.new_version(name)
             last.targets = [ssa]
+            if atom.id in self.view_of:
+                self.view_of[ssa] = self.view_of.pop(atom.id)
             if atom.id in self.active:
                 self.active.discard(atom.id)
                 self.active.add(ssa)
@@ -426,7 +435,17 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
     def lower_subscript(self, node: ast.Subscript) -> ast.Name:
         value = self.atom(node.value)
         index = self.index_atoms(node.slice)
-        return self.prim(operator_rules.δgetitem.rule, {"x": value, "index": index})
+        base = node.value.id if isinstance(node.value, ast.Name) else None
+        if base in self.appended:
+            # A list that grows later: its pullback must not read the list again (runtime.list_item_cotangent).
+            result = self.prim(operator_rules.δlist_getitem.rule, {"x": value, "index": index})
+        else:
+            result = self.prim(operator_rules.δgetitem.rule, {"x": value, "index": index})
+            if base in self.written:
+                # A slice is a view: a later write into the array would change what the pullback reads.
+                self.body[-1].copy_result = True
+        self.view_of[result.id] = base
+        return result
 
     def index_atoms(self, node: ast.expr) -> ast.expr:
         """The index with every part an atom: slice syntax is kept, computed bounds become temporaries."""
@@ -726,6 +745,9 @@ def fence(pf: ParsedFunction) -> None:
     for node in ast.walk(pf.node):
         if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
             problems.append((node, "generators and coroutines"))
+        elif isinstance(node, ast.NamedExpr):
+            # The value it binds would carry no derivative: refused rather than silently zero.
+            problems.append((node, "the assignment expression `:=` (assign on a line of its own)"))
     own = list(own_nodes(pf.node.body))
     arities = {len(n.value.elts) if isinstance(n.value, ast.Tuple) else 1
                for n in own if isinstance(n, ast.Return) and n.value is not None}
@@ -790,6 +812,31 @@ def _local_names(node: ast.FunctionDef) -> set[str]:
         elif isinstance(sub, ast.FunctionDef) and sub is not node:
             names.add(sub.name)
     return names
+
+
+def _changed_in_place(body) -> tuple[set[str], set[str]]:
+    """Names written into (``y[i] = v``, ``y[i] += v``) and names appended to, with their aliases
+    (``a = y`` makes ``a`` and ``y`` one object): reads of these need care in the pullback."""
+    groups: dict[str, set[str]] = {}
+
+    def group(name):
+        return groups.setdefault(name, {name})
+
+    written, appended = set(), set()
+    for node in own_nodes(body):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    merged = group(t.id) | group(node.value.id)
+                    for n in merged:
+                        groups[n] = merged
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []
+        for t in targets:
+            if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
+                written.add(t.value.id)
+        if _is_append(node):
+            appended.add(node.func.value.id)
+    return ({m for n in written for m in group(n)}, {m for n in appended for m in group(n)})
 
 
 def _is_append(node: ast.expr) -> bool:

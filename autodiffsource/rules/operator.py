@@ -8,7 +8,7 @@ once per rule, never by hand.
 import operator
 
 from ..runtime import index_add, log_base, matmul_left_partial, matmul_right_partial, power_base_partial
-from ..runtime import unbroadcast, zeros_like
+from ..runtime import list_item_cotangent, unbroadcast, zeros_like
 from .registry import rule
 
 
@@ -116,3 +116,19 @@ def δgetitem(x, index):
     def getitem_pullback(dy):
         return index_add(zeros_like(x), index, dy), None
     return y, getitem_pullback
+
+
+def list_getitem(x, index):
+    """Primal of ``items[index]`` on a list that the function appends to: the lowering stage picks it."""
+    return x[index]
+
+
+@rule(list_getitem, static=("index",))
+def δlist_getitem(x, index):
+    # The list may grow after this read (items.append): the pullback must not look at it again, so the
+    # length is taken now and the cotangent is a list of that length, None everywhere but `index`.
+    y = x[index]
+    length = len(x)
+    def list_getitem_pullback(dy):
+        return list_item_cotangent(length, index, dy), None
+    return y, list_getitem_pullback

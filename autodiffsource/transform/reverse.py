@@ -214,6 +214,10 @@ class ReverseBuilder:
                 xp_name = self.xp() if template.uses_xp else "xp"  # "xp" is unused when not needed
                 instance = template.instantiate(op.args, targets[0], self.namer.fresh, self.bind, xp_name)
                 self.instances[id(stmt)] = instance
+                if getattr(stmt, "copy_result", False):
+                    # A view of an array the function writes into later: keep what it holds now.
+                    copy = self.call(runtime.copy_value, ast.Name(targets[0], ast.Load()))
+                    return instance.forward + [ast.Assign([ast.Name(targets[0], ast.Store())], copy)]
                 return instance.forward
             # A rule that is not in the inlinable shape: call it and keep its pullback closure.
             pb = self.namer.fresh(f"{targets[0]}_pb")
@@ -446,13 +450,15 @@ class ReverseBuilder:
             keys = op.keys if op.kind == "dict" else [ast.Constant(i) for i in range(len(op.items))]
             for key, item in zip(keys, op.items, strict=True):
                 if self.is_active(item):
-                    self.add(item.id, self.call(runtime.take_cotangent, d, key), out)
+                    part = self.call(runtime.take_cotangent, d, key)
+                    self.add(item.id, self.call(runtime.or_zeros, part, item), out)
             return out
         if isinstance(op, AppendOp):
             d = ast.Name(self.dname(stmt.targets[0]), ast.Load())
             count = ast.Name(op.count, ast.Load())
             if self.is_active(op.value):
-                self.add(op.value.id, self.call(runtime.take_cotangent, d, count), out)
+                part = self.call(runtime.take_cotangent, d, count)
+                self.add(op.value.id, self.call(runtime.or_zeros, part, op.value), out)
             if op.old in self.lowered.active:
                 head = ast.Call(ast.Name("slice", ast.Load()), [ast.Constant(None), count], [])
                 self.add(op.old, self.call(runtime.take_cotangent, d, head), out)
