@@ -45,12 +45,15 @@ from .registry import REGISTRY, Rule, nondiff
 
 # ---- classification --------------------------------------------------------------------------------
 
-_ELEMENTWISE_MODULES = {"numpy_ufuncs", "math", "scipy_special", "operator", "builtins"}
-# Rules in those modules that are not elementwise (they reduce, index or multiply matrices).
-_NOT_ELEMENTWISE = {"δfsum", "δmath_fsum", "δmath_prod", "δbuiltin_sum",
-                    "δgetitem", "δmatmul", "δlog_softmax", "δlogsumexp", "δsoftmax", "δpolygamma",
-                    "δmath_dist",  # a distance between sequences
-                    "δclip"}  # clip_partials unbroadcasts inside a helper, out of reach of the derivation
+# Elementwise rules: those of NumPy/SciPy ufuncs (found by their primal objects), scalar ``math``
+# functions, and these, named one by one: a rule is never assumed elementwise for its module alone.
+_ELEMENTWISE = {
+    "δadd", "δsub", "δmul", "δtruediv", "δneg", "δpos", "δpow", "δpower_by_constant", "δidentity",
+    "δbuiltin_abs", "δbuiltin_float", "δbuiltin_pow", "δbuiltin_max", "δbuiltin_min",
+    "δwhere", "δnan_to_num", "δreal", "δsinc", "δi0",
+}
+# math functions that take sequences, not scalars
+_NOT_ELEMENTWISE = {"δmath_fsum", "δmath_prod", "δmath_dist", "δmath_sumprod"}
 _LINEAR = {
     # operator / builtins
     "δgetitem", "δbuiltin_sum", "δmath_fsum",
@@ -62,7 +65,7 @@ _LINEAR = {
     "δexpand_dims", "δflip", "δfliplr", "δflipud", "δfloat32", "δfloat64", "δhstack", "δmatrix_T",
     "δmoveaxis", "δravel", "δrepeat", "δreshape", "δroll", "δrot90", "δsplit", "δsqueeze", "δstack",
     "δswapaxes", "δtake", "δtile", "δtranspose", "δtril", "δtriu", "δvstack",
-    "δcumulative_sum", "δdiff", "δappend", "δmatrix_transpose", "δtake_along_axis",
+    "δcumulative_sum", "δdiff", "δappend", "δmatrix_transpose", "δtake_along_axis", "δlist_getitem",
 }
 _MULTILINEAR = {"δcross", "δdot", "δeinsum", "δinner", "δkron", "δnp_matmul", "δouter", "δtensordot",
                 "δvdot", "δmatmul", "δvecdot", "δconvolve"}
@@ -76,7 +79,7 @@ def _rule_module(rule: Rule) -> str:
 
 
 def forward_kind(rule: Rule) -> str | None:
-    """``"elementwise"``, ``"linear"``, ``"multilinear"`` or None (see the module docstring)."""
+    """``"elementwise"``, ``"linear"``, ``"multilinear"``, ``"extreme"``, ``"form"`` or None."""
     name = rule.delta.__name__
     if rule.outputs != 1:
         return None
@@ -88,9 +91,15 @@ def forward_kind(rule: Rule) -> str | None:
         return "extreme"
     if name in FORWARD_FORMS:
         return "form"
-    if _rule_module(rule) in _ELEMENTWISE_MODULES and name not in _NOT_ELEMENTWISE:
+    if name in _ELEMENTWISE or (_rule_module(rule) == "math" and name not in _NOT_ELEMENTWISE):
+        return "elementwise"
+    if name != "δclip" and any(isinstance(p, np.ufunc) for p in _primals_of(rule)):
         return "elementwise"
     return None
+
+
+def _primals_of(rule: Rule) -> list:
+    return [obj for obj, r in REGISTRY.by_object.values() if r is rule]
 
 
 def rules_by_kind() -> dict[str | None, list[Rule]]:

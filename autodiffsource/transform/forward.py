@@ -452,13 +452,16 @@ class ForwardBuilder:
             call = ast.Call(ast.Name(name, ast.Load()), tangents + list(op.args), kwargs)
             names = targets + [self.tname(t) for t in targets]
             return [ast.Assign([_store_targets(names)], call)]
-        pb = self.namer.fresh(f"{targets[0]}_pb")
         if method is not None:
-            callee = self.call(runtime.method_delta, method, ast.Constant(tuple(op.active)))
+            # Resolved per call (the object's class decides which function runs), then forward-transformed.
+            callee = self.call(method_jvp, method, ast.Constant(tuple(op.active)))
             tangents = [self.tangent_or_zeros(a) for a, m in zip(op.args, op.active) if m]
-        else:  # a user rule δname: partials for every positional argument
-            callee = ast.Name(self.bind(getattr(op.delta, "__name__", "δ" + op.name), op.delta), ast.Load())
-            tangents = [self.tangent(a) for a in op.args]
+            call = ast.Call(callee, tangents + list(op.args), kwargs)
+            return [ast.Assign([_store_targets(targets + [self.tname(t) for t in targets])], call)]
+        # A user rule δname: value and pullback, and J @ t through the pullback.
+        pb = self.namer.fresh(f"{targets[0]}_pb")
+        callee = ast.Name(self.bind(getattr(op.delta, "__name__", "δ" + op.name), op.delta), ast.Load())
+        tangents = [self.tangent(a) for a in op.args]
         call = ast.Call(callee, list(op.args), kwargs)
         out = [ast.Assign([_store_targets(targets + [pb])], call)]
         return out + self._jvp_from_pullback(targets, pb, tangents)
@@ -467,6 +470,26 @@ class ForwardBuilder:
 @functools.lru_cache(maxsize=None)
 def _parse_form(form) -> ast.FunctionDef:
     return ast.parse(textwrap.dedent(inspect.getsource(form))).body[0]
+
+
+def method_jvp(method, active: tuple):
+    """The jvp function of a bound method (``self`` constant) or plain function, for the given activity
+    of its positional arguments: called as ``(*tangents, *args)`` like every generated jvp function."""
+    func = getattr(method, "__func__", method)
+    bound_self = getattr(method, "__self__", None)
+    params = [p for p in inspect.signature(func).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    lead = (False,) if bound_self is not None else ()
+    mask = lead + tuple(active) + (False,) * (len(params) - len(lead) - len(active))
+    jvp_func = jvp_transform(func, mask)
+    if bound_self is None:
+        return jvp_func
+    n_tangents = sum(mask)
+
+    def bound_jvp(*args, **kwargs):
+        return jvp_func(*args[:n_tangents], bound_self, *args[n_tangents:], **kwargs)
+
+    return bound_jvp
 
 
 def _sum(parts: list[ast.expr]) -> ast.expr:
