@@ -28,18 +28,12 @@ import sys
 import numpy as np
 from hypothesis import strategies as st
 
-# Zero-iteration `for` loops inside a branch hit an engine bug (test_edges.py::
-# test_empty_for_loop_inside_a_branch); set to 0 once it is fixed.
-FOR_MIN_ITERATIONS = 1
-# `for row in x: x = ...` reads rows of the rebound x (test_fuzz_programs.py::
-# test_rows_come_from_the_sequence_as_it_was_before_the_loop); set True once fixed.
-ROWS_MAY_REBIND_SEQUENCE = False
-# An early return, then `for row in v` over a reassigned v: the pullback reads None (test_fuzz_programs.py::
-# test_loop_over_rows_after_an_early_return); set True once fixed.
-ROWS_AFTER_EARLY_RETURN = False
-# `for row in v` inside branches breaks merges (the test_rows_* regressions in test_fuzz_programs.py);
-# generated only with AUTODIFFSOURCE_FUZZ_ROWS=1 until those pass.
-ROWS_LOOPS = os.environ.get("AUTODIFFSOURCE_FUZZ_ROWS") == "1"
+# Switches for generated constructs that once hit engine bugs (now fixed; each has a regression test in
+# test_fuzz_programs.py): set one False to fuzz around a bug while it is being fixed.
+FOR_MIN_ITERATIONS = 0  # test_empty_for_loop_inside_a_branch
+ROWS_MAY_REBIND_SEQUENCE = True  # test_rows_come_from_the_sequence_as_it_was_before_the_loop
+ROWS_AFTER_EARLY_RETURN = True  # test_loop_over_rows_after_an_early_return
+ROWS_LOOPS = True  # test_rows_loop_in_an_untaken_branch_after_a_loop, ..._taken_branch_then_another_rows_loop
 SHAPES = [(), (3,), (2, 3), (2, 1), (1, 3), (2,)]
 
 # Elementwise unary operations, each safe on the whole real line ({a} is a variable name).
