@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from array_api_compat import array_namespace
 
 import autodiffsource as ad
 from autodiffsource.higher import jvp_function
@@ -258,3 +259,28 @@ def test_jacobians_of_several_arguments():
     np.testing.assert_allclose(jb, _numeric_jacobian(lambda t: f(a, t), b), rtol=1e-6)
     np.testing.assert_allclose(ra, ja, rtol=1e-12)
     np.testing.assert_allclose(rb, jb, rtol=1e-12)
+
+
+# ---- array libraries --------------------------------------------------------------------------------------
+
+def namespaced(x, w):
+    xp = array_namespace(x, w)
+    h = xp.tanh(x * w)
+    s = xp.sum(h * h) + xp.max(x)
+    for _ in range(3):
+        s = s * 0.5 + xp.mean(xp.exp(-h))
+    return s
+
+
+@pytest.mark.parametrize("library", ["torch", "array_api_strict", "jax.numpy"])
+def test_jvp_and_hvp_on_other_array_libraries(library):
+    lib = pytest.importorskip(library)
+    convert = (lambda a: lib.tensor(a, dtype=lib.float64)) if library == "torch" else lib.asarray
+    x, w, v = np.array([0.3, -0.5, 0.8]), np.array([1.0, 2.0, -1.0]), np.array([1.0, 0.5, -0.3])
+    value, slope = ad.jvp(namespaced, (convert(x), convert(w)), (convert(v), None))
+    expected = _directional_difference(namespaced, [x, w], [v, None])[0]
+    assert float(value) == pytest.approx(float(namespaced(x, w)), rel=1e-12)
+    assert float(slope) == pytest.approx(float(expected), rel=1e-6)
+    if library == "torch":  # second order on a foreign library: the same code differentiated again
+        got = ad.hvp(namespaced)(convert(x), convert(w), convert(v))
+        np.testing.assert_allclose(np.asarray(got), ad.hvp(namespaced)(x, w, v), rtol=1e-12)

@@ -204,8 +204,10 @@ class ForwardBuilder:
         tangent_params = [self.tname(p) for p, m in zip(lowered.params, lowered.wrt) if m]
         body = self.block(lowered.body)
         if self.xp_name is not None:
-            # Bound as `array_namespace` so the reverse engine knows `xp` for what it is (second order).
-            factory = self.bind("array_namespace", runtime.namespace)
+            # Bound under a name the reverse engine knows for a namespace factory, so that it takes `xp`
+            # for what it is when it differentiates this code again (second order).
+            free = [n for n in ("array_namespace", "get_namespace") if not self.namer.is_taken(n)]
+            factory = self.bind(free[0] if free else "array_namespace", runtime.namespace)
             call = ast.Call(ast.Name(factory, ast.Load()), [ast.Name(p, ast.Load()) for p in lowered.params], [])
             body = [comment_for(SourceLoc(lowered.file, lowered.def_line)),
                     ast.Assign([ast.Name(self.xp_name, ast.Store())], call)] + body
