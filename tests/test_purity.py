@@ -266,3 +266,45 @@ def test_dropping_the_value_keeps_the_pullback_working():
     del value
     gc.collect()
     np.testing.assert_array_equal(pullback(np.ones(10))[0], expected[0])
+
+
+def test_transform_writes_nothing_to_disk(tmp_path, monkeypatch):
+    """Safety: there is no on-disk cache; the transformer only reads the user's own source file (the
+    generated code lives in memory, registered with linecache for tracebacks)."""
+    import builtins
+    import io
+    import os
+
+    module = _fresh_module(tmp_path, """
+        import numpy as np
+        from autodiffsource import δ
+
+        @δ
+        def f(x):
+            for i in range(2):
+                x = np.sin(x) * x
+            return np.sum(x)
+    """)
+    opened = []
+    real_open, real_os_open = builtins.open, os.open
+
+    def recording_open(file, mode="r", *args, **kwargs):
+        opened.append((str(file), mode))
+        return real_open(file, mode, *args, **kwargs)
+
+    def recording_os_open(path, flags, *args, **kwargs):
+        opened.append((str(path), "w" if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) else "r"))
+        return real_os_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", recording_open)
+    monkeypatch.setattr(io, "open", recording_open)
+    monkeypatch.setattr(os, "open", recording_os_open)
+    builtins.open(tmp_path / "probe.txt", "w").close()  # the recorder sees writes...
+    assert opened == [(str(tmp_path / "probe.txt"), "w")]
+    opened.clear()
+    value, pullback = module.δf(np.array([0.3, -0.4]))  # ...and the first call transforms
+    pullback()
+    monkeypatch.undo()
+    writes = [(f, m) for f, m in opened if any(c in m for c in "wax+")]
+    assert writes == [], f"the transform opened files for writing: {writes}"
+    assert all(f == module.__file__ for f, _ in opened), f"files read besides the user's: {opened}"
