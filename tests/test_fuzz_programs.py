@@ -258,3 +258,21 @@ def f(x0):
     value, pullback = module.δf(x)
     assert value == pytest.approx(module.f(x))
     np.testing.assert_allclose(pullback(), numeric_partial(module.f, [x], 0, [1.0]), rtol=1e-6, atol=1e-8)
+
+
+def test_loop_variable_that_never_reaches_the_output_gets_zero_not_nan():
+    """Fuzzer program (minimised): `y` is updated in a loop but never reaches the output, and overflows.
+    Its partial is 0 (central differences, autograd and straight-line δ all say so); the loop's pullback
+    multiplied a zero cotangent by the infinite local derivative and returned NaN."""
+    module = _load("""
+@δ
+def f(x, y):
+    for i in range(8):
+        y = np.power(y * y + 1.0, 1.5)
+    return np.sum(x)
+""")
+    with np.errstate(over="ignore", invalid="ignore"):
+        _, pullback = module.δf(np.array([1.0]), np.array([1.5]))
+        dx, dy = pullback()
+    np.testing.assert_array_equal(dx, [1.0])
+    np.testing.assert_array_equal(dy, [0.0])
