@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .api import _argnums_mask, _positional_params, transform
+from .errors import MissingRuleError
 from .rules.registry import nondiff
 from .transform.forward import jvp_transform
 
@@ -169,7 +170,14 @@ def hvp(fn, argnums=0):
             raise ValueError(f"hvp: `{fn.__name__}` returns {jvp_f.__n_outputs__} values; it needs one scalar")
         # jvp_f(v, *args) -> (f, ∇f·v); differentiate it in args[a] with v and the rest constant.
         mask = (False,) + tuple(i == a for i in range(n))
-        value, slope, pullback = transform(jvp_f, mask)(v, *args)
+        try:
+            reverse = transform(jvp_f, mask)
+        except MissingRuleError as refusal:
+            refusal.add_note(f"hvp differentiates the forward-mode code of `{fn.__name__}` again (print it with "
+                             "jvp_function(f).__source__); a rule without a forward form there is called through "
+                             "its pullback, which has first derivatives only.")
+            raise
+        value, slope, pullback = reverse(v, *args)
         if np.ndim(value) != 0:
             raise ValueError(f"hvp: `{fn.__name__}` returns an array of shape {np.shape(value)}; it needs a scalar")
         return pullback(None, 1.0)

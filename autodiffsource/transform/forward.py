@@ -497,5 +497,8 @@ def method_jvp(method, active: tuple):
 def _sum(parts: list[ast.expr]) -> ast.expr:
     expr = parts[0]
     for p in parts[1:]:
-        expr = ast.BinOp(expr, ast.Add(), p)
+        if isinstance(p, ast.UnaryOp) and isinstance(p.op, ast.USub):  # a + -b reads as a - b
+            expr = ast.BinOp(expr, ast.Sub(), p.operand)
+        else:
+            expr = ast.BinOp(expr, ast.Add(), p)
     return expr
