@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
 import os
 
 import numpy as np
@@ -89,7 +90,12 @@ class BackendError(ADError, TypeError):
 
 
 def backend_of(x) -> Backend:
-    """The :class:`Backend` entry for the library ``x`` belongs to (cached per type)."""
+    """The :class:`Backend` entry for the library ``x`` belongs to (cached per type).
+
+    >>> import numpy as np
+    >>> backend_of(np.zeros(2)).name, backend_of(np.zeros(2)).scatter
+    ('numpy', 'add_at')
+    """
     t = type(x)
     hit = _by_type.get(t)
     if hit is None:
