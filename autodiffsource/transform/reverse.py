@@ -474,6 +474,8 @@ class ReverseBuilder:
                 out.extend(body)
                 for p, partial in zip(params, partials, strict=True):
                     if partial is not None:
+                        if self.same_shape_as_result(op, p):
+                            partial = _without_unbroadcast(partial, self.bindings)
                         self.add(op.args[p].id, partial, out)
                 return out
             # Closure rules get one cotangent per output, None where nothing flowed back.
@@ -550,6 +552,14 @@ class ReverseBuilder:
                 return ast.Name(entry[0], ast.Load())
 
         return [Redirect().visit(s) for s in stmts]
+
+    def same_shape_as_result(self, op: PrimOp, param: str) -> bool:
+        """True when every other argument of this elementwise operation is a number literal, so the result
+        has ``param``'s shape and un-broadcasting its partial is a no-op (``100 * x``, ``1 - x``)."""
+        if op.rule.name not in _ELEMENTWISE_BINARY:
+            return False
+        return all(isinstance(v, ast.Constant) and type(v.value) in (int, float)
+                   for k, v in op.args.items() if k != param)
 
     def unpack_partials(self, call: ast.expr, atoms: list, out: list, always_tuple: bool) -> None:
         """``g1, g2 = call`` then accumulate each ``g`` into its argument's cotangent."""
@@ -748,6 +758,19 @@ def _input_atoms(op) -> list:
     if isinstance(op, PackOp):
         return list(op.items)
     return list(op.partial_atoms)
+
+
+# Rules whose partials are elementwise (the operands broadcast against each other and nothing else).
+_ELEMENTWISE_BINARY = {"add", "sub", "mul", "truediv", "pow", "iadd", "isub", "imul", "itruediv", "ipow",
+                       "maximum", "minimum"}
+
+
+def _without_unbroadcast(expr: ast.expr, bindings: dict) -> ast.expr:
+    """``unbroadcast(g, x)`` -> ``g`` (the caller knows the shapes already agree)."""
+    if (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name)
+            and bindings.get(expr.func.id) is runtime.unbroadcast):
+        return expr.args[0]
+    return expr
 
 
 def _is_whole(index: ast.expr) -> bool:

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.special as special
 
 from autodiffsource.rules.numpy_shape import matrix_T
-from autodiffsource.rules.operator import identity, power_by_constant
+from autodiffsource.rules.operator import identity, list_getitem, power_by_constant
 from rule_harness import (PY, above_one, binary, case, erfc_range, full_rank, infix, nonzero, positive,
                           probability, real, reduction, spread, symmetric_positive, unary, unit,
                           well_conditioned)
@@ -72,6 +72,9 @@ for op, fn in [("iadd", operator.iadd), ("isub", operator.isub), ("imul", operat
     add([case(f"operator.{op}(x * 1.0, y)", [(dx, a), (dy, b)], fn) for a, b in shapes])
 add([case("y = x\n    z = y * y\n    return z", [(real, (5,))], identity, name="alias")])
 add([case("x.T", [(real, s)], matrix_T) for s in (S34, S234)])
+# a list the function appends to: reads keep its length (rules/operator.py list_getitem)
+add([case("items = [x, x * 2.0]\n    first = items[0] * items[-1]\n    items.append(first)\n"
+          "    return items[2] + items[1]", [(real, s)], list_getitem, name="growing list") for s in (PY, (5,))])
 
 # getitem: basic slices with negative steps, repeated integer indices, masks, None/..., mixed
 add([case(f"x[{index}]", [(real, shape)], operator.getitem) for index, shape in [
