@@ -135,12 +135,7 @@ class FunctionLowering:
         call = DeltaCall(ast.unparse(node.func), None, args, kwargs, mask, True)
         call.method = method
         call.partial_atoms = [a for a, m in zip(args, mask) if m]
-        targets = [self.temp() for _ in range(n_outputs)]
-        self.emit(targets, call, [True] * n_outputs)
-        if names is not None:
-            for name, t in zip(names, targets, strict=True):
-                self.bind_atom(name, ast.Name(t, ast.Load()))
-        return targets
+        return self.emit_outputs(call, n_outputs, names)
 
 
 def is_user_method(obj) -> bool:

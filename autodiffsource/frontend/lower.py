@@ -357,6 +357,15 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
                 self.active.add(t)
         self.body.append(Assign(targets, op, self.loc, active))
 
+    def emit_outputs(self, op, n_outputs: int, names: list[str] | None) -> list[str]:
+        """Emit ``op`` into fresh temporaries, one per output, and bind them to ``names`` if given."""
+        targets = [self.temp() for _ in range(n_outputs)]
+        self.emit(targets, op, [True] * n_outputs)
+        if names is not None:
+            for name, t in zip(names, targets, strict=True):
+                self.bind_atom(name, ast.Name(t, ast.Load()))
+        return targets
+
     def temp(self) -> str:
         while True:
             self._temp += 1
@@ -568,12 +577,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
                                        f"{rule.outputs}; unpack all of them (`a, b = ...`)")
             if n_outputs == 1:
                 return [self.prim(rule, args).id]
-            targets = [self.temp() for _ in range(n_outputs)]
-            self.emit(targets, PrimOp(rule, args), [True] * n_outputs)
-            if names is not None:
-                for name, t in zip(names, targets, strict=True):
-                    self.bind_atom(name, ast.Name(t, ast.Load()))
-            return targets
+            return self.emit_outputs(PrimOp(rule, args), n_outputs, names)
         _, delta, known_outputs, ours = kind
         return self.lower_delta_call(node, delta, known_outputs, ours, n_outputs, names)
 
@@ -630,12 +634,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
             call = DeltaCall(getattr(delta, "__name__", "rule"), delta, args, kwargs,
                              [self.is_active_atom(a) for a in args], False)
             call.partial_atoms = list(args)
-        targets = [self.temp() for _ in range(n_outputs)]
-        self.emit(targets, call, [True] * n_outputs)
-        if names is not None:
-            for name, t in zip(names, targets, strict=True):
-                self.bind_atom(name, ast.Name(t, ast.Load()))
-        return targets
+        return self.emit_outputs(call, n_outputs, names)
 
     # ---- activity and names ---------------------------------------------------------------------------
 
