@@ -17,9 +17,10 @@ from the tangents of its arguments, without a hand-written jvp per rule:
   ``sum(w * x_dot, axis)`` with the piecewise-constant weights ``w`` of :func:`extreme_weights`.
 * ``"form"``: a jvp written out below (:func:`forward_form`), inlined like a rule template: var, std,
   norm, softmax, logsumexp, inv, solve, det...
-* ``None``: anything else (max/min reductions, sort, prod, var, linalg, multi-output rules, user rules).
-  These go through :func:`jvp_from_pullback`, which builds ``J @ t`` from one pullback call per output
-  element: exact, but costs ``output size`` pullback calls, so it is meant for small outputs.
+* ``None``: anything else (sort, median, prod, cumprod, clip, decompositions, multi-output rules, user
+  rules). These go through :func:`jvp_from_pullback`, which builds ``J @ t`` from one pullback call per
+  output element: exact, but costs ``output size`` pullback calls (meant for small outputs), NumPy
+  only, and first order only (the pullback call cannot be differentiated again).
 
 The helpers below are what generated forward code calls. Each has a reverse rule written in the user
 rule convention (``δname``), which the generated jvp module binds next to it so that the reverse engine
