@@ -137,8 +137,11 @@ def expand_reduced(dy, x, axis, keepdims):
     xp = _xp(x)
     if type(dy) in _PY_SCALARS or isinstance(dy, _NUMPY_SCALAR):
         # An array first: torch's and strict's expand_dims take no Python numbers.
-        dtype = x.dtype if xp.isdtype(x.dtype, "real floating") else _default_float(xp, x)
-        dy = xp.asarray(float(dy), dtype=dtype, device=_device(x))
+        if type(x) is _ndarray:
+            dy = np.asarray(dy, dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+        else:
+            dtype = x.dtype if xp.isdtype(x.dtype, "real floating") else _default_float(xp, x)
+            dy = xp.asarray(float(dy), dtype=dtype, device=_device(x))
     if not keepdims and axis is not None:
         axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
         ndim = len(xshape)
