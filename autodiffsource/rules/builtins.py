@@ -1,10 +1,11 @@
-"""Rules for Python builtins: ``abs``, two-argument ``max``/``min``, ``pow``, ``float``; constants like ``len``."""
+"""Rules for Python builtins: ``abs``, ``max``/``min`` (two arguments or one list), ``pow``, ``float``, ``sum``;
+constants like ``len``."""
 
 import builtins
 
-from ..runtime import log_base, power_base_partial, sign_of, unbroadcast, where_tie_split
+from ..runtime import log_base, power_base_partial, sign_of, unbroadcast
 from .registry import nondiff, rule
-from .support import sum_partial
+from .support import extreme_of_partials, sum_partial
 
 
 @rule(builtins.abs)
@@ -17,21 +18,21 @@ def δbuiltin_abs(x):
 
 
 @rule(builtins.max)
-def δbuiltin_max(x, y):
-    # Two-argument max; ties split the cotangent equally.
-    z = max(x, y)
+def δbuiltin_max(x, y=None):
+    # Two arguments, or one list / 1-D array; tied maxima share the cotangent equally.
+    z = max(x) if y is None else max(x, y)
     def max_pullback(dz):
-        share = where_tie_split(x, y)
-        return unbroadcast(dz * share, x), unbroadcast(dz * (1 - share), y)
+        dx, dy = extreme_of_partials(dz, x, y, z, True)
+        return dx, dy
     return z, max_pullback
 
 
 @rule(builtins.min)
-def δbuiltin_min(x, y):
-    z = min(x, y)
+def δbuiltin_min(x, y=None):
+    z = min(x) if y is None else min(x, y)
     def min_pullback(dz):
-        share = where_tie_split(y, x)
-        return unbroadcast(dz * share, x), unbroadcast(dz * (1 - share), y)
+        dx, dy = extreme_of_partials(dz, x, y, z, False)
+        return dx, dy
     return z, min_pullback
 
 

@@ -516,3 +516,18 @@ def take_along_axis_partial(dy, x, indices, axis):
     grids[ax] = np.asarray(indices)
     np.add.at(g, tuple(grids), dy)
     return g
+
+
+def extreme_of_partials(dz, x, y, z, is_max: bool):
+    """The partials of builtin ``max(x, y)`` / ``min(x, y)``, or of ``max(x)`` over a list or 1-D array.
+
+    Ties share the cotangent equally, as the NumPy reductions do.
+    """
+    if y is not None:
+        share = where_tie_split(x, y) if is_max else where_tie_split(y, x)
+        return unbroadcast(dz * share, x), unbroadcast(dz * (1 - share), y)
+    if type(x) in (list, tuple):
+        hits = [1.0 if item == z else 0.0 for item in x]
+        count = sum(hits)
+        return [dz * h / count for h in hits], None
+    return extreme_partial(dz, x, z, None, False), None

@@ -329,3 +329,5 @@ add([case(f"np.linalg.matrix_norm(x{a})", [(full_rank, s)], np.linalg.matrix_nor
     (S34, ""), (S234, ""), (S34, ", ord='nuc'"), (S34, ", ord=2, keepdims=True")]])
 add([case("math.dist([x, y], [y, 2.0])", [(real, PY), (real, PY)], math.dist),
      case("frac, whole = math.modf(x)\nreturn frac * whole", [(above_one, PY)], math.modf, name="modf")])
+add([case(f"{fn}(x)", [(spread, (5,))], getattr(builtins, fn)) for fn in ("max", "min")]
+    + [case(f"{fn}([x, y, 0.25])", [(spread, PY), (real, PY)], getattr(builtins, fn)) for fn in ("max", "min")])
