@@ -597,6 +597,10 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
                 self.unsupported(kw.value, f"the keyword `{kw.arg}=` of `{rule.name}` (its rule supports "
                                            f"{', '.join(params)})")
             args[kw.arg] = self.atom(kw.value)
+        if template is not None:  # a required argument left out: say so here, not as a KeyError in inlining
+            missing = [p for p in params if p not in args and p not in template.defaults]
+            if missing:
+                self.unsupported(node, f"a call of `{rule.name}` without its argument `{missing[0]}`")
         for p in rule.static:
             if p in args and self.is_active_atom(args[p]):
                 self.unsupported(node, f"a differentiated value as `{p}` of `{rule.name}`")

@@ -208,3 +208,11 @@ def test_every_declared_constant_lowers_as_a_constant(constant):
     text = transform(f, (True,)).__source__
     assert "c = CONSTANT(x)" in text
     assert not re.search(r"\bdc\b", text.split("_pullback")[1])
+
+
+def test_a_required_argument_left_out_is_named():
+    from autodiffsource.errors import UnsupportedSyntaxError
+
+    f = make_function("return np.moveaxis(x, 0)", ["x"], USER_GLOBALS)
+    with pytest.raises(UnsupportedSyntaxError, match="destination"):
+        autodiffsource.vjp(f, np.ones((2, 3)))
