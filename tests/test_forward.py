@@ -163,9 +163,9 @@ def test_write_into_an_array_does_not_change_another_tangent():
 
 def test_rules_without_forward_form_go_through_their_pullback():
     def f(x):
-        return np.sort(x) * np.median(x)
+        return np.cumprod(x) * np.median(x)
 
-    assert forward_kind(ad.rules.registry.REGISTRY.rule_for(np.sort)) is None
+    assert forward_kind(ad.rules.registry.REGISTRY.rule_for(np.median)) is None
     x = np.array([0.3, -1.2, 2.5, 0.9])
     v = np.array([1.0, 2.0, -1.0, 0.5])
     assert "jvp_from_pullback" in jvp_function(f).__source__

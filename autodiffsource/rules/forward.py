@@ -184,6 +184,37 @@ def jvp_norm(x, x_dot, y, ord=None, axis=None, keepdims=False):
     return safe_divide(xp.sum(x * x_dot, axis=axis, keepdims=keepdims), y)
 
 
+def _ord_two_or_absent(args):
+    import ast
+
+    return "ord" not in args or (isinstance(args["ord"], ast.Constant) and args["ord"].value == 2)
+
+
+@forward_form("δvector_norm", applies=_ord_two_or_absent)
+def jvp_vector_norm(x, x_dot, y, axis=None, keepdims=False, ord=2):
+    return safe_divide(xp.sum(x * x_dot, axis=axis, keepdims=keepdims), y)
+
+
+def sort_value(x, axis=-1):
+    return np.sort(x, axis=axis)  # equal values are equal: the order of ties does not change the value
+
+
+@forward_form("δsort", value=sort_value)
+def jvp_sort(x, x_dot, y, axis=-1):
+    # The tangents travel with their elements (stable order, as the rule's pullback sends them back).
+    order = np.argsort(x, axis=axis, kind="stable")
+    return np.take_along_axis(x_dot, order, axis=axis)
+
+
+@forward_form("δptp")
+def jvp_ptp(x, x_dot, y, axis=None, out=None, keepdims=False):
+    high = xp.max(x, axis=axis, keepdims=keepdims)
+    low = xp.min(x, axis=axis, keepdims=keepdims)
+    to_high = extreme_weights(x, high, axis, keepdims)
+    to_low = extreme_weights(x, low, axis, keepdims)
+    return xp.sum((to_high - to_low) * x_dot, axis=axis, keepdims=keepdims)
+
+
 @forward_form("δsoftmax")
 def jvp_softmax(x, x_dot, y, axis=None):
     return y * (x_dot - xp.sum(y * x_dot, axis=axis, keepdims=True))
