@@ -10,7 +10,8 @@ import numpy as xp  # the stand-in when a rule is called directly; inlined code 
 
 from ..runtime import dot_left_partial, dot_primal, dot_right_partial, matmul_left_partial, matmul_right_partial
 from .registry import rule
-from .support_products import convolve_partials, vecdot_partials
+from .support_products import (convolve_partials, correlate_partials, interp_partials, polyval_partials,
+                               vecdot_partials)
 from .support_products import (cross_partials, einsum_partial, einsum_primal, inner_partials, kron_partials,
                       outer_partials, tensordot_partials, vdot_partial)
 
@@ -96,6 +97,35 @@ def δconvolve(x, y, mode="full"):
         dx, dy = convolve_partials(dz, x, y, mode)
         return dx, dy, None
     return z, convolve_pullback
+
+
+@rule(np.correlate, static=("mode",))
+def δcorrelate(x, y, mode="valid"):
+    z = np.correlate(x, y, mode=mode)
+    def correlate_pullback(dz):
+        dx, dy = correlate_partials(dz, x, y, mode)
+        return dx, dy, None
+    return z, correlate_pullback
+
+
+@rule(np.interp, static=("points", "left", "right"))
+def δinterp(x, points, fp, left=None, right=None):
+    # np.interp(x, xp, fp): piecewise linear in x (the slope of the interval to the right at a breakpoint),
+    # linear in fp. The breakpoints are constants (named `points` here: `xp` means the array namespace).
+    y = np.interp(x, points, fp, left=left, right=right)
+    def interp_pullback(dy):
+        dx, dfp = interp_partials(dy, x, points, fp, left, right)
+        return dx, None, dfp, None, None
+    return y, interp_pullback
+
+
+@rule(np.polyval)
+def δpolyval(p, x):
+    y = np.polyval(p, x)
+    def polyval_pullback(dy):
+        dp, dx = polyval_partials(dy, p, x)
+        return dp, dx
+    return y, polyval_pullback
 
 
 @rule(np.kron)

@@ -134,6 +134,14 @@ if scipy_special is not None:
             return (dy * y * (1 - y),)
         return y, expit_pullback
 
+    @rule(getattr(scipy_special, "softplus", None))
+    def δsoftplus(x):
+        # log(1 + exp(x)); its derivative is expit(x).
+        y = scipy_special.softplus(x)
+        def softplus_pullback(dy):
+            return (dy * special.expit(x),)
+        return y, softplus_pullback
+
     @rule(scipy_special.logit)
     def δlogit(x):
         y = special.logit(x)

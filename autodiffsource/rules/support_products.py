@@ -315,3 +315,50 @@ def vecdot_partials(dz, x, y, axis):
     """The partials of ``vecdot(x, y, axis)`` = sum(x * y, axis) with broadcasting."""
     g = np.expand_dims(np.asarray(dz), axis)
     return unbroadcast(g * y, x), unbroadcast(g * x, y)
+
+
+def correlate_partials(dz, a, v, mode):
+    """The partials of ``np.correlate(a, v, mode)`` = ``convolve(a, v[::-1], mode)``."""
+    v_arr = np.asarray(v)
+    da, dv_flipped = convolve_partials(dz, a, v_arr[::-1], mode)
+    return da, np.reshape(np.asarray(dv_flipped)[::-1], shape_of(v))
+
+
+def interp_partials(dy, x, xp_points, fp, left=None, right=None):
+    """The partials of ``np.interp(x, xp, fp)`` for ``x`` and ``fp`` (the breakpoints ``xp`` are constants).
+
+    Inside an interval: the slope for ``x`` and the two interpolation weights for ``fp``; outside the
+    range NumPy holds the end value, so ``x`` gets 0 and the end ``fp`` gets everything (nothing when a
+    constant ``left``/``right`` replaces it). At a breakpoint
+    the slope of the interval to its right is used.
+    """
+    xs = np.asarray(x, dtype=float)
+    pts = np.asarray(xp_points, dtype=float)
+    vals = np.asarray(fp, dtype=float)
+    g = np.asarray(dy, dtype=float) * np.ones_like(xs)
+    n = pts.size
+    i = np.clip(np.searchsorted(pts, xs, side="right") - 1, 0, n - 2)
+    width = pts[i + 1] - pts[i]
+    t = (xs - pts[i]) / width
+    below, above = xs < pts[0], xs > pts[-1]
+    t = np.where(below, 0.0, np.where(above, 1.0, t))
+    slope = np.where(below | above, 0.0, (vals[i + 1] - vals[i]) / width)
+    keep = np.where((below & (left is not None)) | (above & (right is not None)), 0.0, 1.0)
+    g_fp = g * keep
+    dfp = np.zeros(n)
+    np.add.at(dfp, i, g_fp * (1 - t))
+    np.add.at(dfp, i + 1, g_fp * t)
+    dx = g * slope
+    return (float(dx) if type(x) in (float, int) else dx), np.reshape(dfp, np.shape(fp))
+
+
+def polyval_partials(dy, p, x):
+    """The partials of ``np.polyval(p, x)``: powers of x for the coefficients, the derivative for x."""
+    p_arr = np.asarray(p, dtype=float)
+    xs = np.asarray(x, dtype=float)
+    g = np.asarray(dy, dtype=float)
+    n = p_arr.size
+    powers = np.stack([xs ** (n - 1 - k) for k in range(n)])  # (n, *x.shape)
+    dp = np.sum(powers * g, axis=tuple(range(1, powers.ndim))) if powers.ndim > 1 else powers * g
+    dx = g * np.polyval(np.polyder(p_arr), xs) if n > 1 else np.zeros_like(xs)
+    return np.reshape(dp, np.shape(p)), (float(dx) if type(x) in (float, int) else dx)

@@ -331,3 +331,10 @@ add([case("math.dist([x, y], [y, 2.0])", [(real, PY), (real, PY)], math.dist),
      case("frac, whole = math.modf(x)\nreturn frac * whole", [(above_one, PY)], math.modf, name="modf")])
 add([case(f"{fn}(x)", [(spread, (5,))], getattr(builtins, fn)) for fn in ("max", "min")]
     + [case(f"{fn}([x, y, 0.25])", [(spread, PY), (real, PY)], getattr(builtins, fn)) for fn in ("max", "min")])
+add([case(f"np.correlate(x, y{a})", [(real, s), (real, t)], np.correlate) for s, t, a in [
+    ((5,), (3,), ""), ((5,), (3,), ", 'same'"), ((4,), (6,), ", 'full'")]])
+add([case(f"np.interp(x, np.array([-1.0, 0.0, 0.5, 2.0]), y{a})", [(real, s), (real, (4,))], np.interp)
+     for s, a in [((5,), ""), (PY, ""), (S34, ""), ((5,), ", left=0.3, right=-2.0")]]
+    + [case("np.interp(x, [-3.0, -1.0, 0.5, 3.0], [1.0, 2.0, 0.0, 4.0])", [(real, (5,))], np.interp)])
+add([case("np.polyval(x, y)", [(real, s), (real, t)], np.polyval) for s, t in [((3,), (5,)), ((4,), PY), ((2,), S34)]])
+add(unary("special.softplus", special.softplus, real, shapes=[PY, (5,), S34]))
