@@ -50,7 +50,7 @@ from .registry import REGISTRY, Rule, nondiff
 # functions, and these, named one by one: a rule is never assumed elementwise for its module alone.
 _ELEMENTWISE = {
     "δadd", "δsub", "δmul", "δtruediv", "δneg", "δpos", "δpow", "δpower_by_constant", "δidentity",
-    "δbuiltin_abs", "δbuiltin_float", "δbuiltin_pow", "δbuiltin_max", "δbuiltin_min",
+    "δbuiltin_abs", "δbuiltin_float", "δbuiltin_pow",
     "δwhere", "δnan_to_num", "δreal", "δsinc", "δi0",
 }
 # math functions that take sequences, not scalars
