@@ -97,3 +97,23 @@ def test_cases_exercise_what_they_claim():
         for key in c.covers:
             if isinstance(key, str):
                 assert f".{key[len('method:'):]}(" in c.body, c.id
+
+
+def test_the_coverage_test_catches_a_rule_without_a_spec():
+    from autodiffsource.rules.registry import rule
+
+    def unlisted(x):
+        return x
+
+    @rule(unlisted)
+    def δunlisted(x):
+        def unlisted_pullback(dy):
+            return (dy,)
+        return x, unlisted_pullback
+
+    try:
+        with pytest.raises(AssertionError, match="unlisted"):
+            test_every_rule_has_a_spec()
+    finally:
+        del REGISTRY.by_object[id(unlisted)]
+    test_every_rule_has_a_spec()
