@@ -760,3 +760,23 @@ def list_item_cotangent(length: int, index, dy):
     else:
         d[index] = dy
     return d
+
+
+def saved_shape(x):
+    """What a loop saves of a value its pullback only un-broadcasts against: its shape; None for a
+    value not made on this path and for a container (whose cotangent needs no un-broadcasting)."""
+    if x is None or type(x) in _CONTAINERS:
+        return None
+    return shape_of(x)
+
+
+def unbroadcast_to(g, shape):
+    """``unbroadcast`` against a saved shape instead of the array itself (loops keep only the shape)."""
+    if shape is None:
+        return g
+    gshape = () if type(g) in _PY_SCALARS else tuple(getattr(g, "shape", ()))
+    if gshape == tuple(shape):
+        return g
+    if shape == () and type(g) not in _PY_SCALARS:
+        return _xp(g).sum(g)
+    return _sum_to_shape(g, tuple(shape))

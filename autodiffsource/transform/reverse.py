@@ -381,9 +381,17 @@ class ReverseBuilder:
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} | plan.header_names
         read = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         saved = sorted(read & made)
+        # A value the reversed body needs only to un-broadcast against is saved as its shape: the
+        # iteration's array itself can then be freed (a long loop keeps only what the pullback reads).
+        shape_only = [v for v in saved if self.read_only_for_shape(v, body)]
+        if shape_only:
+            self.helper(runtime.unbroadcast_to)  # bound now, so the rewrite below can name it
+        renames = {v: self.namer.fresh(f"{v}_shape") for v in shape_only}
+        body = [_shape_reads(s, renames, self.bindings) for s in body]
         # Loop targets and carried names are also visible after the loop: rename them here so the
         # pullback's other reads of them still see the final value.
-        renames = {v: self.namer.fresh(f"{v}_saved") for v in saved if v in plan.header_names}
+        renames.update({v: self.namer.fresh(f"{v}_saved") for v in saved if v in plan.header_names
+                        and v not in renames})
         body = [_rename_loads(s, renames) for s in body]
         plan.init.stmts = [ast.Assign([ast.Name(plan.tape, ast.Store())], ast.List([], ast.Load()))]
         # A value made on one path only (inside an if, or an inner loop that may not run) is saved as
@@ -397,7 +405,8 @@ class ReverseBuilder:
                               ast.Constant(None) if len(unbound) == 1 else
                               ast.Tuple([ast.Constant(None)] * len(unbound), ast.Load()))
             plan.forward_body.insert(0, init)
-        items = [ast.Name(v, ast.Load()) for v in saved]
+        items = [self.call(runtime.saved_shape, ast.Name(v, ast.Load())) if v in shape_only else ast.Name(v, ast.Load())
+                 for v in saved]
         pushed = items[0] if len(items) == 1 else (ast.Tuple(items, ast.Load()) if items else ast.Constant(None))
         plan.push.stmts = [ast.Expr(ast.Call(ast.Attribute(ast.Name(plan.tape, ast.Load()), "append", ast.Load()),
                                              [pushed], []))]
@@ -405,6 +414,15 @@ class ReverseBuilder:
         target = _store_targets(names) if names else ast.Name("_", ast.Store())
         reversed_tape = ast.Call(ast.Name("reversed", ast.Load()), [ast.Name(plan.tape, ast.Load())], [])
         return pre + [ast.For(target, reversed_tape, body, [])]
+
+    def read_only_for_shape(self, var: str, body: list[ast.stmt]) -> bool:
+        """Whether every read of ``var`` in ``body`` is the second argument of ``unbroadcast``."""
+        total = sum(1 for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == var)
+        as_shape = sum(1 for s in body for n in ast.walk(s)
+                       if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                       and self.bindings.get(n.func.id) is runtime.unbroadcast and len(n.args) == 2
+                       and isinstance(n.args[1], ast.Name) and n.args[1].id == var)
+        return total > 0 and total == as_shape
 
     # ---- backward: one statement --------------------------------------------------------------------
 
@@ -741,6 +759,24 @@ class _RenameLoads(ast.NodeTransformer):
         if isinstance(node.ctx, ast.Load) and node.id in self.renames:
             return ast.Name(self.renames[node.id], ast.Load())
         return node
+
+
+def _shape_reads(stmt: ast.stmt, renames: dict[str, str], bindings: dict) -> ast.stmt:
+    """``unbroadcast(g, v)`` -> ``unbroadcast_to(g, v_shape)`` for the names in ``renames``."""
+    if not renames:
+        return stmt
+    to_shape = next((name for name, obj in bindings.items() if obj is runtime.unbroadcast_to), None)
+
+    class ShapeReads(ast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            if (isinstance(node.func, ast.Name) and bindings.get(node.func.id) is runtime.unbroadcast
+                    and len(node.args) == 2 and isinstance(node.args[1], ast.Name) and node.args[1].id in renames):
+                return ast.Call(ast.Name(to_shape, ast.Load()),
+                                [node.args[0], ast.Name(renames[node.args[1].id], ast.Load())], [])
+            return node
+
+    return ShapeReads().visit(stmt)
 
 
 def _rename_loads(stmt: ast.stmt, renames: dict[str, str]) -> ast.stmt:
