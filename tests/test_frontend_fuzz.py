@@ -48,17 +48,23 @@ _counter = itertools.count()
 # Expressions over the numeric names in scope ({a}, {b}); every one is valid Python, not all run.
 NUMERIC = [
     "{a} + {b}", "{a} - {b}", "{a} * {b}", "{a} / ({b} * {b} + 1.0)", "{a} ** 2", "-{a}", "+{a}",
-    "math.sin({a})", "math.exp(-{a} * {a})", "abs({a})", "max({a}, {b})", "float({a})", "np.tanh({a})", "np.sum(np.array([{a}, {b}]))", "sum([{a}, {b}, 1.0])",
-    "[{a}, {b}][0]", "({a}, {b})[-1]", "{{'k': {a}, 'j': {b}}}['k']", "[{a}, {b}, {a}][1:][0]",
-    "sum([{a} * i for i in range(3)])", "sum({a} * i for i in range(2))", "[{a} for _ in range(2)][-1]",
-    "{{i: {a} * i for i in range(3)}}[2]", "({a} if {a} > {b} else {b})",
-    "len(f'{{{a}:.3f}}') * {b}", "pow({a}, 2)", "round({a}, 2)", "int({a} > 0) * {b}", "sorted([{a}, {b}])[0]", "np.float64({a}) * {b}", "np.sum(np.array([{a}, {b}]), axis=0)", "({a} > 0) * {a}",
-    "np.where({a} > 0, {a}, {b})",
-    "({a}, {b}) and {a}", "{a} or {b}", "not {a}", "{a} // 1.5", "{a} % 1.5",
-    "np.prod(np.array([{a}, {b}]))", "math.fsum([{a}, {b}])", "{a}.conjugate()",
-    "np.linalg.norm([{a}, {b}, 1.0])", "isinstance({a}, float) * {b}", "str({a}) and {b}",
-    "hash(3) * 0.0 + {a}", "np.clip({a}, -0.5, 0.5)", "{a} == {b}",
-    "{a} < {b} <= 3", "{a} is None", "{a} in [{b}, 1.0]", "~int({a})", ]
+    "math.sin({a})", "math.exp(-{a} * {a})", "abs({a})", "max({a}, {b})", "float({a})", "np.tanh({a})",
+    "np.sum(np.array([{a}, {b}]))", "sum([{a}, {b}, 1.0])", "[{a}, {b}][0]", "({a}, {b})[-1]",
+    "{{'k': {a}, 'j': {b}}}['k']", "[{a}, {b}, {a}][1:][0]", "sum([{a} * i for i in range(3)])",
+    "sum({a} * i for i in range(2))", "[{a} for _ in range(2)][-1]", "{{i: {a} * i for i in range(3)}}[2]",
+    "({a} if {a} > {b} else {b})", "len(f'{{{a}:.3f}}') * {b}", "pow({a}, 2)", "round({a}, 2)",
+    "int({a} > 0) * {b}", "sorted([{a}, {b}])[0]", "np.float64({a}) * {b}",
+    "np.sum(np.array([{a}, {b}]), axis=0)", "({a} > 0) * {a}", "np.where({a} > 0, {a}, {b})", "not {a}",
+    "{a} // 1.5", "{a} % 1.5", "np.prod(np.array([{a}, {b}]))", "math.fsum([{a}, {b}])", "{a}.conjugate()",
+    "np.linalg.norm([{a}, {b}, 1.0])", "isinstance({a}, float) * {b}", "hash(3) * 0.0 + {a}",
+    "np.clip({a}, -0.5, 0.5)", "{a} == {b}", "{a} < {b} <= 3", "{a} is None", "{a} in [{b}, 1.0]",
+    "~int({a})",
+]
+# `and`/`or` returning a differentiated operand: silent zero gradients until
+# test_boolean_operators_pass_their_operands_through passes; then set True.
+BOOLOP_OPERANDS = False
+if BOOLOP_OPERANDS:
+    NUMERIC += ["({a}, {b}) and {a}", "{a} or {b}", "str({a}) and {b}"]
 # Expressions δ refuses today (calls of expressions, *args, rules it lacks): drawn 1 time in 10.
 RARE_NUMERIC = [
     "(lambda t: t * {a})({b})", "divmod({b} * {b} + 3.0, 2.0)[0] * {a}", "{a}.real", "complex({a}, {b}).real",
