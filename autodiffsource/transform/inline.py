@@ -74,9 +74,10 @@ class Template:
         for name, obj in self.free.items():
             mapping[name] = ast.Name(bind(name, obj), ast.Load())
         mapping[XP] = ast.Name(xp_name, ast.Load())
-        forward = [_substitute(s, mapping) for s in self.forward]
+        forward = [_DecideNoneTests().visit(_substitute(s, mapping)) for s in self.forward]
         if value_name is None:
-            forward.append(ast.Assign([ast.Name(target, ast.Store())], _substitute(self.value, mapping)))
+            value = _DecideNoneTests().visit(_substitute(self.value, mapping))
+            forward.append(ast.Assign([ast.Name(target, ast.Store())], value))
         return Instance(self, mapping, forward)
 
 
@@ -107,7 +108,7 @@ class Instance:
         fold = _fold if template.rule.static else (lambda node: node)
         partials = [fold(_substitute(expr, mapping)) if want else None
                     for expr, want in zip(template.partials, needed, strict=True)]
-        return [_substitute(s, mapping) for s in reversed(kept)], partials
+        return [_DecideNoneTests().visit(_substitute(s, mapping)) for s in reversed(kept)], partials
 
 
 @functools.lru_cache(maxsize=None)
@@ -273,6 +274,26 @@ class _Fold(ast.NodeTransformer):
             return ast.copy_location(ast.Constant(value), node)
         if isinstance(node.op, ast.Pow) and lit(right) and right.value == 1:
             return left
+        return node
+
+
+class _DecideNoneTests(ast.NodeTransformer):
+    """Decide ``1.7 is None`` (an optional parameter given a literal) when the rule is inlined: Python
+    warns about ``is`` with a literal, and the generated line reads better without the dead branch."""
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if (len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot))
+                and isinstance(node.left, ast.Constant) and isinstance(node.comparators[0], ast.Constant)
+                and node.comparators[0].value is None):
+            same = node.left.value is None
+            return ast.copy_location(ast.Constant(same if isinstance(node.ops[0], ast.Is) else not same), node)
+        return node
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant) and type(node.test.value) is bool:
+            return node.body if node.test.value else node.orelse
         return node
 
 
