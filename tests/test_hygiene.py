@@ -232,3 +232,20 @@ def test_unicode_names_normalised(load):
             return np.sum(μ * x)
     """)
     check_pullback(m.f, m.δf, [X])
+
+
+def test_generated_code_compiles_without_warnings(load):
+    """Fuzzer find: `min(x, -0.25)` generated `... if -0.25 is None else ...`, a SyntaxWarning
+    ('"is" with a literal') printed into the user's session at the first call."""
+    import warnings
+
+    m = load("""
+        @δ
+        def f(x):
+            return min(x, -0.25) + max(x, 0.5)
+    """)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, pullback = m.δf(0.3)
+    assert value == pytest.approx(-0.25 + 0.5)
+    assert pullback() == 0.0
