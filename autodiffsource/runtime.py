@@ -440,12 +440,14 @@ def check_input(x, position: int, fname: str):
 
 # ---- calling user rules ----------------------------------------------------------------------------
 
-def user_partials(result, nargs: int, rule_name: str):
-    """Normalise what a user rule's pullback returned into a tuple of ``nargs`` partials."""
+def user_partials(result, args: tuple, rule_name: str):
+    """Normalise what a user rule's pullback returned into a tuple of one partial per argument in
+    ``args``; a None partial (the seed's "no derivative") becomes zeros shaped like its argument."""
     from .errors import RuleContractError
 
+    nargs = len(args)
     if nargs == 1 and not isinstance(result, tuple):
-        return (result,)
+        result = (result,)
     if not isinstance(result, tuple) or len(result) != nargs:
         got = len(result) if isinstance(result, tuple) else "a single value"
         raise RuleContractError(
@@ -454,6 +456,8 @@ def user_partials(result, nargs: int, rule_name: str):
             hint=f"Make the pullback of {rule_name} return a tuple with one entry per argument "
             "(None for arguments without a derivative).",
         )
+    if any(p is None for p in result):
+        result = tuple(zeros_like(a) if p is None else p for p, a in zip(result, args))
     return result
 
 

@@ -513,7 +513,7 @@ class ReverseBuilder:
             self.unpack_partials(call, atoms, out, always_tuple=False)
         else:
             call = self.call(runtime.user_partials, ast.Call(pb, self.cotangent_args(stmt, True), []),
-                             ast.Constant(len(op.args)), ast.Constant(op.name))
+                             ast.Tuple(list(op.args), ast.Load()), ast.Constant(op.name))
             atoms = [a if self.is_active(a) else None for a in op.args]
             self.unpack_partials(call, atoms, out, always_tuple=True)
         return out
