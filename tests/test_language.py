@@ -345,3 +345,29 @@ def test_assignment_expression_is_refused_at_the_decorator():
 
     with pytest.raises(UnsupportedSyntaxError, match="assignment expression"):
         δ(walrus)
+
+
+def two_updates_through_aliases(x):
+    a = b = x * 2
+    a += 1
+    b *= 3.0          # on arrays, a and b are one object throughout; on numbers, each its own
+    return a * b
+
+
+def alias_of_a_constant_array(x):
+    a = np.zeros(2)
+    b = a
+    a += x            # b is the same array: it sees x too
+    return np.sum(b * x)
+
+
+@pytest.mark.parametrize("fn, args", [
+    (two_updates_through_aliases, (np.array([0.3, 0.7]),)),
+    (two_updates_through_aliases, (0.4,)),
+    (alias_of_a_constant_array, (np.array([0.3, 0.7]),)),
+], ids=["arrays", "numbers", "constant-array"])
+def test_aliases_across_several_updates(fn, args):
+    δ(fn)
+    delta = globals()["δ" + fn.__name__]
+    np.testing.assert_allclose(delta(*args)[0], fn(*(np.copy(a) for a in args)))
+    check_pullback(fn, delta, args)

@@ -276,6 +276,7 @@ class ControlFlowLowering:
     def bind_loop_target(self, target: ast.expr) -> ast.expr:
         """The loop target with SSA names (loop targets are never differentiated)."""
         if isinstance(target, ast.Name):
+            self.note_binding(target.id, None)
             return ast.Name(self.new_version(target.id), ast.Store())
         if isinstance(target, (ast.Tuple, ast.List)):
             return ast.Tuple([self.bind_loop_target(e) for e in target.elts], ast.Store())

@@ -62,6 +62,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
         self.inner_functions: dict[str, ast.AST] = {}
         self.inlining: set[int] = set()
         self.namespace_vars: set[str] = set()
+        self.alias_groups: list[set[str]] = []
         self.view_of: dict[str, str | None] = {}  # SSA values read by subscript -> the variable read
         self.written: set[str] = set()
         self.appended: set[str] = set()
@@ -185,9 +186,12 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
                 return
             self.note_assignment(target.id, value)
             self.bind_atom(target.id, self.atom(value, name_hint=target.id))
+            self.note_binding(target.id, value)
             return
         if isinstance(target, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Name) for e in target.elts):
             names = [e.id for e in target.elts]
+            for name in names:
+                self.note_binding(name, None)
             if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(names):
                 if any(isinstance(e, ast.Starred) for e in value.elts):
                     self.unsupported(value, "starred expressions")
@@ -233,16 +237,37 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
         count = self.temp()
         new = self.namer.fresh(name)
         self.emit([new], AppendOp(old, value, count), [True])
-        for user_name, version in list(self.env.items()):
-            if version == old:
-                self.env[user_name] = new
+        for user_name in self.same_object(name):
+            self.env[user_name] = new
 
     def shared_names(self, stmt: ast.AugAssign) -> list[str]:
         """Other variables, read later, that hold the same object as the target of ``a += e``."""
         name = stmt.target.id
+        return sorted(o for o in self.same_object(name) if o != name and o in _names_read_after(self.node, stmt))
+
+    def same_object(self, name: str) -> set[str]:
+        """User variables bound to the object ``name`` holds (``b = a``, ``a = b = e``), itself included.
+
+        Kept by name, not by SSA version: an in-place update gives the names new versions, but Python
+        still has them share one object (when it is an array)."""
         version = self.env.get(name)
-        return sorted(o for o, v in self.env.items() if v == version and o != name
-                      and o in _names_read_after(self.node, stmt))
+        group = {o for o, v in self.env.items() if v == version}
+        for members in self.alias_groups:
+            if name in members:
+                group |= members
+        return group
+
+    def note_binding(self, name: str, value: ast.expr) -> None:
+        """Track which user names share an object: ``name = other`` joins, anything else leaves."""
+        for members in self.alias_groups:
+            members.discard(name)
+        self.alias_groups = [m for m in self.alias_groups if len(m) > 1]
+        if isinstance(value, ast.Name) and value.id in self.env and value.id != name:
+            for members in self.alias_groups:
+                if value.id in members:
+                    members.add(name)
+                    return
+            self.alias_groups.append({name, value.id})
 
     def update_in_place(self, stmt: ast.AugAssign, value: ast.expr) -> None:
         """``a += e`` while another name holds the same object: on an array Python changes it in place,
@@ -265,10 +290,11 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
         for alias in aliases:
             version = self.namer.fresh(alias)
             branches = []
-            for source in (new, old):  # an array changed in place / a number left as it was
+            own = self.env[alias]  # what the alias holds now (a number it kept earlier, or the same array)
+            for source in (new, own):  # an array changed in place / a number left as it was
                 op, is_active = self.copy_op(source)
                 branches.append([Assign([version], op, self.loc, [is_active])])
-            if new in self.active or old in self.active:
+            if new in self.active or own in self.active:
                 self.active.add(version)
             self.body.append(If(ast.Name(same, ast.Load()), branches[0], branches[1], self.loc))
             self.env[alias] = version
@@ -294,9 +320,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
         atom = self.atom(value)
         new = self.namer.fresh(name)
         self.emit([new], SetItemOp(old, index, atom), [True])
-        for user_name, version in list(self.env.items()):
-            if version == old:  # every alias of the object sees the write
-                self.env[user_name] = new
+        for user_name in self.same_object(name):  # every name holding the object sees the write
+            self.env[user_name] = new
 
     def lower_return(self, stmt: ast.Return) -> Return:
         value = stmt.value
