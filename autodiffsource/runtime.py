@@ -690,18 +690,25 @@ def method_delta(method, active: tuple):
     """The δ function of a bound method (``self`` constant) or of a plain function, for the given
     activity of its positional arguments; transformed once per (function, activity), then cached."""
     import functools
-    import inspect
 
     from .api import transform
+
+    func, bound_self, mask = method_mask(method, active)
+    delta = transform(func, mask)
+    return functools.partial(delta, bound_self) if bound_self is not None else delta
+
+
+def method_mask(method, active: tuple):
+    """``(function, self or None, mask over the function's positional parameters)`` for a call of
+    ``method`` whose given positional arguments are differentiated where ``active`` says so."""
+    import inspect
 
     func = getattr(method, "__func__", method)
     bound_self = getattr(method, "__self__", None)
     params = [p for p in inspect.signature(func).parameters.values()
               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     lead = (False,) if bound_self is not None else ()
-    mask = lead + tuple(active) + (False,) * (len(params) - len(lead) - len(active))
-    delta = transform(func, mask)
-    return functools.partial(delta, bound_self) if bound_self is not None else delta
+    return func, bound_self, lead + tuple(active) + (False,) * (len(params) - len(lead) - len(active))
 
 
 # ---- containers (lists, tuples, dicts of arrays) ------------------------------------------------------

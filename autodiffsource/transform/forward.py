@@ -477,12 +477,9 @@ def _parse_form(form) -> ast.FunctionDef:
 def method_jvp(method, active: tuple):
     """The jvp function of a bound method (``self`` constant) or plain function, for the given activity
     of its positional arguments: called as ``(*tangents, *args)`` like every generated jvp function."""
-    func = getattr(method, "__func__", method)
-    bound_self = getattr(method, "__self__", None)
-    params = [p for p in inspect.signature(func).parameters.values()
-              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    lead = (False,) if bound_self is not None else ()
-    mask = lead + tuple(active) + (False,) * (len(params) - len(lead) - len(active))
+    from ..runtime import method_mask
+
+    func, bound_self, mask = method_mask(method, active)
     jvp_func = jvp_transform(func, mask)
     if bound_self is None:
         return jvp_func
