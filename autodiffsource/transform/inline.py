@@ -284,9 +284,9 @@ class _DecideNoneTests(ast.NodeTransformer):
     def visit_Compare(self, node):
         self.generic_visit(node)
         if (len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot))
-                and isinstance(node.left, ast.Constant) and isinstance(node.comparators[0], ast.Constant)
+                and _is_literal(node.left) and isinstance(node.comparators[0], ast.Constant)
                 and node.comparators[0].value is None):
-            same = node.left.value is None
+            same = isinstance(node.left, ast.Constant) and node.left.value is None
             return ast.copy_location(ast.Constant(same if isinstance(node.ops[0], ast.Is) else not same), node)
         return node
 
@@ -295,6 +295,13 @@ class _DecideNoneTests(ast.NodeTransformer):
         if isinstance(node.test, ast.Constant) and type(node.test.value) is bool:
             return node.body if node.test.value else node.orelse
         return node
+
+
+def _is_literal(node) -> bool:
+    """A constant, or a signed one: ``-0.25`` is ``UnaryOp(USub, Constant)`` in the AST."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant)
 
 
 def _fold(node):
