@@ -605,6 +605,8 @@ def accumulate(d, g):
     """``d + g`` where ``d`` may still be None (no contribution yet on this path): then ``g``."""
     if d is None:
         return g
+    if g is None:
+        return d
     if type(d) in _CONTAINERS:
         return add_cotangents(d, g)
     return d + g
@@ -791,3 +793,15 @@ def unbroadcast_to(g, shape):
     if shape == () and type(g) not in _PY_SCALARS:
         return _xp(g).sum(g)
     return _sum_to_shape(g, tuple(shape))
+
+
+def distinct_partials(parts: tuple, cotangents: tuple):
+    """``parts`` with every mutable array that is also another partial or one of the caller's
+    cotangents replaced by a copy; a single partial comes back on its own, several as a tuple."""
+    out = []
+    for p in parts:
+        if type(p) not in _PY_SCALARS and not isinstance(p, _NUMPY_SCALAR) and p is not None and (
+                any(p is q for q in out) or any(p is c for c in cotangents)):
+            p = copy_value(p)
+        out.append(p)
+    return out[0] if len(out) == 1 else tuple(out)

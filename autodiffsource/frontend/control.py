@@ -160,10 +160,10 @@ class ControlFlowLowering:
             return ast.Name(held, ast.Load())
 
         def length(node):
-            return ast.Call(ast.Name("len", ast.Load()), [node], [])
+            return ast.Call(self.builtin_name("len"), [node], [])
 
         def rng(n):
-            return ast.Call(ast.Name("range", ast.Load()), [n], [])
+            return ast.Call(self.builtin_name("range"), [n], [])
 
         call = it if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) else None
         start = _constant_start(call) if call is not None and call.func.id == "enumerate" else None
@@ -186,13 +186,24 @@ class ControlFlowLowering:
             if not (isinstance(stmt.target, ast.Tuple) and len(stmt.target.elts) == len(call.args)):
                 self.unsupported(stmt.target, "this target for `zip` (one name per zipped sequence)")
             seqs = [sequence(a) for a in call.args]
-            n = ast.Call(ast.Name("min", ast.Load()), [length(s) for s in seqs], []) if len(seqs) > 1 else length(seqs[0])
+            n = ast.Call(self.builtin_name("min"), [length(s) for s in seqs], []) if len(seqs) > 1 else length(seqs[0])
             prologue = [ast.Assign([t], ast.Subscript(copy.deepcopy(s), idx, ast.Load()))
                         for t, s in zip(stmt.target.elts, seqs, strict=True)]
             return ast.Name(index, ast.Store()), rng(n), _located(prologue, stmt)
         seq = sequence(it)
         prologue = [ast.Assign([stmt.target], ast.Subscript(seq, idx, ast.Load()))]
         return ast.Name(index, ast.Store()), rng(length(seq)), _located(prologue, stmt)
+
+    def builtin_name(self, name: str) -> ast.Name:
+        """A name for the builtin ``name`` in generated code, even where the user's code rebinds it."""
+        import builtins
+
+        shadowed = name in self.local_names or name in self.closure or name in self.fn.__globals__
+        if not shadowed:
+            return ast.Name(name, ast.Load())
+        ref = self.namer.fresh(f"builtin_{name}")
+        self.closure[ref] = getattr(builtins, name)  # bound into the generated module like a closure value
+        return ast.Name(ref, ast.Load())
 
     def carried_variables(self, stmt, body: list[ast.stmt]) -> list[str]:
         """User variables the loop assigns that live across iterations or after the loop."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import builtins
 import collections
+import functools
 import inspect
 import operator
 import types
@@ -63,6 +64,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
         self.inlining: set[int] = set()
         self.namespace_vars: set[str] = set()
         self.alias_groups: list[set[str]] = []
+        self.packed: set[str] = set()  # temporaries holding a list/tuple literal of differentiated values
         self.view_of: dict[str, str | None] = {}  # SSA values read by subscript -> the variable read
         self.written: set[str] = set()
         self.appended: set[str] = set()
@@ -436,6 +438,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
             items = [self.atom(e) for e in node.elts]
             name = self.temp()
             self.emit([name], PackOp("list" if isinstance(node, ast.List) else "tuple", items), [True])
+            self.packed.add(name)
             return ast.Name(name, ast.Load())
         if isinstance(node, ast.Dict):
             if any(k is None for k in node.keys):
@@ -453,7 +456,23 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
             self.unsupported(node, "a set of differentiated values")
         if isinstance(node, ast.IfExp):
             return self.lower_ifexp(node)
+        if isinstance(node, ast.BoolOp):
+            return self.lower_boolop(node)
         self.unsupported(node, f"the expression `{type(node).__name__}` on differentiated values")
+
+    def lower_boolop(self, node: ast.BoolOp) -> ast.expr:
+        """``a or b`` is ``a if a else b`` and ``a and b`` is ``b if a else a``, ``a`` evaluated once."""
+        result = node.values[0]
+        for value in node.values[1:]:
+            held = self.temp()
+            self.local_names.add(held)
+            self.bind_atom(held, self.atom(result))
+            first = ast.copy_location(ast.Name(held, ast.Load()), node)
+            if isinstance(node.op, ast.Or):
+                result = ast.copy_location(ast.IfExp(first, first, value), node)
+            else:
+                result = ast.copy_location(ast.IfExp(first, value, first), node)
+        return self.atom(result)
 
     def lower_binop(self, node: ast.BinOp) -> ast.Name:
         op = _BINOPS.get(type(node.op))
@@ -629,6 +648,11 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
         for p in rule.static:
             if p in args and self.is_active_atom(args[p]):
                 self.unsupported(node, f"a differentiated value as `{p}` of `{rule.name}`")
+        if rule not in _sequence_rules():
+            # NumPy turns a list or tuple argument into an array first; so does the generated code.
+            for p, a in args.items():
+                if isinstance(a, ast.Name) and a.id in self.packed and p not in rule.static:
+                    args[p] = self.prim(REGISTRY.rule_for(np_asarray()), {"x": a})
         return args
 
     def lower_delta_call(self, node, delta, known_outputs, ours, n_outputs, names) -> list[str]:
@@ -677,7 +701,9 @@ class Lowerer(ControlFlowLowering, FunctionLowering):
         """Whether ``node``'s value depends on a differentiated input (and could carry a derivative)."""
         if isinstance(node, ast.Name):
             return node.id in self.env and self.env[node.id] in self.active
-        if isinstance(node, (ast.Constant, ast.Compare, ast.BoolOp, ast.Lambda)):
+        if isinstance(node, ast.BoolOp):
+            return any(self.is_active(v) for v in node.values)  # `x or y` is one of its operands
+        if isinstance(node, (ast.Constant, ast.Compare, ast.Lambda)):
             return False
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             return False
@@ -840,6 +866,23 @@ def _local_names(node: ast.FunctionDef) -> set[str]:
         elif isinstance(sub, ast.FunctionDef) and sub is not node:
             names.add(sub.name)
     return names
+
+
+def np_asarray():
+    import numpy
+
+    return numpy.asarray
+
+
+@functools.lru_cache(maxsize=1)
+def _sequence_rules() -> frozenset:
+    """Rules that take a list or tuple of arrays as it is (everything else gets ``np.asarray`` of it)."""
+    import numpy
+
+    primals = [numpy.asarray, numpy.array, numpy.asanyarray, numpy.concatenate, numpy.stack, numpy.hstack,
+               numpy.vstack, numpy.dstack, numpy.column_stack, numpy.linalg.multi_dot, builtins.sum,
+               builtins.max, builtins.min, numpy.block, numpy.einsum, numpy.append]
+    return frozenset(r for r in map(REGISTRY.rule_for, primals) if r is not None)
 
 
 def _changed_in_place(body) -> tuple[set[str], set[str]]:

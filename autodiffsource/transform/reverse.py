@@ -153,6 +153,7 @@ class ReverseBuilder:
             forward = head + forward
         pullback_name = self.namer.fresh(f"{lowered.name}_pullback")
         params, seed = self.seed_cotangents()
+        self.pullback_params = params
         backward = seed + self.backward_block(lowered.body)
         backward.append(comment_for(lowered.ret.loc))
         backward.append(self.return_partials())
@@ -348,9 +349,15 @@ class ReverseBuilder:
         pre: list[ast.stmt] = []
         for var in sorted(touched - defined):
             self.ensure_present(var, var, pre)
+        # A carried value whose result received no cotangent keeps None (zero) through the loop, so
+        # nothing multiplies a zero by a derivative that may be infinite (0 * inf would be NaN).
+        head = {}
         for l_name, _ in carried:
-            self.ensure_present(l_name, l_name, pre)
-            self.state[l_name] = (PRESENT, False)
+            st = self.state.get(l_name)
+            if st is None:
+                pre.append(ast.Assign([ast.Name(self.dname(l_name), ast.Store())], ast.Constant(None)))
+            head[l_name] = MAYBE if st is None or st[0] == MAYBE else PRESENT
+            self.state[l_name] = (head[l_name], False)
         # One reversed iteration: the end-of-iteration copies L = E first, then the body.
         body: list[ast.stmt] = []
         swap = any(e in {l for l, _ in carried} for _, e in carried)
@@ -359,18 +366,31 @@ class ReverseBuilder:
             if swap:  # carried values feed each other (a, b = b, a): read every cotangent first
                 tmp = self.namer.fresh(f"d{l_name}_carry")
                 body.append(ast.Assign([ast.Name(tmp, ast.Store())], ast.Name(self.dname(l_name), ast.Load())))
-                sources.append((e_name, tmp))
+                sources.append((l_name, e_name, tmp))
             else:
-                sources.append((e_name, self.dname(l_name)))
+                sources.append((l_name, e_name, self.dname(l_name)))
         for l_name, _ in carried:
             self.state.pop(l_name)  # the value entering this iteration starts with no cotangent
-        for e_name, source in sources:
-            self.add(e_name, ast.Name(source, ast.Load()), body, owned=False)
+        for l_name, e_name, source in sources:
+            if head[l_name] == PRESENT:
+                self.add(e_name, ast.Name(source, ast.Load()), body, owned=False)
+            elif self.state.get(e_name) is None:
+                body.append(ast.Assign([ast.Name(self.dname(e_name), ast.Store())], ast.Name(source, ast.Load())))
+                self.state[e_name] = (MAYBE, False)
+            else:
+                update = self.call(runtime.accumulate, ast.Name(self.dname(e_name), ast.Load()),
+                                   ast.Name(source, ast.Load()))
+                body.append(ast.Assign([ast.Name(self.dname(e_name), ast.Store())], update))
+                self.state[e_name] = (MAYBE, False)
         body += self.backward_block(loop.body)
         end: list[ast.stmt] = []
         for l_name, _ in carried:
-            self.ensure_present(l_name, l_name, end)
-            self.state[l_name] = (PRESENT, False)
+            st = self.state.get(l_name)
+            if head[l_name] == PRESENT:
+                self.ensure_present(l_name, l_name, end)
+            elif st is None:
+                end.append(ast.Assign([ast.Name(self.dname(l_name), ast.Store())], ast.Constant(None)))
+            self.state[l_name] = (head[l_name], False)
         body += end
         for var in defined - {l for l, _ in carried}:
             self.state.pop(var, None)  # values of one iteration: their cotangents end with it
@@ -698,6 +718,12 @@ class ReverseBuilder:
                 continue
             g = ast.Name(self.dname(p), ast.Load()) if p in self.state else ast.Constant(None)
             parts.append(self.call(runtime.finalize, g, ast.Name(p, ast.Load())))
+        may_alias = any(p in self.state and not self.state[p][1] for p, w in zip(lowered.params, lowered.wrt) if w)
+        if may_alias:
+            # A partial that is a cotangent passed through (x + y: dx is dy is dz) is copied, so the
+            # caller may update one result in place without changing another or their own cotangent.
+            cotangents = ast.Tuple([ast.Name(n, ast.Load()) for n in self.pullback_params], ast.Load())
+            return ast.Return(self.call(runtime.distinct_partials, ast.Tuple(parts, ast.Load()), cotangents))
         if len(parts) == 1:
             return ast.Return(parts[0])
         return ast.Return(ast.Tuple(parts, ast.Load()))
