@@ -12,17 +12,29 @@ import ast
 _CONTEXTS = (ast.Load, ast.Store, ast.Del)
 
 
+def copy_node(node, child):
+    """A new node of ``node``'s class: its fields through ``child``, its location attributes as they are.
+
+    Only ``_fields`` are followed: tools such as ``executing`` (used by IPython's tracebacks) add a
+    ``parent`` attribute to nodes, and following it would recurse forever."""
+    new = node.__class__.__new__(node.__class__)
+    d = new.__dict__
+    for key in node._fields:
+        value = getattr(node, key, None)
+        d[key] = child(value) if isinstance(value, (ast.AST, list)) else value
+    for key in node._attributes:
+        if key in node.__dict__:
+            d[key] = node.__dict__[key]
+    return new
+
+
 def clone(node):
     """A deep copy of an AST node or list of nodes."""
     if isinstance(node, list):
         return [clone(n) for n in node]
     if not isinstance(node, ast.AST) or isinstance(node, _CONTEXTS):
         return node
-    new = node.__class__.__new__(node.__class__)
-    d = new.__dict__
-    for key, value in node.__dict__.items():
-        d[key] = clone(value) if isinstance(value, (ast.AST, list)) else value
-    return new
+    return copy_node(node, clone)
 
 
 def substitute_names(node, replace):
@@ -34,8 +46,4 @@ def substitute_names(node, replace):
         return clone(node) if new is None else new
     if not isinstance(node, ast.AST) or isinstance(node, _CONTEXTS):
         return node
-    new = node.__class__.__new__(node.__class__)
-    d = new.__dict__
-    for key, value in node.__dict__.items():
-        d[key] = substitute_names(value, replace) if isinstance(value, (ast.AST, list)) else value
-    return new
+    return copy_node(node, lambda child: substitute_names(child, replace))

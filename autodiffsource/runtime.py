@@ -457,7 +457,9 @@ def user_partials(result, args: tuple, rule_name: str):
             "(None for arguments without a derivative).",
         )
     if any(p is None for p in result):
-        result = tuple(zeros_like(a) if p is None else p for p, a in zip(result, args))
+        # Only numbers and arrays get zeros; None for a string or an object argument stays None (unused).
+        result = tuple(zeros_like(a) if p is None and (type(a) in _PY_SCALARS or hasattr(a, "shape")) else p
+                       for p, a in zip(result, args))
     return result
 
 

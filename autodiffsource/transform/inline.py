@@ -27,7 +27,7 @@ import operator
 import textwrap
 from typing import Callable
 
-from ..astutil import clone
+from ..astutil import clone, copy_node
 from ..rules.registry import Rule
 
 XP = "xp"  # the name rules use for the run-time array namespace
@@ -248,10 +248,7 @@ def _substitute(node, mapping):
             return clone(n) if new is None else new
         if not isinstance(n, ast.AST) or isinstance(n, (ast.Load, ast.Store, ast.Del)):
             return n
-        copy_ = n.__class__.__new__(n.__class__)
-        for key, value in n.__dict__.items():
-            copy_.__dict__[key] = walk(value) if isinstance(value, (ast.AST, list)) else value
-        return copy_
+        return copy_node(n, walk)
 
     return walk(node)
 
