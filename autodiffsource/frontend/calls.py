@@ -1,0 +1,294 @@
+"""Stage 1 (continued): calls inside a δ function, classified and lowered.
+
+Contract: every call is classified now, against the function's globals, closure cells and builtins, in
+the seed's order: a user rule ``δname`` beside the caller, a library rule, a function with readable
+source (differentiated recursively, for this call's activity), a declared constant, else a
+:class:`MissingRuleError` at the call site with a stub to paste. Functions of covered libraries (NumPy's
+own Python functions included) are never differentiated through their source.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+import inspect
+import types
+
+from ..errors import UnsupportedSyntaxError
+from ..ir import DeltaCall, PrimOp
+from ..rules.registry import REGISTRY, Rule
+from .functions import is_user_method
+from .normalize import count_outputs, own_nodes
+
+_MISSING = object()
+
+
+class CallLowering:
+    """Mixed into :class:`~autodiffsource.frontend.lower.Lowerer`."""
+
+    def call_kind(self, node: ast.Call):
+        """Classify a call: ("rule", Rule, receiver) · ("delta", callable, n_outputs, ...) · ("nondiff",)."""
+        func = node.func
+        if isinstance(func, ast.Attribute) and _root(func) is None and self.is_active(func.value):
+            # A method of a differentiated expression: (x * y).sum(), np.mean(x, axis=1).max().
+            if func.attr in REGISTRY.nondiff_methods:
+                return ("nondiff",)
+            rule = REGISTRY.by_method.get(func.attr)
+            return ("rule", rule, func.value) if rule is not None else ("missing_method", func.attr)
+        if isinstance(func, ast.Attribute) and self.is_local(_root(func)):
+            root = _root(func)
+            if isinstance(func.value, ast.Name) and func.value.id in self.env and self.env[func.value.id] in self.active:
+                # A method of a differentiated array: x.sum(axis=0).
+                if func.attr in REGISTRY.nondiff_methods:
+                    return ("nondiff",)
+                rule = REGISTRY.by_method.get(func.attr)
+                if rule is None:
+                    return ("missing_method", func.attr)
+                return ("rule", rule, func.value)
+            if isinstance(func.value, ast.Name) and not self.is_namespace_variable(func.value.id):
+                return ("method",)  # a method of a constant object: model.forward(x)
+            if self.is_local(root) and isinstance(func.value, ast.Name):
+                # A run-time array namespace (xp = array_namespace(x)); xp.exp -> the rule for np.exp.
+                import numpy as np
+
+                obj = getattr(np, func.attr, _MISSING)
+                if obj is _MISSING:
+                    rule = REGISTRY.by_array_api_name.get(func.attr)
+                    return ("rule", rule, None) if rule else ("missing", func.attr, None)
+                return self.classify_object(obj, func, node)
+            if self.is_active(func.value):
+                self.unsupported(func, "calling a method of an expression on differentiated values; "
+                                       "assign the expression to a variable first")
+            return ("nondiff",)
+        if isinstance(func, ast.Name) and func.id in self.inner_functions:
+            return ("inline", self.inner_functions[func.id])
+        if isinstance(func, ast.Name) and self.is_local(func.id):
+            self.unsupported(func, "calling a function held in a local variable; call it by its own name, "
+                                   "or define it inside this function")
+        obj = self.resolve(func)
+        if is_user_method(obj) and not _library_function(obj.__func__):
+            return ("method",)
+        return self.classify_object(obj, func, node)
+
+    def classify_object(self, obj, func: ast.expr, node: ast.Call):
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "f")
+        user_rule = self.user_rule(func, name)
+        if user_rule is not None:
+            return ("delta", user_rule, None, False)
+        ours = getattr(obj, "__autodiffsource_primal__", None)
+        if ours is not None:
+            obj = ours
+        rule = REGISTRY.rule_for(obj)
+        if rule is not None:
+            return ("rule", rule, None)
+        if REGISTRY.is_nondiff(obj) or isinstance(obj, type) and obj in (int, bool, range):
+            return ("nondiff",)
+        if isinstance(obj, types.FunctionType) and obj.__name__ != "<lambda>" and not _library_function(obj):
+            n = _count_outputs(obj)
+            return ("delta", obj, n, True)
+        return ("missing", name, obj)
+
+    def user_rule(self, func: ast.expr, name: str):
+        """The seed's convention: a callable ``δname`` beside the caller (or beside a module attribute)."""
+        delta_name = "δ" + name
+        if isinstance(func, ast.Attribute):
+            try:
+                owner = self.resolve(func.value)
+            except UnsupportedSyntaxError:
+                owner = None
+            candidate = getattr(owner, delta_name, None) if isinstance(owner, types.ModuleType) else None
+        else:
+            candidate = self.closure.get(delta_name, self.fn.__globals__.get(delta_name))
+        if candidate is None or not callable(candidate):
+            return None
+        if getattr(candidate, "__autodiffsource_primal__", None) is not None:
+            return None  # one of ours: differentiate the primal for this call's activity instead
+        return candidate
+
+    def lower_call(self, node: ast.Call, n_outputs: int, names: list[str] | None = None) -> list[str]:
+        kind = self.call_kind(node)
+        if kind[0] == "missing_method":
+            self.missing(node.func, f"the array method `.{kind[1]}()`", kind[1], ["x"])
+        if kind[0] == "missing":
+            self.missing(node, f"`{_callee_text(node.func)}`", kind[1], _param_names(kind[2], node))
+        if kind[0] == "nondiff":
+            raise AssertionError("constant calls are lowered as plain expressions")
+        if kind[0] == "inline":
+            return self.lower_inline_call(node, kind[1], n_outputs, names)
+        if kind[0] == "method":
+            return self.lower_method_call(node, n_outputs, names)
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                self.unsupported(arg, "`*args` in a call on differentiated values")
+        for kw in node.keywords:
+            if kw.arg is None:
+                self.unsupported(kw.value, "`**kwargs` in a call on differentiated values")
+        if kind[0] == "rule":
+            rule, receiver = kind[1], kind[2]
+            positional = ([receiver] if receiver is not None else []) + list(node.args)
+            if receiver is not None and node.func.attr in ("reshape", "transpose") and len(node.args) > 1:
+                positional = [receiver, ast.Tuple(list(node.args), ast.Load())]  # x.reshape(3, 4)
+            args = self.bind_rule_args(rule, positional, node.keywords, node)
+            if n_outputs != rule.outputs:
+                self.unsupported(node, f"using {n_outputs} value(s) of `{rule.name}`, which returns "
+                                       f"{rule.outputs}; unpack all of them (`a, b = ...`)")
+            if n_outputs == 1:
+                return [self.prim(rule, args).id]
+            return self.emit_outputs(PrimOp(rule, args), n_outputs, names)
+        _, delta, known_outputs, ours = kind
+        return self.lower_delta_call(node, delta, known_outputs, ours, n_outputs, names)
+
+    def bind_rule_args(self, rule: Rule, positional, keywords, node) -> dict[str, ast.expr]:
+        from ..transform.inline import template_for
+
+        template = template_for(rule)
+        params = template.params if template is not None else list(inspect.signature(rule.delta).parameters)
+        if len(positional) > len(params):
+            self.unsupported(node, f"{len(positional)} positional arguments to `{rule.name}` (its rule takes "
+                                   f"{len(params)})")
+        args = {}
+        for p, a in zip(params, positional):
+            args[p] = self.index_atoms(a) if p in rule.static and p == "index" else self.atom(a)
+        for kw in keywords:
+            if kw.arg not in params:
+                self.unsupported(kw.value, f"the keyword `{kw.arg}=` of `{rule.name}` (its rule supports "
+                                           f"{', '.join(params)})")
+            args[kw.arg] = self.atom(kw.value)
+        if template is not None:  # a required argument left out: say so here, not as a KeyError in inlining
+            missing = [p for p in params if p not in args and p not in template.defaults]
+            if missing:
+                self.unsupported(node, f"a call of `{rule.name}` without its argument `{missing[0]}`")
+        for p in rule.static:
+            if p in args and self.is_active_atom(args[p]):
+                self.unsupported(node, f"a differentiated value as `{p}` of `{rule.name}`")
+        if rule not in _sequence_rules():
+            # NumPy turns a list or tuple argument into an array first; so does the generated code.
+            for p, a in args.items():
+                if isinstance(a, ast.Name) and a.id in self.packed and p not in rule.static:
+                    args[p] = self.prim(REGISTRY.rule_for(np_asarray()), {"x": a})
+        return args
+
+    def lower_delta_call(self, node, delta, known_outputs, ours, n_outputs, names) -> list[str]:
+        args = [self.atom(a) for a in node.args]
+        kwargs = {kw.arg: self.atom(kw.value) for kw in node.keywords}
+        if ours:
+            fn = delta
+            try:
+                bound = inspect.signature(fn).bind(*args, **kwargs)
+            except TypeError as err:
+                self.unsupported(node, f"this call of `{fn.__name__}` ({err})")
+            mask, extra = [], []
+            for p in inspect.signature(fn).parameters.values():
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                    mask.append(p.name in bound.arguments and self.is_active_atom(bound.arguments[p.name]))
+                elif p.kind is p.VAR_POSITIONAL:
+                    extra = list(bound.arguments.get(p.name, ()))  # each one an input of its own (varargs.py)
+                elif p.kind is p.KEYWORD_ONLY and p.name in bound.arguments and self.is_active_atom(bound.arguments[p.name]):
+                    self.unsupported(node, f"differentiating through the keyword-only `{p.name}` of `{fn.__name__}`")
+            mask += [self.is_active_atom(a) for a in extra]
+            if known_outputs is not None and known_outputs != n_outputs:
+                self.unsupported(node, f"`{fn.__name__}` returns {known_outputs} value(s) but {n_outputs} are "
+                                       "used here")
+            callable_, _ = self.resolve_delta(fn, tuple(mask))
+            active_positional = [bound.arguments.get(p) for p, m in zip(_positional_names(fn), mask) if m]
+            active_positional += [a for a in extra if self.is_active_atom(a)]
+            call = DeltaCall(fn.__name__, callable_, args, kwargs, list(mask), True)
+            call.partial_atoms = active_positional
+        else:
+            if any(self.is_active_atom(v) for v in kwargs.values()):
+                self.unsupported(node, "a differentiated keyword argument to a custom rule")
+            call = DeltaCall(getattr(delta, "__name__", "rule"), delta, args, kwargs,
+                             [self.is_active_atom(a) for a in args], False)
+            call.partial_atoms = list(args)
+        return self.emit_outputs(call, n_outputs, names)
+
+    def resolve(self, node: ast.expr):
+        """The object a non-local name or attribute chain refers to at transform time."""
+        if isinstance(node, ast.Attribute):
+            owner = self.resolve(node.value)
+            try:
+                return getattr(owner, node.attr)
+            except AttributeError:
+                self.unsupported(node, f"`{ast.unparse(node)}`, which does not exist")
+        if isinstance(node, ast.Name):
+            name = node.id
+            if name in self.closure:
+                return self.closure[name]
+            g = self.fn.__globals__
+            if name in g:
+                return g[name]
+            b = g.get("__builtins__", builtins)
+            b = b if isinstance(b, dict) else vars(b)
+            if name in b:
+                return b[name]
+            self.unsupported(node, f"the name `{name}`, which is not defined")
+        self.unsupported(node, "calling the result of an expression")
+
+
+# Functions from these packages are never differentiated through their Python source (NumPy's own
+# `np.average` is Python): either a rule covers them, or they are declared constant, or refused.
+_COVERED_PACKAGES = ("numpy", "scipy", "math", "builtins", "operator", "torch", "jax", "cupy", "dask",
+                     "array_api_compat", "array_api_strict", "autodiffsource")
+# ...except modules of this package that are user code: the demo's model is differentiated like yours.
+_USER_CODE_MODULES = ("autodiffsource.demo",)
+
+
+
+
+def _library_function(fn) -> bool:
+    module = getattr(fn, "__module__", None) or ""
+    return module.split(".")[0] in _COVERED_PACKAGES and module not in _USER_CODE_MODULES
+
+
+def np_asarray():
+    import numpy
+
+    return numpy.asarray
+
+
+@functools.lru_cache(maxsize=1)
+def _sequence_rules() -> frozenset:
+    """Rules that take a list or tuple of arrays as it is (everything else gets ``np.asarray`` of it)."""
+    import numpy
+
+    primals = [numpy.asarray, numpy.array, numpy.asanyarray, numpy.concatenate, numpy.stack, numpy.hstack,
+               numpy.vstack, numpy.dstack, numpy.column_stack, numpy.linalg.multi_dot, builtins.sum,
+               builtins.max, builtins.min, numpy.block, numpy.einsum, numpy.append]
+    return frozenset(r for r in map(REGISTRY.rule_for, primals) if r is not None)
+
+
+def _root(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _callee_text(func: ast.expr) -> str:
+    return ast.unparse(func)
+
+
+def _param_names(obj, node: ast.Call) -> list[str]:
+    try:
+        return [p for p in inspect.signature(obj).parameters][: max(1, len(node.args))]
+    except (TypeError, ValueError):
+        return [f"x{i + 1}" for i in range(max(1, len(node.args)))] if len(node.args) > 1 else ["x"]
+
+
+def _positional_names(fn) -> list[str]:
+    return [p.name for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def _count_outputs(fn) -> int | None:
+    """How many values ``fn`` returns, read from its last ``return`` statement (None if unknown)."""
+    from ..source import parse_function
+    from ..errors import NoSourceError
+
+    try:
+        node = parse_function(fn).node
+    except NoSourceError:
+        return None
+    if not any(isinstance(n, ast.Return) and n.value is not None for n in own_nodes(node.body)):
+        return None
+    return count_outputs(node.body)

@@ -1,0 +1,166 @@
+"""Stage 1 (continued): changing objects in place: ``y[i] = v``, ``items.append(v)``, ``a += e`` on
+shared objects.
+
+Contract: the forward pass changes the object in place exactly as the user's code does (every name
+holding it sees the change); in the IR each change makes a new SSA version of the object, so the
+pullback can tell the content before the write from the content after it, and saves the old content
+only when it reads it. Writes into an argument (the caller's array) or into a slice of another array
+(shared memory) are refused with a hint.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from ..ir import AppendOp, Assign, If, PlainOp, SetItemOp
+from .normalize import own_nodes
+
+
+class MutationLowering:
+    """Mixed into :class:`~autodiffsource.frontend.lower.Lowerer`."""
+
+    def append(self, call: ast.Call) -> None:
+        """``items.append(v)`` in place; the list's cotangent gives ``v`` its last entry back."""
+        name = call.func.value.id
+        old = self.env.get(name)
+        if old is None:
+            self.unsupported(call, f"appending to `{name}` before it is bound")
+        if old in self.params:
+            self.unsupported(call, f"appending to the argument `{name}`, which would change the caller's list; "
+                                   f"copy it first (`{name} = list({name})`)")
+        value = self.atom(call.args[0])
+        count = self.temp()
+        new = self.namer.fresh(name)
+        self.emit([new], AppendOp(old, value, count), [True])
+        for user_name in self.same_object(name):
+            self.env[user_name] = new
+
+    def shared_names(self, stmt: ast.AugAssign) -> list[str]:
+        """Other variables, read later, that hold the same object as the target of ``a += e``."""
+        name = stmt.target.id
+        return sorted(o for o in self.same_object(name) if o != name and o in _names_read_after(self.node, stmt))
+
+    def same_object(self, name: str) -> set[str]:
+        """User variables bound to the object ``name`` holds (``b = a``, ``a = b = e``), itself included.
+
+        Kept by name, not by SSA version: an in-place update gives the names new versions, but Python
+        still has them share one object (when it is an array)."""
+        version = self.env.get(name)
+        group = {o for o, v in self.env.items() if v == version}
+        for members in self.alias_groups:
+            if name in members:
+                group |= members
+        return group
+
+    def note_binding(self, name: str, value: ast.expr) -> None:
+        """Track which user names share an object: ``name = other`` joins, anything else leaves."""
+        for members in self.alias_groups:
+            members.discard(name)
+        self.alias_groups = [m for m in self.alias_groups if len(m) > 1]
+        if isinstance(value, ast.Name) and value.id in self.env and value.id != name:
+            for members in self.alias_groups:
+                if value.id in members:
+                    members.add(name)
+                    return
+            self.alias_groups.append({name, value.id})
+
+    def update_in_place(self, stmt: ast.AugAssign, value: ast.expr) -> None:
+        """``a += e`` while another name holds the same object: on an array Python changes it in place,
+        so both names see the new value; on a number only ``a`` changes. The generated code does the
+        same at run time (runtime.update_in_place); whether the other names now hold the new value is
+        decided there too, as an ordinary branch the pullback replays."""
+        name = stmt.target.id
+        old = self.env[name]
+        if old in self.params:
+            self.unsupported(stmt, f"`{name}` is an argument shared with another variable; an in-place update "
+                                   f"would change the caller's array: write `{name} = {name} ...` instead")
+        aliases = self.shared_names(stmt)
+        result = self.atom(value)
+        new = self.namer.fresh(name)
+        self.emit([new], SetItemOp(old, ast.Constant(Ellipsis), result), [True])
+        self.env[name] = new
+        same = self.temp()
+        self.emit([same], PlainOp(ast.Compare(ast.Name(new, ast.Load()), [ast.Is()], [ast.Name(old, ast.Load())])),
+                  [False])
+        for alias in aliases:
+            version = self.namer.fresh(alias)
+            branches = []
+            own = self.env[alias]  # what the alias holds now (a number it kept earlier, or the same array)
+            for source in (new, own):  # an array changed in place / a number left as it was
+                op, is_active = self.copy_op(source)
+                branches.append([Assign([version], op, self.loc, [is_active])])
+            if new in self.active or own in self.active:
+                self.active.add(version)
+            self.body.append(If(ast.Name(same, ast.Load()), branches[0], branches[1], self.loc))
+            self.env[alias] = version
+
+    def assign_subscript(self, target: ast.Subscript, value: ast.expr, where: ast.AST) -> None:
+        """``y[index] = value`` in place, as Python does; the old content is kept if the pullback reads it."""
+        if not isinstance(target.value, ast.Name) or not self.is_local(target.value.id):
+            self.unsupported(target, "assigning into something other than a local variable")
+        name = target.value.id
+        old = self.env.get(name)
+        if old is None:
+            self.unsupported(target, f"assigning into `{name}` before it is bound")
+        if not self.is_active(value) and old not in self.active:
+            self.emit([], PlainOp(self.rename(ast.Assign([target], value))), [])
+            return
+        if old in self.params:
+            self.unsupported(target, f"assigning into the argument `{name}`, which would change the caller's "
+                                     f"array; copy it first (`{name} = {name}.copy()`)")
+        if old in self.view_of:
+            self.unsupported(target, f"assigning into `{name}`, which was read out of `{self.view_of[old]}` and may "
+                                     f"share its memory; copy it first (`{name} = {name}.copy()`)")
+        index = self.index_atoms(target.slice)
+        atom = self.atom(value)
+        new = self.namer.fresh(name)
+        self.emit([new], SetItemOp(old, index, atom), [True])
+        for user_name in self.same_object(name):  # every name holding the object sees the write
+            self.env[user_name] = new
+
+
+def _names_read_after(fn: ast.FunctionDef, stmt: ast.stmt) -> set[str]:
+    """Names loaded after ``stmt`` in the source, or anywhere in a loop enclosing it (next iteration)."""
+    if getattr(stmt, "end_lineno", None) is None:
+        return set()
+    start, end = (stmt.lineno, stmt.col_offset), (stmt.end_lineno, stmt.end_col_offset)
+    loops = [((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset)) for n in ast.walk(fn)
+             if isinstance(n, (ast.For, ast.While)) and (n.lineno, n.col_offset) <= start
+             and end <= (n.end_lineno, n.end_col_offset)]
+    names = set()
+    for sub in ast.walk(fn):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+            where = (sub.lineno, sub.col_offset)
+            if where > end or any(first <= where <= last for first, last in loops):
+                names.add(sub.id)
+    return names
+
+
+def _changed_in_place(body) -> tuple[set[str], set[str]]:
+    """Names written into (``y[i] = v``, ``y[i] += v``) and names appended to, with their aliases
+    (``a = y`` makes ``a`` and ``y`` one object): reads of these need care in the pullback."""
+    groups: dict[str, set[str]] = {}
+
+    def group(name):
+        return groups.setdefault(name, {name})
+
+    written, appended = set(), set()
+    for node in own_nodes(body):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    merged = group(t.id) | group(node.value.id)
+                    for n in merged:
+                        groups[n] = merged
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []
+        for t in targets:
+            if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
+                written.add(t.value.id)
+        if _is_append(node):
+            appended.add(node.func.value.id)
+    return ({m for n in written for m in group(n)}, {m for n in appended for m in group(n)})
+
+
+def _is_append(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append"
+            and isinstance(node.func.value, ast.Name) and len(node.args) == 1 and not node.keywords)
