@@ -604,14 +604,8 @@ def dot_right_partial(dz, x, y):
 # ---- cotangents under control flow ------------------------------------------------------------------
 
 def accumulate(d, g):
-    """``d + g`` where ``d`` may still be None (no contribution yet on this path): then ``g``."""
-    if d is None:
-        return g
-    if g is None:
-        return d
-    if type(d) in _CONTAINERS:
-        return add_cotangents(d, g)
-    return d + g
+    """``d + g`` where either may still be None (no contribution yet on this path), or be containers."""
+    return add_cotangents(d, g)
 
 
 def or_zeros(d, like):
