@@ -56,6 +56,21 @@ class Generated:
     lowered: LoweredFunction
 
 
+@dataclasses.dataclass
+class Snapshot:
+    """The copy of a version's content taken before an in-place write, made only if the pullback reads it.
+
+    ``pending``: the write's backward has been generated, so earlier statements' reads are redirected;
+    ``used``: some read was, and the forward pass fills ``placeholder`` with the copy.
+    ``container``: a list, whose length (not only its content) the write changes."""
+
+    name: str
+    placeholder: Placeholder
+    container: bool = False
+    pending: bool = False
+    used: bool = False
+
+
 def comment_for(loc: SourceLoc) -> Comment:
     import os
 
@@ -83,7 +98,7 @@ class ReverseBuilder(LoopReversal):
         self.local_names = {t for s in walk_statements(lowered.body) if isinstance(s, Assign) for t in s.targets}
         self.local_names |= set(lowered.params)
         # Versions overwritten in place (y[i] = v): name -> [snapshot name, its Placeholder, used?]
-        self.snapshots: dict[str, list] = {}
+        self.snapshots: dict[str, Snapshot] = {}
 
     # ---- names -----------------------------------------------------------------------------------
 
@@ -198,7 +213,7 @@ class ReverseBuilder(LoopReversal):
             # Like y[i] = v: in place, with a snapshot only if the pullback reads the old list. The
             # length before the append says which entry of the cotangent belongs to the value.
             snapshot = Placeholder(stmts=[])
-            self.snapshots[op.old] = [self.namer.fresh(f"{op.old}_before"), snapshot, False, "container"]
+            self.snapshots[op.old] = Snapshot(self.namer.fresh(f"{op.old}_before"), snapshot, container=True)
             count = ast.Assign([ast.Name(op.count, ast.Store())],
                                ast.Call(ast.Name("len", ast.Load()), [ast.Name(op.old, ast.Load())], []))
             append = ast.Expr(ast.Call(ast.Attribute(ast.Name(op.old, ast.Load()), "append", ast.Load()), [op.value], []))
@@ -208,7 +223,7 @@ class ReverseBuilder(LoopReversal):
             # The write happens in place, as in the user's code; a snapshot of the old content is taken
             # first only if the pullback turns out to read it (see backward_setitem).
             snapshot = Placeholder(stmts=[])
-            self.snapshots[op.old] = [self.namer.fresh(f"{op.old}_before"), snapshot, False]
+            self.snapshots[op.old] = Snapshot(self.namer.fresh(f"{op.old}_before"), snapshot)
             if _is_whole(op.index):  # a += e on an object others share: in place if it is an array
                 update = self.call(runtime.update_in_place, ast.Name(op.old, ast.Load()), op.value)
                 return [snapshot, ast.Assign([ast.Name(targets[0], ast.Store())], update)]
@@ -350,7 +365,7 @@ class ReverseBuilder(LoopReversal):
             if op.old in self.lowered.active:
                 head = ast.Call(ast.Name("slice", ast.Load()), [ast.Constant(None), count], [])
                 self.add(op.old, self.call(runtime.take_cotangent, d, head), out)
-            self.snapshots[op.old][2] = "pending"
+            self.snapshots[op.old].pending = True
             return out
         if isinstance(op, PrimOp):
             rule = op.rule
@@ -399,7 +414,7 @@ class ReverseBuilder(LoopReversal):
             # whose copies send it their own cotangents).
             if self.is_active(op.value):
                 self.add(op.value.id, d_new, out, owned=False)
-            self.snapshots[op.old][2] = "pending"
+            self.snapshots[op.old].pending = True
             return out
         if self.is_active(op.value):
             part = self.call(runtime.take_cotangent, d_new, index)
@@ -407,12 +422,12 @@ class ReverseBuilder(LoopReversal):
         if op.old in self.lowered.active:
             self.add(op.old, self.call(runtime.without_index, d_new, index), out, owned=True)
         # From here on (earlier statements), reads of the old version's content use its snapshot.
-        self.snapshots[op.old][2] = "pending"
+        self.snapshots[op.old].pending = True
         return out
 
     def content_reads_renamed(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         """Point reads of overwritten versions at their snapshots (shape-only reads need none)."""
-        pending = {old: entry for old, entry in self.snapshots.items() if entry[2]}
+        pending = {old: entry for old, entry in self.snapshots.items() if entry.pending}
         if not pending:
             return stmts
         shape_only = {runtime.zeros_like: (0,), runtime.unbroadcast: (1,), runtime.expand_reduced: (1,)}
@@ -422,7 +437,8 @@ class ReverseBuilder(LoopReversal):
             def visit_Call(self, node):
                 fn = builder.bindings.get(node.func.id) if isinstance(node.func, ast.Name) else None
                 keep = shape_only.get(fn, ())
-                if keep and any(isinstance(a, ast.Name) and len(pending.get(a.id, ())) > 3 for a in node.args):
+                if keep and any(isinstance(a, ast.Name) and a.id in pending and pending[a.id].container
+                                for a in node.args):
                     keep = ()  # a list's structure changes with the append: its old length matters
                 node.func = self.visit(node.func)
                 node.args = [a if i in keep else self.visit(a) for i, a in enumerate(node.args)]
@@ -433,11 +449,11 @@ class ReverseBuilder(LoopReversal):
                 entry = pending.get(node.id)
                 if entry is None or not isinstance(node.ctx, ast.Load):
                     return node
-                if entry[2] != "used":
-                    entry[2] = "used"
-                    entry[1].stmts = [ast.Assign([ast.Name(entry[0], ast.Store())],
-                                                 builder.call(runtime.copy_value, ast.Name(node.id, ast.Load())))]
-                return ast.Name(entry[0], ast.Load())
+                if not entry.used:
+                    entry.used = True
+                    entry.placeholder.stmts = [ast.Assign([ast.Name(entry.name, ast.Store())],
+                                                          builder.call(runtime.copy_value, ast.Name(node.id, ast.Load())))]
+                return ast.Name(entry.name, ast.Load())
 
         return [Redirect().visit(s) for s in stmts]
 
