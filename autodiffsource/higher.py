@@ -19,16 +19,16 @@ Contract (JAX's signatures and output layouts):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .api import _argnums_mask, _positional_params, transform
 from .errors import MissingRuleError
 from .rules.registry import nondiff
+from .runtime import _device as device_of
+from .runtime import namespace, zeros_like
 from .transform.forward import jvp_transform
-
-
-def _is_scalar(x) -> bool:
-    return np.ndim(x) == 0
 
 
 def jvp(fn, primals, tangents):
@@ -62,16 +62,71 @@ def jvp_function(fn, argnums=0):
 
 
 def _basis(x):
-    """Unit tangents shaped like ``x``, one per element, in C order."""
-    arr = np.asarray(x, dtype=float)
-    for k in range(arr.size):
-        e = np.zeros(arr.shape)
-        e.flat[k] = 1.0
-        yield e if arr.shape else 1.0
+    """Unit tangents shaped like ``x``, one per element, in C order, in ``x``'s library, device and dtype.
+
+    Python numbers get ``1.0``. Arrays get the rows of an identity matrix made by their own array
+    namespace (so a CUDA tensor's basis is on its GPU, a JAX tracer's is traced, a Dask one is lazy);
+    an integer array gets the library's default float (its tangents are real).
+    """
+    if not hasattr(x, "shape"):
+        yield 1.0
+        return
+    xp = namespace(x)
+    shape = tuple(x.shape)
+    size = math.prod(shape)
+    if shape == ():
+        yield xp.ones((), **_float_like(xp, x))
+        return
+    eye = xp.eye(size, **_float_like(xp, x))
+    for k in range(size):
+        yield xp.reshape(eye[k, ...], shape)
+
+
+def _float_like(xp, x) -> dict:
+    """``dtype=`` and ``device=`` keywords for a real array next to ``x`` (x's float dtype, else the default)."""
+    dtype = x.dtype if xp.isdtype(x.dtype, "real floating") else None
+    return {"dtype": dtype, "device": device_of(x)}
+
+
+def stack_columns(columns, leading_shape: tuple, x):
+    """``columns`` (one per element of ``x``, each of ``leading_shape``) as one array of shape
+    ``leading_shape + x.shape``, column k at flat position k of the trailing axes: a Jacobian or Hessian
+    from its jvps/hvps, in the columns' array library (NumPy for Python numbers), on their device.
+
+    A scalar ``x`` (no shape) gives its one column back as an array of ``leading_shape``.
+    """
+    xp = namespace(x, *columns)
+    like = next((c for c in columns if hasattr(c, "shape")), x if hasattr(x, "shape") else None)
+    keywords = _float_like(xp, like) if like is not None else {}
+    arrays = [c if hasattr(c, "shape") else xp.asarray(c, **keywords) for c in columns]
+    in_shape = tuple(x.shape) if hasattr(x, "shape") else ()
+    if not in_shape and not hasattr(x, "shape"):
+        return arrays[0]
+    stacked = xp.stack(arrays, axis=-1) if arrays else xp.zeros(tuple(leading_shape) + (0,), **keywords)
+    return xp.reshape(stacked, tuple(leading_shape) + in_shape)
+
+
+def stack_rows(rows, leading_shape: tuple, x):
+    """``rows`` (one per element of an output of ``leading_shape``, each shaped like ``x``) as one array
+    of shape ``leading_shape + x.shape``: a Jacobian from its pullbacks."""
+    xp = namespace(x, *rows)
+    like = next((r for r in rows if hasattr(r, "shape")), x if hasattr(x, "shape") else None)
+    keywords = _float_like(xp, like) if like is not None else {}
+    arrays = [r if hasattr(r, "shape") else xp.asarray(r, **keywords) for r in rows]
+    in_shape = tuple(x.shape) if hasattr(x, "shape") else ()
+    return xp.reshape(xp.stack(arrays, axis=0), tuple(leading_shape) + in_shape)
+
+
+def _shape(x) -> tuple:
+    return tuple(x.shape) if hasattr(x, "shape") else ()
 
 
 def jacfwd(fn, argnums=0):
-    """The Jacobian by forward mode: shape ``output.shape + input.shape`` (a tuple for tuple argnums)."""
+    """The Jacobian by forward mode: shape ``output.shape + input.shape`` (a tuple for tuple argnums).
+
+    On any array library: the basis tangents and the result are arrays of the input's library,
+    device and dtype (a JAX tracer under ``jax.jit`` included).
+    """
 
     def jacfwd_f(*args):
         mask, nums = _argnums_mask(fn, argnums)
@@ -81,21 +136,15 @@ def jacfwd(fn, argnums=0):
         for a in order:
             columns = []
             for e in _basis(args[a]):
-                tangents = [e if b == a else _zero(args[b]) for b in order]
+                tangents = [e if b == a else zeros_like(args[b]) for b in order]
                 result = jvp_f(*tangents, *args)
                 n = len(result) // 2
                 columns.append(_single_output(fn, result[n:]))
-            out_shape = np.shape(columns[0])
-            jac = np.stack([np.asarray(c, dtype=float) for c in columns], axis=-1)
-            blocks[a] = jac.reshape(out_shape + np.shape(args[a]))
+            blocks[a] = stack_columns(columns, _shape(columns[0]), args[a])
         return blocks[nums[0]] if isinstance(argnums, int) else tuple(blocks[a] for a in nums)
 
     jacfwd_f.__name__ = f"jacfwd_{fn.__name__}"
     return jacfwd_f
-
-
-def _zero(x):
-    return np.zeros(np.shape(x)) if np.ndim(x) else 0.0
 
 
 def _single_output(fn, values):
@@ -105,7 +154,10 @@ def _single_output(fn, values):
 
 
 def jacrev(fn, argnums=0):
-    """The Jacobian by reverse mode: shape ``output.shape + input.shape`` (a tuple for tuple argnums)."""
+    """The Jacobian by reverse mode: shape ``output.shape + input.shape`` (a tuple for tuple argnums).
+
+    One pullback call per output element, seeded with the rows of an identity in the output's library.
+    """
 
     def jacrev_f(*args):
         mask, nums = _argnums_mask(fn, argnums)
@@ -117,8 +169,8 @@ def jacrev(fn, argnums=0):
             partials = pullback(e)
             partials = partials if len(order) > 1 else (partials,)
             for a, p in zip(order, partials):
-                rows[a].append(np.asarray(p, dtype=float) if p is not None else np.zeros(np.shape(args[a])))
-        blocks = {a: np.stack(rows[a]).reshape(np.shape(value) + np.shape(args[a])) for a in order}
+                rows[a].append(p if p is not None else zeros_like(args[a]))
+        blocks = {a: stack_rows(rows[a], _shape(value), args[a]) for a in order}
         return blocks[nums[0]] if isinstance(argnums, int) else tuple(blocks[a] for a in nums)
 
     jacrev_f.__name__ = f"jacrev_{fn.__name__}"
@@ -137,9 +189,9 @@ def jacobian(fn, argnums=0):
 
     def jacobian_f(*args):
         _, nums = _argnums_mask(fn, argnums)
-        n_in = sum(np.size(args[a]) for a in nums)
+        n_in = sum(math.prod(_shape(args[a])) for a in nums)
         out = fn(*args)
-        wide = n_in > np.size(out)
+        wide = n_in > math.prod(_shape(out))
         return (jacrev if wide else jacfwd)(fn, argnums)(*args)
 
     jacobian_f.__name__ = f"jacobian_{fn.__name__}"
