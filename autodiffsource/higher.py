@@ -252,10 +252,10 @@ def hessian(fn, argnums=0):
     def hessian_f(*args):
         a = argnums % len(_positional_params(fn))
         x = args[a]
-        columns = [np.asarray(product(*args, e), dtype=float) for e in _basis(x)]
-        if np.ndim(x) == 0:
+        columns = [product(*args, e) for e in _basis(x)]
+        if not hasattr(x, "shape"):
             return float(columns[0])
-        return np.stack(columns, axis=-1).reshape(np.shape(x) + np.shape(x))
+        return stack_columns(columns, _shape(x), x)  # in x's array library, device and dtype
 
     hessian_f.__name__ = f"hessian_{fn.__name__}"
     return hessian_f
