@@ -57,3 +57,28 @@ def test_gpu_scatter_add_keeps_repeats(lib):
 
     g = ad.grad(pick)(lib.convert(np.arange(3.0), "float64"), lib.convert(np.arange(4.0) + 1.0, "float64"))
     np.testing.assert_array_equal(lib.to_numpy(g), [2.0, 0.0, 8.0])
+
+
+# ---- forward mode and second order (the checks of tests/test_higher_backends.py) ------------------------------
+
+@pytest.mark.parametrize("lib", LIBS, ids=repr)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_gpu_jacobians_jvp_hvp_hessian_match_numpy_on_the_same_device(lib, dtype):
+    # Basis tangents, stacked Jacobians and Hessians stay on the input's GPU, in its dtype.
+    from test_higher_backends import check_library
+
+    if dtype == "float64":
+        check_library(lib)
+    else:
+        check_library(lib, dtype="float32", rtol=2e-4, atol=2e-5)
+
+
+@pytest.mark.parametrize("lib", [lib for lib in GPU_LIBRARIES if lib.name == "jax-gpu"]
+                         or [pytest.param(None, marks=pytest.mark.skip(reason="no JAX GPU device"), id="no-jax-gpu")],
+                         ids=repr)
+def test_gpu_jacobians_and_hessian_under_jax_jit(lib):
+    import jax
+
+    from test_higher_backends import check_library
+
+    check_library(lib, transform=jax.jit)
