@@ -32,7 +32,6 @@ from __future__ import annotations
 import types
 
 import numpy as np
-import scipy.special as scipy_special
 import numpy as xp  # the stand-in name in forward forms; inlined code binds the run-time namespace
 
 from ..backend import special as backend_special
@@ -43,6 +42,22 @@ from .numpy_shape import δtake
 from .support import atleast_primal, extreme_partial, finite_mask, safe_divide, zeros_of
 from .support_products import einsum_partial, einsum_primal
 from .registry import REGISTRY, Rule, nondiff
+
+
+class _ScipySpecial:
+    """``scipy.special``, imported on first use: importing SciPy takes about a third of a second, and
+    ``import autodiffsource`` should not pay it (rules/scipy_special.py defers its table the same way)."""
+
+    def __getattr__(self, name: str):
+        import scipy.special
+
+        value = getattr(scipy.special, name)
+        setattr(self, name, value)  # later lookups skip __getattr__
+        return value
+
+
+scipy_special = _ScipySpecial()
+
 
 # ---- classification --------------------------------------------------------------------------------
 

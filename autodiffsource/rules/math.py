@@ -2,8 +2,7 @@
 
 import math
 
-from scipy.special import digamma
-
+from ..backend import special  # SciPy's digamma, imported on first use (not with the package)
 from ..runtime import log_base, power_base_partial
 from .registry import nondiff, rule
 from .support import list_prod_partial, sum_partial
@@ -155,7 +154,7 @@ def δmath_erfc(x):
 def δmath_gamma(x):
     y = math.gamma(x)
     def gamma_pullback(dy):
-        return (dy * y * float(digamma(x)),)
+        return (dy * y * float(special.digamma(x)),)
     return y, gamma_pullback
 
 
@@ -163,7 +162,7 @@ def δmath_gamma(x):
 def δmath_lgamma(x):
     y = math.lgamma(x)
     def lgamma_pullback(dy):
-        return (dy * float(digamma(x)),)
+        return (dy * float(special.digamma(x)),)
     return y, lgamma_pullback
 
 

@@ -10,9 +10,9 @@ NaN: ``abs'(0) = 0``, ties of maximum/minimum/clip split the cotangent equally.
 import math
 
 import numpy as np
-from scipy.special import i1 as bessel_i1
 import numpy as xp  # the stand-in when a rule is called directly; inlined code binds the real namespace
 
+from ..backend import special  # SciPy's i1 for NumPy, imported on first use (not with the package)
 from ..runtime import log_base, power_base_partial, unbroadcast, where_tie_split
 from .registry import rule
 from .support import clip_partials, finite_mask, safe_divide, sinc_derivative, zeros_of
@@ -170,7 +170,7 @@ def δi0(x):
     # d/dx I0(x) = I1(x).
     y = np.i0(x)
     def i0_pullback(dy):
-        return (dy * bessel_i1(x),)
+        return (dy * special.i1(x),)
     return y, i0_pullback
 
 

@@ -22,6 +22,8 @@ Anything else from a covered namespace without a rule is refused with :class:`Mi
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import sys
 from typing import Callable
 
 
@@ -35,6 +37,14 @@ class Rule:
     # Positional parameters that never get a partial (axes, shapes, indices): callers may pass
     # non-array values there, and the generator never asks for their cotangent.
     static: tuple[str, ...] = ()
+    # Parameters read only for their shape or dtype (``x`` in ``unbroadcast(g, x)``): they may be
+    # differentiated values, but no cotangent flows to them.
+    shape_only: tuple[str, ...] = ()
+
+    @property
+    def without_partials(self) -> tuple[str, ...]:
+        """The parameters that never receive a cotangent: static ones and shape-only ones."""
+        return self.static + self.shape_only
 
     def __repr__(self) -> str:
         return f"Rule({self.delta.__name__})"
@@ -42,26 +52,63 @@ class Rule:
 
 class _Registry:
     def __init__(self):
-        self.by_object: dict[int, tuple[object, Rule]] = {}
+        self._by_object: dict[int, tuple[object, Rule]] = {}
         self.by_method: dict[str, Rule] = {}
         self.by_array_api_name: dict[str, Rule] = {}
-        self.nondiff_objects: dict[int, object] = {}
+        self._nondiff_objects: dict[int, object] = {}
         self.nondiff_methods: set[str] = set()
         self.nondiff_attributes: set[str] = set()
+        # Rule tables registered when the library they cover is first imported (see :func:`defer`):
+        # library module -> the rule module to (re)run then.
+        self.deferred: dict[str, str] = {}
+
+    @property
+    def by_object(self) -> dict[int, tuple[object, Rule]]:
+        """``id(primal) -> (primal, rule)`` for every rule, deferred tables of imported libraries included."""
+        if self.deferred:
+            self.load_deferred()
+        return self._by_object
+
+    @property
+    def nondiff_objects(self) -> dict[int, object]:
+        if self.deferred:
+            self.load_deferred()
+        return self._nondiff_objects
 
     def rule_for(self, obj) -> Rule | None:
-        hit = self.by_object.get(id(obj))
+        hit = self._by_object.get(id(obj))
+        if hit is None and self.deferred and self.load_deferred():
+            hit = self._by_object.get(id(obj))
         return hit[1] if hit is not None and hit[0] is obj else None
 
     def is_nondiff(self, obj) -> bool:
-        return self.nondiff_objects.get(id(obj)) is obj
+        if id(obj) not in self._nondiff_objects and self.deferred:
+            self.load_deferred()
+        return self._nondiff_objects.get(id(obj)) is obj
+
+    def load_deferred(self) -> bool:
+        """Register the deferred tables whose library has been imported since; True if any was.
+
+        A function can only hand us a SciPy object once something imported SciPy, so a lookup that
+        misses checks here first: the rules are found exactly as if they had been registered eagerly.
+        """
+        ready = [library for library in self.deferred if library in sys.modules]
+        for library in ready:
+            table = self.deferred.pop(library, None)  # popped first: the table's own lookups must not re-enter
+            if table is None:
+                continue
+            if table in sys.modules:
+                importlib.reload(sys.modules[table])  # its rules sit behind `if library in sys.modules`
+            else:
+                importlib.import_module(table)
+        return bool(ready)
 
 
 REGISTRY = _Registry()
 
 
 def rule(*primals, methods: tuple[str, ...] = (), array_api: tuple[str, ...] = (), outputs: int = 1,
-         static: tuple[str, ...] = ()):
+         static: tuple[str, ...] = (), shape_only: tuple[str, ...] = ()):
     """Register the decorated ``δname`` function as the derivative rule of each primal.
 
     Args:
@@ -71,6 +118,8 @@ def rule(*primals, methods: tuple[str, ...] = (), array_api: tuple[str, ...] = (
         array_api: function names in an array-API namespace (``xp.tanh`` -> ``"tanh"``).
         outputs: how many values the primal returns (a tuple when more than one).
         static: parameter names that are never differentiated (axes, shapes...).
+        shape_only: parameter names read only for their shape or dtype: no partial, but they may be
+            differentiated values (the helpers generated pullbacks call, ``rules/pullback_helpers.py``).
 
     >>> from autodiffsource import grad
     >>> def cube(x):
@@ -90,10 +139,10 @@ def rule(*primals, methods: tuple[str, ...] = (), array_api: tuple[str, ...] = (
     def register(delta: Callable) -> Callable:
         primary = next((p for p in primals if p is not None), None)
         name = getattr(primary, "__name__", delta.__name__.lstrip("δ"))
-        entry = Rule(delta, name, outputs, static)
+        entry = Rule(delta, name, outputs, static, shape_only)
         for primal in primals:
             if primal is not None:
-                REGISTRY.by_object[id(primal)] = (primal, entry)
+                REGISTRY._by_object[id(primal)] = (primal, entry)
         for method in methods:
             REGISTRY.by_method[method] = entry
         for api_name in array_api:
@@ -118,7 +167,19 @@ def nondiff(*objects) -> None:
     """
     for obj in objects:
         if obj is not None:
-            REGISTRY.nondiff_objects[id(obj)] = obj
+            REGISTRY._nondiff_objects[id(obj)] = obj
+
+
+def defer(library: str, table: str) -> None:
+    """Register rule module ``table`` only once module ``library`` is imported (by anyone).
+
+    For libraries that are slow to import (SciPy: about 0.3 s): ``table`` guards its rules with
+    ``if library in sys.modules`` and calls ``defer`` otherwise; the registry re-runs it at the first
+    lookup that misses after ``library`` is imported.
+    """
+    if library in sys.modules:
+        raise ValueError(f"{library} is already imported: register {table}'s rules now")
+    REGISTRY.deferred[library] = table
 
 
 def nondiff_methods(*names: str) -> None:

@@ -1,24 +1,32 @@
-"""Rules for :mod:`scipy.special`; registered when SciPy imports.
+"""Rules for :mod:`scipy.special`; registered once SciPy's special module is imported.
 
 Rules are keyed by SciPy's functions and compute through ``backend.special``, which dispatches each call
 to the array library of its arguments (SciPy for NumPy and Python numbers, ``torch.special``,
 ``jax.scipy.special``...), so one rule serves every library. Functions with axis keywords (logsumexp,
 softmax, log_softmax) call SciPy directly. Integer orders (``polygamma``'s n) are static.
+
+Importing SciPy takes about a third of a second, so ``import autodiffsource`` does not: while
+``scipy.special`` is not imported this module only defers itself (``registry.defer``), and the registry
+runs it again, rules and all, at the first lookup after anything imports ``scipy.special`` (a function
+can only call SciPy once it is imported, so no lookup can miss a rule).
 """
 
 import math
+import sys
 
-try:
+from .registry import defer, nondiff, rule
+
+if "scipy.special" in sys.modules:
     from scipy import special as scipy_special  # the primals rules are keyed by
-except ImportError:  # SciPy is optional for the rule table: nothing to register without it.
+else:
     scipy_special = None
+    defer("scipy.special", __name__)
 
 try:
     from ..backend import special  # the same functions for every array library (torch.special, jax.scipy...)
 except ImportError:  # a checkout without the backend layer: SciPy's own functions
     special = scipy_special
 from ..runtime import expand_reduced, unbroadcast
-from .registry import nondiff, rule
 from .support import safe_divide
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
