@@ -41,7 +41,7 @@ import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from . import handwritten, memory, peers, report, timing, transform_time, workloads  # noqa: E402
+from . import handwritten, jaxjit, memory, peers, report, timing, transform_time, workloads  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -132,6 +132,7 @@ def main(argv=None) -> int:
     parser.add_argument("--peers", nargs="*", help="only these peers (hand-written always runs)")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--no-transform", action="store_true")
+    parser.add_argument("--no-jit-delta", action="store_true", help="skip the δ-under-jax.jit comparison")
     parser.add_argument("--threads", type=int, help="pin BLAS/OpenMP/XLA/torch to N threads (default: "
                         "each library's own choice, as users get it)")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
@@ -163,6 +164,14 @@ def main(argv=None) -> int:
         if quick and case.key in workloads.QUICK_SIZES:
             label += f" (quick: size {workloads.QUICK_SIZES[case.key]})"
         results["labels"][case.key] = label
+    if not options.no_jit_delta:
+        results["jit_delta"] = {}
+        for key in jaxjit.QUICK_CASE_KEYS if quick else jaxjit.CASE_KEYS:
+            if options.cases and key not in options.cases:
+                continue
+            _log(quiet, f"δ under jax.jit {key} ...")
+            results["jit_delta"][key] = jaxjit.run_case(workloads.CASES_BY_KEY[key], quick)
+        failures += jaxjit.failures(results["jit_delta"])
     if not options.no_memory:
         for key, size in workloads.MEMORY_CASES[:1] if quick else workloads.MEMORY_CASES:
             if options.cases and key not in options.cases:

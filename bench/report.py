@@ -11,7 +11,8 @@ import json
 import os
 
 from .peers import LABELS, PEERS
-from .workloads import CASES, MEMORY_TARGET, TARGETS, TRANSFORM_TARGETS
+from .jaxjit import TARGET as JIT_DELTA_TARGET
+from .workloads import CASES, CASES_BY_KEY, MEMORY_TARGET, QUICK_SIZES, TARGETS, TRANSFORM_TARGETS
 
 CHART_NAME = "bench/benchmarks.png"
 
@@ -86,8 +87,37 @@ def markdown(results: dict) -> str:
             out.append("| " + " | ".join([results["labels"][case.key]] + [
                 _cell(results, case.key, p, False) for p in PEERS]) + " |")
     out += ["", f"![ratio to hand-written, log scale]({CHART_NAME})", ""]
-    out += _memory_section(results) + _transform_section(results) + _machine_section(results)
+    out += _jit_delta_section(results) + _memory_section(results) + _transform_section(results)
+    out += _machine_section(results)
     return "\n".join(out) + "\n"
+
+
+def _jit_delta_section(results: dict) -> list[str]:
+    entries = results.get("jit_delta", {})
+    if not entries:
+        return []
+    out = ["## δ under jax.jit, on JAX arrays", "",
+           "One `jax.jit` function calls the δ function and its pullback on JAX arrays (JAX traces the "
+           "generated code; XLA compiles value and gradient together), beside `jax.jit(jax.value_and_grad(f))` "
+           "of the JAX port of the same primal, in the same process, timed in interleaved rounds; both "
+           "gradients were checked against the hand-written one and against each other first "
+           "(`bench/jaxjit.py`). *First call* is trace + compile + run, after JAX itself was warmed up. "
+           f"Target: δ within {JIT_DELTA_TARGET}× of JAX's own.", "",
+           "| workload | jax.jit(value_and_grad) | δ under jax.jit | ratio | first call, jax.jit | "
+           "first call, δ | ratio | target |", "|---|---|---|---|---|---|---|---|"]
+    for key, entry in entries.items():
+        label = CASES_BY_KEY[key].label
+        if results.get("quick") and key in QUICK_SIZES:
+            label += f" (quick: size {QUICK_SIZES[key]})"
+        cells = [label]
+        for pair in (("jax.jit", "δ"), ("first_jax.jit", "first_δ")):
+            values = [entry.get(k, entry.get(k.replace("first_", ""))) for k in pair]
+            cells += [format_time(v) if isinstance(v, float) else str(v) for v in values]
+            cells.append(format_ratio(values[1] / values[0]) if all(isinstance(v, float) for v in values)
+                         else "–")
+        cells.append(f"≤ {JIT_DELTA_TARGET}×")
+        out.append("| " + " | ".join(cells) + " |")
+    return out + [""]
 
 
 def _memory_section(results: dict) -> list[str]:

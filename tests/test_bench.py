@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bench import __main__ as bench_main
-from bench import handwritten, peers, report, workloads
+from bench import handwritten, jaxjit, peers, report, workloads
 
 
 def test_quick_run_writes_the_report(tmp_path):
@@ -26,6 +26,10 @@ def test_quick_run_writes_the_report(tmp_path):
     for peer, keys in workloads.QUICK_JAX_CASES.items():
         for key in keys:
             assert isinstance(results["times"][key][peer], float), (key, peer)
+    for key in jaxjit.QUICK_CASE_KEYS:  # δ under jax.jit ran, was checked, and was timed beside JAX's own
+        entry = results["jit_delta"][key]
+        for name in ("δ", "jax.jit", "first_δ", "first_jax.jit"):
+            assert isinstance(entry[name], float) and entry[name] > 0, (key, name, entry)
     memory = results["memory"][workloads.MEMORY_CASES[0][0]]
     for peer in ("handwritten", "autodiffsource"):
         assert memory[peer]["rss"] is not None and memory[peer]["traced"] > 0, memory[peer]
@@ -33,6 +37,7 @@ def test_quick_run_writes_the_report(tmp_path):
     text = (tmp_path / "BENCHMARKS.md").read_text()
     for case in workloads.CASES:
         assert case.label in text
+    assert "## δ under jax.jit, on JAX arrays" in text
     assert (tmp_path / report.CHART_NAME).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -68,3 +73,19 @@ def test_format_time():
     assert report.format_time(0.0036) == "3.6 ms"
     assert report.format_time(172e-6) == "172 µs"
     assert report.format_time(3.1e-7) == "310 ns"
+
+
+def test_delta_under_jit_is_checked_against_jax(monkeypatch):
+    # A δ function whose jitted gradient is off must be reported as failed, not timed.
+    case = workloads.CASES_BY_KEY["W1-10"]
+    right = jaxjit.delta_under_jit
+
+    def wrong(case_):
+        fn = right(case_)
+        return lambda *a: (lambda out: (out[0], tuple(1.01 * p for p in out[1])))(fn(*a))
+
+    monkeypatch.setattr(jaxjit, "delta_under_jit", wrong)
+    entry = jaxjit.run_case(case, quick=True)
+    assert entry["δ"].startswith("failed") and "disagrees" in entry["δ"], entry
+    assert isinstance(entry["jax.jit"], float)
+    assert jaxjit.failures({case.key: entry})
