@@ -76,9 +76,10 @@ class CallLowering:
         user_rule = self.user_rule(func, name)
         if user_rule is not None:
             return ("delta", user_rule, None, False)
-        ours = getattr(obj, "__autodiffsource_primal__", None)
-        if ours is not None:
-            obj = ours
+        if getattr(obj, "__autodiffsource_primal__", None) is not None:
+            # δf returns values *and* a pullback: only `y, back = δf(x)` has a meaning here (pullbacks.py).
+            self.unsupported(node, f"calling `{name}` here without unpacking its pullback; write "
+                                   f"`y, back = {name}(...)` and call `back(dy)`, or call the function itself")
         rule = REGISTRY.rule_for(obj)
         if rule is not None:
             return ("rule", rule, None)

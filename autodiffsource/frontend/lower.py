@@ -28,6 +28,7 @@ from .calls import CallLowering
 from .control import ControlFlowLowering
 from .mutation import MutationLowering, _changed_in_place, _is_append
 from .functions import FunctionLowering
+from .pullbacks import PullbackLowering
 from .normalize import LoopExit, count_outputs, normalize, own_nodes
 
 _BINOPS = {
@@ -40,7 +41,7 @@ _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 DeltaResolver = Callable[[types.FunctionType, tuple[bool, ...]], tuple[Any, int]]
 
 
-class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLowering):
+class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLowering, PullbackLowering):
     """Lowers one function for one set of differentiated parameters (``wrt``)."""
 
     def __init__(self, pf: ParsedFunction, wrt: list[bool], resolve_delta: DeltaResolver):
@@ -65,6 +66,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         self.view_of: dict[str, str | None] = {}  # SSA values read by subscript -> the variable read
         self.written: set[str] = set()
         self.appended: set[str] = set()
+        self.pending_pullbacks: dict = {}  # back -> PendingPullback, for `y, back = δf(x)` (pullbacks.py)
         code = self.fn.__code__
         cells = self.fn.__closure__ or ()
         self.closure = {}
@@ -117,6 +119,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
     # ---- statements ----------------------------------------------------------------------------------
 
     def lower_stmt(self, stmt: ast.stmt) -> None:
+        stmt = self.with_pullback_calls(stmt)
         if isinstance(stmt, ast.Assign):
             for target in stmt.targets[:-1]:
                 if not isinstance(target, ast.Name):
@@ -191,6 +194,10 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             names = [e.id for e in target.elts]
             for name in names:
                 self.note_binding(name, None)
+            delta = self.delta_function_called(value)
+            if delta is not None:
+                self.lower_delta_with_pullback(target, value, delta)
+                return
             if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(names):
                 if any(isinstance(e, ast.Starred) for e in value.elts):
                     self.unsupported(value, "starred expressions")
@@ -224,6 +231,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
                                  "targets)")
 
     def lower_return(self, stmt: ast.Return) -> Return:
+        stmt = self.with_pullback_calls(stmt)
         value = stmt.value
         if value is None:
             self.unsupported(stmt, "a bare `return` (nothing to differentiate)")

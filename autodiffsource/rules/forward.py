@@ -39,7 +39,7 @@ from ..runtime import dot_primal, log_base, namespace, power_base_partial, sign_
 from ..runtime import unbroadcast, where_tie_split, zeros_like
 from .numpy_products import δdot
 from .numpy_shape import δtake
-from .support import atleast_primal, extreme_partial, finite_mask, safe_divide, zeros_of
+from .support import atleast_primal, extreme_partial, finite_mask, safe_divide, sinc_derivative, zeros_of
 from .support_products import einsum_partial, einsum_primal
 from .registry import REGISTRY, Rule, nondiff
 
@@ -67,6 +67,10 @@ _ELEMENTWISE = {
     "δadd", "δsub", "δmul", "δtruediv", "δneg", "δpos", "δpow", "δpower_by_constant", "δidentity",
     "δbuiltin_abs", "δbuiltin_float", "δbuiltin_pow",
     "δwhere", "δnan_to_num", "δreal", "δsinc", "δi0",
+    # scipy.special: ufuncs, but not always ufunc objects (SciPy's array-API mode wraps them in functions)
+    "δerf", "δerfc", "δerfinv", "δerfcinv", "δndtr", "δlog_ndtr", "δndtri", "δgamma", "δgammaln", "δdigamma",
+    "δpolygamma", "δbetaln", "δbeta", "δexpit", "δsoftplus", "δlogit", "δlog_expit", "δxlogy", "δxlog1py",
+    "δentr", "δi1", "δi0e",
 }
 # math functions that take sequences, not scalars
 _NOT_ELEMENTWISE = {"δmath_fsum", "δmath_prod", "δmath_dist", "δmath_sumprod"}
@@ -84,7 +88,8 @@ _LINEAR = {
     "δcumulative_sum", "δdiff", "δappend", "δmatrix_transpose", "δtake_along_axis", "δlist_getitem",
 }
 _MULTILINEAR = {"δcross", "δdot", "δeinsum", "δinner", "δkron", "δnp_matmul", "δouter", "δtensordot",
-                "δvdot", "δmatmul", "δvecdot", "δconvolve"}
+                "δvdot", "δmatmul", "δvecdot", "δconvolve", "δcorrelate",
+                "δtrapezoid"}  # trapezoid: linear in the heights, and in the sample points
 
 
 _EXTREME = {"δmax", "δmin", "δnanmax", "δnanmin"}
@@ -139,8 +144,11 @@ def rules_by_kind() -> dict[str | None, list[Rule]]:
 FORWARD_FORMS: dict[str, object] = {}
 
 
-def forward_form(*rule_names, applies=None, value=None):
+def forward_form(*rule_names, applies=None, value=None, output="y"):
     """Register the decorated function as the forward form of the named rules.
+
+    ``output`` names the form's parameter that receives the rule's output (``y`` unless the rule has
+    a parameter of that name).
 
     ``applies(args)``, given the call's parameter -> atom map, may decline a call (a static argument the
     form does not cover); the call then goes through the pullback instead. ``value``, a function of the
@@ -151,6 +159,7 @@ def forward_form(*rule_names, applies=None, value=None):
     def register(fn):
         fn.applies = applies or (lambda args: True)
         fn.value = value
+        fn.output = output
         for name in rule_names:
             FORWARD_FORMS[name] = fn
         return fn
@@ -422,6 +431,35 @@ def δatleast_primal(x, n):
     return y, atleast_primal_pullback
 
 
+def δsinc_derivative(x):
+    # p = sinc'(x) = (cos(pi x) - sinc(x)) / x;  p' = (-pi sin(pi x) - 2 p) / x, and -pi^2/3 at x = 0.
+    p = sinc_derivative(x)
+
+    def sinc_derivative_pullback(dp):
+        xp_ = namespace(x)
+        nonzero = x != 0
+        safe = xp_.where(nonzero, x, 1.0)
+        second = xp_.where(nonzero, (-np.pi * xp_.sin(np.pi * safe) - 2.0 * p) / safe, -np.pi ** 2 / 3.0)
+        return dp * second
+
+    return p, sinc_derivative_pullback
+
+
+def δi1e(x):
+    # i1e = exp(-|x|) I1(x):  i1e' = i0e - i1e (sign(x) + 1/x), which tends to 1/2 at x = 0.
+    y = backend_special.i1e(x)
+
+    def i1e_pullback(dy):
+        xp_ = namespace(x)
+        return dy * (backend_special.i0e(x) - xp_.sign(x) * y - safe_divide(y, x) + 0.5 * (x == 0))
+
+    return y, i1e_pullback
+
+
+# Reverse rules for special functions that forward forms call but the rule library does not cover.
+_EXTRA_SPECIAL_RULES = {"i1e": δi1e}
+
+
 class _SpecialWithRules(types.ModuleType):
     """``special`` as jvp code sees it: the backend dispatcher's functions (``backend.special``), plus
     ``δname`` attributes holding the library's rules, which the reverse engine finds beside a module
@@ -431,6 +469,8 @@ class _SpecialWithRules(types.ModuleType):
         if name.startswith("δ"):
             rule = REGISTRY.rule_for(getattr(scipy_special, name[1:], None))
             if rule is None:
+                if name[1:] in _EXTRA_SPECIAL_RULES:
+                    return _EXTRA_SPECIAL_RULES[name[1:]]
                 raise AttributeError(name)
             return rule.delta
         return getattr(backend_special, name)
@@ -449,5 +489,11 @@ _HELPER_RULES = [
     (power_base_partial, δpower_base_partial), (log_base, δlog_base), (safe_divide, δsafe_divide),
     (sign_of, _constant_rule(sign_of)), (where_tie_split, _constant_rule(where_tie_split)),
     (finite_mask, _constant_rule(finite_mask)), (extreme_weights, _constant_rule(extreme_weights)), (zeros_of, _constant_rule(zeros_of)),
+    (sinc_derivative, δsinc_derivative),
 ]
 HELPER_RULES = {id(obj): rule_ for obj, rule_ in _HELPER_RULES}
+
+# The forms of the rules that would otherwise go through their pullback, and their helpers' rules.
+from . import forward_forms  # noqa: E402  (registers into FORWARD_FORMS; needs forward_form above)
+
+HELPER_RULES.update({id(obj): rule_ for obj, rule_ in forward_forms.HELPERS})

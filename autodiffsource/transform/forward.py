@@ -308,7 +308,7 @@ class ForwardBuilder:
         kind = fwd.forward_kind(rule) if template is not None else None
         if kind == "form" and not fwd.FORWARD_FORMS[rule.delta.__name__].applies(op.args):
             kind = None
-        moving = [p for p, a in op.args.items() if p not in rule.static and self.is_active(a)]
+        moving = [p for p, a in op.args.items() if p not in rule.without_partials and self.is_active(a)]
         if kind is None:
             return self.through_pullback(stmt)
         xp_name = self.xp() if template.uses_xp else "xp"
@@ -343,13 +343,13 @@ class ForwardBuilder:
                     out += stmts + [self.assign(name, expr)]
                     parts.append(ast.Name(name, ast.Load()))
                 out.append(self.assign(tgt, _sum(parts)))
-            if any(isinstance(a, ast.Name) and p not in rule.static and p not in moving
+            if any(isinstance(a, ast.Name) and p not in rule.without_partials and p not in moving
                    for p, a in op.args.items()):  # a constant argument may broadcast the output
                 out.append(self.assign(tgt, self.call(fwd.broadcast_tangent, ast.Name(tgt, ast.Load()),
                                                       ast.Name(target, ast.Load()))))
             return out
         if kind == "linear":
-            targs = {p: (self._atom(self.tangent_or_zeros(a), out) if p not in rule.static else a)
+            targs = {p: (self._atom(self.tangent_or_zeros(a), out) if p not in rule.without_partials else a)
                      for p, a in op.args.items()}
             out += template.instantiate(targs, tgt, self.namer.fresh, self.bind, xp_name).forward
             return out
@@ -387,7 +387,7 @@ class ForwardBuilder:
         sig = inspect.signature(form)
         mapping: dict[str, ast.expr] = {}
         for p in params:
-            if p == "y":
+            if p == getattr(form, "output", "y"):
                 mapping[p] = ast.Name(target, ast.Load())
             elif p.endswith("_dot") and p[:-4] in params:
                 base = op.args.get(p[:-4], ast.Constant(None))
@@ -427,7 +427,8 @@ class ForwardBuilder:
                         [ast.keyword(k, v) for k, v in op.args.items()])
         out = [ast.Assign([_store_targets(targets + [pb])], call)]
         params = list(inspect.signature(rule.delta).parameters)
-        tangents = [self.tangent(op.args[p]) if p in op.args and p not in rule.static else None for p in params]
+        tangents = [self.tangent(op.args[p]) if p in op.args and p not in rule.without_partials else None
+                    for p in params]
         return out + self._jvp_from_pullback(targets, pb, tangents)
 
     def _jvp_from_pullback(self, targets, pb, tangents) -> list[ast.stmt]:

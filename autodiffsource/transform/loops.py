@@ -124,7 +124,7 @@ class LoopReversal:
         if shape_only:
             self.helper(runtime.unbroadcast_to)  # bound now, so the rewrite below can name it
         renames = {v: self.namer.fresh(f"{v}_shape") for v in shape_only}
-        body = [_shape_reads(s, renames, self.bindings) for s in body]
+        body = [_shape_reads(s, renames, self.named) for s in body]
         # Loop targets and carried names are also visible after the loop: rename them here so the
         # pullback's other reads of them still see the final value.
         renames.update({v: self.namer.fresh(f"{v}_saved") for v in saved if v in plan.header_names
@@ -157,7 +157,7 @@ class LoopReversal:
         total = sum(1 for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == var)
         as_shape = sum(1 for s in body for n in ast.walk(s)
                        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-                       and self.bindings.get(n.func.id) is runtime.unbroadcast and len(n.args) == 2
+                       and self.named.get(n.func.id) is runtime.unbroadcast and len(n.args) == 2
                        and isinstance(n.args[1], ast.Name) and n.args[1].id == var)
         return total > 0 and total == as_shape
 
@@ -172,16 +172,16 @@ class _RenameLoads(ast.NodeTransformer):
         return node
 
 
-def _shape_reads(stmt: ast.stmt, renames: dict[str, str], bindings: dict) -> ast.stmt:
+def _shape_reads(stmt: ast.stmt, renames: dict[str, str], named: dict) -> ast.stmt:
     """``unbroadcast(g, v)`` -> ``unbroadcast_to(g, v_shape)`` for the names in ``renames``."""
     if not renames:
         return stmt
-    to_shape = next((name for name, obj in bindings.items() if obj is runtime.unbroadcast_to), None)
+    to_shape = next((name for name, obj in named.items() if obj is runtime.unbroadcast_to), None)
 
     class ShapeReads(ast.NodeTransformer):
         def visit_Call(self, node):
             self.generic_visit(node)
-            if (isinstance(node.func, ast.Name) and bindings.get(node.func.id) is runtime.unbroadcast
+            if (isinstance(node.func, ast.Name) and named.get(node.func.id) is runtime.unbroadcast
                     and len(node.args) == 2 and isinstance(node.args[1], ast.Name) and node.args[1].id in renames):
                 return ast.Call(ast.Name(to_shape, ast.Load()),
                                 [node.args[0], ast.Name(renames[node.args[1].id], ast.Load())], [])

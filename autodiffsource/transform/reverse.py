@@ -88,6 +88,9 @@ class ReverseBuilder(LoopReversal):
         self.user_globals = user_globals
         self.delta_name = delta_name
         self.bindings: dict[str, object] = {}
+        # Every name the generated code uses for a bound object: the bindings, and user globals that are
+        # the very object (generated code differentiated again names the helpers as its own globals).
+        self.named: dict[str, object] = {}
         self._bound_ids: dict[int, str] = {}
         self.xp_name: str | None = None
         self.instances: dict[int, Instance] = {}
@@ -113,6 +116,7 @@ class ReverseBuilder(LoopReversal):
             name = self.namer.fresh(preferred)
             self.bindings[name] = obj
         self._bound_ids[id(obj)] = name
+        self.named[name] = obj
         return name
 
     def helper(self, fn) -> ast.Name:
@@ -328,6 +332,8 @@ class ReverseBuilder(LoopReversal):
             if st is not None and len(stmt.targets) == 1:
                 self.state[t] = (PRESENT, st[1])
         pre, (code, _) = self.branches([lambda: self.backward_op(stmt), lambda: []])
+        if not _has_code(code):  # no partial is needed (only shape-only or constant arguments)
+            return pre + code
         return pre + [ast.If(test, code, [])]
 
     def cotangent_args(self, stmt: Assign, zeros_for_missing: bool) -> list[ast.expr]:
@@ -372,20 +378,22 @@ class ReverseBuilder(LoopReversal):
             instance = self.instances.get(id(stmt))
             if instance is not None:
                 params = instance.template.params
-                needed = [p in op.args and p not in rule.static and self.is_active(op.args[p]) for p in params]
+                needed = [p in op.args and p not in rule.without_partials and self.is_active(op.args[p])
+                          for p in params]
                 body, partials = instance.backward(self.dname(stmt.targets[0]), needed)
                 out.extend(body)
                 for p, partial in zip(params, partials, strict=True):
                     if partial is not None:
                         if self.same_shape_as_result(op, p):
-                            partial = _without_unbroadcast(partial, self.bindings)
+                            partial = _without_unbroadcast(partial, self.named)
                         self.add(op.args[p].id, partial, out)
                 return out
             # Closure rules get one cotangent per output, None where nothing flowed back.
             params = list(inspect.signature(rule.delta).parameters)
             call = ast.Call(ast.Name(self.pullback_names[id(stmt)], ast.Load()),
                             self.cotangent_args(stmt, zeros_for_missing=False), [])
-            atoms = [op.args[p] if p in op.args and p not in rule.static and self.is_active(op.args[p]) else None
+            atoms = [op.args[p] if p in op.args and p not in rule.without_partials and self.is_active(op.args[p])
+                     else None
                      for p in params]
             self.unpack_partials(call, atoms, out, always_tuple=True)
             return out
@@ -532,7 +540,7 @@ class ReverseBuilder(LoopReversal):
         if isinstance(expr, (ast.BinOp, ast.UnaryOp)):
             return True
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
-            fn = self.bindings.get(expr.func.id)
+            fn = self.named.get(expr.func.id)
             if fn is runtime.unbroadcast:
                 return self.is_fresh(expr.args[0])
             if fn in _FRESH_HELPERS:
@@ -544,9 +552,9 @@ class ReverseBuilder(LoopReversal):
     def scatter_parts(self, expr: ast.expr):
         """``(index, g)`` when ``expr`` is ``index_add(zeros_like(x), index, g)``, else None."""
         if (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name)
-                and self.bindings.get(expr.func.id) is runtime.index_add and isinstance(expr.args[0], ast.Call)
+                and self.named.get(expr.func.id) is runtime.index_add and isinstance(expr.args[0], ast.Call)
                 and isinstance(expr.args[0].func, ast.Name)
-                and self.bindings.get(expr.args[0].func.id) is runtime.zeros_like):
+                and self.named.get(expr.args[0].func.id) is runtime.zeros_like):
             return expr.args[1], expr.args[2]
         return None
 

@@ -338,3 +338,40 @@ add([case(f"np.interp(x, np.array([-1.0, 0.0, 0.5, 2.0]), y{a})", [(real, s), (r
     + [case("np.interp(x, [-3.0, -1.0, 0.5, 3.0], [1.0, 2.0, 0.0, 4.0])", [(real, (5,))], np.interp)])
 add([case("np.polyval(x, y)", [(real, s), (real, t)], np.polyval) for s, t in [((3,), (5,)), ((4,), PY), ((2,), S34)]])
 add(unary("special.softplus", special.softplus, real, shapes=[PY, (5,), S34]))
+
+# ---- the helpers generated pullbacks call (rules/pullback_helpers.py: second order) -----------------------
+# User code never calls these; gradient code made by autodiffsource does, and differentiating that code
+# again (hvp, δ of a function calling δf) needs their rules. Shape-only arguments get a zero partial.
+# index_add writes into its buffer: the cases pass it a fresh array (x * 1.0), as generated code does.
+from autodiffsource import runtime as rt  # noqa: E402
+from autodiffsource.rules.support import squeeze_back  # noqa: E402
+from rule_harness import USER_GLOBALS  # noqa: E402
+
+USER_GLOBALS.update(rt=rt, squeeze_back=squeeze_back)
+add([case("rt.unbroadcast(x, y)", [(real, a), (real, b)], rt.unbroadcast, float32=False)
+     for a, b in [(S34, (4,)), (S34, (3, 1)), ((5,), PY), (S34, S34)]]
+    + [case(f"rt.unbroadcast_to(x, {s})", [(real, S34)], rt.unbroadcast_to, float32=False)
+       for s in ("(4,)", "()", "(3, 4)")]
+    + [case(f"rt.expand_reduced(x, y, {a})", [(real, s), (real, S34)], rt.expand_reduced, float32=False)
+       for s, a in [((4,), "0, False"), (PY, "None, False"), ((), "None, False"), ((3, 1), "1, True")]]
+    + [case("rt.seed_cotangent(x, y, 'the output')", [(real, s), (real, s)], rt.seed_cotangent, float32=False)
+       for s in (S34, PY)]
+    + [case("rt.finalize(x, y)", [(real, s), (real, s)], rt.finalize, float32=False) for s in (S34, PY)]
+    + [case("squeeze_back(x, y)", [(real, a), (real, b)], squeeze_back, float32=False)
+       for a, b in [((12,), S34), ((1, 3), (3,))]]
+    + [case(f"rt.index_add(x * 1.0, {i}, y)", [(real, a), (real, b)], rt.index_add, float32=False)
+       for a, b, i in [((5,), (2,), "slice(1, 3)"), ((4,), (3,), "IDX3"), (S34, (4,), "1"), (S34, (), "(1, 2)")]]
+    + [case("rt.add_cotangents(x, y)", [(real, S34), (real, S34)], rt.add_cotangents, float32=False),
+       case("rt.accumulate(x, y)", [(real, (5,)), (real, (5,))], rt.accumulate, float32=False),
+       case("rt.or_zeros(x, y)", [(real, S34), (real, S34)], rt.or_zeros, float32=False),
+       case("rt.copy_value(x)", [(real, S34)], rt.copy_value, float32=False),
+       case("rt.without_index(x, slice(1, 3))", [(real, (5,))], rt.without_index, float32=False),
+       case("rt.list_item_cotangent(3, 1, x)[1] * 2.0", [(real, S34)], rt.list_item_cotangent, float32=False)]
+    + [case(f"rt.take_cotangent(x, {i})", [(real, s)], rt.take_cotangent, float32=False)
+       for s, i in [((5,), "slice(1, 3)"), ((4,), "IDX3"), (S34, "1"), (PY, "0")]]
+    + [case(f"rt.reduction_extreme_partial(x, y, np.max(y{a}), {b})", [(real, s), (spread, S34)],
+            rt.reduction_extreme_partial, float32=False)
+       for s, a, b in [((4,), ", axis=0", "0, False"), (PY, "", "None, False"), ((3, 1), ", axis=1, keepdims=True", "1, True")]]
+    + [case(f"rt.{fn}(x, y, z)", [(real, a), (real, b), (real, c)], getattr(rt, fn), float32=False)
+       for fn in ("matmul_left_partial", "matmul_right_partial", "dot_left_partial", "dot_right_partial")
+       for a, b, c in [((3, 5), (3, 4), (4, 5)), ((3,), (3, 4), (4,)), ((5,), (4,), (4, 5)), (PY, (4,), (4,))]])
