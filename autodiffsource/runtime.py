@@ -232,6 +232,9 @@ def index_add(buffer, index, g):
 
     backend = backend_of(buffer)
     if not backend.mutable:
+        padded = _padded_into(buffer, index, g)
+        if padded is not None:
+            return buffer + padded
         return buffer.at[index].add(g)  # JAX: functional update, traceable under jit
     if _is_basic_index(index):
         # A basic index selects each element at most once: plain read-add-write is exact.
@@ -242,6 +245,40 @@ def index_add(buffer, index, g):
         buffer[index] = buffer[index] + g
         return buffer
     return scatter_add(_xp(buffer), buffer, index, g)
+
+
+def _padded_into(buffer, index, g):
+    """``g`` zero-padded to ``buffer``'s shape at ``index`` (slices of step 1 only), else None.
+
+    For immutable arrays (JAX): ``buffer + pad(g)`` is what JAX's own gradient of a slice compiles
+    to, and XLA fuses it with the sum; ``buffer.at[index].add(g)`` compiles to a scatter, slower on
+    large arrays (issue 6: W1 at n=10^6 under jax.jit).
+    """
+    parts = index if type(index) is tuple else (index,)
+    shape = tuple(buffer.shape)
+    if any(p is Ellipsis for p in parts):  # x[..., 1:]: full slices in the Ellipsis' place
+        at = [i for i, p in enumerate(parts) if p is Ellipsis]
+        if len(at) > 1:
+            return None
+        parts = parts[:at[0]] + (slice(None),) * (len(shape) - len(parts) + 1) + parts[at[0] + 1:]
+    if len(parts) > len(shape) or any(type(p) is not slice or p.step not in (None, 1) for p in parts):
+        return None
+    xp = _xp(buffer)
+    pad = getattr(xp, "pad", None)
+    if pad is None:
+        return None
+    widths, sliced = [], []
+    for axis, n in enumerate(shape):
+        start, stop, _ = parts[axis].indices(n) if axis < len(parts) else (0, n, 1)
+        if stop <= start:
+            return None
+        widths.append((start, n - stop))
+        sliced.append(stop - start)
+    if type(g) in _PY_SCALARS:
+        g = xp.asarray(g, dtype=buffer.dtype)
+    elif g.dtype != buffer.dtype:
+        g = xp.astype(g, buffer.dtype)  # as .at[].add would: the buffer's dtype wins
+    return pad(xp.broadcast_to(g, tuple(sliced)), widths)
 
 
 def _has_newaxis(index) -> bool:
@@ -510,6 +547,10 @@ def matmul_left_partial(dz, x, y):
     xd, yd = len(shape_of(x)), len(shape_of(y))
     if xd == 1 and yd == 1:
         return dz * y
+    if xd == 2 and yd <= 2 and type(dz) not in _PY_SCALARS:
+        # Other libraries, matrix @ matrix or vector: one contraction with no transposed copy. Under
+        # jax.jit, matmul(matrix_transpose(.)) compiles to a transpose XLA materialises (issue 6).
+        return xp.tensordot(dz, y, axes=([1], [1]) if yd == 2 else 0)
     if yd == 1:
         return unbroadcast(dz[..., :, None] * y, x)
     if xd == 1:
@@ -525,6 +566,8 @@ def matmul_right_partial(dz, x, y):
     xd, yd = len(shape_of(x)), len(shape_of(y))
     if xd == 1 and yd == 1:
         return dz * x
+    if xd == 2 and yd <= 2 and type(dz) not in _PY_SCALARS:
+        return xp.tensordot(x, dz, axes=([0], [0]))  # x.T @ dz without the transposed copy (see left)
     if xd == 1:
         return unbroadcast(x[:, None] * dz[..., None, :], y)
     if yd == 1:

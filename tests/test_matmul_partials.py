@@ -1,0 +1,168 @@
+"""The partials of ``x @ y`` and of slice writes, on every array library, against finite differences.
+
+``runtime.matmul_left_partial``/``matmul_right_partial`` take a NumPy fast path for matrices and vectors
+and, on other libraries, one ``tensordot`` for 2-D ``x`` (no transposed copy under ``jax.jit``);
+``runtime.index_add`` on JAX pads a slice's cotangent instead of scattering it. Each shape pairing
+(1-D, 2-D, batched) is checked against central finite differences in float64 (tests/finite_differences.py),
+and float32 inputs must give float32 partials.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autodiffsource import runtime
+from backend_cases import cpu_libraries
+from finite_differences import assert_close, numeric_partial
+
+LIBRARIES = {lib.name: lib for lib in cpu_libraries()}
+
+SHAPES = [
+    ((3,), (3,)),            # vector @ vector -> scalar
+    ((4, 3), (3,)),          # matrix @ vector (W2's one vector, W4)
+    ((3,), (3, 5)),          # vector @ matrix
+    ((4, 3), (3, 5)),        # matrix @ matrix (W2's batch)
+    ((2, 4, 3), (3, 5)),     # a batch of matrices @ one matrix: y's partial sums over the batch
+    ((4, 3), (2, 3, 5)),     # one matrix @ a batch: x's partial sums over the batch
+    ((2, 4, 3), (3,)),       # a batch @ a vector
+    ((3,), (2, 3, 5)),       # a vector @ a batch
+    ((2, 1, 4, 3), (3, 3, 2)),  # broadcast batch dimensions on both sides
+]
+
+
+def _pullback_pairing(x, y, dz, which):
+    """The partial the runtime helper gives for ``x @ y`` at cotangent ``dz`` (``which`` = 0 or 1)."""
+    helper = runtime.matmul_left_partial if which == 0 else runtime.matmul_right_partial
+    return helper(dz, x, y)
+
+
+@pytest.mark.parametrize("shapes", SHAPES, ids=lambda s: f"{s[0]}@{s[1]}")
+@pytest.mark.parametrize("which", (0, 1), ids=("left", "right"))
+@pytest.mark.parametrize("library", sorted(LIBRARIES))
+def test_matmul_partials_match_finite_differences(library, which, shapes):
+    lib = LIBRARIES[library]
+    rng = np.random.default_rng(7)
+    x, y = (rng.standard_normal(s) for s in shapes)
+    dz = np.asarray(rng.uniform(0.5, 1.5, np.shape(x @ y)))
+    expected = numeric_partial(lambda a, b: a @ b, [x, y], which, [dz])
+    got = _pullback_pairing(lib.convert(x, "float64"), lib.convert(y, "float64"), lib.convert(dz, "float64"), which)
+    assert isinstance(got, lib.array_type()), type(got)
+    assert_close(lib.to_numpy(got), expected, what=f"{library} {['left', 'right'][which]} partial")
+
+
+@pytest.mark.parametrize("shapes", SHAPES, ids=lambda s: f"{s[0]}@{s[1]}")
+@pytest.mark.parametrize("library", sorted(LIBRARIES))
+def test_matmul_partials_keep_float32(library, shapes):
+    lib = LIBRARIES[library]
+    rng = np.random.default_rng(8)
+    x, y = (rng.standard_normal(s) for s in shapes)
+    dz = np.asarray(rng.uniform(0.5, 1.5, np.shape(x @ y)))
+    args = [lib.convert(a, "float32") for a in (dz, x, y)]
+    for which, helper in enumerate((runtime.matmul_left_partial, runtime.matmul_right_partial)):
+        got = helper(*args)
+        assert lib.dtype_name(got).endswith("float32"), (library, which, lib.dtype_name(got))
+        expected = numeric_partial(lambda a, b: a @ b, [x, y], which, [dz])
+        assert_close(lib.to_numpy(got), expected, rtol=2e-5, atol=2e-5)
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def autoencoder(W1, W2, b1, data):
+    # W2's shape in small: matrix @ vector or matrix, a bias, sigmoid layers, a squared error.
+    hidden = _sigmoid(W1 @ data + b1)
+    out = _sigmoid(W2 @ hidden)
+    return np.sum((data - out) ** 2)
+
+
+@pytest.mark.parametrize("batch", (0, 3), ids=("vector", "batch"))
+def test_float32_autoencoder_keeps_float32_and_matches_finite_differences(batch):
+    import autodiffsource as ad
+
+    rng = np.random.default_rng(3)
+    cols = (batch,) if batch else ()
+    bias = (1,) if batch else ()
+    args64 = [rng.standard_normal((4, 6)) * 0.5, rng.standard_normal((6, 4)) * 0.5,
+              rng.standard_normal((4,) + bias), rng.uniform(0, 1, (6,) + cols)]
+    args32 = [a.astype(np.float32) for a in args64]
+    value, partials = ad.value_and_grad(autoencoder, argnums=(0, 1, 2))(*args32)
+    assert np.asarray(value).dtype == np.float32
+    for i, p in enumerate(partials):
+        assert p.dtype == np.float32 and p.shape == args32[i].shape, (i, p.dtype, p.shape)
+        expected = numeric_partial(autoencoder, args64, i, [1.0])
+        assert_close(p, expected, rtol=2e-4, atol=2e-5, what=f"partial {i}")
+
+
+# ---- slice writes on JAX: a padded cotangent instead of a scatter ----------------------------------------
+
+jax_only = pytest.mark.skipif("jax" not in LIBRARIES, reason="jax is not installed")
+
+INDICES = [
+    (slice(1, None),), (slice(None, -1),), slice(2, 5), (slice(1, 3), slice(None, -2)), (Ellipsis, slice(1, None)),
+    (slice(None, None, 2),),  # a step: not padded, scattered (.at[].add)
+    (1, slice(1, 4)),         # an integer: scattered
+]
+
+
+@jax_only
+@pytest.mark.parametrize("index", INDICES, ids=repr)
+@pytest.mark.parametrize("scalar", (False, True), ids=("array", "scalar"))
+def test_jax_index_add_matches_numpy(index, scalar):
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(5)
+    shape = (6,) if not (type(index) is tuple and len(index) == 2) else (5, 6)
+    base = rng.standard_normal(shape)
+    g = 1.5 if scalar else rng.standard_normal(np.shape(base[index]))
+    expected = runtime.index_add(base.copy(), index, g)
+    got = runtime.index_add(jnp.asarray(base), index, g if scalar else jnp.asarray(g))
+    np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-15, atol=0)
+
+
+@jax_only
+def test_jax_index_add_keeps_the_buffer_dtype():
+    import jax.numpy as jnp
+
+    buffer = jnp.zeros(5, dtype=jnp.float32)
+    got = runtime.index_add(buffer, slice(1, None), jnp.ones(4, dtype=jnp.float64))
+    assert got.dtype == jnp.float32
+    np.testing.assert_array_equal(np.asarray(got), [0, 1, 1, 1, 1])
+
+
+def rosenbrock(x):
+    return np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+
+@jax_only
+def test_slices_under_jax_jit_pad_instead_of_scatter_and_match_finite_differences():
+    import jax
+    import jax.numpy as jnp
+
+    import autodiffsource as ad
+
+    x = np.random.default_rng(2).uniform(-1.5, 1.5, 9)
+    value_and_grad = ad.value_and_grad(rosenbrock)
+    jaxpr = str(jax.make_jaxpr(value_and_grad)(jnp.asarray(x)))
+    assert "scatter" not in jaxpr and "pad" in jaxpr, jaxpr
+    _, g = jax.jit(value_and_grad)(jnp.asarray(x))
+    assert_close(np.asarray(g), numeric_partial(rosenbrock, [x], 0, [1.0]))
+
+
+@jax_only
+def test_matmul_partials_under_jax_jit_transpose_nothing():
+    import jax
+    import jax.numpy as jnp
+
+    import autodiffsource as ad
+
+    rng = np.random.default_rng(4)
+    args = [rng.standard_normal((4, 6)) * 0.5, rng.standard_normal((6, 4)) * 0.5, rng.standard_normal(4),
+            rng.uniform(0, 1, 6)]
+    value_and_grad = ad.value_and_grad(autoencoder, argnums=(0, 1, 2))
+    jaxpr = str(jax.make_jaxpr(value_and_grad)(*map(jnp.asarray, args)))
+    assert "transpose" not in jaxpr, jaxpr
+    _, partials = jax.jit(value_and_grad)(*map(jnp.asarray, args))
+    for i, p in enumerate(partials):
+        assert_close(np.asarray(p), numeric_partial(autoencoder, args, i, [1.0]), what=f"partial {i}")
