@@ -100,10 +100,10 @@ def _run_pipeline(fn, mask: tuple[bool, ...]):
     generated = builder.build()
     signature = _signature_text(parsed.node)
     wrt_names = [p for p, m in zip(lowered.params, mask) if m]
-    text, factory = emit.render(generated, signature, wrt_names)
+    text, factory, tree = emit.render_module(generated, signature, wrt_names)
     filename = f"<δ {os.path.basename(parsed.file)}:{parsed.first_line} {fn.__qualname__} {name}>"
     compiled = load.load(text, factory, fn.__globals__, generated.bindings, filename,
-                         user_file=parsed.file, primal=fn.__qualname__)
+                         user_file=parsed.file, primal=fn.__qualname__, tree=tree)
     compiled.__source__ = text
     compiled.__autodiffsource_primal__ = fn
     compiled.__wrt__ = mask

@@ -4,12 +4,18 @@ Contract: the text defines one factory, ``_make_<δname>(<bound helpers>)``, ret
 its body is exactly what :func:`autodiffsource.source` shows and what tracebacks and pdb display. The
 same input always gives byte-identical text. Comments are :class:`~autodiffsource.transform.reverse.Comment`
 statements in the tree, printed by a small extension of the standard library's unparser.
+
+:func:`render_module` also returns the tree as a module whose every node carries the line and columns
+it has in the text (the unparser records them as it writes), so codegen/load.py compiles that tree
+directly instead of parsing the text back: parsing was a third of a large function's transform.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 
+from ..astutil import clone
 from ..transform.reverse import Comment, Generated
 
 
@@ -18,9 +24,136 @@ class _Unparser(ast._Unparser):  # the stdlib's ast.unparse machinery, plus comm
         self.fill("# " + node.text)
 
     def get_type_comment(self, node):
-        # Generated code has no type comments; asking would need line numbers, and giving every node
-        # locations cost more than the rest of the transform (compile() re-reads the text anyway).
+        # Generated code has no type comments, and asking would read line numbers nodes may not have.
         return None
+
+
+class _LocatingUnparser(_Unparser):
+    """Writes the same text, and gives every node it writes the location it has in that text.
+
+    Lines are counted at each newline the unparser writes (``maybe_newline``); columns are UTF-8 byte
+    offsets, as the parser gives them. A statement starts on the line of the next ``fill``; an
+    expression spans what was written while it was visited (parentheses the unparser adds around it
+    included, which only widens a traceback's caret). ``complete`` is False when the counted lines do
+    not add up to the text (a multi-line string): the caller then parses the text instead.
+    """
+
+    def __init__(self, first_line: int):
+        super().__init__()
+        self._first_line = first_line
+        self._line = first_line
+        self._col = 0
+        self._starting: list[ast.AST] = []  # statements (and handlers) whose first line is the next fill
+        self._parents: list[ast.AST] = []
+        self._located: set[int] = set()
+        self.complete = False
+
+    def render(self, node: ast.AST) -> str:
+        text = self.visit(node)
+        self.complete = not text.startswith("\n") and text.count("\n") == self._line - self._first_line
+        return text.lstrip("\n")
+
+    def maybe_newline(self):
+        if self._source:
+            self._source.append("\n")
+            self._line += 1
+            self._col = 0
+
+    def write(self, *text):
+        self._source.extend(text)
+        for piece in text:
+            self._col += len(piece) if piece.isascii() else len(piece.encode())
+
+    def fill(self, text=""):
+        self.maybe_newline()
+        indent = "    " * self._indent
+        if self._starting:
+            for stmt in self._starting:
+                stmt.lineno, stmt.col_offset = self._line, len(indent)
+            self._starting = []
+        self.write(indent + text)
+
+    def _unshare(self, node: ast.AST) -> ast.AST:
+        """A node written a second time (the generator may use one ``Name`` in two statements) needs a
+        second location: its parent gets a copy of it, written in its place."""
+        parent, copy = self._parents[-1], clone(node)
+        if node in self._precedences:
+            self._precedences[copy] = self._precedences[node]
+        for field in parent._fields:
+            value = getattr(parent, field, None)
+            if value is node:
+                setattr(parent, field, copy)
+                return copy
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    if item is node:
+                        value[i] = copy
+                        return copy
+        return copy
+
+    def visit_Subscript(self, node):
+        super().visit_Subscript(node)
+        index = node.slice
+        if isinstance(index, ast.Tuple) and index.elts:  # `x[i, j]`: the tuple itself is not traversed
+            index.lineno, index.col_offset = node.lineno, node.col_offset
+            index.end_lineno, index.end_col_offset = self._line, self._col
+
+    def visit_If(self, node):
+        # The stdlib's, plus locations for the `elif` branches it folds in (they are never traversed).
+        self.fill("if ")
+        self.traverse(node.test)
+        with self.block():
+            self.traverse(node.body)
+        folded = []
+        while node.orelse and len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If):
+            node = node.orelse[0]
+            folded.append(node)
+            self._starting.append(node)
+            self.fill("elif ")
+            self.traverse(node.test)
+            with self.block():
+                self.traverse(node.body)
+        if node.orelse:
+            self.fill("else")
+            with self.block():
+                self.traverse(node.orelse)
+        for branch in folded:
+            branch.end_lineno, branch.end_col_offset = self._line, self._col
+
+    @contextlib.contextmanager
+    def buffered(self, buffer=None):
+        col = self._col  # what is written into the buffer is counted again when the buffer is written
+        with super().buffered(buffer) as written:
+            yield written
+        self._col = col
+
+    def traverse(self, node):
+        if isinstance(node, list):
+            for item in node:
+                self.traverse(item)
+            return
+        parents = self._parents
+        if not node._attributes:  # operators, contexts, `arguments`, comprehensions: no location
+            parents.append(node)
+            getattr(self, "visit_" + node.__class__.__name__)(node)
+            parents.pop()
+            return
+        if id(node) in self._located:
+            node = self._unshare(node)
+        self._located.add(id(node))
+        if isinstance(node, (ast.stmt, ast.excepthandler)):
+            self._starting.append(node)
+        else:
+            node.lineno, node.col_offset = self._line, self._col
+        parents.append(node)
+        getattr(self, "visit_" + node.__class__.__name__)(node)
+        parents.pop()
+        node.end_lineno, node.end_col_offset = self._line, self._col
+        if isinstance(node, ast.JoinedStr):  # its parts are written without traverse()
+            for part in ast.walk(node):
+                if "lineno" in part._attributes and not hasattr(part, "lineno"):
+                    part.lineno, part.col_offset = node.lineno, node.col_offset
+                    part.end_lineno, part.end_col_offset = node.end_lineno, node.end_col_offset
 
 
 def _unparse(node: ast.AST) -> str:
@@ -33,6 +166,13 @@ def _args(signature: str) -> ast.arguments:
 
 def render(gen: Generated, signature: str, wrt_names: list[str]) -> tuple[str, str]:
     """The module text and the factory's name."""
+    text, factory, _ = render_module(gen, signature, wrt_names)
+    return text, factory
+
+
+def render_module(gen: Generated, signature: str, wrt_names: list[str]) -> tuple[str, str, ast.Module | None]:
+    """The module text, the factory's name, and the text's tree with locations (None where they are
+    not exact; the tree still holds the ``Comment`` statements, which codegen/load.py drops)."""
     lowered = gen.lowered
     factory = f"_make_{gen.name}"
     header = (f"# Generated by autodiffsource from {lowered.file}:{lowered.first_line} "
@@ -46,5 +186,7 @@ def render(gen: Generated, signature: str, wrt_names: list[str]) -> tuple[str, s
     delta = ast.FunctionDef(gen.name, _args(signature), gen.forward + [pullback, ast.Return(outputs)], [], None)
     factory_args = ast.arguments([], [ast.arg(n) for n in gen.bindings], None, [], [], None, [])
     make = ast.FunctionDef(factory, factory_args, [delta, ast.Return(ast.Name(gen.name, ast.Load()))], [], None)
-    text = header + "\n" + _unparse(make).lstrip("\n") + "\n"
-    return text, factory
+    unparser = _LocatingUnparser(first_line=2)  # line 1 is the header comment
+    text = header + "\n" + unparser.render(make) + "\n"
+    module = ast.Module([make], []) if unparser.complete else None
+    return text, factory, module

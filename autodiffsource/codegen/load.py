@@ -11,6 +11,11 @@ sits on the ``def`` line. The text (and every line number in it) is unchanged, a
 ``try`` costs nothing until something is raised, so the hot path runs the same bytecode as before.
 The generated-line -> user-line map comes from the ``# file:line  source`` comments emit.py writes
 above each block, and is attached to the δ function as ``__linemap__``.
+
+What is compiled is emit.py's own tree when it comes with exact locations (``tree``): parsing the text
+back cost a third of a 1,000-line function's transform. The text is parsed only when there is no such
+tree, or when the tree does not compile as it stands (a constant of a type the compiler refuses, such
+as a NumPy scalar, which the text spells as a call): the text is what users read, so it decides.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import re
 import sys
 
 from ..errors import SourceLoc
+from ..transform.codeparts import Comment
 
 _COMMENT = re.compile(r"^\s*# (?P<file>[^\s:][^:]*):(?P<line>\d+)(?:  (?P<text>.*))?$")
 _ANNOTATE = "__δ_annotate"  # a factory parameter: never a user global, never a generated name
@@ -111,8 +117,14 @@ def _note_for(exc: BaseException, frame, role: str, primal: str, linemap: dict) 
     exc.add_note(note)
 
 
-def _guard(fn_def: ast.FunctionDef, role: str) -> None:
-    """Wrap ``fn_def``'s body in ``try/except Exception: annotate; raise``, all on the ``def`` line."""
+def _shallow(node: ast.AST) -> ast.AST:
+    new = node.__class__.__new__(node.__class__)
+    new.__dict__.update(node.__dict__)
+    return new
+
+
+def _guard(fn_def: ast.FunctionDef, role: str) -> ast.FunctionDef:
+    """``fn_def`` with its body wrapped in ``try/except Exception: annotate; raise``, all on the ``def`` line."""
     handler = ast.parse(
         f"try:\n    pass\nexcept Exception as {_EXC}:\n    {_ANNOTATE}({_EXC}, {role!r})\n    raise\n").body[0]
     for node in ast.walk(handler):
@@ -120,25 +132,64 @@ def _guard(fn_def: ast.FunctionDef, role: str) -> None:
             node.lineno = node.end_lineno = fn_def.lineno
             node.col_offset = node.end_col_offset = fn_def.col_offset
     handler.body = fn_def.body
-    fn_def.body = [handler]
+    guarded = _shallow(fn_def)
+    guarded.body = [handler]
+    return guarded
 
 
-def _guarded_module(text: str, factory: str) -> ast.Module:
-    tree = ast.parse(text)
+_BODIES = ("body", "orelse", "finalbody")
+
+
+def _compilable(stmts: list, role: str) -> list:
+    """``stmts`` without ``Comment`` lines, each function definition in them guarded as ``role`` (those
+    nested in it: as the pullback). Only what changes is copied: the tree stays emit.py's."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, Comment):
+            continue
+        if isinstance(stmt, ast.FunctionDef):
+            inner = _shallow(stmt)
+            inner.body = _compilable(stmt.body, "backward pass (pullback)")
+            stmt = _guard(inner, role)
+        elif isinstance(stmt, (ast.If, ast.For, ast.While, ast.With, ast.Try)):
+            stmt = _shallow(stmt)
+            for field in _BODIES:
+                if getattr(stmt, field, None):
+                    setattr(stmt, field, _compilable(getattr(stmt, field), role))
+            if isinstance(stmt, ast.Try):
+                stmt.handlers = [_shallow(h) for h in stmt.handlers]
+                for h in stmt.handlers:
+                    h.body = _compilable(h.body, role)
+        out.append(stmt)
+    return out
+
+
+def _guarded_module(tree: ast.Module, factory: str) -> ast.Module:
+    """The module to compile: the factory takes the annotator, each function inside it is guarded
+    (the δ function as the forward pass, functions inside that as the pullback), comments dropped."""
+    body = []
     for top in tree.body:
         if isinstance(top, ast.FunctionDef) and top.name == factory:
-            top.args.args.append(ast.copy_location(ast.arg(_ANNOTATE), top))
-            for inner in top.body:
-                if isinstance(inner, ast.FunctionDef):
-                    for node in ast.walk(inner):
-                        if isinstance(node, ast.FunctionDef):
-                            _guard(node, "forward pass" if node is inner else "backward pass (pullback)")
-    return tree
+            top = _shallow(top)
+            top.args = _shallow(top.args)
+            top.args.args = top.args.args + [ast.copy_location(ast.arg(_ANNOTATE), top)]
+            top.body = _compilable(top.body, "forward pass")
+        body.append(top)
+    return ast.Module(body, [])
+
+
+def _code(text: str, factory: str, filename: str, tree: ast.Module | None):
+    if tree is not None:
+        try:
+            return compile(_guarded_module(tree, factory), filename, "exec")
+        except (TypeError, ValueError, SyntaxError):
+            pass  # e.g. a NumPy scalar in a Constant, which the text spells as a call: the text decides
+    return compile(_guarded_module(ast.parse(text), factory), filename, "exec")
 
 
 def load(text: str, factory: str, user_globals: dict, bindings: dict, filename: str,
-         user_file: str | None = None, primal: str | None = None):
-    """Compile and instantiate the generated δ function."""
+         user_file: str | None = None, primal: str | None = None, tree: ast.Module | None = None):
+    """Compile and instantiate the generated δ function (``tree``: the text's, with exact locations)."""
     register_source(filename, text)
     linemap = line_map(text, user_file)
     primal = primal or factory.removeprefix("_make_δ")
@@ -146,7 +197,7 @@ def load(text: str, factory: str, user_globals: dict, bindings: dict, filename: 
     def annotate(exc, role):  # called only from the except clauses of generated code
         _note_for(exc, sys._getframe(1), role, primal, linemap)
 
-    code = compile(_guarded_module(text, factory), filename, "exec")
+    code = _code(text, factory, filename, tree)
     namespace: dict = {}
     exec(code, user_globals, namespace)  # definitions only: the factory is defined, nothing else runs
     compiled = namespace[factory](**bindings, **{_ANNOTATE: annotate})
