@@ -161,15 +161,14 @@ def test_write_into_an_array_does_not_change_another_tangent():
     np.testing.assert_array_equal(v, [1.0, -1.0, 0.5])  # the caller's tangent is untouched
 
 
-def test_rules_without_forward_form_go_through_their_pullback():
+def test_calls_a_form_does_not_cover_go_through_the_pullback():
     def f(x):
-        w, v = np.linalg.eigh(x)
-        return w * v[0] + np.median(x)
+        # A weighted average and a 1-norm: their forms decline these arguments.
+        return np.average(x, weights=np.array([1.0, 2.0, 3.0, 4.0])) * np.linalg.norm(x, 1)
 
-    assert forward_kind(ad.rules.registry.REGISTRY.rule_for(np.linalg.eigh)) is None
-    x = np.array([[2.0, 0.3, -0.4], [0.3, 1.0, 0.2], [-0.4, 0.2, -1.5]])
-    v = np.array([[1.0, 2.0, -1.0], [2.0, 0.5, 0.3], [-1.0, 0.3, 1.0]])
-    assert "jvp_from_pullback" in jvp_function(f).__source__
+    x = np.array([0.3, -1.2, 2.5, 0.9])
+    v = np.array([1.0, 2.0, -1.0, 0.5])
+    assert jvp_function(f).__source__.count("jvp_from_pullback") == 2
     _, slope = ad.jvp(f, (x,), (v,))
     np.testing.assert_allclose(slope, _directional_difference(f, [x], [v])[0], rtol=1e-6)
 

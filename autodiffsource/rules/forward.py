@@ -86,6 +86,7 @@ _LINEAR = {
     "δmoveaxis", "δravel", "δrepeat", "δreshape", "δroll", "δrot90", "δsplit", "δsqueeze", "δstack",
     "δswapaxes", "δtake", "δtile", "δtranspose", "δtril", "δtriu", "δvstack",
     "δcumulative_sum", "δdiff", "δappend", "δmatrix_transpose", "δtake_along_axis", "δlist_getitem",
+    "δitem",
 }
 _MULTILINEAR = {"δcross", "δdot", "δeinsum", "δinner", "δkron", "δnp_matmul", "δouter", "δtensordot",
                 "δvdot", "δmatmul", "δvecdot", "δconvolve", "δcorrelate",
@@ -103,7 +104,7 @@ def forward_kind(rule: Rule) -> str | None:
     """``"elementwise"``, ``"linear"``, ``"multilinear"``, ``"extreme"``, ``"form"`` or None."""
     name = rule.delta.__name__
     if rule.outputs != 1:
-        return None
+        return "form" if name in FORWARD_FORMS else None  # a form with one tangent per output
     if name in _LINEAR:
         return "linear"
     if name in _MULTILINEAR:
@@ -202,7 +203,14 @@ def jvp_std(x, x_dot, y, axis=None, dtype=None, out=None, ddof=0, keepdims=False
     return safe_divide(xp.sum(centred * x_dot, axis=axis, keepdims=keepdims), y * (count - ddof))
 
 
-@forward_form("δnorm", applies=_absent_or_none("ord"))
+def _euclidean(args):
+    import ast
+
+    ord_ = args.get("ord", ast.Constant(None))
+    return isinstance(ord_, ast.Constant) and ord_.value in (None, "fro")
+
+
+@forward_form("δnorm", applies=_euclidean)
 def jvp_norm(x, x_dot, y, ord=None, axis=None, keepdims=False):
     # The 2-norm of vectors and the Frobenius norm of matrices: <x, x_dot> / |x| (0 at x = 0).
     return safe_divide(xp.sum(x * x_dot, axis=axis, keepdims=keepdims), y)

@@ -25,10 +25,11 @@ import math
 import numpy as np
 import numpy as xp  # the stand-in name in forward forms; inlined code binds the run-time namespace
 
-from ..runtime import expand_reduced, unbroadcast, zeros_like
+from ..runtime import expand_reduced, namespace, zeros_like
 from .forward import _absent_or_none, forward_form
 from .support import _axes, _from_end, _move_to_end, clip_partials, clip_shares, extreme_of_partials
-from .support import median_partial, prod_partial, safe_divide, sinc_derivative
+from .numpy_shape import pad_primal
+from .support import median_partial, prod_partial, safe_divide
 from .support_linalg import matrix_power_partial, multi_dot_partials, svd_partial, eigh_partial
 
 
@@ -419,6 +420,106 @@ def δprod_tangent(x, x_dot, axis, keepdims):
     return t, prod_tangent_pullback
 
 
+@forward_form("δcumprod")
+def jvp_cumprod(x, x_dot, y, axis=None, dtype=None):
+    return cumprod_tangent(x, x_dot, axis)
+
+
+def _lanes(a, axis):
+    """``a`` (an array) with ``axis`` last; None flattens, as cumprod/cumsum do."""
+    a = np.asarray(a, dtype=float)
+    return a.reshape(1, -1) if axis is None else np.moveaxis(a, axis, -1)
+
+
+def _unlanes(lanes, x, axis):
+    return lanes.reshape(-1) if axis is None else np.moveaxis(lanes, -1, axis)
+
+
+def cumprod_tangent(x, x_dot, axis):
+    """y_i' = sum_{j <= i} x_j' prod_{k <= i, k != j} x_k along ``axis``: with x_j set to 1, the
+    cumulative products from j on, one lane position at a time (no division: zeros are exact)."""
+    if np.ndim(x) == 0:
+        return np.reshape(x_dot + 0.0 * x, (1,))
+    lanes, dots = _lanes(x, axis), _lanes(x_dot + 0.0 * np.asarray(x), axis)
+    total = np.zeros(lanes.shape)
+    for j in range(lanes.shape[-1]):
+        with_one = lanes.copy()
+        with_one[..., j] = 1.0
+        products = np.cumprod(with_one, axis=-1)
+        products[..., :j] = 0.0
+        total = total + dots[..., j:j + 1] * products
+    return _unlanes(total, x, axis)
+
+
+def δcumprod_tangent(x, x_dot, axis):
+    t = cumprod_tangent(x, x_dot, axis)
+
+    def cumprod_tangent_pullback(dt):
+        from .support import cumprod_partial
+
+        if np.ndim(x) == 0:
+            return zeros_like(x), np.reshape(dt, ()), None
+        lanes, dots, grads = _lanes(x, axis), _lanes(x_dot + 0.0 * np.asarray(x), axis), _lanes(dt, axis)
+        d_x, d_dot = np.zeros(lanes.shape), np.zeros(lanes.shape)
+        for j in range(lanes.shape[-1]):
+            with_one = lanes.copy()
+            with_one[..., j] = 1.0
+            tail = grads.copy()
+            tail[..., :j] = 0.0  # only y_i with i >= j hold the term of x_j'
+            part = cumprod_partial(tail, with_one, np.cumprod(with_one, axis=-1), -1)
+            d_dot[..., j] = part[..., j]
+            part[..., j] = 0.0  # x_j is the 1 put in its place: not a variable of this term
+            d_x = d_x + dots[..., j:j + 1] * part
+        shape = np.shape(x)
+        return (np.reshape(_unlanes(d_x, x, axis), shape), np.reshape(_unlanes(d_dot, x, axis), shape), None)
+
+    return t, cumprod_tangent_pullback
+
+
+@forward_form("δinterp")
+def jvp_interp(x, x_dot, points, fp, fp_dot, y, left=None, right=None):
+    # Linear in fp (the same interpolation of fp's tangent; a constant left/right value has none) and
+    # piecewise linear in x (the slope of the interval, itself linear in fp).
+    along = np.interp(x, points, fp_dot, left=zero_unless_none(left), right=zero_unless_none(right))
+    return interp_slope(x, points, fp, left, right) * x_dot + along
+
+
+def zero_unless_none(value):
+    """0.0 for a given value, None for None: the tangent of interp's constant left/right values."""
+    return None if value is None else 0.0
+
+
+def _interval(x, points):
+    xs = np.asarray(x, dtype=float)
+    pts = np.asarray(points, dtype=float)
+    i = np.clip(np.searchsorted(pts, xs, side="right") - 1, 0, pts.size - 2)
+    outside = (xs < pts[0]) | (xs > pts[-1])
+    return i, pts[i + 1] - pts[i], outside
+
+
+def interp_slope(x, points, fp, left, right):
+    """The slope of np.interp at ``x`` (the interval to the right at a breakpoint, 0 outside the range)."""
+    i, width, outside = _interval(x, points)
+    vals = np.asarray(fp, dtype=float)
+    slope = np.where(outside, 0.0, (vals[i + 1] - vals[i]) / width)
+    return float(slope) if type(x) in (float, int) else slope
+
+
+def δinterp_slope(x, points, fp, left, right):
+    slope = interp_slope(x, points, fp, left, right)
+
+    def interp_slope_pullback(ds):
+        # Linear in fp: fp[i + 1] gets ds / width, fp[i] gets -ds / width; constant in x (piecewise).
+        i, width, outside = _interval(x, points)
+        share = np.where(outside, 0.0, np.asarray(ds, dtype=float) / width)
+        dfp = np.zeros(np.size(fp))
+        np.add.at(dfp, i + 1, share)
+        np.add.at(dfp, i, -share)
+        return zeros_like(x), None, np.reshape(dfp, np.shape(fp)), None, None
+
+    return slope, interp_slope_pullback
+
+
 @forward_form("δmath_prod")
 def jvp_math_prod(x, x_dot, y, start=1):
     return list_prod_tangent(x, x_dot) * start
@@ -480,7 +581,73 @@ def δdist_tangent(p, p_dot, q, q_dot, y):
     return t, dist_tangent_pullback
 
 
+# ---- several outputs (a ``value`` calls the primal; the form returns one tangent per output) ----------------
+
+def modf_value(x):
+    return math.modf(x)
+
+
+@forward_form("δmath_modf", value=modf_value, output=("frac", "whole"))
+def jvp_modf(x, x_dot, frac, whole):
+    return x_dot, 0.0 * x_dot  # the integer part is piecewise constant
+
+
+def slogdet_value(a):
+    return np.linalg.slogdet(a)
+
+
+@forward_form("δslogdet", value=slogdet_value, output=("sign", "logabsdet"))
+def jvp_slogdet(a, a_dot, sign, logabsdet):
+    return 0.0 * sign, xp.trace(np.linalg.solve(a, a_dot), axis1=-2, axis2=-1)
+
+
+def eigh_value(a, UPLO="L"):
+    return np.linalg.eigh(a, UPLO=UPLO)
+
+
+@forward_form("δeigh", value=eigh_value, output=("w", "v"))
+def jvp_eigh(a, a_dot, w, v, UPLO="L"):
+    # M = V^T S V: w' = diag(M), V' = V (F o M) with F[i, j] = 1 / (w_j - w_i) (0 on the diagonal and
+    # for repeated eigenvalues, as the rule's pullback couples them).
+    s_v = symmetric_from_triangle(a_dot, UPLO) @ v
+    m = np.swapaxes(v, -1, -2) @ s_v
+    gaps = xp.expand_dims(w, axis=-2) - xp.expand_dims(w, axis=-1)
+    return xp.sum(v * s_v, axis=-2), v @ (safe_divide(1.0, gaps) * m)
+
+
+# ---- rules whose primal is a helper: the helper gets the rule ---------------------------------------------------
+
+def astype_tangent(t, y):
+    """The tangent of ``x.astype(dtype)`` (result ``y``): ``t`` in y's dtype, zero for a cast to integers."""
+    xp_ = namespace(y)
+    if not xp_.isdtype(y.dtype, ("real floating", "complex floating")):
+        return zeros_like(y)
+    return t.astype(y.dtype) if type(t) is np.ndarray else xp_.astype(t, y.dtype)
+
+
+def δastype_tangent(t, y):
+    z = astype_tangent(t, y)
+
+    def astype_tangent_pullback(dz):
+        if not hasattr(t, "dtype") or not namespace(y).isdtype(y.dtype, ("real floating", "complex floating")):
+            return zeros_like(t), zeros_like(y)
+        return (dz.astype(t.dtype) if type(dz) is np.ndarray else namespace(dz).astype(dz, t.dtype)), zeros_like(y)
+
+    return z, astype_tangent_pullback
+
+
+@forward_form("δastype")
+def jvp_astype(x, x_dot, y, dtype):
+    return astype_tangent(x_dot, y)
+
+
 # ---- the reverse rules of the helpers above, bound beside them in jvp modules ------------------------------------
+
+def _pad_rule():
+    from .numpy_shape import δpad  # np.pad's rule computes with pad_primal, which jvp code then calls
+
+    return δpad
+
 
 def _constant(fn):
     from .forward import _constant_rule
@@ -495,4 +662,6 @@ HELPERS = [
     (svd_right, δsvd_right), (identity_rows, _constant(identity_rows)), (identity_columns, _constant(identity_columns)),
     (matrix_power_tangent, δmatrix_power_tangent), (multi_dot_tangent, δmulti_dot_tangent),
     (prod_tangent, δprod_tangent), (list_prod_tangent, δlist_prod_tangent), (dist_tangent, δdist_tangent),
+    (astype_tangent, δastype_tangent), (pad_primal, _pad_rule()), (cumprod_tangent, δcumprod_tangent),
+    (interp_slope, δinterp_slope), (zero_unless_none, _constant(zero_unless_none)),
 ]

@@ -304,6 +304,9 @@ class ForwardBuilder:
     def prim(self, stmt: Assign) -> list[ast.stmt]:
         op, target = stmt.op, stmt.targets[0]
         rule = op.rule
+        several = fwd.FORWARD_FORMS.get(rule.delta.__name__) if len(stmt.targets) > 1 else None
+        if several is not None and several.applies(op.args):
+            return self.several_outputs(stmt, several)
         template = template_for(rule)
         kind = fwd.forward_kind(rule) if template is not None else None
         if kind == "form" and not fwd.FORWARD_FORMS[rule.delta.__name__].applies(op.args):
@@ -379,16 +382,32 @@ class ForwardBuilder:
             out.append(self.assign(tgt, _sum(parts)))
         return out
 
-    def inline_form(self, form, op: PrimOp, target: str, tgt: str) -> list[ast.stmt]:
-        """A written-out forward form (rules/forward.py), inlined with every name renamed."""
+    def several_outputs(self, stmt: Assign, form) -> list[ast.stmt]:
+        """A rule with several outputs and a written-out form: its ``value`` computes the outputs (a call
+        of the primal the reverse engine knows), the form returns one tangent per output."""
+        op, targets = stmt.op, stmt.targets
+        out = self.inline_form(form.value, op, targets, targets)
+        if not any(t in self.lowered.active for t in targets):
+            return out
+        if not any(p not in op.rule.without_partials and self.is_active(a) for p, a in op.args.items()):
+            return out + self.zero_tangents(targets)
+        return out + self.inline_form(form, op, targets, [self.tname(t) for t in targets])
+
+    def inline_form(self, form, op: PrimOp, target, tgt) -> list[ast.stmt]:
+        """A written-out forward form (rules/forward.py), inlined with every name renamed.
+
+        ``target`` names the rule's output (a list of names for several outputs, matched to the
+        names in the form's ``output``); the form's result is assigned to ``tgt`` (a name or a list)."""
         node = _parse_form(form)
         out: list[ast.stmt] = []
         params = [a.arg for a in node.args.args]
         sig = inspect.signature(form)
         mapping: dict[str, ast.expr] = {}
+        output = getattr(form, "output", "y")
+        outputs = dict(zip(output, target)) if isinstance(target, list) else {output: target}
         for p in params:
-            if p == getattr(form, "output", "y"):
-                mapping[p] = ast.Name(target, ast.Load())
+            if p in outputs:
+                mapping[p] = ast.Name(outputs[p], ast.Load())
             elif p.endswith("_dot") and p[:-4] in params:
                 base = op.args.get(p[:-4], ast.Constant(None))
                 mapping[p] = self._atom(self.tangent_or_zeros(base), out)
@@ -407,7 +426,10 @@ class ForwardBuilder:
             mapping[name] = ast.Name(self.bind(name, obj), ast.Load())
         mapping[XP] = ast.Name(self.xp(), ast.Load())
         out += [_substitute(s, mapping) for s in stmts]
-        out.append(self.assign(tgt, _substitute(ret, mapping)))
+        if isinstance(tgt, list):
+            out.append(ast.Assign([_store_targets(tgt)], _substitute(ret, mapping)))
+        else:
+            out.append(self.assign(tgt, _substitute(ret, mapping)))
         return out
 
     def _atom(self, expr: ast.expr, out: list) -> ast.expr:
