@@ -55,6 +55,9 @@ class Template:
         self.partial_loads = [_loaded_names(p) for p in self.partials]
         self.backward_deps = [(_assigned_names([s]), _loaded_names(s), isinstance(s, ast.Assign))
                               for s in self.backward]
+        # Statements that can hold an `is None` test or a conditional expression: the only ones
+        # _DecideNoneTests can change (substitution brings in atoms only), so the others skip its walk.
+        self.deciding = {id(s) for s in self.forward + self.backward + [self.value] if _may_decide(s)}
 
     def instantiate(self, args: dict[str, ast.expr], target: str, fresh: Callable[[str], str],
                     bind: Callable[[str, object], str], xp_name: str) -> "Instance":
@@ -74,9 +77,10 @@ class Template:
         for name, obj in self.free.items():
             mapping[name] = ast.Name(bind(name, obj), ast.Load())
         mapping[XP] = ast.Name(xp_name, ast.Load())
-        forward = [_DecideNoneTests().visit(_substitute(s, mapping)) for s in self.forward]
+        deciding = self.deciding
+        forward = [_decide(_substitute(s, mapping), id(s) in deciding) for s in self.forward]
         if value_name is None:
-            value = _DecideNoneTests().visit(_substitute(self.value, mapping))
+            value = _decide(_substitute(self.value, mapping), id(self.value) in deciding)
             forward.append(ast.Assign([ast.Name(target, ast.Store())], value))
         return Instance(self, mapping, forward)
 
@@ -108,7 +112,8 @@ class Instance:
         fold = _fold if template.rule.static else (lambda node: node)
         partials = [fold(_substitute(expr, mapping)) if want else None
                     for expr, want in zip(template.partials, needed, strict=True)]
-        return [_DecideNoneTests().visit(_substitute(s, mapping)) for s in reversed(kept)], partials
+        deciding = template.deciding
+        return [_decide(_substitute(s, mapping), id(s) in deciding) for s in reversed(kept)], partials
 
 
 @functools.lru_cache(maxsize=None)
@@ -292,6 +297,14 @@ class _DecideNoneTests(ast.NodeTransformer):
         if isinstance(node.test, ast.Constant) and type(node.test.value) is bool:
             return node.body if node.test.value else node.orelse
         return node
+
+
+def _may_decide(node) -> bool:
+    return any(isinstance(n, (ast.Compare, ast.IfExp)) for n in ast.walk(node))
+
+
+def _decide(node, needed: bool):
+    return _DecideNoneTests().visit(node) if needed else node
 
 
 def _is_literal(node) -> bool:
