@@ -190,7 +190,7 @@ def main(argv=None) -> int:
     if not options.no_transform:
         for lines in ((20,) if quick else workloads.TRANSFORM_LINES):
             _log(quiet, f"first call of a {lines}-line function ...")
-            results["transform"][str(lines)] = entry = transform_time.measure(lines)
+            results["transform"][str(lines)] = entry = transform_time.measure(lines, clock=options.clock)
             if "error" in entry:
                 failures.append(f"transform {lines}: {entry['error']}")
     results["load_average_after"] = os.getloadavg()

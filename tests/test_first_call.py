@@ -1,0 +1,297 @@
+"""The first call's shortcuts (issue 6), each checked against the slow way it replaces.
+
+- ``import autodiffsource`` does not import SciPy: scipy.special's rules are registered at the first
+  lookup after something imports it, and are then found exactly as before (gradients checked against
+  central differences), including by the coverage view of the registry.
+- Later calls pay nothing: the first call of ``δf`` transforms once and rebinds the name.
+- codegen/load.py compiles emit.py's own tree instead of parsing the generated text back: the code
+  objects (bytecode, names, line tables, exception tables) are identical to those of the text, and the
+  text is byte for byte what the standard library's unparser writes.
+- source.py parses a function where it stands instead of tokenizing it: the AST, with every line and
+  column, is the one the tokenizer path gives, and awkward layouts still come out right.
+
+Speed itself is never asserted here: ``python -m bench.transform_time`` reports it.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import os
+import subprocess
+import sys
+import textwrap
+import types
+
+import numpy as np
+import pytest
+
+import autodiffsource as ad
+from autodiffsource import api
+from autodiffsource.codegen import emit, load
+from corpus import CORPUS, augmented, branches, dataflow, exits, loops, mixed  # noqa: F401  (registers the corpus)
+from finite_differences import check_pullback
+
+source_module = sys.modules["autodiffsource.source"]  # `autodiffsource.source` is also the public function
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_python(code: str, folder) -> str:
+    """Run ``code`` as a script in ``folder`` in a fresh interpreter (this checkout first on the path); its stdout."""
+    script = folder / "first_call_script.py"  # a file: the functions it differentiates need their source
+    script.write_text(textwrap.dedent(code))
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.path.join(ROOT, "tests"))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, cwd=ROOT,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+# ---- SciPy is imported only when used ------------------------------------------------------------------
+
+def test_importing_the_library_imports_no_scipy(tmp_path):
+    out = run_python("""
+        import sys
+        import autodiffsource
+        heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("scipy", "jax", "torch", "dask"))
+        print(heavy)
+    """, tmp_path)
+    assert out.strip() == "[]"
+
+
+def test_scipy_rules_are_found_after_a_later_import(tmp_path):
+    out = run_python("""
+        import sys
+        import numpy as np
+        import autodiffsource as ad
+        from autodiffsource.rules.registry import REGISTRY
+        from finite_differences import check_pullback
+        assert "scipy" not in sys.modules
+        before = len(REGISTRY._by_object)
+        import scipy.special  # the user's module imports SciPy after autodiffsource
+
+        def f(x, y):
+            return np.sum(scipy.special.gammaln(x) * scipy.special.expit(y)) + scipy.special.comb(5, 2)
+
+        x, y = np.array([0.7, 1.5, 3.2]), np.array([-0.4, 0.3, 2.0])
+        check_pullback(f, ad.transform(f, (True, True)), (x, y))
+        assert REGISTRY.rule_for(scipy.special.gammaln).delta.__name__ == "δgammaln"
+        assert REGISTRY.is_nondiff(scipy.special.comb)
+        print(len(REGISTRY.by_object) - before, REGISTRY.deferred)
+    """, tmp_path)
+    added, deferred = out.split(maxsplit=1)
+    assert int(added) >= 25  # every scipy.special rule (26 at the time of writing), not just the one looked up
+    assert deferred.strip() == "{}"
+
+
+def test_scipy_imported_first_registers_at_once(tmp_path):
+    out = run_python("""
+        import scipy.special
+        import autodiffsource
+        from autodiffsource.rules.registry import REGISTRY
+        print(REGISTRY._by_object.get(id(scipy.special.erf)) is not None, REGISTRY.deferred)
+    """, tmp_path)
+    assert out.split() == ["True", "{}"]
+
+
+def test_math_and_numpy_rules_that_need_scipy_work_without_importing_it_first(tmp_path):
+    out = run_python("""
+        import math, sys
+        import numpy as np
+        import autodiffsource as ad
+        from finite_differences import check_pullback
+
+        def f(x, s):
+            return np.sum(np.i0(x)) * math.lgamma(s) + math.gamma(s)
+
+        check_pullback(f, ad.transform(f, (True, True)), (np.array([0.3, -1.2, 2.5]), 2.7))
+        print("scipy" in sys.modules)  # the rules' dispatcher imported it when the gradient ran
+    """, tmp_path)
+    assert out.strip() == "True"
+
+
+# ---- later calls pay nothing ---------------------------------------------------------------------------
+
+def test_the_first_call_transforms_once_and_rebinds_the_name(tmp_path, monkeypatch):
+    (tmp_path / "first_call_model.py").write_text(textwrap.dedent("""
+        import numpy as np
+        from autodiffsource import δ
+
+        @δ
+        def loss(w, x):
+            return np.sum(np.tanh(w * x) ** 2)
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    model = importlib.import_module("first_call_model")
+    runs = []
+    real = api._run_pipeline
+    monkeypatch.setattr(api, "_run_pipeline", lambda fn, mask: runs.append(mask) or real(fn, mask))
+    stub = model.δloss
+    w, x = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.25, -0.75])
+    check_pullback(model.loss, stub, (w, x))
+    assert runs == [(True, True)]
+    compiled = model.δloss
+    assert compiled is not stub and compiled is model.loss.δ  # the stub replaced itself
+    check_pullback(model.loss, compiled, (w, x))
+    check_pullback(model.loss, stub, (w, x))  # an old reference to the stub reuses the cache
+    assert runs == [(True, True)]
+
+
+# ---- the compiled tree is the displayed text -------------------------------------------------------------
+
+def _differentiated(arg) -> bool:
+    return isinstance(arg, float) or isinstance(arg, np.ndarray) and arg.dtype.kind == "f"
+
+
+def _describe(code: types.CodeType) -> list:
+    out = [(code.co_name, code.co_code, code.co_names, code.co_varnames, code.co_freevars,
+            tuple(code.co_lines()), code.co_exceptiontable)]
+    for const in code.co_consts:
+        out += _describe(const) if isinstance(const, types.CodeType) else [repr(const)]
+    return out
+
+
+class _StdlibUnparser(ast._Unparser):
+    """The standard library's unparser with emit.py's comment lines and nothing else changed."""
+
+    def visit_Comment(self, node):
+        self.fill("# " + node.text)
+
+    def get_type_comment(self, node):
+        return None
+
+
+@pytest.fixture(scope="module")
+def corpus_renderings():
+    """(text, factory, tree) of every corpus function's δ function, as the pipeline rendered them."""
+    seen = []
+    real = emit.render_module
+
+    def recording(gen, signature, wrt_names):
+        rendered = real(gen, signature, wrt_names)
+        seen.append(rendered)
+        return rendered
+
+    emit.render_module = recording
+    try:
+        for fn, argsets in CORPUS:
+            api._compiled.pop((fn, tuple(map(_differentiated, argsets[0]))), None)
+            api.transform(fn, tuple(map(_differentiated, argsets[0])))
+    finally:
+        emit.render_module = real
+    assert len(seen) >= len(CORPUS)
+    return seen
+
+
+def test_the_compiled_tree_gives_the_code_of_the_text(corpus_renderings):
+    for text, factory, tree in corpus_renderings:
+        assert tree is not None, text.splitlines()[0]
+        via_tree = compile(load._guarded_module(tree, factory), "<check>", "exec")
+        via_text = compile(load._guarded_module(ast.parse(text), factory), "<check>", "exec")
+        assert _describe(via_tree) == _describe(via_text), text.splitlines()[0]
+
+
+def test_the_text_is_what_the_standard_unparser_writes(corpus_renderings):
+    for text, _, tree in corpus_renderings:
+        header, body = text.split("\n", 1)
+        assert body == _StdlibUnparser().visit(tree.body[0]).lstrip("\n") + "\n", header
+
+
+def test_a_tree_that_does_not_compile_falls_back_to_the_text():
+    text = "def _make_δf():\n    def δf(x):\n        return (x * 2.0, None)\n    return δf\n"
+    tree = ast.parse(text)
+    tree.body[0].body[0].body[0].value.elts[0].right.value = np.float64(2.0)  # compile() refuses NumPy scalars
+    with pytest.raises(TypeError):
+        compile(tree, "<check>", "exec")
+    compiled = load.load(text, "_make_δf", {}, {}, "<δ fallback check>", tree=tree)
+    assert compiled(1.5) == (3.0, None)
+
+
+def test_errors_in_generated_code_still_name_the_users_line(tmp_path, monkeypatch):
+    (tmp_path / "first_call_errors.py").write_text(textwrap.dedent("""
+        import numpy as np
+
+        def f(x):
+            y = np.log(x)
+            return np.sum(y.reshape(7))
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("first_call_errors")
+    with pytest.raises(ValueError) as info:
+        ad.grad(module.f)(np.ones(3))
+    assert any("first_call_errors.py:6" in note for note in getattr(info.value, "__notes__", []))
+
+
+# ---- source found without the tokenizer -------------------------------------------------------------------
+
+def _slow_parse(fn, monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(source_module, "_parse_in_place", lambda fn: None)
+        return source_module.parse_function(fn)
+
+
+def _same_parse(fn, monkeypatch, fast_path: bool = True) -> bool:
+    """``parse_function(fn)`` equals the tokenizer path's result, every location included."""
+    assert (source_module._parse_in_place(fn) is not None) == fast_path, fn.__qualname__
+    got, slow = source_module.parse_function(fn), _slow_parse(fn, monkeypatch)
+    assert (got.file, got.first_line) == (slow.file, slow.first_line)
+    assert ast.dump(got.node, include_attributes=True) == ast.dump(slow.node, include_attributes=True)
+    return True
+
+
+def test_corpus_functions_parse_as_the_tokenizer_path_does(monkeypatch):
+    assert all(_same_parse(fn, monkeypatch) for fn, _ in CORPUS)
+
+
+AWKWARD = '''
+import numpy as np
+
+
+def decorate(fn):
+    return fn
+
+
+@decorate
+@decorate
+def decorated(x):
+    return x * 2.0  # a comment
+
+
+def one_line(x): return x * x
+# a comment at column 0 between definitions
+
+
+def with_text(x):
+    note = """a string
+with lines at column 0
+"""
+    return x * len(note)
+
+
+def continued(x,
+y=1.0):
+    return x * y
+
+
+class Model:
+    def method(self, x):
+        def inner(z):
+            return z * 3.0
+        return inner(x) + 1.0
+'''
+
+
+def test_awkward_layouts_parse_as_the_tokenizer_path_does(tmp_path, monkeypatch):
+    (tmp_path / "first_call_awkward.py").write_text(AWKWARD)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("first_call_awkward")
+    inner = next(c for c in module.Model.method.__code__.co_consts if isinstance(c, types.CodeType))
+    inner_fn = types.FunctionType(inner, module.__dict__)
+    for fn in (module.decorated, module.one_line, module.Model.method, inner_fn):
+        _same_parse(fn, monkeypatch)
+    # Lines at column 0 inside the definition (a string's, a signature's) end the guessed block early;
+    # the guess does not parse, and the tokenizer path answers.
+    for fn in (module.with_text, module.continued):
+        _same_parse(fn, monkeypatch, fast_path=False)
+    for fn, args in ((module.decorated, (1.5,)), (module.with_text, (2.0,)), (module.continued, (2.0, 3.0))):
+        check_pullback(fn, ad.transform(fn, (True,) * len(args)), args)
