@@ -8,11 +8,13 @@ Contract (JAX's signatures and output layouts):
   pulls one basis cotangent per output element (one pullback call each). Both return arrays of shape
   ``output.shape + input.shape``. ``jacobian`` picks reverse mode when inputs outnumber outputs ("wide")
   and forward mode otherwise ("tall").
-* ``hvp(f)(x, v)`` is the Hessian of a scalar ``f`` times ``v``, exact, by **reverse over forward**: the
-  generated jvp function ``x -> (f(x), ∇f(x)·v)`` is itself plain Python made of operations the reverse
-  engine differentiates, so its gradient in ``x`` (``v`` held constant) is ``H v``. One transformation
-  serves every ``v``; control flow carries over because both passes handle it. ``hessian`` stacks
-  ``hvp`` over a basis.
+* ``hvp(f)(x, v)`` is the Hessian of a scalar ``f`` times ``v``, exact, by **forward over reverse**:
+  ``vjp_function(f)`` writes the gradient as one plain function (forward pass and pullback body, no
+  closure), and the forward-mode transformation of *that* function in direction ``v`` is ``H v``. Where
+  the gradient code calls a helper without a rule of its own, it falls back to reverse over forward
+  (the gradient of the generated jvp function ``x -> ∇f(x)·v``). ``hessian`` stacks ``hvp`` over a basis.
+  Reverse over reverse: a function that calls ``δf`` and its pullback can be differentiated again
+  (``frontend/pullbacks.py``).
 * ``derivative(f)`` is ``f'`` for a scalar function of one scalar as a generated Python function with
   source, so ``grad`` and ``δ`` can differentiate it again (``grad(derivative(f))`` is ``f''``).
 """
@@ -24,10 +26,11 @@ import math
 import numpy as np
 
 from .api import _argnums_mask, _positional_params, transform
-from .errors import MissingRuleError
+from .errors import CotangentError, MissingRuleError, UnsupportedSyntaxError
 from .rules.registry import nondiff
 from .runtime import _device as device_of
 from .runtime import namespace, zeros_like
+from .transform.flat import vjp_function as flat_vjp_function
 from .transform.forward import jvp_transform
 
 
@@ -198,11 +201,62 @@ def jacobian(fn, argnums=0):
     return jacobian_f
 
 
+def vjp_function(fn, argnums=0):
+    """The gradient of ``fn`` as one generated function ``vjp_f(<cotangents>, *args)`` -> partials.
+
+    Its body is ``δf``'s forward pass followed by its pullback's body, with no closure
+    (``transform/flat.py``), so it can be differentiated again; read it with ``.__source__``.
+
+    >>> def f(x, y):
+    ...     return x * x * y
+    >>> vjp_function(f, argnums=(0, 1))(1.0, 3.0, 2.0)
+    (12.0, 9.0)
+    """
+    mask, _ = _argnums_mask(fn, argnums)
+    return flat_vjp_function(fn, mask)
+
+
+def hvp_function(fn, argnums=0):
+    """The generated forward-over-reverse function behind ``hvp``:
+    ``jvp_vjp_f(v, dy, *args) -> (dy·∇f, dy·H v)``; read it with ``.__source__``."""
+    if not isinstance(argnums, int):
+        raise TypeError("hvp: argnums must be one int (the argument the Hessian is taken in)")
+    n = len(_positional_params(fn))
+    mask = tuple(i == argnums % n for i in range(n))
+    gradient = flat_vjp_function(fn, mask)
+    if gradient.__n_cotangents__ != 1:
+        raise ValueError(f"hvp: `{fn.__name__}` returns {gradient.__n_cotangents__} values; it needs one scalar")
+    return jvp_transform(gradient, (False,) + mask)
+
+
+_hvp_plans: dict[tuple, tuple[str, object]] = {}
+
+
+def _hvp_plan(fn, argnums: int) -> tuple[str, object]:
+    """``("forward-over-reverse", jvp of the flat gradient)``, or, where the gradient code calls a helper
+    that has no rule of its own yet, ``("reverse-over-forward", the jvp function)``; cached."""
+    key = (fn, argnums)
+    plan = _hvp_plans.get(key)
+    if plan is None:
+        try:
+            plan = ("forward-over-reverse", hvp_function(fn, argnums))
+        except (MissingRuleError, UnsupportedSyntaxError):
+            n = len(_positional_params(fn))
+            jvp_f = jvp_transform(fn, tuple(i == argnums % n for i in range(n)))
+            if jvp_f.__n_outputs__ != 1:
+                raise ValueError(f"hvp: `{fn.__name__}` returns {jvp_f.__n_outputs__} values; it needs one scalar")
+            plan = ("reverse-over-forward", jvp_f)
+        _hvp_plans[key] = plan
+    return plan
+
+
 def hvp(fn, argnums=0):
     """``hvp(f)(*args, v)``: the Hessian of scalar ``f`` in argument ``argnums`` times ``v``.
 
-    Reverse over forward (see the module docstring): exact, one forward-mode and one reverse-mode
-    transformation, each cached.
+    Forward over reverse: the jvp, in direction ``v``, of the gradient written as one plain function
+    (``vjp_function``), so one transformation of each kind serves every ``v`` and the cost is a small
+    multiple of one gradient. Where the gradient code calls a helper without a rule of its own, the
+    product is computed reverse over forward instead (the gradient of ``∇f·v``): the same numbers.
 
     >>> def f(x, y):
     ...     return x * x * y
@@ -216,14 +270,17 @@ def hvp(fn, argnums=0):
         *args, v = args_and_v
         n = len(_positional_params(fn))
         a = argnums % n
-        jvp_mask = tuple(i == a for i in range(n))
-        jvp_f = jvp_transform(fn, jvp_mask)
-        if jvp_f.__n_outputs__ != 1:
-            raise ValueError(f"hvp: `{fn.__name__}` returns {jvp_f.__n_outputs__} values; it needs one scalar")
-        # jvp_f(v, *args) -> (f, ∇f·v); differentiate it in args[a] with v and the rest constant.
+        kind, product = _hvp_plan(fn, a)
+        if kind == "forward-over-reverse":
+            try:
+                _, hv = product(v, 1.0, *args)
+            except CotangentError as err:  # the seed 1.0 does not fit an array output
+                raise ValueError(f"hvp: `{fn.__name__}` returns an array; it needs a scalar") from err
+            return hv
+        # product(v, *args) -> (f, ∇f·v); differentiate it in args[a] with v and the rest constant.
         mask = (False,) + tuple(i == a for i in range(n))
         try:
-            reverse = transform(jvp_f, mask)
+            reverse = transform(product, mask)
         except MissingRuleError as refusal:
             refusal.add_note(f"hvp differentiates the forward-mode code of `{fn.__name__}` again (print it with "
                              "jvp_function(f).__source__); a rule without a forward form there is called through "
@@ -328,4 +385,4 @@ def _unit_tangent(x):
 nondiff(_unit_tangent)  # the unit tangent is a constant to both modes (third derivatives and up)
 
 
-__all__ = ["jvp", "jvp_function", "jacfwd", "jacrev", "jacobian", "hvp", "hessian", "derivative_function"]
+__all__ = ["jvp", "jvp_function", "vjp_function", "hvp_function", "jacfwd", "jacrev", "jacobian", "hvp", "hessian", "derivative_function"]

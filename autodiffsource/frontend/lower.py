@@ -67,6 +67,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         self.written: set[str] = set()
         self.appended: set[str] = set()
         self.pending_pullbacks: dict = {}  # back -> PendingPullback, for `y, back = δf(x)` (pullbacks.py)
+        self._gradients_read: dict | None = None  # grad(f) functions this function calls (pullbacks.py)
         code = self.fn.__code__
         cells = self.fn.__closure__ or ()
         self.closure = {}

@@ -4,6 +4,7 @@ Contract: in a function being differentiated, ``y, back = δf(x)`` followed by c
 lowered as ``y = f(x)`` and ``vjp_f(dy, x)``, where ``vjp_f`` is ``f``'s gradient written as one plain
 function (``transform/flat.py``) for the variables ``δf`` differentiates. The arguments are held in fresh
 names at the ``δf`` call, so ``back`` sees them as they were then, whatever happens to ``x`` later.
+A call of a ``grad(f)`` function becomes ``vjp_f(1.0, x)`` the same way.
 Differentiating that code again is reverse over reverse (or forward over reverse, under ``jvp``): the
 engine reads ``vjp_f`` like any user function. Anything else done with ``back`` (storing it, returning it,
 passing it on) and calling ``δf`` without unpacking its pullback are refused at the user's line.
@@ -82,14 +83,38 @@ class PullbackLowering:
         self.pending_pullbacks[back] = PendingPullback(vjp_name, positional, keywords, n_out)
         self.env.pop(back, None)
 
+    def vjp_of_gradient(self, func: ast.Name, gradient) -> str:
+        """The bound name of the flat gradient that ``grad(f, argnums)`` computes (seeded with 1.0)."""
+        from ..api import _argnums_mask
+        from ..transform.flat import vjp_function
+
+        fn, argnums = gradient.__autodiffsource_grad_of__
+        if not isinstance(argnums, int) and list(argnums) != sorted(argnums):
+            self.unsupported(func, f"`{func.id}` (a gradient with argnums {argnums} out of order) inside a "
+                                   "function being differentiated; list the argnums in increasing order")
+        mask, _ = _argnums_mask(fn, argnums)
+        name = self.namer.fresh(f"vjp_{fn.__name__}")
+        self.closure[name] = vjp_function(fn, mask)
+        return name
+
     def hold_argument(self, preferred: str, arg: ast.expr) -> str:
         name = self.namer.fresh(preferred)
         self.assign(ast.copy_location(ast.Name(name, ast.Store()), arg), arg)
         return name
 
+    def gradient_functions_read(self) -> dict[str, object]:
+        """Global or closure names this function reads that hold ``grad(f)`` functions (computed once)."""
+        if self._gradients_read is None:
+            scope = {**self.fn.__globals__, **self.closure}
+            self._gradients_read = {n: scope[n] for n in self.loads
+                                    if getattr(scope.get(n), "__autodiffsource_grad_of__", None) is not None}
+        return self._gradients_read
+
     def with_pullback_calls(self, node: ast.AST) -> ast.AST:
-        """``node`` with each ``back(dy)`` of a pending pullback replaced by its ``vjp_f(dy, args)`` call."""
-        if not self.pending_pullbacks:
+        """``node`` with each ``back(dy)`` of a pending pullback replaced by its ``vjp_f(dy, args)`` call,
+        and each call of a ``grad(f)`` function by ``vjp_f(1.0, args)``."""
+        gradients = self.gradient_functions_read()
+        if not self.pending_pullbacks and not gradients:
             return node
         pending, lowerer = self.pending_pullbacks, self
 
@@ -108,6 +133,10 @@ class PullbackLowering:
                         list(call.keywords) + [ast.keyword(k, ast.Name(n, ast.Load())) for k, n in p.keywords.items()]),
                         call)
                 self.generic_visit(call)
+                if isinstance(call.func, ast.Name) and call.func.id in gradients and not lowerer.is_local(call.func.id):
+                    vjp_name = lowerer.vjp_of_gradient(call.func, gradients[call.func.id])
+                    return ast.copy_location(ast.Call(ast.Name(vjp_name, ast.Load()),
+                                                      [ast.Constant(1.0)] + call.args, call.keywords), call)
                 return call
 
             def visit_Name(self, name: ast.Name):

@@ -17,13 +17,13 @@ tie shares are piecewise constant: declared constants.
 from __future__ import annotations
 
 from .. import runtime
-from ..runtime import (add_cotangents, copy_value, dot_left_partial, dot_right_partial, dot_primal, expand_reduced,
+from ..runtime import (add_cotangents, check_cotangent, copy_value, dot_left_partial, dot_right_partial, dot_primal, expand_reduced,
                        finalize, index_add, list_item_cotangent, matmul_left_partial, matmul_right_partial, or_zeros,
                        reduction_extreme_partial, seed_cotangent, take_cotangent, unbroadcast, unbroadcast_to,
                        without_index, zeros_like)
 from .forward import forward_form
 from .registry import nondiff, rule
-from .support import squeeze_back
+from .support import extreme_partial, squeeze_back
 
 # ---- transposes the pullbacks below call ----------------------------------------------------------
 
@@ -88,6 +88,16 @@ def δseed_cotangent(dy, like, name="output"):
         return dz, None, None
 
     return z, seed_cotangent_pullback
+
+
+@rule(check_cotangent, static=("name",), shape_only=("like",))
+def δcheck_cotangent(dy, like, name="output"):
+    z = check_cotangent(dy, like, name)
+
+    def check_cotangent_pullback(dz):
+        return dz, None, None
+
+    return z, check_cotangent_pullback
 
 
 @rule(unbroadcast, shape_only=("like",))
@@ -221,6 +231,16 @@ def δreduction_extreme_partial(dy, x, extreme, axis, keepdims):
     return z, reduction_extreme_partial_pullback
 
 
+@rule(extreme_partial, static=("axis", "keepdims"), shape_only=("x", "extreme"))
+def δextreme_partial(dy, x, extreme, axis, keepdims):
+    z = extreme_partial(dy, x, extreme, axis, keepdims)
+
+    def extreme_partial_pullback(dz):
+        return extreme_partial_transpose(dz, dy, x, extreme, axis, keepdims), None, None, None, None
+
+    return z, extreme_partial_pullback
+
+
 # ---- bilinear: the cotangent times a primal --------------------------------------------------------
 #
 # matmul_left_partial(dz, a, b) is the vjp of ``a @ b`` in ``a`` at ``dz``: <c, L(dz, b)> = <dz, c @ b>,
@@ -277,6 +297,11 @@ def δdot_right_partial(dz, a, b):
 @forward_form("δseed_cotangent")
 def jvp_seed_cotangent(dy, dy_dot, like, name="output"):
     return seed_cotangent(dy_dot, like, name)
+
+
+@forward_form("δcheck_cotangent")
+def jvp_check_cotangent(dy, dy_dot, like, name="output"):
+    return check_cotangent(dy_dot, like, name)
 
 
 @forward_form("δunbroadcast")
@@ -342,6 +367,11 @@ def jvp_list_item_cotangent(length, index, dy, dy_dot):
 @forward_form("δreduction_extreme_partial")
 def jvp_reduction_extreme_partial(dy, dy_dot, x, extreme, axis, keepdims):
     return reduction_extreme_partial(dy_dot, x, extreme, axis, keepdims)
+
+
+@forward_form("δextreme_partial")
+def jvp_extreme_partial(dy, dy_dot, x, extreme, axis, keepdims):
+    return extreme_partial(dy_dot, x, extreme, axis, keepdims)
 
 
 @forward_form("δmatmul_left_partial")

@@ -35,6 +35,7 @@ from ..codegen.emit import _Unparser
 from ..codegen.load import register_source
 from ..frontend import lower
 from ..frontend.varargs import expand_varargs
+from ..ir import Assign, Loop, walk_statements
 from ..rules.pullback_helpers import held_constant
 from ..source import parse_function
 from .codeparts import Comment
@@ -78,8 +79,16 @@ def _build(fn, mask: tuple[bool, ...]):
     lowered = lowerer.lower()
     name = vjp_name(fn, mask)
     gen = ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name).build()
-    flatten = _Flatten(gen.bindings, _tape_constants(gen.forward, gen.bindings, lowered.active))
+    constants = set(lowered.params)
+    for st in walk_statements(lowered.body):
+        if isinstance(st, Assign):
+            constants.update(st.targets)
+        elif isinstance(st, Loop) and st.target is not None:  # loop counters
+            constants.update(n.id for n in ast.walk(st.target) if isinstance(n, ast.Name))
+    constants -= lowered.active
+    flatten = _Flatten(gen.bindings, _tape_constants(gen.forward, gen.bindings, constants))
     body = gen.forward + [flatten.visit(s) for s in gen.pullback]
+    body = _namespace_factory_renamed(body, gen.bindings, lowerer.namer)
     args = ast.parse(f"def f({ast.unparse(parsed.node.args)}): pass").body[0].args
     args.posonlyargs, args.args = [], [ast.arg(p) for p in gen.pullback_params] + args.posonlyargs + args.args
     wrt = ", ".join(p for p, m in zip(lowered.params, mask) if m)
@@ -103,19 +112,39 @@ def _build(fn, mask: tuple[bool, ...]):
     return compiled
 
 
+def _namespace_factory_renamed(body: list[ast.stmt], bindings: dict, namer) -> list[ast.stmt]:
+    """``xp = namespace(x)`` -> ``xp = array_namespace(x)``: the lowering stage knows a namespace variable by
+    the name of the factory that made it, and reads ``xp.tanh`` as the rule of ``np.tanh`` (as jvp code does)."""
+    old = next((n for n, obj in bindings.items() if obj is runtime.namespace), None)
+    free = [n for n in ("array_namespace", "get_namespace") if not namer.is_taken(n)]
+    if old is None or not free:
+        return body
+    bindings[free[0]] = bindings.pop(old)
+
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, node):
+            return ast.Name(free[0], node.ctx) if node.id == old else node
+
+        def visit_Comment(self, node):
+            return node
+
+    return [Rename().visit(s) for s in body]
+
+
 _HELD = "held_constant"  # bound to rules.pullback_helpers.held_constant, a declared constant
 
 
-def _tape_constants(forward: list[ast.stmt], bindings: dict, active: set[str]) -> dict[str, list[bool]]:
-    """Tape name -> for each entry of the tuple it pushes, whether that entry is a constant (a saved shape,
-    a loop counter, anything the original function never differentiated)."""
+def _tape_constants(forward: list[ast.stmt], bindings: dict, constants: set[str]) -> dict[str, list[bool]]:
+    """Tape name -> for each entry of the tuple it pushes, whether that entry is a constant: a saved shape,
+    or a variable of the original function that it never differentiated (a loop counter). Names the
+    reverse pass made up (an inner loop's tape, a snapshot) are not constants."""
     out: dict[str, list[bool]] = {}
     for node in ast.walk(ast.Module(forward, [])):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append" \
                 and isinstance(node.func.value, ast.Name) and len(node.args) == 1 \
                 and isinstance(node.args[0], ast.Tuple):
             out[node.func.value.id] = [
-                isinstance(e, ast.Constant) or (isinstance(e, ast.Name) and e.id not in active)
+                isinstance(e, ast.Constant) or (isinstance(e, ast.Name) and e.id in constants)
                 or (isinstance(e, ast.Call) and isinstance(e.func, ast.Name)
                     and bindings.get(e.func.id) is runtime.saved_shape)
                 for e in node.args[0].elts]

@@ -344,10 +344,10 @@ add(unary("special.softplus", special.softplus, real, shapes=[PY, (5,), S34]))
 # again (hvp, δ of a function calling δf) needs their rules. Shape-only arguments get a zero partial.
 # index_add writes into its buffer: the cases pass it a fresh array (x * 1.0), as generated code does.
 from autodiffsource import runtime as rt  # noqa: E402
-from autodiffsource.rules.support import squeeze_back  # noqa: E402
+from autodiffsource.rules.support import extreme_partial, squeeze_back  # noqa: E402
 from rule_harness import USER_GLOBALS  # noqa: E402
 
-USER_GLOBALS.update(rt=rt, squeeze_back=squeeze_back)
+USER_GLOBALS.update(rt=rt, squeeze_back=squeeze_back, extreme_partial=extreme_partial)
 add([case("rt.unbroadcast(x, y)", [(real, a), (real, b)], rt.unbroadcast, float32=False)
      for a, b in [(S34, (4,)), (S34, (3, 1)), ((5,), PY), (S34, S34)]]
     + [case(f"rt.unbroadcast_to(x, {s})", [(real, S34)], rt.unbroadcast_to, float32=False)
@@ -355,6 +355,8 @@ add([case("rt.unbroadcast(x, y)", [(real, a), (real, b)], rt.unbroadcast, float3
     + [case(f"rt.expand_reduced(x, y, {a})", [(real, s), (real, S34)], rt.expand_reduced, float32=False)
        for s, a in [((4,), "0, False"), (PY, "None, False"), ((), "None, False"), ((3, 1), "1, True")]]
     + [case("rt.seed_cotangent(x, y, 'the output')", [(real, s), (real, s)], rt.seed_cotangent, float32=False)
+       for s in (S34, PY)]
+    + [case("rt.check_cotangent(x, y, 'output 1')", [(real, s), (real, s)], rt.check_cotangent, float32=False)
        for s in (S34, PY)]
     + [case("rt.finalize(x, y)", [(real, s), (real, s)], rt.finalize, float32=False) for s in (S34, PY)]
     + [case("squeeze_back(x, y)", [(real, a), (real, b)], squeeze_back, float32=False)
@@ -372,6 +374,8 @@ add([case("rt.unbroadcast(x, y)", [(real, a), (real, b)], rt.unbroadcast, float3
     + [case(f"rt.reduction_extreme_partial(x, y, np.max(y{a}), {b})", [(real, s), (spread, S34)],
             rt.reduction_extreme_partial, float32=False)
        for s, a, b in [((4,), ", axis=0", "0, False"), (PY, "", "None, False"), ((3, 1), ", axis=1, keepdims=True", "1, True")]]
+    + [case(f"extreme_partial(x, y, np.min(y{a}), {b})", [(real, s), (spread, S34)], extreme_partial, float32=False)
+       for s, a, b in [((4,), ", axis=0", "0, False"), ((3, 1), ", axis=1, keepdims=True", "1, True")]]
     + [case(f"rt.{fn}(x, y, z)", [(real, a), (real, b), (real, c)], getattr(rt, fn), float32=False)
        for fn in ("matmul_left_partial", "matmul_right_partial", "dot_left_partial", "dot_right_partial")
        for a, b, c in [((3, 5), (3, 4), (4, 5)), ((3,), (3, 4), (4,)), ((5,), (4,), (4, 5)), (PY, (4,), (4,))]])
