@@ -148,6 +148,23 @@ def test_hessian_by_forward_over_reverse_is_symmetric_and_matches_differences():
     np.testing.assert_allclose(H, np.stack(columns, axis=-1), rtol=1e-6, atol=1e-5)
 
 
+def shape_and_index_ops(x):
+    m = np.reshape(np.tile(x, 2)[:4], (2, 2))
+    picked = np.take(x, np.array([0, 2, 2]))
+    return (np.sum(np.cumsum(x) ** 2) + np.trace(m * m) + np.sum(np.repeat(picked, 2) ** 3)
+            + np.sum(np.hypot(x, 1.5) * np.diag(m)[0]))
+
+
+def test_rules_whose_pullbacks_call_partial_helpers_take_the_forward_over_reverse_path():
+    from autodiffsource.higher import _hvp_plan
+
+    x = np.array([0.3, -1.2, 2.0, 0.9])
+    v = RNG.normal(size=4)
+    assert _hvp_plan(shape_and_index_ops, 0)[0] == "forward-over-reverse"
+    np.testing.assert_allclose(hvp(shape_and_index_ops)(x, v), hvp_by_differences(shape_and_index_ops, (x,), 0, v),
+                               rtol=1e-6, atol=1e-6)
+
+
 def sorted_tail(x):
     return np.sum(np.sort(x)[2:] ** 3)
 

@@ -16,14 +16,18 @@ tie shares are piecewise constant: declared constants.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import runtime
 from ..runtime import (add_cotangents, check_cotangent, copy_value, dot_left_partial, dot_right_partial, dot_primal, expand_reduced,
                        finalize, index_add, list_item_cotangent, matmul_left_partial, matmul_right_partial, or_zeros,
-                       reduction_extreme_partial, seed_cotangent, take_cotangent, unbroadcast, unbroadcast_to,
+                       reduction_extreme_partial, seed_cotangent, take_any, take_cotangent, unbroadcast, unbroadcast_to,
                        without_index, zeros_like)
 from .forward import forward_form
-from .registry import nondiff, rule
-from .support import extreme_partial, squeeze_back
+from .registry import REGISTRY, nondiff, rule
+from .support import (cumsum_partial, diag_partial, diagonal_partial, extreme_partial, finite_mask, repeat_partial,
+                      safe_divide, squeeze_back, sum_partial, take_along_axis_partial, take_partial, tile_partial,
+                      trace_partial, zeros_of)
 
 # ---- transposes the pullbacks below call ----------------------------------------------------------
 
@@ -73,8 +77,14 @@ def held_constant(x):
     return x
 
 
-nondiff(held_constant, runtime.zeros_like, runtime.saved_shape, runtime.shape_of, runtime.reduced_count,
+nondiff(held_constant, zeros_of, finite_mask, runtime.zeros_like, runtime.saved_shape, runtime.shape_of, runtime.reduced_count,
         runtime.inverse_permutation, runtime.sign_of, runtime.where_tie_split)
+
+
+# Primal computations that rule templates spell with a run-time helper (``np.take`` runs ``take_any``,
+# ``np.dot`` runs ``dot_primal``) are differentiated by the rule of the function they compute.
+for _helper, _primal in ((take_any, np.take), (dot_primal, np.dot)):
+    REGISTRY.by_object[id(_helper)] = (_helper, REGISTRY.rule_for(_primal))
 
 
 # ---- linear in the cotangent -----------------------------------------------------------------------
@@ -287,6 +297,127 @@ def δdot_right_partial(dz, a, b):
     return z, dot_right_partial_pullback
 
 
+# ---- partials of shape and indexing rules: linear in the cotangent, transposed by the primal op ----------
+#
+# cumsum_partial(dy, x, axis) is the vjp of ``cumsum`` at dy, so its transpose is cumsum itself; the same
+# for take, trace, diagonal, diag, repeat, tile and take_along_axis. These partials are NumPy-only, and
+# so are their transposes.
+
+
+def sum_partial_transpose(dz, dy):
+    """The transpose of ``sum_partial`` (builtin ``sum`` over rows or list items) in its cotangent."""
+    if type(dz) is list:
+        total = dz[0]
+        for part in dz[1:]:
+            total = total + part
+        return unbroadcast(total, dy)
+    return reduce_like(dz, dy, 0, False)
+
+
+def take_along_axis_transpose(dz, indices, axis):
+    return np.reshape(dz, (-1,))[indices] if axis is None else np.take_along_axis(dz, indices, axis)
+
+
+@rule(cumsum_partial, static=("axis",), shape_only=("x",))
+def δcumsum_partial(dy, x, axis):
+    z = cumsum_partial(dy, x, axis)
+
+    def cumsum_partial_pullback(dz):
+        return np.reshape(np.cumsum(dz, axis=axis), np.shape(dy)), None, None
+
+    return z, cumsum_partial_pullback
+
+
+@rule(take_partial, static=("indices", "axis"), shape_only=("x",))
+def δtake_partial(dy, x, indices, axis):
+    z = take_partial(dy, x, indices, axis)
+
+    def take_partial_pullback(dz):
+        return take_any(dz, indices, axis), None, None, None
+
+    return z, take_partial_pullback
+
+
+@rule(trace_partial, static=("offset", "axis1", "axis2"), shape_only=("x",))
+def δtrace_partial(dy, x, offset, axis1, axis2):
+    z = trace_partial(dy, x, offset, axis1, axis2)
+
+    def trace_partial_pullback(dz):
+        return np.trace(dz, offset, axis1, axis2), None, None, None, None
+
+    return z, trace_partial_pullback
+
+
+@rule(diagonal_partial, static=("offset", "axis1", "axis2"), shape_only=("x",))
+def δdiagonal_partial(dy, x, offset, axis1, axis2):
+    z = diagonal_partial(dy, x, offset, axis1, axis2)
+
+    def diagonal_partial_pullback(dz):
+        return np.diagonal(dz, offset, axis1, axis2), None, None, None, None
+
+    return z, diagonal_partial_pullback
+
+
+@rule(diag_partial, static=("k",), shape_only=("x",))
+def δdiag_partial(dy, x, k):
+    z = diag_partial(dy, x, k)
+
+    def diag_partial_pullback(dz):
+        return np.diag(dz, k), None, None
+
+    return z, diag_partial_pullback
+
+
+@rule(repeat_partial, static=("repeats", "axis"), shape_only=("x",))
+def δrepeat_partial(dy, x, repeats, axis):
+    z = repeat_partial(dy, x, repeats, axis)
+
+    def repeat_partial_pullback(dz):
+        return np.repeat(dz, repeats, axis), None, None, None
+
+    return z, repeat_partial_pullback
+
+
+@rule(tile_partial, static=("reps",), shape_only=("x",))
+def δtile_partial(dy, x, reps):
+    z = tile_partial(dy, x, reps)
+
+    def tile_partial_pullback(dz):
+        return np.tile(dz, reps), None, None
+
+    return z, tile_partial_pullback
+
+
+@rule(take_along_axis_partial, static=("indices", "axis"), shape_only=("x",))
+def δtake_along_axis_partial(dy, x, indices, axis):
+    z = take_along_axis_partial(dy, x, indices, axis)
+
+    def take_along_axis_partial_pullback(dz):
+        return take_along_axis_transpose(dz, indices, axis), None, None, None
+
+    return z, take_along_axis_partial_pullback
+
+
+@rule(sum_partial, shape_only=("x",))
+def δsum_partial(dy, x):
+    z = sum_partial(dy, x)
+
+    def sum_partial_pullback(dz):
+        return sum_partial_transpose(dz, dy), None
+
+    return z, sum_partial_pullback
+
+
+@rule(safe_divide)
+def δsafe_divide(a, b):
+    z = safe_divide(a, b)
+
+    def safe_divide_pullback(dz):
+        return unbroadcast(safe_divide(dz, b), a), unbroadcast(-safe_divide(dz * z, b), b)
+
+    return z, safe_divide_pullback
+
+
 # ---- forward forms (rules/forward.py inlines them into jvp code) ------------------------------------
 #
 # Linear helpers apply themselves to the tangent of what they move; the shape-only argument stays the
@@ -392,3 +523,53 @@ def jvp_dot_left_partial(dz, dz_dot, a, b, b_dot):
 @forward_form("δdot_right_partial")
 def jvp_dot_right_partial(dz, dz_dot, a, a_dot, b):
     return dot_right_partial(dz_dot, a, b) + dot_right_partial(dz, a_dot, b)
+
+
+@forward_form("δcumsum_partial")
+def jvp_cumsum_partial(dy, dy_dot, x, axis):
+    return cumsum_partial(dy_dot, x, axis)
+
+
+@forward_form("δtake_partial")
+def jvp_take_partial(dy, dy_dot, x, indices, axis):
+    return take_partial(dy_dot, x, indices, axis)
+
+
+@forward_form("δtrace_partial")
+def jvp_trace_partial(dy, dy_dot, x, offset, axis1, axis2):
+    return trace_partial(dy_dot, x, offset, axis1, axis2)
+
+
+@forward_form("δdiagonal_partial")
+def jvp_diagonal_partial(dy, dy_dot, x, offset, axis1, axis2):
+    return diagonal_partial(dy_dot, x, offset, axis1, axis2)
+
+
+@forward_form("δdiag_partial")
+def jvp_diag_partial(dy, dy_dot, x, k):
+    return diag_partial(dy_dot, x, k)
+
+
+@forward_form("δrepeat_partial")
+def jvp_repeat_partial(dy, dy_dot, x, repeats, axis):
+    return repeat_partial(dy_dot, x, repeats, axis)
+
+
+@forward_form("δtile_partial")
+def jvp_tile_partial(dy, dy_dot, x, reps):
+    return tile_partial(dy_dot, x, reps)
+
+
+@forward_form("δtake_along_axis_partial")
+def jvp_take_along_axis_partial(dy, dy_dot, x, indices, axis):
+    return take_along_axis_partial(dy_dot, x, indices, axis)
+
+
+@forward_form("δsum_partial")
+def jvp_sum_partial(dy, dy_dot, x):
+    return sum_partial(dy_dot, x)
+
+
+@forward_form("δsafe_divide")
+def jvp_safe_divide(a, a_dot, b, b_dot, y):
+    return safe_divide(a_dot, b) - safe_divide(y * b_dot, b)

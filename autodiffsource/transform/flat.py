@@ -36,7 +36,9 @@ from ..codegen.load import register_source
 from ..frontend import lower
 from ..frontend.varargs import expand_varargs
 from ..ir import Assign, Loop, walk_statements
+from ..rules.forward import HELPER_RULES
 from ..rules.pullback_helpers import held_constant
+from ..rules.registry import REGISTRY
 from ..source import parse_function
 from .codeparts import Comment
 from .reverse import ReverseBuilder
@@ -101,6 +103,12 @@ def _build(fn, mask: tuple[bool, ...]):
     namespace = dict(fn.__globals__)
     namespace.update(gen.bindings)
     namespace[_HELD] = held_constant
+    # Helpers of rule templates with a reverse rule in the user-rule convention only (forward.py's table):
+    # bound beside them as `δname`, as in jvp modules, so reverse over reverse finds them.
+    for bound, obj in gen.bindings.items():
+        helper_rule = HELPER_RULES.get(id(obj))
+        if helper_rule is not None and REGISTRY.rule_for(obj) is None:
+            namespace["δ" + bound] = helper_rule
     exec(compile(text, filename, "exec"), namespace)
     compiled = namespace[name]
     compiled.__source__ = text

@@ -344,10 +344,12 @@ add(unary("special.softplus", special.softplus, real, shapes=[PY, (5,), S34]))
 # again (hvp, δ of a function calling δf) needs their rules. Shape-only arguments get a zero partial.
 # index_add writes into its buffer: the cases pass it a fresh array (x * 1.0), as generated code does.
 from autodiffsource import runtime as rt  # noqa: E402
+from autodiffsource.rules import support as sp  # noqa: E402
 from autodiffsource.rules.support import extreme_partial, squeeze_back  # noqa: E402
 from rule_harness import USER_GLOBALS  # noqa: E402
 
-USER_GLOBALS.update(rt=rt, squeeze_back=squeeze_back, extreme_partial=extreme_partial)
+USER_GLOBALS.update(rt=rt, sp=sp, squeeze_back=squeeze_back, extreme_partial=extreme_partial,
+                    ALONG=np.array([[0, 3], [1, 1], [2, 0]]))
 add([case("rt.unbroadcast(x, y)", [(real, a), (real, b)], rt.unbroadcast, float32=False)
      for a, b in [(S34, (4,)), (S34, (3, 1)), ((5,), PY), (S34, S34)]]
     + [case(f"rt.unbroadcast_to(x, {s})", [(real, S34)], rt.unbroadcast_to, float32=False)
@@ -379,3 +381,15 @@ add([case("rt.unbroadcast(x, y)", [(real, a), (real, b)], rt.unbroadcast, float3
     + [case(f"rt.{fn}(x, y, z)", [(real, a), (real, b), (real, c)], getattr(rt, fn), float32=False)
        for fn in ("matmul_left_partial", "matmul_right_partial", "dot_left_partial", "dot_right_partial")
        for a, b, c in [((3, 5), (3, 4), (4, 5)), ((3,), (3, 4), (4,)), ((5,), (4,), (4, 5)), (PY, (4,), (4,))]])
+add([case(f"sp.{call}", [(real, a), (real, b)], getattr(sp, call.split("(")[0]), float32=False) for call, a, b in [
+    ("cumsum_partial(x, y, 0)", S34, S34), ("cumsum_partial(x, y, None)", (12,), S34),
+    ("take_partial(x, y, IDX3, 0)", (3,), (4,)), ("take_partial(x, y, IDX3, None)", (3,), (2, 2)),
+    ("trace_partial(x, y, 0, 0, 1)", (), S34), ("diagonal_partial(x, y, 1, 0, 1)", (3,), S34),
+    ("diag_partial(x, y, 0)", (3, 3), (3,)), ("diag_partial(x, y, 1)", (3,), S34),
+    ("repeat_partial(x, y, 2, 0)", (6,), (3,)), ("repeat_partial(x, y, 2, None)", (12,), (2, 3)),
+    ("tile_partial(x, y, (2,))", (6,), (3,)), ("take_along_axis_partial(x, y, ALONG, 1)", (3, 2), S34),
+    ("sum_partial(x, y)", (4,), S34)]]
+    + [case("rt.take_any(x, IDX3, 0)", [(real, (4,))], rt.take_any, float32=False),
+       case("rt.dot_primal(x, y)", [(real, (3, 4)), (real, (4,))], rt.dot_primal, float32=False)]
+    + [case("sp.safe_divide(x, y)", [(real, a), (nonzero, b)], sp.safe_divide, float32=False)
+       for a, b in [(S34, S34), (S34, (4,)), (PY, PY)]])
