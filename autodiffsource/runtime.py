@@ -390,6 +390,9 @@ def wrong_cotangent_count(name: str, expected: int, got: int):
 def finalize(g, x):
     """The partial for input ``x``: same kind, shape and dtype as ``x``; ``None`` (no path) is zero."""
     tx = type(x)
+    if tx is _ndarray and type(g) is _ndarray and g.dtype is x.dtype and g.shape == x.shape and \
+            g.dtype.kind == "f" and g.flags.writeable:
+        return g  # the usual NumPy case: a float array of the input's shape and dtype, ours to hand out
     if tx is float or tx is int:
         if g is None:
             return 0.0
@@ -837,6 +840,10 @@ def unbroadcast_to(g, shape):
 def distinct_partials(parts: tuple, cotangents: tuple):
     """``parts`` with every mutable array that is also another partial or one of the caller's
     cotangents replaced by a copy; a single partial comes back on its own, several as a tuple."""
+    seen = {id(p) for p in parts}
+    if len(seen) == len(parts) and not any(id(c) in seen for c in cotangents):
+        # The usual case, all distinct objects: a set of ids tells it at once (issue 6, W2).
+        return parts[0] if len(parts) == 1 else tuple(parts)
     out = []
     for p in parts:
         if type(p) not in _PY_SCALARS and not isinstance(p, _NUMPY_SCALAR) and p is not None and (

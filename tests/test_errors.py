@@ -57,7 +57,7 @@ SOURCE = textwrap.dedent("""\
         return y
 
 
-    def inner(a, b):
+    def inner(a, b, *, called_through_its_delta_function=True):
         c = a @ b
         return np.sum(c)
 

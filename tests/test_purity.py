@@ -173,7 +173,7 @@ def test_eight_threads_making_the_first_call_transform_once(tmp_path, monkeypatc
         import numpy as np
         from autodiffsource import δ
 
-        def helper(a, b):
+        def helper(a, b, *, called_through_its_delta_function=True):
             return np.tanh(a) * b
 
         @δ

@@ -86,6 +86,9 @@ class CallLowering:
         if REGISTRY.is_nondiff(obj) or isinstance(obj, type) and obj in (int, bool, range):
             return ("nondiff",)
         if isinstance(obj, types.FunctionType) and obj.__name__ != "<lambda>" and not _library_function(obj):
+            definition = self.inlinable(obj)
+            if definition is not None:  # a small helper of this module: its body in place, like an inner def
+                return ("inline", definition)
             n = _count_outputs(obj)
             return ("delta", obj, n, True)
         return ("missing", name, obj)

@@ -7,6 +7,11 @@ Contract:
   parameters bound to the call's atoms, and its free variables read from the enclosing function as
   they are at the call, which is when Python's closures read them too. Recursion of an inner function
   is refused; recursion of module-level functions goes through their δ functions.
+* A small module-level function of the same module (straight-line assignments and a ``return``, no
+  closure, no defaults, free names that are globals of that module and no local name of the caller)
+  is inlined the same way: a call through its δ function costs a closure, a namespace lookup, a seed
+  and a finalize per call, which on W2's sigmoid layers was a few percent of the gradient (issue 6).
+  Anything else, and recursion, goes through the function's δ function.
 * A method call on a constant object (``model.forward(x)``, ``self.layer(h)``) is dispatched at run
   time: the method's function is differentiated with ``self`` constant (``runtime.method_delta``).
 """
@@ -21,6 +26,10 @@ from ..ir import DeltaCall, PlainOp
 from .normalize import count_outputs, normalize
 
 _NAMESPACE_FACTORIES = {"array_namespace", "get_namespace", "__array_namespace__"}
+_INLINE_STATEMENTS = 6  # module-level helpers longer than this are called through their δ function
+_INLINE_DEPTH = 3  # helpers inlined inside helpers, at most this deep
+_NOT_INLINED = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr, ast.Yield,
+                ast.YieldFrom, ast.Await, ast.Starred, ast.Global, ast.Nonlocal)
 
 
 class FunctionLowering:
@@ -111,6 +120,50 @@ class FunctionLowering:
             for name, t in zip(names, targets, strict=True):
                 self.bind_atom(name, ast.Name(t, ast.Load()))
         return targets
+
+    # ---- small module-level functions ----------------------------------------------------------------
+
+    def inlinable(self, fn) -> ast.FunctionDef | None:
+        """``fn``'s definition when a call of it here can be inlined (see the module doc), else None."""
+        cache = self.__dict__.setdefault("_inlinable", {})
+        if fn not in cache:
+            cache[fn] = self._inline_definition(fn)
+        node = cache[fn]
+        if node is None or id(node) in self.inlining or len(self.inlining) >= _INLINE_DEPTH:
+            return None  # recursion, or deep chains of helpers: through the δ function
+        return node
+
+    def _inline_definition(self, fn) -> ast.FunctionDef | None:
+        from ..errors import NoSourceError
+        from ..source import parse_function
+
+        if fn is self.fn or fn.__closure__ or fn.__globals__ is not self.fn.__globals__ or fn.__defaults__ \
+                or fn.__kwdefaults__:
+            return None
+        try:
+            pf = parse_function(fn)
+        except (NoSourceError, SyntaxError):
+            return None
+        node = pf.node
+        a = node.args
+        if pf.file != self.pf.file or a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults:
+            return None
+        body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+        if not body or len(body) > _INLINE_STATEMENTS or not isinstance(body[-1], ast.Return) \
+                or body[-1].value is None:
+            return None
+        if not all(isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+                   for s in body[:-1]):
+            return None
+        if any(isinstance(n, _NOT_INLINED) for s in body for n in ast.walk(s)):
+            return None
+        params = {p.arg for p in a.args}
+        stored = {s.targets[0].id for s in body[:-1]}
+        free = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name)} - params - stored
+        # A free name is a global of fn's module; in the caller it must mean the same global.
+        if free & (set(self.local_names) | set(self.closure) | set(self.inner_functions) | {"xp"}):
+            return None
+        return node
 
     # ---- methods of user objects ---------------------------------------------------------------------
 
