@@ -47,3 +47,24 @@ def substitute_names(node, replace):
     if not isinstance(node, ast.AST) or isinstance(node, _CONTEXTS):
         return node
     return copy_node(node, lambda child: substitute_names(child, replace))
+
+
+def walk(node) -> list:
+    """The nodes :func:`ast.walk` yields, in the same (breadth-first) order, as a list.
+
+    About three times faster than ``ast.walk`` (no generator per node for its children): the lowering
+    and naming stages walk every statement several times. Being a list, it is a snapshot: use it where
+    the loop changes no node's children (attributes such as ``id`` or ``lineno`` may change).
+    """
+    todo = [node]
+    append = todo.append
+    for node in todo:  # appending while iterating visits every node appended
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        append(item)
+            elif isinstance(value, ast.AST):
+                append(value)
+    return todo

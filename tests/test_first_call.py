@@ -197,6 +197,29 @@ def test_the_text_is_what_the_standard_unparser_writes(corpus_renderings):
         assert body == _StdlibUnparser().visit(tree.body[0]).lstrip("\n") + "\n", header
 
 
+def test_f_strings_compile_from_the_tree_as_from_the_text(tmp_path, monkeypatch):
+    # The stdlib writes f-string parts with a second unparser of the same class (a fuzzer found the crash).
+    (tmp_path / "first_call_fstring.py").write_text(textwrap.dedent("""
+        import numpy as np
+
+        def f(n, y):
+            label = f"{n!r:>6} and {len(n) + 1:.3f} {'a' + str(np.sum(n))}"
+            return np.sum(n * y) * len(label)
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("first_call_fstring")
+    rendered = []
+    real = emit.render_module
+    monkeypatch.setattr(emit, "render_module", lambda *a: rendered.append(real(*a)) or rendered[-1])
+    check_pullback(module.f, ad.transform(module.f, (False, True)), (np.array([1.0, 2.0]), np.array([0.5, -1.5])),
+                   wrt=[1])
+    (text, factory, tree), = rendered
+    assert "f'{n!r:>6}" in text or 'f"{n!r:>6}' in text
+    via_tree = compile(load._guarded_module(tree, factory), "<check>", "exec")
+    via_text = compile(load._guarded_module(ast.parse(text), factory), "<check>", "exec")
+    assert _describe(via_tree) == _describe(via_text)
+
+
 def test_a_tree_that_does_not_compile_falls_back_to_the_text():
     text = "def _make_δf():\n    def δf(x):\n        return (x * 2.0, None)\n    return δf\n"
     tree = ast.parse(text)

@@ -109,8 +109,8 @@ class _LocatingUnparser(_Unparser):
     not add up to the text (a multi-line string): the caller then parses the text instead.
     """
 
-    def __init__(self, first_line: int):
-        super().__init__()
+    def __init__(self, first_line: int = 1, **options):
+        super().__init__(**options)  # the stdlib makes one with `_avoid_backslashes` for f-string parts
         self._first_line = first_line
         self._line = first_line
         self._col = 0
@@ -221,9 +221,9 @@ class _LocatingUnparser(_Unparser):
         visit(self, node)
         parents.pop()
         node.end_lineno, node.end_col_offset = self._line, self._col
-        if node.__class__ is ast.JoinedStr:  # its parts are written without traverse()
+        if node.__class__ is ast.JoinedStr:  # its parts are written by another unparser: they get its span
             for part in ast.walk(node):
-                if "lineno" in part._attributes and not hasattr(part, "lineno"):
+                if "lineno" in part._attributes:
                     part.lineno, part.col_offset = node.lineno, node.col_offset
                     part.end_lineno, part.end_col_offset = node.end_lineno, node.end_col_offset
 

@@ -16,6 +16,7 @@ import ast
 import collections
 import copy
 
+from ..astutil import walk
 from ..ir import Assign, If, Loop, PlainOp, PrimOp
 from ..rules import operator as operator_rules
 from .normalize import LoopExit
@@ -81,7 +82,7 @@ class ControlFlowLowering:
         stmt = ast.If(node.test, [ast.Assign([ast.Name(name, ast.Store())], node.body)],
                       [ast.Assign([ast.Name(name, ast.Store())], node.orelse)])
         ast.copy_location(stmt, node)
-        for sub in ast.walk(stmt):
+        for sub in walk(stmt):
             if not hasattr(sub, "lineno"):
                 ast.copy_location(sub, node)
         self.lower_if(stmt)
@@ -95,7 +96,7 @@ class ControlFlowLowering:
                 self.unsupported(node, "async comprehensions")
         renames = {}
         for gen in node.generators:
-            for n in ast.walk(gen.target):
+            for n in walk(gen.target):
                 if isinstance(n, ast.Name):
                     renames[n.id] = self.namer.fresh(f"{n.id}_item")
         result = self.temp()
@@ -116,7 +117,7 @@ class ControlFlowLowering:
         stmts = _located(stmts, node)
         saved_loads = self.loads
         self.loads = saved_loads + collections.Counter(
-            n.id for s in stmts for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
+            n.id for s in stmts for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
         try:
             for stmt in stmts:
                 self.lower_stmt(stmt)
@@ -207,10 +208,10 @@ class ControlFlowLowering:
 
     def carried_variables(self, stmt, body: list[ast.stmt]) -> list[str]:
         """User variables the loop assigns that live across iterations or after the loop."""
-        assigned = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        assigned = {n.id for s in body for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         # Objects changed in place are carried too: y[i] = v and items.append(v) make new versions.
         for s in body:
-            for n in ast.walk(s):
+            for n in walk(s):
                 if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name):
                     assigned.add(n.value.id)
                 elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Subscript) \
@@ -220,7 +221,7 @@ class ControlFlowLowering:
                         and isinstance(n.func.value, ast.Name):
                     assigned.add(n.func.value.id)
         assigned = sorted(assigned)
-        inside = collections.Counter(n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
+        inside = collections.Counter(n.id for n in walk(stmt) if isinstance(n, ast.Name)
                                      and isinstance(n.ctx, ast.Load))
         outside = {name for name, count in self.loads.items() if count > inside.get(name, 0)}
         return [v for v in assigned if v in self.env or v in outside]
@@ -229,7 +230,7 @@ class ControlFlowLowering:
         loc = self.pf.loc(stmt)
         self.loc = loc
         header_iter = self.rename(iter_expr) if iter_expr is not None else None
-        target_names = ([n.id for n in ast.walk(target) if isinstance(n, ast.Name)] if target is not None else [])
+        target_names = ([n.id for n in walk(target) if isinstance(n, ast.Name)] if target is not None else [])
         carried = [v for v in self.carried_variables(stmt, body) if v not in target_names]
         before = dict(self.env)
         # Bind each carried variable's loop name before the loop, copying its current version in.
@@ -264,7 +265,7 @@ class ControlFlowLowering:
         # A loop that runs no iteration leaves its target as it was (``i = 0; for i in range(n)``):
         # the target's loop name starts as a copy of the value bound before.
         if target is not None:
-            versions = [n.id for n in ast.walk(header_target) if isinstance(n, ast.Name)]
+            versions = [n.id for n in walk(header_target) if isinstance(n, ast.Name)]
             for var, version in zip(target_names, versions, strict=True):
                 prior = before.get(var)
                 if prior is not None and prior not in self.active and self.env.get(var) == version:
@@ -281,7 +282,7 @@ class ControlFlowLowering:
 
     def read_outside(self, stmt, var: str) -> bool:
         """Whether the function reads ``var`` anywhere outside the loop ``stmt``."""
-        inside = sum(1 for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id == var)
+        inside = sum(1 for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id == var)
         return self.loads.get(var, 0) > inside
 
     def bind_loop_target(self, target: ast.expr) -> ast.expr:
@@ -323,7 +324,7 @@ def _constant_start(call: ast.Call) -> int | None:
 
 
 def _rename_names(node, renames: dict[str, str]):
-    for n in ast.walk(node):
+    for n in walk(node):
         if isinstance(n, ast.Name) and n.id in renames:
             n.id = renames[n.id]
     return node
@@ -331,7 +332,7 @@ def _rename_names(node, renames: dict[str, str]):
 
 def _located(stmts: list[ast.stmt], where: ast.AST) -> list[ast.stmt]:
     for s in stmts:
-        for node in ast.walk(s):
+        for node in walk(s):
             if hasattr(node, "lineno") or isinstance(node, (ast.stmt, ast.expr)):
                 ast.copy_location(node, where)
     return stmts

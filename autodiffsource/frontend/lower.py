@@ -22,7 +22,7 @@ from ..rules import operator as operator_rules
 from ..rules import numpy as numpy_rules
 from ..rules.registry import REGISTRY, Rule
 from ..source import ParsedFunction
-from ..astutil import substitute_names
+from ..astutil import substitute_names, walk
 from ..transform.naming import Namer
 from .calls import CallLowering
 from .control import ControlFlowLowering
@@ -98,7 +98,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             self.bound_once.add(vararg)
         body = _strip_docstring(node.body)
         body = normalize(body, self.namer, count_outputs(body))
-        self.loads = collections.Counter(n.id for s in body for n in ast.walk(s)
+        self.loads = collections.Counter(n.id for s in body for n in walk(s)
                                          if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
         self.written, self.appended = _changed_in_place(body)
         ret = None
@@ -456,7 +456,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             return kind[0] != "nondiff"
         if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)):
             # Its loop variables are not in env; any differentiated name inside makes it active.
-            return any(self.is_active(n) for n in ast.walk(node) if isinstance(n, ast.Name))
+            return any(self.is_active(n) for n in walk(node) if isinstance(n, ast.Name))
         return any(self.is_active(child) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
 
     def rename(self, node: ast.expr) -> ast.expr:
@@ -503,7 +503,7 @@ def fence(pf: ParsedFunction) -> None:
                 problems.append((stmt, f"`{type(stmt).__name__.lower()} ... else`"))
 
     visit(_strip_docstring(pf.node.body))
-    for node in ast.walk(pf.node):
+    for node in walk(pf.node):
         if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
             problems.append((node, "generators and coroutines"))
         elif isinstance(node, ast.NamedExpr):
@@ -537,7 +537,7 @@ def _local_names(node: ast.FunctionDef) -> set[str]:
         names.add(node.args.vararg.arg)
     if node.args.kwarg:
         names.add(node.args.kwarg.arg)
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
             names.add(sub.id)
         elif isinstance(sub, ast.FunctionDef) and sub is not node:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 
+from ..astutil import walk
 from ..ir import AppendOp, Assign, If, PlainOp, SetItemOp
 from .normalize import own_nodes
 
@@ -124,11 +125,11 @@ def _names_read_after(fn: ast.FunctionDef, stmt: ast.stmt) -> set[str]:
     if getattr(stmt, "end_lineno", None) is None:
         return set()
     start, end = (stmt.lineno, stmt.col_offset), (stmt.end_lineno, stmt.end_col_offset)
-    loops = [((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset)) for n in ast.walk(fn)
+    loops = [((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset)) for n in walk(fn)
              if isinstance(n, (ast.For, ast.While)) and (n.lineno, n.col_offset) <= start
              and end <= (n.end_lineno, n.end_col_offset)]
     names = set()
-    for sub in ast.walk(fn):
+    for sub in walk(fn):
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
             where = (sub.lineno, sub.col_offset)
             if where > end or any(first <= where <= last for first, last in loops):

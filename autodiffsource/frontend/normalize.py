@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import copy
 
+from ..astutil import walk
 from ..transform.naming import Namer
 
 
@@ -27,15 +28,30 @@ class LoopExit(ast.stmt):
     _fields = ("test",)
 
 
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _push_children(stack: list, node) -> None:
+    """``stack.extend(ast.iter_child_nodes(node))``, without two generators per node."""
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if value.__class__ is list:
+            for item in value:
+                if isinstance(item, ast.AST):
+                    stack.append(item)
+        elif isinstance(value, ast.AST):
+            stack.append(value)
+
+
 def own_nodes(stmts):
     """Every node of ``stmts`` except those inside nested functions (whose returns are their own)."""
     stack = list(stmts)
     while stack:
         n = stack.pop()
         yield n
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+        if isinstance(n, _NESTED_SCOPES):
             continue
-        stack.extend(ast.iter_child_nodes(n))
+        _push_children(stack, n)
 
 
 def _contains(node_list, kinds, stop_at_loops: bool) -> bool:
@@ -45,13 +61,13 @@ def _contains(node_list, kinds, stop_at_loops: bool) -> bool:
         n = stack.pop()
         if isinstance(n, kinds):
             return True
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+        if isinstance(n, _NESTED_SCOPES):
             continue
         if stop_at_loops and isinstance(n, (ast.For, ast.While)):
             # break/continue inside a nested loop belong to that loop; returns still count
-            stack.extend(s for s in ast.walk(n) if isinstance(s, ast.Return))
+            stack.extend(s for s in walk(n) if isinstance(s, ast.Return))
             continue
-        stack.extend(ast.iter_child_nodes(n))
+        _push_children(stack, n)
     return False
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 import unicodedata
 
+from ..astutil import walk
+
 
 class Namer:
     """Hands out names that collide with nothing seen so far."""
@@ -23,7 +25,7 @@ class Namer:
     def for_function(cls, node: ast.FunctionDef) -> "Namer":
         """A namer that already knows every identifier used anywhere in ``node``."""
         taken = set()
-        for sub in ast.walk(node):
+        for sub in walk(node):
             if isinstance(sub, ast.Name):
                 taken.add(sub.id)
             elif isinstance(sub, ast.arg):
