@@ -17,6 +17,7 @@ _ndarray = np.ndarray
 _PY_SCALARS = (float, int, bool)
 _CONTAINERS = (list, tuple, dict)
 _NUMPY_SCALAR = np.generic
+_FLOAT64 = np.float64
 
 
 # ---- namespaces -------------------------------------------------------------------------------------
@@ -214,7 +215,7 @@ def index_add(buffer, index, g):
     ``buffer`` must be owned by the generated code (a fresh zero array), never a user's array.
     """
     if type(buffer) is _ndarray:
-        if _is_basic_index(index):
+        if type(index) is slice or _is_basic_index(index):
             buffer[index] += g
         else:
             np.add.at(buffer, index, g)
@@ -324,6 +325,8 @@ def take_partial_any(dy, x, indices, axis):
 
 def seed_cotangent(dy, y, name="output"):
     """The cotangent of a single output: ``None`` means 1 (ones shaped like ``y``); else check its shape."""
+    if dy is None and type(y) is _FLOAT64:
+        return 1.0  # a NumPy sum or mean: the commonest output of all, first
     if type(y) is complex or (type(y) is _ndarray or isinstance(y, _NUMPY_SCALAR)) and y.dtype.kind == "c":
         raise NonDifferentiableInputError(
             f"{name} is complex; autodiffsource differentiates real functions of real inputs only",
@@ -851,3 +854,29 @@ def distinct_partials(parts: tuple, cotangents: tuple):
             p = copy_value(p)
         out.append(p)
     return out[0] if len(out) == 1 else tuple(out)
+
+
+# ---- in place on buffers the generated code owns --------------------------------------------------------
+
+_IN_PLACE_MIN = 8192  # elements: below this a new array costs less than the checks
+
+
+def scale_owned(a, b, c=1):
+    """``a * b * c`` for an ``a`` the generated code made and reads no more: on a large NumPy float array
+    computed into ``a`` itself while a factor changes neither its shape nor its dtype (no new array, no
+    page faults); otherwise, and on every other array library, exactly as written."""
+    if type(a) is _ndarray and a.size >= _IN_PLACE_MIN and a.dtype.kind == "f" and a.flags.writeable:
+        if _keeps_shape_and_dtype(a, b):
+            np.multiply(a, b, out=a)
+            if type(c) is int and c == 1:
+                return a
+            if _keeps_shape_and_dtype(a, c):
+                return np.multiply(a, c, out=a)
+            return a * c
+    return a * b if type(c) is int and c == 1 else a * b * c
+
+
+def _keeps_shape_and_dtype(a, f) -> bool:
+    tf = type(f)
+    return tf is float or tf is int or tf is _ndarray and np.promote_types(a.dtype, f.dtype) == a.dtype \
+        and (f.shape == a.shape or np.broadcast_shapes(a.shape, f.shape) == a.shape)

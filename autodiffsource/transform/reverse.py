@@ -21,6 +21,7 @@ emitted.
 from __future__ import annotations
 
 import ast
+import collections
 import dataclasses
 import inspect
 
@@ -28,11 +29,16 @@ from ..errors import SourceLoc
 from ..ir import AppendOp, Assign, DeltaCall, If, Loop, LoweredFunction, PackOp, PlainOp, PrimOp, SetItemOp
 from ..ir import walk_statements
 from .. import runtime
+from ..rules import numpy_reductions, numpy_ufuncs, operator as operator_rules
 from .codeparts import MAYBE, PRESENT, Comment, Placeholder
-from .codeparts import has_code as _has_code, store_targets as _store_targets
+from .codeparts import has_code as _has_code, input_atoms as _input_atoms, store_targets as _store_targets
 from .inline import Instance, template_for
 from .loops import LoopPlan, LoopReversal
 from .naming import Namer
+from .shapes import ShapeFacts, is_number_literal
+from .shapes import ELEMENTWISE_BINARY as _ELEMENTWISE_BINARY, ELEMENTWISE_UNARY as _ELEMENTWISE_UNARY
+from .shapes import GETITEM as _GETITEM
+from .tidy import tidy
 
 # Helpers whose result is always a new array the generated code may then update in place.
 _FRESH_HELPERS = {
@@ -102,6 +108,14 @@ class ReverseBuilder(LoopReversal):
         self.local_names |= set(lowered.params)
         # Versions overwritten in place (y[i] = v): name -> [snapshot name, its Placeholder, used?]
         self.snapshots: dict[str, Snapshot] = {}
+        self.shapes = ShapeFacts(lowered)
+        # Variables whose cotangent is, for now, a 0-d value standing for a full array of that value
+        # shaped like the variable (what a full sum hands back: no array of ones is made). Only in
+        # straight-line code without in-place writes, where the state below is simple to follow.
+        self.scalar_cotangents: set[str] = set()
+        self.scalar_cotangents_allowed = not any(
+            isinstance(s, (If, Loop)) or isinstance(s, Assign) and isinstance(s.op, (SetItemOp, AppendOp))
+            for s in lowered.body)
 
     # ---- names -----------------------------------------------------------------------------------
 
@@ -154,11 +168,24 @@ class ReverseBuilder(LoopReversal):
         self.pullback_params = params
         backward = seed + self.backward_block(lowered.body)
         backward.append(comment_for(lowered.ret.loc))
-        backward.append(self.return_partials())
+        backward.extend(self.return_partials())
         _fill_placeholders(forward)
+        backward = _drop_repeated_comments(backward)
+        cotangents = set(self.dnames.values()) - set(params)
+        tidy(forward, backward, lowered.ret.values, self.named,
+             lambda name: name in cotangents or name.startswith("_") and name != self.xp_name,
+             lambda fn: self.helper(fn).id)
+        # Helpers a rewrite above made unnecessary (the expand_reduced of a sum whose cotangent stayed a
+        # scalar) leave the factory's parameter list.
+        used = {n.id for s in forward + backward + [ast.Expr(o) for o in lowered.ret.values]
+                for n in ast.walk(s) if isinstance(n, ast.Name)}
+        for name in [n for n, obj in self.bindings.items() if n not in used and getattr(obj, "__module__", None)
+                     == runtime.__name__ and n not in lowered.closure]:
+            del self.bindings[name]
+            self._bound_ids.pop(id(self.named.get(name)), None)
         return Generated(
             name=self.delta_name, pullback_name=pullback_name, forward=forward, pullback_params=params,
-            single_output=len(lowered.ret.values) == 1, pullback=_drop_repeated_comments(backward),
+            single_output=len(lowered.ret.values) == 1, pullback=backward,
             outputs=lowered.ret.values, bindings=self.bindings, lowered=lowered)
 
     # ---- forward ---------------------------------------------------------------------------------
@@ -250,19 +277,30 @@ class ReverseBuilder(LoopReversal):
 
     def backward_block(self, stmts: list) -> list[ast.stmt]:
         out: list[ast.stmt] = []
+        early = _EarlySlices(stmts) if self.scalar_cotangents_allowed and stmts is self.lowered.body else None
         for s in reversed(stmts):
-            if isinstance(s, Assign):
-                code = self.backward_assign(s)
-                if not isinstance(s.op, (SetItemOp, AppendOp)):
-                    code = self.content_reads_renamed(code)
-            elif isinstance(s, If):
-                code = self.backward_if(s)
-            else:
-                code = self.backward_loop(s)
-            if _has_code(code):
-                out.append(comment_for(s.loc))
-                out.extend(code)
+            if early is not None and early.done(s):
+                continue
+            self.backward_statement(s, out)
+            ready = early.after(s) if early is not None else []
+            while ready:  # a slice of a slice may be complete in turn
+                g = ready.pop(0)
+                self.backward_statement(g, out)
+                ready += early.after(g)
         return _drop_repeated_comments(out)
+
+    def backward_statement(self, s, out: list) -> None:
+        if isinstance(s, Assign):
+            code = self.backward_assign(s)
+            if not isinstance(s.op, (SetItemOp, AppendOp)):
+                code = self.content_reads_renamed(code)
+        elif isinstance(s, If):
+            code = self.backward_if(s)
+        else:
+            code = self.backward_loop(s)
+        if _has_code(code):
+            out.append(comment_for(s.loc))
+            out.extend(code)
 
     def branches(self, generators, local=frozenset()) -> tuple[list[ast.stmt], list[list[ast.stmt]]]:
         """Run each generator from the same cotangent state; merge the states; say what to set first.
@@ -352,6 +390,9 @@ class ReverseBuilder(LoopReversal):
     def backward_op(self, stmt: Assign) -> list[ast.stmt]:
         op = stmt.op
         out: list[ast.stmt] = []
+        for t in stmt.targets:
+            if t in self.scalar_cotangents and not self.takes_scalar_cotangent(stmt):
+                self.expand_scalar_cotangent(t, out)
         if isinstance(op, SetItemOp):
             return self.backward_setitem(stmt)
         if isinstance(op, PackOp):
@@ -378,22 +419,33 @@ class ReverseBuilder(LoopReversal):
             instance = self.instances.get(id(stmt))
             if instance is not None:
                 params = instance.template.params
-                needed = [p in op.args and p not in rule.without_partials and self.is_active(op.args[p])
-                          for p in params]
-                body, partials = instance.backward(self.dname(stmt.targets[0]), needed)
+                needed = [p in op.args and p not in rule.without_partials and self.is_active(op.args[p]) for p in params]
+                d_result = self.dname(stmt.targets[0])
+                scalar_in = stmt.targets[0] in self.scalar_cotangents
+                body, partials = instance.backward(d_result, needed)
                 out.extend(body)
                 for p, partial in zip(params, partials, strict=True):
-                    if partial is not None:
-                        if self.same_shape_as_result(op, p):
-                            partial = _without_unbroadcast(partial, self.named)
-                        self.add(op.args[p].id, partial, out)
+                    if partial is None:
+                        continue
+                    if p == "y" and id(op.rule) in _DIVISIONS and _nonzero_number(op.args.get("x")):
+                        partial = self.reciprocal_partial(op, d_result, stmt.targets[0])
+                    if self.same_shape_as_result(op, p, stmt.targets[0]):
+                        partial = _without_unbroadcast(partial, self.named)
+                    if self.is_full_sum(op) and self.scalar_cotangents_allowed:
+                        # The 0-d cotangent of a full sum stands for the array of it: no array is made
+                        # until something needs one (most elementwise partials broadcast it anyway).
+                        self.add(op.args[p].id, ast.Name(d_result, ast.Load()), out, scalar=True)
+                        continue
+                    # A partial computed from the scalar cotangent and numbers alone is a scalar too.
+                    scalar = scalar_in and not body and all(
+                        n.id == d_result for n in ast.walk(partial) if isinstance(n, ast.Name))
+                    self.add(op.args[p].id, partial, out, scalar=scalar)
                 return out
             # Closure rules get one cotangent per output, None where nothing flowed back.
             params = list(inspect.signature(rule.delta).parameters)
             call = ast.Call(ast.Name(self.pullback_names[id(stmt)], ast.Load()),
                             self.cotangent_args(stmt, zeros_for_missing=False), [])
-            atoms = [op.args[p] if p in op.args and p not in rule.without_partials and self.is_active(op.args[p])
-                     else None
+            atoms = [op.args[p] if p in op.args and p not in rule.without_partials and self.is_active(op.args[p]) else None
                      for p in params]
             self.unpack_partials(call, atoms, out, always_tuple=True)
             return out
@@ -465,13 +517,61 @@ class ReverseBuilder(LoopReversal):
 
         return [Redirect().visit(s) for s in stmts]
 
-    def same_shape_as_result(self, op: PrimOp, param: str) -> bool:
-        """True when every other argument of this elementwise operation is a number literal, so the result
-        has ``param``'s shape and un-broadcasting its partial is a no-op (``100 * x``, ``1 - x``)."""
-        if op.rule.name not in _ELEMENTWISE_BINARY:
+    def same_shape_as_result(self, op: PrimOp, param: str, result: str) -> bool:
+        """True when the result of this elementwise operation certainly has ``param``'s shape, so
+        un-broadcasting its partial is a no-op: every other argument is a number literal (``100 * x``,
+        ``1 - x``) or shaped like ``param`` (see :mod:`.shapes`)."""
+        if id(op.rule) not in _ELEMENTWISE_BINARY:
             return False
-        return all(isinstance(v, ast.Constant) and type(v.value) in (int, float)
-                   for k, v in op.args.items() if k != param)
+        arg = op.args[param]
+        return all(is_number_literal(v) or self.shapes.same(v, arg) for k, v in op.args.items() if k != param) \
+            or self.shapes.same(arg, ast.Name(result, ast.Load()))
+
+    def reciprocal_partial(self, op: PrimOp, d_result: str, result: str) -> ast.expr:
+        """The partial of ``z = c / y`` (``c`` a nonzero literal) for ``y``: ``-dz * z / y`` is
+        ``-dz * z * z / c``, which reads ``z`` only, so ``y`` need not be kept for the pullback (the
+        ``1 + e`` of every ``1 / (1 + exp(-x))``)."""
+        c = op.args["x"]
+        value = _literal_value(c)
+        dz, z = ast.Name(d_result, ast.Load()), ast.Name(result, ast.Load())
+        square = ast.BinOp(ast.BinOp(dz, ast.Mult(), z), ast.Mult(), ast.Name(result, ast.Load()))
+        partial = ast.UnaryOp(ast.USub(), square) if value == 1 else ast.BinOp(square, ast.Div(), ast.Constant(-value))
+        return self.call(runtime.unbroadcast, partial, op.args["y"])
+
+    def is_full_sum(self, op: PrimOp) -> bool:
+        """``xp.sum(x)`` over every axis, without keepdims: its cotangent is 0-d."""
+        if id(op.rule) != _SUM:
+            return False
+        axis, keepdims = op.args.get("axis"), op.args.get("keepdims")
+        return (axis is None or isinstance(axis, ast.Constant) and axis.value is None) and \
+            (keepdims is None or isinstance(keepdims, ast.Constant) and keepdims.value is False)
+
+    def takes_scalar_cotangent(self, stmt: Assign) -> bool:
+        """Whether the pullback of ``stmt`` gives the right partials when the result's cotangent is a
+        0-d stand-in for a full array: elementwise rules whose differentiated arguments are shaped like
+        the result, full sums, and basic indexing (``buffer[1:] += g`` broadcasts ``g``)."""
+        op = stmt.op
+        if not isinstance(op, PrimOp) or id(stmt) not in self.instances or len(stmt.targets) != 1:
+            return False
+        key = id(op.rule)
+        result = ast.Name(stmt.targets[0], ast.Load())
+        if key in _ELEMENTWISE_UNARY or key in _ELEMENTWISE_BINARY:
+            return all(self.shapes.same(v, result) for k, v in op.args.items()
+                       if k not in op.rule.without_partials and self.is_active(v))
+        if key == _SUM:
+            return self.is_full_sum(op)  # sum(x, axis=1) needs its cotangent's own axes to expand
+        if key == _GETITEM:
+            return _is_basic_literal_index(op.args.get("index"))
+        return False
+
+    def expand_scalar_cotangent(self, var: str, out: list) -> None:
+        """Turn the 0-d stand-in cotangent of ``var`` into the full array it stands for."""
+        self.scalar_cotangents.discard(var)
+        name = self.dname(var)
+        expand = self.call(runtime.expand_reduced, ast.Name(name, ast.Load()), ast.Name(var, ast.Load()),
+                           ast.Constant(None), ast.Constant(False))
+        out.append(ast.Assign([ast.Name(name, ast.Store())], expand))
+        self.state[var] = (self.state[var][0], False)
 
     def unpack_partials(self, call: ast.expr, atoms: list, out: list, always_tuple: bool) -> None:
         """``g1, g2 = call`` then accumulate each ``g`` into its argument's cotangent."""
@@ -496,13 +596,19 @@ class ReverseBuilder(LoopReversal):
         for var, name in pending:
             self.add(var, ast.Name(name, ast.Load()), out, owned=False)
 
-    def add(self, var: str, expr: ast.expr, out: list, owned: bool | None = None) -> None:
-        """Accumulate the contribution ``expr`` into the cotangent of ``var``."""
+    def add(self, var: str, expr: ast.expr, out: list, owned: bool | None = None, scalar: bool = False) -> None:
+        """Accumulate the contribution ``expr`` into the cotangent of ``var``; ``scalar``: it is a 0-d
+        stand-in for a full array (never updated in place: `+=` on it could not hold an array)."""
         if var not in self.lowered.active:
             return
         name = self.dname(var)
         fresh = self.is_fresh(expr) if owned is None else owned
         st = self.state.get(var)
+        if scalar and (st is None or var in self.scalar_cotangents):
+            self.scalar_cotangents.add(var)
+            fresh = False
+        else:
+            self.scalar_cotangents.discard(var)
         target = ast.Name(name, ast.Store())
         if st is None:
             out.append(ast.Assign([target], expr))
@@ -584,9 +690,13 @@ class ReverseBuilder(LoopReversal):
             stmts.insert(0, comment_for(lowered.ret.loc))
         return params, stmts
 
-    def return_partials(self) -> ast.stmt:
+    def return_partials(self) -> list[ast.stmt]:
         lowered = self.lowered
         parts = []
+        expand: list[ast.stmt] = []
+        for p in lowered.params:
+            if p in self.scalar_cotangents:
+                self.expand_scalar_cotangent(p, expand)
         for p, is_wrt in zip(lowered.params, lowered.wrt, strict=True):
             if not is_wrt:
                 continue
@@ -597,10 +707,45 @@ class ReverseBuilder(LoopReversal):
             # A partial that is a cotangent passed through (x + y: dx is dy is dz) is copied, so the
             # caller may update one result in place without changing another or their own cotangent.
             cotangents = ast.Tuple([ast.Name(n, ast.Load()) for n in self.pullback_params], ast.Load())
-            return ast.Return(self.call(runtime.distinct_partials, ast.Tuple(parts, ast.Load()), cotangents))
+            return expand + [ast.Return(self.call(runtime.distinct_partials, ast.Tuple(parts, ast.Load()), cotangents))]
         if len(parts) == 1:
-            return ast.Return(parts[0])
-        return ast.Return(ast.Tuple(parts, ast.Load()))
+            return expand + [ast.Return(parts[0])]
+        return expand + [ast.Return(ast.Tuple(parts, ast.Load()))]
+
+
+class _EarlySlices:
+    """In straight-line code, the pullback of ``v = x[index]`` runs as soon as ``v``'s cotangent is
+    complete (its last reader, in reverse order, is done) instead of at its place in reverse order:
+    the cotangent then reaches ``x``'s buffer while still fresh, and dies sooner (``dx[1:] += d`` right
+    after ``d`` is made, as one writes by hand). Only the accumulation order into ``dx`` changes."""
+
+    def __init__(self, stmts: list):
+        self.readers = collections.Counter()
+        self.slices: dict[str, Assign] = {}
+        for s in stmts:
+            if isinstance(s, Assign) and not isinstance(s.op, PlainOp):
+                for atom in _input_atoms(s.op):
+                    if isinstance(atom, ast.Name):
+                        self.readers[atom.id] += 1
+                if isinstance(s.op, PrimOp) and id(s.op.rule) == _GETITEM and len(s.targets) == 1:
+                    self.slices[s.targets[0]] = s
+        self.emitted: set[int] = set()
+
+    def done(self, s) -> bool:
+        return id(s) in self.emitted
+
+    def after(self, s) -> list:
+        ready = []
+        if isinstance(s, Assign) and not isinstance(s.op, PlainOp):
+            for atom in _input_atoms(s.op):
+                if not isinstance(atom, ast.Name):
+                    continue
+                self.readers[atom.id] -= 1
+                g = self.slices.get(atom.id)
+                if g is not None and self.readers[atom.id] == 0 and id(g) not in self.emitted:
+                    self.emitted.add(id(g))
+                    ready.append(g)
+        return ready
 
 
 # ---- AST utilities ------------------------------------------------------------------------------------
@@ -647,9 +792,33 @@ def _fill_placeholders(stmts: list[ast.stmt]) -> None:
             i += 1
 
 
-# Rules whose partials are elementwise (the operands broadcast against each other and nothing else).
-_ELEMENTWISE_BINARY = {"add", "sub", "mul", "truediv", "pow", "iadd", "isub", "imul", "itruediv", "ipow",
-                       "maximum", "minimum"}
+_SUM = id(numpy_reductions.δsum.rule)
+_DIVISIONS = {id(operator_rules.δtruediv.rule), id(numpy_ufuncs.δdivide.rule)}
+
+
+def _literal_value(node):
+    """The number a literal (``2``, ``-1.5``, ``+3``) stands for."""
+    if isinstance(node, ast.UnaryOp):
+        return -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
+    return node.value
+
+
+def _nonzero_number(node) -> bool:
+    return is_number_literal(node) and _literal_value(node) != 0
+
+
+def _is_basic_literal_index(index) -> bool:
+    """An index written with slices of literals, integer literals and ``...`` (each element once)."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    for part in parts:
+        if isinstance(part, ast.Slice):
+            if not all(b is None or is_number_literal(b) for b in (part.lower, part.upper, part.step)):
+                return False
+        elif isinstance(part, ast.Constant) and part.value is Ellipsis:
+            continue
+        elif not (is_number_literal(part) and "." not in ast.unparse(part)):
+            return False
+    return bool(parts)
 
 
 def _without_unbroadcast(expr: ast.expr, bindings: dict) -> ast.expr:

@@ -1,0 +1,310 @@
+"""Last touches on generated statements, so they read (and run) like a careful hand-written gradient.
+
+Contract: ``tidy(forward, pullback, outputs, named, fusable)`` rewrites the two statement lists in place
+and changes no value any of them computes (up to the rounding of reassociated number literals):
+
+- copy propagation in the pullback: ``d_t1 = d_t4`` disappears and later reads say ``d_t4`` (only in a
+  pullback without loops, where each name is assigned once and read after);
+- fusion: a temporary assigned once and read once, by the very next statement of the same source line,
+  is written into that statement (``_t4 = _t1 - _t2 ** 2``). Nothing is reordered: it is fused only where
+  everything the next statement evaluates before it is a name, a literal or a pure helper call. Besides
+  reading better, this lets NumPy reuse a large temporary in place (its refcount-1 elision), so a big
+  intermediate dies the moment it is consumed instead of when the function returns;
+- constant folding in the pullback: ``-(d * 2) * x`` becomes ``d * -2 * x`` and ``d * 100 * 2`` becomes
+  ``d * 200``: one pass over an array instead of two or three.
+
+``fusable`` names the temporaries that may be fused away (generated names, never the user's).
+"""
+
+from __future__ import annotations
+
+import ast
+import collections
+
+from .. import runtime
+from .codeparts import Comment
+
+# Helpers that only read their arguments and make a new value: evaluating them earlier or later than
+# written changes nothing (their errors aside, which concern shapes the earlier statements share).
+_PURE_HELPERS = {runtime.zeros_like, runtime.shape_of}
+_PURE_BUILTINS = {"slice"}
+# Expressions inside which evaluation is conditional or repeated: nothing is fused into them.
+_CONDITIONAL = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
+                ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom, ast.Dict)
+
+
+def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.expr], named: dict,
+         fusable, helper) -> None:
+    """``helper(fn)``: the name generated code calls runtime function ``fn`` by (binding it)."""
+    straight = not any(isinstance(n, (ast.For, ast.While)) for s in pullback for n in ast.walk(s))
+    if straight:
+        _propagate_copies(pullback, fusable)
+    loads, stores = _count(forward + pullback + [ast.Expr(o) for o in outputs])
+    ok = lambda name: fusable(name) and loads[name] == 1 and stores[name] == 1  # noqa: E731
+    _fuse_block(forward, ok, named, skip=False)
+    _fuse_block(pullback, ok, named, skip=True)
+    for i, s in enumerate(pullback):
+        pullback[i] = _Fold().visit(s)
+    if straight:
+        _scale_in_place(pullback, fusable, named, helper)
+
+
+def _count(stmts):
+    loads, stores = collections.Counter(), collections.Counter()
+    for s in stmts:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Name):
+                (loads if isinstance(n.ctx, ast.Load) else stores)[n.id] += 1
+            elif isinstance(n, ast.arg):
+                stores[n.arg] += 1
+    return loads, stores
+
+
+# ---- copy propagation ------------------------------------------------------------------------------------
+
+def _propagate_copies(stmts: list[ast.stmt], fusable) -> None:
+    """``a = b`` (both assigned once, ``a`` generated): drop it and read ``b`` wherever ``a`` was read."""
+    loads, stores = _count(stmts)
+    renames: dict[str, str] = {}
+    kept = []
+    for s in stmts:
+        if (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+                and isinstance(s.value, ast.Name) and fusable(s.targets[0].id)
+                and stores[s.targets[0].id] == 1 and stores[s.value.id] <= 1):
+            source = s.value.id
+            renames[s.targets[0].id] = renames.get(source, source)
+            continue
+        kept.append(s)
+    if not renames:
+        return
+
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, node):
+            if isinstance(node.ctx, ast.Load) and node.id in renames:
+                return ast.Name(renames[node.id], ast.Load())
+            return node
+
+    stmts[:] = [Rename().visit(s) for s in kept]
+
+
+# ---- fusion ----------------------------------------------------------------------------------------------
+
+def _fuse_block(stmts: list[ast.stmt], ok, named: dict, skip: bool) -> None:
+    """Fuse within one block; ``skip``: a definition may also move down past statements that only
+    call runtime helpers and neither write what it reads nor read it (the pullback's accumulations)."""
+    out: list[ast.stmt] = []
+    for s in stmts:
+        for field in ("body", "orelse"):
+            inner = getattr(s, field, None)
+            if isinstance(inner, list) and not isinstance(s, Comment):
+                _fuse_block(inner, ok, named, skip)
+        if isinstance(s, (ast.Assign, ast.AugAssign, ast.Expr, ast.Return)) and s.value is not None \
+                and not any(isinstance(n, _CONDITIONAL) for n in ast.walk(s.value)):
+            while True:
+                j = len(out) - 1
+                while j >= 0 and not _fusable_into(out[j], s, ok, named):
+                    if not (skip and _helper_statement(out[j], named)):
+                        j = -1
+                    j -= 1
+                if j < 0 or not _may_move_past(out[j], out[j + 1:]):
+                    break
+                previous = out.pop(j)
+                s.value = _replace_load(s.value, previous.targets[0].id, previous.value)
+        out.append(s)
+    stmts[:] = out
+
+
+def _helper_statement(s: ast.stmt, named: dict) -> bool:
+    """``name = <arithmetic and runtime helper calls>``: no user code runs, nothing but ``name`` and
+    buffers the pullback owns (accumulating cotangents, which nothing reads yet) changes."""
+    if not (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)):
+        return False
+    for node in ast.walk(s.value):
+        if isinstance(node, ast.Call) and not (
+                isinstance(node.func, ast.Name) and (node.func.id in _PURE_BUILTINS and node.func.id not in named
+                                                     or getattr(named.get(node.func.id), "__module__", None)
+                                                     == runtime.__name__)):
+            return False
+    return True
+
+
+def _may_move_past(definition: ast.Assign, passed: list[ast.stmt]) -> bool:
+    name = definition.targets[0].id
+    reads = {n.id for n in ast.walk(definition.value) if isinstance(n, ast.Name)} | {name}
+    for s in passed:
+        if s.targets[0].id in reads or any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(s)):
+            return False
+    return True
+
+
+def _fusable_into(previous: ast.stmt, s: ast.stmt, ok, named: dict) -> bool:
+    if not (isinstance(previous, ast.Assign) and len(previous.targets) == 1
+            and isinstance(previous.targets[0], ast.Name) and ok(previous.targets[0].id)):
+        return False
+    name = previous.targets[0].id
+    for node in _evaluation_order(s.value):
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            return True
+        if not _pure(node, named):
+            return False
+    return False  # read elsewhere (a later statement): not ours to fuse
+
+
+def _evaluation_order(node):
+    """``node`` and its sub-expressions in the order Python evaluates them (for the expressions
+    fusion allows: no conditional evaluation, no dict displays)."""
+    if isinstance(node, ast.Call):
+        yield from _evaluation_order(node.func)
+        for a in node.args:
+            yield from _evaluation_order(a)
+        for k in node.keywords:
+            yield from _evaluation_order(k.value)
+        yield node
+        return
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if isinstance(value, ast.AST):
+            if isinstance(value, ast.expr):
+                yield from _evaluation_order(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.expr):
+                    yield from _evaluation_order(item)
+    yield node
+
+
+def _pure(node, named: dict) -> bool:
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name):
+            return False
+        return node.func.id in _PURE_BUILTINS and node.func.id not in named or named.get(node.func.id) in _PURE_HELPERS
+    return isinstance(node, (ast.Name, ast.Constant, ast.Attribute, ast.Subscript, ast.Slice, ast.Tuple,
+                             ast.List, ast.BinOp, ast.UnaryOp, ast.Starred))
+
+
+def _replace_load(tree: ast.expr, name: str, value: ast.expr) -> ast.expr:
+    class Replace(ast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id == name and isinstance(node.ctx, ast.Load):
+                return value
+            return node
+
+    return Replace().visit(tree)
+
+
+# ---- in place on dead temporaries ---------------------------------------------------------------------------
+
+def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper) -> None:
+    """``d * -2 * x`` where ``d`` is a cotangent this pullback made with arithmetic (a new array), read
+    for the last time here, and never handed anywhere that could keep it: ``scale_owned(d, -2, x)``,
+    which multiplies into ``d`` itself on large NumPy arrays (one array less alive, no allocation)."""
+    made = {}
+    for s in stmts:
+        if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
+                and isinstance(s.value, (ast.BinOp, ast.UnaryOp)) and fusable(s.targets[0].id):
+            made[s.targets[0].id] = s
+    if not made:
+        return
+    _, stores = _count(stmts)
+    last_read = {}
+    escapes = set()
+    for i, s in enumerate(stmts):
+        for node, parent in _with_parents(s):
+            if isinstance(node, ast.Name) and node.id in made and isinstance(node.ctx, ast.Load):
+                last_read[node.id] = i
+                contained = isinstance(parent, (ast.BinOp, ast.UnaryOp)) or (
+                    isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name)
+                    and named.get(parent.func.id) is runtime.index_add and len(parent.args) == 3
+                    and parent.args[2] is node)
+                if not contained:
+                    escapes.add(node.id)
+    for name, i in last_read.items():
+        if name in escapes or stores[name] != 1:
+            continue
+        chains = [node for node in ast.walk(stmts[i]) if _product_led_by(node, name)]
+        if not chains or sum(1 for n in ast.walk(stmts[i]) if isinstance(n, ast.Name) and n.id == name) != 1:
+            continue
+        chain = chains[0]  # the outermost (ast.walk goes breadth first); the others are its left parts
+        factors = []
+        node = chain
+        while isinstance(node, ast.BinOp):
+            factors.append(node.right)
+            node = node.left
+        factors.reverse()
+        call = ast.Call(ast.Name(helper(runtime.scale_owned), ast.Load()), [node] + factors[:2], [])
+        for factor in factors[2:]:
+            call = ast.BinOp(call, ast.Mult(), factor)
+        stmts[i] = _replace_node(stmts[i], chain, call)
+
+
+def _product_led_by(node, name: str) -> bool:
+    """``name * a * b`` (left-nested products whose first factor is ``name``), the whole chain only."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
+        return False
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        node = node.left
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _with_parents(tree):
+    stack = [(tree, None)]
+    while stack:
+        node, parent = stack.pop()
+        yield node, parent
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, node))
+
+
+def _replace_node(tree, old, new):
+    class Replace(ast.NodeTransformer):
+        def visit(self, node):
+            if node is old:
+                return new
+            return super().visit(node)
+
+    return Replace().visit(tree)
+
+
+# ---- constant folding -------------------------------------------------------------------------------------
+
+def _number(node) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+
+class _Fold(ast.NodeTransformer):
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if not isinstance(node.op, ast.USub):
+            return node
+        operand = node.operand
+        if _number(operand):
+            return ast.Constant(-operand.value)
+        if isinstance(operand, ast.UnaryOp) and isinstance(operand.op, ast.USub):
+            return operand.operand
+        if isinstance(operand, ast.BinOp) and isinstance(operand.op, (ast.Mult, ast.Div)):
+            if _number(operand.right):  # -(a * 2) -> a * -2
+                return ast.BinOp(operand.left, operand.op, ast.Constant(-operand.right.value))
+            if _has_literal_factor(operand.left):  # -(a * 2 * x) -> a * -2 * x, -(-a * x) -> a * x
+                return ast.BinOp(self.visit(ast.UnaryOp(ast.USub(), operand.left)), operand.op, operand.right)
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right = node.left, node.right
+        if isinstance(node.op, (ast.Mult, ast.Div)) and _number(right):
+            if isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub):  # (-a) * c -> a * -c
+                return self.visit_BinOp(ast.BinOp(left.operand, node.op, ast.Constant(-right.value)))
+            if isinstance(node.op, ast.Mult) and isinstance(left, ast.BinOp) and isinstance(left.op, ast.Mult) \
+                    and _number(left.right):  # a * c1 * c2 -> a * (c1 * c2)
+                return ast.BinOp(left.left, ast.Mult(), ast.Constant(left.right.value * right.value))
+        return node
+
+
+def _has_literal_factor(node) -> bool:
+    """Whether a left-nested product has a number literal or a negation among its factors (where a
+    sign can go: ``-(-d * a * b)`` is ``d * a * b``)."""
+    if _number(node) or isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
+        return _number(node.right) or _has_literal_factor(node.left)
+    return False
