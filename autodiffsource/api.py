@@ -20,9 +20,10 @@ from .errors import ADError, NoSourceError, UnsupportedSyntaxError
 from .frontend import lower
 from .frontend.varargs import expand_varargs
 from .source import parse_function
-from .transform import reverse
+from .transform import reverse, scalar
 
-PIPELINE = ("source.parse_function", "frontend.lower", "transform.reverse", "codegen.emit", "codegen.load")
+PIPELINE = ("source.parse_function", "frontend.lower", "transform.reverse", "transform.scalar", "codegen.emit",
+            "codegen.load")
 
 _compiled: dict[tuple, types.FunctionType] = {}
 _in_progress: set[tuple] = set()
@@ -98,6 +99,7 @@ def _run_pipeline(fn, mask: tuple[bool, ...]):
     name = delta_name(fn, mask)
     builder = reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name)
     generated = builder.build()
+    generated = scalar.specialise(generated, mask, parsed.node.args, lowerer.namer, fn.__globals__)
     signature = _signature_text(parsed.node)
     wrt_names = [p for p, m in zip(lowered.params, mask) if m]
     text, factory, tree = emit.render_module(generated, signature, wrt_names)

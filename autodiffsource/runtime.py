@@ -365,6 +365,11 @@ def check_cotangent(dy, y, name="output"):
         return _check_container_cotangent(dy, y, name)
     if ty in _PY_SCALARS and type(y) in _PY_SCALARS:
         return dy
+    if not hasattr(dy, "shape") and not isinstance(dy, numbers.Number):
+        # A string or a list for a number: it would fail later, inside the pullback, with a message
+        # about strings or shapes (or, for a list times an int, repeat it silently).
+        raise CotangentError(f"the cotangent of {name} is a {ty.__name__}, not a number or array",
+                             hint="Pass a cotangent shaped exactly like the output it belongs to (None means zero).")
     dshape = () if ty in _PY_SCALARS else tuple(getattr(dy, "shape", ()))
     yshape = () if type(y) in _PY_SCALARS else tuple(getattr(y, "shape", ()))
     if dshape != yshape and not _same_known_shape(dshape, yshape):
