@@ -27,7 +27,7 @@ from .forward import forward_form
 from .registry import REGISTRY, nondiff, rule
 from .support import (cumsum_partial, diag_partial, diagonal_partial, extreme_partial, finite_mask, repeat_partial,
                       safe_divide, squeeze_back, sum_partial, take_along_axis_partial, take_partial, tile_partial,
-                      trace_partial, zeros_of)
+                      trace_partial, unstack_like, zeros_of)
 
 # ---- transposes the pullbacks below call ----------------------------------------------------------
 
@@ -314,6 +314,17 @@ def sum_partial_transpose(dz, dy):
     return reduce_like(dz, dy, 0, False)
 
 
+def unstack_like_transpose(dz, dy):
+    """The transpose of ``unstack_like`` (``np.asarray(x)``'s partial): the parts stacked back, in dy's shape."""
+    if type(dz) in runtime._PY_SCALARS:
+        return dz
+    if type(dz) in (list, tuple):
+        dz = [unstack_like_transpose(part, None) if type(part) in (list, tuple) else part for part in dz]
+        dz = runtime._xp(next(p for p in dz if type(p) not in runtime._PY_SCALARS)).stack(dz) \
+            if any(type(p) not in runtime._PY_SCALARS for p in dz) else np.asarray(dz)
+    return dz if dy is None else runtime._xp(dz).reshape(dz, runtime.shape_of(dy))
+
+
 def take_along_axis_transpose(dz, indices, axis):
     return np.reshape(dz, (-1,))[indices] if axis is None else np.take_along_axis(dz, indices, axis)
 
@@ -406,6 +417,16 @@ def δsum_partial(dy, x):
         return sum_partial_transpose(dz, dy), None
 
     return z, sum_partial_pullback
+
+
+@rule(unstack_like, shape_only=("x",))
+def δunstack_like(dy, x):
+    z = unstack_like(dy, x)
+
+    def unstack_like_pullback(dz):
+        return unstack_like_transpose(dz, dy), None
+
+    return z, unstack_like_pullback
 
 
 @rule(safe_divide)
@@ -568,6 +589,11 @@ def jvp_take_along_axis_partial(dy, dy_dot, x, indices, axis):
 @forward_form("δsum_partial")
 def jvp_sum_partial(dy, dy_dot, x):
     return sum_partial(dy_dot, x)
+
+
+@forward_form("δunstack_like")
+def jvp_unstack_like(dy, dy_dot, x):
+    return unstack_like(dy_dot, x)
 
 
 @forward_form("δsafe_divide")

@@ -36,7 +36,8 @@ from ..codegen.load import register_source
 from ..frontend import lower
 from ..frontend.varargs import expand_varargs
 from ..ir import Assign, Loop, walk_statements
-from ..rules.forward import HELPER_RULES
+from ..backend import special as backend_special
+from ..rules.forward import HELPER_RULES, SPECIAL_WITH_RULES
 from ..rules.pullback_helpers import held_constant
 from ..rules.registry import REGISTRY
 from ..source import parse_function
@@ -106,6 +107,8 @@ def _build(fn, mask: tuple[bool, ...]):
     # Helpers of rule templates with a reverse rule in the user-rule convention only (forward.py's table):
     # bound beside them as `δname`, as in jvp modules, so reverse over reverse finds them.
     for bound, obj in gen.bindings.items():
+        if obj is backend_special:  # scipy.special's dispatcher, with the rules beside its functions
+            namespace[bound] = SPECIAL_WITH_RULES
         helper_rule = HELPER_RULES.get(id(obj))
         if helper_rule is not None and REGISTRY.rule_for(obj) is None:
             namespace["δ" + bound] = helper_rule

@@ -388,7 +388,7 @@ add([case(f"sp.{call}", [(real, a), (real, b)], getattr(sp, call.split("(")[0]),
     ("diag_partial(x, y, 0)", (3, 3), (3,)), ("diag_partial(x, y, 1)", (3,), S34),
     ("repeat_partial(x, y, 2, 0)", (6,), (3,)), ("repeat_partial(x, y, 2, None)", (12,), (2, 3)),
     ("tile_partial(x, y, (2,))", (6,), (3,)), ("take_along_axis_partial(x, y, ALONG, 1)", (3, 2), S34),
-    ("sum_partial(x, y)", (4,), S34)]]
+    ("sum_partial(x, y)", (4,), S34), ("unstack_like(x, y)", (12,), S34), ("unstack_like(x, y)", (), PY)]]
     + [case("rt.take_any(x, IDX3, 0)", [(real, (4,))], rt.take_any, float32=False),
        case("rt.dot_primal(x, y)", [(real, (3, 4)), (real, (4,))], rt.dot_primal, float32=False)]
     + [case("sp.safe_divide(x, y)", [(real, a), (nonzero, b)], sp.safe_divide, float32=False)
