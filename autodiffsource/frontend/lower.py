@@ -14,6 +14,7 @@ import ast
 import collections
 import operator
 import types
+import weakref
 from typing import Any, Callable
 
 from ..errors import MissingRuleError, UnsupportedSyntaxError, missing_rule_stub
@@ -488,8 +489,13 @@ _SUPPORTED_STMTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Retu
                     ast.If, ast.For, ast.While, ast.Break, ast.Continue, ast.Raise, ast.FunctionDef)
 
 
+_fenced: "weakref.WeakSet[types.CodeType]" = weakref.WeakSet()  # functions that passed (at @δ, say)
+
+
 def fence(pf: ParsedFunction) -> None:
     """Report every unsupported statement of the function at once, each with its location."""
+    if pf.fn.__code__ in _fenced:  # checked at the decorator: the first call need not walk it again
+        return
     problems = []
 
     def visit(stmts):
@@ -516,6 +522,7 @@ def fence(pf: ParsedFunction) -> None:
         first = next(n for n in own if isinstance(n, ast.Return))
         problems.append((first, "return statements with different numbers of values"))
     if not problems:
+        _fenced.add(pf.fn.__code__)
         return
     first_node, first_what = problems[0]
     more = "".join(f"\n  {pf.loc(n)}: also not supported: {w}" for n, w in problems[1:])
