@@ -4,7 +4,7 @@ functions, lambdas, recursion and methods. Every gradient against central finite
 import numpy as np
 import pytest
 
-from autodiffsource import UnsupportedSyntaxError, source, δ
+from autodiffsource import UnsupportedSyntaxError, grad, source, δ
 from finite_differences import check_pullback, numeric_partial
 
 RNG = np.random.default_rng(7)
@@ -371,3 +371,27 @@ def test_aliases_across_several_updates(fn, args):
     delta = globals()["δ" + fn.__name__]
     np.testing.assert_allclose(delta(*args)[0], fn(*(np.copy(a) for a in args)))
     check_pullback(fn, delta, args)
+
+
+# ---- regression: a user rule's call returned directly (`return f(x)` with δf beside f) -------------------
+
+def rule_squared(x):
+    return x * x
+
+
+def δrule_squared(x):
+    y = x * x
+
+    def rule_squared_pullback(dy):
+        return (3.0 * x * dy,)  # deliberately not 2x: the rule, not the primal's source, must be used
+
+    return y, rule_squared_pullback
+
+
+def returns_a_rule_call(x):
+    return rule_squared(x)
+
+
+def test_a_user_rule_called_in_the_return_statement():
+    # Session 2 found `return f(x)` with a user rule crashing in the lowering stage (outputs unknown).
+    assert grad(returns_a_rule_call)(2.0) == pytest.approx(6.0)

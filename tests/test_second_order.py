@@ -288,3 +288,13 @@ def test_grad_called_inside_a_differentiated_function():
     x = RNG.normal(size=4)
     np.testing.assert_allclose(ad.grad(uses_a_gradient_inside)(x), numeric_partial(uses_a_gradient_inside, [x], 0, [1.0]),
                                rtol=1e-6, atol=1e-6)
+
+
+def test_hvp_of_code_that_calls_a_pullback_is_forward_over_reverse_over_reverse():
+    # Third order in the gradient code: the helpers' transposes have rules of their own too.
+    from autodiffsource.higher import _hvp_plan
+
+    x, v = RNG.normal(size=4), RNG.normal(size=4)
+    assert _hvp_plan(gradient_in_x_only, 0)[0] == "forward-over-reverse"
+    np.testing.assert_allclose(hvp(gradient_in_x_only)(x, v), hvp_by_differences(gradient_in_x_only, (x,), 0, v),
+                               rtol=1e-6, atol=1e-6)

@@ -75,7 +75,9 @@ class CallLowering:
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "f")
         user_rule = self.user_rule(func, name)
         if user_rule is not None:
-            return ("delta", user_rule, None, False)
+            # Outputs as the primal's source returns them (None when unknown: one, where it matters).
+            n = _count_outputs(obj) if isinstance(obj, types.FunctionType) else None
+            return ("delta", user_rule, n, False)
         if getattr(obj, "__autodiffsource_primal__", None) is not None:
             # δf returns values *and* a pullback: only `y, back = δf(x)` has a meaning here (pullbacks.py).
             self.unsupported(node, f"calling `{name}` here without unpacking its pullback; write "

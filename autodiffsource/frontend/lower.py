@@ -240,7 +240,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         if isinstance(value, ast.Tuple):
             atoms = [self.atom(e) for e in value.elts]
         elif isinstance(value, ast.Call) and self.is_active(value) and self.call_kind(value)[0] == "delta":
-            n = self.call_kind(value)[2]
+            n = self.call_kind(value)[2] or 1  # a rule for a function without readable source: one value
             atoms = [ast.Name(t, ast.Load()) for t in self.lower_call(value, n_outputs=n)]
         elif isinstance(value, ast.Call) and self.is_active(value) and self.call_kind(value)[0] == "rule":
             n = self.call_kind(value)[1].outputs

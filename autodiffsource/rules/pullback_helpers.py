@@ -57,6 +57,11 @@ def read_at(d, index):
     return d if type(d) in runtime._PY_SCALARS else d[index]
 
 
+def read_at_transpose(dz, d, index):
+    """The transpose of ``read_at``: ``dz`` added into zeros shaped like ``d`` at ``index``."""
+    return dz if type(d) in runtime._PY_SCALARS else index_add(runtime.zeros_like(d), index, dz)
+
+
 def take_cotangent_transpose(ct, d, index):
     """The transpose of ``take_cotangent(d, index)``: ``ct`` added into zeros shaped like ``d`` at ``index``
     (a repeated index position receives only its last occurrence, as ``take_cotangent`` reads it)."""
@@ -295,6 +300,39 @@ def δdot_right_partial(dz, a, b):
         return broadcast_like(dot_primal(a, dc), dz), dot_left_partial(dz, a, dc), None
 
     return z, dot_right_partial_pullback
+
+
+# ---- the transposes above, once more (third order: differentiating code made by differentiating twice) ----
+
+
+@rule(broadcast_like, shape_only=("g",))
+def δbroadcast_like(ct, g):
+    z = broadcast_like(ct, g)
+
+    def broadcast_like_pullback(dz):
+        return unbroadcast(dz, ct), None
+
+    return z, broadcast_like_pullback
+
+
+@rule(reduce_like, static=("axis", "keepdims"), shape_only=("dy",))
+def δreduce_like(ct, dy, axis, keepdims):
+    z = reduce_like(ct, dy, axis, keepdims)
+
+    def reduce_like_pullback(dz):
+        return broadcast_like(expand_reduced(dz, ct, axis, keepdims), ct), None, None, None
+
+    return z, reduce_like_pullback
+
+
+@rule(read_at, static=("index",))
+def δread_at(d, index):
+    z = read_at(d, index)
+
+    def read_at_pullback(dz):
+        return read_at_transpose(dz, d, index), None
+
+    return z, read_at_pullback
 
 
 # ---- partials of shape and indexing rules: linear in the cotangent, transposed by the primal op ----------
@@ -544,6 +582,21 @@ def jvp_dot_left_partial(dz, dz_dot, a, b, b_dot):
 @forward_form("δdot_right_partial")
 def jvp_dot_right_partial(dz, dz_dot, a, a_dot, b):
     return dot_right_partial(dz_dot, a, b) + dot_right_partial(dz, a_dot, b)
+
+
+@forward_form("δbroadcast_like")
+def jvp_broadcast_like(ct, ct_dot, g):
+    return broadcast_like(ct_dot, g)
+
+
+@forward_form("δreduce_like")
+def jvp_reduce_like(ct, ct_dot, dy, axis, keepdims):
+    return reduce_like(ct_dot, dy, axis, keepdims)
+
+
+@forward_form("δread_at")
+def jvp_read_at(d, d_dot, index):
+    return read_at(d_dot, index)
 
 
 @forward_form("δcumsum_partial")

@@ -348,7 +348,9 @@ from autodiffsource.rules import support as sp  # noqa: E402
 from autodiffsource.rules.support import extreme_partial, squeeze_back  # noqa: E402
 from rule_harness import USER_GLOBALS  # noqa: E402
 
-USER_GLOBALS.update(rt=rt, sp=sp, squeeze_back=squeeze_back, extreme_partial=extreme_partial,
+from autodiffsource.rules import pullback_helpers as ph  # noqa: E402
+
+USER_GLOBALS.update(rt=rt, sp=sp, ph=ph, squeeze_back=squeeze_back, extreme_partial=extreme_partial,
                     ALONG=np.array([[0, 3], [1, 1], [2, 0]]))
 add([case("rt.unbroadcast(x, y)", [(real, a), (real, b)], rt.unbroadcast, float32=False)
      for a, b in [(S34, (4,)), (S34, (3, 1)), ((5,), PY), (S34, S34)]]
@@ -381,6 +383,10 @@ add([case("rt.unbroadcast(x, y)", [(real, a), (real, b)], rt.unbroadcast, float3
     + [case(f"rt.{fn}(x, y, z)", [(real, a), (real, b), (real, c)], getattr(rt, fn), float32=False)
        for fn in ("matmul_left_partial", "matmul_right_partial", "dot_left_partial", "dot_right_partial")
        for a, b, c in [((3, 5), (3, 4), (4, 5)), ((3,), (3, 4), (4,)), ((5,), (4,), (4, 5)), (PY, (4,), (4,))]])
+# scale_owned multiplies into its first argument: the cases pass it a fresh array, as generated code does.
+add([case("rt.scale_owned(x * 1.0, y, z)", [(real, a), (real, b), (real, c)], rt.scale_owned, float32=False)
+     for a, b, c in [(S34, S34, S34), (S34, PY, S34), ((4,), (4,), PY), (PY, PY, PY)]]
+    + [case("rt.scale_owned(x * 1.0, y)", [(real, S34), (real, (4,))], rt.scale_owned, float32=False)])
 add([case(f"sp.{call}", [(real, a), (real, b)], getattr(sp, call.split("(")[0]), float32=False) for call, a, b in [
     ("cumsum_partial(x, y, 0)", S34, S34), ("cumsum_partial(x, y, None)", (12,), S34),
     ("take_partial(x, y, IDX3, 0)", (3,), (4,)), ("take_partial(x, y, IDX3, None)", (3,), (2, 2)),
@@ -393,3 +399,9 @@ add([case(f"sp.{call}", [(real, a), (real, b)], getattr(sp, call.split("(")[0]),
        case("rt.dot_primal(x, y)", [(real, (3, 4)), (real, (4,))], rt.dot_primal, float32=False)]
     + [case("sp.safe_divide(x, y)", [(real, a), (nonzero, b)], sp.safe_divide, float32=False)
        for a, b in [(S34, S34), (S34, (4,)), (PY, PY)]])
+add([case(f"ph.{call}", [(real, a), (real, b)], getattr(ph, call.split("(")[0]), float32=False) for call, a, b in [
+    ("broadcast_like(x, y)", (4,), S34), ("broadcast_like(x, y)", S34, S34), ("broadcast_like(x, y)", PY, (3,)),
+    ("reduce_like(x, y, 0, False)", S34, (4,)), ("reduce_like(x, y, None, False)", S34, PY),
+    ("reduce_like(x, y, 1, True)", S34, (3, 1))]]
+    + [case(f"ph.read_at(x, {i})", [(real, s)], ph.read_at, float32=False)
+       for s, i in [((5,), "IDX3"), (S34, "1"), (PY, "0")]])
