@@ -96,6 +96,12 @@ _MULTILINEAR = {"δcross", "δdot", "δeinsum", "δinner", "δkron", "δnp_matmu
 _EXTREME = {"δmax", "δmin", "δnanmax", "δnanmin"}
 
 
+def declare_linear(*rule_names: str) -> None:
+    """Declare rules linear in their arguments other than static and shape-only ones (other modules'
+    rules: the helpers generated pullbacks call, ``rules/pullback_helpers.py``)."""
+    _LINEAR.update(rule_names)
+
+
 def _rule_module(rule: Rule) -> str:
     return rule.delta.__module__.rsplit(".", 1)[-1]
 
