@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 
 _CONTEXTS = (ast.Load, ast.Store, ast.Del)
+_AST = ast.AST
 
 
 def copy_node(node, child):
@@ -17,14 +18,15 @@ def copy_node(node, child):
 
     Only ``_fields`` are followed: tools such as ``executing`` (used by IPython's tracebacks) add a
     ``parent`` attribute to nodes, and following it would recurse forever."""
-    new = node.__class__.__new__(node.__class__)
-    d = new.__dict__
-    for key in node._fields:
-        value = getattr(node, key, None)
-        d[key] = child(value) if isinstance(value, (ast.AST, list)) else value
-    for key in node._attributes:
-        if key in node.__dict__:
-            d[key] = node.__dict__[key]
+    cls = node.__class__
+    new = cls.__new__(cls)
+    d, source = new.__dict__, node.__dict__
+    for key in cls._fields:
+        value = source.get(key)
+        d[key] = child(value) if value.__class__ is list or isinstance(value, _AST) else value
+    for key in cls._attributes:
+        if key in source:
+            d[key] = source[key]
     return new
 
 

@@ -233,30 +233,31 @@ def _substitute(node, mapping):
     (``slice(1, None, None)``) anywhere else.
     """
 
-    def replace(name: ast.Name):
-        target = mapping.get(name.id)
-        if target is None:
-            return None
-        if isinstance(name.ctx, ast.Store):
-            if not isinstance(target, ast.Name):
-                raise AssertionError(f"rule assigns to parameter {name.id}")
-            return ast.Name(target.id, ast.Store())
-        return index_value(clone(target))
-
     def walk(n):
-        if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Name) and n.slice.id in mapping:
-            return ast.Subscript(walk(n.value), clone(mapping[n.slice.id]), n.ctx)
-        if isinstance(n, list):
+        cls = n.__class__
+        if cls is ast.Name:
+            target = mapping.get(n.id)
+            if target is None:
+                return clone(n)
+            if n.ctx.__class__ is ast.Store:
+                if target.__class__ is not ast.Name:
+                    raise AssertionError(f"rule assigns to parameter {n.id}")
+                return ast.Name(target.id, ast.Store())
+            return index_value(clone(target))
+        if cls is list:
             return [walk(item) for item in n]
-        if isinstance(n, ast.Name):
-            new = replace(n)
-            return clone(n) if new is None else new
-        if not isinstance(n, ast.AST) or isinstance(n, (ast.Load, ast.Store, ast.Del)):
-            return n
+        if cls is ast.Subscript:
+            index = n.slice
+            if index.__class__ is ast.Name and index.id in mapping:
+                return ast.Subscript(walk(n.value), clone(mapping[index.id]), n.ctx)
+        elif isinstance(n, _SHARED_LEAVES) or not isinstance(n, ast.AST):
+            return n  # contexts and operators carry nothing: shared, as the parser shares them
         return copy_node(n, walk)
 
     return walk(node)
 
+
+_SHARED_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
 _ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
 
