@@ -385,4 +385,5 @@ def _unit_tangent(x):
 nondiff(_unit_tangent)  # the unit tangent is a constant to both modes (third derivatives and up)
 
 
-__all__ = ["jvp", "jvp_function", "vjp_function", "hvp_function", "jacfwd", "jacrev", "jacobian", "hvp", "hessian", "derivative_function"]
+__all__ = ["jvp", "jvp_function", "vjp_function", "hvp_function", "jacfwd", "jacrev", "jacobian", "hvp", "hessian",
+           "derivative_function"]

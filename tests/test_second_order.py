@@ -286,8 +286,8 @@ def uses_a_gradient_inside(x):
 
 def test_grad_called_inside_a_differentiated_function():
     x = RNG.normal(size=4)
-    np.testing.assert_allclose(ad.grad(uses_a_gradient_inside)(x), numeric_partial(uses_a_gradient_inside, [x], 0, [1.0]),
-                               rtol=1e-6, atol=1e-6)
+    expected = numeric_partial(uses_a_gradient_inside, [x], 0, [1.0])
+    np.testing.assert_allclose(ad.grad(uses_a_gradient_inside)(x), expected, rtol=1e-6, atol=1e-6)
 
 
 def test_hvp_of_code_that_calls_a_pullback_is_forward_over_reverse_over_reverse():

@@ -1,7 +1,7 @@
 """The rule tables, one module per namespace; importing this package registers them all."""
 
 from . import array_api, builtins, math, numpy, operator, scipy_special  # noqa: F401  (registration side effects)
-from . import pullback_helpers  # noqa: F401  (after the tables: rules for the helpers pullbacks call)
+from . import partial_helpers, pullback_helpers  # noqa: F401  (after the tables: gradient code differentiated again)
 from . import owned_helpers  # noqa: F401  (scale_owned, the in-place helper generated pullbacks call)
 from .registry import REGISTRY, Rule, nondiff, nondiff_attributes, nondiff_methods, rule
 

@@ -199,7 +199,7 @@ class _Flatten(ast.NodeTransformer):
             if isinstance(node.target, ast.Tuple):
                 for elt, constant in zip(node.target.elts, self.tape_constants.get(tape, [])):
                     if constant and isinstance(elt, ast.Name):
-                        held.append(ast.Assign([ast.Name(elt.id, ast.Store())],
-                                               ast.Call(ast.Name(_HELD, ast.Load()), [ast.Name(elt.id, ast.Load())], [])))
+                        hold = ast.Call(ast.Name(_HELD, ast.Load()), [ast.Name(elt.id, ast.Load())], [])
+                        held.append(ast.Assign([ast.Name(elt.id, ast.Store())], hold))
             return ast.For(ast.Name(index, ast.Store()), walk, [unpack] + held + node.body, node.orelse)
         return node

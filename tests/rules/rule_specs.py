@@ -348,9 +348,11 @@ from autodiffsource.rules import support as sp  # noqa: E402
 from autodiffsource.rules.support import extreme_partial, squeeze_back  # noqa: E402
 from rule_harness import USER_GLOBALS  # noqa: E402
 
-from autodiffsource.rules import pullback_helpers as ph  # noqa: E402
+from autodiffsource.rules.pullback_helpers import broadcast_like, read_at, reduce_like  # noqa: E402
 
-USER_GLOBALS.update(rt=rt, sp=sp, ph=ph, squeeze_back=squeeze_back, extreme_partial=extreme_partial,
+# (Called by their bare names: pullback_helpers also holds their δ rules, which `ph.name` would find first.)
+USER_GLOBALS.update(rt=rt, sp=sp, broadcast_like=broadcast_like, read_at=read_at, reduce_like=reduce_like,
+                    squeeze_back=squeeze_back, extreme_partial=extreme_partial,
                     ALONG=np.array([[0, 3], [1, 1], [2, 0]]))
 add([case("rt.unbroadcast(x, y)", [(real, a), (real, b)], rt.unbroadcast, float32=False)
      for a, b in [(S34, (4,)), (S34, (3, 1)), ((5,), PY), (S34, S34)]]
@@ -399,9 +401,9 @@ add([case(f"sp.{call}", [(real, a), (real, b)], getattr(sp, call.split("(")[0]),
        case("rt.dot_primal(x, y)", [(real, (3, 4)), (real, (4,))], rt.dot_primal, float32=False)]
     + [case("sp.safe_divide(x, y)", [(real, a), (nonzero, b)], sp.safe_divide, float32=False)
        for a, b in [(S34, S34), (S34, (4,)), (PY, PY)]])
-add([case(f"ph.{call}", [(real, a), (real, b)], getattr(ph, call.split("(")[0]), float32=False) for call, a, b in [
+add([case(call, [(real, a), (real, b)], globals()[call.split("(")[0]], float32=False) for call, a, b in [
     ("broadcast_like(x, y)", (4,), S34), ("broadcast_like(x, y)", S34, S34), ("broadcast_like(x, y)", PY, (3,)),
     ("reduce_like(x, y, 0, False)", S34, (4,)), ("reduce_like(x, y, None, False)", S34, PY),
     ("reduce_like(x, y, 1, True)", S34, (3, 1))]]
-    + [case(f"ph.read_at(x, {i})", [(real, s)], ph.read_at, float32=False)
+    + [case(f"read_at(x, {i})", [(real, s)], read_at, float32=False)
        for s, i in [((5,), "IDX3"), (S34, "1"), (PY, "0")]])
