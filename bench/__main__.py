@@ -217,8 +217,9 @@ def main(argv=None) -> int:
             other = json.load(file)
         what = ("CPU time of the process" if other.get("clock") == "cpu" else "wall time") + \
             (f", {other['threads']} thread(s) for BLAS/OpenMP/XLA/torch" if other.get("threads") else "")
-        results["secondary"] = {"times": other["times"], "caption": f"{what} (`python -m bench --threads "
-                                f"{other.get('threads') or 'N'} --clock {other.get('clock')}`), ratio to hand-written"}
+        results["secondary"] = {"times": other["times"], "jit_delta": other.get("jit_delta", {}),
+                                "caption": f"{what} (`python -m bench --threads {other.get('threads') or 'N'} "
+                                           f"--clock {other.get('clock')}`), ratio to hand-written"}
     folder = options.output or (tempfile.mkdtemp(prefix="bench-quick-") if quick else ROOT)
     paths = report.write(results, folder)
     _log(quiet, f"wrote {paths['markdown']}")
