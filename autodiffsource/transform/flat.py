@@ -110,7 +110,7 @@ def _build(fn, mask: tuple[bool, ...]):
         if obj is backend_special:  # scipy.special's dispatcher, with the rules beside its functions
             namespace[bound] = SPECIAL_WITH_RULES
         helper_rule = HELPER_RULES.get(id(obj))
-        if helper_rule is not None and REGISTRY.rule_for(obj) is None:
+        if helper_rule is not None and REGISTRY.rule_for(obj) is None and not REGISTRY.is_nondiff(obj):
             namespace["δ" + bound] = helper_rule
     exec(compile(text, filename, "exec"), namespace)
     compiled = namespace[name]
