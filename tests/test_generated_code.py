@@ -340,3 +340,37 @@ def test_reciprocal_of_zero_and_infinity_match_the_division_rule():
         _, pullback = δ(recip)(np.array([0.0, -0.0, 1e300, 2.0]))
         got = pullback()
     assert got[0] == -np.inf and got[1] == -np.inf and got[2] == 0.0 and got[3] == -0.25
+
+
+# ---- layers: products kept as shapes, cotangents scaled in place ------------------------------------------
+
+def layer(W, b, X):
+    h = sigmoid(W @ X + b)
+    return np.sum((X[:1] - h) ** 2)
+
+
+def test_product_read_for_its_shape_is_not_kept():
+    W, b, X = RNG.standard_normal((3, 4)), RNG.standard_normal((3, 1)), RNG.standard_normal((4, 5))
+    text = source(δ(layer))
+    assert "saved_shape(_t1)" in text and "unbroadcast_to(" in text
+    _, pullback = δ(layer)(W, b, X)
+    kept = [c.cell_contents for c in pullback.__closure__ if isinstance(c.cell_contents, np.ndarray)]
+    assert not any(a.shape == (3, 5) and a.base is None and np.allclose(a, W @ X) for a in kept)
+    check_pullback(layer, δ(layer), (W, b, X))
+
+
+def test_large_layer_in_place_matches_a_directional_difference():
+    # 100 x 120 hidden arrays: above scale_owned's threshold, so the in-place path runs.
+    W, b, X = RNG.standard_normal((100, 30)) / 5, RNG.standard_normal((100, 1)), RNG.standard_normal((30, 120))
+    _, pullback = δ(layer)(W, b, X)
+    partials = pullback()
+    directions = [RNG.standard_normal(a.shape) for a in (W, b, X)]
+    eps = 1e-6
+    plus = layer(*(a + eps * u for a, u in zip((W, b, X), directions)))
+    minus = layer(*(a - eps * u for a, u in zip((W, b, X), directions)))
+    want = (plus - minus) / (2 * eps)
+    got = sum(np.sum(p * u) for p, u in zip(partials, directions))
+    assert abs(got - want) <= 1e-6 * max(1.0, abs(want))
+    again = pullback()  # nothing the pullback reads was changed by the in-place work
+    for p, q in zip(partials, again):
+        np.testing.assert_array_equal(p, q)

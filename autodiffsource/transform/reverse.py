@@ -33,7 +33,7 @@ from ..rules import numpy_reductions, numpy_ufuncs, operator as operator_rules
 from .codeparts import MAYBE, PRESENT, Comment, Placeholder
 from .codeparts import has_code as _has_code, input_atoms as _input_atoms, store_targets as _store_targets
 from .inline import Instance, template_for
-from .loops import LoopPlan, LoopReversal
+from .loops import LoopPlan, LoopReversal, _shape_reads
 from .naming import Namer
 from .shapes import ShapeFacts, is_number_literal
 from .shapes import ELEMENTWISE_BINARY as _ELEMENTWISE_BINARY, ELEMENTWISE_UNARY as _ELEMENTWISE_UNARY
@@ -171,6 +171,7 @@ class ReverseBuilder(LoopReversal):
         backward.extend(self.return_partials())
         _fill_placeholders(forward)
         backward = _drop_repeated_comments(backward)
+        backward = self.save_product_shapes(forward, backward)
         cotangents = set(self.dnames.values()) - set(params)
         tidy(forward, backward, lowered.ret.values, self.named,
              lambda name: name in cotangents or name.startswith("_") and name != self.xp_name,
@@ -187,6 +188,24 @@ class ReverseBuilder(LoopReversal):
             name=self.delta_name, pullback_name=pullback_name, forward=forward, pullback_params=params,
             single_output=len(lowered.ret.values) == 1, pullback=backward,
             outputs=lowered.ret.values, bindings=self.bindings, lowered=lowered)
+
+    def save_product_shapes(self, forward: list[ast.stmt], backward: list[ast.stmt]) -> list[ast.stmt]:
+        """A matrix product (``_t1 = W @ x``, outside loops) that the pullback reads only to un-broadcast
+        against is kept as its shape, so the array itself dies with the forward pass. (Only products:
+        they are never Python numbers, so the number-specialised variant is unaffected.)"""
+        products = {s.targets[0] for s in self.lowered.body if isinstance(s, Assign) and isinstance(s.op, PrimOp)
+                    and id(s.op.rule) == _MATMUL and len(s.targets) == 1}
+        for v in sorted(products):
+            where = next((i for i, st in enumerate(forward) if isinstance(st, ast.Assign) and len(st.targets) == 1
+                          and isinstance(st.targets[0], ast.Name) and st.targets[0].id == v), None)
+            if where is None or not self.read_only_for_shape(v, backward):
+                continue
+            self.helper(runtime.unbroadcast_to)  # bound now, so the rewrite below can name it
+            shape = self.namer.fresh(f"{v}_shape")
+            forward.insert(where + 1, ast.Assign([ast.Name(shape, ast.Store())],
+                                                 self.call(runtime.saved_shape, ast.Name(v, ast.Load()))))
+            backward = [_shape_reads(st, {v: shape}, self.named) for st in backward]
+        return backward
 
     # ---- forward ---------------------------------------------------------------------------------
 
@@ -793,6 +812,7 @@ def _fill_placeholders(stmts: list[ast.stmt]) -> None:
 
 
 _SUM = id(numpy_reductions.δsum.rule)
+_MATMUL = id(operator_rules.δmatmul.rule)
 _DIVISIONS = {id(operator_rules.δtruediv.rule), id(numpy_ufuncs.δdivide.rule)}
 
 

@@ -201,7 +201,7 @@ def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper) -> None
     made = {}
     for s in stmts:
         if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
-                and isinstance(s.value, (ast.BinOp, ast.UnaryOp)) and fusable(s.targets[0].id):
+                and _makes_new_array(s.value, named) and fusable(s.targets[0].id):
             made[s.targets[0].id] = s
     if not made:
         return
@@ -231,10 +231,29 @@ def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper) -> None
             factors.append(node.right)
             node = node.left
         factors.reverse()
-        call = ast.Call(ast.Name(helper(runtime.scale_owned), ast.Load()), [node] + factors[:2], [])
-        for factor in factors[2:]:
-            call = ast.BinOp(call, ast.Mult(), factor)
+        call = node
+        for k in range(0, len(factors), 2):  # a * b * c * d -> scale_owned(scale_owned(a, b, c), d)
+            call = ast.Call(ast.Name(helper(runtime.scale_owned), ast.Load()), [call] + factors[k:k + 2], [])
         stmts[i] = _replace_node(stmts[i], chain, call)
+
+
+# Helpers whose result is always a new array (never one of their arguments).
+_NEW_ARRAY_HELPERS = {runtime.matmul_left_partial, runtime.matmul_right_partial, runtime.dot_left_partial,
+                      runtime.dot_right_partial}
+
+
+def _makes_new_array(value, named: dict) -> bool:
+    """Arithmetic, a helper that always makes a new array, or ``unbroadcast`` of arithmetic (which
+    returns its first argument or a new sum of it)."""
+    if isinstance(value, (ast.BinOp, ast.UnaryOp)):
+        return True
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+        fn = named.get(value.func.id)
+        if fn in _NEW_ARRAY_HELPERS:
+            return True
+        if fn in (runtime.unbroadcast, runtime.unbroadcast_to) and value.args:
+            return _makes_new_array(value.args[0], named)
+    return False
 
 
 def _product_led_by(node, name: str) -> bool:
