@@ -298,3 +298,13 @@ def test_hvp_of_code_that_calls_a_pullback_is_forward_over_reverse_over_reverse(
     assert _hvp_plan(gradient_in_x_only, 0)[0] == "forward-over-reverse"
     np.testing.assert_allclose(hvp(gradient_in_x_only)(x, v), hvp_by_differences(gradient_in_x_only, (x,), 0, v),
                                rtol=1e-6, atol=1e-6)
+
+
+def test_delta_of_a_generated_gradient_function():
+    # The generated gradient is a plain function with source: δ takes it like any other (reverse over reverse).
+    x, w, u = RNG.normal(size=3), RNG.normal(size=3), RNG.normal(size=3)
+    gradient = vjp_function(calls_user_function, 0)     # (dy, x, w) -> ∂f/∂x
+    δgradient = ad.transform(gradient, (False, True, False))
+    g, back = δgradient(1.0, x, w)
+    np.testing.assert_allclose(g, ad.grad(calls_user_function)(x, w), rtol=1e-13)
+    np.testing.assert_allclose(back(u), hvp_by_differences(calls_user_function, (x, w), 0, u), rtol=1e-6, atol=1e-6)
