@@ -1,10 +1,11 @@
 """Second order: ``hvp``, ``hessian``, ``grad(grad(f))`` against central differences of the first-order
 gradient (``autodiffsource.grad``, itself checked against central differences of ``f`` elsewhere).
 
-Cases: one per rule of the rule table (made scalar by a fixed random weighting), the control-flow corpus
-(if/for/while, early returns, containers, helpers), Hessian symmetry, and examples/newton.py run in a
-fresh interpreter. What second order does not cover yet is refused with a MissingRuleError, never a
-wrong number: the rule-table test accepts a refusal but counts them.
+Cases: one per rule of the rule table (made scalar by a fixed random weighting; several outputs are
+weighted and summed), every case of the rules whose forward forms are written out (rules/forward_forms.py,
+rules/forward_linalg.py), each both through ``hvp`` and explicitly as reverse over forward (the gradient of
+the generated jvp code), the control-flow corpus (if/for/while, early returns, containers, helpers,
+methods), Hessian symmetry, and examples/newton.py run in a fresh interpreter. No rule is refused.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ import numpy as np
 import pytest
 
 import autodiffsource as ad
-from autodiffsource import MissingRuleError
-from autodiffsource.higher import derivative_function
+from autodiffsource.higher import derivative_function, jvp_function
 from autodiffsource.rules.registry import REGISTRY
 from corpus import CORPUS, augmented, branches, dataflow, exits, loops, mixed  # noqa: F401  (registers the corpus)
 
@@ -71,42 +71,75 @@ def _rule_of(key):
 
 
 RULE_CASES = _one_case_per_rule()
-_refused: list[str] = []
 
 
 def _scalar_version(c):
+    """``sum(W * f(args))`` with fixed random weights W (for several outputs, a sum over the outputs
+    that are floats); None when the first argument is not a float to differentiate in."""
     f = make_function(c.body, c.params, USER_GLOBALS)
     args = draw_inputs(c, 7)
     out = f(*copy.deepcopy(args))
-    if isinstance(out, tuple) or not (isinstance(args[0], (float, np.ndarray))
-                                      and np.asarray(args[0]).dtype.kind == "f"):
+    if not (isinstance(args[0], (float, np.ndarray)) and np.asarray(args[0]).dtype.kind == "f"):
         return None, None
-    weights = np.random.default_rng(1).uniform(0.5, 1.5, size=np.shape(out))
-    namespace = dict(USER_GLOBALS, _inner=f, _W=weights if np.shape(out) else float(weights))
-    g = make_function(f"return np.sum(_inner({', '.join(c.params)}) * _W)", c.params, namespace)
-    return g, args
+    outs = out if isinstance(out, tuple) else (out,)
+    rng = np.random.default_rng(1)
+    weights = [rng.uniform(0.5, 1.5, size=np.shape(o)) for o in outs]
+    weights = [w if np.shape(w) else float(w) for w in weights]
+    floats = [k for k, o in enumerate(outs) if np.asarray(o).dtype.kind == "f"]
+    params = ", ".join(c.params)
+    if isinstance(out, tuple):
+        names = ", ".join(f"_out{k}" for k in range(len(outs)))
+        terms = " + ".join(f"np.sum(_out{k} * _W[{k}])" for k in floats)
+        body = f"{names} = _inner({params})\nreturn {terms}"
+    else:
+        body = f"return np.sum(_inner({params}) * _W[0])"
+    namespace = dict(USER_GLOBALS, _inner=f, _W=weights)
+    return make_function(body, c.params, namespace), args
+
+
+def _reverse_over_forward(g, params, args, v):
+    """H v as the gradient of the generated jvp code's slope ``x -> ∇g(x)·v`` (the forward forms of the
+    rules, differentiated again by the reverse engine), whatever ``hvp`` itself does."""
+    slope = make_function(f"_value, _slope = _jvp(_v, {', '.join(params)})\nreturn _slope", params,
+                          {"_jvp": jvp_function(g, 0), "_v": v})
+    return ad.grad(slope, 0)(*copy.deepcopy(args))
+
+
+def _check_hvp_of_case(c):
+    g, args = _scalar_version(c)
+    if g is None:
+        return  # a constant first argument: nothing to take a Hessian in
+    v = _direction(args[0])
+    expected = _gradient_difference(g, args, 0, v)
+    for how, got in (("hvp", ad.hvp(g, 0)(*copy.deepcopy(args), v)),
+                     ("reverse over forward", _reverse_over_forward(g, c.params, args, v))):
+        assert np.shape(got) == np.shape(args[0]), f"{c.id}: {how}"
+        np.testing.assert_allclose(np.asarray(got, dtype=float), expected, rtol=1e-4, atol=1e-5,
+                                   err_msg=f"{c.id}: {how}")
 
 
 @pytest.mark.parametrize("c", RULE_CASES, ids=[c.id for c in RULE_CASES])
 def test_hvp_of_rule_matches_differences_of_the_gradient(c):
-    g, args = _scalar_version(c)
-    if g is None:
-        return  # several outputs or a constant first argument: nothing scalar to take a Hessian of
-    v = _direction(args[0])
-    try:
-        got = ad.hvp(g, 0)(*copy.deepcopy(args), v)
-    except MissingRuleError as refusal:
-        assert "no derivative rule" in str(refusal)
-        _refused.append(c.id)
-        return
-    expected = _gradient_difference(g, args, 0, v)
-    assert np.shape(got) == np.shape(args[0])
-    np.testing.assert_allclose(np.asarray(got, dtype=float), expected, rtol=1e-4, atol=1e-5, err_msg=c.id)
+    # Every rule has second derivatives: a refusal (MissingRuleError) fails here.
+    _check_hvp_of_case(c)
 
 
-def test_most_rules_have_second_derivatives():
-    # Runs after the parametrized test above (same module, file order): count what was refused.
-    assert len(_refused) < len(RULE_CASES) / 4, f"second order refused for {len(_refused)}: {_refused}"
+# The rules whose jvp used to be one pullback call per output element (first order only) and now have
+# forward forms (rules/forward_forms.py, written out or elementwise): every case of each, not one.
+_FORMS_WRITTEN_OUT = {
+    "δaverage", "δbuiltin_max", "δbuiltin_min", "δcholesky", "δclip", "δcorrelate", "δcumprod", "δeigh",
+    "δeigvalsh", "δinterp", "δmath_dist", "δmath_modf", "δmath_prod", "δmatrix_norm", "δmatrix_power",
+    "δmedian", "δmulti_dot", "δnanmean", "δpad", "δpinv", "δpolyval", "δprod", "δslogdet", "δsvdvals",
+    "δtrapezoid", "δpolygamma", "δsoftplus", "δsinc", "δi0e", "δi1", "δastype", "δitem", "δnorm",
+    "δdigamma", "δgamma", "δbetaln", "δxlogy", "δxlog1py", "δentr", "δlogit", "δexpit", "δerfinv", "δndtri",
+}
+FORM_CASES = [c for c in CASES if any(getattr(_rule_of(k), "delta", None) is not None
+                                      and _rule_of(k).delta.__name__ in _FORMS_WRITTEN_OUT for k in c.covers)]
+
+
+@pytest.mark.parametrize("c", FORM_CASES, ids=[c.id for c in FORM_CASES])
+def test_hvp_of_every_case_of_the_new_forward_forms(c):
+    _check_hvp_of_case(c)
 
 
 # ---- control flow -----------------------------------------------------------------------------------------
@@ -134,17 +167,12 @@ def _scalar_corpus():
 
 
 SCALAR_CORPUS = _scalar_corpus()
-_UNSUPPORTED_SECOND_ORDER = {"methods_in_loop"}  # a method call in jvp code: the reverse engine refuses it
 
 
 @pytest.mark.parametrize("fn, args, argnum", SCALAR_CORPUS,
                          ids=[f"{fn.__name__}-{i}" for i, (fn, _, _) in enumerate(SCALAR_CORPUS)])
 def test_hvp_through_control_flow(fn, args, argnum):
     v = _direction(args[argnum], seed=2)
-    if fn.__name__ in _UNSUPPORTED_SECOND_ORDER:
-        with pytest.raises(ad.ADError):
-            ad.hvp(fn, argnum)(*copy.deepcopy(args), v)
-        return
     got = ad.hvp(fn, argnum)(*copy.deepcopy(args), v)
     expected = _gradient_difference(fn, args, argnum, v)
     np.testing.assert_allclose(np.asarray(got, dtype=float), expected, rtol=1e-4, atol=1e-5, err_msg=fn.__name__)

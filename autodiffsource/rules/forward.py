@@ -15,12 +15,13 @@ from the tangents of its arguments, without a hand-written jvp per rule:
   tangent (the product rule).
 * ``"extreme"``: max/min reductions: the tangent is the mean of the tangents at the (tied) extremes,
   ``sum(w * x_dot, axis)`` with the piecewise-constant weights ``w`` of :func:`extreme_weights`.
-* ``"form"``: a jvp written out below (:func:`forward_form`), inlined like a rule template: var, std,
-  norm, softmax, logsumexp, inv, solve, det...
-* ``None``: anything else (sort, median, prod, cumprod, clip, decompositions, multi-output rules, user
-  rules). These go through :func:`jvp_from_pullback`, which builds ``J @ t`` from one pullback call per
-  output element: exact, but costs ``output size`` pullback calls (meant for small outputs), NumPy
-  only, and first order only (the pullback call cannot be differentiated again).
+* ``"form"``: a jvp written out (:func:`forward_form`), inlined like a rule template: var, std, softmax,
+  inv, solve, det below; norms, sort-like and piecewise-linear rules, products, decompositions and the
+  rules with several outputs in ``rules/forward_forms.py``.
+* ``None``: no rule of the library is left here (tests/test_forward.py checks it). User rules (``δname``)
+  have a pullback only: they go through :func:`jvp_from_pullback`, which builds ``J @ t`` from one
+  pullback call per output element: exact, but costs ``output size`` pullback calls, NumPy only, and
+  first order only (the pullback call cannot be differentiated again).
 
 The helpers below are what generated forward code calls. Each has a reverse rule written in the user
 rule convention (``δname``), which the generated jvp module binds next to it so that the reverse engine
@@ -71,6 +72,7 @@ _ELEMENTWISE = {
     "δerf", "δerfc", "δerfinv", "δerfcinv", "δndtr", "δlog_ndtr", "δndtri", "δgamma", "δgammaln", "δdigamma",
     "δpolygamma", "δbetaln", "δbeta", "δexpit", "δsoftplus", "δlogit", "δlog_expit", "δxlogy", "δxlog1py",
     "δentr", "δi1", "δi0e",
+    "δscale_owned",  # a * b * c into an owned buffer (rules/owned_helpers.py)
 }
 # math functions that take sequences, not scalars
 _NOT_ELEMENTWISE = {"δmath_fsum", "δmath_prod", "δmath_dist", "δmath_sumprod"}
@@ -174,6 +176,23 @@ def forward_form(*rule_names, applies=None, value=None, output="y"):
     return register
 
 
+def _is_false_or_absent(param):
+    import ast
+
+    def check(args):
+        return param not in args or (isinstance(args[param], ast.Constant) and not args[param].value)
+
+    return check
+
+
+def differentiable_source(fn):
+    """Mark a tangent function written in plain Python as code the reverse engine differentiates from
+    its source, as it does user code (functions of this package are otherwise library functions, never
+    transformed): control flow, reshapes and calls with rules, no reverse rule of its own needed."""
+    fn.__module__ = f"differentiable:{__name__}"
+    return fn
+
+
 def _absent_or_none(*params):
     import ast
 
@@ -209,30 +228,6 @@ def jvp_std(x, x_dot, y, axis=None, dtype=None, out=None, ddof=0, keepdims=False
     return safe_divide(xp.sum(centred * x_dot, axis=axis, keepdims=keepdims), y * (count - ddof))
 
 
-def _euclidean(args):
-    import ast
-
-    ord_ = args.get("ord", ast.Constant(None))
-    return isinstance(ord_, ast.Constant) and ord_.value in (None, "fro")
-
-
-@forward_form("δnorm", applies=_euclidean)
-def jvp_norm(x, x_dot, y, ord=None, axis=None, keepdims=False):
-    # The 2-norm of vectors and the Frobenius norm of matrices: <x, x_dot> / |x| (0 at x = 0).
-    return safe_divide(xp.sum(x * x_dot, axis=axis, keepdims=keepdims), y)
-
-
-def _ord_two_or_absent(args):
-    import ast
-
-    return "ord" not in args or (isinstance(args["ord"], ast.Constant) and args["ord"].value == 2)
-
-
-@forward_form("δvector_norm", applies=_ord_two_or_absent)
-def jvp_vector_norm(x, x_dot, y, axis=None, keepdims=False, ord=2):
-    return safe_divide(xp.sum(x * x_dot, axis=axis, keepdims=keepdims), y)
-
-
 def sort_value(x, axis=-1):
     return np.sort(x, axis=axis)  # equal values are equal: the order of ties does not change the value
 
@@ -261,12 +256,6 @@ def jvp_softmax(x, x_dot, y, axis=None):
 @forward_form("δlog_softmax")
 def jvp_log_softmax(x, x_dot, y, axis=None):
     return x_dot - xp.sum(xp.exp(y) * x_dot, axis=axis, keepdims=True)
-
-
-@forward_form("δlogsumexp", applies=_absent_or_none("b"))
-def jvp_logsumexp(a, a_dot, y, axis=None, b=None, keepdims=False, return_sign=False):
-    weights = scipy_special.softmax(a, axis=axis)
-    return xp.sum(weights * a_dot, axis=axis, keepdims=keepdims)
 
 
 @forward_form("δinv")
@@ -332,6 +321,9 @@ def δzeros_like(x):
     return y, zeros_like_pullback
 
 
+δzeros_like.constant_result = True  # forward mode: a zero tangent, no pullback calls
+
+
 def _inner(a, b) -> float:
     """Σ a·b over arrays, scalars and (nested) containers; None is zero."""
     if a is None or b is None:
@@ -390,6 +382,7 @@ def _constant_rule(fn):
         return y, constant_pullback
 
     δconstant.__name__ = "δ" + fn.__name__
+    δconstant.constant_result = True  # forward mode: a zero tangent, no pullback calls
     return δconstant
 
 
@@ -508,6 +501,7 @@ _HELPER_RULES = [
 HELPER_RULES = {id(obj): rule_ for obj, rule_ in _HELPER_RULES}
 
 # The forms of the rules that would otherwise go through their pullback, and their helpers' rules.
-from . import forward_forms  # noqa: E402  (registers into FORWARD_FORMS; needs forward_form above)
+from . import forward_forms, forward_linalg  # noqa: E402  (they register into FORWARD_FORMS)
 
-HELPER_RULES.update({id(obj): rule_ for obj, rule_ in forward_forms.HELPERS})
+HELPER_RULES.update({id(obj): rule_ for obj, rule_ in forward_forms.HELPERS + forward_linalg.HELPERS})
+

@@ -7,15 +7,23 @@ differentiable by the reverse engine (second order: ``hvp``, ``hessian``). The c
 ``rules/forward.py``: a form's parameters are the rule's parameters, ``<param>_dot`` for tangents (None
 for an absent argument), and the rule's output (``y``, or the name given as ``output=``).
 
-Three kinds of helper:
+Four kinds of helper:
 
 * *locally linear* operations (clip, builtin max/min, median): their Jacobian is piecewise constant, so
   the tangent is ``J @ t`` and the helper's reverse rule is the rule's own pullback for the tangents and
   zero for the primals (a second derivative of a piecewise-linear function is zero);
 * *linear helpers* (the coefficients of a polynomial's derivative, the symmetric matrix a triangle
   stands for), whose reverse rule is their transpose;
-* *sums of products* (matrix_power, multi_dot, prod, math.prod, math.dist): the tangent is written out
-  and its reverse rule differentiates it in the primals and the tangents, exactly, zeros included.
+* *sums of products* (matrix_power, multi_dot, prod, cumprod, math.prod, math.dist): the tangent is
+  written out and its reverse rule differentiates it in the primals and the tangents, exactly, zeros
+  included;
+* tangents written in plain Python with branches (norms of every ord, weighted averages, logsumexp,
+  negative matrix powers, lstsq), marked :func:`differentiable_source`: the reverse engine transforms
+  them from their source like user code, so they need no reverse rule of their own.
+
+Rules with several outputs (modf here; slogdet, eigh, svd, qr, lstsq in ``rules/forward_linalg.py``,
+with the other linear-algebra forms) have a ``value`` that calls the primal (which the reverse engine
+knows) and a form returning one tangent per output.
 """
 
 from __future__ import annotations
@@ -26,36 +34,13 @@ import numpy as np
 import numpy as xp  # the stand-in name in forward forms; inlined code binds the run-time namespace
 
 from ..runtime import expand_reduced, namespace, zeros_like
-from .forward import _absent_or_none, forward_form
+from ..runtime import namespace as array_namespace  # the name the reverse engine knows for a namespace factory
+from .forward import _constant_rule, _is_false_or_absent, differentiable_source, extreme_weights, forward_form
+from .forward import δsafe_divide  # noqa: F401  (found beside safe_divide by the differentiable_source functions)
+from .forward_linalg import svd_left, svd_right, δsvd_left, δsvd_right  # noqa: F401  (the same, for norm_tangent)
 from .support import _axes, _from_end, _move_to_end, clip_partials, clip_shares, extreme_of_partials
 from .numpy_shape import pad_primal
 from .support import median_partial, prod_partial, safe_divide
-from .support_linalg import matrix_power_partial, multi_dot_partials, svd_partial, eigh_partial
-
-
-def _is_false_or_absent(param):
-    import ast
-
-    def check(args):
-        return param not in args or (isinstance(args[param], ast.Constant) and not args[param].value)
-
-    return check
-
-
-def _fro_or_absent(args):
-    import ast
-
-    return "ord" not in args or (isinstance(args["ord"], ast.Constant) and args["ord"].value == "fro")
-
-
-def _nonnegative_int(param):
-    import ast
-
-    def check(args):
-        node = args.get(param)
-        return isinstance(node, ast.Constant) and isinstance(node.value, int) and node.value >= 0
-
-    return check
 
 
 # ---- locally linear -----------------------------------------------------------------------------------------
@@ -146,13 +131,28 @@ def jvp_nanmean(x, x_dot, y, axis=None, dtype=None, out=None, keepdims=False):
     return np.nanmean(x_dot + 0.0 * x, axis=axis, keepdims=keepdims)
 
 
-def _no_weights(args):
-    return _absent_or_none("weights")(args) and _is_false_or_absent("returned")(args)
+@forward_form("δaverage", applies=_is_false_or_absent("returned"))
+def jvp_average(a, a_dot, y, axis=None, weights=None, weights_dot=None, returned=False, keepdims=False):
+    return average_tangent(a, a_dot, weights, weights_dot, y, axis, keepdims)
 
 
-@forward_form("δaverage", applies=_no_weights)
-def jvp_average(a, a_dot, y, axis=None, weights=None, returned=False, keepdims=False):
-    return np.average(a_dot, axis=axis, keepdims=keepdims)
+@differentiable_source
+def average_tangent(a, a_dot, weights, weights_dot, y, axis, keepdims):
+    """(sum(a' w) + sum((a - y) w')) / sum(w) over ``axis``; 1-D weights lie along ``axis``."""
+    if weights is None:
+        return np.average(a_dot, axis=axis, keepdims=keepdims)
+    w = weights
+    w_dot = weights_dot
+    if np.ndim(weights) == 1 and np.ndim(a) > 1:
+        shape = [1] * np.ndim(a)
+        shape[axis] = -1
+        w = np.reshape(weights, shape)
+        w_dot = np.reshape(weights_dot, shape)
+    centre = y
+    if axis is not None and not keepdims:
+        centre = np.expand_dims(y, axis)
+    total = np.sum(a_dot * w + (a - centre) * w_dot, axis=axis, keepdims=keepdims)
+    return total / np.sum(w + 0.0 * a, axis=axis, keepdims=keepdims)
 
 
 @forward_form("δpad")
@@ -161,9 +161,62 @@ def jvp_pad(x, x_dot, y, pad_width, mode="constant", constant_values=0):
     return np.pad(x_dot, pad_width, mode=mode)
 
 
-@forward_form("δmatrix_norm", applies=_fro_or_absent)
+@forward_form("δnorm")
+def jvp_norm(x, x_dot, y, ord=None, axis=None, keepdims=False):
+    return norm_tangent(x, x_dot, y, ord, axis, keepdims, False)
+
+
+@forward_form("δvector_norm")
+def jvp_vector_norm(x, x_dot, y, axis=None, keepdims=False, ord=2):
+    return norm_tangent(x, x_dot, y, ord, axis, keepdims, True)
+
+
+@forward_form("δmatrix_norm")
 def jvp_matrix_norm(x, x_dot, y, keepdims=False, ord="fro"):
-    return safe_divide(xp.sum(x * x_dot, axis=(-2, -1), keepdims=keepdims), y)
+    return norm_tangent(x, x_dot, y, ord, (-2, -1), keepdims, False)
+
+
+@differentiable_source
+def norm_tangent(x, x_dot, y, ord, axis, keepdims, vector):
+    """The tangent of ``np.linalg.norm(x, ord, axis, keepdims)`` = y, for every ord NumPy has
+    (``vector``: np.linalg.vector_norm, where two axes are one vector too)."""
+    matrix = not vector and ((axis is None and np.ndim(x) == 2 and ord is not None)
+                             or (type(axis) is tuple and len(axis) == 2))
+    if not matrix:
+        if ord is None or ord == 2 or ord == "fro":
+            return safe_divide(np.sum(x * x_dot, axis=axis, keepdims=keepdims), y)
+        if ord == np.inf or ord == -np.inf:
+            at_extreme = extreme_weights(np.abs(x), y, axis, keepdims)
+            return np.sum(at_extreme * np.sign(x) * x_dot, axis=axis, keepdims=keepdims)
+        if ord == 0:
+            return 0.0 * y
+        if ord == 1:
+            return np.sum(np.sign(x) * x_dot, axis=axis, keepdims=keepdims)
+        powers = np.abs(x) ** (ord - 1) * np.sign(x)
+        return safe_divide(np.sum(powers * x_dot, axis=axis, keepdims=keepdims), y ** (ord - 1))
+    axes = (0, 1) if axis is None else axis
+    if ord is None or ord == "fro":
+        return safe_divide(np.sum(x * x_dot, axis=axes, keepdims=keepdims), y)
+    if ord == "nuc" or ord == 2 or ord == -2:
+        # s_i' = u_i^T X' v_i on the matrices moved to the last two axes
+        moved = np.moveaxis(x, axes, (-2, -1))
+        moved_dot = np.moveaxis(x_dot, axes, (-2, -1))
+        rates = np.sum(svd_left(moved) * (moved_dot @ np.swapaxes(svd_right(moved), -1, -2)), axis=-2)
+        if ord == "nuc":
+            return np.reshape(np.sum(rates, axis=-1), np.shape(y))
+        if ord == 2:
+            return np.reshape(rates[..., 0], np.shape(y))
+        return np.reshape(rates[..., -1], np.shape(y))
+    # 1 / -1: the largest / smallest column sum of |x|; inf / -inf: the same over rows.
+    summed = axes[0] if ord == 1 or ord == -1 else axes[1]
+    other = axes[1] if ord == 1 or ord == -1 else axes[0]
+    sums = np.sum(np.abs(x), axis=summed, keepdims=True)
+    if ord == 1 or ord == np.inf:
+        extreme = np.max(sums, axis=other, keepdims=True)
+    else:
+        extreme = np.min(sums, axis=other, keepdims=True)
+    at_extreme = extreme_weights(sums, extreme, other, True)
+    return np.sum(at_extreme * np.sign(x) * x_dot, axis=axes, keepdims=keepdims)
 
 
 @forward_form("δpolyval")
@@ -193,193 +246,33 @@ def δpolynomial_derivative(p):
     return d, polynomial_derivative_pullback
 
 
-# ---- linear algebra ---------------------------------------------------------------------------------------
-
-def symmetric_from_triangle(a, uplo):
-    """The symmetric matrix that the ``uplo`` triangle of ``a`` stands for (what eigh/cholesky read)."""
-    if uplo == "L":
-        return np.tril(a) + np.swapaxes(np.tril(a, -1), -1, -2)
-    return np.triu(a) + np.swapaxes(np.triu(a, 1), -1, -2)
+@forward_form("δlogsumexp")
+def jvp_logsumexp(a, a_dot, y, axis=None, b=None, b_dot=None, keepdims=False, return_sign=False):
+    return logsumexp_tangent(a, a_dot, b, b_dot, y, axis, keepdims)
 
 
-def δsymmetric_from_triangle(a, uplo):
-    s = symmetric_from_triangle(a, uplo)
-
-    def symmetric_from_triangle_pullback(ds):
-        dt = np.swapaxes(ds, -1, -2)
-        if uplo == "L":
-            return np.tril(ds) + np.tril(dt, -1), None
-        return np.triu(ds) + np.triu(dt, 1), None
-
-    return s, symmetric_from_triangle_pullback
+@differentiable_source
+def logsumexp_tangent(a, a_dot, b, b_dot, y, axis, keepdims):
+    """y = log sum(b exp(a)): y' = sum(exp(a - y) (b a' + b'))  (b = 1 when absent)."""
+    xp = array_namespace(a)
+    weights = xp.exp(a - expand_reduced(y, a, axis, keepdims))
+    if b is None:
+        return xp.sum(weights * a_dot, axis=axis, keepdims=keepdims)
+    return xp.sum(weights * (b * a_dot + b_dot), axis=axis, keepdims=keepdims)
 
 
-def lower_half_diagonal(m):
-    """The lower triangle of ``m`` with its diagonal halved (Murray's Phi, for Cholesky's tangent)."""
-    return np.tril(m) - 0.5 * (m * np.eye(np.shape(m)[-1]))
+def δexpand_reduced(y, x, axis, keepdims):
+    """The reverse rule of ``expand_reduced`` (broadcast a reduction's result back over ``axis``)."""
+    z = expand_reduced(y, x, axis, keepdims)
 
+    def expand_reduced_pullback(dz):
+        xp_ = namespace(dz)
+        dy = xp_.sum(dz, axis=axis, keepdims=keepdims) if axis is not None or keepdims else xp_.sum(dz)
+        if keepdims and axis is None:
+            dy = xp_.reshape(xp_.sum(dz), tuple(getattr(y, "shape", ())))
+        return dy, zeros_like(x), None, None
 
-def δlower_half_diagonal(m):
-    y = lower_half_diagonal(m)
-
-    def lower_half_diagonal_pullback(dy):
-        return lower_half_diagonal(dy)
-
-    return y, lower_half_diagonal_pullback
-
-
-@forward_form("δcholesky", applies=_is_false_or_absent("upper"))
-def jvp_cholesky(a, a_dot, y, upper=False):
-    # L' = L Phi(L^-1 S L^-T), S the symmetric matrix a_dot's lower triangle stands for.
-    s = symmetric_from_triangle(a_dot, "L")
-    half = np.linalg.solve(y, s)
-    inner = np.swapaxes(np.linalg.solve(y, np.swapaxes(half, -1, -2)), -1, -2)
-    return y @ lower_half_diagonal(inner)
-
-
-def eigh_vectors(a, uplo):
-    """The eigenvectors of the symmetric matrix the ``uplo`` triangle of ``a`` stands for."""
-    return np.linalg.eigh(a, UPLO=uplo)[1]
-
-
-def δeigh_vectors(a, uplo):
-    w, v = np.linalg.eigh(a, UPLO=uplo)
-
-    def eigh_vectors_pullback(dv):
-        return eigh_partial(None, dv, w, v, uplo), None
-
-    return v, eigh_vectors_pullback
-
-
-@forward_form("δeigvalsh")
-def jvp_eigvalsh(a, a_dot, y, UPLO="L"):
-    # w_i' = v_i^T S v_i (distinct eigenvalues).
-    v = eigh_vectors(a, UPLO)
-    return xp.sum(v * (symmetric_from_triangle(a_dot, UPLO) @ v), axis=-2)
-
-
-def svd_left(a):
-    return np.linalg.svd(a, full_matrices=False)[0]
-
-
-def svd_right(a):
-    return np.linalg.svd(a, full_matrices=False)[2]
-
-
-def δsvd_left(a):
-    u, s, vh = np.linalg.svd(a, full_matrices=False)
-
-    def svd_left_pullback(du):
-        return svd_partial(du, None, None, a, u, s, vh, False)
-
-    return u, svd_left_pullback
-
-
-def δsvd_right(a):
-    u, s, vh = np.linalg.svd(a, full_matrices=False)
-
-    def svd_right_pullback(dvh):
-        return svd_partial(None, None, dvh, a, u, s, vh, False)
-
-    return vh, svd_right_pullback
-
-
-@forward_form("δsvdvals")
-def jvp_svdvals(a, a_dot, y):
-    # s_i' = u_i^T A' v_i (distinct singular values).
-    return xp.sum(svd_left(a) * (a_dot @ np.swapaxes(svd_right(a), -1, -2)), axis=-2)
-
-
-def identity_rows(a):
-    """The identity matrix of ``a``'s row count."""
-    return np.eye(np.shape(a)[-2])
-
-
-def identity_columns(a):
-    return np.eye(np.shape(a)[-1])
-
-
-@forward_form("δpinv", applies=_is_false_or_absent("hermitian"))
-def jvp_pinv(a, a_dot, y, rcond=None, hermitian=False):
-    # Golub & Pereyra (constant rank): P' = -P A' P + P P^T A'^T (I - A P) + (I - P A) A'^T P^T P.
-    a_dot_t = np.swapaxes(a_dot, -1, -2)
-    p_t = np.swapaxes(y, -1, -2)
-    first = -(y @ a_dot @ y)
-    second = y @ p_t @ a_dot_t @ (identity_rows(a) - a @ y)
-    third = (identity_columns(a) - y @ a) @ a_dot_t @ p_t @ y
-    return first + second + third
-
-
-@forward_form("δmatrix_power", applies=_nonnegative_int("n"))
-def jvp_matrix_power(a, a_dot, y, n):
-    return matrix_power_tangent(a, a_dot, n)
-
-
-def matrix_power_tangent(a, a_dot, n):
-    """sum_k A^k A' A^(n-1-k), the tangent of A^n for n >= 0."""
-    if n == 0:
-        return 0.0 * a_dot
-    powers = _powers(a, n)
-    return sum(powers[k] @ a_dot @ powers[n - 1 - k] for k in range(n))
-
-
-def _powers(a, n):
-    powers = [np.broadcast_to(np.eye(np.shape(a)[-1]), np.shape(a))]
-    for _ in range(n - 1):
-        powers.append(powers[-1] @ a)
-    return powers
-
-
-def δmatrix_power_tangent(a, a_dot, n):
-    t = matrix_power_tangent(a, a_dot, n)
-
-    def matrix_power_tangent_pullback(dt):
-        if n == 0:
-            return np.zeros(np.shape(a)), np.zeros(np.shape(a_dot)), None
-        powers = _powers(a, n)
-        dt_ = np.swapaxes(a_dot, -1, -2)
-        d_dot = sum(np.swapaxes(powers[k], -1, -2) @ dt @ np.swapaxes(powers[n - 1 - k], -1, -2) for k in range(n))
-        # <dt, P_k A' Q_k>: P_k = A^k gets dt Q_k^T A'^T, Q_k = A^(n-1-k) gets A'^T P_k^T dt.
-        d_a = np.zeros(np.shape(a))
-        for k in range(n):
-            right = np.swapaxes(powers[n - 1 - k], -1, -2)
-            d_a = d_a + matrix_power_partial(dt @ right @ dt_, a, k)
-            d_a = d_a + matrix_power_partial(dt_ @ np.swapaxes(powers[k], -1, -2) @ dt, a, n - 1 - k)
-        return d_a, d_dot, None
-
-    return t, matrix_power_tangent_pullback
-
-
-@forward_form("δmulti_dot")
-def jvp_multi_dot(arrays, arrays_dot, y):
-    return multi_dot_tangent(arrays, arrays_dot)
-
-
-def multi_dot_tangent(arrays, arrays_dot):
-    """The product rule over a chain: sum_i multi_dot(arrays with the i-th replaced by its tangent)."""
-    return sum(np.linalg.multi_dot(_replaced(arrays, i, arrays_dot[i])) for i in range(len(arrays)))
-
-
-def _replaced(items, i, value):
-    return list(items[:i]) + [value] + list(items[i + 1:])
-
-
-def δmulti_dot_tangent(arrays, arrays_dot):
-    t = multi_dot_tangent(arrays, arrays_dot)
-
-    def multi_dot_tangent_pullback(dt):
-        d_arrays = [np.zeros(np.shape(a)) for a in arrays]
-        d_dots = [np.zeros(np.shape(a)) for a in arrays]
-        for i in range(len(arrays)):
-            parts = multi_dot_partials(dt, _replaced(arrays, i, arrays_dot[i]))
-            for j, part in enumerate(parts):
-                if j == i:
-                    d_dots[j] = d_dots[j] + part
-                else:
-                    d_arrays[j] = d_arrays[j] + part
-        return d_arrays, d_dots
-
-    return t, multi_dot_tangent_pullback
+    return z, expand_reduced_pullback
 
 
 # ---- products and distances ----------------------------------------------------------------------------------
@@ -581,6 +474,8 @@ def δdist_tangent(p, p_dot, q, q_dot, y):
     return t, dist_tangent_pullback
 
 
+
+
 # ---- several outputs (a ``value`` calls the primal; the form returns one tangent per output) ----------------
 
 def modf_value(x):
@@ -590,29 +485,6 @@ def modf_value(x):
 @forward_form("δmath_modf", value=modf_value, output=("frac", "whole"))
 def jvp_modf(x, x_dot, frac, whole):
     return x_dot, 0.0 * x_dot  # the integer part is piecewise constant
-
-
-def slogdet_value(a):
-    return np.linalg.slogdet(a)
-
-
-@forward_form("δslogdet", value=slogdet_value, output=("sign", "logabsdet"))
-def jvp_slogdet(a, a_dot, sign, logabsdet):
-    return 0.0 * sign, xp.trace(np.linalg.solve(a, a_dot), axis1=-2, axis2=-1)
-
-
-def eigh_value(a, UPLO="L"):
-    return np.linalg.eigh(a, UPLO=UPLO)
-
-
-@forward_form("δeigh", value=eigh_value, output=("w", "v"))
-def jvp_eigh(a, a_dot, w, v, UPLO="L"):
-    # M = V^T S V: w' = diag(M), V' = V (F o M) with F[i, j] = 1 / (w_j - w_i) (0 on the diagonal and
-    # for repeated eigenvalues, as the rule's pullback couples them).
-    s_v = symmetric_from_triangle(a_dot, UPLO) @ v
-    m = np.swapaxes(v, -1, -2) @ s_v
-    gaps = xp.expand_dims(w, axis=-2) - xp.expand_dims(w, axis=-1)
-    return xp.sum(v * s_v, axis=-2), v @ (safe_divide(1.0, gaps) * m)
 
 
 # ---- rules whose primal is a helper: the helper gets the rule ---------------------------------------------------
@@ -641,6 +513,10 @@ def jvp_astype(x, x_dot, y, dtype):
     return astype_tangent(x_dot, y)
 
 
+# The reverse rules the differentiable_source functions find beside the helpers they call (δname).
+δextreme_weights = _constant_rule(extreme_weights)
+
+
 # ---- the reverse rules of the helpers above, bound beside them in jvp modules ------------------------------------
 
 def _pad_rule():
@@ -657,10 +533,7 @@ def _constant(fn):
 
 HELPERS = [
     (clip_tangent, δclip_tangent), (extreme_tangent, δextreme_tangent), (median_weights, _constant(median_weights)),
-    (polynomial_derivative, δpolynomial_derivative), (symmetric_from_triangle, δsymmetric_from_triangle),
-    (lower_half_diagonal, δlower_half_diagonal), (eigh_vectors, δeigh_vectors), (svd_left, δsvd_left),
-    (svd_right, δsvd_right), (identity_rows, _constant(identity_rows)), (identity_columns, _constant(identity_columns)),
-    (matrix_power_tangent, δmatrix_power_tangent), (multi_dot_tangent, δmulti_dot_tangent),
+    (polynomial_derivative, δpolynomial_derivative),
     (prod_tangent, δprod_tangent), (list_prod_tangent, δlist_prod_tangent), (dist_tangent, δdist_tangent),
     (astype_tangent, δastype_tangent), (pad_primal, _pad_rule()), (cumprod_tangent, δcumprod_tangent),
     (interp_slope, δinterp_slope), (zero_unless_none, _constant(zero_unless_none)),

@@ -478,10 +478,11 @@ class ForwardBuilder:
             names = targets + [self.tname(t) for t in targets]
             return [ast.Assign([_store_targets(names)], call)]
         if method is not None:
-            # Resolved per call (the object's class decides which function runs), then forward-transformed.
-            callee = self.call(method_jvp, method, ast.Constant(tuple(op.active)))
+            # Resolved per call (the object's class decides which function runs), then forward-transformed;
+            # one helper call with a reverse rule, so that jvp code with methods is differentiable again.
             tangents = [self.tangent_or_zeros(a) for a, m in zip(op.args, op.active) if m]
-            call = ast.Call(callee, tangents + list(op.args), kwargs)
+            call = self.call(call_method_jvp, method, ast.Constant(tuple(op.active)), *tangents, *op.args)
+            call.keywords = kwargs
             return [ast.Assign([_store_targets(targets + [self.tname(t) for t in targets])], call)]
         # A user rule δname: value and pullback, and J @ t through the pullback.
         pb = self.namer.fresh(f"{targets[0]}_pb")
@@ -489,6 +490,8 @@ class ForwardBuilder:
         tangents = [self.tangent(a) for a in op.args]
         call = ast.Call(callee, list(op.args), kwargs)
         out = [ast.Assign([_store_targets(targets + [pb])], call)]
+        if getattr(op.delta, "constant_result", False):  # the rule of a piecewise-constant helper
+            return out + self.zero_tangents(targets)
         return out + self._jvp_from_pullback(targets, pb, tangents)
 
 
@@ -512,6 +515,41 @@ def method_jvp(method, active: tuple):
         return jvp_func(*args[:n_tangents], bound_self, *args[n_tangents:], **kwargs)
 
     return bound_jvp
+
+
+def call_method_jvp(method, active: tuple, *tangents_and_args, **kwargs):
+    """``method_jvp(method, active)(*tangents_and_args, **kwargs)``: the outputs, then their tangents."""
+    return method_jvp(method, active)(*tangents_and_args, **kwargs)
+
+
+def δcall_method_jvp(method, active: tuple, *tangents_and_args, **kwargs):
+    """The reverse rule of :func:`call_method_jvp` (second order through a method): the method's
+    generated jvp function, differentiated by the reverse engine in its tangents and active arguments."""
+    from ..api import transform
+    from ..runtime import method_mask
+
+    func, bound_self, mask = method_mask(method, active)
+    n_tangents = sum(mask)
+    tangents, args = tangents_and_args[:n_tangents], tangents_and_args[n_tangents:]
+    lead = (bound_self,) if bound_self is not None else ()
+    jvp_func = jvp_transform(func, mask)
+    # jvp_func(*tangents, *lead, *args): the tangents and the active arguments are differentiated.
+    wrt = (True,) * n_tangents + tuple(mask)
+    *outputs, pullback = transform(jvp_func, wrt)(*tangents, *lead, *args, **kwargs)
+
+    def call_method_jvp_pullback(*cotangents):
+        partials = pullback(*cotangents)
+        partials = partials if sum(wrt) > 1 else (partials,)
+        found = iter(partials)
+        per_input = [next(found) if w else None for w in wrt]
+        # (method, active) are constants; self (in `lead`) is not one of this call's arguments.
+        start = n_tangents + len(lead)
+        return (None, None, *per_input[:n_tangents], *per_input[start:start + len(args)])
+
+    return (*outputs, call_method_jvp_pullback)
+
+
+fwd.HELPER_RULES[id(call_method_jvp)] = δcall_method_jvp  # bound as δcall_method_jvp in jvp modules
 
 
 def _sum(parts: list[ast.expr]) -> ast.expr:

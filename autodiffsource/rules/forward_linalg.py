@@ -1,0 +1,368 @@
+"""Forward forms of the linear-algebra rules: cholesky, eigh, eigvalsh, svd, svdvals, qr, lstsq, pinv,
+slogdet, matrix_power, multi_dot (registered with ``rules/forward.py``'s :func:`forward_form`).
+
+Contract: as ``rules/forward_forms.py``: every form is made of operations with reverse rules or of helpers
+listed in :data:`HELPERS` with theirs, so jvp code stays differentiable (second order). Tangents follow
+the usual identities (Murray 2016 for Cholesky, Townsend 2016 for the SVD, Golub & Pereyra for pinv);
+decompositions assume distinct eigen/singular values (repeated ones get zero coupling, as the rules'
+pullbacks do) and full rank.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy as xp  # the stand-in name in forward forms; inlined code binds the run-time namespace
+
+from .forward import _constant_rule, _is_false_or_absent, differentiable_source, forward_form
+from .forward import δsafe_divide  # noqa: F401  (found beside safe_divide by differentiable_source functions)
+from .support import safe_divide
+from .support_linalg import eigh_partial, matrix_power_partial, multi_dot_partials, svd_partial
+
+
+# ---- linear algebra ---------------------------------------------------------------------------------------
+
+def symmetric_from_triangle(a, uplo):
+    """The symmetric matrix that the ``uplo`` triangle of ``a`` stands for (what eigh/cholesky read)."""
+    if uplo == "L":
+        return np.tril(a) + np.swapaxes(np.tril(a, -1), -1, -2)
+    return np.triu(a) + np.swapaxes(np.triu(a, 1), -1, -2)
+
+
+def δsymmetric_from_triangle(a, uplo):
+    s = symmetric_from_triangle(a, uplo)
+
+    def symmetric_from_triangle_pullback(ds):
+        dt = np.swapaxes(ds, -1, -2)
+        if uplo == "L":
+            return np.tril(ds) + np.tril(dt, -1), None
+        return np.triu(ds) + np.triu(dt, 1), None
+
+    return s, symmetric_from_triangle_pullback
+
+
+def lower_half_diagonal(m):
+    """The lower triangle of ``m`` with its diagonal halved (Murray's Phi, for Cholesky's tangent)."""
+    return np.tril(m) - 0.5 * (m * np.eye(np.shape(m)[-1]))
+
+
+def δlower_half_diagonal(m):
+    y = lower_half_diagonal(m)
+
+    def lower_half_diagonal_pullback(dy):
+        return lower_half_diagonal(dy)
+
+    return y, lower_half_diagonal_pullback
+
+
+def transpose_if(m, flag):
+    """``m`` with its last two axes swapped when ``flag`` (upper Cholesky factors are lower ones, transposed)."""
+    return np.swapaxes(m, -1, -2) if flag else m
+
+
+def δtranspose_if(m, flag):
+    def transpose_if_pullback(dm):
+        return transpose_if(dm, flag), None
+
+    return transpose_if(m, flag), transpose_if_pullback
+
+
+def triangle_read(upper):
+    """The triangle ``np.linalg.cholesky(a, upper=upper)`` reads."""
+    return "U" if upper else "L"
+
+
+@forward_form("δcholesky")
+def jvp_cholesky(a, a_dot, y, upper=False):
+    # L' = L Phi(L^-1 S L^-T), S the symmetric matrix a_dot's triangle stands for (U = L^T when upper).
+    lower = transpose_if(y, upper)
+    s = symmetric_from_triangle(a_dot, triangle_read(upper))
+    half = np.linalg.solve(lower, s)
+    inner = np.swapaxes(np.linalg.solve(lower, np.swapaxes(half, -1, -2)), -1, -2)
+    return transpose_if(lower @ lower_half_diagonal(inner), upper)
+
+
+def eigh_vectors(a, uplo):
+    """The eigenvectors of the symmetric matrix the ``uplo`` triangle of ``a`` stands for."""
+    return np.linalg.eigh(a, UPLO=uplo)[1]
+
+
+def δeigh_vectors(a, uplo):
+    w, v = np.linalg.eigh(a, UPLO=uplo)
+
+    def eigh_vectors_pullback(dv):
+        return eigh_partial(None, dv, w, v, uplo), None
+
+    return v, eigh_vectors_pullback
+
+
+@forward_form("δeigvalsh")
+def jvp_eigvalsh(a, a_dot, y, UPLO="L"):
+    # w_i' = v_i^T S v_i (distinct eigenvalues).
+    v = eigh_vectors(a, UPLO)
+    return xp.sum(v * (symmetric_from_triangle(a_dot, UPLO) @ v), axis=-2)
+
+
+def svd_left(a):
+    return np.linalg.svd(a, full_matrices=False)[0]
+
+
+def svd_right(a):
+    return np.linalg.svd(a, full_matrices=False)[2]
+
+
+def δsvd_left(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+
+    def svd_left_pullback(du):
+        return svd_partial(du, None, None, a, u, s, vh, False)
+
+    return u, svd_left_pullback
+
+
+def δsvd_right(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+
+    def svd_right_pullback(dvh):
+        return svd_partial(None, None, dvh, a, u, s, vh, False)
+
+    return vh, svd_right_pullback
+
+
+@forward_form("δsvdvals")
+def jvp_svdvals(a, a_dot, y):
+    # s_i' = u_i^T A' v_i (distinct singular values).
+    return xp.sum(svd_left(a) * (a_dot @ np.swapaxes(svd_right(a), -1, -2)), axis=-2)
+
+
+def identity_rows(a):
+    """The identity matrix of ``a``'s row count."""
+    return np.eye(np.shape(a)[-2])
+
+
+def identity_columns(a):
+    return np.eye(np.shape(a)[-1])
+
+
+@forward_form("δpinv", applies=_is_false_or_absent("hermitian"))
+def jvp_pinv(a, a_dot, y, rcond=None, hermitian=False):
+    # Golub & Pereyra (constant rank): P' = -P A' P + P P^T A'^T (I - A P) + (I - P A) A'^T P^T P.
+    a_dot_t = np.swapaxes(a_dot, -1, -2)
+    p_t = np.swapaxes(y, -1, -2)
+    first = -(y @ a_dot @ y)
+    second = y @ p_t @ a_dot_t @ (identity_rows(a) - a @ y)
+    third = (identity_columns(a) - y @ a) @ a_dot_t @ p_t @ y
+    return first + second + third
+
+
+@forward_form("δmatrix_power")
+def jvp_matrix_power(a, a_dot, y, n):
+    return any_matrix_power_tangent(a, a_dot, n)
+
+
+@differentiable_source
+def any_matrix_power_tangent(a, a_dot, n):
+    """The tangent of A^n for any integer n: a negative power is a power of inv(A), whose tangent is
+    -inv(A) A' inv(A)."""
+    if n >= 0:
+        return matrix_power_tangent(a, a_dot, n)
+    b = np.linalg.inv(a)
+    return matrix_power_tangent(b, -(b @ a_dot @ b), -n)
+
+
+def matrix_power_tangent(a, a_dot, n):
+    """sum_k A^k A' A^(n-1-k), the tangent of A^n for n >= 0."""
+    if n == 0:
+        return 0.0 * a_dot
+    powers = _powers(a, n)
+    return sum(powers[k] @ a_dot @ powers[n - 1 - k] for k in range(n))
+
+
+def _powers(a, n):
+    powers = [np.broadcast_to(np.eye(np.shape(a)[-1]), np.shape(a))]
+    for _ in range(n - 1):
+        powers.append(powers[-1] @ a)
+    return powers
+
+
+def δmatrix_power_tangent(a, a_dot, n):
+    t = matrix_power_tangent(a, a_dot, n)
+
+    def matrix_power_tangent_pullback(dt):
+        if n == 0:
+            return np.zeros(np.shape(a)), np.zeros(np.shape(a_dot)), None
+        powers = _powers(a, n)
+        dt_ = np.swapaxes(a_dot, -1, -2)
+        d_dot = sum(np.swapaxes(powers[k], -1, -2) @ dt @ np.swapaxes(powers[n - 1 - k], -1, -2) for k in range(n))
+        # <dt, P_k A' Q_k>: P_k = A^k gets dt Q_k^T A'^T, Q_k = A^(n-1-k) gets A'^T P_k^T dt.
+        d_a = np.zeros(np.shape(a))
+        for k in range(n):
+            right = np.swapaxes(powers[n - 1 - k], -1, -2)
+            d_a = d_a + matrix_power_partial(dt @ right @ dt_, a, k)
+            d_a = d_a + matrix_power_partial(dt_ @ np.swapaxes(powers[k], -1, -2) @ dt, a, n - 1 - k)
+        return d_a, d_dot, None
+
+    return t, matrix_power_tangent_pullback
+
+
+@forward_form("δmulti_dot")
+def jvp_multi_dot(arrays, arrays_dot, y):
+    return multi_dot_tangent(arrays, arrays_dot)
+
+
+def multi_dot_tangent(arrays, arrays_dot):
+    """The product rule over a chain: sum_i multi_dot(arrays with the i-th replaced by its tangent)."""
+    return sum(np.linalg.multi_dot(_replaced(arrays, i, arrays_dot[i])) for i in range(len(arrays)))
+
+
+def _replaced(items, i, value):
+    return list(items[:i]) + [value] + list(items[i + 1:])
+
+
+def δmulti_dot_tangent(arrays, arrays_dot):
+    t = multi_dot_tangent(arrays, arrays_dot)
+
+    def multi_dot_tangent_pullback(dt):
+        d_arrays = [np.zeros(np.shape(a)) for a in arrays]
+        d_dots = [np.zeros(np.shape(a)) for a in arrays]
+        for i in range(len(arrays)):
+            parts = multi_dot_partials(dt, _replaced(arrays, i, arrays_dot[i]))
+            for j, part in enumerate(parts):
+                if j == i:
+                    d_dots[j] = d_dots[j] + part
+                else:
+                    d_arrays[j] = d_arrays[j] + part
+        return d_arrays, d_dots
+
+    return t, multi_dot_tangent_pullback
+
+
+# ---- several outputs ----------------------------------------------------------------------------------
+
+def slogdet_value(a):
+    return np.linalg.slogdet(a)
+
+
+@forward_form("δslogdet", value=slogdet_value, output=("sign", "logabsdet"))
+def jvp_slogdet(a, a_dot, sign, logabsdet):
+    return 0.0 * sign, xp.trace(np.linalg.solve(a, a_dot), axis1=-2, axis2=-1)
+
+
+def eigh_value(a, UPLO="L"):
+    return np.linalg.eigh(a, UPLO=UPLO)
+
+
+@forward_form("δeigh", value=eigh_value, output=("w", "v"))
+def jvp_eigh(a, a_dot, w, v, UPLO="L"):
+    # M = V^T S V: w' = diag(M), V' = V (F o M) with F[i, j] = 1 / (w_j - w_i) (0 on the diagonal and
+    # for repeated eigenvalues, as the rule's pullback couples them).
+    s_v = symmetric_from_triangle(a_dot, UPLO) @ v
+    m = np.swapaxes(v, -1, -2) @ s_v
+    gaps = xp.expand_dims(w, axis=-2) - xp.expand_dims(w, axis=-1)
+    return xp.sum(v * s_v, axis=-2), v @ (safe_divide(1.0, gaps) * m)
+
+
+def require_thin_or_square(a, full_matrices):
+    """None; refuses a full SVD of a non-square matrix (its extra singular vectors are not determined)."""
+    from ..errors import MissingRuleError
+
+    if full_matrices and np.shape(a)[-1] != np.shape(a)[-2]:
+        raise MissingRuleError("np.linalg.svd of a non-square matrix with full_matrices=True has no forward "
+                               "form: the extra singular vectors are not determined by A",
+                               hint="Pass full_matrices=False.")
+
+
+def svd_value(a, full_matrices=True, compute_uv=True, hermitian=False):
+    return np.linalg.svd(a, full_matrices=full_matrices, compute_uv=True, hermitian=hermitian)
+
+
+@forward_form("δsvd", value=svd_value, output=("u", "s", "vh"))
+def jvp_svd(a, a_dot, u, s, vh, full_matrices=True, compute_uv=True, hermitian=False):
+    # Townsend (2016), forward: P = U^T A' V, s' = diag(P), F[i, j] = 1 / (s_j^2 - s_i^2),
+    # U' = U (F o (P S + S P^T)) + (I - U U^T) A' V S^-1, V' = V (F o (S P + P^T S)) + (I - V V^T) A'^T U S^-1.
+    checked = require_thin_or_square(a, full_matrices)  # noqa: F841  (a check: raises where the form does not apply)
+    v = np.swapaxes(vh, -1, -2)
+    u_t = np.swapaxes(u, -1, -2)
+    p = u_t @ a_dot @ v
+    p_t = np.swapaxes(p, -1, -2)
+    squares = s * s
+    coupling = safe_divide(1.0, xp.expand_dims(squares, axis=-2) - xp.expand_dims(squares, axis=-1))
+    s_row = xp.expand_dims(s, axis=-2)
+    s_col = xp.expand_dims(s, axis=-1)
+    inverse_row = xp.expand_dims(safe_divide(1.0, s), axis=-2)
+    u_dot = u @ (coupling * (p * s_row + s_col * p_t)) + (identity_rows(a) - u @ u_t) @ a_dot @ v * inverse_row
+    a_dot_t = np.swapaxes(a_dot, -1, -2)
+    v_dot = v @ (coupling * (s_col * p + p_t * s_row)) + (identity_columns(a) - v @ vh) @ a_dot_t @ u * inverse_row
+    return u_dot, xp.sum(u * (a_dot @ v), axis=-2), np.swapaxes(v_dot, -1, -2)
+
+
+def require_tall(a):
+    """None; refuses QR of a wide matrix, as the rule does."""
+    from ..errors import MissingRuleError
+
+    if np.shape(a)[-2] < np.shape(a)[-1]:
+        raise MissingRuleError("np.linalg.qr of a wide matrix (more columns than rows) has no rule")
+
+
+def qr_value(a, mode="reduced"):
+    return np.linalg.qr(a, mode=mode)
+
+
+def _reduced_mode(args):
+    import ast
+
+    return "mode" not in args or (isinstance(args["mode"], ast.Constant) and args["mode"].value == "reduced")
+
+
+@forward_form("δqr", value=qr_value, output=("q", "r"), applies=_reduced_mode)
+def jvp_qr(a, a_dot, q, r, mode="reduced"):
+    # C = Q^T A' R^-1, Omega = tril(C, -1) - tril(C, -1)^T (= Q^T Q'): Q' = Q Omega + (I - Q Q^T) A' R^-1,
+    # R' = Q^T A' - Omega R.
+    checked = require_tall(a)  # noqa: F841  (a check: raises where the form does not apply)
+    q_t = np.swapaxes(q, -1, -2)
+    a_dot_r_inv = np.swapaxes(np.linalg.solve(np.swapaxes(r, -1, -2), np.swapaxes(a_dot, -1, -2)), -1, -2)
+    strictly_lower = np.tril(q_t @ a_dot_r_inv, -1)
+    omega = strictly_lower - np.swapaxes(strictly_lower, -1, -2)
+    q_dot = q @ omega + (identity_rows(a) - q @ q_t) @ a_dot_r_inv
+    return q_dot, q_t @ a_dot - omega @ r
+
+
+def lstsq_value(a, b, rcond=None):
+    return np.linalg.lstsq(a, b, rcond=rcond)
+
+
+@forward_form("δlstsq", value=lstsq_value, output=("x", "residuals", "rank", "sv"))
+def jvp_lstsq(a, a_dot, b, b_dot, x, residuals, rank, sv, rcond=None):
+    return lstsq_tangent(a, a_dot, b, b_dot, x, residuals)
+
+
+@differentiable_source
+def lstsq_tangent(a, a_dot, b, b_dot, x, residuals):
+    """Tangents of (x, residuals, rank, singular values) of lstsq for a matrix of full rank: x = pinv(A) b."""
+    p = np.linalg.pinv(a)
+    a_dot_t = np.swapaxes(a_dot, -1, -2)
+    p_t = np.swapaxes(p, -1, -2)
+    p_dot = -(p @ a_dot @ p) + p @ p_t @ a_dot_t @ (identity_rows(a) - a @ p) + (
+        identity_columns(a) - p @ a) @ a_dot_t @ p_t @ p
+    x_dot = p_dot @ b + p @ b_dot
+    if np.size(residuals) == 0:
+        residuals_dot = 0.0 * residuals
+    else:
+        # d/dt |b - A x|^2 = 2 r . (b' - A' x - A x'), and A^T r = 0 at the least-squares solution.
+        r = b - a @ x
+        residuals_dot = np.reshape(2.0 * np.sum(r * (b_dot - a_dot @ x), axis=0), np.shape(residuals))
+    sv_dot = np.sum(svd_left(a) * (a_dot @ np.swapaxes(svd_right(a), -1, -2)), axis=-2)
+    return x_dot, residuals_dot, 0.0, sv_dot
+
+
+# The reverse rules the differentiable_source functions find beside the helpers they call (δname).
+δidentity_rows = _constant_rule(identity_rows)
+δidentity_columns = _constant_rule(identity_columns)
+
+HELPERS = [
+    (symmetric_from_triangle, δsymmetric_from_triangle), (lower_half_diagonal, δlower_half_diagonal),
+    (eigh_vectors, δeigh_vectors), (svd_left, δsvd_left), (svd_right, δsvd_right),
+    (identity_rows, δidentity_rows), (identity_columns, δidentity_columns),
+    (matrix_power_tangent, δmatrix_power_tangent), (multi_dot_tangent, δmulti_dot_tangent),
+    (transpose_if, δtranspose_if), (triangle_read, _constant_rule(triangle_read)),
+    (require_thin_or_square, _constant_rule(require_thin_or_square)), (require_tall, _constant_rule(require_tall)),
+]
