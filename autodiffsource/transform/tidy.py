@@ -1,17 +1,23 @@
 """Last touches on generated statements, so they read (and run) like a careful hand-written gradient.
 
-Contract: ``tidy(forward, pullback, outputs, named, fusable)`` rewrites the two statement lists in place
-and changes no value any of them computes (up to the rounding of reassociated number literals):
+Contract: ``tidy(forward, pullback, outputs, named, fusable, helper)`` rewrites the two statement lists
+in place and changes no value any of them computes (up to the rounding of reassociated number literals):
 
 - copy propagation in the pullback: ``d_t1 = d_t4`` disappears and later reads say ``d_t4`` (only in a
   pullback without loops, where each name is assigned once and read after);
 - fusion: a temporary assigned once and read once, by the very next statement of the same source line,
-  is written into that statement (``_t4 = _t1 - _t2 ** 2``). Nothing is reordered: it is fused only where
-  everything the next statement evaluates before it is a name, a literal or a pure helper call. Besides
-  reading better, this lets NumPy reuse a large temporary in place (its refcount-1 elision), so a big
-  intermediate dies the moment it is consumed instead of when the function returns;
+  is written into that statement (``_t4 = _t1 - _t2 ** 2``). Nothing user-visible is reordered: it is
+  fused only where everything the next statement evaluates before it is a name, a literal or a pure
+  helper call; in the pullback a definition may also move down past statements that only call runtime
+  helpers and touch none of its names (accumulations into other cotangents). Besides reading better,
+  this lets NumPy reuse a large temporary in place (its refcount-1 elision), so a big intermediate dies
+  the moment it is consumed instead of when the function returns;
 - constant folding in the pullback: ``-(d * 2) * x`` becomes ``d * -2 * x`` and ``d * 100 * 2`` becomes
-  ``d * 200``: one pass over an array instead of two or three.
+  ``d * 200``: one pass over an array instead of two or three;
+- in place on dead temporaries (pullbacks without loops): ``d * a * b``, where ``d`` is a new array the
+  pullback made and reads here for the last time, becomes ``scale_owned(d, a, b)``, which multiplies into
+  ``d`` on large NumPy arrays (``runtime.scale_owned`` decides at run time; other libraries compute it
+  as written).
 
 ``fusable`` names the temporaries that may be fused away (generated names, never the user's).
 """
