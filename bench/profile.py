@@ -4,8 +4,9 @@ Contract: for a case key of :mod:`bench.workloads` (``W1-1e6``, ``W2-batch``, ..
 δ function's generated text with a clock read after every statement (loop bodies included, summed
 over iterations), runs value + gradient ``--calls`` times and prints the generated source with the
 mean time per call of each line and its share of the total, next to the hand-written gradient's
-time. The clock costs about a tenth of a microsecond per statement, which is measured and
-subtracted; the per-line figures are for finding hot spots, the benchmark proper reports the timing.
+time; ``--handwritten`` profiles the hand-written gradient (bench/handwritten.py) line by line too,
+to read beside it. The clock costs about a tenth of a microsecond per statement, which is measured
+and subtracted; the per-line figures are for finding hot spots, the benchmark proper reports the timing.
 
 All clocks here are CPU time of this process (``time.process_time``), not wall time: on a shared
 machine the wall clock charges whichever line was running when another process got the core. Run it
@@ -145,15 +146,63 @@ def profile(case_key: str, calls: int = 200, size: int | None = None, out=sys.st
     return per_line
 
 
+def profile_handwritten(case_key: str, calls: int = 200, size: int | None = None, out=sys.stdout) -> dict:
+    """The same per-line profile for the hand-written gradient of ``case_key`` (bench/handwritten.py),
+    to read beside the generated one; returns {line of the function: seconds per call}."""
+    import inspect
+    import textwrap
+
+    from . import handwritten, workloads
+
+    case = workloads.CASES_BY_KEY[case_key]
+    args = workloads.make_inputs(case, size)
+    hand = handwritten.HANDWRITTEN[case.workload]
+    text = textwrap.dedent(inspect.getsource(hand))
+    tree = _Instrument().visit(ast.parse(text))
+    ast.fix_missing_locations(tree)
+    clock = {"last": 0.0, "acc": {}, "count": {}}
+    perf = time.process_time
+
+    def mark(line, clock=clock, perf=perf):
+        now = perf()
+        if line:
+            clock["acc"][line] = clock["acc"].get(line, 0.0) + (now - clock["last"])
+            clock["count"][line] = clock["count"].get(line, 0) + 1
+        clock["last"] = perf()
+
+    namespace: dict = {}
+    exec(compile(tree, f"<profiled {hand.__qualname__}>", "exec"), dict(hand.__globals__, **{_MARK: mark}), namespace)
+    fn = namespace[hand.__name__]
+    fn(*args)
+    overhead = _mark_overhead(fn)
+    mark.__defaults__ = (clock,) + mark.__defaults__[1:]
+    clock["acc"].clear()
+    clock["count"].clear()
+    for _ in range(calls):
+        fn(*args)
+    per_line = {line: max(0.0, t - overhead * clock["count"][line]) / calls for line, t in clock["acc"].items()}
+    total = sum(per_line.values())
+    print(f"# {case.label}: hand-written gradient, lines {total * 1e6:.1f} µs per call", file=out)
+    for number_, line in enumerate(text.splitlines(), start=1):
+        t = per_line.get(number_)
+        prefix = f"{t * 1e6:9.2f} µs {100 * t / total:5.1f}% " if t is not None else " " * 23
+        print(prefix + "| " + line, file=out)
+    return per_line
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0])
     parser.add_argument("cases", nargs="+", help="case keys, e.g. W1-1e6 W2-batch W4")
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--size", type=int, default=None, help="override the case's size")
+    parser.add_argument("--handwritten", action="store_true", help="also profile the hand-written gradient")
     options = parser.parse_args(argv)
     for key in options.cases:
         profile(key, options.calls, options.size)
         print()
+        if options.handwritten:
+            profile_handwritten(key, options.calls, options.size)
+            print()
     return 0
 
 

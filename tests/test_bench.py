@@ -89,3 +89,17 @@ def test_delta_under_jit_is_checked_against_jax(monkeypatch):
     assert entry["δ"].startswith("failed") and "disagrees" in entry["δ"], entry
     assert isinstance(entry["jax.jit"], float)
     assert jaxjit.failures({case.key: entry})
+
+
+def test_profiles_show_every_line_of_both_gradients():
+    import io
+
+    from bench import profile
+
+    out = io.StringIO()
+    generated = profile.profile("W1-10", calls=3, out=out)
+    hand = profile.profile_handwritten("W1-10", calls=3, out=out)
+    text = out.getvalue()
+    assert generated and hand and all(t >= 0 for t in list(generated.values()) + list(hand.values()))
+    assert "def rosenbrock_vg(x):" in text and "g[:-1] -= 2 * (d * a + e)" in text
+    assert "rosenbrock_pullback" in text
