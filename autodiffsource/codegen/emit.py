@@ -199,7 +199,18 @@ class _LocatingUnparser(_Unparser):
         self._col = col
 
     def traverse(self, node):
-        if node.__class__ is list:
+        cls = node.__class__
+        if cls is ast.Name:  # half of all nodes: written here, without the generic bookkeeping
+            if id(node) in self._located:
+                node = self._unshare(node)
+            self._located.add(id(node))
+            text, col = node.id, self._col
+            self._source.append(text)
+            node.lineno = node.end_lineno = self._line
+            node.col_offset = col
+            node.end_col_offset = self._col = col + (len(text) if text.isascii() else len(text.encode()))
+            return
+        if cls is list:
             for item in node:
                 self.traverse(item)
             return
