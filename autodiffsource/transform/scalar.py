@@ -30,11 +30,12 @@ abstract interpretation under the guard: every variable gets a kind,
 * ``_TOP`` anything else (a global, an index, a matrix product, a user δ function's result...);
 
 joined over every assignment until nothing changes (flow-insensitive, so ``if`` needs nothing more).
-A function is specialised only when every per-operation helper in it (unbroadcast, finalize,
-distinct_partials, namespace, expand_reduced) can be replaced; loops, in-place writes into
-containers, nested functions and other statements this pass does not reason about keep the function
-generic. Array code never matches (indexing, ``@`` and reductions of arrays are ``_TOP``), so it
-compiles as before, without the guard.
+A function is specialised only when no value it assigns is ``_TOP`` and every per-operation helper in
+it (unbroadcast, finalize, distinct_partials, namespace, expand_reduced) can be replaced. Loops (their
+tapes), writes into containers, nested functions, calls of other δ functions and statements this pass
+does not reason about keep the function generic. Array code never matches (an index or ``@`` is
+``_TOP``), so it compiles as before, without the guard. Constant arguments join the guard only when
+the proof needs them (``x * c`` un-broadcasts against ``c``).
 """
 
 from __future__ import annotations
@@ -117,6 +118,9 @@ class _Analysis:
         self.env: dict[str, int] = {p: (_PY if p in guarded else _TOP) for p in gen.lowered.params}
         self.assigned: set[str] = set()
         self.namespaces: dict[str, bool] = {}  # xp = namespace(...): is it NumPy under the guard?
+        for stmt in gen.forward + gen.pullback:
+            if any(isinstance(node, ast.NamedExpr) for node in ast.walk(stmt)):
+                raise _Refused  # an assignment inside an expression: not tracked below
         self.pullback_seeded = self._seeded_params(gen.pullback)
         for p in gen.pullback_params:
             self.env[p] = 0 if p in self.pullback_seeded else _TOP
