@@ -108,7 +108,8 @@ def _jit_delta_section(results: dict) -> list[str]:
     if entries:
         out += _jit_delta_table(entries, results.get("quick"))
     if secondary:
-        out += [f"### The same, steadier: {results['secondary'].get('caption', '')}", ""]
+        caption = results["secondary"].get("caption", "").replace(", ratio to hand-written", "")
+        out += [f"### The same, steadier: {caption}", ""]
         out += _jit_delta_table(secondary, False)
     return out
 
