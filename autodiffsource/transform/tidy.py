@@ -42,35 +42,90 @@ _CONDITIONAL = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, as
 def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.expr], named: dict,
          fusable, helper) -> None:
     """``helper(fn)``: the name generated code calls runtime function ``fn`` by (binding it)."""
-    straight = not any(isinstance(n, (ast.For, ast.While)) for s in pullback for n in ast.walk(s))
-    if straight:
-        _propagate_copies(pullback, fusable)
-    loads, stores = _count(forward + pullback + [ast.Expr(o) for o in outputs])
-    ok = lambda name: fusable(name) and loads[name] == 1 and stores[name] == 1  # noqa: E731
-    _fuse_block(forward, ok, named, skip=False)
-    _fuse_block(pullback, ok, named, skip=True)
-    for i, s in enumerate(pullback):
-        pullback[i] = _Fold().visit(s)
-    if straight:
-        _scale_in_place(pullback, fusable, named, helper)
-
-
-def _count(stmts):
+    # One walk per statement finds the names it reads and writes; every rewrite below consults these
+    # and updates them, so the passes stay linear and cheap (they run at every transform).
+    names = _Names()
     loads, stores = collections.Counter(), collections.Counter()
+    for s in forward + pullback + [ast.Expr(o) for o in outputs]:
+        s_loads, s_stores, _ = names.of(s)
+        loads.update(s_loads)
+        stores.update(s_stores)
+    straight = not _has_loop(pullback)
+    if straight:
+        _propagate_copies(pullback, fusable, loads, stores, names)
+    ok = lambda name: fusable(name) and loads[name] == 1 and stores[name] == 1  # noqa: E731
+    _fuse_block(forward, ok, named, False, names)
+    _fuse_block(pullback, ok, named, True, names)
+    for i, s in enumerate(pullback):
+        if _foldable(s):
+            pullback[i] = _Fold().visit(s)  # names are unchanged: folding moves signs and numbers only
+    if straight:
+        _scale_in_place(pullback, fusable, named, helper, stores, names)
+
+
+class _Names:
+    """Per statement (by identity): the Counter of names it loads, of names it stores, and whether
+    it holds conditional evaluation; computed once, updated by the rewrites that change it."""
+
+    def __init__(self):
+        self.cache: dict[int, tuple] = {}
+
+    def of(self, s) -> tuple:
+        hit = self.cache.get(id(s))
+        if hit is None or hit[3] is not s:
+            s_loads, s_stores, conditional = collections.Counter(), collections.Counter(), False
+            for n in ast.walk(s):
+                if isinstance(n, ast.Name):
+                    (s_loads if isinstance(n.ctx, ast.Load) else s_stores)[n.id] += 1
+                elif isinstance(n, ast.arg):
+                    s_stores[n.arg] += 1
+                elif isinstance(n, _CONDITIONAL):
+                    conditional = True
+            hit = (s_loads, s_stores, conditional, s)
+            self.cache[id(s)] = hit
+        return hit[:3]
+
+    def fused(self, s, name: str, definition) -> None:
+        """``definition``'s value was written into ``s`` in place of its one read of ``name``."""
+        s_loads, s_stores, conditional = self.of(s)
+        d_loads, _, d_conditional = self.of(definition)  # an Assign to a name: its loads are its value's
+        s_loads[name] -= 1
+        s_loads.update(d_loads)
+        self.cache[id(s)] = (s_loads, s_stores, conditional or d_conditional, s)
+
+
+def _foldable(s) -> bool:
+    """Whether ``s`` holds a negation or a product or quotient by a number (what _Fold rewrites)."""
+    for n in ast.walk(s):
+        if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub) \
+                or isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Mult, ast.Div)) and _number(n.right):
+            return True
+    return False
+
+
+def _has_loop(stmts) -> bool:
     for s in stmts:
-        for n in ast.walk(s):
-            if isinstance(n, ast.Name):
-                (loads if isinstance(n.ctx, ast.Load) else stores)[n.id] += 1
-            elif isinstance(n, ast.arg):
-                stores[n.arg] += 1
-    return loads, stores
+        if isinstance(s, (ast.For, ast.While)):
+            return True
+        if isinstance(s, ast.If) and (_has_loop(s.body) or _has_loop(s.orelse)):
+            return True
+    return False
 
 
 # ---- copy propagation ------------------------------------------------------------------------------------
 
-def _propagate_copies(stmts: list[ast.stmt], fusable) -> None:
+class _Rename(ast.NodeTransformer):
+    def __init__(self, renames: dict):
+        self.renames = renames
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and node.id in self.renames:
+            return ast.Name(self.renames[node.id], ast.Load())
+        return node
+
+
+def _propagate_copies(stmts: list[ast.stmt], fusable, loads, stores, names: _Names) -> None:
     """``a = b`` (both assigned once, ``a`` generated): drop it and read ``b`` wherever ``a`` was read."""
-    loads, stores = _count(stmts)
     renames: dict[str, str] = {}
     kept = []
     for s in stmts:
@@ -79,23 +134,28 @@ def _propagate_copies(stmts: list[ast.stmt], fusable) -> None:
                 and stores[s.targets[0].id] == 1 and stores[s.value.id] <= 1):
             source = s.value.id
             renames[s.targets[0].id] = renames.get(source, source)
+            stores[s.targets[0].id] -= 1
+            loads[s.value.id] -= 1
             continue
         kept.append(s)
     if not renames:
         return
-
-    class Rename(ast.NodeTransformer):
-        def visit_Name(self, node):
-            if isinstance(node.ctx, ast.Load) and node.id in renames:
-                return ast.Name(renames[node.id], ast.Load())
-            return node
-
-    stmts[:] = [Rename().visit(s) for s in kept]
+    rename = _Rename(renames)
+    for k, s in enumerate(kept):
+        s_loads = names.of(s)[0]
+        if any(s_loads[a] for a in renames):
+            for a, b in renames.items():
+                if s_loads[a]:
+                    loads[b] += s_loads[a]
+                    loads[a] -= s_loads[a]
+            kept[k] = rename.visit(s)
+            names.cache.pop(id(s), None)
+    stmts[:] = kept
 
 
 # ---- fusion ----------------------------------------------------------------------------------------------
 
-def _fuse_block(stmts: list[ast.stmt], ok, named: dict, skip: bool) -> None:
+def _fuse_block(stmts: list[ast.stmt], ok, named: dict, skip: bool, names: _Names) -> None:
     """Fuse within one block; ``skip``: a definition may also move down past statements that only
     call runtime helpers and neither write what it reads nor read it (the pullback's accumulations)."""
     out: list[ast.stmt] = []
@@ -103,21 +163,33 @@ def _fuse_block(stmts: list[ast.stmt], ok, named: dict, skip: bool) -> None:
         for field in ("body", "orelse"):
             inner = getattr(s, field, None)
             if isinstance(inner, list) and not isinstance(s, Comment):
-                _fuse_block(inner, ok, named, skip)
+                _fuse_block(inner, ok, named, skip, names)
         if isinstance(s, (ast.Assign, ast.AugAssign, ast.Expr, ast.Return)) and s.value is not None \
-                and not any(isinstance(n, _CONDITIONAL) for n in ast.walk(s.value)):
+                and not names.of(s)[2]:
             while True:
                 j = len(out) - 1
-                while j >= 0 and not _fusable_into(out[j], s, ok, named):
+                while j >= 0 and not _fusable_into(out[j], s, ok, named, names):
                     if not (skip and _helper_statement(out[j], named)):
                         j = -1
                     j -= 1
-                if j < 0 or not _may_move_past(out[j], out[j + 1:]):
+                if j < 0 or not _may_move_past(out[j], out[j + 1:], names):
                     break
                 previous = out.pop(j)
-                s.value = _replace_load(s.value, previous.targets[0].id, previous.value)
+                name = previous.targets[0].id
+                s.value = _Replace(name, previous.value).visit(s.value)
+                names.fused(s, name, previous)
         out.append(s)
     stmts[:] = out
+
+
+class _Replace(ast.NodeTransformer):
+    def __init__(self, name: str, value: ast.expr):
+        self.name, self.value = name, value
+
+    def visit_Name(self, node):
+        if node.id == self.name and isinstance(node.ctx, ast.Load):
+            return self.value
+        return node
 
 
 def _helper_statement(s: ast.stmt, named: dict) -> bool:
@@ -134,20 +206,22 @@ def _helper_statement(s: ast.stmt, named: dict) -> bool:
     return True
 
 
-def _may_move_past(definition: ast.Assign, passed: list[ast.stmt]) -> bool:
+def _may_move_past(definition: ast.Assign, passed: list[ast.stmt], names: _Names) -> bool:
     name = definition.targets[0].id
-    reads = {n.id for n in ast.walk(definition.value) if isinstance(n, ast.Name)} | {name}
+    reads = set(names.of(definition)[0]) | {name}
     for s in passed:
-        if s.targets[0].id in reads or any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(s)):
+        if s.targets[0].id in reads or names.of(s)[0][name] or names.of(s)[1][name]:
             return False
     return True
 
 
-def _fusable_into(previous: ast.stmt, s: ast.stmt, ok, named: dict) -> bool:
+def _fusable_into(previous: ast.stmt, s: ast.stmt, ok, named: dict, names: _Names) -> bool:
     if not (isinstance(previous, ast.Assign) and len(previous.targets) == 1
             and isinstance(previous.targets[0], ast.Name) and ok(previous.targets[0].id)):
         return False
     name = previous.targets[0].id
+    if not names.of(s)[0][name]:
+        return False  # read elsewhere (a later statement): not ours to fuse
     for node in _evaluation_order(s.value):
         if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
             return True
@@ -188,19 +262,9 @@ def _pure(node, named: dict) -> bool:
                              ast.List, ast.BinOp, ast.UnaryOp, ast.Starred))
 
 
-def _replace_load(tree: ast.expr, name: str, value: ast.expr) -> ast.expr:
-    class Replace(ast.NodeTransformer):
-        def visit_Name(self, node):
-            if node.id == name and isinstance(node.ctx, ast.Load):
-                return value
-            return node
-
-    return Replace().visit(tree)
-
-
 # ---- in place on dead temporaries ---------------------------------------------------------------------------
 
-def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper) -> None:
+def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper, stores, names: _Names) -> None:
     """``d * -2 * x`` where ``d`` is a cotangent this pullback made with arithmetic (a new array), read
     for the last time here, and never handed anywhere that could keep it: ``scale_owned(d, -2, x)``,
     which multiplies into ``d`` itself on large NumPy arrays (one array less alive, no allocation)."""
@@ -211,10 +275,12 @@ def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper) -> None
             made[s.targets[0].id] = s
     if not made:
         return
-    _, stores = _count(stmts)
     last_read = {}
     escapes = set()
     for i, s in enumerate(stmts):
+        s_loads = names.of(s)[0]
+        if not any(s_loads[m] for m in made.keys() & s_loads.keys()):
+            continue
         for node, parent in _with_parents(s):
             if isinstance(node, ast.Name) and node.id in made and isinstance(node.ctx, ast.Load):
                 last_read[node.id] = i
