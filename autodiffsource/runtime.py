@@ -99,6 +99,10 @@ def _sum_to_shape(g, shape: tuple):
     xp = _xp(g)
     gshape = tuple(g.shape)
     lead = len(gshape) - len(shape)
+    if lead < 0:
+        # Fewer axes than the target (a 0-d cotangent standing for a full array): it broadcasts to the
+        # shape already, with nothing to sum; the caller broadcasts it where it needs the full array.
+        return g
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
     )

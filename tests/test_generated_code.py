@@ -374,3 +374,10 @@ def test_large_layer_in_place_matches_a_directional_difference():
     again = pullback()  # nothing the pullback reads was changed by the in-place work
     for p, q in zip(partials, again):
         np.testing.assert_array_equal(p, q)
+
+
+def test_a_lower_rank_cotangent_broadcasts_to_its_input():
+    # finalize and unbroadcast_to raised IndexError for a 0-d partial of an input with a length-1 axis.
+    np.testing.assert_array_equal(runtime.finalize(np.array(2.0), np.zeros((3, 1))), np.full((3, 1), 2.0))
+    assert runtime.unbroadcast_to(np.array(2.0), (3, 1)).shape == ()
+    np.testing.assert_array_equal(runtime.finalize(np.ones(4), np.zeros((2, 1, 4))), np.ones((2, 1, 4)))
