@@ -171,3 +171,34 @@ def test_integer_and_python_number_inputs():
     assert float(ad.jacfwd(square)(3.0)) == 6.0
     assert float(ad.jacrev(square)(3.0)) == 6.0
     assert ad.hessian(square)(3.0) == 2.0
+
+
+# ---- a user rule (pullback only) in forward mode ------------------------------------------------------------
+
+def cube(x):
+    return x * x * x
+
+
+def δcube(x):
+    # A user rule: forward mode builds J @ t from one pullback call per output element.
+    y = cube(x)
+
+    def cube_pullback(dy):
+        return 3.0 * x * x * dy
+
+    return y, cube_pullback
+
+
+def cubed_tanh(x):
+    xp = array_namespace(x)
+    return xp.tanh(cube(x)) * 2.0
+
+
+@pytest.mark.parametrize("lib", LIBRARIES, ids=repr)
+def test_jvp_through_a_user_rule_stays_in_the_library_of_the_input(lib):
+    # The basis cotangents and the tangent are made in the output's library (no trip through NumPy).
+    x, v = lib.convert(X3, "float64"), lib.convert(V3, "float64")
+    _, slope = ad.jvp(cubed_tanh, (x,), (v,))
+    h = 1e-6
+    expected = (cubed_tanh(X3 + h * V3) - cubed_tanh(X3 - h * V3)) / (2 * h)
+    _assert_like(lib, slope, expected, x, "jvp through a user rule", rtol=1e-7, atol=1e-9)

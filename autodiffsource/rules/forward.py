@@ -30,13 +30,14 @@ can differentiate jvp code again (second order, :mod:`autodiffsource.higher`).
 
 from __future__ import annotations
 
+import math
 import types
 
 import numpy as np
 import numpy as xp  # the stand-in name in forward forms; inlined code binds the run-time namespace
 
 from ..backend import special as backend_special
-from ..runtime import dot_primal, log_base, namespace, power_base_partial, sign_of, take_any, transpose_axes
+from ..runtime import _device, dot_primal, log_base, namespace, power_base_partial, sign_of, take_any, transpose_axes
 from ..runtime import unbroadcast, where_tie_split, zeros_like
 from .numpy_products import δdot
 from .numpy_shape import δtake
@@ -324,39 +325,53 @@ def δzeros_like(x):
 δzeros_like.constant_result = True  # forward mode: a zero tangent, no pullback calls
 
 
-def _inner(a, b) -> float:
-    """Σ a·b over arrays, scalars and (nested) containers; None is zero."""
+def _inner(a, b):
+    """Σ a·b over arrays, numbers and (nested) containers, in the arrays' library; None is zero."""
     if a is None or b is None:
         return 0.0
     if type(a) in (list, tuple):
-        return sum(_inner(p, q) for p, q in zip(a, b, strict=True))
+        return sum((_inner(p, q) for p, q in zip(a, b, strict=True)), 0.0)
     if type(a) is dict:
-        return sum(_inner(a[k], b[k]) for k in a)
-    return float(np.sum(np.asarray(a, dtype=float) * np.asarray(b, dtype=float)))
+        return sum((_inner(a[k], b[k]) for k in a), 0.0)
+    if not hasattr(a, "shape") and not hasattr(b, "shape"):
+        return float(a) * float(b)
+    return namespace(a, b).sum(a * b)
+
+
+def _pairing(pullback, cotangents, tangents):
+    partials = pullback(*cotangents)
+    partials = partials if isinstance(partials, tuple) else (partials,)
+    return sum((_inner(p, t) for p, t in zip(partials, tangents)), 0.0)
 
 
 def jvp_from_pullback(pullback, outputs, tangents, n_outputs: int = 1, n_partials: int | None = None):
     """``J @ tangents`` for an operation known only by its pullback: one pullback call per output element.
 
     ``outputs`` is the value (or tuple of ``n_outputs`` values), ``tangents`` the argument tangents in
-    the order of the pullback's partials (None: constant). Returns the output tangent (or a tuple).
+    the order of the pullback's partials (None: constant). Returns the output tangent (or a tuple), in
+    the output's array library, device and dtype (a Python float for a number or a NumPy 0-d value).
     """
     outs = tuple(outputs) if n_outputs > 1 else (outputs,)
     results = []
     for j, y in enumerate(outs):
-        arr = np.asarray(y, dtype=float)
-        t_out = np.zeros(arr.shape)
-        for k in range(arr.size):
-            basis = np.zeros(arr.shape)
-            basis.flat[k] = 1.0
-            seed = basis if arr.shape else 1.0
-            cts = [None] * n_outputs
-            cts[j] = seed
-            partials = pullback(*cts)
-            if not isinstance(partials, tuple):
-                partials = (partials,)
-            t_out.flat[k] = sum(_inner(p, t) for p, t in zip(partials, tangents))
-        results.append(t_out if arr.shape else float(t_out))
+        cotangents = [None] * n_outputs
+        if not hasattr(y, "shape") or isinstance(y, np.generic):
+            cotangents[j] = 1.0
+            results.append(float(_pairing(pullback, cotangents, tangents)))
+            continue
+        xp = namespace(y)
+        shape = tuple(y.shape)
+        size = math.prod(shape)
+        keywords = {"dtype": y.dtype if xp.isdtype(y.dtype, "real floating") else None, "device": _device(y)}
+        # The basis cotangents: rows of an identity made by y's own library (y's device, y's dtype).
+        eye = xp.eye(max(size, 1), **keywords)
+        entries = []
+        for k in range(size):
+            cotangents[j] = xp.reshape(eye[k, ...], shape)
+            total = _pairing(pullback, cotangents, tangents)
+            entries.append(total if hasattr(total, "shape") else xp.asarray(total, **keywords))
+        t_out = xp.reshape(xp.stack(entries), shape) if entries else xp.zeros(shape, **keywords)
+        results.append(float(t_out) if shape == () and type(y) is np.ndarray else t_out)
     return tuple(results) if n_outputs > 1 else results[0]
 
 
