@@ -241,7 +241,8 @@ cotangents = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(fn=st.sampled_from(SCALAR_FUNCTIONS), x=numbers, y=numbers, cotangent=cotangents,
        pass_cotangent=st.booleans())
 def test_fast_path_is_bit_identical_to_the_generic_code(fn, x, y, cotangent, pass_cotangent):
