@@ -230,10 +230,10 @@ numbers = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.floats(-3, 3),
     st.integers(-5, 5),
-    st.integers(-10 ** 30, 10 ** 30),
     st.booleans(),
     st.floats(-3, 3).map(np.float64),
 )
+big_or_number = st.one_of(numbers, st.integers(-10 ** 30, 10 ** 30))  # for x only: x ** y stays small
 cotangents = st.one_of(
     st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 3), st.booleans(),
     st.floats(-3, 3).map(np.float64), st.floats(-3, 3).map(np.array),
@@ -243,7 +243,7 @@ cotangents = st.one_of(
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(fn=st.sampled_from(SCALAR_FUNCTIONS), x=numbers, y=numbers, cotangent=cotangents,
+@given(fn=st.sampled_from(SCALAR_FUNCTIONS), x=big_or_number, y=numbers, cotangent=cotangents,
        pass_cotangent=st.booleans())
 def test_fast_path_is_bit_identical_to_the_generic_code(fn, x, y, cotangent, pass_cotangent):
     mask = all_args(fn)
