@@ -82,14 +82,7 @@ def _build(fn, mask: tuple[bool, ...]):
     lowered = lowerer.lower()
     name = vjp_name(fn, mask)
     gen = ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name).build()
-    constants = set(lowered.params)
-    for st in walk_statements(lowered.body):
-        if isinstance(st, Assign):
-            constants.update(st.targets)
-        elif isinstance(st, Loop) and st.target is not None:  # loop counters
-            constants.update(n.id for n in ast.walk(st.target) if isinstance(n, ast.Name))
-    constants -= lowered.active
-    flatten = _Flatten(gen.bindings, _tape_constants(gen.forward, gen.bindings, constants))
+    flatten = _Flatten(gen.bindings, _tape_constants(gen.forward, gen.bindings, _constants_of(lowered)))
     body = gen.forward + [flatten.visit(s) for s in gen.pullback]
     body = _namespace_factory_renamed(body, gen.bindings, lowerer.namer)
     args = ast.parse(f"def f({ast.unparse(parsed.node.args)}): pass").body[0].args
@@ -101,17 +94,7 @@ def _build(fn, mask: tuple[bool, ...]):
     text = header + "\n" + _Unparser().visit(node).lstrip("\n") + "\n"
     filename = f"<vjp {os.path.basename(parsed.file)}:{parsed.first_line} {fn.__qualname__} {name}>"
     register_source(filename, text)
-    namespace = dict(fn.__globals__)
-    namespace.update(gen.bindings)
-    namespace[_HELD] = held_constant
-    # Helpers of rule templates with a reverse rule in the user-rule convention only (forward.py's table):
-    # bound beside them as `δname`, as in jvp modules, so reverse over reverse finds them.
-    for bound, obj in gen.bindings.items():
-        if obj is backend_special:  # scipy.special's dispatcher, with the rules beside its functions
-            namespace[bound] = SPECIAL_WITH_RULES
-        helper_rule = HELPER_RULES.get(id(obj))
-        if helper_rule is not None and REGISTRY.rule_for(obj) is None and not REGISTRY.is_nondiff(obj):
-            namespace["δ" + bound] = helper_rule
+    namespace = _module_namespace(fn.__globals__, gen.bindings)
     exec(compile(text, filename, "exec"), namespace)
     compiled = namespace[name]
     compiled.__source__ = text
@@ -121,6 +104,34 @@ def _build(fn, mask: tuple[bool, ...]):
     # Generated code is user code to the engine, whichever module `fn` came from (second order).
     compiled.__module__ = f"vjp:{fn.__module__}"
     return compiled
+
+
+def _constants_of(lowered) -> set[str]:
+    """The variables of the lowered function that it never differentiates (loop counters included)."""
+    constants = set(lowered.params)
+    for st in walk_statements(lowered.body):
+        if isinstance(st, Assign):
+            constants.update(st.targets)
+        elif isinstance(st, Loop) and st.target is not None:
+            constants.update(n.id for n in ast.walk(st.target) if isinstance(n, ast.Name))
+    return constants - lowered.active
+
+
+def _module_namespace(user_globals: dict, bindings: dict) -> dict:
+    """The flat function's globals: the user's module, the bound helpers, and what differentiating it
+    again needs beside them."""
+    namespace = dict(user_globals)
+    namespace.update(bindings)
+    namespace[_HELD] = held_constant
+    for bound, obj in bindings.items():
+        if obj is backend_special:  # scipy.special's dispatcher, with the rules beside its functions
+            namespace[bound] = SPECIAL_WITH_RULES
+        # Helpers of rule templates whose reverse rule is written in the user-rule convention only
+        # (forward.py's table): bound beside them as `δname`, as in jvp modules.
+        helper_rule = HELPER_RULES.get(id(obj))
+        if helper_rule is not None and REGISTRY.rule_for(obj) is None and not REGISTRY.is_nondiff(obj):
+            namespace["δ" + bound] = helper_rule
+    return namespace
 
 
 def _namespace_factory_renamed(body: list[ast.stmt], bindings: dict, namer) -> list[ast.stmt]:
