@@ -21,6 +21,7 @@ from .frontend import lower
 from .frontend.varargs import expand_varargs
 from .source import parse_function
 from .transform import reverse, scalar
+from .transform.naming import const_suffix
 
 PIPELINE = ("source.parse_function", "frontend.lower", "transform.reverse", "transform.scalar", "codegen.emit",
             "codegen.load")
@@ -40,8 +41,7 @@ def _positional_params(fn) -> list[str]:
 
 def delta_name(fn, mask: tuple[bool, ...]) -> str:
     """``δf`` when every argument is differentiated, else ``δf_constK...`` naming the constant ones (1-based)."""
-    consts = "".join(f"_const{i + 1}" for i, m in enumerate(mask) if not m)
-    return f"δ{fn.__name__}{consts}"
+    return f"δ{fn.__name__}{const_suffix(mask)}"
 
 
 def transform(fn, mask: tuple[bool, ...]):

@@ -42,6 +42,7 @@ from ..rules.pullback_helpers import held_constant
 from ..rules.registry import REGISTRY
 from ..source import parse_function
 from .codeparts import Comment
+from .naming import const_suffix
 from .reverse import ReverseBuilder
 
 _compiled: dict[tuple, object] = {}
@@ -49,8 +50,7 @@ _lock = threading.RLock()
 
 
 def vjp_name(fn, mask: tuple[bool, ...]) -> str:
-    consts = "".join(f"_const{i + 1}" for i, m in enumerate(mask) if not m)
-    return f"vjp_{fn.__name__}{consts}"
+    return f"vjp_{fn.__name__}{const_suffix(mask)}"
 
 
 def vjp_function(fn, mask: tuple[bool, ...]):

@@ -41,7 +41,7 @@ from ..ir import walk_statements
 from ..rules import forward as fwd
 from ..source import parse_function
 from .inline import XP, _assigned_names, _literal, _loaded_names, _substitute, template_for
-from .naming import Namer
+from .naming import Namer, const_suffix
 from .reverse import _drop_repeated_comments, _has_code, _nonempty, _store_targets, comment_for
 
 _compiled: dict[tuple, object] = {}
@@ -50,8 +50,7 @@ _lock = threading.RLock()
 
 
 def jvp_name(fn, mask: tuple[bool, ...]) -> str:
-    consts = "".join(f"_const{i + 1}" for i, m in enumerate(mask) if not m)
-    return f"jvp_{fn.__name__}{consts}"
+    return f"jvp_{fn.__name__}{const_suffix(mask)}"
 
 
 def jvp_transform(fn, mask: tuple[bool, ...]):

@@ -14,6 +14,16 @@ import unicodedata
 from ..astutil import walk
 
 
+def const_suffix(mask: tuple[bool, ...]) -> str:
+    """``_const2_const3`` for the constant (unmasked) positional arguments, numbered from 1: the seed's
+    ``δf_const2`` convention, shared by the δ, jvp and flat-gradient functions' names.
+
+    >>> const_suffix((True, False, False))
+    '_const2_const3'
+    """
+    return "".join(f"_const{i + 1}" for i, m in enumerate(mask) if not m)
+
+
 class Namer:
     """Hands out names that collide with nothing seen so far."""
 
