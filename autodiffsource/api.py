@@ -8,6 +8,8 @@ later calls pay nothing.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import inspect
 import itertools
 import os
@@ -72,13 +74,32 @@ def transform(fn, mask: tuple[bool, ...]):
             # 400-term sum or a chain of 200 user functions needs more than Python's default 1000 frames.
             sys.setrecursionlimit(_TRANSFORM_RECURSION_LIMIT)
         try:
-            compiled = _run_pipeline(fn, mask)
+            with collector_paused():
+                compiled = _run_pipeline(fn, mask)
         finally:
             _in_progress.discard(key)
             if outermost and sys.getrecursionlimit() == _TRANSFORM_RECURSION_LIMIT:
                 sys.setrecursionlimit(limit)
         _compiled[key] = compiled
         return compiled
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Python's cyclic garbage collector off while a transform runs (and on again after, if it was on).
+
+    A transform makes hundreds of thousands of short-lived AST nodes without reference cycles; each
+    full collection walks all of them, so with the collector on a transform's cost grew faster than its
+    length (800 statements: 2.9 s, 1.7 s without; issue 6). Nothing a transform makes needs the
+    collector: plain reference counting frees it."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _resolve_delta(fn, mask: tuple[bool, ...]):

@@ -318,3 +318,34 @@ def test_awkward_layouts_parse_as_the_tokenizer_path_does(tmp_path, monkeypatch)
         _same_parse(fn, monkeypatch, fast_path=False)
     for fn, args in ((module.decorated, (1.5,)), (module.with_text, (2.0,)), (module.continued, (2.0, 3.0))):
         check_pullback(fn, ad.transform(fn, (True,) * len(args)), args)
+
+
+def test_the_collector_is_paused_during_a_transform_and_restored_after(tmp_path):
+    # The transform runs with Python's cyclic collector off (its cost grew faster than the function's length
+    # with it on); afterwards the collector is as the caller left it, on or off.
+    import gc
+    import importlib
+    import sys
+
+    (tmp_path / "gc_module.py").write_text("def f(x):\n    return x * x + 1.0\n\ndef g(x):\n    return x * 3.0\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        module = importlib.import_module("gc_module")
+    finally:
+        sys.path.remove(str(tmp_path))
+    from autodiffsource.api import transform
+
+    seen = []
+    gc.callbacks.append(lambda phase, info: seen.append(phase))
+    try:
+        assert gc.isenabled()
+        value, back = transform(module.f, (True,))(3.0)
+        assert gc.isenabled() and (value, back()) == (10.0, 6.0)
+        gc.disable()
+        try:
+            transform(module.g, (True,))(1.0)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+    finally:
+        gc.callbacks.pop()

@@ -66,10 +66,13 @@ def vjp_function(fn, mask: tuple[bool, ...]):
     hit = _compiled.get(key)
     if hit is not None:
         return hit
+    from ..api import collector_paused
+
     with _lock:
         hit = _compiled.get(key)
         if hit is None:
-            hit = _compiled[key] = _build(fn, tuple(mask))
+            with collector_paused():
+                hit = _compiled[key] = _build(fn, tuple(mask))
         return hit
 
 

@@ -64,8 +64,11 @@ def jvp_transform(fn, mask: tuple[bool, ...]):
         if hit is not None:
             return hit
         _in_progress[key] = jvp_name(fn, mask)
+        from ..api import collector_paused
+
         try:
-            compiled = _build(fn, tuple(mask))
+            with collector_paused():
+                compiled = _build(fn, tuple(mask))
         finally:
             _in_progress.pop(key, None)
         _compiled[key] = compiled
