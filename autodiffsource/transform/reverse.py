@@ -177,8 +177,8 @@ class ReverseBuilder(LoopReversal, Shortcuts):
         # scalar) leave the factory's parameter list.
         used = {n.id for s in forward + backward + [ast.Expr(o) for o in lowered.ret.values]
                 for n in ast.walk(s) if isinstance(n, ast.Name)}
-        for name in [n for n, obj in self.bindings.items() if n not in used and getattr(obj, "__module__", None)
-                     == runtime.__name__ and n not in lowered.closure]:
+        for name in [n for n, obj in self.bindings.items() if n not in used and runtime.is_helper(obj)
+                     and n not in lowered.closure]:
             del self.bindings[name]
             self._bound_ids.pop(id(self.named.get(name)), None)
         return Generated(

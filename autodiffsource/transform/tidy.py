@@ -200,8 +200,7 @@ def _helper_statement(s: ast.stmt, named: dict) -> bool:
     for node in ast.walk(s.value):
         if isinstance(node, ast.Call) and not (
                 isinstance(node.func, ast.Name) and (node.func.id in _PURE_BUILTINS and node.func.id not in named
-                                                     or getattr(named.get(node.func.id), "__module__", None)
-                                                     == runtime.__name__)):
+                                                     or runtime.is_helper(named.get(node.func.id)))):
             return False
     return True
 

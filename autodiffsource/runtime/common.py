@@ -1,0 +1,98 @@
+"""Shared by every run-time helper: the scalar and array type tables, the array namespace of values,
+shapes, devices and default dtypes. No differentiation logic here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+_ndarray = np.ndarray
+_PY_SCALARS = (float, int, bool)
+_CONTAINERS = (list, tuple, dict)
+_NUMPY_SCALAR = np.generic
+_FLOAT64 = np.float64
+
+
+def namespace(*values):
+    """The array namespace of ``values``: NumPy itself when every array is NumPy (or a Python scalar).
+
+    Values that are not arrays (numbers, None, strings, containers) are ignored; arrays from two
+    libraries at once are an error (array-api-compat's). NumPy 1.x lacks some array-API names, so
+    there it is array-api-compat's NumPy wrapper.
+    """
+    for v in values:
+        t = type(v)
+        if t is _ndarray or t in _PY_SCALARS or v is None or isinstance(v, _NUMPY_SCALAR):
+            continue
+        return _namespace_of_arrays(values)
+    return _NUMPY_NAMESPACE
+
+
+def _namespace_of_arrays(values):
+    import array_api_compat
+
+    from ..backend import backend_of
+
+    arrays = [v for v in values if type(v) is not _ndarray and not isinstance(v, _NUMPY_SCALAR)
+              and array_api_compat.is_array_api_obj(v)]
+    if not arrays:
+        return _NUMPY_NAMESPACE
+    backend_of(arrays[0])  # refuses libraries marked unavailable, with the reason
+    return array_api_compat.array_namespace(*arrays)
+
+
+def _numpy_namespace():
+    if int(np.__version__.split(".")[0]) >= 2:
+        return np
+    import array_api_compat.numpy
+
+    return array_api_compat.numpy
+
+
+_NUMPY_NAMESPACE = _numpy_namespace()
+
+
+def shape_of(x) -> tuple:
+    """``x.shape``, with ``()`` for Python scalars."""
+    if type(x) in _PY_SCALARS:
+        return ()
+    return tuple(x.shape)
+
+
+def _xp(a):
+    if type(a) is _ndarray or isinstance(a, _NUMPY_SCALAR):
+        return np
+    import array_api_compat
+
+    return array_api_compat.array_namespace(a)
+
+
+def _device(x):
+    import array_api_compat
+
+    return array_api_compat.device(x)
+
+
+def _default_float(xp, x):
+    """The floating dtype a partial of a non-float array takes: float64, where the device has it."""
+    try:
+        return xp.__array_namespace_info__().default_dtypes(device=_device(x))["real floating"]
+    except (AttributeError, TypeError):
+        return xp.float64
+
+
+def is_foreign_array(x) -> bool:
+    """Whether ``x`` is an array of a library other than NumPy (rules use it to leave NumPy-only paths)."""
+    t = type(x)
+    if t is _ndarray or t in _PY_SCALARS or t in _CONTAINERS or isinstance(x, _NUMPY_SCALAR):
+        return False
+    import array_api_compat  # torch tensors and Dask arrays have no __array_namespace__ of their own
+
+    return array_api_compat.is_array_api_obj(x)
+
+
+def _is_array_api_obj(y) -> bool:
+    import array_api_compat
+
+    return array_api_compat.is_array_api_obj(y)

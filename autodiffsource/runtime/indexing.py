@@ -1,0 +1,227 @@
+"""Indexing in the backward pass: adding a cotangent into a buffer at an index (repeats add up),
+reading the cotangent of ``y[index]`` and of what an in-place write overwrote, lists' cotangents, and
+in-place updates of buffers the generated code owns.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..errors import CotangentError
+from .common import _CONTAINERS, _PY_SCALARS, _ndarray, _xp, is_foreign_array
+from .cotangents import add_cotangents, zeros_like
+
+
+def _is_basic_index(index) -> bool:
+    parts = index if type(index) is tuple else (index,)
+    for p in parts:
+        if p is None or p is Ellipsis or type(p) is slice or isinstance(p, numbers.Integral):
+            continue
+        return False
+    return True
+
+
+def index_add(buffer, index, g):
+    """``buffer[index] += g`` with repeated integer indices adding up; returns ``buffer``.
+
+    ``buffer`` must be owned by the generated code (a fresh zero array), never a user's array.
+    """
+    if type(buffer) is _ndarray:
+        if type(index) is slice or _is_basic_index(index):
+            buffer[index] += g
+        else:
+            np.add.at(buffer, index, g)
+        return buffer
+    if type(buffer) in _PY_SCALARS:
+        raise CotangentError("cannot index into a scalar cotangent")
+    if type(buffer) is list or type(buffer) is dict:
+        if type(index) is slice:
+            for i, part in zip(range(*index.indices(len(buffer))), g):
+                buffer[i] = add_cotangents(buffer[i], part)
+        else:
+            buffer[index] = add_cotangents(buffer[index], g)
+        return buffer
+    from ..backend import backend_of, scatter_add
+
+    backend = backend_of(buffer)
+    if not backend.mutable:
+        padded = _padded_into(buffer, index, g)
+        if padded is not None:
+            return buffer + padded
+        return buffer.at[index].add(g)  # JAX: functional update, traceable under jit
+    if _is_basic_index(index):
+        # A basic index selects each element at most once: plain read-add-write is exact.
+        if backend.lazy and _has_newaxis(index):
+            # Dask's __setitem__ refuses None: drop the new axes from the index and from g alike.
+            index = tuple(p for p in index if p is not None) if type(index) is tuple else ()
+            g = _xp(buffer).reshape(g, tuple(buffer[index].shape))
+        buffer[index] = buffer[index] + g
+        return buffer
+    return scatter_add(_xp(buffer), buffer, index, g)
+
+
+def _padded_into(buffer, index, g):
+    """``g`` zero-padded to ``buffer``'s shape at ``index`` (slices of step 1 only), else None.
+
+    For immutable arrays (JAX): ``buffer + pad(g)`` is what JAX's own gradient of a slice compiles
+    to, and XLA fuses it with the sum; ``buffer.at[index].add(g)`` compiles to a scatter, slower on
+    large arrays (issue 6: W1 at n=10^6 under jax.jit).
+    """
+    parts = index if type(index) is tuple else (index,)
+    shape = tuple(buffer.shape)
+    if any(p is Ellipsis for p in parts):  # x[..., 1:]: full slices in the Ellipsis' place
+        at = [i for i, p in enumerate(parts) if p is Ellipsis]
+        if len(at) > 1:
+            return None
+        parts = parts[:at[0]] + (slice(None),) * (len(shape) - len(parts) + 1) + parts[at[0] + 1:]
+    if len(parts) > len(shape) or any(type(p) is not slice or p.step not in (None, 1) for p in parts):
+        return None
+    xp = _xp(buffer)
+    pad = getattr(xp, "pad", None)
+    if pad is None:
+        return None
+    widths, sliced = [], []
+    for axis, n in enumerate(shape):
+        start, stop, _ = parts[axis].indices(n) if axis < len(parts) else (0, n, 1)
+        if stop <= start:
+            return None
+        widths.append((start, n - stop))
+        sliced.append(stop - start)
+    if type(g) in _PY_SCALARS:
+        g = xp.asarray(g, dtype=buffer.dtype)
+    elif g.dtype != buffer.dtype:
+        g = xp.astype(g, buffer.dtype)  # as .at[].add would: the buffer's dtype wins
+    return pad(xp.broadcast_to(g, tuple(sliced)), widths)
+
+
+def _has_newaxis(index) -> bool:
+    return index is None or type(index) is tuple and any(p is None for p in index)
+
+
+def take_any(x, indices, axis=None):
+    """``np.take(x, indices, axis)`` on any array library (``axis=None`` takes from ``x`` flattened)."""
+    if not is_foreign_array(x):
+        return np.take(x, indices, axis=axis)
+    xp = _xp(x)
+    if axis is None:
+        return xp.take(xp.reshape(x, (-1,)), indices, axis=0)
+    return xp.take(x, indices, axis=axis)
+
+
+def take_partial_any(dy, x, indices, axis):
+    """The partial of ``xp.take(x, indices, axis=axis)`` on any array library: repeated indices add up.
+
+    ``axis=None`` (NumPy's flattened take) takes positions in ``x`` flattened.
+    """
+    from ..backend import take_add
+
+    xp = _xp(x)
+    buffer = zeros_like(x)
+    if axis is None:
+        flat = take_add(xp, xp.reshape(buffer, (-1,)), indices, 0, dy)
+        return xp.reshape(flat, tuple(x.shape))
+    return take_add(xp, buffer, indices, axis % len(x.shape), dy)
+
+
+def take_cotangent(d, index):
+    """The cotangent of ``y[index]`` given the cotangent ``d`` of the whole ``y`` (a scalar stays itself).
+
+    For ``y[index] = v`` with an index that repeats a position, NumPy keeps the last write only, so only
+    the last occurrence receives the cotangent of that position.
+    """
+    if type(d) in _PY_SCALARS:
+        return d
+    part = d[index]
+    if type(d) is _ndarray and not _is_basic_index(index):
+        positions = np.arange(d.size).reshape(d.shape)[index].ravel()
+        if len(np.unique(positions)) != positions.size:
+            last = np.zeros(positions.size, dtype=bool)
+            _, first_from_end = np.unique(positions[::-1], return_index=True)
+            last[positions.size - 1 - first_from_end] = True
+            part = part * last.reshape(part.shape)  # positions has one entry per element of part
+    return part
+
+
+def without_index(d, index):
+    """A copy of the cotangent ``d`` with ``d[index]`` zeroed: what flows to the value ``y`` had before
+    ``y[index] = v`` overwrote that part."""
+    if type(d) is _ndarray:
+        d = d.copy()
+        d[index] = 0
+        return d
+    if type(d) in _PY_SCALARS:
+        raise CotangentError("a scalar cotangent for an array that was assigned into")
+    if isinstance(d, list):
+        d = list(d)
+        d[index] = None  # zero
+        return d
+    if isinstance(d, dict):
+        d = dict(d)
+        d[index] = zeros_like(d[index])
+        return d
+    import array_api_compat
+
+    if array_api_compat.is_jax_array(d):
+        return d.at[index].set(0)
+    if array_api_compat.is_torch_array(d):
+        d = d.clone()
+        d[index] = 0
+        return d
+    xp = _xp(d)
+    d = xp.asarray(d, copy=True)
+    d[index] = 0
+    return d
+
+
+def update_in_place(old, new):
+    """What ``a += e`` leaves in ``a``: the same array, changed in place (so every name holding it sees
+    the change), or, for numbers and immutable arrays, the new value."""
+    if type(old) is _ndarray and old.flags.writeable and np.can_cast(np.result_type(new), old.dtype, "same_kind") \
+            and np.shape(new) == old.shape:
+        old[...] = new
+        return old
+    if hasattr(old, "__setitem__") and type(old) not in _CONTAINERS and type(old) is not _ndarray \
+            and tuple(getattr(new, "shape", ())) == tuple(getattr(old, "shape", ())):
+        from ..backend import backend_of
+
+        if backend_of(old).mutable:
+            old[...] = new
+            return old
+    return new
+
+
+def list_item_cotangent(length: int, index, dy):
+    """The cotangent of a list of ``length`` entries read only at ``index``: None (zero) elsewhere."""
+    d = [None] * length
+    if type(index) is slice:
+        for i, part in zip(range(*index.indices(length)), dy):
+            d[i] = part
+    else:
+        d[index] = dy
+    return d
+
+
+_IN_PLACE_MIN = 8192  # elements: below this a new array costs less than the checks
+
+
+def scale_owned(a, b, c=1):
+    """``a * b * c`` for an ``a`` the generated code made and reads no more: on a large NumPy float array
+    computed into ``a`` itself while a factor changes neither its shape nor its dtype (no new array, no
+    page faults); otherwise, and on every other array library, exactly as written."""
+    if type(a) is _ndarray and a.size >= _IN_PLACE_MIN and a.dtype.kind == "f" and a.flags.writeable:
+        if _keeps_shape_and_dtype(a, b):
+            np.multiply(a, b, out=a)
+            if type(c) is int and c == 1:
+                return a
+            if _keeps_shape_and_dtype(a, c):
+                return np.multiply(a, c, out=a)
+            return a * c
+    return a * b if type(c) is int and c == 1 else a * b * c
+
+
+def _keeps_shape_and_dtype(a, f) -> bool:
+    tf = type(f)
+    return tf is float or tf is int or tf is _ndarray and np.promote_types(a.dtype, f.dtype) == a.dtype \
+        and (f.shape == a.shape or np.broadcast_shapes(a.shape, f.shape) == a.shape)
