@@ -69,6 +69,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         self.appended: set[str] = set()
         self.pending_pullbacks: dict = {}  # back -> PendingPullback, for `y, back = δf(x)` (pullbacks.py)
         self._gradients_read: dict | None = None  # grad(f) functions this function calls (pullbacks.py)
+        self.bound_vjps: dict[tuple, str] = {}  # (fn, mask) -> the name of its flat gradient (pullbacks.py)
         code = self.fn.__code__
         cells = self.fn.__closure__ or ()
         self.closure = {}

@@ -22,7 +22,8 @@ from .calls import _count_outputs
 class PendingPullback:
     """A pullback name bound by ``..., back = δf(...)``: what a later ``back(dy)`` call becomes."""
 
-    vjp_name: str
+    primal: object
+    wrt: tuple[bool, ...]
     positional: list[str]
     keywords: dict[str, str]
     n_outputs: int
@@ -50,8 +51,6 @@ class PullbackLowering:
 
     def lower_delta_with_pullback(self, target: ast.Tuple | ast.List, value: ast.Call, delta) -> None:
         """``y..., back = δf(args)``: the primal's outputs now, the pullback's calls later (see the module)."""
-        from ..transform.flat import vjp_function
-
         primal, wrt = delta.__autodiffsource_primal__, tuple(delta.__wrt__)
         names = [e.id for e in target.elts]
         n_out = _count_outputs(primal)
@@ -78,24 +77,30 @@ class PullbackLowering:
         outputs = ast.Name(names[0], ast.Store()) if n_out == 1 else \
             ast.Tuple([ast.Name(n, ast.Store()) for n in names[:-1]], ast.Store())
         self.assign(ast.copy_location(outputs, target), call)
-        vjp_name = self.namer.fresh(f"vjp_{primal.__name__}")
-        self.closure[vjp_name] = vjp_function(primal, wrt)
-        self.pending_pullbacks[back] = PendingPullback(vjp_name, positional, keywords, n_out)
+        self.pending_pullbacks[back] = PendingPullback(primal, wrt, positional, keywords, n_out)
         self.env.pop(back, None)
 
     def vjp_of_gradient(self, func: ast.Name, gradient) -> str:
         """The bound name of the flat gradient that ``grad(f, argnums)`` computes (seeded with 1.0)."""
         from ..api import _argnums_mask
-        from ..transform.flat import vjp_function
 
         fn, argnums = gradient.__autodiffsource_grad_of__
         if not isinstance(argnums, int) and list(argnums) != sorted(argnums):
             self.unsupported(func, f"`{func.id}` (a gradient with argnums {argnums} out of order) inside a "
                                    "function being differentiated; list the argnums in increasing order")
         mask, _ = _argnums_mask(fn, argnums)
-        name = self.namer.fresh(f"vjp_{fn.__name__}")
-        self.closure[name] = vjp_function(fn, mask)
-        return name
+        return self.bound_vjp(fn, mask)
+
+    def bound_vjp(self, fn, mask: tuple[bool, ...]) -> str:
+        """The name the lowered code calls ``fn``'s flat gradient by (``transform/flat.py``), bound as a
+        closure value the first time a call needs it, once per (function, mask)."""
+        from ..transform.flat import vjp_function
+
+        key = (fn, tuple(mask))
+        if key not in self.bound_vjps:
+            self.bound_vjps[key] = name = self.namer.fresh(f"vjp_{fn.__name__}")
+            self.closure[name] = vjp_function(fn, tuple(mask))
+        return self.bound_vjps[key]
 
     def hold_argument(self, preferred: str, arg: ast.expr) -> str:
         name = self.namer.fresh(preferred)
@@ -128,7 +133,7 @@ class PullbackLowering:
                     if not cotangents and not call.keywords and p.n_outputs == 1:
                         cotangents = [ast.Constant(None)]  # back() seeds with ones, as the pullback does
                     return ast.copy_location(ast.Call(
-                        ast.Name(p.vjp_name, ast.Load()),
+                        ast.Name(lowerer.bound_vjp(p.primal, p.wrt), ast.Load()),
                         cotangents + [ast.Name(n, ast.Load()) for n in p.positional],
                         list(call.keywords) + [ast.keyword(k, ast.Name(n, ast.Load())) for k, n in p.keywords.items()]),
                         call)
