@@ -13,7 +13,7 @@ from ..runtime import expand_reduced, inverse_permutation, shape_of, take_any, t
 from .registry import rule
 from .support import (take_along_axis_partial,
                       astype_partial, concatenate_partials, split_partial, stack_partials, unstack_like, atleast_primal, diag_partial, diagonal_partial, negated_shift,
-                      pad_partial, repeat_partial, sort_partial, squeeze_back, take_partial, take_primal,
+                      pad_partial, repeat_partial, sort_partial, squeeze_back, take_partial,
                       tile_partial)
 
 

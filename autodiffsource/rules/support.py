@@ -366,16 +366,6 @@ def pad_partial(dy, x, pad_width, mode):
     return np.reshape(g.astype(_float_dtype(x_arr), copy=False), x_arr.shape)
 
 
-def take_primal(x, indices, axis):
-    """``take(x, indices, axis)`` in ``x``'s own library (NumPy's np.take would call jax's .take(mode='raise'))."""
-    if type(x) is np.ndarray or type(x) in _PY_SCALARS or isinstance(x, np.generic):
-        return np.take(x, indices, axis=axis)
-    xp = _xp(x)
-    if axis is None:
-        return xp.take(xp.reshape(x, (-1,)), indices, axis=0)
-    return xp.take(x, indices, axis=axis)
-
-
 def take_partial(dy, x, indices, axis):
     """The partial of ``take(x, indices, axis)``: scatter-add, so repeated indices add up."""
     if type(x) in _PY_SCALARS:
