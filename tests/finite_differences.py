@@ -60,6 +60,16 @@ def numeric_partial(f, args, i, cotangents, step: float = 1e-6):
     return grad
 
 
+def numeric_jacobian(f, x, h=1e-6):
+    """The Jacobian of ``f`` at the array ``x`` by central differences: shape ``f(x).shape + x.shape``."""
+    columns = []
+    for k in range(x.size):
+        e = np.zeros_like(x)
+        e.flat[k] = 1.0
+        columns.append((np.asarray(f(x + h * e)) - np.asarray(f(x - h * e))) / (2 * h))
+    return np.stack(columns, axis=-1).reshape(np.shape(f(x)) + x.shape)
+
+
 def assert_close(got, expected, rtol=1e-6, atol=1e-7, what="partial"):
     got64 = np.asarray(got, dtype=np.float64)
     assert got64.shape == np.shape(expected), f"{what}: shape {got64.shape}, expected {np.shape(expected)}"

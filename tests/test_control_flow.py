@@ -21,17 +21,8 @@ import pytest
 
 import autodiffsource as ad
 from autodiffsource import UnsupportedSyntaxError
-from corpus import CORPUS, augmented, branches, dataflow, exits, loops, mixed, refused  # noqa: F401  (registers the corpus)
+from corpus import CORPUS, augmented, branches, dataflow, differentiated, exits, loops, mixed, refused  # noqa: F401  (registers the corpus)
 from finite_differences import check_pullback
-
-
-def differentiated(arg) -> bool:
-    """Floats and float arrays are differentiated; ints (trip counts, modes) and tuples are constants."""
-    if isinstance(arg, bool):
-        return False
-    if isinstance(arg, float):
-        return True
-    return isinstance(arg, np.ndarray) and np.issubdtype(arg.dtype, np.floating)
 
 
 def fresh(fn):

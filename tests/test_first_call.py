@@ -30,6 +30,7 @@ import autodiffsource as ad
 from autodiffsource import api
 from autodiffsource.codegen import emit, load
 from corpus import CORPUS, augmented, branches, dataflow, exits, loops, mixed  # noqa: F401  (registers the corpus)
+from corpus import differentiated
 from finite_differences import check_pullback
 
 source_module = sys.modules["autodiffsource.source"]  # `autodiffsource.source` is also the public function
@@ -139,10 +140,6 @@ def test_the_first_call_transforms_once_and_rebinds_the_name(tmp_path, monkeypat
 
 # ---- the compiled tree is the displayed text -------------------------------------------------------------
 
-def _differentiated(arg) -> bool:
-    return isinstance(arg, float) or isinstance(arg, np.ndarray) and arg.dtype.kind == "f"
-
-
 def _describe(code: types.CodeType) -> list:
     out = [(code.co_name, code.co_code, code.co_names, code.co_varnames, code.co_freevars,
             tuple(code.co_lines()), code.co_exceptiontable)]
@@ -175,8 +172,8 @@ def corpus_renderings():
     emit.render_module = recording
     try:
         for fn, argsets in CORPUS:
-            api._compiled.pop((fn, tuple(map(_differentiated, argsets[0]))), None)
-            api.transform(fn, tuple(map(_differentiated, argsets[0])))
+            api._compiled.pop((fn, tuple(map(differentiated, argsets[0]))), None)
+            api.transform(fn, tuple(map(differentiated, argsets[0])))
     finally:
         emit.render_module = real
     assert len(seen) >= len(CORPUS)

@@ -20,6 +20,8 @@ import autodiffsource as ad
 from autodiffsource.higher import jvp_function
 from autodiffsource.rules.forward import forward_kind, rules_by_kind
 from corpus import CORPUS, augmented, branches, dataflow, exits, loops, mixed  # noqa: F401  (registers the corpus)
+from corpus import differentiated
+from finite_differences import numeric_jacobian
 
 sys.path.insert(0, str(Path(__file__).parent / "rules"))
 from rule_harness import USER_GLOBALS, as_outputs, draw_inputs, make_function  # noqa: E402
@@ -78,21 +80,13 @@ def test_every_rule_has_a_forward_form():
 
 # ---- control flow -----------------------------------------------------------------------------------------
 
-def _differentiated(arg) -> bool:
-    if isinstance(arg, bool):
-        return False
-    if isinstance(arg, float):
-        return True
-    return isinstance(arg, np.ndarray) and np.issubdtype(arg.dtype, np.floating)
-
-
 CORPUS_CASES = [(fn, args) for fn, argsets in CORPUS for args in argsets]
 
 
 @pytest.mark.parametrize("fn, args", CORPUS_CASES,
                          ids=[f"{fn.__name__}-{i}" for i, (fn, _) in enumerate(CORPUS_CASES)])
 def test_jvp_of_control_flow_corpus(fn, args):
-    tangents = [t if _differentiated(a) else None for a, t in zip(args, _direction(args, seed=5))]
+    tangents = [t if differentiated(a) else None for a, t in zip(args, _direction(args, seed=5))]
     outputs, output_tangents = ad.jvp(fn, copy.deepcopy(args), tangents)
     expected_outputs = as_outputs(fn(*copy.deepcopy(args)))
     got_outputs = outputs if len(expected_outputs) > 1 else (outputs,)
@@ -247,18 +241,9 @@ def wide(x):
     return np.stack([total, np.sum(x * x)])
 
 
-def _numeric_jacobian(f, x, h=1e-6):
-    columns = []
-    for k in range(x.size):
-        e = np.zeros_like(x)
-        e.flat[k] = 1.0
-        columns.append((np.asarray(f(x + h * e)) - np.asarray(f(x - h * e))) / (2 * h))
-    return np.stack(columns, axis=-1).reshape(np.shape(f(x)) + x.shape)
-
-
 @pytest.mark.parametrize("f, x", [(tall, np.array([0.4, -0.8])), (wide, np.linspace(-1.0, 1.0, 6))])
 def test_jacfwd_and_jacrev_agree_with_finite_differences(f, x):
-    expected = _numeric_jacobian(f, x)
+    expected = numeric_jacobian(f, x)
     np.testing.assert_allclose(ad.jacfwd(f)(x), expected, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(ad.jacrev(f)(x), expected, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(ad.jacobian(f)(x), expected, rtol=1e-6, atol=1e-8)
@@ -283,8 +268,8 @@ def test_jacobians_of_several_arguments():
     a, b = np.array([0.2, 0.7]), np.array([1.0, -2.0, 0.5])
     ja, jb = ad.jacfwd(f, argnums=(0, 1))(a, b)
     ra, rb = ad.jacrev(f, argnums=(0, 1))(a, b)
-    np.testing.assert_allclose(ja, _numeric_jacobian(lambda t: f(t, b), a), rtol=1e-6)
-    np.testing.assert_allclose(jb, _numeric_jacobian(lambda t: f(a, t), b), rtol=1e-6)
+    np.testing.assert_allclose(ja, numeric_jacobian(lambda t: f(t, b), a), rtol=1e-6)
+    np.testing.assert_allclose(jb, numeric_jacobian(lambda t: f(a, t), b), rtol=1e-6)
     np.testing.assert_allclose(ra, ja, rtol=1e-12)
     np.testing.assert_allclose(rb, jb, rtol=1e-12)
 

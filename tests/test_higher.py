@@ -23,6 +23,7 @@ import autodiffsource as ad
 from autodiffsource.higher import derivative_function, jvp_function
 from autodiffsource.rules.registry import REGISTRY
 from corpus import CORPUS, augmented, branches, dataflow, exits, loops, mixed  # noqa: F401  (registers the corpus)
+from corpus import differentiated
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent / "rules"))
 from rule_harness import USER_GLOBALS, draw_inputs, make_function  # noqa: E402
@@ -144,19 +145,11 @@ def test_hvp_of_every_case_of_the_new_forward_forms(c):
 
 # ---- control flow -----------------------------------------------------------------------------------------
 
-def _differentiated(arg) -> bool:
-    if isinstance(arg, bool):
-        return False
-    if isinstance(arg, float):
-        return True
-    return isinstance(arg, np.ndarray) and np.issubdtype(arg.dtype, np.floating)
-
-
 def _scalar_corpus():
     cases = []
     for fn, argsets in CORPUS:
         for args in argsets[:1]:
-            positions = [i for i, a in enumerate(args) if _differentiated(a)]
+            positions = [i for i, a in enumerate(args) if differentiated(a)]
             if not positions:
                 continue
             out = fn(*copy.deepcopy(args))

@@ -16,7 +16,7 @@ from array_api_compat import array_namespace, device
 
 import autodiffsource as ad
 from backend_cases import cpu_libraries
-from finite_differences import numeric_partial
+from finite_differences import numeric_jacobian, numeric_partial
 
 LIBRARIES = cpu_libraries()
 LIB = {lib.name: lib for lib in LIBRARIES}
@@ -58,15 +58,6 @@ W3 = np.array([1.0, 2.0, -1.0])
 V3 = np.array([1.0, 0.5, -0.3])
 
 
-def _numeric_jacobian(f, x, h=1e-6):
-    columns = []
-    for k in range(x.size):
-        e = np.zeros_like(x)
-        e.flat[k] = 1.0
-        columns.append((np.asarray(f(x + h * e)) - np.asarray(f(x - h * e))) / (2 * h))
-    return np.stack(columns, axis=-1).reshape(np.shape(f(x)) + x.shape)
-
-
 def _numeric_hessian(f, args, h=1e-5):
     """Central differences of the first-order gradient (checked against differences of f elsewhere)."""
     x = args[0]
@@ -83,7 +74,7 @@ def _numeric_hessian(f, args, h=1e-5):
 
 def test_numpy_references_match_finite_differences():
     for f, x in ((curve, X3), (fold, X23)):
-        expected = _numeric_jacobian(f, x)
+        expected = numeric_jacobian(f, x)
         for jac in (ad.jacfwd, ad.jacrev, ad.jacobian):
             np.testing.assert_allclose(jac(f)(x), expected, rtol=1e-6, atol=1e-8, err_msg=f"{jac.__name__} {f.__name__}")
     # The gradient the Hessian is differenced from, itself against differences of f.
@@ -92,7 +83,7 @@ def test_numpy_references_match_finite_differences():
     np.testing.assert_allclose(H, _numeric_hessian(energy, [X3, W3]), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(ad.hvp(energy)(X3, W3, V3), H @ V3, rtol=1e-10, atol=1e-12)
     _, slope = ad.jvp(curve, (X3,), (V3,))
-    np.testing.assert_allclose(slope, _numeric_jacobian(curve, X3) @ V3, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(slope, numeric_jacobian(curve, X3) @ V3, rtol=1e-6, atol=1e-8)
 
 
 # ---- every library against NumPy ----------------------------------------------------------------------------------

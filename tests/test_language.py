@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from autodiffsource import UnsupportedSyntaxError, grad, source, δ
+from corpus.mixed import carried_list_read_twice
 from finite_differences import check_pullback, numeric_partial
 
 RNG = np.random.default_rng(7)
@@ -290,20 +291,11 @@ def view_read_before_a_write(A, x):
     return s + np.sum(B)
 
 
-def swap_lists_in_a_loop(x, n):
-    pair = [x, x * 3]
-    s = 0.0
-    for _ in range(n):
-        pair = [pair[1] * 2, pair[0]]
-        s = s + pair[0] * pair[1]
-    return s
-
-
 @pytest.mark.parametrize("fn, args, wrt", [
     (list_read_in_one_branch_appended_in_the_other, (1.5, 3), [0]),
     (rnn_over_a_growing_list, (RNG.standard_normal((3, 3)) * 0.5, RNG.standard_normal(3), 4), [0, 1]),
     (view_read_before_a_write, (RNG.standard_normal((2, 3)), RNG.standard_normal(3)), [0, 1]),
-    (swap_lists_in_a_loop, (0.7, 3), [0]),
+    (carried_list_read_twice, (0.7, 3), [0]),  # lists swapped in a loop (tests/corpus/mixed.py)
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_mutation_regressions(fn, args, wrt):
     δ(fn)

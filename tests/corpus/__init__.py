@@ -21,6 +21,15 @@ def case(*argsets):
     return register
 
 
+def differentiated(arg) -> bool:
+    """Floats and float arrays are differentiated; ints (trip counts, modes), bools and tuples are constants."""
+    if isinstance(arg, bool):
+        return False
+    if isinstance(arg, float):
+        return True
+    return isinstance(arg, np.ndarray) and np.issubdtype(arg.dtype, np.floating)
+
+
 def vec(*values) -> np.ndarray:
     """A float64 array of ``values``."""
     return np.array(values, dtype=np.float64)
