@@ -270,6 +270,57 @@ def test_scale_owned_on_numbers_and_other_libraries():
     assert bool((got == 6.0).all())
 
 
+# ---- runtime.zeros_with: the first write of a cotangent read through subscripts ---------------------------
+
+def test_rosenbrock_first_contribution_is_written_not_added():
+    text = pullback_text(δ(rosenbrock))
+    assert "zeros_with(x, slice(None, -1, None), d_t11 * -2, _t8)" in text
+    assert "zeros_like" not in text
+
+
+def _zeros_then_add(like, index, a, b=1):
+    return runtime.index_add(runtime.zeros_like(like), index, a * b)
+
+
+@pytest.mark.parametrize("like, index, a, b", [
+    (np.empty(20_000), slice(None, -1), -2.0, RNG.standard_normal(19_999)),         # W1's first write
+    (np.empty(20_000), slice(1, None), RNG.standard_normal(19_999), 1),             # no factor
+    (np.empty(20_000), slice(300, -300), RNG.standard_normal(19_400), 0.5),
+    (np.empty((10_000, 3)), slice(2, 9_000), RNG.standard_normal(3), RNG.standard_normal((8_998, 1))),  # broadcast
+    (np.empty(20_000, dtype=np.float32), slice(5, None), np.float32(3),
+     RNG.standard_normal(19_995).astype(np.float32)),
+    # the rest fall back to zeros and index_add: a float64 product into float32, a stepped slice, an integer
+    # array, a basic index that is not a slice, a small array, an empty slice
+    (np.empty(20_000, dtype=np.float32), slice(5, None), 3.0, RNG.standard_normal(19_995)),
+    (np.empty(20_000), slice(0, None, 2), 2.0, RNG.standard_normal(10_000)),
+    (np.arange(20_000), slice(1, None), 2.0, RNG.standard_normal(19_999)),
+    (np.empty((20_000, 2)), (slice(None), 0), 2.0, RNG.standard_normal(20_000)),
+    (np.empty(10), slice(1, None), 2.0, RNG.standard_normal(9)),
+    (np.empty(20_000), slice(5, 5), 2.0, np.empty(0)),
+])
+def test_zeros_with_equals_zeros_then_index_add(like, index, a, b):
+    want = _zeros_then_add(like, index, a, b)
+    got = runtime.zeros_with(like, index, a, b)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+
+
+def test_zeros_with_never_writes_into_its_arguments():
+    like, a = RNG.standard_normal(20_000), RNG.standard_normal(19_999)
+    like_before, a_before = like.copy(), a.copy()
+    runtime.zeros_with(like, slice(1, None), a, 3.0)
+    np.testing.assert_array_equal(like, like_before)
+    np.testing.assert_array_equal(a, a_before)
+
+
+def test_zeros_with_on_other_libraries_and_lists():
+    torch = pytest.importorskip("torch")
+    like = torch.zeros(10_000, dtype=torch.float64)
+    got = runtime.zeros_with(like, slice(1, None), 2.0, torch.ones(9_999, dtype=torch.float64))
+    assert isinstance(got, torch.Tensor) and float(got[0]) == 0.0 and bool((got[1:] == 2.0).all())
+    assert runtime.zeros_with([1.0, 2.0, 3.0], 1, 2.0, 4.0) == [0.0, 8.0, 0.0]
+
+
 # ---- other array libraries -------------------------------------------------------------------------------
 
 # array-api-strict refuses NumPy's own functions (np.sum on a strict array): only the functions written

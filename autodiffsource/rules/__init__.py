@@ -2,7 +2,7 @@
 
 from . import array_api, builtins, math, numpy, operator, scipy_special  # noqa: F401  (registration side effects)
 from . import partial_helpers, pullback_helpers  # noqa: F401  (after the tables: gradient code differentiated again)
-from . import owned_helpers  # noqa: F401  (scale_owned, the in-place helper generated pullbacks call)
+from . import owned_helpers  # noqa: F401  (scale_owned, zeros_with: helpers that write into memory they own)
 from .registry import REGISTRY, Rule, nondiff, nondiff_attributes, nondiff_methods, rule
 
 __all__ = ["REGISTRY", "Rule", "nondiff", "nondiff_attributes", "nondiff_methods", "rule"]

@@ -93,7 +93,8 @@ _LINEAR = {
 }
 _MULTILINEAR = {"δcross", "δdot", "δeinsum", "δinner", "δkron", "δnp_matmul", "δouter", "δtensordot",
                 "δvdot", "δmatmul", "δvecdot", "δconvolve", "δcorrelate",
-                "δtrapezoid"}  # trapezoid: linear in the heights, and in the sample points
+                "δtrapezoid",  # trapezoid: linear in the heights, and in the sample points
+                "δzeros_with"}  # index_add(zeros_like(like), index, a * b): bilinear in a and b (owned_helpers.py)
 
 
 _EXTREME = {"δmax", "δmin", "δnanmax", "δnanmin"}

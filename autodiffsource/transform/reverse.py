@@ -35,6 +35,7 @@ from .loops import LoopPlan, LoopReversal
 from .naming import Namer
 from .shapes import ELEMENTWISE_BINARY as _ELEMENTWISE_BINARY, ShapeFacts, is_number_literal
 from .shortcuts import DIVISIONS as _DIVISIONS, EarlySlices, Shortcuts, nonzero_number as _nonzero_number
+from .inplace import first_writes_in_place
 from .tidy import tidy
 
 # Helpers whose result is always a new array the generated code may then update in place.
@@ -173,6 +174,7 @@ class ReverseBuilder(LoopReversal, Shortcuts):
         tidy(forward, backward, lowered.ret.values, self.named,
              lambda name: name in cotangents or name.startswith("_") and name != self.xp_name,
              lambda fn: self.helper(fn).id)
+        first_writes_in_place(backward, self.named, lambda fn: self.helper(fn).id)
         # Helpers a rewrite above made unnecessary (the expand_reduced of a sum whose cotangent stayed a
         # scalar) leave the factory's parameter list.
         used = {n.id for s in forward + backward + [ast.Expr(o) for o in lowered.ret.values]

@@ -389,6 +389,11 @@ add([case("rt.unbroadcast(x, y)", [(real, a), (real, b)], rt.unbroadcast, float3
 add([case("rt.scale_owned(x * 1.0, y, z)", [(real, a), (real, b), (real, c)], rt.scale_owned, float32=False)
      for a, b, c in [(S34, S34, S34), (S34, PY, S34), ((4,), (4,), PY), (PY, PY, PY)]]
     + [case("rt.scale_owned(x * 1.0, y)", [(real, S34), (real, (4,))], rt.scale_owned, float32=False)])
+# zeros_with(like, index, a, b): index_add(zeros_like(like), index, a * b); `like` is read for its shape only.
+add([case(f"rt.zeros_with(x, {i}, y, z)", [(real, a), (real, b), (real, c)], rt.zeros_with, float32=False)
+     for a, b, c, i in [((5,), (2,), (2,), "slice(1, 3)"), ((5,), PY, (4,), "slice(None, -1)"),
+                        (S34, (4,), (2, 4), "slice(1, None)"), ((4,), (3,), PY, "IDX3")]]
+    + [case("rt.zeros_with(x, slice(2, 4), y)", [(real, (6,)), (real, (2,))], rt.zeros_with, float32=False)])
 add([case(f"sp.{call}", [(real, a), (real, b)], getattr(sp, call.split("(")[0]), float32=False) for call, a, b in [
     ("cumsum_partial(x, y, 0)", S34, S34), ("cumsum_partial(x, y, None)", (12,), S34),
     ("take_partial(x, y, IDX3, 0)", (3,), (4,)), ("take_partial(x, y, IDX3, None)", (3,), (2, 2)),
