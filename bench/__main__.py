@@ -180,8 +180,8 @@ def main(argv=None) -> int:
             results["memory_labels"][key] = workloads.CASES_BY_KEY[key].label + (f" (size {size})" if quick else "")
             results["memory"][key] = {}
             for peer in peers.PEERS:
-                if (quick and peer not in ("handwritten", "autodiffsource")) or (options.peers and peer not in options.peers
-                                                                   and peer != "handwritten"):
+                if (quick and peer not in ("handwritten",) + peers.AUTODIFFSOURCE_PEERS) \
+                        or (options.peers and peer not in options.peers and peer != "handwritten"):
                     continue
                 _log(quiet, f"memory {key} {peer} ...")
                 results["memory"][key][peer] = entry = memory.measure(peer, key, size)

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tracemalloc
 
-NUMPY_PEERS = ("handwritten", "autodiffsource", "autograd")
+NUMPY_PEERS = ("handwritten", "autodiffsource", "autodiffsource.δ", "autograd")
 
 
 def _status_kib(field: str) -> int:

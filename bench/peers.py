@@ -25,8 +25,12 @@ from . import handwritten, workloads
 os.environ.setdefault("JAX_ENABLE_X64", "1")
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
-PEERS = ("handwritten", "autodiffsource", "autograd", "torch", "jax", "jax.jit")
-LABELS = {"handwritten": "hand-written", "autodiffsource": "autodiffsource", "autograd": "autograd",
+# autodiffsource twice: `value_and_grad(f)` (JAX's name, what a training loop calls; its pullback runs once,
+# so it may reuse the forward pass's memory) and the seed's `δf` with its pullback (which may run again).
+PEERS = ("handwritten", "autodiffsource", "autodiffsource.δ", "autograd", "torch", "jax", "jax.jit")
+AUTODIFFSOURCE_PEERS = ("autodiffsource", "autodiffsource.δ")
+LABELS = {"handwritten": "hand-written", "autodiffsource": "autodiffsource value_and_grad",
+          "autodiffsource.δ": "autodiffsource δf + pullback", "autograd": "autograd",
           "torch": "torch eager", "jax": "jax eager", "jax.jit": "jax.jit"}
 
 
@@ -96,26 +100,31 @@ def autodiffsource_function(case):
     raise NotSupported("not yet supported: " + str(errors[-1]).splitlines()[0])
 
 
-def _autodiffsource(case, args):
+def _autodiffsource(case, args, through_delta: bool):
+    """``value_and_grad(f, argnums)`` or, ``through_delta``, the δ function and one call of its pullback."""
     import autodiffsource
     from autodiffsource.api import transform
 
     primal, mask, name = autodiffsource_function(case)
+    ndiff = _ndiff(case, args)
     try:
-        compiled = transform(primal, mask)
+        if through_delta:
+            compiled = transform(primal, mask)
+        else:
+            compiled = autodiffsource.value_and_grad(primal, argnums=tuple(range(ndiff)) if ndiff > 1 else 0)
         # Transform outside the timed loop (first-call cost is measured on its own).
         compiled(*args)
     except autodiffsource.UnsupportedSyntaxError as exc:
         raise NotSupported("not yet supported: " + str(exc).splitlines()[0]) from exc
     ns = dict(zip(_arg_names(args), args), f=compiled)
-    ndiff = _ndiff(case, args)
 
     def to_numpy(out):
         value, partials = out
         return _pack(value, partials if ndiff > 1 else (partials,))
 
     note = "" if primal is workloads.PRIMALS.get(case.workload, primal) else f"via `{primal.__name__}`"
-    return Runner(f"v, pb = {_call(args)}; out = v, pb()", ns, to_numpy, note=note)
+    stmt = f"v, pb = {_call(args)}; out = v, pb()" if through_delta else f"out = {_call(args)}"
+    return Runner(stmt, ns, to_numpy, note=note)
 
 
 # ---- ports of the primals to each framework -------------------------------------------------------------
@@ -199,8 +208,8 @@ def prepare(peer: str, case, args) -> Runner:
     """The runner for ``peer`` on ``case`` with inputs ``args`` (NumPy arrays or Python floats)."""
     if peer == "handwritten":
         return _handwritten(case, args)
-    if peer == "autodiffsource":
-        return _autodiffsource(case, args)
+    if peer in AUTODIFFSOURCE_PEERS:
+        return _autodiffsource(case, args, through_delta=peer == "autodiffsource.δ")
     if peer == "autograd":
         return _autograd(case, args)
     if peer == "torch":

@@ -70,7 +70,9 @@ def markdown(results: dict) -> str:
         row = [results["labels"][case.key]] + [_cell(results, case.key, p, True) for p in PEERS]
         row.append(f"≤ {TARGETS[case.key]}×")
         out.append("| " + " | ".join(row) + " |")
-    out += ["", "The target column is issue 6's goal for autodiffsource.", ""]
+    out += ["", "The target column is issue 6's goal for autodiffsource. *value_and_grad* is `value_and_grad(f, argnums)` (JAX's "
+            "name; its pullback runs once, so the generated code may reuse the forward pass's dead arrays); "
+            "*δf + pullback* is the seed's API, `v, back = δf(x); back()`, whose pullback may be called again.", ""]
     secondary = results.get("secondary")
     if secondary:
         out += [f"### The same, steadier: {secondary.get('caption', '')}", "",

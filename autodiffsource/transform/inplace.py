@@ -48,3 +48,98 @@ class _FirstWrites(ast.NodeTransformer):
 
 def _calls(node, names: set[str]) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names
+
+
+def consume_forward_values(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.expr],
+                           named: dict, helper) -> None:
+    """For a pullback that runs once (``value_and_grad``, ``grad``): a value the forward pass made with
+    arithmetic, read for the last time by a product in the pullback, is scaled in place there.
+
+    ``P * t`` (``t`` the last factor) becomes ``scale_owned(t, P)`` and ``t * a * b`` becomes
+    ``scale_owned(t, a, b)``: the same multiplications in the same order, into ``t``'s own memory on a
+    large NumPy array (``runtime.scale_owned`` decides at run time). A pullback made so must never run
+    twice: the second run would read the scaled values. Only straight-line code without inner functions
+    takes part, and only values every read of which is an operand of arithmetic (anything else could
+    keep a view of it), that are not returned, and whose last read is a statement of the pullback itself.
+    """
+    body = forward + pullback
+    if any(isinstance(n, (ast.For, ast.While, ast.If, ast.FunctionDef, ast.Lambda, ast.ListComp,
+                          ast.GeneratorExp, ast.SetComp, ast.DictComp))
+           for s in body for n in ast.walk(s)):
+        return
+    made = {}
+    for s in forward:
+        if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
+                and isinstance(s.value, (ast.BinOp, ast.UnaryOp)):
+            made[s.targets[0].id] = made.get(s.targets[0].id, 0) + 1
+    stored = {}
+    for s in body:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+                stored[n.id] = stored.get(n.id, 0) + 1
+    candidates = {name for name, count in made.items() if count == 1 and stored.get(name) == 1}
+    escapes = {n.id for o in outputs for n in ast.walk(o) if isinstance(n, ast.Name)}
+    last_read = {}
+    for i, s in enumerate(body):
+        for node, parent in _with_parents(s):
+            if isinstance(node, ast.Name) and node.id in candidates and isinstance(node.ctx, ast.Load):
+                last_read[node.id] = i
+                if not isinstance(parent, (ast.BinOp, ast.UnaryOp)):
+                    escapes.add(node.id)
+    scale_owned = None
+    for name, i in sorted(last_read.items(), key=lambda item: item[1]):
+        if name in escapes or i < len(forward):
+            continue
+        s = body[i]
+        reads = sum(1 for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == name)
+        chain = next((n for n in ast.walk(s) if _product_with_end_factor(n, name)), None)
+        if reads != 1 or chain is None:
+            continue
+        scale_owned = scale_owned or helper(runtime.scale_owned)
+        call = _scaled_in_place(chain, name, scale_owned)
+        pullback[i - len(forward)] = body[i] = _Replace(chain, call).visit(s)
+
+
+def _product_with_end_factor(node, name: str) -> bool:
+    """``name * a * b`` or ``a * b * name``: a chain of left-nested products that starts or ends with ``name``."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
+        return False
+    if isinstance(node.right, ast.Name) and node.right.id == name:
+        return True
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        node = node.left
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _scaled_in_place(chain: ast.BinOp, name: str, scale_owned: str) -> ast.Call:
+    """The ``scale_owned`` call computing ``chain`` into ``name``; the same products in the same order."""
+    if isinstance(chain.right, ast.Name) and chain.right.id == name:  # P * t: one product, commuted
+        return ast.Call(ast.Name(scale_owned, ast.Load()), [chain.right, chain.left], [])
+    factors = []
+    node = chain
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        factors.append(node.right)
+        node = node.left
+    factors.reverse()
+    call = node
+    for k in range(0, len(factors), 2):  # t * a * b * c -> scale_owned(scale_owned(t, a, b), c)
+        call = ast.Call(ast.Name(scale_owned, ast.Load()), [call] + factors[k:k + 2], [])
+    return call
+
+
+def _with_parents(tree):
+    stack = [(tree, None)]
+    while stack:
+        node, parent = stack.pop()
+        yield node, parent
+        stack.extend((child, node) for child in ast.iter_child_nodes(node))
+
+
+class _Replace(ast.NodeTransformer):
+    """The one node ``old`` (by identity) replaced by ``new``."""
+
+    def __init__(self, old: ast.AST, new: ast.AST):
+        self.old, self.new = old, new
+
+    def visit(self, node):
+        return self.new if node is self.old else super().visit(node)

@@ -35,7 +35,7 @@ from .loops import LoopPlan, LoopReversal
 from .naming import Namer
 from .shapes import ELEMENTWISE_BINARY as _ELEMENTWISE_BINARY, ShapeFacts, is_number_literal
 from .shortcuts import DIVISIONS as _DIVISIONS, EarlySlices, Shortcuts, nonzero_number as _nonzero_number
-from .inplace import first_writes_in_place
+from .inplace import consume_forward_values, first_writes_in_place
 from .tidy import tidy
 
 # Helpers whose result is always a new array the generated code may then update in place.
@@ -86,8 +86,12 @@ def comment_for(loc: SourceLoc) -> Comment:
 class ReverseBuilder(LoopReversal, Shortcuts):
     """Builds the forward pass and the pullback of one lowered function."""
 
-    def __init__(self, lowered: LoweredFunction, namer: Namer, user_globals: dict, delta_name: str):
+    def __init__(self, lowered: LoweredFunction, namer: Namer, user_globals: dict, delta_name: str,
+                 pullback_runs_once: bool = False):
         self.lowered = lowered
+        # True for value_and_grad's variant, whose pullback is called exactly once: it may then scale the
+        # forward pass's dead values in place (inplace.consume_forward_values).
+        self.pullback_runs_once = pullback_runs_once
         self.namer = namer
         self.user_globals = user_globals
         self.delta_name = delta_name
@@ -175,6 +179,8 @@ class ReverseBuilder(LoopReversal, Shortcuts):
              lambda name: name in cotangents or name.startswith("_") and name != self.xp_name,
              lambda fn: self.helper(fn).id)
         first_writes_in_place(backward, self.named, lambda fn: self.helper(fn).id)
+        if self.pullback_runs_once:
+            consume_forward_values(forward, backward, lowered.ret.values, self.named, lambda fn: self.helper(fn).id)
         # Helpers a rewrite above made unnecessary (the expand_reduced of a sum whose cotangent stayed a
         # scalar) leave the factory's parameter list.
         used = {n.id for s in forward + backward + [ast.Expr(o) for o in lowered.ret.values]
