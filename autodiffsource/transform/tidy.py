@@ -74,11 +74,12 @@ class _Names:
         hit = self.cache.get(id(s))
         if hit is None or hit[3] is not s:
             s_loads, s_stores, conditional = collections.Counter(), collections.Counter(), False
-            for n in ast.walk(s):
+            for n in _nodes(s):
                 if isinstance(n, ast.Name):
-                    (s_loads if isinstance(n.ctx, ast.Load) else s_stores)[n.id] += 1
+                    counts = s_loads if isinstance(n.ctx, ast.Load) else s_stores
+                    counts[n.id] = counts.get(n.id, 0) + 1  # (Counter's own += calls __missing__ per new name)
                 elif isinstance(n, ast.arg):
-                    s_stores[n.arg] += 1
+                    s_stores[n.arg] = s_stores.get(n.arg, 0) + 1
                 elif isinstance(n, _CONDITIONAL):
                     conditional = True
             hit = (s_loads, s_stores, conditional, s)
@@ -94,9 +95,39 @@ class _Names:
         self.cache[id(s)] = (s_loads, s_stores, conditional or d_conditional, s)
 
 
+# Fields that hold only operators and contexts (leaves nothing here looks for): not walked.
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
+_CHILD_FIELDS: dict[type, tuple] = {}
+
+
+def _child_fields(cls) -> tuple:
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        fields = _CHILD_FIELDS[cls] = () if cls in (ast.Name, ast.Constant) else \
+            tuple(f for f in cls._fields if f not in _LEAF_FIELDS)
+    return fields
+
+
+def _nodes(tree) -> list:
+    """The nodes of ``tree`` in :func:`ast.walk`'s (breadth-first) order, without operators and
+    contexts; a list, built without a generator per node (these walks were most of tidy's time)."""
+    todo = [tree]
+    append = todo.append
+    for node in todo:  # appending while iterating visits every node appended
+        for field in _child_fields(node.__class__):
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        append(item)
+            elif isinstance(value, ast.AST):
+                append(value)
+    return todo
+
+
 def _foldable(s) -> bool:
     """Whether ``s`` holds a negation or a product or quotient by a number (what _Fold rewrites)."""
-    for n in ast.walk(s):
+    for n in _nodes(s):
         if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub) \
                 or isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Mult, ast.Div)) and _number(n.right):
             return True
@@ -143,11 +174,12 @@ def _propagate_copies(stmts: list[ast.stmt], fusable, loads, stores, names: _Nam
     rename = _Rename(renames)
     for k, s in enumerate(kept):
         s_loads = names.of(s)[0]
-        if any(s_loads[a] for a in renames):
-            for a, b in renames.items():
-                if s_loads[a]:
-                    loads[b] += s_loads[a]
-                    loads[a] -= s_loads[a]
+        renamed = [a for a in s_loads if s_loads[a] and a in renames]  # by the statement's names: linear
+        if renamed:
+            for a in renamed:
+                b = renames[a]
+                loads[b] += s_loads[a]
+                loads[a] -= s_loads[a]
             kept[k] = rename.visit(s)
             names.cache.pop(id(s), None)
     stmts[:] = kept
@@ -176,20 +208,26 @@ def _fuse_block(stmts: list[ast.stmt], ok, named: dict, skip: bool, names: _Name
                     break
                 previous = out.pop(j)
                 name = previous.targets[0].id
-                s.value = _Replace(name, previous.value).visit(s.value)
+                s.value = _replace_load(s.value, name, previous.value)
                 names.fused(s, name, previous)
         out.append(s)
     stmts[:] = out
 
 
-class _Replace(ast.NodeTransformer):
-    def __init__(self, name: str, value: ast.expr):
-        self.name, self.value = name, value
-
-    def visit_Name(self, node):
-        if node.id == self.name and isinstance(node.ctx, ast.Load):
-            return self.value
-        return node
+def _replace_load(tree, name: str, value: ast.expr):
+    """``tree`` with every read of ``name`` replaced by ``value`` (in place, as a NodeTransformer would)."""
+    if isinstance(tree, ast.Name):
+        return value if tree.id == name and isinstance(tree.ctx, ast.Load) else tree
+    for node in _nodes(tree):
+        for field in _child_fields(node.__class__):
+            child = getattr(node, field, None)
+            if child.__class__ is list:
+                for i, item in enumerate(child):
+                    if isinstance(item, ast.Name) and item.id == name and isinstance(item.ctx, ast.Load):
+                        child[i] = value
+            elif isinstance(child, ast.Name) and child.id == name and isinstance(child.ctx, ast.Load):
+                setattr(node, field, value)
+    return tree
 
 
 def _helper_statement(s: ast.stmt, named: dict) -> bool:
@@ -197,7 +235,7 @@ def _helper_statement(s: ast.stmt, named: dict) -> bool:
     buffers the pullback owns (accumulating cotangents, which nothing reads yet) changes."""
     if not (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)):
         return False
-    for node in ast.walk(s.value):
+    for node in _nodes(s.value):
         if isinstance(node, ast.Call) and not (
                 isinstance(node.func, ast.Name) and (node.func.id in _PURE_BUILTINS and node.func.id not in named
                                                      or runtime.is_helper(named.get(node.func.id)))):
@@ -292,10 +330,11 @@ def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper, stores,
     for name, i in last_read.items():
         if name in escapes or stores[name] != 1:
             continue
-        chains = [node for node in ast.walk(stmts[i]) if _product_led_by(node, name)]
-        if not chains or sum(1 for n in ast.walk(stmts[i]) if isinstance(n, ast.Name) and n.id == name) != 1:
+        nodes = _nodes(stmts[i])
+        chains = [node for node in nodes if _product_led_by(node, name)]
+        if not chains or sum(1 for n in nodes if isinstance(n, ast.Name) and n.id == name) != 1:
             continue
-        chain = chains[0]  # the outermost (ast.walk goes breadth first); the others are its left parts
+        chain = chains[0]  # the outermost (the walk goes breadth first); the others are its left parts
         factors = []
         node = chain
         while isinstance(node, ast.BinOp):
@@ -341,18 +380,31 @@ def _with_parents(tree):
     while stack:
         node, parent = stack.pop()
         yield node, parent
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, node))
+        for field in _child_fields(node.__class__):
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                stack.extend((item, node) for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append((value, node))
 
 
 def _replace_node(tree, old, new):
-    class Replace(ast.NodeTransformer):
-        def visit(self, node):
-            if node is old:
-                return new
-            return super().visit(node)
-
-    return Replace().visit(tree)
+    """``tree`` with the node ``old`` replaced by ``new`` (in place; ``new`` itself if ``tree`` is ``old``).
+    (Not a class made per call: a class is a reference cycle the garbage collector must find.)"""
+    if tree is old:
+        return new
+    for node in _nodes(tree):
+        for field in _child_fields(node.__class__):
+            child = getattr(node, field, None)
+            if child is old:
+                setattr(node, field, new)
+                return tree
+            if child.__class__ is list:
+                for i, item in enumerate(child):
+                    if item is old:
+                        child[i] = new
+                        return tree
+    return tree
 
 
 # ---- constant folding -------------------------------------------------------------------------------------
