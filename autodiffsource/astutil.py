@@ -70,3 +70,35 @@ def walk(node) -> list:
             elif isinstance(value, ast.AST):
                 append(value)
     return todo
+
+
+def fix_missing_locations(node):
+    """:func:`ast.fix_missing_locations`, without its self-calling closure (a reference cycle per call,
+    left to the garbage collector): the same locations, filled in the same order."""
+    _fix_locations(node, 1, 0, 1, 0)
+    return node
+
+
+def _fix_locations(node, lineno, col_offset, end_lineno, end_col_offset):
+    if "lineno" in node._attributes:
+        if not hasattr(node, "lineno"):
+            node.lineno = lineno
+        else:
+            lineno = node.lineno
+        if "end_lineno" in node._attributes:
+            if getattr(node, "end_lineno", None) is None:
+                node.end_lineno = end_lineno
+            else:
+                end_lineno = node.end_lineno
+        if "col_offset" in node._attributes:
+            if not hasattr(node, "col_offset"):
+                node.col_offset = col_offset
+            else:
+                col_offset = node.col_offset
+        if "end_col_offset" in node._attributes:
+            if getattr(node, "end_col_offset", None) is None:
+                node.end_col_offset = end_col_offset
+            else:
+                end_col_offset = node.end_col_offset
+    for child in ast.iter_child_nodes(node):
+        _fix_locations(child, lineno, col_offset, end_lineno, end_col_offset)

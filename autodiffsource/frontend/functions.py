@@ -22,6 +22,7 @@ import ast
 import copy
 import types
 
+from ..astutil import fix_missing_locations
 from ..ir import DeltaCall, PlainOp
 from .normalize import count_outputs, normalize
 
@@ -196,14 +197,19 @@ def is_user_method(obj) -> bool:
     return isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType)
 
 
+class _Rename(ast.NodeTransformer):
+    # At module level: a class made per call is a reference cycle left to the garbage collector.
+    def __init__(self, renames: dict[str, str]):
+        self.renames = renames
+
+    def visit_Name(self, n):
+        if n.id in self.renames:
+            return ast.copy_location(ast.Name(self.renames[n.id], n.ctx), n)
+        return n
+
+    def visit_Lambda(self, n):
+        return n  # a nested lambda keeps its own names
+
+
 def _rename_all(node, renames: dict[str, str]):
-    class Rename(ast.NodeTransformer):
-        def visit_Name(self, n):
-            if n.id in renames:
-                return ast.copy_location(ast.Name(renames[n.id], n.ctx), n)
-            return n
-
-        def visit_Lambda(self, n):
-            return n  # a nested lambda keeps its own names
-
-    return ast.fix_missing_locations(Rename().visit(node))
+    return fix_missing_locations(_Rename(renames).visit(node))

@@ -498,18 +498,7 @@ def fence(pf: ParsedFunction) -> None:
     if pf.fn.__code__ in _fenced:  # checked at the decorator: the first call need not walk it again
         return
     problems = []
-
-    def visit(stmts):
-        for stmt in stmts:
-            if not isinstance(stmt, _SUPPORTED_STMTS):
-                problems.append((stmt, f"the `{type(stmt).__name__}` statement"))
-                continue
-            for field in ("body", "orelse"):
-                visit(getattr(stmt, field, []))
-            if isinstance(stmt, (ast.For, ast.While)) and stmt.orelse:
-                problems.append((stmt, f"`{type(stmt).__name__.lower()} ... else`"))
-
-    visit(_strip_docstring(pf.node.body))
+    _unsupported_statements(_strip_docstring(pf.node.body), problems)
     for node in walk(pf.node):
         if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
             problems.append((node, "generators and coroutines"))
@@ -531,6 +520,19 @@ def fence(pf: ParsedFunction) -> None:
         f"not supported: {first_what}", pf.loc(first_node),
         hint="Supported: assignments, calls, operators, indexing, if/elif/else, for, while, break, "
              "continue and return anywhere. Move anything else into a helper with a custom rule (δname)." + more)
+
+
+def _unsupported_statements(stmts, problems: list) -> None:
+    """Append ``(statement, what)`` for each statement of a kind the lowering does not support.
+    (A module function: a nested function that calls itself is a reference cycle left to the collector.)"""
+    for stmt in stmts:
+        if not isinstance(stmt, _SUPPORTED_STMTS):
+            problems.append((stmt, f"the `{type(stmt).__name__}` statement"))
+            continue
+        for field in ("body", "orelse"):
+            _unsupported_statements(getattr(stmt, field, []), problems)
+        if isinstance(stmt, (ast.For, ast.While)) and stmt.orelse:
+            problems.append((stmt, f"`{type(stmt).__name__.lower()} ... else`"))
 
 
 def _strip_docstring(body):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from ..astutil import walk
+from ..astutil import fix_missing_locations, walk
 from ..transform.naming import Namer
 
 
@@ -175,7 +175,7 @@ def normalize(body: list[ast.stmt], namer: Namer, n_outputs: int) -> list[ast.st
     early_return = not (len(returns) == 1 and body[-1] is returns[0])
     norm = _Normalizer(namer, n_outputs, early_return)
     if not early_return:  # only break/continue to rewrite: the final return stays as written
-        return [ast.fix_missing_locations(s) for s in norm.block(body[:-1])] + [body[-1]]
+        return [fix_missing_locations(s) for s in norm.block(body[:-1])] + [body[-1]]
     first = body[0]
     init = [ast.Assign([ast.Name(norm.returned, ast.Store())], ast.Constant(False))]
     init += [ast.Assign([ast.Name(n, ast.Store())], ast.Constant(None)) for n in norm.ret_names]
@@ -185,7 +185,7 @@ def normalize(body: list[ast.stmt], namer: Namer, n_outputs: int) -> list[ast.st
     names = [ast.Name(n, ast.Load()) for n in norm.ret_names]
     final = ast.Return(names[0] if len(names) == 1 else ast.Tuple(names, ast.Load()))
     new_body.append(ast.copy_location(final, body[-1]))
-    return [ast.fix_missing_locations(s) for s in new_body]
+    return [fix_missing_locations(s) for s in new_body]
 
 
 def count_outputs(body: list[ast.stmt]) -> int:
