@@ -102,3 +102,35 @@ def _fix_locations(node, lineno, col_offset, end_lineno, end_col_offset):
                 end_col_offset = node.end_col_offset
     for child in ast.iter_child_nodes(node):
         _fix_locations(child, lineno, col_offset, end_lineno, end_col_offset)
+
+
+# Fields that hold only operators and contexts (leaves nothing here looks for): not walked.
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
+_CHILD_FIELDS: dict[type, tuple] = {}
+
+
+def child_fields(cls) -> tuple:
+    """The fields of node class ``cls`` that can hold nodes other than operators and contexts."""
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        fields = _CHILD_FIELDS[cls] = () if cls in (ast.Name, ast.Constant) else \
+            tuple(f for f in cls._fields if f not in _LEAF_FIELDS)
+    return fields
+
+
+def nodes(tree) -> list:
+    """The nodes of ``tree`` in :func:`ast.walk`'s (breadth-first) order without operators and
+    contexts (``ctx``, ``op``, ``ops``: leaves no pass looks for), as a list: like :func:`walk`, a
+    snapshot, and faster still (the generated code's passes walk every statement several times)."""
+    todo = [tree]
+    append = todo.append
+    for node in todo:  # appending while iterating visits every node appended
+        for field in child_fields(node.__class__):
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        append(item)
+            elif isinstance(value, ast.AST):
+                append(value)
+    return todo

@@ -49,7 +49,7 @@ import types
 import numpy as np
 
 from .. import runtime
-from ..astutil import clone
+from ..astutil import clone, nodes
 from ..rules import support
 from .codeparts import Comment
 
@@ -93,6 +93,9 @@ def specialise(gen, mask: tuple[bool, ...], signature: ast.arguments, namer, use
     if signature.vararg or signature.kwarg or signature.kwonlyargs \
             or [a.arg for a in signature.posonlyargs + signature.args] != params or not any(mask):
         return gen
+    for stmt in gen.forward + gen.pullback:
+        if any(isinstance(node, ast.NamedExpr) for node in nodes(stmt)):
+            return gen  # an assignment inside an expression: not tracked by the analysis
     wrt = [p for p, m in zip(params, mask) if m]
     consts = [p for p, m in zip(params, mask) if not m]
     # First with only the differentiated arguments guarded; constant ones too if the proof needs them.
@@ -118,9 +121,6 @@ class _Analysis:
         self.env: dict[str, int] = {p: (_PY if p in guarded else _TOP) for p in gen.lowered.params}
         self.assigned: set[str] = set()
         self.namespaces: dict[str, bool] = {}  # xp = namespace(...): is it NumPy under the guard?
-        for stmt in gen.forward + gen.pullback:
-            if any(isinstance(node, ast.NamedExpr) for node in ast.walk(stmt)):
-                raise _Refused  # an assignment inside an expression: not tracked below
         self.pullback_seeded = self._seeded_params(gen.pullback)
         for p in gen.pullback_params:
             self.env[p] = 0 if p in self.pullback_seeded else _TOP

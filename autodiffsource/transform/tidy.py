@@ -28,6 +28,7 @@ import ast
 import collections
 
 from .. import runtime
+from ..astutil import child_fields as _child_fields, nodes as _nodes
 from .codeparts import Comment
 
 # Helpers that only read their arguments and make a new value: evaluating them earlier or later than
@@ -93,36 +94,6 @@ class _Names:
         s_loads[name] -= 1
         s_loads.update(d_loads)
         self.cache[id(s)] = (s_loads, s_stores, conditional or d_conditional, s)
-
-
-# Fields that hold only operators and contexts (leaves nothing here looks for): not walked.
-_LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
-_CHILD_FIELDS: dict[type, tuple] = {}
-
-
-def _child_fields(cls) -> tuple:
-    fields = _CHILD_FIELDS.get(cls)
-    if fields is None:
-        fields = _CHILD_FIELDS[cls] = () if cls in (ast.Name, ast.Constant) else \
-            tuple(f for f in cls._fields if f not in _LEAF_FIELDS)
-    return fields
-
-
-def _nodes(tree) -> list:
-    """The nodes of ``tree`` in :func:`ast.walk`'s (breadth-first) order, without operators and
-    contexts; a list, built without a generator per node (these walks were most of tidy's time)."""
-    todo = [tree]
-    append = todo.append
-    for node in todo:  # appending while iterating visits every node appended
-        for field in _child_fields(node.__class__):
-            value = getattr(node, field, None)
-            if value.__class__ is list:
-                for item in value:
-                    if isinstance(item, ast.AST):
-                        append(item)
-            elif isinstance(value, ast.AST):
-                append(value)
-    return todo
 
 
 def _foldable(s) -> bool:
