@@ -185,10 +185,10 @@ def test_eight_threads_making_the_first_call_transform_once(tmp_path, monkeypatc
     runs = []
     real = api._run_pipeline
 
-    def counting_pipeline(fn, mask):
+    def counting_pipeline(fn, mask, *variant):
         runs.append((fn.__name__, mask))
         time.sleep(0.05)  # widen the window in which a second thread could start its own transform
-        return real(fn, mask)
+        return real(fn, mask, *variant)
 
     monkeypatch.setattr(api, "_run_pipeline", counting_pipeline)
     stub = module.δf
