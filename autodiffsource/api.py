@@ -127,7 +127,8 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False):
     signature = _signature_text(parsed.node)
     wrt_names = [p for p, m in zip(lowered.params, mask) if m]
     text, factory, tree = emit.render_module(generated, signature, wrt_names)
-    filename = f"<δ {os.path.basename(parsed.file)}:{parsed.first_line} {fn.__qualname__} {name}>"
+    variant = " (pullback runs once)" if pullback_runs_once else ""  # each variant's text under its own name
+    filename = f"<δ {os.path.basename(parsed.file)}:{parsed.first_line} {fn.__qualname__} {name}{variant}>"
     compiled = load.load(text, factory, fn.__globals__, generated.bindings, filename,
                          user_file=parsed.file, primal=fn.__qualname__, tree=tree)
     compiled.__source__ = text

@@ -117,3 +117,14 @@ def test_vjp_and_delta_pullbacks_still_run_twice():
     np.testing.assert_array_equal(back(), back())
     np.testing.assert_array_equal(grad(rosenbrock)(x), back())
     np.testing.assert_array_equal(grad(rosenbrock)(x), grad(rosenbrock)(x))
+
+
+def test_each_variant_keeps_its_own_source_for_tracebacks():
+    import linecache
+
+    once = transform(rosenbrock, (True,), pullback_runs_once=True)
+    plain = transform(rosenbrock, (True,))
+    files = {v.__code__.co_filename for v in (once, plain)}
+    assert len(files) == 2
+    for v in (once, plain):
+        assert "".join(linecache.getlines(v.__code__.co_filename)) == v.__source__
