@@ -368,6 +368,9 @@ def _number_check(type_: ast.Name, names: _Names, param: str) -> ast.expr:
     return ast.BoolOp(ast.Or(), [is_(float, "float"), is_(int, "int")])
 
 
+_LEAVES = (ast.expr_context, ast.operator, ast.cmpop, ast.unaryop, ast.boolop)
+
+
 class _Rewriter:
     """Copies statements, replacing each helper call the analysis proved has a scalar meaning."""
 
@@ -397,7 +400,12 @@ class _Rewriter:
         return out
 
     def expr(self, e):
-        if isinstance(e, ast.Call):
+        cls = e.__class__
+        if cls is ast.Name:  # the commonest node: the same copy as below, made directly
+            new = ast.Name.__new__(ast.Name)
+            new.__dict__.update(id=e.id, ctx=e.ctx)
+            return new
+        if cls is ast.Call:
             role = self.a.role(e.func)
             if role is not None and not e.keywords and not any(isinstance(x, ast.Starred) for x in e.args):
                 new = self._replace(role, e)
@@ -405,15 +413,15 @@ class _Rewriter:
                     self.replaced.add(role)
                     return new
                 self.kept.add(role)
-        if isinstance(e, list):
+        elif cls is list:
             return [self.expr(x) for x in e]
-        if not isinstance(e, ast.AST) or isinstance(e, (ast.expr_context, ast.operator, ast.cmpop,
-                                                         ast.unaryop, ast.boolop)):
+        if not isinstance(e, ast.AST) or isinstance(e, _LEAVES):
             return e
-        new = e.__class__.__new__(e.__class__)
-        for key in e._fields:
+        new = cls.__new__(cls)
+        d = new.__dict__
+        for key in cls._fields:
             value = getattr(e, key, None)
-            new.__dict__[key] = self.expr(value) if isinstance(value, (ast.AST, list)) else value
+            d[key] = self.expr(value) if value.__class__ is list or isinstance(value, ast.AST) else value
         return new
 
     def _replace(self, role: str, call: ast.Call):
