@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 
 from .. import runtime
+from ..astutil import child_fields, nodes
 
 
 def first_writes_in_place(pullback: list[ast.stmt], named: dict, helper) -> None:
@@ -63,41 +64,50 @@ def consume_forward_values(forward: list[ast.stmt], pullback: list[ast.stmt], ou
     keep a view of it), that are not returned, and whose last read is a statement of the pullback itself.
     """
     body = forward + pullback
-    if any(isinstance(n, (ast.For, ast.While, ast.If, ast.FunctionDef, ast.Lambda, ast.ListComp,
-                          ast.GeneratorExp, ast.SetComp, ast.DictComp))
-           for s in body for n in ast.walk(s)):
+    made = {s.targets[0].id for s in forward
+            if s.__class__ is ast.Assign and len(s.targets) == 1 and s.targets[0].__class__ is ast.Name
+            and s.value.__class__ in (ast.BinOp, ast.UnaryOp)}
+    if not made:
         return
-    made = {}
-    for s in forward:
-        if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
-                and isinstance(s.value, (ast.BinOp, ast.UnaryOp)):
-            made[s.targets[0].id] = made.get(s.targets[0].id, 0) + 1
-    stored = {}
-    for s in body:
-        for n in ast.walk(s):
-            if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
-                stored[n.id] = stored.get(n.id, 0) + 1
-    candidates = {name for name, count in made.items() if count == 1 and stored.get(name) == 1}
-    escapes = {n.id for o in outputs for n in ast.walk(o) if isinstance(n, ast.Name)}
-    last_read = {}
-    for i, s in enumerate(body):
-        for node, parent in _with_parents(s):
-            if isinstance(node, ast.Name) and node.id in candidates and isinstance(node.ctx, ast.Load):
-                last_read[node.id] = i
-                if not isinstance(parent, (ast.BinOp, ast.UnaryOp)):
-                    escapes.add(node.id)
+    stores: dict[str, int] = {}
+    last_read: dict[str, int] = {}
+    escapes = {n.id for o in outputs for n in nodes(o) if n.__class__ is ast.Name}
+    for i, s in enumerate(body):  # one walk of every statement: each name's stores, last read, and parents
+        for node in nodes(s):
+            cls = node.__class__
+            if cls in _NOT_STRAIGHT:
+                return
+            contained = cls is ast.BinOp or cls is ast.UnaryOp
+            for field in child_fields(cls):
+                value = getattr(node, field, None)
+                for child in value if value.__class__ is list else (value,):
+                    if child.__class__ is not ast.Name:
+                        continue
+                    name = child.id
+                    if child.ctx.__class__ is not ast.Load:
+                        stores[name] = stores.get(name, 0) + 1
+                    elif name in made:
+                        last_read[name] = i
+                        if not contained:
+                            escapes.add(name)
     scale_owned = None
     for name, i in sorted(last_read.items(), key=lambda item: item[1]):
-        if name in escapes or i < len(forward):
+        if name in escapes or stores.get(name) != 1 or i < len(forward):
             continue
         s = body[i]
-        reads = sum(1 for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == name)
-        chain = next((n for n in ast.walk(s) if _product_with_end_factor(n, name)), None)
+        reads = sum(1 for n in nodes(s) if n.__class__ is ast.Name and n.id == name)
+        chain = next((n for n in nodes(s) if _product_with_end_factor(n, name)), None)
         if reads != 1 or chain is None:
             continue
         scale_owned = scale_owned or helper(runtime.scale_owned)
         call = _scaled_in_place(chain, name, scale_owned)
         pullback[i - len(forward)] = body[i] = _Replace(chain, call).visit(s)
+
+
+# Statements and expressions that evaluate conditionally, repeatedly or later: a pass reasoning about
+# "the last read" in textual order stays out of code that has any.
+_NOT_STRAIGHT = frozenset({ast.For, ast.While, ast.If, ast.FunctionDef, ast.Lambda, ast.ListComp, ast.GeneratorExp,
+                           ast.SetComp, ast.DictComp, ast.IfExp, ast.BoolOp, ast.Try})
 
 
 def _product_with_end_factor(node, name: str) -> bool:
@@ -125,14 +135,6 @@ def _scaled_in_place(chain: ast.BinOp, name: str, scale_owned: str) -> ast.Call:
     for k in range(0, len(factors), 2):  # t * a * b * c -> scale_owned(scale_owned(t, a, b), c)
         call = ast.Call(ast.Name(scale_owned, ast.Load()), [call] + factors[k:k + 2], [])
     return call
-
-
-def _with_parents(tree):
-    stack = [(tree, None)]
-    while stack:
-        node, parent = stack.pop()
-        yield node, parent
-        stack.extend((child, node) for child in ast.iter_child_nodes(node))
 
 
 class _Replace(ast.NodeTransformer):
