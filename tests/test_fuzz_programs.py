@@ -26,7 +26,8 @@ import pytest
 import hypothesis.errors
 from hypothesis import HealthCheck, Phase, given, note, reject, seed, settings
 
-from autodiffsource.api import delta_name
+from autodiffsource.api import delta_name, transform
+from autodiffsource.runtime import indexing
 from finite_differences import as_outputs, numeric_partial, random_cotangents
 from strategies import AUTOGRAD_HEADER, programs
 
@@ -69,18 +70,19 @@ def finite_and_moderate(outputs) -> bool:
                for o in outputs)
 
 
-def check_program(program, *, use_oracle: bool = True):
-    """Value and partials of ``program``'s δ function against finite differences (and autograd)."""
+def check_program(program, *, use_oracle: bool = True, runs_once: bool = False):
+    """Value and partials of ``program``'s δ function against finite differences (and autograd);
+    ``runs_once``: of value_and_grad's variant, whose pullback may scale forward values in place."""
     note(str(program))
     try:
-        _check_program(program, use_oracle)
+        _check_program(program, use_oracle, runs_once)
     except (AssertionError, hypothesis.errors.UnsatisfiedAssumption):
         raise
     except Exception as error:  # one failure location for Hypothesis, whatever generated file raised it
         raise AssertionError(f"{type(error).__name__}: {error}\n{program}") from None
 
 
-def _check_program(program, use_oracle: bool):
+def _check_program(program, use_oracle: bool, runs_once: bool = False):
     module = program.load(MODULE_DIR)
     f = module.f
     args = program.args
@@ -98,7 +100,8 @@ def _check_program(program, use_oracle: bool):
         if not finite_and_moderate(expected):
             STATS["rejected: output not finite or huge"] += 1
             reject()
-        delta_f = getattr(module, delta_name(f, program.mask))
+        delta_f = transform(f, program.mask, pullback_runs_once=True) if runs_once \
+            else getattr(module, delta_name(f, program.mask))
         *outputs, pullback = delta_f(*args)
         assert len(outputs) == len(expected), f"{len(outputs)} outputs, f returns {len(expected)}\n{program}"
         for got, want in zip(outputs, expected):
@@ -152,6 +155,20 @@ def check_against_autograd(program, partials, wrt, cotangents):
 @given(programs())
 def test_random_programs_match_finite_differences_and_autograd(program):
     check_program(program)
+
+
+@seed(20261127)
+@settings(FUZZ_SETTINGS, max_examples=max(EXAMPLES // 2, 60))
+@given(programs())
+def test_random_programs_through_the_run_once_variant_in_place_at_every_size(program):
+    # value_and_grad's variant scales dead forward values in place, and zeros_with writes into a new buffer,
+    # only on arrays of _IN_PLACE_MIN elements or more: at 0 the small arrays here take those paths too.
+    threshold = indexing._IN_PLACE_MIN
+    indexing._IN_PLACE_MIN = 0
+    try:
+        check_program(program, use_oracle=False, runs_once=True)
+    finally:
+        indexing._IN_PLACE_MIN = threshold
 
 
 @seed(4242)

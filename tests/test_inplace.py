@@ -37,6 +37,14 @@ def keeps_a_view(x):
     return np.sum(v * t)
 
 
+def reads_a_view_after_the_product(x):
+    t = x * 3.0
+    v = t.T  # a view of t, which the pullback reads after its last read of t itself
+    a = np.sum(v * x)
+    b = np.sum(np.sin(x) * t)
+    return a + b
+
+
 def returns_a_forward_value(x):
     t = x * 3.0
     return np.sum(t * t), t
@@ -62,7 +70,7 @@ def directional_check(f, args, partials, argnums, directions=3, step=1e-6, rtol=
 
 
 @pytest.mark.parametrize("f, nargs", [(rosenbrock, 1), (square_twice, 1), (chain, 2), (keeps_a_view, 1),
-                                      (passes_to_a_call, 1)])
+                                      (reads_a_view_after_the_product, 1), (passes_to_a_call, 1)])
 def test_value_and_grad_matches_directional_differences(f, nargs):
     args = [RNG.uniform(-1, 1, N) for _ in range(nargs)]
     before = [a.copy() for a in args]
@@ -95,10 +103,20 @@ def test_the_run_once_variant_scales_dead_forward_values_and_the_plain_one_does_
     assert "scale_owned(_t4" not in plain  # δf's pullback may be called again: it never writes its tape
 
 
-@pytest.mark.parametrize("f", [keeps_a_view, passes_to_a_call])
+@pytest.mark.parametrize("f", [keeps_a_view, reads_a_view_after_the_product, passes_to_a_call])
 def test_values_that_may_be_kept_elsewhere_are_never_scaled(f):
     once = transform(f, (True,), pullback_runs_once=True).__source__
     assert "scale_owned(t," not in once and "scale_owned(t)" not in once
+
+
+def test_a_view_read_after_the_last_product_keeps_its_values():
+    # Seeded with 2.5, the partial of b is 2.5 * sin(x) and t's last read is the product 2.5 * t: scaling t
+    # there would scale v, which the pullback reads next.
+    x = RNG.uniform(-1, 1, N)
+    value, back = transform(reads_a_view_after_the_product, (True,), pullback_runs_once=True)(x)
+    want = transform(reads_a_view_after_the_product, (True,))(x)[1]()
+    np.testing.assert_allclose(back(2.5), 2.5 * want, rtol=1e-13)
+    directional_check(reads_a_view_after_the_product, [x], [want], [0])
 
 
 def test_a_returned_forward_value_is_never_scaled():
@@ -128,3 +146,57 @@ def test_each_variant_keeps_its_own_source_for_tracebacks():
     assert len(files) == 2
     for v in (once, plain):
         assert "".join(linecache.getlines(v.__code__.co_filename)) == v.__source__
+
+
+# ---- random straight-line programs ---------------------------------------------------------------------
+
+_STATEMENTS = (
+    "{a} * {b}", "{a} * {b} + {a}", "np.tanh({a}) * {b}", "{a} - {b} * {b}", "({a} + 1.5) * {b}",
+    "np.exp(-{a} * {a}) * {b}", "{a} / (1.0 + {b} * {b})", "np.sin({a}) * np.cos({b})", "{a} ** 2 - {b}",
+    "2.0 * {a} * {b}", "{a}[1:] * {b}[:-1]" , "-{a} * {b}",
+)
+
+
+def _random_program(rng, index: int) -> str:
+    """``f(x, y)``: 3-7 statements, each combining two earlier values, returning the sum of the last."""
+    values, lines = ["x", "y"], []
+    for k in range(int(rng.integers(3, 8))):
+        template = _STATEMENTS[int(rng.integers(len(_STATEMENTS)))]
+        a, b = (values[int(i)] for i in rng.integers(len(values), size=2))
+        if "[1:]" in template:  # keep every value's length: pad the product back with a slice of a
+            line = f"np.concatenate([{a}[:1], " + template.format(a=a, b=b) + "])"
+        else:
+            line = template.format(a=a, b=b)
+        lines.append(f"    t{k} = {line}")
+        values.append(f"t{k}")
+    return f"def f_{index}(x, y):\n" + "\n".join(lines) + f"\n    return np.sum({values[-1]} * {values[-2]})\n"
+
+
+def test_random_straight_line_programs_in_place_at_every_size(tmp_path, monkeypatch):
+    """The run-once variant of 60 random programs, with the in-place paths forced on at every size (the
+    threshold at 0), against central differences of the program itself; most of them must actually
+    scale a forward value in place, or the test would prove nothing."""
+    import importlib.util
+
+    from autodiffsource.runtime import indexing
+
+    rng = np.random.default_rng(2026)
+    text = "import numpy as np\n\n\n" + "\n\n".join(_random_program(rng, i) for i in range(60))
+    path = tmp_path / "straight_line_programs.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location("straight_line_programs", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(indexing, "_IN_PLACE_MIN", 0)
+    consumed = 0
+    for i in range(60):
+        f = getattr(module, f"f_{i}")
+        once = transform(f, (True, True), pullback_runs_once=True)
+        plain = transform(f, (True, True)).__source__
+        consumed += once.__source__.replace(" (pullback runs once)", "") != plain
+        x, y = rng.uniform(0.2, 1.2, 7), rng.uniform(0.2, 1.2, 7)
+        value, back = once(x, y)
+        assert value == pytest.approx(f(x, y), rel=1e-12)
+        dx, dy = back()
+        directional_check(f, [x, y], [dx, dy], (0, 1), rtol=1e-5)
+    assert consumed >= 20, consumed
