@@ -223,29 +223,47 @@ def scale_owned(a, b, c=1):
 
 def zeros_with(like, index, a, b=1):
     """``index_add(zeros_like(like), index, a * b)``: a new zero cotangent with ``a * b`` at ``index``,
-    the first contribution to a cotangent that is only ever read through subscripts (``x[1:]``).
+    the first contribution to a cotangent that is only ever read through subscripts (``x[1:]``,
+    ``u[:, :-1]``).
 
-    On a large NumPy float array with a step-1 slice of the first axis the product is computed straight
-    into that slice of an uninitialised buffer and only the rows outside it are zeroed: one pass over the
-    memory instead of three (zero fill, the product's temporary, the read-add-write). Everywhere else,
-    and whenever the product would change the buffer's dtype, exactly ``index_add(zeros_like(like), ...)``.
+    On a large NumPy float array and an index of step-1 slices (one per leading axis) the product is
+    computed straight into that block of an uninitialised buffer and only the rest is zeroed: one pass
+    over the memory instead of three (zero fill, the product's temporary, the read-add-write). Everywhere
+    else, and whenever the product would change the buffer's dtype, exactly ``index_add(zeros_like(like),
+    index, a * b)``.
     """
-    if type(like) is _ndarray and type(index) is slice and like.ndim and like.size >= _IN_PLACE_MIN \
-            and like.dtype.kind == "f":
-        start, stop, step = index.indices(like.shape[0])
-        if step == 1 and start < stop:
-            unit = type(b) is int and b == 1
-            if np.result_type(a) == like.dtype if unit else np.result_type(a, b) == like.dtype:
-                buffer = np.empty_like(like)
-                part = buffer[start:stop]
-                if unit:
-                    part[...] = a
-                else:
-                    np.multiply(a, b, out=part)  # broadcasting into the slice, as `+=` would
-                buffer[:start] = 0
-                buffer[stop:] = 0
-                return buffer
-    return index_add(zeros_like(like), index, a if type(b) is int and b == 1 else a * b)
+    unit = type(b) is int and b == 1
+    if type(like) is _ndarray and like.size >= _IN_PLACE_MIN and like.dtype.kind == "f":
+        ranges = _block_ranges(like.shape, index)
+        if ranges is not None and (np.result_type(a) if unit else np.result_type(a, b)) == like.dtype:
+            buffer = np.empty_like(like)
+            block = buffer[tuple(slice(start, stop) for start, stop in ranges)]
+            if unit:
+                block[...] = a
+            else:
+                np.multiply(a, b, out=block)  # broadcasting into the block, as `+=` would
+            for axis, (start, stop) in enumerate(ranges):  # the rest: slabs outside the block, axis by axis
+                inside = tuple(slice(s, e) for s, e in ranges[:axis])
+                buffer[inside + (slice(0, start),)] = 0
+                buffer[inside + (slice(stop, None),)] = 0
+            return buffer
+    return index_add(zeros_like(like), index, a if unit else a * b)
+
+
+def _block_ranges(shape: tuple, index) -> list[tuple[int, int]] | None:
+    """``[(start, stop)]`` per leading axis when ``index`` is step-1 slices selecting a non-empty block."""
+    parts = index if type(index) is tuple else (index,)
+    if len(parts) > len(shape):
+        return None
+    ranges = []
+    for part, n in zip(parts, shape):
+        if type(part) is not slice:
+            return None
+        start, stop, step = part.indices(n)
+        if step != 1 or start >= stop:
+            return None
+        ranges.append((start, stop))
+    return ranges
 
 
 def _keeps_shape_and_dtype(a, f) -> bool:
