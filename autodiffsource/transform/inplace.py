@@ -1,16 +1,23 @@
-"""Cotangent buffers written once instead of zero-filled and added into: the last rewrite of a pullback.
+"""Writing into memory the generated code owns: the last rewrites of a pullback, after ``tidy``.
 
-Contract: ``first_writes_in_place(pullback, named, helper)`` rewrites, wherever it occurs in the pullback's
-statements, ``index_add(zeros_like(x), index, a * b)`` (the first contribution to a cotangent read only
-through subscripts, as the generator writes it) into ``zeros_with(x, index, a, b)`` (and ``g`` that is not
-a product into ``zeros_with(x, index, g)``). ``runtime.zeros_with`` returns the same value; on a large
-NumPy array it computes the product straight into the slice of an uninitialised buffer and zeroes only
-the rest, where the original spelling zero-fills the whole buffer, makes the product as a temporary and
-then reads and writes the slice again. The split of ``a * b`` is the product's last multiplication,
-so the factors are evaluated in the written order and the result has the same rounding.
+Contract: both passes change where values are stored, never what is computed (the same operations in
+the same order, so the same rounding); the run-time helpers they call decide on the spot whether the
+in-place spelling applies (a large NumPy float array whose shape and dtype the operation keeps) and
+otherwise compute exactly the written expression.
 
-It runs after ``tidy``, so it sees the pullback's final expressions; ``zeros_with`` has a rule
-(``rules/owned_helpers.py``), so gradients that use it can be differentiated again.
+- ``first_writes_in_place(pullback, named, helper)``, for every δ function: ``index_add(zeros_like(x),
+  index, a * b)`` (the first contribution to a cotangent read only through subscripts, as the generator
+  writes it) becomes ``zeros_with(x, index, a, b)`` (``g`` that is not a product: ``zeros_with(x, index,
+  g)``). ``runtime.zeros_with`` computes the product straight into that block of an uninitialised buffer
+  and zeroes only the rest, where the original zero-fills the whole buffer, makes the product as a
+  temporary and then reads and writes the block again. ``a * b`` is split at its last multiplication, so
+  the factors are evaluated in the written order.
+- ``consume_forward_values(forward, pullback, outputs, named, helper)``, only for the variant whose
+  pullback runs once (``value_and_grad``, ``grad``): a forward value read for the last time by a product
+  in the pullback is scaled in place there (``scale_owned``).
+
+``zeros_with`` and ``scale_owned`` have rules (``rules/owned_helpers.py``), so gradients using them can
+be differentiated again.
 """
 
 from __future__ import annotations
