@@ -134,3 +134,47 @@ def nodes(tree) -> list:
             elif isinstance(value, ast.AST):
                 append(value)
     return todo
+
+
+class Transformer(ast.NodeTransformer):
+    """``ast.NodeTransformer`` that does not descend into operators and contexts and finds each
+    class's ``visit_`` method once: the same rewrites (for transformers that define no visitor for
+    operators, contexts or the deprecated constant classes), about twice as fast on generated code."""
+
+    _methods: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._methods = {}  # node class -> the method visiting it, per transformer class
+
+    def visit(self, node):
+        method = self._methods.get(node.__class__)
+        if method is None:
+            method = getattr(self.__class__, "visit_" + node.__class__.__name__, Transformer.generic_visit)
+            if method is ast.NodeVisitor.visit_Constant:  # (dispatches to visit_Num & co., none defined)
+                method = Transformer.generic_visit
+            self._methods[node.__class__] = method
+        return method(self, node)
+
+    def generic_visit(self, node):
+        for field in child_fields(node.__class__):
+            old = getattr(node, field, None)
+            if old.__class__ is list:
+                new_values = []
+                for value in old:
+                    if isinstance(value, ast.AST):
+                        value = self.visit(value)
+                        if value is None:
+                            continue
+                        if not isinstance(value, ast.AST):
+                            new_values.extend(value)
+                            continue
+                    new_values.append(value)
+                old[:] = new_values
+            elif isinstance(old, ast.AST):
+                new_node = self.visit(old)
+                if new_node is None:
+                    delattr(node, field)
+                else:
+                    setattr(node, field, new_node)
+        return node

@@ -28,7 +28,7 @@ import ast
 import collections
 
 from .. import runtime
-from ..astutil import child_fields as _child_fields, nodes as _nodes
+from ..astutil import Transformer, child_fields as _child_fields, nodes as _nodes
 from .codeparts import Comment
 
 # Helpers that only read their arguments and make a new value: evaluating them earlier or later than
@@ -47,10 +47,15 @@ def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.ex
     # and updates them, so the passes stay linear and cheap (they run at every transform).
     names = _Names()
     loads, stores = collections.Counter(), collections.Counter()
+    loads_get, stores_get = loads.get, stores.get
     for s in forward + pullback + [ast.Expr(o) for o in outputs]:
+        if s.__class__ is Comment:
+            continue  # (no names)
         s_loads, s_stores, _ = names.of(s)
-        loads.update(s_loads)
-        stores.update(s_stores)
+        for name, count in s_loads.items():  # what Counter.update does, without a call per statement
+            loads[name] = loads_get(name, 0) + count
+        for name, count in s_stores.items():
+            stores[name] = stores_get(name, 0) + count
     straight = not _has_loop(pullback)
     if straight:
         _propagate_copies(pullback, fusable, loads, stores, names)
@@ -64,8 +69,16 @@ def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.ex
         _scale_in_place(pullback, fusable, named, helper, stores, names)
 
 
+class _Counts(dict):
+    """Counts by name; 0 for a name not counted (as ``Counter``, whose construction and update cost
+    more than the counting itself here)."""
+
+    def __missing__(self, key):
+        return 0
+
+
 class _Names:
-    """Per statement (by identity): the Counter of names it loads, of names it stores, and whether
+    """Per statement (by identity): the counts of names it loads, of names it stores, and whether
     it holds conditional evaluation; computed once, updated by the rewrites that change it."""
 
     def __init__(self):
@@ -74,15 +87,29 @@ class _Names:
     def of(self, s) -> tuple:
         hit = self.cache.get(id(s))
         if hit is None or hit[3] is not s:
-            s_loads, s_stores, conditional = collections.Counter(), collections.Counter(), False
-            for n in _nodes(s):
-                if isinstance(n, ast.Name):
+            # Counted with dict.get, walked as astutil.nodes walks, in the same loop.
+            # astutil.nodes walks, in the same loop.
+            s_loads, s_stores, conditional = _Counts(), _Counts(), False
+            todo = [s]
+            append = todo.append
+            for n in todo:
+                cls = n.__class__
+                if cls is ast.Name or isinstance(n, ast.Name):
                     counts = s_loads if isinstance(n.ctx, ast.Load) else s_stores
-                    counts[n.id] = counts.get(n.id, 0) + 1  # (Counter's own += calls __missing__ per new name)
-                elif isinstance(n, ast.arg):
+                    counts[n.id] = counts.get(n.id, 0) + 1
+                    continue
+                if isinstance(n, ast.arg):
                     s_stores[n.arg] = s_stores.get(n.arg, 0) + 1
                 elif isinstance(n, _CONDITIONAL):
                     conditional = True
+                for field in _child_fields(cls):
+                    value = getattr(n, field, None)
+                    if value.__class__ is list:
+                        for item in value:
+                            if isinstance(item, ast.AST):
+                                append(item)
+                    elif isinstance(value, ast.AST):
+                        append(value)
             hit = (s_loads, s_stores, conditional, s)
             self.cache[id(s)] = hit
         return hit[:3]
@@ -92,7 +119,8 @@ class _Names:
         s_loads, s_stores, conditional = self.of(s)
         d_loads, _, d_conditional = self.of(definition)  # an Assign to a name: its loads are its value's
         s_loads[name] -= 1
-        s_loads.update(d_loads)
+        for other, count in d_loads.items():
+            s_loads[other] += count
         self.cache[id(s)] = (s_loads, s_stores, conditional or d_conditional, s)
 
 
@@ -116,7 +144,7 @@ def _has_loop(stmts) -> bool:
 
 # ---- copy propagation ------------------------------------------------------------------------------------
 
-class _Rename(ast.NodeTransformer):
+class _Rename(Transformer):
     def __init__(self, renames: dict):
         self.renames = renames
 
@@ -384,7 +412,7 @@ def _number(node) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) in (int, float)
 
 
-class _Fold(ast.NodeTransformer):
+class _Fold(Transformer):
     def visit_UnaryOp(self, node):
         self.generic_visit(node)
         if not isinstance(node.op, ast.USub):
