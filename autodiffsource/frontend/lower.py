@@ -23,7 +23,7 @@ from ..rules import operator as operator_rules
 from ..rules import numpy as numpy_rules
 from ..rules.registry import REGISTRY, Rule
 from ..source import ParsedFunction
-from ..astutil import substitute_names, walk
+from ..astutil import nodes, substitute_names, walk
 from ..transform.naming import Namer
 from .calls import CallLowering
 from .control import ControlFlowLowering
@@ -100,7 +100,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             self.bound_once.add(vararg)
         body = _strip_docstring(node.body)
         body = normalize(body, self.namer, count_outputs(body))
-        self.loads = collections.Counter(n.id for s in body for n in walk(s)
+        self.loads = collections.Counter(n.id for s in body for n in nodes(s)
                                          if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
         self.written, self.appended = _changed_in_place(body)
         ret = None
@@ -499,7 +499,7 @@ def fence(pf: ParsedFunction) -> None:
         return
     problems = []
     _unsupported_statements(_strip_docstring(pf.node.body), problems)
-    for node in walk(pf.node):
+    for node in nodes(pf.node):
         if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
             problems.append((node, "generators and coroutines"))
         elif isinstance(node, ast.NamedExpr):
@@ -547,7 +547,7 @@ def _local_names(node: ast.FunctionDef) -> set[str]:
         names.add(node.args.vararg.arg)
     if node.args.kwarg:
         names.add(node.args.kwarg.arg)
-    for sub in walk(node):
+    for sub in nodes(node):
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
             names.add(sub.id)
         elif isinstance(sub, ast.FunctionDef) and sub is not node:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from ..astutil import fix_missing_locations, walk
+from ..astutil import child_fields, fix_missing_locations, walk
 from ..transform.naming import Namer
 
 
@@ -32,8 +32,9 @@ _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDe
 
 
 def _push_children(stack: list, node) -> None:
-    """``stack.extend(ast.iter_child_nodes(node))``, without two generators per node."""
-    for name in node._fields:
+    """``stack.extend(ast.iter_child_nodes(node))`` without operators and contexts (nothing here looks
+    for them), and without two generators per node."""
+    for name in child_fields(node.__class__):
         value = getattr(node, name, None)
         if value.__class__ is list:
             for item in value:

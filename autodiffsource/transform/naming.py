@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import unicodedata
 
-from ..astutil import walk
+from ..astutil import nodes
 
 
 def const_suffix(mask: tuple[bool, ...]) -> str:
@@ -35,7 +35,7 @@ class Namer:
     def for_function(cls, node: ast.FunctionDef) -> "Namer":
         """A namer that already knows every identifier used anywhere in ``node``."""
         taken = set()
-        for sub in walk(node):
+        for sub in nodes(node):
             if isinstance(sub, ast.Name):
                 taken.add(sub.id)
             elif isinstance(sub, ast.arg):
