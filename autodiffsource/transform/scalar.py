@@ -121,21 +121,29 @@ class _Analysis:
         self.env: dict[str, int] = {p: (_PY if p in guarded else _TOP) for p in gen.lowered.params}
         self.assigned: set[str] = set()
         self.namespaces: dict[str, bool] = {}  # xp = namespace(...): is it NumPy under the guard?
+        # Names whose state (kind, assigned or not, namespace) this round has consulted: when a round
+        # changes none of them after consulting it, the next would see and compute exactly what this
+        # one did and change nothing, so it is not run (straight-line code needs one round, not two).
+        self.read: set[str] = set()
         self.pullback_seeded = self._seeded_params(gen.pullback)
         for p in gen.pullback_params:
             self.env[p] = 0 if p in self.pullback_seeded else _TOP
         for _ in range(100):  # each round only raises kinds, in a lattice of height 4
-            self.changed = False
+            self.changed = self.stale = False
+            self.read.clear()
             self._block(gen.forward, in_pullback=False)
             self._block(gen.pullback, in_pullback=True)
-            if not self.changed:
+            # Kinds only rise and every assignment has been seen: an array now is one at the end.
+            if any(self.env[name] == _TOP for name in self.assigned if name not in self.namespaces):
+                raise _Refused  # some value may be an array (an index, a product, a global...)
+            if not self.changed or not self.stale:
                 break
-        if any(self.env[name] == _TOP for name in self.assigned if name not in self.namespaces):
-            raise _Refused  # some value may be an array (an index, a product, a global...)
 
     def role(self, func: ast.expr) -> str | None:
-        if isinstance(func, ast.Name) and func.id in self.bindings and func.id not in self.env:
-            return _ROLES.get(id(self.bindings[func.id]))
+        if isinstance(func, ast.Name) and func.id in self.bindings:
+            self.read.add(func.id)
+            if func.id not in self.env:
+                return _ROLES.get(id(self.bindings[func.id]))
         return None
 
     def _seeded_params(self, pullback: list[ast.stmt]) -> set[str]:
@@ -157,10 +165,13 @@ class _Analysis:
     # ---- statements ---------------------------------------------------------------------------
 
     def _assign(self, name: str, kind: int) -> None:
-        self.assigned.add(name)
+        if name not in self.assigned:
+            self.assigned.add(name)
+            self.stale |= name in self.read
         if kind > self.env.get(name, 0):
             self.env[name] = kind
             self.changed = True
+            self.stale |= name in self.read
 
     def _block(self, stmts: list, in_pullback: bool) -> None:
         for s in stmts:
@@ -188,6 +199,8 @@ class _Analysis:
                 before = self.namespaces.get(target.id, True)
                 numpy = before and all(self.kind(a) == _PY for a in value.args) and not value.keywords
                 self.changed |= numpy != before
+                if numpy != before or target.id not in self.namespaces:
+                    self.stale |= target.id in self.read
                 self.namespaces[target.id] = numpy
                 self._assign(target.id, _TOP)  # a namespace, not a value
             else:
@@ -215,6 +228,7 @@ class _Analysis:
                 return _ZN
             return _PY if type(e.value) in _NUMBERS or type(e.value) is complex else _TOP
         if isinstance(e, ast.Name):
+            self.read.add(e.id)
             if e.id in self.env:
                 return self.env[e.id]
             if e.id in self.bindings:  # closure constants are bound once, at transform time
@@ -270,6 +284,7 @@ class _Analysis:
         if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Name):
             return _TOP
         base, name = func.value.id, func.attr
+        self.read.add(base)
         if base in self.namespaces:  # xp.sin(...): elementwise in every array namespace
             if _numpy_elementwise(name) or name == "where" and len(args) == 3 or self._reduction(call):
                 kind = _operands(*kinds)
@@ -292,6 +307,7 @@ class _Analysis:
 
     def _resolve(self, name: str):
         """What a name that is not a local variable refers to, as of this transform."""
+        self.read.add(name)
         if name in self.env:
             return None
         if name in self.bindings:
@@ -301,7 +317,10 @@ class _Analysis:
         return getattr(builtins, name, None)
 
     def _guarded_param(self, e: ast.expr) -> bool:
-        return isinstance(e, ast.Name) and e.id in self.guarded and e.id not in self.assigned
+        if not isinstance(e, ast.Name):
+            return False
+        self.read.add(e.id)
+        return e.id in self.guarded and e.id not in self.assigned
 
 
 def _operands(*kinds: int, none_ok: bool = False) -> int:
