@@ -388,3 +388,60 @@ def test_a_transform_leaves_no_reference_cycles(tmp_path):
                 gc.enable()
         assert found == 0, f"{fn.__name__}: {found} objects in reference cycles"
         check_pullback(fn, compiled, (x, y))
+
+
+# ---- the number fast path's analysis stops as soon as a further round would change nothing ------------
+
+def test_the_scalar_analysis_stops_only_where_another_round_changes_nothing(tmp_path, monkeypatch):
+    # transform/scalar.py stops its fixpoint iteration after a round that changed nothing it had already
+    # consulted (one round for straight-line code, where the old rule ran two). Every analysis here runs
+    # one more round afterwards: it must change no kind, namespace or assignment. The fast path it
+    # allows must still give central differences' gradients on Python floats.
+    from autodiffsource.transform import scalar
+    from bench.transform_time import generate
+
+    rounds_checked = []
+    real_init = scalar._Analysis.__init__
+
+    def checked_init(self, gen, guarded, user_globals):
+        real_init(self, gen, guarded, user_globals)
+        before = (dict(self.env), dict(self.namespaces), set(self.assigned))
+        self.changed = self.stale = False
+        self._block(gen.forward, in_pullback=False)
+        self._block(gen.pullback, in_pullback=True)
+        assert not self.changed and before == (self.env, self.namespaces, self.assigned)
+        rounds_checked.append(gen.name)
+
+    monkeypatch.setattr(scalar._Analysis, "__init__", checked_init)
+    source = ("import math\nimport numpy as np\n\n" + generate("straight", 25, salt=2) + "\n"
+              "def reassigned(x, y):\n"
+              "    z = x * y\n"
+              "    if x > y:\n"
+              "        z = z * z + math.sin(y)\n"
+              "    else:\n"
+              "        w = z - x\n"
+              "        z = w * 3.0\n"
+              "    z = z + x\n"
+              "    return z * y\n")
+    (tmp_path / "analysis_module.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("analysis_module")
+    for fn in (module.straight, module.reassigned):
+        compiled = api.transform(fn, (True, True))
+        assert "Python numbers:" in compiled.__source__  # the fast path was made: the analysis ran
+        for args in [(0.3, 1.7), (1.2, 0.4)]:
+            check_pullback(fn, compiled, args)
+    for fn, argsets in CORPUS:  # branches (on numbers and arrays): some analysed, some refused
+        if fn.__module__ == "corpus.branches":
+            for args in argsets:
+                mask = tuple(differentiated(a) for a in args)
+                if any(mask):
+                    check_pullback(fn, api.transform(fn, mask), args, wrt=[i for i, m in enumerate(mask) if m])
+    # Generated code reads each value after its last assignment, so one round settles it; a kind that
+    # rises after it was read (`a` becomes possibly-None after `b` read it) needs the second round.
+    forward = [ast.parse(line).body[0] for line in ("a = x * 2.0", "b = a * 3.0", "a = None")]
+    gen = types.SimpleNamespace(name="hand_made", bindings={}, forward=forward, pullback=[], pullback_params=[],
+                                lowered=types.SimpleNamespace(params=["x"]))
+    analysis = scalar._Analysis(gen, ["x"], {})
+    assert (analysis.env["a"], analysis.env["b"]) == (scalar._ZN, scalar._ZD)
+    assert len(rounds_checked) >= 3
