@@ -317,15 +317,25 @@ def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper, stores,
         s_loads = names.of(s)[0]
         if not any(s_loads[m] for m in made.keys() & s_loads.keys()):
             continue
-        for node, parent in _with_parents(s):
-            if isinstance(node, ast.Name) and node.id in made and isinstance(node.ctx, ast.Load):
-                last_read[node.id] = i
-                contained = isinstance(parent, (ast.BinOp, ast.UnaryOp)) or (
-                    isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name)
-                    and named.get(parent.func.id) is runtime.index_add and len(parent.args) == 3
-                    and parent.args[2] is node)
-                if not contained:
-                    escapes.add(node.id)
+        stack = [(s, None)]  # (node, parent), depth first; inlined: this loop visits most of the pullback
+        while stack:
+            node, parent = stack.pop()
+            if node.__class__ is ast.Name:
+                if node.id in made and isinstance(node.ctx, ast.Load):
+                    last_read[node.id] = i
+                    contained = isinstance(parent, (ast.BinOp, ast.UnaryOp)) or (
+                        isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name)
+                        and named.get(parent.func.id) is runtime.index_add and len(parent.args) == 3
+                        and parent.args[2] is node)
+                    if not contained:
+                        escapes.add(node.id)
+                continue
+            for field in _child_fields(node.__class__):
+                value = getattr(node, field, None)
+                if value.__class__ is list:
+                    stack.extend([(item, node) for item in value if isinstance(item, ast.AST)])
+                elif isinstance(value, ast.AST):
+                    stack.append((value, node))
     for name, i in last_read.items():
         if name in escapes or stores[name] != 1:
             continue
@@ -372,19 +382,6 @@ def _product_led_by(node, name: str) -> bool:
     while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
         node = node.left
     return isinstance(node, ast.Name) and node.id == name
-
-
-def _with_parents(tree):
-    stack = [(tree, None)]
-    while stack:
-        node, parent = stack.pop()
-        yield node, parent
-        for field in _child_fields(node.__class__):
-            value = getattr(node, field, None)
-            if value.__class__ is list:
-                stack.extend((item, node) for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
-                stack.append((value, node))
 
 
 def _replace_node(tree, old, new):
