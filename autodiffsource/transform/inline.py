@@ -27,7 +27,7 @@ import operator
 import textwrap
 from typing import Callable
 
-from ..astutil import clone, copy_node
+from ..astutil import Transformer, clone, copy_node
 from ..rules.registry import Rule
 
 XP = "xp"  # the name rules use for the run-time array namespace
@@ -251,11 +251,13 @@ class _Substitution:
         if cls is ast.Name:
             target = self.mapping.get(n.id)
             if target is None:
-                return clone(n)
+                return _copy_name(n)
             if n.ctx.__class__ is ast.Store:
                 if target.__class__ is not ast.Name:
                     raise AssertionError(f"rule assigns to parameter {n.id}")
                 return ast.Name(target.id, ast.Store())
+            if target.__class__ is ast.Name:  # most atoms: what index_value(clone(target)) gives
+                return _copy_name(target)
             return index_value(clone(target))
         if cls is list:
             return [self.walk(item) for item in n]
@@ -269,11 +271,23 @@ class _Substitution:
 
 
 _SHARED_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+_NAME_ATTRIBUTES = ast.Name._attributes
+
+
+def _copy_name(n: ast.Name) -> ast.Name:
+    """``clone(n)`` for a Name (its id and context, and its location where it has one), made directly."""
+    new = ast.Name.__new__(ast.Name)
+    source, d = n.__dict__, new.__dict__
+    d["id"], d["ctx"] = source.get("id"), source.get("ctx")
+    for key in _NAME_ATTRIBUTES:
+        if key in source:
+            d[key] = source[key]
+    return new
 
 _ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
 
 
-class _Fold(ast.NodeTransformer):
+class _Fold(Transformer):
     """Fold what inlining a literal creates: ``2 - 1`` -> ``1``, ``x ** 1`` -> ``x``.
 
     ``a * 1`` is left alone: with ``a`` a boolean array it converts to numbers, which later code needs.
@@ -291,7 +305,7 @@ class _Fold(ast.NodeTransformer):
         return node
 
 
-class _DecideNoneTests(ast.NodeTransformer):
+class _DecideNoneTests(Transformer):
     """Decide ``1.7 is None`` (an optional parameter given a literal) when the rule is inlined: Python
     warns about ``is`` with a literal, and the generated line reads better without the dead branch."""
 
