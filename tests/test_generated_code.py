@@ -294,9 +294,11 @@ _WRITTEN_INTO_A_BLOCK = [
     (np.empty((200, 300)), (slice(2, -3), slice(None, -1)), 0.5, RNG.standard_normal((195, 299))),
     (np.empty((40, 30, 20)), (slice(1, None), slice(None), slice(3, 17)), RNG.standard_normal(14), 2.0),
 ]
-# These fall back to zeros and index_add: a float64 product into float32, a stepped slice, an integer array,
-# a basic index that is not a slice, an empty block, a small array, an empty slice.
+# These fall back to zeros and an add: a float64 product into float32, a stepped slice, an integer array,
+# a basic index that is not a slice, an empty block, small arrays (zeros, then one write or add), an empty slice.
 _ZEROED_AND_ADDED = [
+    (np.empty(10, dtype=np.float32), slice(1, None), 3.0, RNG.standard_normal(9)),
+    (np.empty((5, 4)), slice(1, 3), RNG.standard_normal(4), RNG.standard_normal((2, 1))),
     (np.empty(20_000, dtype=np.float32), slice(5, None), 3.0, RNG.standard_normal(19_995)),
     (np.empty(20_000), slice(0, None, 2), 2.0, RNG.standard_normal(10_000)),
     (np.arange(20_000), slice(1, None), 2.0, RNG.standard_normal(19_999)),

@@ -228,12 +228,23 @@ def zeros_with(like, index, a, b=1):
 
     On a large NumPy float array and an index of step-1 slices (one per leading axis) the product is
     computed straight into that block of an uninitialised buffer and only the rest is zeroed: one pass
-    over the memory instead of three (zero fill, the product's temporary, the read-add-write). Everywhere
+    over the memory instead of three (zero fill, the product's temporary, the read-add-write). On a small
+    one, zeros and one write, without the two helpers' dispatch (a microsecond of W1 at n=1,000). Everywhere
     else, and whenever the product would change the buffer's dtype, exactly ``index_add(zeros_like(like),
     index, a * b)``.
     """
     unit = type(b) is int and b == 1
-    if type(like) is _ndarray and like.size >= _IN_PLACE_MIN and like.dtype.kind == "f":
+    if type(like) is _ndarray and like.size < _IN_PLACE_MIN and like.dtype.kind == "f" and type(index) is slice:
+        # Small: the zeros and one write into them, without index_add's and zeros_like's dispatch; a value of
+        # the buffer's own dtype is copied in (what adding it to zeros gives), any other added (casting rules).
+        buffer = np.zeros(like.shape, like.dtype)
+        value = a if unit else a * b
+        if type(value) is _ndarray and value.dtype is like.dtype and value.ndim <= like.ndim:
+            buffer[index] = value
+        else:
+            buffer[index] += value
+        return buffer
+    if type(like) is _ndarray and like.dtype.kind == "f":
         ranges = _block_ranges(like.shape, index)
         if ranges is not None and (np.result_type(a) if unit else np.result_type(a, b)) == like.dtype:
             buffer = np.empty_like(like)
