@@ -124,8 +124,10 @@ def nodes(tree) -> list:
     snapshot, and faster still (the generated code's passes walk every statement several times)."""
     todo = [tree]
     append = todo.append
+    known = _CHILD_FIELDS.get
     for node in todo:  # appending while iterating visits every node appended
-        for field in child_fields(node.__class__):
+        fields = known(node.__class__)
+        for field in child_fields(node.__class__) if fields is None else fields:
             value = getattr(node, field, None)
             if value.__class__ is list:
                 for item in value:
@@ -134,6 +136,30 @@ def nodes(tree) -> list:
             elif isinstance(value, ast.AST):
                 append(value)
     return todo
+
+
+def name_ids(trees) -> set[str]:
+    """The ids of every ``Name`` in ``trees`` (a list of nodes), by the walk of :func:`nodes`."""
+    ids = set()
+    add = ids.add
+    todo = list(trees)
+    append = todo.append
+    known = _CHILD_FIELDS.get
+    for node in todo:
+        cls = node.__class__
+        if cls is ast.Name:
+            add(node.id)
+            continue
+        fields = known(cls)
+        for field in child_fields(cls) if fields is None else fields:
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        append(item)
+            elif isinstance(value, ast.AST):
+                append(value)
+    return ids
 
 
 class Transformer(ast.NodeTransformer):

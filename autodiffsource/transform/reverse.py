@@ -24,7 +24,7 @@ import ast
 import dataclasses
 import inspect
 
-from ..astutil import nodes
+from ..astutil import name_ids
 from ..errors import SourceLoc
 from ..ir import AppendOp, Assign, DeltaCall, If, Loop, LoweredFunction, PackOp, PlainOp, PrimOp, SetItemOp
 from ..ir import walk_statements
@@ -184,8 +184,7 @@ class ReverseBuilder(LoopReversal, Shortcuts):
             consume_forward_values(forward, backward, lowered.ret.values, self.named, lambda fn: self.helper(fn).id)
         # Helpers a rewrite above made unnecessary (the expand_reduced of a sum whose cotangent stayed a
         # scalar) leave the factory's parameter list.
-        used = {n.id for s in forward + backward + [ast.Expr(o) for o in lowered.ret.values]
-                for n in nodes(s) if isinstance(n, ast.Name)}
+        used = name_ids(forward + backward + list(lowered.ret.values))
         for name in [n for n, obj in self.bindings.items() if n not in used and runtime.is_helper(obj)
                      and n not in lowered.closure]:
             del self.bindings[name]

@@ -94,8 +94,9 @@ def specialise(gen, mask: tuple[bool, ...], signature: ast.arguments, namer, use
             or [a.arg for a in signature.posonlyargs + signature.args] != params or not any(mask):
         return gen
     for stmt in gen.forward + gen.pullback:
-        if any(isinstance(node, ast.NamedExpr) for node in nodes(stmt)):
-            return gen  # an assignment inside an expression: not tracked by the analysis
+        for node in nodes(stmt):
+            if isinstance(node, ast.NamedExpr):
+                return gen  # an assignment inside an expression: not tracked by the analysis
     wrt = [p for p, m in zip(params, mask) if m]
     consts = [p for p, m in zip(params, mask) if not m]
     # First with only the differentiated arguments guarded; constant ones too if the proof needs them.
