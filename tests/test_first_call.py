@@ -445,3 +445,41 @@ def test_the_scalar_analysis_stops_only_where_another_round_changes_nothing(tmp_
     analysis = scalar._Analysis(gen, ["x"], {})
     assert (analysis.env["a"], analysis.env["b"]) == (scalar._ZN, scalar._ZD)
     assert len(rounds_checked) >= 3
+
+
+# ---- astutil's fast walks give what the standard library's give -------------------------------------------
+
+_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+
+
+def test_fast_walks_and_transformer_match_the_standard_library(corpus_renderings):
+    from autodiffsource import astutil
+
+    class Renamed(ast.NodeTransformer):  # renames every name and folds `-(-x)`, as tidy's passes do
+        def visit_Name(self, node):
+            return ast.Name("r_" + node.id, node.ctx)
+
+        def visit_UnaryOp(self, node):
+            self.generic_visit(node)
+            if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.UnaryOp) \
+                    and isinstance(node.operand.op, ast.USub):
+                return node.operand.operand
+            return node
+
+    class FastRenamed(astutil.Transformer, Renamed):
+        pass
+
+    trees = [source_module.parse_function(fn).node for fn, _ in CORPUS]
+    trees += [tree for _, _, tree in corpus_renderings]
+    for tree in trees:
+        assert astutil.nodes(tree) == [n for n in ast.walk(tree) if not isinstance(n, _LEAVES)]
+        assert astutil.name_ids([tree]) == {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        slow, fast = Renamed().visit(astutil.clone(tree)), FastRenamed().visit(astutil.clone(tree))
+        assert ast.dump(fast, include_attributes=True) == ast.dump(slow, include_attributes=True)
+        stripped = astutil.clone(tree)
+        for i, node in enumerate(ast.walk(stripped)):  # every other node loses its location
+            if i % 2 and "lineno" in node._attributes:
+                for key in node._attributes:
+                    node.__dict__.pop(key, None)
+        ours, theirs = astutil.fix_missing_locations(astutil.clone(stripped)), ast.fix_missing_locations(stripped)
+        assert ast.dump(ours, include_attributes=True) == ast.dump(theirs, include_attributes=True)
