@@ -9,6 +9,10 @@
   text is byte for byte what the standard library's unparser writes.
 - source.py parses a function where it stands instead of tokenizing it: the AST, with every line and
   column, is the one the tokenizer path gives, and awkward layouts still come out right.
+- A transform leaves no reference cycles (everything it makes is freed without the cyclic collector).
+- The number fast path's analysis stops once another round would change nothing: one more round after
+  it changes nothing, and the gradients it allows match central differences.
+- astutil's fast walks, transformer and location filler give what the standard library's give.
 
 Speed itself is never asserted here: ``python -m bench.transform_time`` reports it.
 """
