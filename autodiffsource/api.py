@@ -17,12 +17,14 @@ import sys
 import threading
 import types
 
+import numpy as np
+
 from .codegen import emit, load
 from .errors import ADError, NoSourceError, UnsupportedSyntaxError
 from .frontend import lower
 from .frontend.varargs import expand_varargs
 from .source import parse_function
-from .transform import reverse, scalar
+from .transform import combined, reverse, scalar
 from .transform.naming import const_suffix
 
 PIPELINE = ("source.parse_function", "frontend.lower", "transform.reverse", "transform.scalar", "codegen.emit",
@@ -62,13 +64,24 @@ def transform(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False):
     (18.0, 12.0)
     """
     key = (fn, mask, True) if pullback_runs_once else (fn, mask)
+    return _compiled_once(key, lambda: _run_pipeline(fn, mask, pullback_runs_once))
+
+
+def value_and_grad_function(fn, mask: tuple[bool, ...]):
+    """``g(*args) -> (value, partials)``: the δ function's forward pass and its run-once pullback's body as
+    one function (``transform/combined.py``), compiled once per (function, mask); for a function
+    with several outputs, None (``value_and_grad`` then reports that through the δ function)."""
+    return _compiled_once((fn, mask, "value_and_grad"), lambda: _run_pipeline(fn, mask, True, flat=True))
+
+
+def _compiled_once(key, build):
+    """``_compiled[key]``, made by ``build()`` on the first request (one thread builds, the others wait)."""
     hit = _compiled.get(key)
     if hit is not None:
         return hit
     with _lock:  # eight threads calling at once transform once
-        hit = _compiled.get(key)
-        if hit is not None:
-            return hit
+        if key in _compiled:
+            return _compiled[key]
         _in_progress.add(key)
         outermost = len(_in_progress) == 1
         limit = sys.getrecursionlimit()
@@ -78,7 +91,7 @@ def transform(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False):
             sys.setrecursionlimit(_TRANSFORM_RECURSION_LIMIT)
         try:
             with collector_paused():
-                compiled = _run_pipeline(fn, mask, pullback_runs_once)
+                compiled = build()
         finally:
             _in_progress.discard(key)
             if outermost and sys.getrecursionlimit() == _TRANSFORM_RECURSION_LIMIT:
@@ -112,7 +125,8 @@ def _resolve_delta(fn, mask: tuple[bool, ...]):
     return transform(fn, mask), None
 
 
-def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False):
+def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, flat: bool = False):
+    """The compiled δ function; ``flat``: value_and_grad's one function instead (None: several outputs)."""
     parsed = parse_function(fn)
     n_named = len(_positional_params(fn))
     if len(mask) != n_named and not (_has_varargs(fn) and len(mask) > n_named):
@@ -126,11 +140,19 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False):
     generated = scalar.specialise(generated, mask, parsed.node.args, lowerer.namer, fn.__globals__)
     signature = _signature_text(parsed.node)
     wrt_names = [p for p, m in zip(lowered.params, mask) if m]
-    text, factory, tree = emit.render_module(generated, signature, wrt_names)
-    variant = " (pullback runs once)" if pullback_runs_once else ""  # each variant's text under its own name
+    role = "forward pass"
+    if flat:
+        if not generated.single_output:
+            return None
+        name = f"value_and_grad_{fn.__name__}{const_suffix(mask)}"
+        text, factory, tree = combined.render(generated, name, signature, wrt_names)
+        role = "value and gradient"
+    else:
+        text, factory, tree = emit.render_module(generated, signature, wrt_names)
+    variant = " (pullback runs once)" if pullback_runs_once and not flat else ""  # each text under its own name
     filename = f"<δ {os.path.basename(parsed.file)}:{parsed.first_line} {fn.__qualname__} {name}{variant}>"
     compiled = load.load(text, factory, fn.__globals__, generated.bindings, filename,
-                         user_file=parsed.file, primal=fn.__qualname__, tree=tree)
+                         user_file=parsed.file, primal=fn.__qualname__, tree=tree, role=role)
     compiled.__source__ = text
     compiled.__autodiffsource_primal__ = fn
     compiled.__wrt__ = mask
@@ -266,6 +288,9 @@ def _argnums_mask(fn, argnums) -> tuple[tuple[bool, ...], tuple[int, ...]]:
     return tuple(i in nums for i in range(n)), nums
 
 
+_SCALAR_OUTPUTS = (float, np.float64)  # the commonest outputs (Python arithmetic, NumPy's sum): no check needed
+
+
 def _scalar_check(fn, value):
     shape = getattr(value, "shape", ())
     if tuple(shape) != ():
@@ -291,29 +316,29 @@ def value_and_grad(fn, argnums=0):
 
     # Set by the first call, which checks argnums and transforms: later calls read neither the signature
     # nor the cache (on Python floats this wrapper's own cost is a quarter of the whole call).
-    delta_f = positions = single = None
+    combined = positions = single = None
 
     def value_and_grad_f(*args, **kwargs):
-        nonlocal delta_f, positions, single
-        if delta_f is None:
+        nonlocal combined, positions, single
+        if combined is None:
             mask, nums = _argnums_mask(fn, argnums)
             order = sorted(nums)
-            # None: the pullback's partials as they come (an int argnums, or several distinct nums in order).
+            # None: the partials as they come (an int argnums, or several distinct nums in order).
             as_they_come = len(nums) > 1 and list(nums) == order and len(set(nums)) == len(nums)
             positions = None if isinstance(argnums, int) or as_they_come \
                 else tuple(order.index(a) for a in nums)
-            single = sum(mask) == 1  # one differentiated argument: the pullback returns its partial bare
-            delta_f = transform(fn, mask, pullback_runs_once=True)
-        outputs = delta_f(*args, **kwargs)
-        if len(outputs) != 2:
-            raise ADError(f"`{fn.__name__}` returns {len(outputs) - 1} values; a gradient needs exactly one",
-                          hint="Use vjp(f, *args) for functions with several outputs.")
-        value, pullback = outputs
-        if type(value) is not float:
+            single = sum(mask) == 1  # one differentiated argument: its partial comes bare
+            combined = value_and_grad_function(fn, mask)
+            if combined is None:  # several outputs: the δ function's count of them goes in the error
+                outputs = transform(fn, mask)(*args, **kwargs)
+                raise ADError(f"`{fn.__name__}` returns {len(outputs) - 1} values; a gradient needs exactly one",
+                              hint="Use vjp(f, *args) for functions with several outputs.")
+        value, partials = combined(*args, **kwargs)
+        if type(value) not in _SCALAR_OUTPUTS:
             _scalar_check(fn, value)
         if positions is None:
-            return value, pullback()
-        partials = (pullback(),) if single else pullback()
+            return value, partials
+        partials = (partials,) if single else partials
         return value, tuple(partials[p] for p in positions)
 
     value_and_grad_f.__name__ = f"value_and_grad_{fn.__name__}"

@@ -1,7 +1,8 @@
 """value_and_grad's run-once pullback scales the forward pass's dead values in place (issue 6).
 
-The variant ``transform(f, mask, pullback_runs_once=True)`` is what ``value_and_grad`` and ``grad`` call:
-its pullback may reuse the memory of forward values it reads for the last time. The gradients are
+The variant ``transform(f, mask, pullback_runs_once=True)`` is the δ function whose pullback may reuse the
+memory of forward values it reads for the last time; ``value_and_grad`` and ``grad`` call the same code
+written as one function (``value_and_grad_function``: forward pass, then the pullback's body). The gradients are
 checked against directional central differences (arrays large enough for the in-place path, 20,000
 elements, where a full finite-difference Jacobian would cost 40,000 evaluations) and against autograd;
 the source is checked for where the in-place helper may and may not appear.
@@ -214,3 +215,65 @@ def test_random_straight_line_programs_in_place_at_every_size(tmp_path, monkeypa
         dx, dy = back()
         directional_check(f, [x, y], [dx, dy], (0, 1), rtol=1e-5)
     assert consumed >= 20, consumed
+
+
+# ---- value_and_grad's one function (transform/combined.py) ---------------------------------------------
+
+def two_outputs(x):
+    return np.sum(x), np.sum(x * x)
+
+
+def mismatched(a, b):
+    c = a @ b
+    return np.sum(c)
+
+
+def test_value_and_grad_is_one_function_with_the_pullbacks_body():
+    from autodiffsource.api import value_and_grad_function
+
+    text = value_and_grad_function(rosenbrock, (True,)).__source__
+    assert "_pullback" not in text and text.count("\n    def ") == 1  # one function inside the factory
+    assert "d_t11 = None" in text and "return (_t11, finalize(dx, x))" in text
+    assert "scale_owned(_t4, d_t11 * 200)" in text  # the run-once in-place scaling
+
+
+def test_value_and_grad_equals_the_delta_function_and_its_pullback_bit_for_bit():
+    from autodiffsource.api import value_and_grad_function
+
+    for f, nargs in [(rosenbrock, 1), (square_twice, 1), (chain, 2), (total_variation, 1)]:
+        args = [RNG.uniform(-1, 1, (200, 300) if f is total_variation else N) for _ in range(nargs)]
+        value, back = transform(f, (True,) * nargs)(*args)
+        want = back()
+        got_value, got = value_and_grad_function(f, (True,) * nargs)(*args)
+        assert got_value == value
+        for g, w in zip(got if nargs > 1 else [got], want if nargs > 1 else [want]):
+            np.testing.assert_array_equal(g, w)
+
+
+def test_value_and_grad_of_several_outputs_is_refused_with_their_count():
+    import autodiffsource as ad
+
+    with pytest.raises(ad.ADError, match="returns 2 values; a gradient needs exactly one"):
+        value_and_grad(two_outputs)(np.ones(3))
+
+
+def test_python_numbers_take_the_fast_path_inside_the_one_function():
+    from autodiffsource.api import value_and_grad_function
+
+    def poly(x, y):
+        return (x + 2 * y) * y ** 2
+
+    combined = value_and_grad_function(poly, (True, True))
+    assert "Python numbers" in combined.__source__ and "_pullback" not in combined.__source__
+    assert combined(3.0, 2.0) == (28.0, (4.0, 28.0 + 8.0))
+    assert value_and_grad(poly, argnums=(1, 0))(3.0, 2.0) == (28.0, (36.0, 4.0))
+
+
+def test_an_error_in_value_and_grad_names_the_users_line():
+    import inspect
+
+    line = inspect.getsourcelines(mismatched)[1] + 1
+    with pytest.raises(ValueError) as info:
+        value_and_grad(mismatched)(np.ones((2, 3)), np.ones((4, 1)))
+    assert info.value.__notes__ == [
+        f"while running the value and gradient of `mismatched`, at {__file__}:{line}  c = a @ b"]

@@ -164,7 +164,7 @@ def _compilable(stmts: list, role: str) -> list:
     return out
 
 
-def _guarded_module(tree: ast.Module, factory: str) -> ast.Module:
+def _guarded_module(tree: ast.Module, factory: str, role: str = "forward pass") -> ast.Module:
     """The module to compile: the factory takes the annotator, each function inside it is guarded
     (the δ function as the forward pass, functions inside that as the pullback), comments dropped."""
     body = []
@@ -173,23 +173,25 @@ def _guarded_module(tree: ast.Module, factory: str) -> ast.Module:
             top = _shallow(top)
             top.args = _shallow(top.args)
             top.args.args = top.args.args + [ast.copy_location(ast.arg(_ANNOTATE), top)]
-            top.body = _compilable(top.body, "forward pass")
+            top.body = _compilable(top.body, role)
         body.append(top)
     return ast.Module(body, [])
 
 
-def _code(text: str, factory: str, filename: str, tree: ast.Module | None):
+def _code(text: str, factory: str, filename: str, tree: ast.Module | None, role: str):
     if tree is not None:
         try:
-            return compile(_guarded_module(tree, factory), filename, "exec")
+            return compile(_guarded_module(tree, factory, role), filename, "exec")
         except (TypeError, ValueError, SyntaxError):
             pass  # e.g. a NumPy scalar in a Constant, which the text spells as a call: the text decides
-    return compile(_guarded_module(ast.parse(text), factory), filename, "exec")
+    return compile(_guarded_module(ast.parse(text), factory, role), filename, "exec")
 
 
 def load(text: str, factory: str, user_globals: dict, bindings: dict, filename: str,
-         user_file: str | None = None, primal: str | None = None, tree: ast.Module | None = None):
-    """Compile and instantiate the generated δ function (``tree``: the text's, with exact locations)."""
+         user_file: str | None = None, primal: str | None = None, tree: ast.Module | None = None,
+         role: str = "forward pass"):
+    """Compile and instantiate the generated δ function (``tree``: the text's, with exact locations;
+    ``role``: what an error's note says the made function was running)."""
     register_source(filename, text)
     linemap = line_map(text, user_file)
     primal = primal or factory.removeprefix("_make_δ")
@@ -197,7 +199,7 @@ def load(text: str, factory: str, user_globals: dict, bindings: dict, filename: 
     def annotate(exc, role):  # called only from the except clauses of generated code
         _note_for(exc, sys._getframe(1), role, primal, linemap)
 
-    code = _code(text, factory, filename, tree)
+    code = _code(text, factory, filename, tree, role)
     namespace: dict = {}
     exec(code, user_globals, namespace)  # definitions only: the factory is defined, nothing else runs
     compiled = namespace[factory](**bindings, **{_ANNOTATE: annotate})
