@@ -26,7 +26,7 @@ import pytest
 import hypothesis.errors
 from hypothesis import HealthCheck, Phase, given, note, reject, seed, settings
 
-from autodiffsource.api import delta_name, transform
+from autodiffsource.api import delta_name, transform, value_and_grad_function
 from autodiffsource.runtime import indexing
 from finite_differences import as_outputs, numeric_partial, random_cotangents
 from strategies import AUTOGRAD_HEADER, programs
@@ -100,15 +100,22 @@ def _check_program(program, use_oracle: bool, runs_once: bool = False):
         if not finite_and_moderate(expected):
             STATS["rejected: output not finite or huge"] += 1
             reject()
-        delta_f = transform(f, program.mask, pullback_runs_once=True) if runs_once \
-            else getattr(module, delta_name(f, program.mask))
-        *outputs, pullback = delta_f(*args)
+        combined = value_and_grad_function(f, program.mask) if runs_once and any(program.mask) else None
+        if combined is not None:  # one output: value_and_grad's one function, seeded with ones
+            value, partials = combined(*args)
+            outputs = [value]
+            cotangents = [np.ones_like(value) if isinstance(value, np.ndarray) else 1.0]
+        else:
+            delta_f = transform(f, program.mask, pullback_runs_once=True) if runs_once \
+                else getattr(module, delta_name(f, program.mask))
+            *outputs, pullback = delta_f(*args)
         assert len(outputs) == len(expected), f"{len(outputs)} outputs, f returns {len(expected)}\n{program}"
         for got, want in zip(outputs, expected):
             np.testing.assert_allclose(np.asarray(got, np.float64), np.asarray(want, np.float64), rtol=1e-10,
                                        atol=1e-12, err_msg=f"value differs from f's\n{program}")
-        cotangents = random_cotangents(outputs, seed=3)
-        partials = pullback(*cotangents)
+        if combined is None:
+            cotangents = random_cotangents(outputs, seed=3)
+            partials = pullback(*cotangents)
         partials = (partials,) if len(wrt) == 1 else partials
         assert isinstance(partials, tuple) and len(partials) == len(wrt), f"partials {partials!r}\n{program}"
         numeric = []
@@ -161,8 +168,9 @@ def test_random_programs_match_finite_differences_and_autograd(program):
 @settings(FUZZ_SETTINGS, max_examples=max(EXAMPLES // 2, 60))
 @given(programs())
 def test_random_programs_through_the_run_once_variant_in_place_at_every_size(program):
-    # value_and_grad's variant scales dead forward values in place, and zeros_with writes into a new buffer,
-    # only on arrays of _IN_PLACE_MIN elements or more: at 0 the small arrays here take those paths too.
+    # value_and_grad's one function (the run-once δ variant for several outputs) scales dead forward values
+    # in place, and zeros_with writes into a new buffer, only on arrays of _IN_PLACE_MIN elements or more:
+    # at 0 the small arrays here take those paths too.
     threshold = indexing._IN_PLACE_MIN
     indexing._IN_PLACE_MIN = 0
     try:
