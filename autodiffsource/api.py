@@ -145,7 +145,7 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
         if not generated.single_output:
             return None
         name = f"value_and_grad_{fn.__name__}{const_suffix(mask)}"
-        text, factory, tree = combined.render(generated, name, signature, wrt_names)
+        text, factory, tree = combined.render(generated, name, signature, wrt_names, lowerer.namer)
         role = "value and gradient"
     else:
         text, factory, tree = emit.render_module(generated, signature, wrt_names)

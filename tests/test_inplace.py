@@ -277,3 +277,64 @@ def test_an_error_in_value_and_grad_names_the_users_line():
         value_and_grad(mismatched)(np.ones((2, 3)), np.ones((4, 1)))
     assert info.value.__notes__ == [
         f"while running the value and gradient of `mismatched`, at {__file__}:{line}  c = a @ b"]
+
+
+# ---- the NumPy branch of the one function (transform/numpy_branch.py) ------------------------------------
+
+class _Subclass(np.ndarray):
+    """An ndarray subclass: fails the branch's `type(p) is ndarray` guard, so the generic code runs."""
+
+
+def rows_in_a_loop(x):
+    total = 0.0
+    for i in range(3):
+        total = total + np.sum(x[i] * x[i + 1])
+    return total
+
+
+def test_the_numpy_branch_writes_out_the_helpers_it_can_prove():
+    from autodiffsource.api import value_and_grad_function
+
+    text = value_and_grad_function(rosenbrock, (True,)).__source__
+    branch = text[text.index("NumPy arrays"):text.index("return (_t11, dx)")]
+    assert "dx[1:] += d_t4" in branch and "dx[:-1] += scale_owned(d_t4, -2, _t2)" in branch
+    assert "index_add" not in branch and "finalize" not in branch and "namespace(" not in branch
+    assert "sum_of(" in branch and "d_t11 = None" not in branch
+
+
+@pytest.mark.parametrize("f, shapes", [(rosenbrock, [(N,)]), (rosenbrock, [(7,)]), (chain, [(N,), (N,)]),
+                                       (total_variation, [(200, 300)]), (square_twice, [(50,)]),
+                                       (rows_in_a_loop, [(5, 4)])])
+def test_the_numpy_branch_equals_the_generic_code_bit_for_bit(f, shapes):
+    from autodiffsource.api import value_and_grad_function
+
+    combined = value_and_grad_function(f, (True,) * len(shapes))
+    args = [RNG.uniform(-1, 1, s) for s in shapes]
+    value, partials = combined(*args)  # NumPy float arrays: the branch
+    generic_value, generic = combined(*[a.copy().view(_Subclass) for a in args])
+    assert value == generic_value
+    for p, g in zip(partials if len(shapes) > 1 else [partials], generic if len(shapes) > 1 else [generic]):
+        assert type(p) is np.ndarray
+        np.testing.assert_array_equal(p, np.asarray(g))
+    directional_check(f, args, partials if len(shapes) > 1 else [partials], range(len(shapes)))
+
+
+def test_integer_arrays_take_the_generic_code():
+    x = np.arange(1, 8)
+    value, dx = value_and_grad(rosenbrock)(x)
+    assert dx.dtype == np.float64
+    directional_check(rosenbrock, [x.astype(float)], [dx], [0])
+
+
+@pytest.mark.parametrize("x, kw", [(RNG.standard_normal(1000), {}), (RNG.standard_normal((3, 4)), {"axis": 0}),
+                                   (RNG.standard_normal((3, 4)).astype(np.float32), {"keepdims": True}),
+                                   (np.array([True, False, True]), {}), (np.arange(6), {"dtype": np.float32}),
+                                   (np.array(2.5), {}), (3.0, {}), ([1.0, 2.0], {})])
+def test_sum_of_is_np_sum(x, kw):
+    from autodiffsource.runtime import sum_of
+
+    got = sum_of(x, kw.get("axis"), kw.get("dtype"), kw.get("keepdims", False))
+    want = np.sum(x, **kw)
+    assert type(got) is type(want) and np.shape(got) == np.shape(want)
+    assert getattr(got, "dtype", None) == getattr(want, "dtype", None)
+    np.testing.assert_array_equal(got, want)

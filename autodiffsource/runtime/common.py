@@ -53,6 +53,18 @@ def _numpy_namespace():
 _NUMPY_NAMESPACE = _numpy_namespace()
 
 
+_add_reduce = np.add.reduce
+
+
+def sum_of(x, axis=None, dtype=None, keepdims=False):
+    """``np.sum(x, axis=axis, dtype=dtype, keepdims=keepdims)``; for an ndarray, the add reduction that
+    ``np.sum`` itself ends in, without its two Python layers of argument handling (two microseconds of
+    a small gradient): the same call, so the same result to the bit."""
+    if type(x) is _ndarray:
+        return _add_reduce(x, axis, dtype, None, keepdims)
+    return np.sum(x, axis=axis, dtype=dtype, keepdims=keepdims)
+
+
 def shape_of(x) -> tuple:
     """``x.shape``, with ``()`` for Python scalars."""
     if type(x) in _PY_SCALARS:

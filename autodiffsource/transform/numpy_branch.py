@@ -1,0 +1,230 @@
+"""A NumPy branch for value_and_grad's one function: run-time helpers whose answer is known, written out.
+
+Contract: ``numpy_branch(body, gen, names)`` takes the generic statements of the one function
+(``transform/combined.py``: the forward pass, then the pullback's body) and returns a copy guarded by
+``type(p) is ndarray and p.dtype.kind == "f"`` for every differentiated parameter ``p``, or None when the
+copy would save less than two helper calls. Under that guard each rewrite below is the case the helper
+itself would take, so the branch computes exactly what the generic statements compute:
+
+- ``xp = namespace(a, b)`` whose arguments are all guarded parameters: ``xp = <NumPy>`` (what
+  ``runtime.namespace`` returns when every argument is a NumPy array);
+- the seed ``d = None`` + ``d = seed_cotangent(d, y, label)``: ``d = 1.0 if type(y) is float64 else
+  seed_cotangent(None, y, label)`` (seed_cotangent's first case, without the call);
+- a cotangent buffer ``B = zeros_with(p, ...)`` of a guarded ``p`` is a new writable float array of ``p``'s
+  shape and dtype; while the only writes to ``B`` are ``B = index_add(B, I, g)`` with a literal basic
+  index ``I``, spelled ``B[I] += g`` (index_add's NumPy case), and ``B += g``, it stays one, and
+  ``finalize(B, p)`` is ``B`` (finalize's NumPy case: nothing to convert);
+- ``xp.sum(v, axis=a, dtype=t, keepdims=k)`` with ``xp`` NumPy: ``sum_of(v, a, t, k)`` (``runtime``),
+  NumPy's add reduction itself for an ndarray ``v`` (what ``np.sum`` calls after microseconds of
+  argument handling) and ``np.sum`` for anything else.
+
+Buffers are followed through top-level statements only: a name also assigned inside a loop or a branch
+is never taken for one.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+from .. import runtime
+from ..astutil import clone, nodes
+from .codeparts import Comment
+
+_NOTE = "NumPy arrays: each helper whose answer is known here written out (transform/numpy_branch.py)"
+
+
+def numpy_branch(body: list[ast.stmt], gen, namer) -> ast.If | None:
+    """The guarded NumPy copy of ``body``; names it needs are added to ``gen.bindings`` (fresh from ``namer``)."""
+    guarded = [p for p, m in zip(gen.lowered.params, gen.lowered.wrt) if m]
+    if not guarded:
+        return None
+    names = _Bindings(namer, dict(gen.bindings))
+    helper_names = {name: obj for name, obj in gen.bindings.items() if runtime.is_helper(obj)}
+    rewrite = _Rewrite(set(guarded), helper_names, names, _assigned_in_compound(body))
+    branch = rewrite.block(body)
+    # `d = None` before a seed written out above is read by nothing now
+    branch = [s for s in branch if not (isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant)
+                                        and s.value.value is None and len(s.targets) == 1
+                                        and isinstance(s.targets[0], ast.Name) and s.targets[0].id in rewrite.seeded)]
+    if rewrite.count < 2:
+        return None
+    type_, ndarray = names.bound("type", type), names.bound("ndarray", np.ndarray)
+    checks = []
+    for p in guarded:
+        checks.append(ast.Compare(ast.Call(clone(type_), [ast.Name(p, ast.Load())], []), [ast.Is()], [clone(ndarray)]))
+        kind = ast.Attribute(ast.Attribute(ast.Name(p, ast.Load()), "dtype", ast.Load()), "kind", ast.Load())
+        checks.append(ast.Compare(kind, [ast.Eq()], [ast.Constant("f")]))
+    gen.bindings.clear()
+    gen.bindings.update(names.bindings)
+    return ast.If(ast.BoolOp(ast.And(), checks), [Comment(text=_NOTE)] + branch, [])
+
+
+class _Bindings:
+    """Objects the branch names, bound in the factory (a user's global ``type`` cannot shadow them)."""
+
+    def __init__(self, namer, bindings: dict):
+        self.namer = namer
+        self.bindings = bindings
+
+    def bound(self, preferred: str, obj) -> ast.Name:
+        for name, value in self.bindings.items():
+            if value is obj:
+                return ast.Name(name, ast.Load())
+        name = self.namer.fresh(preferred)
+        self.bindings[name] = obj
+        return ast.Name(name, ast.Load())
+
+
+def _assigned_in_compound(body: list[ast.stmt]) -> set[str]:
+    out = set()
+    for s in body:
+        if isinstance(s, (ast.If, ast.For, ast.While, ast.With, ast.Try)):
+            out.update(n.id for n in nodes(s) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load))
+    return out
+
+
+class _Rewrite:
+    """Copies the statements, rewriting what the guard decides; ``count``: the helper calls removed."""
+
+    def __init__(self, guarded: set[str], helper_names: dict, names, unsure: set[str]):
+        self.guarded = guarded
+        self.helper_names = helper_names
+        self.names = names
+        self.unsure = unsure  # names assigned inside compound statements
+        self.buffers: dict[str, str] = {}  # buffer name -> the parameter it is the cotangent of
+        self.numpy_namespaces: set[str] = set()
+        self.seeds: set[str] = set()  # cotangent parameters set to None just before their seed
+        self.seeded: set[str] = set()  # ... whose seed is written out
+        self.count = 0
+
+    def _is(self, node, helper) -> bool:
+        return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+            and self.helper_names.get(node.func.id) is helper and not node.keywords
+
+    def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        out = []
+        for s in stmts:
+            if isinstance(s, Comment):
+                out.append(Comment(text=s.text))
+                continue
+            s = clone(s)
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
+                s = self.assign(s.targets[0].id, s)
+            elif isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
+                if not isinstance(s.op, ast.Add):
+                    self.buffers.pop(s.target.id, None)
+                s.value = self.expr(s.value)
+            else:
+                for n in nodes(s):  # any other statement: names it stores are no longer buffers
+                    if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+                        self.buffers.pop(n.id, None)
+                        self.numpy_namespaces.discard(n.id)
+                s = _Expressions(self).visit(s)
+            out.append(s)
+        return out
+
+    def assign(self, target: str, s: ast.Assign) -> ast.stmt:
+        value = s.value
+        was_buffer_of = self.buffers.pop(target, None)
+        self.numpy_namespaces.discard(target)
+        if target in self.unsure:
+            s.value = self.expr(value)
+            return s
+        if self._is(value, runtime.namespace) and value.args and all(
+                isinstance(a, ast.Name) and a.id in self.guarded for a in value.args):
+            self.numpy_namespaces.add(target)
+            self.count += 1
+            s.value = self.names.bound("numpy", runtime._NUMPY_NAMESPACE)
+            return s
+        if isinstance(value, ast.Constant) and value.value is None:
+            self.seeds.add(target)
+            return s
+        if self._is(value, runtime.seed_cotangent) and len(value.args) == 3 and isinstance(value.args[0], ast.Name) \
+                and value.args[0].id == target and target in self.seeds:
+            self.count += 1
+            is_float64 = ast.Compare(ast.Call(self.names.bound("type", type), [clone(value.args[1])], []),
+                                     [ast.Is()], [self.names.bound("float64", np.float64)])
+            value.args[0] = ast.Constant(None)
+            s.value = ast.IfExp(is_float64, ast.Constant(1.0), value)
+            self.seeded.add(target)
+            return s
+        if self._is(value, runtime.zeros_with) and value.args and isinstance(value.args[0], ast.Name) \
+                and value.args[0].id in self.guarded:
+            s.value = self.expr(value)
+            self.buffers[target] = value.args[0].id
+            return s
+        if self._is(value, runtime.index_add) and len(value.args) == 3 and was_buffer_of is not None \
+                and isinstance(value.args[0], ast.Name) and value.args[0].id == target \
+                and _literal_basic_index(value.args[1]):
+            self.count += 1
+            self.buffers[target] = was_buffer_of
+            where = ast.Subscript(ast.Name(target, ast.Load()), _index_syntax(value.args[1]), ast.Store())
+            return ast.AugAssign(where, ast.Add(), self.expr(value.args[2]))
+        s.value = self.expr(value)
+        return s
+
+    def expr(self, e: ast.expr) -> ast.expr:
+        return _Expressions(self).visit(e)
+
+
+class _Expressions(ast.NodeTransformer):
+    """``finalize(B, p)`` of a buffer: ``B``; ``xp.sum(...)`` with ``xp`` NumPy: ``sum_of(...)``."""
+
+    def __init__(self, rewrite: _Rewrite):
+        self.r = rewrite
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        self.generic_visit(node)
+        r = self.r
+        if r._is(node, runtime.finalize) and len(node.args) == 2 \
+                and all(isinstance(a, ast.Name) for a in node.args) \
+                and r.buffers.get(node.args[0].id) == node.args[1].id:
+            r.count += 1
+            return node.args[0]
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "sum" and isinstance(func.value, ast.Name) \
+                and func.value.id in r.numpy_namespaces and len(node.args) == 1 \
+                and {k.arg for k in node.keywords} <= set(_REDUCTION_KEYWORDS):
+            r.count += 1
+            given = {k.arg: k.value for k in node.keywords}
+            args = [node.args[0]] + [given.get(k, ast.Constant(d)) for k, d in zip(_REDUCTION_KEYWORDS,
+                                                                                  (None, None, False))]
+            return ast.Call(r.names.bound("sum_of", runtime.sum_of), args, [])
+        return node
+
+
+_REDUCTION_KEYWORDS = ("axis", "dtype", "keepdims")
+
+
+def _literal_basic_index(node) -> bool:
+    """``slice(1, None, None)``, ``3``, or a tuple of them: an index written with literals only."""
+    parts = node.elts if isinstance(node, ast.Tuple) else [node]
+    for part in parts:
+        if isinstance(part, ast.Call) and isinstance(part.func, ast.Name) and part.func.id == "slice" \
+                and not part.keywords and len(part.args) <= 3 and all(_is_int_or_none(a) for a in part.args):
+            continue
+        if _is_int_or_none(part) and not (isinstance(part, ast.Constant) and part.value is None):
+            continue
+        return False
+    return True
+
+
+def _is_int_or_none(node) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and (node.value is None or type(node.value) is int)
+
+
+def _index_syntax(node) -> ast.expr:
+    """``slice(1, None, None)`` -> ``1:`` (the subscript's own syntax), in tuples too."""
+    if isinstance(node, ast.Tuple):
+        return ast.Tuple([_index_syntax(e) for e in node.elts], ast.Load())
+    if isinstance(node, ast.Call):
+        lower, upper, step = (list(node.args) + [ast.Constant(None)] * 3)[:3] if len(node.args) > 1 \
+            else (ast.Constant(None), node.args[0] if node.args else ast.Constant(None), ast.Constant(None))
+        none = lambda a: isinstance(a, ast.Constant) and a.value is None  # noqa: E731
+        return ast.Slice(None if none(lower) else clone(lower), None if none(upper) else clone(upper),
+                         None if none(step) else clone(step))
+    return clone(node)
