@@ -338,3 +338,21 @@ def test_sum_of_is_np_sum(x, kw):
     assert type(got) is type(want) and np.shape(got) == np.shape(want)
     assert getattr(got, "dtype", None) == getattr(want, "dtype", None)
     np.testing.assert_array_equal(got, want)
+
+
+def energy(x, k):
+    return 0.5 * k * np.sum(x[1:] ** 2 - x[:-1])
+
+
+@pytest.mark.parametrize("k", [3.0, 2, np.array(1.5)])
+def test_constant_arguments_of_the_namespace_are_guarded_as_arrays_or_numbers(k):
+    from autodiffsource.api import value_and_grad_function
+
+    combined = value_and_grad_function(energy, (True, False))
+    assert "type(k) is ndarray or type(k) is float or type(k) is int" in combined.__source__
+    x = RNG.uniform(-1, 1, N)
+    value, dx = combined(x, k)
+    generic_value, generic = combined(x.copy().view(_Subclass), k)
+    assert value == generic_value
+    np.testing.assert_array_equal(dx, np.asarray(generic))
+    directional_check(lambda x: energy(x, k), [x], [dx], [0])

@@ -6,8 +6,9 @@ Contract: ``numpy_branch(body, gen, names)`` takes the generic statements of the
 copy would save less than two helper calls. Under that guard each rewrite below is the case the helper
 itself would take, so the branch computes exactly what the generic statements compute:
 
-- ``xp = namespace(a, b)`` whose arguments are all guarded parameters: ``xp = <NumPy>`` (what
-  ``runtime.namespace`` returns when every argument is a NumPy array);
+- ``xp = namespace(a, b)`` whose arguments are all parameters: ``xp = <NumPy>`` (what
+  ``runtime.namespace`` returns when every argument is a NumPy array or a number); constant parameters
+  among them are then guarded too (``type(c) is ndarray or type(c) is float or type(c) is int``);
 - the seed ``d = None`` + ``d = seed_cotangent(d, y, label)``: ``d = 1.0 if type(y) is float64 else
   seed_cotangent(None, y, label)`` (seed_cotangent's first case, without the call);
 - a cotangent buffer ``B = zeros_with(p, ...)`` of a guarded ``p`` is a new writable float array of ``p``'s
@@ -42,7 +43,9 @@ def numpy_branch(body: list[ast.stmt], gen, namer) -> ast.If | None:
         return None
     names = _Bindings(namer, dict(gen.bindings))
     helper_names = {name: obj for name, obj in gen.bindings.items() if runtime.is_helper(obj)}
-    rewrite = _Rewrite(set(guarded), helper_names, names, _assigned_in_compound(body))
+    # Constant parameters the namespace is taken of (an autoencoder's input): NumPy arrays or numbers.
+    constants = [p for p in _namespace_arguments(body, helper_names) if p in gen.lowered.params and p not in guarded]
+    rewrite = _Rewrite(set(guarded), set(constants), helper_names, names, _assigned_in_compound(body))
     branch = rewrite.block(body)
     # `d = None` before a seed written out above is read by nothing now
     branch = [s for s in branch if not (isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant)
@@ -56,6 +59,11 @@ def numpy_branch(body: list[ast.stmt], gen, namer) -> ast.If | None:
         checks.append(ast.Compare(ast.Call(clone(type_), [ast.Name(p, ast.Load())], []), [ast.Is()], [clone(ndarray)]))
         kind = ast.Attribute(ast.Attribute(ast.Name(p, ast.Load()), "dtype", ast.Load()), "kind", ast.Load())
         checks.append(ast.Compare(kind, [ast.Eq()], [ast.Constant("f")]))
+    if rewrite.constants_read:
+        for p in constants:
+            is_ = [ast.Compare(ast.Call(clone(type_), [ast.Name(p, ast.Load())], []), [ast.Is()], [cls])
+                   for cls in (clone(ndarray), names.bound("float", float), names.bound("int", int))]
+            checks.append(ast.BoolOp(ast.Or(), is_))
     gen.bindings.clear()
     gen.bindings.update(names.bindings)
     return ast.If(ast.BoolOp(ast.And(), checks), [Comment(text=_NOTE)] + branch, [])
@@ -77,6 +85,15 @@ class _Bindings:
         return ast.Name(name, ast.Load())
 
 
+def _namespace_arguments(body: list[ast.stmt], helper_names: dict) -> list[str]:
+    out = []
+    for s in body:
+        if isinstance(s, ast.Assign) and isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Name) \
+                and helper_names.get(s.value.func.id) is runtime.namespace:
+            out += [a.id for a in s.value.args if isinstance(a, ast.Name) and a.id not in out]
+    return out
+
+
 def _assigned_in_compound(body: list[ast.stmt]) -> set[str]:
     out = set()
     for s in body:
@@ -88,8 +105,10 @@ def _assigned_in_compound(body: list[ast.stmt]) -> set[str]:
 class _Rewrite:
     """Copies the statements, rewriting what the guard decides; ``count``: the helper calls removed."""
 
-    def __init__(self, guarded: set[str], helper_names: dict, names, unsure: set[str]):
+    def __init__(self, guarded: set[str], constants: set[str], helper_names: dict, names, unsure: set[str]):
         self.guarded = guarded
+        self.constants = constants  # guarded too (ndarray or number) if the branch relies on them
+        self.constants_read = False
         self.helper_names = helper_names
         self.names = names
         self.unsure = unsure  # names assigned inside compound statements
@@ -133,7 +152,8 @@ class _Rewrite:
             s.value = self.expr(value)
             return s
         if self._is(value, runtime.namespace) and value.args and all(
-                isinstance(a, ast.Name) and a.id in self.guarded for a in value.args):
+                isinstance(a, ast.Name) and a.id in self.guarded | self.constants for a in value.args):
+            self.constants_read = self.constants_read or any(a.id in self.constants for a in value.args)
             self.numpy_namespaces.add(target)
             self.count += 1
             s.value = self.names.bound("numpy", runtime._NUMPY_NAMESPACE)
