@@ -496,3 +496,25 @@ def test_fast_walks_and_transformer_match_the_standard_library(corpus_renderings
                     node.__dict__.pop(key, None)
         ours, theirs = astutil.fix_missing_locations(astutil.clone(stripped)), ast.fix_missing_locations(stripped)
         assert ast.dump(ours, include_attributes=True) == ast.dump(theirs, include_attributes=True)
+
+
+def test_an_assignment_expression_keeps_the_generic_code_only():
+    # The fast path's analysis does not track `:=`. Generated code never holds one (the lowering refuses
+    # it), so instead of a walk of its own the fast path's copy refuses one where it meets it.
+    from autodiffsource.runtime import finalize
+    from autodiffsource.transform import scalar
+    from autodiffsource.transform.naming import Namer
+    from autodiffsource.transform.reverse import Generated
+
+    def generated(forward_line: str):
+        return Generated(name="δh", pullback_name="h_pullback", forward=[ast.parse(forward_line).body[0]],
+                         pullback_params=["db"], single_output=True,
+                         pullback=[ast.parse("return finalize(db, x)").body[0]],
+                         outputs=[ast.Name("b", ast.Load())], bindings={"finalize": finalize},
+                         lowered=types.SimpleNamespace(params=["x"]))
+
+    signature = ast.parse("def h(x): pass").body[0].args
+    plain = generated("b = x * 2.0 if x else x")
+    assert scalar.specialise(plain, (True,), signature, Namer(), {}) is not plain  # a fast path is made
+    walrus = generated("b = x * 2.0 if (c := x) else x")
+    assert scalar.specialise(walrus, (True,), signature, Namer(), {}) is walrus

@@ -49,7 +49,7 @@ import types
 import numpy as np
 
 from .. import runtime
-from ..astutil import clone, nodes
+from ..astutil import clone
 from ..rules import support
 from .codeparts import Comment
 
@@ -93,10 +93,6 @@ def specialise(gen, mask: tuple[bool, ...], signature: ast.arguments, namer, use
     if signature.vararg or signature.kwarg or signature.kwonlyargs \
             or [a.arg for a in signature.posonlyargs + signature.args] != params or not any(mask):
         return gen
-    for stmt in gen.forward + gen.pullback:
-        for node in nodes(stmt):
-            if isinstance(node, ast.NamedExpr):
-                return gen  # an assignment inside an expression: not tracked by the analysis
     wrt = [p for p, m in zip(params, mask) if m]
     consts = [p for p, m in zip(params, mask) if not m]
     # First with only the differentiated arguments guarded; constant ones too if the proof needs them.
@@ -435,6 +431,11 @@ class _Rewriter:
                 self.kept.add(role)
         elif cls is list:
             return [self.expr(x) for x in e]
+        elif cls is ast.NamedExpr:
+            # An assignment inside an expression is not tracked by the analysis. (Generated code has
+            # none: the lowering refuses `:=` in the user's code and never inlines a helper with one;
+            # checked here, where every kept expression is copied, rather than by a walk of its own.)
+            raise _Refused
         if not isinstance(e, ast.AST) or isinstance(e, _LEAVES):
             return e
         new = cls.__new__(cls)
