@@ -356,3 +356,23 @@ def test_constant_arguments_of_the_namespace_are_guarded_as_arrays_or_numbers(k)
     assert value == generic_value
     np.testing.assert_array_equal(dx, np.asarray(generic))
     directional_check(lambda x: energy(x, k), [x], [dx], [0])
+
+
+def rebinds_its_parameter(x):
+    x = x * 2.0
+    return np.sum(x[1:] * x[:-1])
+
+
+def test_a_rebound_parameter_is_a_new_name_under_the_guard():
+    # The lowering names the second x apart (x_2), so the guard on x still speaks for every read of x; were a
+    # parameter itself rebound in the generated code, the branch would not be made at all.
+    import re
+
+    from autodiffsource.api import value_and_grad_function
+
+    combined = value_and_grad_function(rebinds_its_parameter, (True,))
+    code = [line for line in combined.__source__.splitlines() if not line.strip().startswith("#")]
+    assert not any(re.match(r"\s+x = ", line) for line in code)
+    x = RNG.uniform(-1, 1, 50)
+    value, dx = combined(x)
+    directional_check(rebinds_its_parameter, [x], [dx], [0])

@@ -45,6 +45,9 @@ def numpy_branch(body: list[ast.stmt], gen, namer) -> ast.If | None:
     helper_names = {name: obj for name, obj in gen.bindings.items() if runtime.is_helper(obj)}
     # Constant parameters the namespace is taken of (an autoencoder's input): NumPy arrays or numbers.
     constants = [p for p in _namespace_arguments(body, helper_names) if p in gen.lowered.params and p not in guarded]
+    stored = {n.id for s in body for n in nodes(s) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    if stored & (set(guarded) | set(constants)):
+        return None  # a parameter rebound in the body: the guard at entry would not speak for it after
     rewrite = _Rewrite(set(guarded), set(constants), helper_names, names, _assigned_in_compound(body))
     branch = rewrite.block(body)
     # `d = None` before a seed written out above is read by nothing now
@@ -134,12 +137,15 @@ class _Rewrite:
             elif isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
                 if not isinstance(s.op, ast.Add):
                     self.buffers.pop(s.target.id, None)
+                self.seeds.discard(s.target.id)
+                self.numpy_namespaces.discard(s.target.id)
                 s.value = self.expr(s.value)
             else:
                 for n in nodes(s):  # any other statement: names it stores are no longer buffers
                     if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
                         self.buffers.pop(n.id, None)
                         self.numpy_namespaces.discard(n.id)
+                        self.seeds.discard(n.id)
                 s = _Expressions(self).visit(s)
             out.append(s)
         return out
@@ -147,7 +153,9 @@ class _Rewrite:
     def assign(self, target: str, s: ast.Assign) -> ast.stmt:
         value = s.value
         was_buffer_of = self.buffers.pop(target, None)
+        was_unseeded = target in self.seeds
         self.numpy_namespaces.discard(target)
+        self.seeds.discard(target)
         if target in self.unsure:
             s.value = self.expr(value)
             return s
@@ -162,7 +170,7 @@ class _Rewrite:
             self.seeds.add(target)
             return s
         if self._is(value, runtime.seed_cotangent) and len(value.args) == 3 and isinstance(value.args[0], ast.Name) \
-                and value.args[0].id == target and target in self.seeds:
+                and value.args[0].id == target and was_unseeded:
             self.count += 1
             is_float64 = ast.Compare(ast.Call(self.names.bound("type", type), [clone(value.args[1])], []),
                                      [ast.Is()], [self.names.bound("float64", np.float64)])
