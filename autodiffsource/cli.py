@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("target", metavar="FILE.py:FUNC", help="a Python file and a function defined in it")
     show.add_argument("--const", type=int, action="append", default=[], metavar="K",
                       help="treat the K-th argument (1-based) as a constant; repeat for several")
+    show.add_argument("--value-and-grad", action="store_true",
+                      help="print value_and_grad's one function (forward pass and pullback body together) "
+                           "instead of the δ function")
     show.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                       help="syntax highlighting: on a terminal only (auto), always or never")
     return parser
@@ -105,8 +108,9 @@ def mask_for(fn, consts: list[int]) -> tuple[bool, ...]:
     return tuple(i + 1 not in consts for i in range(len(params)))
 
 
-def generated_source(target: str, consts: list[int]) -> str:
-    """The generated code for ``"FILE.py:FUNC"`` with arguments ``consts`` (1-based) constant.
+def generated_source(target: str, consts: list[int], value_and_grad: bool = False) -> str:
+    """The generated code for ``"FILE.py:FUNC"`` with arguments ``consts`` (1-based) constant
+    (``value_and_grad``: the one function ``value_and_grad`` runs, for a function with one output).
 
     >>> import tempfile, pathlib
     >>> file = pathlib.Path(tempfile.mkdtemp(), "poly.py")
@@ -115,7 +119,7 @@ def generated_source(target: str, consts: list[int]) -> str:
     >>> "def δf_const2(x, c):" in text
     True
     """
-    from .api import transform
+    from .api import transform, value_and_grad_function
 
     path, sep, func = target.rpartition(":")
     if not sep or not path or not func:
@@ -134,6 +138,11 @@ def generated_source(target: str, consts: list[int]) -> str:
     mask = mask_for(fn, consts)
     if wrt is not None:
         mask = tuple(a and b for a, b in zip(mask, wrt, strict=True))
+    if value_and_grad:
+        combined = value_and_grad_function(fn, mask)
+        if combined is None:
+            raise ValueError(f"`{func}` returns several values: value_and_grad needs exactly one")
+        return combined.__source__
     return transform(fn, mask).__source__
 
 
@@ -167,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "show":
-            _print_code(generated_source(args.target, args.const), args.color)
+            _print_code(generated_source(args.target, args.const, args.value_and_grad), args.color)
             return 0
         return _demo(args)
     except BrokenPipeError:  # `autodiffsource show ... | head`: the reader left; that is fine

@@ -205,6 +205,17 @@ def test_show_accepts_the_name_of_a_delta_variant(tmp_path, capsys):
     assert status == 0 and "def δg_const2_const3(a, b, c):" in out
 
 
+def test_show_value_and_grad_prints_the_one_function(tmp_path, capsys):
+    path = tmp_path / "loss_for_show.py"
+    path.write_text("import numpy as np\n\n\ndef loss(x, c):\n    return np.sum(c * x[1:] * x[:-1])\n"
+                    "\n\ndef pair(x):\n    return x, x * 2\n")
+    status, out, _ = run_main(capsys, "show", f"{path}:loss", "--const", "2", "--value-and-grad")
+    assert status == 0 and "def value_and_grad_loss_const2(x, c):" in out and "_pullback" not in out
+    assert "# loss_for_show.py:5  return np.sum(c * x[1:] * x[:-1])" in out
+    status, _, err = run_main(capsys, "show", f"{path}:pair", "--value-and-grad")
+    assert status != 0 and "returns several values" in err
+
+
 def test_show_highlights_on_a_terminal(model_file):
     command = [SCRIPT] if SCRIPT else [sys.executable, "-m", "autodiffsource"]
     leader, follower = pty.openpty()
