@@ -376,3 +376,31 @@ def test_a_rebound_parameter_is_a_new_name_under_the_guard():
     x = RNG.uniform(-1, 1, 50)
     value, dx = combined(x)
     directional_check(rebinds_its_parameter, [x], [dx], [0])
+
+
+def two_layers(W1, W2, x):
+    a = W1 @ x
+    h = np.tanh(a)  # its partial reads h, not a: nothing in the backward part reads a
+    z = W2 @ h
+    return np.sum(z * z)
+
+
+def test_the_one_function_drops_forward_values_the_backward_part_does_not_read():
+    # A closure keeps only what its pullback reads; the one function deletes the rest before its backward part.
+    import tracemalloc
+
+    from autodiffsource.api import value_and_grad_function
+
+    combined = value_and_grad_function(two_layers, (True, True, False))
+    W1, W2, x = RNG.standard_normal((300, 200)), RNG.standard_normal((50, 300)), RNG.standard_normal((200, 400))
+    peaks = []
+    for run in (lambda: combined(W1, W2, x), lambda: transform(two_layers, (True, True, False))(W1, W2, x)[1]()):
+        run()
+        tracemalloc.start()
+        run()
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[0] <= peaks[1], peaks  # no more alive at once than the δ function and its pullback
+    assert "del xp, a\n" in combined.__source__
+    value, (d1, d2) = combined(W1, W2, x)
+    directional_check(lambda a, b: two_layers(a, b, x), [W1, W2], [d1, d2], (0, 1))
