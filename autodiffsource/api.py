@@ -316,11 +316,12 @@ def value_and_grad(fn, argnums=0):
 
     # Set by the first call, which checks argnums and transforms: later calls read neither the signature
     # nor the cache (on Python floats this wrapper's own cost is a quarter of the whole call).
-    combined = positions = single = None
+    combined = positions = single = mask = None
+    varargs = _has_varargs(fn)
 
     def value_and_grad_f(*args, **kwargs):
-        nonlocal combined, positions, single
-        if combined is None:
+        nonlocal combined, positions, single, mask
+        if mask is None:
             mask, nums = _argnums_mask(fn, argnums)
             order = sorted(nums)
             # None: the partials as they come (an int argnums, or several distinct nums in order).
@@ -328,12 +329,18 @@ def value_and_grad(fn, argnums=0):
             positions = None if isinstance(argnums, int) or as_they_come \
                 else tuple(order.index(a) for a in nums)
             single = sum(mask) == 1  # one differentiated argument: its partial comes bare
-            combined = value_and_grad_function(fn, mask)
-            if combined is None:  # several outputs: the δ function's count of them goes in the error
-                outputs = transform(fn, mask)(*args, **kwargs)
+        if combined is None or varargs:  # *args: one variant per count of extra (constant) arguments
+            full = mask + (False,) * max(0, len(args) - len(mask)) if varargs else mask
+            combined_now = value_and_grad_function(fn, full)
+            if combined_now is None:  # several outputs: the δ function's count of them goes in the error
+                outputs = transform(fn, full)(*args, **kwargs)
                 raise ADError(f"`{fn.__name__}` returns {len(outputs) - 1} values; a gradient needs exactly one",
                               hint="Use vjp(f, *args) for functions with several outputs.")
-        value, partials = combined(*args, **kwargs)
+            if not varargs:
+                combined = combined_now
+        else:
+            combined_now = combined
+        value, partials = combined_now(*args, **kwargs)
         if type(value) not in _SCALAR_OUTPUTS:
             _scalar_check(fn, value)
         if positions is None:

@@ -404,3 +404,19 @@ def test_the_one_function_drops_forward_values_the_backward_part_does_not_read()
     assert "del xp, a\n" in combined.__source__
     value, (d1, d2) = combined(W1, W2, x)
     directional_check(lambda a, b: two_layers(a, b, x), [W1, W2], [d1, d2], (0, 1))
+
+
+def with_varargs(x, *rest):
+    total = np.sum(x * x)
+    for r in rest:
+        total = total + np.sum(r * x)
+    return total
+
+
+@pytest.mark.parametrize("extra", [0, 1, 3])
+def test_value_and_grad_of_a_varargs_function_holds_the_extra_arguments_constant(extra):
+    x = RNG.uniform(-1, 1, 30)
+    rest = [RNG.uniform(-1, 1, 30) for _ in range(extra)]
+    value, dx = value_and_grad(with_varargs)(x, *rest)  # used to fail: the δ function took x only
+    assert value == pytest.approx(with_varargs(x, *rest), rel=1e-12)
+    directional_check(lambda x: with_varargs(x, *rest), [x], [dx], [0])
