@@ -27,6 +27,8 @@ from .source import parse_function
 from .transform import combined, reverse, scalar
 from .transform.naming import const_suffix
 
+# transform.reverse ends with transform.tidy and transform.inplace; value_and_grad renders with
+# transform.combined (and its transform.numpy_branch) in place of codegen.emit.
 PIPELINE = ("source.parse_function", "frontend.lower", "transform.reverse", "transform.scalar", "codegen.emit",
             "codegen.load")
 

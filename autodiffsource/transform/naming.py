@@ -75,3 +75,21 @@ class Namer:
         self._next[base] = n + 1
         self._taken.add(name)
         return name
+
+
+class FactoryNames:
+    """Objects a rewrite of generated code names, bound as parameters of the module's factory (so a user's
+    global ``type`` or ``float`` cannot shadow them): ``bound(preferred, obj)`` reuses the name ``obj``
+    already has in ``bindings``, else binds a fresh one from ``namer``."""
+
+    def __init__(self, namer: Namer, bindings: dict):
+        self.namer = namer
+        self.bindings = bindings
+
+    def bound(self, preferred: str, obj) -> ast.Name:
+        for name, value in self.bindings.items():
+            if value is obj:
+                return ast.Name(name, ast.Load())
+        name = self.namer.fresh(preferred)
+        self.bindings[name] = obj
+        return ast.Name(name, ast.Load())

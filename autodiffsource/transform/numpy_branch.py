@@ -32,6 +32,7 @@ import numpy as np
 from .. import runtime
 from ..astutil import clone, nodes
 from .codeparts import Comment
+from .naming import FactoryNames
 
 _NOTE = "NumPy arrays: each helper whose answer is known here written out (transform/numpy_branch.py)"
 
@@ -41,7 +42,7 @@ def numpy_branch(body: list[ast.stmt], gen, namer) -> ast.If | None:
     guarded = [p for p, m in zip(gen.lowered.params, gen.lowered.wrt) if m]
     if not guarded:
         return None
-    names = _Bindings(namer, dict(gen.bindings))
+    names = FactoryNames(namer, dict(gen.bindings))
     helper_names = {name: obj for name, obj in gen.bindings.items() if runtime.is_helper(obj)}
     # Constant parameters the namespace is taken of (an autoencoder's input): NumPy arrays or numbers.
     constants = [p for p in _namespace_arguments(body, helper_names) if p in gen.lowered.params and p not in guarded]
@@ -70,22 +71,6 @@ def numpy_branch(body: list[ast.stmt], gen, namer) -> ast.If | None:
     gen.bindings.clear()
     gen.bindings.update(names.bindings)
     return ast.If(ast.BoolOp(ast.And(), checks), [Comment(text=_NOTE)] + branch, [])
-
-
-class _Bindings:
-    """Objects the branch names, bound in the factory (a user's global ``type`` cannot shadow them)."""
-
-    def __init__(self, namer, bindings: dict):
-        self.namer = namer
-        self.bindings = bindings
-
-    def bound(self, preferred: str, obj) -> ast.Name:
-        for name, value in self.bindings.items():
-            if value is obj:
-                return ast.Name(name, ast.Load())
-        name = self.namer.fresh(preferred)
-        self.bindings[name] = obj
-        return ast.Name(name, ast.Load())
 
 
 def _namespace_arguments(body: list[ast.stmt], helper_names: dict) -> list[str]:

@@ -52,6 +52,7 @@ from .. import runtime
 from ..astutil import clone
 from ..rules import support
 from .codeparts import Comment
+from .naming import FactoryNames
 
 _PY, _ZD, _ZN, _TOP = 1, 2, 3, 4  # 0: not assigned yet (the bottom of the lattice)
 
@@ -340,24 +341,8 @@ def _numpy_elementwise(name: str) -> bool:
 
 # ---- the fast path ------------------------------------------------------------------------------
 
-class _Names:
-    """Names the fast path needs, bound in the factory (a user's global ``type`` cannot shadow them)."""
-
-    def __init__(self, namer, bindings: dict):
-        self.namer = namer
-        self.bindings = dict(bindings)
-
-    def bound(self, preferred: str, obj) -> ast.Name:
-        for name, value in self.bindings.items():
-            if value is obj:
-                return ast.Name(name, ast.Load())
-        name = self.namer.fresh(preferred)
-        self.bindings[name] = obj
-        return ast.Name(name, ast.Load())
-
-
 def _with_fast_path(gen, analysis: _Analysis, namer):
-    names = _Names(namer, gen.bindings)
+    names = FactoryNames(namer, dict(gen.bindings))
     rewriter = _Rewriter(analysis, names)
     forward = rewriter.block(gen.forward)
     pullback = rewriter.block(gen.pullback)
@@ -376,7 +361,7 @@ def _with_fast_path(gen, analysis: _Analysis, namer):
     return dataclasses.replace(gen, forward=[fast] + gen.forward, bindings=names.bindings)
 
 
-def _number_check(type_: ast.Name, names: _Names, param: str) -> ast.expr:
+def _number_check(type_: ast.Name, names: FactoryNames, param: str) -> ast.expr:
     """``type(p) is float or type(p) is int``: exactly (bools, whose partial is always 0, stay generic)."""
     def is_(cls, name):
         return ast.Compare(ast.Call(clone(type_), [ast.Name(param, ast.Load())], []), [ast.Is()],
@@ -390,7 +375,7 @@ _LEAVES = (ast.expr_context, ast.operator, ast.cmpop, ast.unaryop, ast.boolop)
 class _Rewriter:
     """Copies statements, replacing each helper call the analysis proved has a scalar meaning."""
 
-    def __init__(self, analysis: _Analysis, names: _Names):
+    def __init__(self, analysis: _Analysis, names: FactoryNames):
         self.a = analysis
         self.names = names
         self.replaced: set[str] = set()
