@@ -1,18 +1,20 @@
 """``value_and_grad``'s function: the δ function's forward pass and its pullback's body as one ``def``.
 
-Contract: ``render(gen, name, signature, wrt_names)`` takes the ``Generated`` of a single-output δ function
-(after the Python-number fast path is added, and made with ``pullback_runs_once``) and returns the module
-text, the factory's name and the text's tree (as ``codegen.emit.render_module``) of
+Contract: ``render(gen, name, signature, wrt_names, namer)`` takes the ``Generated`` of a single-output δ
+function (after the Python-number fast path is added, and made with ``pullback_runs_once``) and returns
+the module text, the factory's name and the text's tree (as ``codegen.emit.render_module``) of
 
     def value_and_grad_f(<f's own parameters>):
         <the forward pass>
-        d_out = None                        # the pullback's parameter: seeded as a call without one is
-        <the pullback's body>               # every `return partials` now returns (value, partials)
+        del <its values the pullback does not read>   # a closure would not have kept them either
+        d_out = None                                  # the pullback's parameter, as a call without one
+        <the pullback's body>                         # each `return partials` returns (value, partials)
 
 so ``value_and_grad_f(*args)`` equals ``(value, pullback())`` for ``value, pullback = δf(*args)``, without
-making the closure, calling it, or reading the forward pass's values out of closure cells. Each fast path
-of the δ function (an ``if`` whose body ends by defining its own pullback and returning it) is flattened
-the same way. Nothing else changes: same statements, same names, same ``# file:line`` comments.
+making the closure, calling it, or reading the forward pass's values out of closure cells. The δ
+function's Python-number fast path (an ``if`` whose body ends by defining its own pullback and returning
+it) is flattened the same way and stays first; a NumPy branch (``transform/numpy_branch.py``) goes between
+it and the generic code. Statements, names and ``# file:line`` comments are the δ function's.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def render(gen, name: str, signature: str, wrt_names: list[str], namer) -> tuple
     forward = _flattened(gen.forward, gen)
     body = forward + _unread(forward, gen.pullback, gen) + _pullback_inline(gen.pullback, gen)
     # The Python-number fast path (an `if` first) stays first; the NumPy branch goes before the generic code.
-    fast = 1 if body and isinstance(body[0], ast.If) and gen.forward and body[0].test is gen.forward[0].test else 0
+    fast = 1 if gen.forward and _is_fast_path(gen.forward[0], gen) else 0
     branch = numpy_branch(body[fast:], gen, namer)
     if branch is not None:
         body = body[:fast] + [branch] + body[fast:]
@@ -51,8 +53,7 @@ def _flattened(stmts: list[ast.stmt], gen) -> list[ast.stmt]:
     replaced by that pullback's body."""
     out = []
     for s in stmts:
-        if isinstance(s, ast.If) and len(s.body) >= 2 and _defines_pullback(s.body[-2], gen) \
-                and isinstance(s.body[-1], ast.Return):
+        if _is_fast_path(s, gen):
             fast, forward = s.body[-2], s.body[:-2]
             out.append(ast.If(s.test, forward + _unread(forward, fast.body, gen) + _pullback_inline(fast.body, gen),
                               s.orelse))
@@ -80,8 +81,10 @@ def _unread(forward: list[ast.stmt], pullback: list[ast.stmt], gen) -> list[ast.
             ast.Delete([ast.Name(n, ast.Del()) for n in unread])]
 
 
-def _defines_pullback(s: ast.stmt, gen) -> bool:
-    return isinstance(s, ast.FunctionDef) and s.name == gen.pullback_name
+def _is_fast_path(s: ast.stmt, gen) -> bool:
+    """An ``if`` whose body ends by defining the pullback and returning it: the δ function's fast path."""
+    return isinstance(s, ast.If) and len(s.body) >= 2 and isinstance(s.body[-2], ast.FunctionDef) \
+        and s.body[-2].name == gen.pullback_name and isinstance(s.body[-1], ast.Return)
 
 
 def _pullback_inline(body: list[ast.stmt], gen) -> list[ast.stmt]:
