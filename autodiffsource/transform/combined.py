@@ -67,6 +67,10 @@ def _unread(forward: list[ast.stmt], pullback: list[ast.stmt], gen) -> list[ast.
     have kept them, so neither does the one function (W2's activations, during the backward part)."""
     read = {n.id for s in pullback for n in nodes(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     read |= {n.id for o in gen.outputs for n in nodes(o) if isinstance(n, ast.Name)}
+    for s in forward:  # a function defined here may run in the pullback and read its own free names
+        for n in nodes(s):
+            if isinstance(n, (ast.FunctionDef, ast.Lambda)):
+                read |= {m.id for m in nodes(n) if isinstance(m, ast.Name)}
     unread = []
     for s in forward:  # assigned by a top-level statement: certainly bound here, so `del` cannot fail
         if isinstance(s, ast.Assign):
