@@ -50,13 +50,15 @@ def delta_name(fn, mask: tuple[bool, ...]) -> str:
     return f"δ{fn.__name__}{const_suffix(mask)}"
 
 
-def transform(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False):
+def transform(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, defer_numbers: bool = False):
     """The compiled δ function of ``fn`` differentiating the positional arguments where ``mask`` is True.
 
     Compiled once per (function, mask) and cached; ``@δ``'s stubs and ``grad`` call this.
     ``pullback_runs_once``: a variant (compiled and cached on its own) whose pullback may be called only
     once, because it scales the forward pass's dead values in place (``value_and_grad`` and ``grad``,
-    which never hand the pullback out, use it).
+    which never hand the pullback out, use it). ``defer_numbers``: a variant whose Python-number fast path
+    is left out until numbers come: it then calls the plain variant, which has it (a δ stub first called
+    with arrays compiles this: the fast path is a third of the first call's cost).
 
     >>> def f(x, c):
     ...     return x * x * c
@@ -65,8 +67,8 @@ def transform(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False):
     >>> value, back()
     (18.0, 12.0)
     """
-    key = (fn, mask, True) if pullback_runs_once else (fn, mask)
-    return _compiled_once(key, lambda: _run_pipeline(fn, mask, pullback_runs_once))
+    key = (fn, mask) + (("runs once",) if pullback_runs_once else ()) + (("numbers deferred",) if defer_numbers else ())
+    return _compiled_once(key, lambda: _run_pipeline(fn, mask, pullback_runs_once, defer_numbers=defer_numbers))
 
 
 def value_and_grad_function(fn, mask: tuple[bool, ...]):
@@ -127,7 +129,8 @@ def _resolve_delta(fn, mask: tuple[bool, ...]):
     return transform(fn, mask), None
 
 
-def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, flat: bool = False):
+def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, flat: bool = False,
+                  defer_numbers: bool = False):
     """The compiled δ function; ``flat``: value_and_grad's one function instead (None: several outputs)."""
     parsed = parse_function(fn)
     n_named = len(_positional_params(fn))
@@ -139,7 +142,10 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
     name = delta_name(fn, mask)
     builder = reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name, pullback_runs_once)
     generated = builder.build()
-    generated = scalar.specialise(generated, mask, parsed.node.args, lowerer.namer, fn.__globals__)
+    if defer_numbers and scalar.could_specialise(generated, mask, parsed.node.args):
+        generated = scalar.deferred(generated, mask, lowerer.namer, _NumbersVariant(fn, mask))
+    else:
+        generated = scalar.specialise(generated, mask, parsed.node.args, lowerer.namer, fn.__globals__)
     signature = _signature_text(parsed.node)
     wrt_names = [p for p, m in zip(lowered.params, mask) if m]
     role = "forward pass"
@@ -173,6 +179,27 @@ def _signature_text(node) -> str:
     return ast.unparse(node.args)
 
 
+class _NumbersVariant:
+    """What a ``defer_numbers`` δ function calls on Python numbers: the plain variant, which has the fast
+    path for them, compiled on the first such call."""
+
+    __slots__ = ("fn", "mask", "compiled")
+
+    def __init__(self, fn, mask: tuple[bool, ...]):
+        self.fn, self.mask, self.compiled = fn, mask, None
+
+    def __call__(self, *args):
+        compiled = self.compiled
+        if compiled is None:
+            compiled = self.compiled = transform(self.fn, self.mask)
+        return compiled(*args)
+
+
+def _all_numbers(args: tuple, mask: tuple[bool, ...]) -> bool:
+    """Whether every differentiated argument came, positionally, as a Python float or int."""
+    return len(args) >= len(mask) and all(type(a) is float or type(a) is int for a, m in zip(args, mask) if m)
+
+
 # ---- binding δf names --------------------------------------------------------------------------------
 
 def _stub(fn, mask: tuple[bool, ...], name: str, namespace: dict | None):
@@ -183,7 +210,8 @@ def _stub(fn, mask: tuple[bool, ...], name: str, namespace: dict | None):
     def stub(*args, **kwargs):
         if varargs:  # one compiled variant per number of extra arguments, each of them differentiated
             return transform(fn, mask + (True,) * max(0, len(args) - len(mask)))(*args, **kwargs)
-        compiled = transform(fn, mask)
+        # First called with arrays: the Python-number fast path waits until numbers come (if ever).
+        compiled = transform(fn, mask, defer_numbers=not _all_numbers(args, mask))
         if namespace is not None and namespace.get(name) is stub:
             namespace[name] = compiled
         if getattr(fn, "δ", None) is stub:  # f.δ too: later calls skip this frame and the cache lookup

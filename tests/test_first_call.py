@@ -130,7 +130,8 @@ def test_the_first_call_transforms_once_and_rebinds_the_name(tmp_path, monkeypat
     model = importlib.import_module("first_call_model")
     runs = []
     real = api._run_pipeline
-    monkeypatch.setattr(api, "_run_pipeline", lambda fn, mask, *variant: runs.append(mask) or real(fn, mask, *variant))
+    monkeypatch.setattr(api, "_run_pipeline",
+                        lambda fn, mask, *variant, **how: runs.append(mask) or real(fn, mask, *variant, **how))
     stub = model.δloss
     w, x = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.25, -0.75])
     check_pullback(model.loss, stub, (w, x))

@@ -185,10 +185,10 @@ def test_eight_threads_making_the_first_call_transform_once(tmp_path, monkeypatc
     runs = []
     real = api._run_pipeline
 
-    def counting_pipeline(fn, mask, *variant):
+    def counting_pipeline(fn, mask, *variant, **how):
         runs.append((fn.__name__, mask))
         time.sleep(0.05)  # widen the window in which a second thread could start its own transform
-        return real(fn, mask, *variant)
+        return real(fn, mask, *variant, **how)
 
     monkeypatch.setattr(api, "_run_pipeline", counting_pipeline)
     stub = module.δf
@@ -205,8 +205,10 @@ def test_eight_threads_making_the_first_call_transform_once(tmp_path, monkeypatc
         results = list(pool.map(first_call, range(8)))
     assert runs.count(("f", (True, True))) == 1, runs
     assert runs.count(("helper", (True, True))) == 1, runs
-    compiled = api._compiled[(module.f, (True, True))]
-    assert module.δf is compiled  # the stub rebound the module's name to the compiled function
+    compiled = module.δf
+    # the stub rebound the module's name to the compiled function (first called with arrays, the variant
+    # whose Python-number fast path waits for numbers)
+    assert compiled is not stub and compiled is api._compiled[(module.f, (True, True), "numbers deferred")]
     reference = check_pullback(module.f, compiled, [x, y], cotangents=[1.0])
     for value, (dx, dy) in results:
         assert value == pytest.approx(module.f(x, y), rel=1e-12)

@@ -330,3 +330,42 @@ def test_random_scalar_programs_agree_with_their_generic_twin(tmp_path_factory, 
     n_outputs = len(outcome(twin, program.args)[1]) if outcome(twin, program.args)[0] == "ok" else 1
     cots = (cotangent,) * n_outputs
     assert_same(outcome(delta, program.args, cots), outcome(twin, program.args, cots))
+
+
+# ---- first called with arrays: the fast path waits for numbers ---------------------------------------
+
+def test_a_stub_first_called_with_arrays_leaves_the_fast_path_until_numbers_come(tmp_path, monkeypatch):
+    module = load_module(tmp_path, "deferred_numbers", (
+        "import numpy as np\n"
+        "from autodiffsource import δ\n\n"
+        "@δ\n"
+        "def f(x, y):\n"
+        "    return np.sum((x + 2 * y) * y ** 2)\n"))
+    analysed = []
+    real = scalar.specialise
+    monkeypatch.setattr(scalar, "specialise", lambda gen, *a, **k: analysed.append(gen.name) or real(gen, *a, **k))
+    x, y = np.array([1.0, 2.0]), np.array([0.5, -1.5])
+    value, back = module.δf(x, y)
+    check_pullback(module.f, module.δf, (x, y))
+    assert analysed == []  # no Python-number analysis on the way to the first array result
+    bound = module.δf.__source__
+    assert "compiled on the first such call" in bound and FAST_PATH + " each runtime helper" not in bound
+    got = module.δf(1.5, 2.5)  # the first numbers: the variant with the fast path is made now
+    assert analysed == ["δf"]
+    fast = api.transform(module.f, (True, True))  # (cached: no second analysis)
+    want = fast(1.5, 2.5)
+    assert analysed == ["δf"] and got[0] == want[0] and identical(got[1](), want[1]())
+    assert FAST_PATH + " each runtime helper" in fast.__source__
+
+
+def test_a_stub_first_called_with_numbers_binds_the_fast_path_itself(tmp_path):
+    module = load_module(tmp_path, "numbers_first", (
+        "from autodiffsource import δ\n\n"
+        "@δ\n"
+        "def g(x, y):\n"
+        "    return (x + 2 * y) * y ** 2\n"))
+    value, back = module.δg(1.5, 2.5)
+    assert module.δg is api.transform(module.g, (True, True)) and FAST_PATH in module.δg.__source__
+    assert (value, back()) == (40.625, (6.25, 45.0))
+    value, back = module.δg(np.array([1.5]), np.array([2.5]))  # arrays take its generic code
+    assert np.allclose(back()[1], [45.0])

@@ -88,11 +88,32 @@ class _Refused(Exception):
     """This function keeps its generic code only."""
 
 
+def could_specialise(gen, mask: tuple[bool, ...], signature: ast.arguments) -> bool:
+    """Whether the signature allows a fast path at all (no analysis): positional parameters only."""
+    return not (signature.vararg or signature.kwarg or signature.kwonlyargs) and any(mask) \
+        and [a.arg for a in signature.posonlyargs + signature.args] == list(gen.lowered.params)
+
+
+def deferred(gen, mask: tuple[bool, ...], namer, numbers_variant) -> object:
+    """``gen`` with ``if <the differentiated arguments are Python numbers>: return numbers_variant(<params>)``
+    in front: the fast path is analysed and compiled only when numbers first come (``numbers_variant``
+    does that; see ``api.transform``). For a ``gen`` that ``could_specialise``."""
+    names = FactoryNames(namer, dict(gen.bindings))
+    type_ = names.bound("type", builtins.type)
+    wrt = [p for p, m in zip(gen.lowered.params, mask) if m]
+    checks = [number_check(type_, names, p) for p in wrt]
+    guard = checks[0] if len(checks) == 1 else ast.BoolOp(ast.And(), checks)
+    call = ast.Call(names.bound("numbers_variant", numbers_variant),
+                    [ast.Name(p, ast.Load()) for p in gen.lowered.params], [])
+    note = Comment(text="Python numbers: the variant with a fast path for them, compiled on the first such call")
+    return dataclasses.replace(gen, forward=[ast.If(guard, [note, ast.Return(call)], [])] + gen.forward,
+                               bindings=names.bindings)
+
+
 def specialise(gen, mask: tuple[bool, ...], signature: ast.arguments, namer, user_globals: dict):
     """``gen`` with a Python-number fast path in front of its forward pass, or ``gen`` itself."""
     params = list(gen.lowered.params)
-    if signature.vararg or signature.kwarg or signature.kwonlyargs \
-            or [a.arg for a in signature.posonlyargs + signature.args] != params or not any(mask):
+    if not could_specialise(gen, mask, signature):
         return gen
     wrt = [p for p, m in zip(params, mask) if m]
     consts = [p for p, m in zip(params, mask) if not m]
@@ -355,13 +376,13 @@ def _with_fast_path(gen, analysis: _Analysis, namer):
     pullback_def = ast.FunctionDef(gen.pullback_name, pb_args, pullback, [], None)
     outputs = ast.Tuple([clone(o) for o in gen.outputs] + [ast.Name(gen.pullback_name, ast.Load())], ast.Load())
     type_ = names.bound("type", builtins.type)
-    checks = [_number_check(type_, names, p) for p in analysis.guarded]
+    checks = [number_check(type_, names, p) for p in analysis.guarded]
     guard = checks[0] if len(checks) == 1 else ast.BoolOp(ast.And(), checks)
     fast = ast.If(guard, [Comment(text=_NOTE)] + forward + [pullback_def, ast.Return(outputs)], [])
     return dataclasses.replace(gen, forward=[fast] + gen.forward, bindings=names.bindings)
 
 
-def _number_check(type_: ast.Name, names: FactoryNames, param: str) -> ast.expr:
+def number_check(type_: ast.Name, names: FactoryNames, param: str) -> ast.expr:
     """``type(p) is float or type(p) is int``: exactly (bools, whose partial is always 0, stay generic)."""
     def is_(cls, name):
         return ast.Compare(ast.Call(clone(type_), [ast.Name(param, ast.Load())], []), [ast.Is()],
