@@ -55,10 +55,10 @@ def transform(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, defe
 
     Compiled once per (function, mask) and cached; ``@δ``'s stubs and ``grad`` call this.
     ``pullback_runs_once``: a variant (compiled and cached on its own) whose pullback may be called only
-    once, because it scales the forward pass's dead values in place (``value_and_grad`` and ``grad``,
-    which never hand the pullback out, use it). ``defer_numbers``: a variant whose Python-number fast path
-    is left out until numbers come: it then calls the plain variant, which has it (a δ stub first called
-    with arrays compiles this: the fast path is a third of the first call's cost).
+    once, because it scales the forward pass's dead values in place (what ``value_and_grad``'s one
+    function, :func:`value_and_grad_function`, is made of). ``defer_numbers``: a variant whose
+    Python-number fast path is left out until numbers come: it then calls the plain variant, which has it
+    (a δ stub first called with arrays compiles this: the fast path is a fifth of a first call's cost).
 
     >>> def f(x, c):
     ...     return x * x * c
@@ -67,7 +67,8 @@ def transform(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, defe
     >>> value, back()
     (18.0, 12.0)
     """
-    key = (fn, mask) + (("runs once",) if pullback_runs_once else ()) + (("numbers deferred",) if defer_numbers else ())
+    key = (fn, mask) + (("runs once",) if pullback_runs_once else ()) \
+        + (("numbers deferred",) if defer_numbers else ())
     return _compiled_once(key, lambda: _run_pipeline(fn, mask, pullback_runs_once, defer_numbers=defer_numbers))
 
 
