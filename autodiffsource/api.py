@@ -16,6 +16,7 @@ import os
 import sys
 import threading
 import types
+import weakref
 
 import numpy as np
 
@@ -33,6 +34,8 @@ PIPELINE = ("source.parse_function", "frontend.lower", "transform.reverse", "tra
             "codegen.load")
 
 _compiled: dict[tuple, types.FunctionType] = {}
+# The tree `@δ` parsed (and checked) for each function not transformed since: its first transform uses it.
+_decorator_parses: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _in_progress: set[tuple] = set()
 _lock = threading.RLock()
 _TRANSFORM_RECURSION_LIMIT = 20_000
@@ -133,7 +136,7 @@ def _resolve_delta(fn, mask: tuple[bool, ...]):
 def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, flat: bool = False,
                   defer_numbers: bool = False):
     """The compiled δ function; ``flat``: value_and_grad's one function instead (None: several outputs)."""
-    parsed = parse_function(fn)
+    parsed = _decorator_parses.pop(fn, None) or parse_function(fn)  # the lowering may change the tree: used once
     n_named = len(_positional_params(fn))
     if len(mask) != n_named and not (_has_varargs(fn) and len(mask) > n_named):
         raise ValueError(f"mask {mask} does not match the parameters of {fn.__name__}")
@@ -255,6 +258,7 @@ def δ(fn):
         raise _not_a_python_function(fn)
     parsed = parse_function(fn)
     lower.fence(parsed)  # unsupported syntax is reported now, at the decorator
+    _decorator_parses[fn] = parsed  # the first transform takes this tree instead of parsing again
     caller = sys._getframe(1).f_globals
     n = len(_positional_params(fn))
     main = None
