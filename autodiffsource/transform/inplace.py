@@ -25,7 +25,8 @@ from __future__ import annotations
 import ast
 
 from .. import runtime
-from ..astutil import child_fields, nodes
+from ..astutil import Transformer, child_fields, nodes
+from .tidy import product_led_by, replace_node, scale_owned_chain
 
 
 def first_writes_in_place(pullback: list[ast.stmt], named: dict, helper) -> None:
@@ -39,7 +40,7 @@ def first_writes_in_place(pullback: list[ast.stmt], named: dict, helper) -> None
         pullback[i] = rewrite.visit(s)
 
 
-class _FirstWrites(ast.NodeTransformer):
+class _FirstWrites(Transformer):
     def __init__(self, index_add: set[str], zeros_like: set[str], zeros_with_name):
         self.index_add, self.zeros_like, self.zeros_with_name = index_add, zeros_like, zeros_with_name
 
@@ -108,7 +109,7 @@ def consume_forward_values(forward: list[ast.stmt], pullback: list[ast.stmt], ou
             continue
         scale_owned = scale_owned or helper(runtime.scale_owned)
         call = _scaled_in_place(chain, name, scale_owned)
-        pullback[i - len(forward)] = body[i] = _Replace(chain, call).visit(s)
+        pullback[i - len(forward)] = body[i] = replace_node(s, chain, call)
 
 
 # Statements and expressions that evaluate conditionally, repeatedly or later: a pass reasoning about
@@ -119,36 +120,12 @@ _NOT_STRAIGHT = frozenset({ast.For, ast.While, ast.If, ast.FunctionDef, ast.Lamb
 
 def _product_with_end_factor(node, name: str) -> bool:
     """``name * a * b`` or ``a * b * name``: a chain of left-nested products that starts or ends with ``name``."""
-    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
-        return False
-    if isinstance(node.right, ast.Name) and node.right.id == name:
-        return True
-    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        node = node.left
-    return isinstance(node, ast.Name) and node.id == name
+    return product_led_by(node, name) or (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)
+                                          and isinstance(node.right, ast.Name) and node.right.id == name)
 
 
 def _scaled_in_place(chain: ast.BinOp, name: str, scale_owned: str) -> ast.Call:
     """The ``scale_owned`` call computing ``chain`` into ``name``; the same products in the same order."""
     if isinstance(chain.right, ast.Name) and chain.right.id == name:  # P * t: one product, commuted
         return ast.Call(ast.Name(scale_owned, ast.Load()), [chain.right, chain.left], [])
-    factors = []
-    node = chain
-    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        factors.append(node.right)
-        node = node.left
-    factors.reverse()
-    call = node
-    for k in range(0, len(factors), 2):  # t * a * b * c -> scale_owned(scale_owned(t, a, b), c)
-        call = ast.Call(ast.Name(scale_owned, ast.Load()), [call] + factors[k:k + 2], [])
-    return call
-
-
-class _Replace(ast.NodeTransformer):
-    """The one node ``old`` (by identity) replaced by ``new``."""
-
-    def __init__(self, old: ast.AST, new: ast.AST):
-        self.old, self.new = old, new
-
-    def visit(self, node):
-        return self.new if node is self.old else super().visit(node)
+    return scale_owned_chain(chain, scale_owned)

@@ -340,20 +340,26 @@ def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper, stores,
         if name in escapes or stores[name] != 1:
             continue
         nodes = _nodes(stmts[i])
-        chains = [node for node in nodes if _product_led_by(node, name)]
+        chains = [node for node in nodes if product_led_by(node, name)]
         if not chains or sum(1 for n in nodes if isinstance(n, ast.Name) and n.id == name) != 1:
             continue
         chain = chains[0]  # the outermost (the walk goes breadth first); the others are its left parts
-        factors = []
-        node = chain
-        while isinstance(node, ast.BinOp):
-            factors.append(node.right)
-            node = node.left
-        factors.reverse()
-        call = node
-        for k in range(0, len(factors), 2):  # a * b * c * d -> scale_owned(scale_owned(a, b, c), d)
-            call = ast.Call(ast.Name(helper(runtime.scale_owned), ast.Load()), [call] + factors[k:k + 2], [])
-        stmts[i] = _replace_node(stmts[i], chain, call)
+        stmts[i] = replace_node(stmts[i], chain, scale_owned_chain(chain, helper(runtime.scale_owned)))
+
+
+def scale_owned_chain(chain: ast.BinOp, scale_owned: str) -> ast.Call:
+    """``a * b * c * d`` (a chain ``product_led_by`` its first factor) as ``scale_owned(scale_owned(a, b, c),
+    d)``: the same multiplications in the same order, into ``a`` where ``runtime.scale_owned`` may."""
+    factors = []
+    node = chain
+    while isinstance(node, ast.BinOp):
+        factors.append(node.right)
+        node = node.left
+    factors.reverse()
+    call = node
+    for k in range(0, len(factors), 2):
+        call = ast.Call(ast.Name(scale_owned, ast.Load()), [call] + factors[k:k + 2], [])
+    return call
 
 
 # Helpers whose result is always a new array (never one of their arguments).
@@ -375,7 +381,7 @@ def _makes_new_array(value, named: dict) -> bool:
     return False
 
 
-def _product_led_by(node, name: str) -> bool:
+def product_led_by(node, name: str) -> bool:
     """``name * a * b`` (left-nested products whose first factor is ``name``), the whole chain only."""
     if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
         return False
@@ -384,7 +390,7 @@ def _product_led_by(node, name: str) -> bool:
     return isinstance(node, ast.Name) and node.id == name
 
 
-def _replace_node(tree, old, new):
+def replace_node(tree, old, new):
     """``tree`` with the node ``old`` replaced by ``new`` (in place; ``new`` itself if ``tree`` is ``old``).
     (Not a class made per call: a class is a reference cycle the garbage collector must find.)"""
     if tree is old:
