@@ -364,18 +364,17 @@ def value_and_grad(fn, argnums=0):
             positions = None if isinstance(argnums, int) or as_they_come \
                 else tuple(order.index(a) for a in nums)
             single = sum(mask) == 1  # one differentiated argument: its partial comes bare
-        if combined is None or varargs:  # *args: one variant per count of extra (constant) arguments
+        run = combined
+        if run is None:  # *args: one function per count of extra (constant) arguments, looked up per call
             full = mask + (False,) * max(0, len(args) - len(mask)) if varargs else mask
-            combined_now = value_and_grad_function(fn, full)
-            if combined_now is None:  # several outputs: the δ function's count of them goes in the error
+            run = value_and_grad_function(fn, full)
+            if run is None:  # several outputs: the δ function's count of them goes in the error
                 outputs = transform(fn, full)(*args, **kwargs)
                 raise ADError(f"`{fn.__name__}` returns {len(outputs) - 1} values; a gradient needs exactly one",
                               hint="Use vjp(f, *args) for functions with several outputs.")
             if not varargs:
-                combined = combined_now
-        else:
-            combined_now = combined
-        value, partials = combined_now(*args, **kwargs)
+                combined = run
+        value, partials = run(*args, **kwargs)
         if type(value) not in _SCALAR_OUTPUTS:
             _scalar_check(fn, value)
         if positions is None:
