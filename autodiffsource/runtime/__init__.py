@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .common import (_CONTAINERS, _default_float, _device, _FLOAT64, _is_array_api_obj, is_foreign_array,
                      namespace, _namespace_of_arrays, _ndarray, _NUMPY_NAMESPACE, _numpy_namespace,
-                     _NUMPY_SCALAR, _PY_SCALARS, shape_of, sum_of, _xp)  # noqa: F401
+                     _NUMPY_SCALAR, _PY_SCALARS, shape_of, sum_of, sum_of_squares, _xp)  # noqa: F401
 from .broadcasting import (expand_reduced, reduced_count, saved_shape, _sum_to_shape, unbroadcast,
                            unbroadcast_to)  # noqa: F401
 from .cotangents import (accumulate, add_cotangents, _check_container_cotangent, check_cotangent, check_input,

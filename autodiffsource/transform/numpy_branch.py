@@ -17,7 +17,13 @@ itself would take, so the branch computes exactly what the generic statements co
   ``finalize(B, p)`` is ``B`` (finalize's NumPy case: nothing to convert);
 - ``xp.sum(v, axis=a, dtype=t, keepdims=k)`` with ``xp`` NumPy: ``sum_of(v, a, t, k)`` (``runtime``),
   NumPy's add reduction itself for an ndarray ``v`` (what ``np.sum`` calls after microseconds of
-  argument handling) and ``np.sum`` for anything else.
+  argument handling) and ``np.sum`` for anything else;
+- a whole-array ``sum_of(v)`` whose ``v`` adds and subtracts squares ``u ** 2``, each maybe weighted by a
+  number written in the source (``100 * u ** 2``), looking through values made for it alone
+  (``_t6 = 100 * _t4 ** 2`` read by nothing else): ``sum_of_squares((100, _t4), _t8)`` (``runtime``), a
+  dot product per square on large float64 arrays of one shape and the expression itself, to the bit,
+  otherwise. The one rewrite here that is not the generic code's own case: it rounds differently (a few
+  units in the last place of the value, never of the gradient).
 
 Buffers are followed through top-level statements only: a name also assigned inside a loop or a branch
 is never taken for one.
@@ -57,6 +63,7 @@ def numpy_branch(body: list[ast.stmt], gen, namer) -> ast.If | None:
                                         and isinstance(s.targets[0], ast.Name) and s.targets[0].id in rewrite.seeded)]
     if rewrite.count < 2:
         return None
+    branch = _sums_of_squares(branch, names)
     type_, ndarray = names.bound("type", type), names.bound("ndarray", np.ndarray)
     checks = []
     for p in guarded:
@@ -241,3 +248,143 @@ def _index_syntax(node) -> ast.expr:
         return ast.Slice(None if none(lower) else clone(lower), None if none(upper) else clone(upper),
                          None if none(step) else clone(step))
     return clone(node)
+
+
+# ---- sums of squares -----------------------------------------------------------------------------------
+
+def _sums_of_squares(branch: list[ast.stmt], names: FactoryNames) -> list[ast.stmt]:
+    """Each ``sum_of(<squares added up>, None, None, False)`` in a top-level assignment ->
+    ``sum_of_squares(...)``; the statements that made a square term for it alone are folded in and leave
+    the ``del`` list."""
+    sum_of = next((name for name, obj in names.bindings.items() if obj is runtime.sum_of), None)
+    if sum_of is None:
+        return branch
+    reads, stores = {}, {}
+    for s in branch:
+        for n in nodes(s):
+            if isinstance(n, ast.Name):
+                table = reads if isinstance(n.ctx, ast.Load) else stores if isinstance(n.ctx, ast.Store) else None
+                if table is not None:
+                    table[n.id] = table.get(n.id, 0) + 1
+    out, folded = list(branch), set()
+    for i, s in enumerate(out):
+        if isinstance(s, ast.Assign):
+            rewrite = _SumsOfSquares(sum_of, _SquareTerms(out, i, reads, stores), names)
+            s.value = rewrite.visit(s.value)
+            folded |= rewrite.folded
+    if not folded:
+        return out
+    gone = {out[i].targets[0].id for i in folded}
+    kept = []
+    for i, s in enumerate(out):
+        if i in folded:
+            continue
+        if isinstance(s, ast.Delete):
+            s.targets = [t for t in s.targets if not (isinstance(t, ast.Name) and t.id in gone)]
+            if not s.targets:
+                if kept and isinstance(kept[-1], Comment):
+                    kept.pop()  # the del's own comment
+                continue
+        kept.append(s)
+    return kept
+
+
+class _SumsOfSquares(ast.NodeTransformer):
+    """``sum_of(v, None, None, False)`` -> ``sum_of_squares(terms...)`` where ``v``'s terms are squares."""
+
+    def __init__(self, sum_of: str, terms, names: FactoryNames):
+        self.sum_of, self.square_terms, self.names = sum_of, terms, names
+        self.folded: set[int] = set()
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        self.generic_visit(node)
+        if not (isinstance(node.func, ast.Name) and node.func.id == self.sum_of and len(node.args) == 4
+                and not node.keywords and all(isinstance(a, ast.Constant) for a in node.args[1:])
+                and [a.value for a in node.args[1:]] == [None, None, False]):
+            return node
+        self.square_terms.folded = set()
+        terms = self.square_terms.terms(node.args[0], chain=True)
+        if terms is None:
+            return node
+        self.folded |= self.square_terms.folded
+        return ast.Call(self.names.bound("sum_of_squares", runtime.sum_of_squares),
+                        [u if w is None else ast.Tuple([ast.Constant(w), u], ast.Load()) for w, u in terms], [])
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.Lambda:
+        return node
+
+
+class _SquareTerms:
+    """The terms ``(weight or None, u)`` of an expression that adds and subtracts ``[w *] u ** 2``, or None.
+
+    Only the left operand of ``+``/``-`` may be a chain of terms (Python's own grouping, so the
+    expression the helper falls back to adds in the same order, to the bit). A name is looked through
+    when a top-level statement before ``at`` made it, nothing else reads or rebinds it, and the
+    statements between only bind names from call-free expressions that write no array the folded value
+    reads (so computing it later gives the same value)."""
+
+    def __init__(self, stmts: list[ast.stmt], at: int, reads: dict, stores: dict):
+        self.stmts, self.at, self.reads, self.stores = stmts, at, reads, stores
+        self.folded: set[int] = set()
+
+    def terms(self, e: ast.expr, chain: bool):
+        if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)) and chain:
+            left, right = self.terms(e.left, chain=True), self.terms(e.right, chain=False)
+            if left is None or right is None:
+                return None
+            if isinstance(e.op, ast.Sub):
+                right = [(-1 if w is None else -w, u) for w, u in right]
+            return left + right
+        if isinstance(e, ast.Name):
+            made = self._made_for_it(e.id)
+            if made is None:
+                return None
+            index, value = made
+            terms = self.terms(value, chain)
+            if terms is not None:
+                self.folded.add(index)
+            return terms
+        if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Mult):
+            for weight, square in ((e.left, e.right), (e.right, e.left)):
+                w, u = _number(weight), _squared(square)
+                if w is not None and u is not None:
+                    return [(w, u)]
+            return None
+        u = _squared(e)
+        return None if u is None else [(None, u)]
+
+    def _made_for_it(self, name: str):
+        if self.reads.get(name) != 1 or self.stores.get(name) != 1:
+            return None
+        for j in range(self.at - 1, -1, -1):
+            s = self.stmts[j]
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
+                    and s.targets[0].id == name:
+                read = {n.id for n in nodes(s.value) if isinstance(n, ast.Name)}
+                between = self.stmts[j + 1:self.at]
+                if all(isinstance(b, Comment) or (
+                        isinstance(b, ast.Assign) and all(isinstance(t, ast.Name) and t.id not in read for t in b.targets)
+                        and not any(isinstance(n, ast.Call) for n in nodes(b.value))) for b in between):
+                    return j, s.value
+                return None
+            if not isinstance(s, (ast.Assign, Comment)):
+                return None
+        return None
+
+
+def _number(e: ast.expr):
+    """A weight written in the source: an int or float literal, maybe negated."""
+    sign = 1
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
+        sign, e = -1, e.operand
+    if isinstance(e, ast.Constant) and type(e.value) in (int, float):
+        return sign * e.value
+    return None
+
+
+def _squared(e: ast.expr):
+    """``u`` of ``u ** 2`` (the literal int 2)."""
+    if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Pow) and isinstance(e.right, ast.Constant) \
+            and type(e.right.value) is int and e.right.value == 2:
+        return e.left
+    return None
