@@ -19,9 +19,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def shell():
     from IPython.core.interactiveshell import InteractiveShell
 
+    main = sys.modules["__main__"]
     shell = InteractiveShell.instance()
     yield shell
     shell.reset()
+    InteractiveShell.clear_instance()
+    # The shell installs its own `__main__` (no __spec__): multiprocessing's spawn, which a later dask
+    # cluster uses, reads the real one's.
+    sys.modules["__main__"] = main
 
 
 def run(shell, cell):
