@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import inspect
+import os
 
 from ..astutil import name_ids
 from ..errors import SourceLoc
@@ -76,12 +77,18 @@ class Snapshot:
     used: bool = False
 
 
-def comment_for(loc: SourceLoc) -> Comment:
-    import os
-
-    text = loc.text.strip()
-    where = f"{os.path.basename(loc.file)}:{loc.line}"
-    return Comment(text=f"{where}  {text}" if text else where)
+def comment_for(loc: SourceLoc, texts: dict | None = None) -> Comment:
+    """The ``# file:line  source`` line for ``loc``; ``texts``: a cache of the comments' texts by (file, line)
+    (each source line is commented twice, in the forward pass and in the pullback)."""
+    key = (loc.file, loc.line)
+    text = texts.get(key) if texts is not None else None
+    if text is None:
+        source = loc.text.strip()
+        where = f"{os.path.basename(loc.file)}:{loc.line}"
+        text = f"{where}  {source}" if source else where
+        if texts is not None:
+            texts[key] = text
+    return Comment(text=text)
 
 
 class ReverseBuilder(LoopReversal, Shortcuts):
@@ -111,6 +118,7 @@ class ReverseBuilder(LoopReversal, Shortcuts):
         self.local_names |= set(lowered.params)
         # Versions overwritten in place (y[i] = v): name -> [snapshot name, its Placeholder, used?]
         self.snapshots: dict[str, Snapshot] = {}
+        self.comment_texts: dict[tuple, str] = {}  # comment_for's cache
         self.shapes = ShapeFacts(lowered)
         # Variables whose cotangent is, for now, a 0-d value standing for a full array of that value
         # shaped like the variable (what a full sum hands back: no array of ones is made). Only in
@@ -199,7 +207,7 @@ class ReverseBuilder(LoopReversal, Shortcuts):
     def forward_block(self, stmts: list) -> list[ast.stmt]:
         out: list[ast.stmt] = []
         for s in stmts:
-            out.append(comment_for(s.loc))
+            out.append(comment_for(s.loc, self.comment_texts))
             if isinstance(s, Assign):
                 out.extend(self.forward_assign(s))
             elif isinstance(s, If):
@@ -305,7 +313,7 @@ class ReverseBuilder(LoopReversal, Shortcuts):
         else:
             code = self.backward_loop(s)
         if _has_code(code):
-            out.append(comment_for(s.loc))
+            out.append(comment_for(s.loc, self.comment_texts))
             out.extend(code)
 
     def branches(self, generators, local=frozenset()) -> tuple[list[ast.stmt], list[list[ast.stmt]]]:

@@ -51,7 +51,7 @@ def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.ex
     for s in forward + pullback + [ast.Expr(o) for o in outputs]:
         if s.__class__ is Comment:
             continue  # (no names)
-        s_loads, s_stores, _ = names.of(s)
+        s_loads, s_stores = names.of(s)[:2]
         for name, count in s_loads.items():  # what Counter.update does, without a call per statement
             loads[name] = loads_get(name, 0) + count
         for name, count in s_stores.items():
@@ -60,10 +60,12 @@ def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.ex
     if straight:
         _propagate_copies(pullback, fusable, loads, stores, names)
     ok = lambda name: fusable(name) and loads[name] == 1 and stores[name] == 1  # noqa: E731
-    _fuse_block(forward, ok, named, False, names)
-    _fuse_block(pullback, ok, named, True, names)
+    helpers: dict[int, tuple] = {}
+    _fuse_block(forward, ok, named, False, names, helpers)
+    _fuse_block(pullback, ok, named, True, names, helpers)
     for i, s in enumerate(pullback):
-        if _foldable(s):
+        # A block's own entry is not updated by the fusions inside it: its statements are walked.
+        if s.__class__ is not Comment and (_foldable(s) if hasattr(s, "body") else names.of(s)[3]):
             pullback[i] = _Fold().visit(s)  # names are unchanged: folding moves signs and numbers only
     if straight:
         _scale_in_place(pullback, fusable, named, helper, stores, names)
@@ -78,31 +80,37 @@ class _Counts(dict):
 
 
 class _Names:
-    """Per statement (by identity): the counts of names it loads, of names it stores, and whether
-    it holds conditional evaluation; computed once, updated by the rewrites that change it."""
+    """Per statement (by identity): the counts of names it loads, of names it stores, whether it holds
+    conditional evaluation, and whether it holds what :class:`_Fold` rewrites (a negation, a product or
+    quotient by a number); computed once, updated by the rewrites that change it."""
 
     def __init__(self):
         self.cache: dict[int, tuple] = {}
 
     def of(self, s) -> tuple:
+        """``(loads, stores, conditional, foldable, s)``."""
         hit = self.cache.get(id(s))
-        if hit is None or hit[3] is not s:
-            # Counted with dict.get, walked as astutil.nodes walks, in the same loop.
-            # astutil.nodes walks, in the same loop.
-            s_loads, s_stores, conditional = _Counts(), _Counts(), False
+        if hit is None or hit[4] is not s:
+            # Walked as astutil.nodes walks, each class's fields and role looked up once per node.
+            s_loads, s_stores, conditional, foldable = _Counts(), _Counts(), False, False
             todo = [s]
             append = todo.append
+            known = _SCAN.get
             for n in todo:
                 cls = n.__class__
-                if cls is ast.Name or isinstance(n, ast.Name):
-                    counts = s_loads if isinstance(n.ctx, ast.Load) else s_stores
+                if cls is _Name:
+                    counts = s_loads if n.ctx.__class__ is _Load else s_stores
                     counts[n.id] = counts.get(n.id, 0) + 1
                     continue
-                if isinstance(n, ast.arg):
-                    s_stores[n.arg] = s_stores.get(n.arg, 0) + 1
-                elif isinstance(n, _CONDITIONAL):
-                    conditional = True
-                for field in _child_fields(cls):
+                fields, role = known(cls) or _scan_role(cls)
+                if role:
+                    if role is _CONDITIONAL_ROLE:
+                        conditional = True
+                    elif role is _ARG_ROLE:
+                        s_stores[n.arg] = s_stores.get(n.arg, 0) + 1
+                    elif not foldable:
+                        foldable = _folds(n)
+                for field in fields:
                     value = getattr(n, field, None)
                     if value.__class__ is list:
                         for item in value:
@@ -110,27 +118,45 @@ class _Names:
                                 append(item)
                     elif isinstance(value, ast.AST):
                         append(value)
-            hit = (s_loads, s_stores, conditional, s)
+            hit = (s_loads, s_stores, conditional, foldable, s)
             self.cache[id(s)] = hit
-        return hit[:3]
+        return hit
 
     def fused(self, s, name: str, definition) -> None:
         """``definition``'s value was written into ``s`` in place of its one read of ``name``."""
-        s_loads, s_stores, conditional = self.of(s)
-        d_loads, _, d_conditional = self.of(definition)  # an Assign to a name: its loads are its value's
+        s_loads, s_stores, conditional, foldable, _ = self.of(s)
+        d_loads, _, d_conditional, d_foldable, _ = self.of(definition)  # an Assign to a name: its loads are its value's
         s_loads[name] -= 1
         for other, count in d_loads.items():
             s_loads[other] += count
-        self.cache[id(s)] = (s_loads, s_stores, conditional or d_conditional, s)
+        # A number written in place of the name may be what a product or quotient is by now.
+        foldable = foldable or d_foldable or _number(definition.value)
+        self.cache[id(s)] = (s_loads, s_stores, conditional or d_conditional, foldable, s)
+
+
+_Name, _Load = ast.Name, ast.Load
+_CONDITIONAL_ROLE, _ARG_ROLE, _FOLD_ROLE = "conditional", "arg", "fold"
+_SCAN: dict[type, tuple] = {}
+
+
+def _scan_role(cls) -> tuple:
+    """``(child fields, role)`` of a node class for :meth:`_Names.of`: the role says what else a node of
+    it tells (None: nothing)."""
+    role = _CONDITIONAL_ROLE if issubclass(cls, _CONDITIONAL) else _ARG_ROLE if issubclass(cls, ast.arg) \
+        else _FOLD_ROLE if issubclass(cls, (ast.UnaryOp, ast.BinOp)) else None
+    entry = _SCAN[cls] = (_child_fields(cls), role)
+    return entry
+
+
+def _folds(n) -> bool:
+    """Whether ``n`` is a negation or a product or quotient by a number (what _Fold rewrites)."""
+    return isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub) \
+        or isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Mult, ast.Div)) and _number(n.right)
 
 
 def _foldable(s) -> bool:
-    """Whether ``s`` holds a negation or a product or quotient by a number (what _Fold rewrites)."""
-    for n in _nodes(s):
-        if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub) \
-                or isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Mult, ast.Div)) and _number(n.right):
-            return True
-    return False
+    """Whether ``s`` holds what _Fold rewrites (a walk: for blocks, whose entries fusion leaves as they were)."""
+    return any(_folds(n) for n in _nodes(s))
 
 
 def _has_loop(stmts) -> bool:
@@ -186,22 +212,29 @@ def _propagate_copies(stmts: list[ast.stmt], fusable, loads, stores, names: _Nam
 
 # ---- fusion ----------------------------------------------------------------------------------------------
 
-def _fuse_block(stmts: list[ast.stmt], ok, named: dict, skip: bool, names: _Names) -> None:
+def _fuse_block(stmts: list[ast.stmt], ok, named: dict, skip: bool, names: _Names, helpers: dict) -> None:
     """Fuse within one block; ``skip``: a definition may also move down past statements that only
-    call runtime helpers and neither write what it reads nor read it (the pullback's accumulations)."""
+    call runtime helpers and neither write what it reads nor read it (the pullback's accumulations).
+    ``helpers``: whether a statement is such a one, by identity (a statement in ``out`` no longer
+    changes, and the walk back from each later statement asks again)."""
     out: list[ast.stmt] = []
     for s in stmts:
         for field in ("body", "orelse"):
             inner = getattr(s, field, None)
             if isinstance(inner, list) and not isinstance(s, Comment):
-                _fuse_block(inner, ok, named, skip, names)
+                _fuse_block(inner, ok, named, skip, names, helpers)
         if isinstance(s, (ast.Assign, ast.AugAssign, ast.Expr, ast.Return)) and s.value is not None \
                 and not names.of(s)[2]:
             while True:
                 j = len(out) - 1
                 while j >= 0 and not _fusable_into(out[j], s, ok, named, names):
-                    if not (skip and _helper_statement(out[j], named)):
+                    passed = out[j]
+                    known = helpers.get(id(passed)) if skip else None
+                    if skip and (known is None or known[0] is not passed):
+                        known = helpers[id(passed)] = (passed, _helper_statement(passed, named))
+                    if not (skip and known[1]):
                         j = -1
+                        break
                     j -= 1
                 if j < 0 or not _may_move_past(out[j], out[j + 1:], names):
                     break
@@ -317,25 +350,19 @@ def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper, stores,
         s_loads = names.of(s)[0]
         if not any(s_loads[m] for m in made.keys() & s_loads.keys()):
             continue
-        stack = [(s, None)]  # (node, parent), depth first; inlined: this loop visits most of the pullback
-        while stack:
-            node, parent = stack.pop()
-            if node.__class__ is ast.Name:
-                if node.id in made and isinstance(node.ctx, ast.Load):
-                    last_read[node.id] = i
-                    contained = isinstance(parent, (ast.BinOp, ast.UnaryOp)) or (
-                        isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name)
-                        and named.get(parent.func.id) is runtime.index_add and len(parent.args) == 3
-                        and parent.args[2] is node)
-                    if not contained:
-                        escapes.add(node.id)
-                continue
-            for field in _child_fields(node.__class__):
+        for node in _nodes(s):  # each read of a made name with its parent at hand (the order does not matter)
+            cls = node.__class__
+            contained = cls is ast.BinOp or cls is ast.UnaryOp
+            for field in _child_fields(cls):
                 value = getattr(node, field, None)
-                if value.__class__ is list:
-                    stack.extend([(item, node) for item in value if isinstance(item, ast.AST)])
-                elif isinstance(value, ast.AST):
-                    stack.append((value, node))
+                for child in value if value.__class__ is list else (value,):
+                    if child.__class__ is not _Name or child.id not in made or child.ctx.__class__ is not _Load:
+                        continue
+                    last_read[child.id] = i
+                    if not (contained or cls is ast.Call and node.func.__class__ is _Name
+                            and named.get(node.func.id) is runtime.index_add and len(node.args) == 3
+                            and node.args[2] is child):
+                        escapes.add(child.id)
     for name, i in last_read.items():
         if name in escapes or stores[name] != 1:
             continue
