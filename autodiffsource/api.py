@@ -25,7 +25,8 @@ from .errors import ADError, NoSourceError, UnsupportedSyntaxError
 from .frontend import lower
 from .frontend.varargs import expand_varargs
 from .source import parse_function
-from .transform import combined, reverse, scalar
+from .ir import walk_statements
+from .transform import combined, reverse, scalar, shapes
 from .transform.naming import const_suffix
 
 # transform.reverse ends with transform.tidy and transform.inplace; value_and_grad renders with
@@ -145,7 +146,9 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
     lowered = lowerer.lower()
     name = delta_name(fn, mask)
     builder = reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name, pullback_runs_once)
+    names_before = lowerer.namer.state()
     generated = builder.build()
+    same_shape = _same_shape_variant(lowered, lowerer.namer, names_before, fn.__globals__, name) if flat else None
     if defer_numbers and scalar.could_specialise(generated, mask, parsed.node.args):
         generated = scalar.deferred(generated, mask, lowerer.namer, _NumbersVariant(fn, mask))
     else:
@@ -157,7 +160,7 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
         if not generated.single_output:
             return None
         name = f"value_and_grad_{fn.__name__}{const_suffix(mask)}"
-        text, factory, tree = combined.render(generated, name, signature, wrt_names, lowerer.namer)
+        text, factory, tree = combined.render(generated, name, signature, wrt_names, lowerer.namer, same_shape)
         role = "value and gradient"
     else:
         text, factory, tree = emit.render_module(generated, signature, wrt_names)
@@ -171,6 +174,35 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
     compiled.__qualname__ = name
     compiled.__lowered__ = lowered
     return compiled
+
+
+_SAME_SHAPE_MAX_OPERATIONS = 300  # a second backward pass: about two fifths more first call
+
+
+def _same_shape_variant(lowered, namer, names_before, user_globals: dict, name: str):
+    """``(groups, Generated)`` for value_and_grad's same-shape branch, or None.
+
+    The groups: differentiated parameters that meet in elementwise arithmetic (``shapes.elementwise_groups``);
+    the Generated: the run-once δ function built again assuming each group shares a shape, so that
+    ``(x - y) ** 2`` un-broadcasts nothing and a full sum's cotangent stays a number. Skipped for long
+    functions (the second build would cost more than the first call's budget) and where no two
+    differentiated parameters meet."""
+    if sum(1 for _ in walk_statements(lowered.body)) > _SAME_SHAPE_MAX_OPERATIONS:
+        return None
+    groups = shapes.elementwise_groups(lowered, [p for p, m in zip(lowered.params, lowered.wrt) if m])
+    if not groups:
+        return None
+    # Built from the namer as the first build found it, so both branches use the same names (dx, the
+    # helpers'); names either build took stay taken for what comes after.
+    names_after = namer.state()
+    namer.restore(names_before)
+    builder = reverse.ReverseBuilder(lowered, namer, user_globals, name, pullback_runs_once=True)
+    builder.shapes = shapes.ShapeFacts(lowered, groups)
+    assumed = builder.build()
+    taken, counters = namer.state()
+    namer.restore((taken | names_after[0], {k: max(counters.get(k, 0), names_after[1].get(k, 0))
+                                            for k in counters.keys() | names_after[1].keys()}))
+    return groups, assumed
 
 
 def _has_varargs(fn) -> bool:

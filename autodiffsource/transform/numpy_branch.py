@@ -43,8 +43,12 @@ from .naming import FactoryNames
 _NOTE = "NumPy arrays: each helper whose answer is known here written out (transform/numpy_branch.py)"
 
 
-def numpy_branch(body: list[ast.stmt], gen, namer) -> ast.If | None:
-    """The guarded NumPy copy of ``body``; names it needs are added to ``gen.bindings`` (fresh from ``namer``)."""
+def numpy_branch(body: list[ast.stmt], gen, namer, same_shape: tuple[tuple[str, ...], ...] = ()) -> ast.If | None:
+    """The guarded NumPy copy of ``body``; names it needs are added to ``gen.bindings`` (fresh from ``namer``).
+
+    ``same_shape``: groups of parameters that ``body`` was generated assuming equal shapes within each
+    group (``shapes.ShapeFacts``); the guard then checks ``p.shape == q.shape`` too, and the branch is
+    made even where it writes out few helpers (the assumption is the saving)."""
     guarded = [p for p, m in zip(gen.lowered.params, gen.lowered.wrt) if m]
     if not guarded:
         return None
@@ -61,7 +65,7 @@ def numpy_branch(body: list[ast.stmt], gen, namer) -> ast.If | None:
     branch = [s for s in branch if not (isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant)
                                         and s.value.value is None and len(s.targets) == 1
                                         and isinstance(s.targets[0], ast.Name) and s.targets[0].id in rewrite.seeded)]
-    if rewrite.count < 2:
+    if rewrite.count < 2 and not same_shape:
         return None
     branch = _sums_of_squares(branch, names)
     type_, ndarray = names.bound("type", type), names.bound("ndarray", np.ndarray)
@@ -70,6 +74,10 @@ def numpy_branch(body: list[ast.stmt], gen, namer) -> ast.If | None:
         checks.append(ast.Compare(ast.Call(clone(type_), [ast.Name(p, ast.Load())], []), [ast.Is()], [clone(ndarray)]))
         kind = ast.Attribute(ast.Attribute(ast.Name(p, ast.Load()), "dtype", ast.Load()), "kind", ast.Load())
         checks.append(ast.Compare(kind, [ast.Eq()], [ast.Constant("f")]))
+    for group in same_shape:
+        first = ast.Attribute(ast.Name(group[0], ast.Load()), "shape", ast.Load())
+        checks += [ast.Compare(first, [ast.Eq()], [ast.Attribute(ast.Name(p, ast.Load()), "shape", ast.Load())])
+                   for p in group[1:]]
     if rewrite.constants_read:
         for p in constants:
             is_ = [ast.Compare(ast.Call(clone(type_), [ast.Name(p, ast.Load())], []), [ast.Is()], [cls])

@@ -83,7 +83,10 @@ def rows_dropped(index) -> int | None:
 class ShapeFacts:
     """Classes of names known to share a shape (see the module docstring)."""
 
-    def __init__(self, lowered: LoweredFunction):
+    def __init__(self, lowered: LoweredFunction, assumed_same: tuple[tuple[str, ...], ...] = ()):
+        """``assumed_same``: groups of parameters taken to share one shape per group, never rebound in the
+        body (the code made with that assumption runs only where a guard checked it: value_and_grad's
+        same-shape branch, ``transform/combined.py``)."""
         self.parent: dict = {}
         stores = collections.Counter(lowered.params)
         for s in walk_statements(lowered.body):
@@ -92,6 +95,10 @@ class ShapeFacts:
             elif isinstance(s, Loop) and s.target is not None:
                 stores.update(n.id for n in ast.walk(s.target) if isinstance(n, ast.Name))
         once = {name for name, count in stores.items() if count == 1}
+        for group in assumed_same:
+            for name in group[1:]:
+                assert name in once and group[0] in once, f"assumed shapes of rebound parameters: {group}"
+                self.parent[name] = group[0]
         for s in walk_statements(lowered.body):
             if isinstance(s, Assign) and isinstance(s.op, PrimOp) and len(s.targets) == 1 and s.targets[0] in once:
                 same_as = self._shaped_like(s.op, once)
@@ -132,3 +139,45 @@ class ShapeFacts:
         if not (isinstance(a, ast.Name) and isinstance(b, ast.Name)):
             return False
         return a.id == b.id or self.find(a.id) == self.find(b.id)
+
+
+def elementwise_groups(lowered: LoweredFunction, candidates: list[str]) -> tuple[tuple[str, ...], ...]:
+    """Groups of the ``candidates`` (parameters never rebound) that meet in elementwise operations, directly
+    or through values computed elementwise from them: ``x`` and ``y`` of ``(x - y) ** 2``, the parameters a
+    caller most likely passes with one shape. Each group has two names or more, in parameter order.
+
+    A guess, not a fact: it says where assuming equal shapes would let ``ShapeFacts`` drop un-broadcasts,
+    and the code made with that assumption only runs where a run-time check confirmed it."""
+    stores = collections.Counter(lowered.params)
+    for s in walk_statements(lowered.body):
+        if isinstance(s, Assign):
+            stores.update(s.targets)
+        elif isinstance(s, Loop) and s.target is not None:
+            stores.update(n.id for n in ast.walk(s.target) if isinstance(n, ast.Name))
+    parent: dict = {}
+
+    def find(key):
+        while key in parent:
+            key = parent[key]
+        return key
+
+    for s in walk_statements(lowered.body):
+        if not (isinstance(s, Assign) and isinstance(s.op, PrimOp) and len(s.targets) == 1):
+            continue
+        key = id(s.op.rule)
+        if key in ELEMENTWISE_UNARY:
+            names = [v.id for k, v in s.op.args.items() if k == "x" and isinstance(v, ast.Name)]
+        elif key in ELEMENTWISE_BINARY:
+            names = [v.id for v in s.op.args.values() if isinstance(v, ast.Name)]
+        else:
+            continue
+        root = find(s.targets[0])
+        for name in names:
+            other = find(name)
+            if other != root:
+                parent[other] = root
+    groups: dict = {}
+    for name in candidates:
+        if stores[name] == 1:
+            groups.setdefault(find(name), []).append(name)
+    return tuple(tuple(g) for g in groups.values() if len(g) > 1)
