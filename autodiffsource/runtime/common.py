@@ -103,6 +103,9 @@ def sum_of_squares(*terms):
     value = None
     for term in terms:
         weight, u = term if type(term) is tuple else (None, term)
+        if type(weight) is int and weight == -1 and value is not None:
+            value = value - u ** 2  # `a - u ** 2` as written: no pass to negate the squares
+            continue
         square = u ** 2 if weight is None else weight * u ** 2
         value = square if value is None else value + square
     return sum_of(value)
