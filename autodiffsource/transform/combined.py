@@ -115,26 +115,24 @@ def _pullback_inline(body: list[ast.stmt], gen) -> list[ast.stmt]:
     param = gen.pullback_params[0]
     value = gen.outputs[0]
     seed = ast.Assign([ast.Name(param, ast.Store())], ast.Constant(None))
-    body = [_ReturnValueToo(value).visit(s) for s in body]
+    body = _returning_value_too(body, value)
     lead = 1 if body and isinstance(body[0], Comment) else 0  # after the line comment that heads the pullback
     return body[:lead] + [seed] + body[lead:]
 
 
-class _ReturnValueToo(ast.NodeTransformer):
-    """``return p`` -> ``return (value, p)``, outside nested functions."""
-
-    def __init__(self, value: ast.expr):
-        self.value = value
-
-    def visit_Return(self, node: ast.Return) -> ast.Return:
-        partials = node.value if node.value is not None else ast.Constant(None)
-        return ast.Return(ast.Tuple([clone(self.value), partials], ast.Load()))
-
-    def visit_FunctionDef(self, node):
-        return node
-
-    def visit_Lambda(self, node):
-        return node
-
-    def visit_Comment(self, node: Comment) -> Comment:
-        return node
+def _returning_value_too(stmts: list[ast.stmt], value: ast.expr) -> list[ast.stmt]:
+    """``return p`` -> ``return (value, p)`` in ``stmts`` and the blocks of their compound statements
+    (not in nested functions). Statements only: a ``return`` is never inside an expression."""
+    out = []
+    for s in stmts:
+        if isinstance(s, ast.Return):
+            partials = s.value if s.value is not None else ast.Constant(None)
+            s = ast.Return(ast.Tuple([clone(value), partials], ast.Load()))
+        elif isinstance(s, (ast.If, ast.For, ast.While, ast.With, ast.Try)):
+            for field in ("body", "orelse", "finalbody"):
+                if hasattr(s, field):
+                    setattr(s, field, _returning_value_too(getattr(s, field), value))
+            for handler in getattr(s, "handlers", ()):
+                handler.body = _returning_value_too(handler.body, value)
+        out.append(s)
+    return out

@@ -36,7 +36,7 @@ import ast
 import numpy as np
 
 from .. import runtime
-from ..astutil import clone, nodes
+from ..astutil import Transformer, clone, nodes
 from .codeparts import Comment
 from .naming import FactoryNames
 
@@ -197,7 +197,7 @@ class _Rewrite:
         return _Expressions(self).visit(e)
 
 
-class _Expressions(ast.NodeTransformer):
+class _Expressions(Transformer):
     """``finalize(B, p)`` of a buffer: ``B``; ``xp.sum(...)`` with ``xp`` NumPy: ``sum_of(...)``."""
 
     def __init__(self, rewrite: _Rewrite):
@@ -297,7 +297,7 @@ def _sums_of_squares(branch: list[ast.stmt], names: FactoryNames) -> list[ast.st
     return kept
 
 
-class _SumsOfSquares(ast.NodeTransformer):
+class _SumsOfSquares(Transformer):
     """``sum_of(v, None, None, False)`` -> ``sum_of_squares(terms...)`` where ``v``'s terms are squares."""
 
     def __init__(self, sum_of: str, terms, names: FactoryNames):
