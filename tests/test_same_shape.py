@@ -69,6 +69,7 @@ def test_the_branch_unbroadcasts_nothing_and_keeps_the_sums_cotangent_a_number()
     branch = branch_of(squares, (True, True))
     assert "unbroadcast" not in branch and "expand_reduced" not in branch
     assert "dy = d_t5 * -2 * y" in branch  # the seed itself, a number, times the array
+    assert "dy -= d_t1" in branch  # not `dy += -d_t1`: no pass to negate
 
 
 @pytest.mark.parametrize("f, shapes_", [(squares, [(N,), (N,)]), (mixed, [(40, 50)] * 3),

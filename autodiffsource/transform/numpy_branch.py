@@ -18,6 +18,8 @@ itself would take, so the branch computes exactly what the generic statements co
 - ``xp.sum(v, axis=a, dtype=t, keepdims=k)`` with ``xp`` NumPy: ``sum_of(v, a, t, k)`` (``runtime``),
   NumPy's add reduction itself for an ndarray ``v`` (what ``np.sum`` calls after microseconds of
   argument handling) and ``np.sum`` for anything else;
+- ``g += -h`` (a cotangent accumulated with a minus sign): ``g -= h``, the same value without the pass
+  that negates ``h`` (``a + (-b)`` and ``a - b`` round alike);
 - a whole-array ``sum_of(v)`` whose ``v`` adds and subtracts squares ``u ** 2``, each maybe weighted by a
   number written in the source (``100 * u ** 2``), looking through values made for it alone
   (``_t6 = 100 * _t4 ** 2`` read by nothing else): ``sum_of_squares((100, _t4), _t8)`` (``runtime``), a
@@ -68,6 +70,7 @@ def numpy_branch(body: list[ast.stmt], gen, namer, same_shape: tuple[tuple[str, 
     if rewrite.count < 2 and not same_shape:
         return None
     branch = _sums_of_squares(branch, names)
+    branch = [_subtracted(s) for s in branch]
     type_, ndarray = names.bound("type", type), names.bound("ndarray", np.ndarray)
     checks = []
     for p in guarded:
@@ -256,6 +259,13 @@ def _index_syntax(node) -> ast.expr:
         return ast.Slice(None if none(lower) else clone(lower), None if none(upper) else clone(upper),
                          None if none(step) else clone(step))
     return clone(node)
+
+
+def _subtracted(s: ast.stmt) -> ast.stmt:
+    if isinstance(s, ast.AugAssign) and isinstance(s.op, ast.Add) and isinstance(s.value, ast.UnaryOp) \
+            and isinstance(s.value.op, ast.USub):
+        return ast.AugAssign(s.target, ast.Sub(), s.value.operand)
+    return s
 
 
 # ---- sums of squares -----------------------------------------------------------------------------------
