@@ -58,6 +58,22 @@ class Template:
         # Statements that can hold an `is None` test or a conditional expression: the only ones
         # _DecideNoneTests can change (substitution brings in atoms only), so the others skip its walk.
         self.deciding = {id(s) for s in self.forward + self.backward + [self.value] if _may_decide(s)}
+        # id(node) -> how often it was substituted into, then (from the _COMPILE_AFTER-th time) the
+        # function compiled for it.
+        self.builders: dict[int, int | Callable] = {}
+
+    def substitute(self, node, mapping: dict):
+        """``_substitute(node, mapping)`` for one of the template's own statements or expressions: by a
+        function compiled for that node once the rule has been used often (the same copy, made without
+        walking the template each time; compiling costs about ten walks)."""
+        build = self.builders.get(id(node))
+        if build is None or build.__class__ is int:
+            uses = (build or 0) + 1
+            if uses < _COMPILE_AFTER:
+                self.builders[id(node)] = uses
+                return _substitute(node, mapping)
+            build = self.builders[id(node)] = _compiled_substitution(node)
+        return build(mapping)
 
     def instantiate(self, args: dict[str, ast.expr], target: str, fresh: Callable[[str], str],
                     bind: Callable[[str, object], str], xp_name: str) -> "Instance":
@@ -78,9 +94,10 @@ class Template:
             mapping[name] = ast.Name(bind(name, obj), ast.Load())
         mapping[XP] = ast.Name(xp_name, ast.Load())
         deciding = self.deciding
-        forward = [_decide(_substitute(s, mapping), id(s) in deciding) for s in self.forward]
+        substitute = self.substitute
+        forward = [_decide(substitute(s, mapping), id(s) in deciding) for s in self.forward]
         if value_name is None:
-            value = _decide(_substitute(self.value, mapping), id(self.value) in deciding)
+            value = _decide(substitute(self.value, mapping), id(self.value) in deciding)
             forward.append(ast.Assign([ast.Name(target, ast.Store())], value))
         return Instance(self, mapping, forward)
 
@@ -110,10 +127,11 @@ class Instance:
             live |= loads
         # Only rules with literal (static) parameters create foldable arithmetic such as `2 - 1`.
         fold = _fold if template.rule.static else (lambda node: node)
-        partials = [fold(_substitute(expr, mapping)) if want else None
+        substitute = template.substitute
+        partials = [fold(substitute(expr, mapping)) if want else None
                     for expr, want in zip(template.partials, needed, strict=True)]
         deciding = template.deciding
-        return [_decide(_substitute(s, mapping), id(s) in deciding) for s in reversed(kept)], partials
+        return [_decide(substitute(s, mapping), id(s) in deciding) for s in reversed(kept)], partials
 
 
 @functools.lru_cache(maxsize=None)
@@ -270,8 +288,80 @@ class _Substitution:
         return copy_node(n, self.walk)
 
 
+# Substitutions into one template node after which it is compiled (_compiled_substitution): a small
+# function's rules are walked (a 50-line function uses each a few times), a long one's are compiled.
+_COMPILE_AFTER = 16
 _SHARED_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 _NAME_ATTRIBUTES = ast.Name._attributes
+
+
+def _compiled_substitution(node) -> Callable[[dict], object]:
+    """A function of the mapping returning ``_substitute(node, mapping)``: the walk done once, here, and
+    written out as one nested expression of node constructors (a copy then costs a constructor call
+    per node instead of a walk over its fields). Every object the copy shares with ``node`` (operators,
+    contexts, field values that are not nodes, location attributes) is passed in, never respelled."""
+    writer = _SubstitutionWriter()
+    try:
+        text = f"def substitute(m):\n    return {writer.write(node)}\n"
+        namespace = {"K": writer.shared, "load": _load, "store": _store, "clone": clone, "Subscript": ast.Subscript}
+        exec(compile(text, "<rule template>", "exec"), namespace)
+    except (SyntaxError, RecursionError, MemoryError):  # too deeply nested to compile: walked each time
+        return functools.partial(_substitute, node)
+    return namespace.pop("substitute")  # (its globals keep no reference to it: no cycle)
+
+
+class _SubstitutionWriter:
+    """The expression :func:`_compiled_substitution` compiles (a class, not closures calling each other:
+    those would be reference cycles left to the garbage collector)."""
+
+    __slots__ = ("shared",)
+
+    def __init__(self):
+        self.shared: list = []  # the objects the expression refers to, as K[i]
+
+    def ref(self, obj) -> str:
+        self.shared.append(obj)
+        return f"K[{len(self.shared) - 1}]"
+
+    def write(self, n) -> str:
+        cls = n.__class__
+        if cls is list:
+            return "[" + "".join(self.write(item) + ", " for item in n) + "]"
+        if cls is ast.Name:
+            return f"load(m, {n.id!r}, {self.ref(n)})" if n.ctx.__class__ is not ast.Store else \
+                f"store(m, {n.id!r}, {self.ref(n)})"
+        if isinstance(n, _SHARED_LEAVES) or not isinstance(n, ast.AST):
+            return self.ref(n)
+        source = n.__dict__
+        parts = [self.write(value) if value.__class__ is list or isinstance(value, ast.AST) else self.ref(value)
+                 for value in (source.get(key) for key in cls._fields)]
+        parts += [f"{key}={self.ref(source[key])}" for key in cls._attributes if key in source]
+        made = f"{self.ref(cls)}({', '.join(parts)})"
+        index = n.slice if cls is ast.Subscript else None
+        if index.__class__ is ast.Name:  # x[i] with i a parameter: the index keeps its slice syntax
+            return f"(Subscript({self.write(n.value)}, clone(m[{index.id!r}]), {self.ref(n.ctx)}) " \
+                   f"if {index.id!r} in m else {made})"
+        return made
+
+
+def _load(mapping: dict, name: str, n: ast.Name):
+    """What :class:`_Substitution` makes of the template's read ``n`` of ``name``."""
+    target = mapping.get(name)
+    if target is None:
+        return _copy_name(n)
+    if target.__class__ is ast.Name:
+        return _copy_name(target)
+    return index_value(clone(target))
+
+
+def _store(mapping: dict, name: str, n: ast.Name):
+    """What :class:`_Substitution` makes of the template's write ``n`` of ``name``."""
+    target = mapping.get(name)
+    if target is None:
+        return _copy_name(n)
+    if target.__class__ is not ast.Name:
+        raise AssertionError(f"rule assigns to parameter {name}")
+    return ast.Name(target.id, ast.Store())
 
 
 def _copy_name(n: ast.Name) -> ast.Name:
