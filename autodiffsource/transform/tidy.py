@@ -45,7 +45,7 @@ def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.ex
     """``helper(fn)``: the name generated code calls runtime function ``fn`` by (binding it)."""
     # One walk per statement finds the names it reads and writes; every rewrite below consults these
     # and updates them, so the passes stay linear and cheap (they run at every transform).
-    names = _Names()
+    names = _Names(named)
     loads, stores = collections.Counter(), collections.Counter()
     loads_get, stores_get = loads.get, stores.get
     for s in forward + pullback + [ast.Expr(o) for o in outputs]:
@@ -67,6 +67,7 @@ def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.ex
         # A block's own entry is not updated by the fusions inside it: its statements are walked.
         if s.__class__ is not Comment and (_foldable(s) if hasattr(s, "body") else names.of(s)[3]):
             pullback[i] = _Fold().visit(s)  # names are unchanged: folding moves signs and numbers only
+            names.cache.pop(id(s), None)  # (but not their parents)
     if straight:
         _scale_in_place(pullback, fusable, named, helper, stores, names)
 
@@ -81,57 +82,79 @@ class _Counts(dict):
 
 class _Names:
     """Per statement (by identity): the counts of names it loads, of names it stores, whether it holds
-    conditional evaluation, and whether it holds what :class:`_Fold` rewrites (a negation, a product or
-    quotient by a number); computed once, updated by the rewrites that change it."""
+    conditional evaluation, whether it holds what :class:`_Fold` rewrites (a negation, a product or
+    quotient by a number), and the counts of its reads that are not an operand of arithmetic (nor the
+    value ``index_add`` adds: what _scale_in_place calls escaping); computed once, updated by the
+    rewrites that change it (a block's entry is not: fusion inside it leaves it as it was)."""
 
-    def __init__(self):
+    def __init__(self, named: dict):
         self.cache: dict[int, tuple] = {}
+        self.named = named
 
     def of(self, s) -> tuple:
-        """``(loads, stores, conditional, foldable, s)``."""
+        """``(loads, stores, conditional, foldable, escaping, s)``."""
         hit = self.cache.get(id(s))
-        if hit is None or hit[4] is not s:
-            # Walked as astutil.nodes walks, each class's fields and role looked up once per node.
-            s_loads, s_stores, conditional, foldable = _Counts(), _Counts(), False, False
+        if hit is None or hit[5] is not s:
+            # Walked as astutil.nodes walks; each name is counted where its parent is at hand, and each
+            # class's fields and role are looked up once per node.
+            s_loads, s_stores, escaping, conditional, foldable = _Counts(), _Counts(), _Counts(), False, False
             todo = [s]
             append = todo.append
             known = _SCAN.get
             for n in todo:
                 cls = n.__class__
-                if cls is _Name:
-                    counts = s_loads if n.ctx.__class__ is _Load else s_stores
-                    counts[n.id] = counts.get(n.id, 0) + 1
-                    continue
                 fields, role = known(cls) or _scan_role(cls)
+                contained = False
                 if role:
-                    if role is _CONDITIONAL_ROLE:
+                    if role is _FOLD_ROLE:
+                        contained = True
+                        if not foldable:
+                            foldable = _folds(n)
+                    elif role is _CONDITIONAL_ROLE:
                         conditional = True
                     elif role is _ARG_ROLE:
                         s_stores[n.arg] = s_stores.get(n.arg, 0) + 1
-                    elif not foldable:
-                        foldable = _folds(n)
                 for field in fields:
                     value = getattr(n, field, None)
-                    if value.__class__ is list:
-                        for item in value:
-                            if isinstance(item, ast.AST):
-                                append(item)
-                    elif isinstance(value, ast.AST):
-                        append(value)
-            hit = (s_loads, s_stores, conditional, foldable, s)
+                    for child in value if value.__class__ is list else (value,):
+                        if child.__class__ is _Name:
+                            name = child.id
+                            if child.ctx.__class__ is _Load:
+                                s_loads[name] = s_loads.get(name, 0) + 1
+                                if not (contained or cls is ast.Call and self._added(n, child)):
+                                    escaping[name] = escaping.get(name, 0) + 1
+                            else:
+                                s_stores[name] = s_stores.get(name, 0) + 1
+                        elif isinstance(child, ast.AST):
+                            append(child)
+            hit = (s_loads, s_stores, conditional, foldable, escaping, s)
             self.cache[id(s)] = hit
         return hit
 
+    def _added(self, call: ast.Call, child: ast.Name) -> bool:
+        """Whether ``child`` is the value ``index_add(buffer, index, value)`` adds."""
+        return call.func.__class__ is _Name and len(call.args) == 3 and call.args[2] is child \
+            and self.named.get(call.func.id) is runtime.index_add
+
     def fused(self, s, name: str, definition) -> None:
         """``definition``'s value was written into ``s`` in place of its one read of ``name``."""
-        s_loads, s_stores, conditional, foldable, _ = self.of(s)
-        d_loads, _, d_conditional, d_foldable, _ = self.of(definition)  # an Assign to a name: its loads are its value's
+        s_loads, s_stores, conditional, foldable, escaping, _ = self.of(s)
+        # An Assign to a name: its loads are its value's.
+        d_loads, _, d_conditional, d_foldable, d_escaping, _ = self.of(definition)
         s_loads[name] -= 1
         for other, count in d_loads.items():
             s_loads[other] += count
+        escaped = escaping[name]  # (read once here)
+        if escaped:
+            escaping[name] -= escaped
+        for other, count in d_escaping.items():
+            escaping[other] += count
+        value = definition.value
+        if value.__class__ is _Name:  # the value itself now stands where the read did, under its parent
+            escaping[value.id] += escaped - 1
         # A number written in place of the name may be what a product or quotient is by now.
-        foldable = foldable or d_foldable or _number(definition.value)
-        self.cache[id(s)] = (s_loads, s_stores, conditional or d_conditional, foldable, s)
+        foldable = foldable or d_foldable or _number(value)
+        self.cache[id(s)] = (s_loads, s_stores, conditional or d_conditional, foldable, escaping, s)
 
 
 _Name, _Load = ast.Name, ast.Load
@@ -347,22 +370,16 @@ def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper, stores,
     last_read = {}
     escapes = set()
     for i, s in enumerate(stmts):
-        s_loads = names.of(s)[0]
-        if not any(s_loads[m] for m in made.keys() & s_loads.keys()):
+        if hasattr(s, "body"):  # a block's entry is not kept up to date by the fusions inside it
+            _reads_in_block(s, i, made, named, last_read, escapes)
             continue
-        for node in _nodes(s):  # each read of a made name with its parent at hand (the order does not matter)
-            cls = node.__class__
-            contained = cls is ast.BinOp or cls is ast.UnaryOp
-            for field in _child_fields(cls):
-                value = getattr(node, field, None)
-                for child in value if value.__class__ is list else (value,):
-                    if child.__class__ is not _Name or child.id not in made or child.ctx.__class__ is not _Load:
-                        continue
-                    last_read[child.id] = i
-                    if not (contained or cls is ast.Call and node.func.__class__ is _Name
-                            and named.get(node.func.id) is runtime.index_add and len(node.args) == 3
-                            and node.args[2] is child):
-                        escapes.add(child.id)
+        entry = names.of(s)
+        s_loads, escaping = entry[0], entry[4]
+        for name in made.keys() & s_loads.keys():
+            if s_loads[name]:
+                last_read[name] = i
+                if escaping[name]:
+                    escapes.add(name)
     for name, i in last_read.items():
         if name in escapes or stores[name] != 1:
             continue
@@ -372,6 +389,23 @@ def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper, stores,
             continue
         chain = chains[0]  # the outermost (the walk goes breadth first); the others are its left parts
         stmts[i] = replace_node(stmts[i], chain, scale_owned_chain(chain, helper(runtime.scale_owned)))
+
+
+def _reads_in_block(s, i: int, made: dict, named: dict, last_read: dict, escapes: set) -> None:
+    """_scale_in_place's reading of a block statement ``s`` (the ``i``-th), by a walk."""
+    for node in _nodes(s):
+        cls = node.__class__
+        contained = cls is ast.BinOp or cls is ast.UnaryOp
+        for field in _child_fields(cls):
+            value = getattr(node, field, None)
+            for child in value if value.__class__ is list else (value,):
+                if child.__class__ is not _Name or child.id not in made or child.ctx.__class__ is not _Load:
+                    continue
+                last_read[child.id] = i
+                if not (contained or cls is ast.Call and node.func.__class__ is _Name
+                        and named.get(node.func.id) is runtime.index_add and len(node.args) == 3
+                        and node.args[2] is child):
+                    escapes.add(child.id)
 
 
 def scale_owned_chain(chain: ast.BinOp, scale_owned: str) -> ast.Call:
