@@ -184,15 +184,27 @@ class ReverseBuilder(LoopReversal, Shortcuts):
         backward = _drop_repeated_comments(backward)
         backward = self.save_product_shapes(forward, backward)
         cotangents = set(self.dnames.values()) - set(params)
-        tidy(forward, backward, lowered.ret.values, self.named,
-             lambda name: name in cotangents or name.startswith("_") and name != self.xp_name,
-             lambda fn: self.helper(fn).id)
-        first_writes_in_place(backward, self.named, lambda fn: self.helper(fn).id)
+        added: list[str] = []  # helpers the rewrites below bind, each for a call they write
+
+        def bound_helper(fn) -> str:
+            added.append(self.helper(fn).id)
+            return added[-1]
+
+        names_read = tidy(forward, backward, lowered.ret.values, self.named,
+                     lambda name: name in cotangents or name.startswith("_") and name != self.xp_name, bound_helper)
+        first_writes = len(added)
+        first_writes_in_place(backward, self.named, bound_helper)
+        first_writes = len(added) > first_writes
         if self.pullback_runs_once:
-            consume_forward_values(forward, backward, lowered.ret.values, self.named, lambda fn: self.helper(fn).id)
+            consume_forward_values(forward, backward, lowered.ret.values, self.named, bound_helper)
         # Helpers a rewrite above made unnecessary (the expand_reduced of a sum whose cotangent stayed a
-        # scalar) leave the factory's parameter list.
-        used = name_ids(forward + backward + list(lowered.ret.values))
+        # scalar) leave the factory's parameter list. The names tidy saw say which are read: its own
+        # rewrites and consume_forward_values only add calls (of the helpers in `added`), but
+        # first_writes_in_place replaces index_add and zeros_like calls, so after it the code is walked.
+        if first_writes:
+            used = name_ids(forward + backward + list(lowered.ret.values))
+        else:
+            used = names_read | set(added)
         for name in [n for n, obj in self.bindings.items() if n not in used and runtime.is_helper(obj)
                      and n not in lowered.closure]:
             del self.bindings[name]

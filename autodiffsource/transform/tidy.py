@@ -41,8 +41,12 @@ _CONDITIONAL = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, as
 
 
 def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.expr], named: dict,
-         fusable, helper) -> None:
-    """``helper(fn)``: the name generated code calls runtime function ``fn`` by (binding it)."""
+         fusable, helper) -> set[str]:
+    """``helper(fn)``: the name generated code calls runtime function ``fn`` by (binding it).
+
+    Returns the names the statements and outputs read or write, as they came: the rewrites here remove
+    only temporaries (and copies of names that stay read) and add only calls of helpers named by
+    ``helper``, so it holds every other name the result reads (the unused helpers' check needs no walk)."""
     # One walk per statement finds the names it reads and writes; every rewrite below consults these
     # and updates them, so the passes stay linear and cheap (they run at every transform).
     names = _Names(named)
@@ -70,6 +74,7 @@ def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.ex
             names.cache.pop(id(s), None)  # (but not their parents)
     if straight:
         _scale_in_place(pullback, fusable, named, helper, stores, names)
+    return loads.keys() | stores.keys()
 
 
 class _Counts(dict):
