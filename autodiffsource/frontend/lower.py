@@ -23,14 +23,14 @@ from ..rules import operator as operator_rules
 from ..rules import numpy as numpy_rules
 from ..rules.registry import REGISTRY, Rule
 from ..source import ParsedFunction
-from ..astutil import nodes, substitute_names, walk
+from ..astutil import child_fields, nodes, substitute_names, walk
 from ..transform.naming import Namer
 from .calls import CallLowering
 from .control import ControlFlowLowering
 from .mutation import MutationLowering, _changed_in_place, _is_append
 from .functions import FunctionLowering
 from .pullbacks import PullbackLowering
-from .normalize import LoopExit, count_outputs, normalize, own_nodes
+from .normalize import _NESTED_SCOPES, LoopExit, count_outputs, normalize, own_nodes
 
 _BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -51,14 +51,21 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         self.node = pf.node
         self.wrt = wrt
         self.resolve_delta = resolve_delta
-        self.namer = Namer.for_function(pf.node)
+        # One walk of the function serves the questions asked of all of it before lowering (names taken,
+        # local names, exits to normalize, names read, arrays changed in place): each statement's nodes
+        # in astutil.nodes order, statement after statement, then the def's own (its arguments, decorators).
+        self.body_nodes = [n for s in pf.node.body for n in nodes(s)]
+        every = self.body_nodes + _header_nodes(pf.node)
+        # Nodes inside nested functions and lambdas are not their own (their returns are theirs).
+        self.own_body_nodes = None if any(isinstance(n, _NESTED_SCOPES) for n in self.body_nodes) else self.body_nodes
+        self.namer = Namer.for_function(pf.node, every)
         self.env: dict[str, str] = {}
         self.bound_once: set[str] = set()
         self.active: set[str] = set()
         self.body: list[Assign] = []
         self.loc = pf.loc(pf.node)
         self._temp = 0
-        self.local_names = _local_names(pf.node)
+        self.local_names = _local_names(pf.node, every)
         self.inner_functions: dict[str, ast.AST] = {}
         self.inlining: set[int] = set()
         self.namespace_vars: set[str] = set()
@@ -99,10 +106,13 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             self.env[vararg] = vararg
             self.bound_once.add(vararg)
         body = _strip_docstring(node.body)
-        body = normalize(body, self.namer, count_outputs(body))
-        self.loads = collections.Counter(n.id for s in body for n in nodes(s)
-                                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
-        self.written, self.appended = _changed_in_place(body)
+        as_written = body
+        body = normalize(body, self.namer, count_outputs(body), self.own_body_nodes)
+        # (A docstring holds no names: the body's nodes serve the body without it.)
+        body_nodes = self.body_nodes if body is as_written else [n for s in body for n in nodes(s)]
+        self.loads = collections.Counter(n.id for n in body_nodes
+                                         if n.__class__ is ast.Name and n.ctx.__class__ is ast.Load)
+        self.written, self.appended = _changed_in_place(body, self.own_body_nodes if body is as_written else None)
         ret = None
         for stmt in body:
             self.loc = self.pf.loc(stmt)
@@ -541,13 +551,26 @@ def _strip_docstring(body):
     return body
 
 
-def _local_names(node: ast.FunctionDef) -> set[str]:
+def _header_nodes(node: ast.FunctionDef) -> list:
+    """``node`` and the nodes of its fields other than the body (arguments, decorators, annotation)."""
+    out = [node]
+    for field in child_fields(node.__class__):
+        if field != "body":
+            value = getattr(node, field, None)
+            for part in value if value.__class__ is list else (value,):
+                if isinstance(part, ast.AST):
+                    out.extend(nodes(part))
+    return out
+
+
+def _local_names(node: ast.FunctionDef, every: list | None = None) -> set[str]:
+    """``every``: the nodes of ``node`` (as :func:`nodes` gives them, in any order), where the caller has them."""
     names = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     if node.args.vararg:
         names.add(node.args.vararg.arg)
     if node.args.kwarg:
         names.add(node.args.kwarg.arg)
-    for sub in nodes(node):
+    for sub in nodes(node) if every is None else every:
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
             names.add(sub.id)
         elif isinstance(sub, ast.FunctionDef) and sub is not node:

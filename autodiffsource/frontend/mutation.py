@@ -137,16 +137,17 @@ def _names_read_after(fn: ast.FunctionDef, stmt: ast.stmt) -> set[str]:
     return names
 
 
-def _changed_in_place(body) -> tuple[set[str], set[str]]:
+def _changed_in_place(body, own: list | None = None) -> tuple[set[str], set[str]]:
     """Names written into (``y[i] = v``, ``y[i] += v``) and names appended to, with their aliases
-    (``a = y`` makes ``a`` and ``y`` one object): reads of these need care in the pullback."""
+    (``a = y`` makes ``a`` and ``y`` one object): reads of these need care in the pullback. ``own``: the
+    body's ``own_nodes``, where the caller has them (the order does not matter)."""
     groups: dict[str, set[str]] = {}
 
     def group(name):
         return groups.setdefault(name, {name})
 
     written, appended = set(), set()
-    for node in own_nodes(body):
+    for node in own_nodes(body) if own is None else own:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
             for t in node.targets:
                 if isinstance(t, ast.Name):

@@ -72,11 +72,18 @@ def _contains(node_list, kinds, stop_at_loops: bool) -> bool:
     return False
 
 
-def needs_normalizing(body) -> bool:
-    """True when the body has break/continue, or a return anywhere but as its last statement."""
-    if _contains(body, (ast.Break, ast.Continue), stop_at_loops=False):
-        return True
-    returns = [n for n in own_nodes(body) if isinstance(n, ast.Return)]
+def needs_normalizing(body, own: list | None = None) -> bool:
+    """True when the body has break/continue, or a return anywhere but as its last statement.
+    ``own``: the body's :func:`own_nodes`, where the caller has them (in any order)."""
+    if own is None:
+        if _contains(body, (ast.Break, ast.Continue), stop_at_loops=False):
+            return True
+        own = own_nodes(body)
+    else:
+        for n in own:
+            if n.__class__ is ast.Break or n.__class__ is ast.Continue:
+                return True
+    returns = [n for n in own if isinstance(n, ast.Return)]
     return not (len(returns) == 1 and body and body[-1] is returns[0])
 
 
@@ -168,9 +175,10 @@ class _Normalizer:
         return before + [new], may_exit
 
 
-def normalize(body: list[ast.stmt], namer: Namer, n_outputs: int) -> list[ast.stmt]:
-    """``body`` with break/continue/early return turned into flags (see the module docstring)."""
-    if not needs_normalizing(body):
+def normalize(body: list[ast.stmt], namer: Namer, n_outputs: int, own: list | None = None) -> list[ast.stmt]:
+    """``body`` with break/continue/early return turned into flags (see the module docstring); ``body``
+    itself when there are none. ``own``: the body's :func:`own_nodes`, where the caller has them."""
+    if not needs_normalizing(body, own):
         return body
     returns = [n for n in own_nodes(body) if isinstance(n, ast.Return)]
     early_return = not (len(returns) == 1 and body[-1] is returns[0])

@@ -32,10 +32,11 @@ class Namer:
         self._next: dict[str, int] = {}
 
     @classmethod
-    def for_function(cls, node: ast.FunctionDef) -> "Namer":
-        """A namer that already knows every identifier used anywhere in ``node``."""
+    def for_function(cls, node: ast.FunctionDef, every: list | None = None) -> "Namer":
+        """A namer that already knows every identifier used anywhere in ``node`` (``every``: its nodes,
+        as :func:`~autodiffsource.astutil.nodes` gives them, in any order, where the caller has them)."""
         taken = set()
-        for sub in nodes(node):
+        for sub in nodes(node) if every is None else every:
             if isinstance(sub, ast.Name):
                 taken.add(sub.id)
             elif isinstance(sub, ast.arg):
