@@ -442,6 +442,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         """Whether ``node``'s value depends on a differentiated input (and could carry a derivative)."""
         if isinstance(node, ast.Name):
             return node.id in self.env and self.env[node.id] in self.active
+        if node.__class__ is ast.BinOp:  # the commonest: what the last line does, spelled out
+            return self.is_active(node.left) or self.is_active(node.right)
         if isinstance(node, ast.BoolOp):
             return any(self.is_active(v) for v in node.values)  # `x or y` is one of its operands
         if isinstance(node, (ast.Constant, ast.Compare, ast.Lambda)):

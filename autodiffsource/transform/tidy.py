@@ -253,10 +253,15 @@ def _fuse_block(stmts: list[ast.stmt], ok, named: dict, skip: bool, names: _Name
                 _fuse_block(inner, ok, named, skip, names, helpers)
         if isinstance(s, (ast.Assign, ast.AugAssign, ast.Expr, ast.Return)) and s.value is not None \
                 and not names.of(s)[2]:
+            reads = names.of(s)[0].get  # (fusion updates that dict in place)
             while True:
                 j = len(out) - 1
-                while j >= 0 and not _fusable_into(out[j], s, ok, named, names):
+                while j >= 0:
                     passed = out[j]
+                    targets = getattr(passed, "targets", None)  # first the cheap question: is it read here?
+                    if targets and targets[0].__class__ is _Name and reads(targets[0].id) \
+                            and _fusable_into(passed, s, ok, named, names):
+                        break
                     known = helpers.get(id(passed)) if skip else None
                     if skip and (known is None or known[0] is not passed):
                         known = helpers[id(passed)] = (passed, _helper_statement(passed, named))
@@ -307,7 +312,8 @@ def _may_move_past(definition: ast.Assign, passed: list[ast.stmt], names: _Names
     name = definition.targets[0].id
     reads = set(names.of(definition)[0]) | {name}
     for s in passed:
-        if s.targets[0].id in reads or names.of(s)[0][name] or names.of(s)[1][name]:
+        entry = names.of(s)
+        if s.targets[0].id in reads or entry[0].get(name) or entry[1].get(name):
             return False
     return True
 
