@@ -13,6 +13,9 @@
 - The number fast path's analysis stops once another round would change nothing: one more round after
   it changes nothing, and the gradients it allows match central differences.
 - astutil's fast walks, transformer and location filler give what the standard library's give.
+- A rule template used often is copied by a function compiled for it: the copy is the walk's, for every rule.
+- tidy counts names once per statement and keeps the counts up to date: they are what a fresh walk counts,
+  and the unused-helper check that reads them leaves no factory parameter unnamed.
 
 Speed itself is never asserted here: ``python -m bench.transform_time`` reports it.
 """
@@ -536,3 +539,110 @@ def test_the_first_transform_uses_the_tree_the_decorator_parsed(tmp_path, monkey
     assert parses == []
     check_pullback(module.h, module.δh_const2, (x, 1.5), wrt=[0])
     assert parses == ["h"]
+
+
+# ---- rule templates copied by compiled functions ----------------------------------------------------------
+
+def _every_inlinable_template():
+    from autodiffsource.rules.registry import REGISTRY
+    from autodiffsource.transform.inline import template_for
+
+    rules = {id(rule): rule for _, rule in REGISTRY.by_object.values()}
+    rules.update((id(rule), rule) for rule in REGISTRY.by_method.values())
+    rules.update((id(rule), rule) for rule in REGISTRY.by_array_api_name.values())
+    templates = [template_for(rule) for rule in rules.values()]
+    return [t for t in templates if t is not None]
+
+
+def test_a_compiled_substitution_copies_a_template_as_the_walk_does():
+    # inline.py copies a rule's statement, once it was used often, with a function compiled for it
+    # instead of walking it: for every node of every inlinable rule, the same tree (fields and locations),
+    # and a copy (only operators and contexts shared with the template, as the walk shares them).
+    from autodiffsource.transform.inline import XP, _compiled_substitution, _substitute
+
+    templates = _every_inlinable_template()
+    assert len(templates) > 100
+    shared_kinds = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+    for template in templates:
+        mapping = {}
+        for k, p in enumerate(template.params):  # parameters as the lowering hands them: names, numbers, indices
+            mapping[p] = (ast.Name(f"arg{k}", ast.Load()), ast.Constant(2.5),
+                          ast.Tuple([ast.Slice(ast.Constant(1), None, None), ast.Constant(0)], ast.Load()))[k % 3]
+        for name in sorted(template.locals - set(template.params)):
+            mapping[name] = ast.Name(f"_{name}_9", ast.Load())
+        for name in template.free:
+            mapping[name] = ast.Name(f"bound_{name}", ast.Load())
+        mapping[XP] = ast.Name("xp_1", ast.Load())
+        mapping[template.cotangent] = ast.Name("d_out", ast.Load())
+        for node in template.forward + [template.value] + template.backward + template.partials:
+            try:
+                walked = _substitute(node, mapping)
+            except AssertionError:  # the rule assigns to a parameter given here as a number: both refuse
+                with pytest.raises(AssertionError):
+                    _compiled_substitution(node)(mapping)
+                continue
+            copied = _compiled_substitution(node)(mapping)
+            assert ast.dump(copied, include_attributes=True) == ast.dump(walked, include_attributes=True), \
+                (template.rule, ast.unparse(node))
+            originals = {id(n) for n in ast.walk(node) if not isinstance(n, shared_kinds)}
+            assert not any(id(n) in originals for n in ast.walk(copied)), (template.rule, ast.unparse(node))
+
+
+# ---- tidy's names per statement, kept up to date by its rewrites ------------------------------------------
+
+def test_tidys_names_per_statement_are_what_a_fresh_walk_counts(monkeypatch):
+    # tidy counts each statement's names once and updates the counts as it fuses, instead of walking
+    # statements again (and _scale_in_place reads its escaping reads from them): at its end, every entry
+    # it holds for a statement still in the code is what counting that statement afresh gives.
+    from autodiffsource.transform import tidy
+
+    tables = []
+
+    class Recording(tidy._Names):
+        def __init__(self, named):
+            super().__init__(named)
+            tables.append(self)
+
+    checked = []
+    real_tidy = tidy.tidy
+
+    def tidy_and_check(forward, pullback, outputs, named, fusable, helper):
+        read = real_tidy(forward, pullback, outputs, named, fusable, helper)
+        table = tables[-1]
+        for s in forward + pullback:
+            entry = table.cache.get(id(s))
+            if entry is None or entry[5] is not s or hasattr(s, "body"):
+                continue  # not counted since a rewrite, or a block (whose entry fusion inside it leaves as it was)
+            fresh = tidy._Names(named).of(s)
+            nonzero = lambda counts: {k: v for k, v in counts.items() if v}  # noqa: E731
+            assert [nonzero(entry[0]), nonzero(entry[1]), entry[2], entry[3], nonzero(entry[4])] \
+                == [nonzero(fresh[0]), nonzero(fresh[1]), fresh[2], fresh[3], nonzero(fresh[4])], ast.unparse(s)
+            checked.append(s)
+        assert read >= {n.id for s in forward + pullback for n in ast.walk(s) if isinstance(n, ast.Name)} \
+            - {helper_name for helper_name in named}
+        return read
+
+    monkeypatch.setattr(tidy, "_Names", Recording)
+    monkeypatch.setattr(sys.modules["autodiffsource.transform.reverse"], "tidy", tidy_and_check)
+    for fn, argsets in CORPUS:
+        mask = tuple(map(differentiated, argsets[0]))
+        if fn.__module__.endswith("refused") or not any(mask):
+            continue
+        api._compiled.pop((fn, mask), None)
+        api.transform(fn, mask)
+    assert len(checked) > 1000
+
+
+def test_no_helper_is_bound_that_the_generated_code_does_not_name():
+    # reverse.build drops bound runtime helpers no statement names (from the names tidy counted, without
+    # walking the code again): every helper parameter of every corpus δ function is named in its body.
+    for fn, argsets in CORPUS:
+        mask = tuple(map(differentiated, argsets[0]))
+        if fn.__module__.endswith("refused") or not any(mask):
+            continue
+        text = api.transform(fn, mask).__source__
+        tree = ast.parse(text)
+        factory = tree.body[0]
+        used = {n.id for n in ast.walk(ast.Module(factory.body, [])) if isinstance(n, ast.Name)}
+        for parameter in factory.args.args:
+            assert parameter.arg in used, (fn.__name__, parameter.arg)

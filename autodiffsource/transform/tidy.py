@@ -399,6 +399,7 @@ def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper, stores,
         if not chains or sum(1 for n in nodes if isinstance(n, ast.Name) and n.id == name) != 1:
             continue
         chain = chains[0]  # the outermost (the walk goes breadth first); the others are its left parts
+        names.cache.pop(id(stmts[i]), None)  # (its count of the helper's name would be missing)
         stmts[i] = replace_node(stmts[i], chain, scale_owned_chain(chain, helper(runtime.scale_owned)))
 
 
