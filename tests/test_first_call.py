@@ -610,7 +610,7 @@ def test_tidys_names_per_statement_are_what_a_fresh_walk_counts(monkeypatch):
         read = real_tidy(forward, pullback, outputs, named, fusable, helper)
         table = tables[-1]
         for s in forward + pullback:
-            entry = table.cache.get(id(s))
+            entry = table.cache.get(s)
             if entry is None or entry[5] is not s or hasattr(s, "body"):
                 continue  # not counted since a rewrite, or a block (whose entry fusion inside it leaves as it was)
             fresh = tidy._Names(named).of(s)

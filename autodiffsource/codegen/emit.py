@@ -116,7 +116,7 @@ class _LocatingUnparser(_Unparser):
         self._col = 0
         self._starting: list[ast.AST] = []  # statements (and handlers) whose first line is the next fill
         self._parents: list[ast.AST] = []
-        self._located: set[int] = set()
+        self._located: set = set()  # nodes written (by identity: ast nodes hash by it), no int per node
         self.complete = False
 
     def render(self, node: ast.AST) -> str:
@@ -201,9 +201,9 @@ class _LocatingUnparser(_Unparser):
     def traverse(self, node):
         cls = node.__class__
         if cls is ast.Name:  # half of all nodes: written here, without the generic bookkeeping
-            if id(node) in self._located:
+            if node in self._located:
                 node = self._unshare(node)
-            self._located.add(id(node))
+            self._located.add(node)
             text, col = node.id, self._col
             self._source.append(text)
             node.lineno = node.end_lineno = self._line
@@ -221,9 +221,9 @@ class _LocatingUnparser(_Unparser):
             visit(self, node)
             parents.pop()
             return
-        if id(node) in self._located:
+        if node in self._located:
             node = self._unshare(node)
-        self._located.add(id(node))
+        self._located.add(node)
         if starts_a_line:
             self._starting.append(node)
         else:

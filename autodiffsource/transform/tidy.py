@@ -64,14 +64,14 @@ def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.ex
     if straight:
         _propagate_copies(pullback, fusable, loads, stores, names)
     ok = lambda name: fusable(name) and loads[name] == 1 and stores[name] == 1  # noqa: E731
-    helpers: dict[int, tuple] = {}
+    helpers: dict[ast.stmt, tuple] = {}
     _fuse_block(forward, ok, named, False, names, helpers)
     _fuse_block(pullback, ok, named, True, names, helpers)
     for i, s in enumerate(pullback):
         # A block's own entry is not updated by the fusions inside it: its statements are walked.
         if s.__class__ is not Comment and (_foldable(s) if hasattr(s, "body") else names.of(s)[3]):
             pullback[i] = _Fold().visit(s)  # names are unchanged: folding moves signs and numbers only
-            names.cache.pop(id(s), None)  # (but not their parents)
+            names.cache.pop(s, None)  # (but not their parents)
     if straight:
         _scale_in_place(pullback, fusable, named, helper, stores, names)
     return loads.keys() | stores.keys()
@@ -93,12 +93,12 @@ class _Names:
     rewrites that change it (a block's entry is not: fusion inside it leaves it as it was)."""
 
     def __init__(self, named: dict):
-        self.cache: dict[int, tuple] = {}
+        self.cache: dict[ast.AST, tuple] = {}  # by the statement itself (nodes hash by identity)
         self.named = named
 
     def of(self, s) -> tuple:
         """``(loads, stores, conditional, foldable, escaping, s)``."""
-        hit = self.cache.get(id(s))
+        hit = self.cache.get(s)
         if hit is None or hit[5] is not s:
             # Walked as astutil.nodes walks; each name is counted where its parent is at hand, and each
             # class's fields and role are looked up once per node.
@@ -133,7 +133,7 @@ class _Names:
                         elif isinstance(child, ast.AST):
                             append(child)
             hit = (s_loads, s_stores, conditional, foldable, escaping, s)
-            self.cache[id(s)] = hit
+            self.cache[s] = hit
         return hit
 
     def _added(self, call: ast.Call, child: ast.Name) -> bool:
@@ -159,7 +159,7 @@ class _Names:
             escaping[value.id] += escaped - 1
         # A number written in place of the name may be what a product or quotient is by now.
         foldable = foldable or d_foldable or _number(value)
-        self.cache[id(s)] = (s_loads, s_stores, conditional or d_conditional, foldable, escaping, s)
+        self.cache[s] = (s_loads, s_stores, conditional or d_conditional, foldable, escaping, s)
 
 
 _Name, _Load = ast.Name, ast.Load
@@ -234,7 +234,7 @@ def _propagate_copies(stmts: list[ast.stmt], fusable, loads, stores, names: _Nam
                 loads[b] += s_loads[a]
                 loads[a] -= s_loads[a]
             kept[k] = rename.visit(s)
-            names.cache.pop(id(s), None)
+            names.cache.pop(s, None)
     stmts[:] = kept
 
 
@@ -262,9 +262,9 @@ def _fuse_block(stmts: list[ast.stmt], ok, named: dict, skip: bool, names: _Name
                     if targets and targets[0].__class__ is _Name and reads(targets[0].id) \
                             and _fusable_into(passed, s, ok, named, names):
                         break
-                    known = helpers.get(id(passed)) if skip else None
+                    known = helpers.get(passed) if skip else None
                     if skip and (known is None or known[0] is not passed):
-                        known = helpers[id(passed)] = (passed, _helper_statement(passed, named))
+                        known = helpers[passed] = (passed, _helper_statement(passed, named))
                     if not (skip and known[1]):
                         j = -1
                         break
@@ -399,7 +399,7 @@ def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper, stores,
         if not chains or sum(1 for n in nodes if isinstance(n, ast.Name) and n.id == name) != 1:
             continue
         chain = chains[0]  # the outermost (the walk goes breadth first); the others are its left parts
-        names.cache.pop(id(stmts[i]), None)  # (its count of the helper's name would be missing)
+        names.cache.pop(stmts[i], None)  # (its count of the helper's name would be missing)
         stmts[i] = replace_node(stmts[i], chain, scale_owned_chain(chain, helper(runtime.scale_owned)))
 
 
