@@ -293,6 +293,8 @@ class _Substitution:
 _COMPILE_AFTER = 16
 _SHARED_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 _NAME_ATTRIBUTES = ast.Name._attributes
+_Name = ast.Name
+_ID_AND_CTX = frozenset({"id", "ctx"})
 
 
 def _compiled_substitution(node) -> Callable[[dict], object]:
@@ -350,6 +352,9 @@ def _load(mapping: dict, name: str, n: ast.Name):
     if target is None:
         return _copy_name(n)
     if target.__class__ is ast.Name:
+        fields = target.__dict__
+        if fields.keys() == _ID_AND_CTX:  # no location (the lowering's atoms): what _copy_name makes
+            return _Name(fields["id"], fields["ctx"])
         return _copy_name(target)
     return index_value(clone(target))
 

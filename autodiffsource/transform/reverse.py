@@ -699,21 +699,24 @@ def _nonempty(stmts):
     return stmts if _has_code(stmts) else stmts + [ast.Pass()]
 
 
+_BLOCKS = frozenset({ast.If, ast.For, ast.While})
+
+
 def _drop_repeated_comments(stmts: list[ast.stmt]) -> list[ast.stmt]:
     """Keep a comment only where the source line changes, and never one with no code after it."""
     out: list[ast.stmt] = []
     last = None
     for s in stmts:
-        if isinstance(s, Comment):
+        cls = s.__class__
+        if cls is Comment:
             if s.text == last:
                 continue
             last = s.text
-            if out and isinstance(out[-1], Comment):
+            if out and out[-1].__class__ is Comment:
                 out[-1] = s
                 continue
-        elif not isinstance(s, Placeholder):
-            if isinstance(s, (ast.If, ast.For, ast.While)):
-                last = None  # a nested block prints its own comments; repeat ours after it
+        elif cls in _BLOCKS:
+            last = None  # a nested block prints its own comments; repeat ours after it
         out.append(s)
     if out and isinstance(out[-1], Comment):
         out.pop()

@@ -226,6 +226,8 @@ def _propagate_copies(stmts: list[ast.stmt], fusable, loads, stores, names: _Nam
         return
     rename = _Rename(renames)
     for k, s in enumerate(kept):
+        if s.__class__ is Comment:
+            continue  # (no names)
         s_loads = names.of(s)[0]
         renamed = [a for a in s_loads if s_loads[a] and a in renames]  # by the statement's names: linear
         if renamed:
@@ -381,6 +383,8 @@ def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper, stores,
     last_read = {}
     escapes = set()
     for i, s in enumerate(stmts):
+        if s.__class__ is Comment:
+            continue  # (no names)
         if hasattr(s, "body"):  # a block's entry is not kept up to date by the fusions inside it
             _reads_in_block(s, i, made, named, last_read, escapes)
             continue
