@@ -41,7 +41,7 @@ import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from . import handwritten, jaxjit, memory, peers, report, timing, transform_time, workloads  # noqa: E402
+from . import beyond, handwritten, jaxjit, memory, peers, report, timing, transform_time, workloads  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -132,6 +132,7 @@ def main(argv=None) -> int:
     parser.add_argument("--peers", nargs="*", help="only these peers (hand-written always runs)")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--no-transform", action="store_true")
+    parser.add_argument("--no-beyond", action="store_true", help="skip bench/beyond.py's functions")
     parser.add_argument("--no-jit-delta", action="store_true", help="skip the δ-under-jax.jit comparison")
     parser.add_argument("--threads", type=int, help="pin BLAS/OpenMP/XLA/torch to N threads (default: "
                         "each library's own choice, as users get it)")
@@ -172,6 +173,12 @@ def main(argv=None) -> int:
             _log(quiet, f"δ under jax.jit {key} ...")
             results["jit_delta"][key] = jaxjit.run_case(workloads.CASES_BY_KEY[key], quick)
         failures += jaxjit.failures(results["jit_delta"])
+    if not options.no_beyond:
+        _log(quiet, "beyond W1-W4 ...")
+        try:
+            results["beyond"] = beyond.run(quick)
+        except Exception as exc:  # a wrong gradient or a crash: reported, and the run fails
+            failures.append(f"beyond: {type(exc).__name__}: {exc}")
     if not options.no_memory:
         for key, size in workloads.MEMORY_CASES[:1] if quick else workloads.MEMORY_CASES:
             if options.cases and key not in options.cases:

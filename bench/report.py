@@ -89,9 +89,23 @@ def markdown(results: dict) -> str:
             out.append("| " + " | ".join([results["labels"][case.key]] + [
                 _cell(results, case.key, p, False) for p in PEERS]) + " |")
     out += ["", f"![ratio to hand-written, log scale]({CHART_NAME})", ""]
+    out += _beyond_section(results)
     out += _jit_delta_section(results) + _memory_section(results) + _transform_section(results)
     out += _machine_section(results)
     return "\n".join(out) + "\n"
+
+
+def _beyond_section(results: dict) -> list[str]:
+    from .beyond import table
+
+    if not results.get("beyond"):
+        return []
+    return ["## Beyond the four workloads", "",
+            "Functions a NumPy user writes, outside issue 6's targets (`bench/beyond.py`, "
+            "`python -m bench.beyond`): B1 `np.sum((x - y) ** 2 - y ** 2)` of two arrays of one shape, B2 ridge "
+            "regression (gradient in w), B3 logistic regression's mean log-loss (in w and b), X 256×64. The "
+            "hand-written gradients follow the forward pass without algebra an AD tool could not do.", ""] \
+        + table(results["beyond"]) + [""]
 
 
 def _jit_delta_section(results: dict) -> list[str]:

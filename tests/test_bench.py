@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bench import __main__ as bench_main
-from bench import handwritten, jaxjit, peers, report, workloads
+from bench import beyond, handwritten, jaxjit, peers, report, workloads
 
 
 def test_quick_run_writes_the_report(tmp_path):
@@ -38,6 +38,8 @@ def test_quick_run_writes_the_report(tmp_path):
     for case in workloads.CASES:
         assert case.label in text
     assert "## δ under jax.jit, on JAX arrays" in text
+    assert set(results["beyond"]) == {label for label, *_ in beyond.cases(quick=True)}
+    assert "## Beyond the four workloads" in text and "| B3 logistic 256x64 |" in text
     assert (tmp_path / report.CHART_NAME).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -103,3 +105,15 @@ def test_profiles_show_every_line_of_both_gradients():
     assert generated and hand and all(t >= 0 for t in list(generated.values()) + list(hand.values()))
     assert "def rosenbrock_vg(x):" in text and "g[:-1] -= 2 * (d * a + e)" in text
     assert "rosenbrock_pullback" in text
+
+
+def test_beyond_checks_every_gradient_it_times():
+    """A wrong gradient in bench/beyond.py's hand-written code would be caught by central differences."""
+    x, y = np.linspace(-1, 1, 7), np.linspace(0.5, 2, 7)
+
+    def wrong(x, y):
+        value, (dx, dy) = beyond.two_arrays_vg(x, y)
+        return value, (dx, dy + 1e-3)
+
+    with pytest.raises(AssertionError):
+        beyond._runners(beyond.two_arrays, wrong, (0, 1), (x, y))
