@@ -52,6 +52,8 @@ class Template:
         # Name sets, in the rule's own names, computed once: instantiation and dead-code removal then
         # need no walk over the substituted code (they dominated the transform time).
         self.locals = frozenset(_assigned_names(self.forward) | _assigned_names(self.backward))
+        self.renamed_locals = [name for name in sorted(self.locals) if name not in self.params]  # (in this order)
+        self.value_name = self.value.id if isinstance(self.value, ast.Name) and self.value.id in self.locals else None
         self.partial_loads = [_loaded_names(p) for p in self.partials]
         self.backward_deps = [(_assigned_names([s]), _loaded_names(s), isinstance(s, ast.Assign))
                               for s in self.backward]
@@ -84,11 +86,8 @@ class Template:
                 mapping[p] = args[p]
             else:
                 mapping[p] = _literal(self.defaults[p], bind)
-        locals_ = self.locals
-        value_name = self.value.id if isinstance(self.value, ast.Name) and self.value.id in locals_ else None
-        for name in sorted(locals_):
-            if name in self.params:
-                continue
+        value_name = self.value_name
+        for name in self.renamed_locals:
             mapping[name] = ast.Name(target if name == value_name else fresh(f"_{name}"), ast.Load())
         for name, obj in self.free.items():
             mapping[name] = ast.Name(bind(name, obj), ast.Load())
