@@ -23,6 +23,7 @@ Speed itself is never asserted here: ``python -m bench.transform_time`` reports 
 from __future__ import annotations
 
 import ast
+import copy
 import importlib
 import os
 import subprocess
@@ -491,6 +492,10 @@ def test_fast_walks_and_transformer_match_the_standard_library(corpus_renderings
     for tree in trees:
         assert astutil.nodes(tree) == [n for n in ast.walk(tree) if not isinstance(n, _LEAVES)]
         assert astutil.name_ids([tree]) == {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        copied = astutil.clone(tree)  # deepcopy's tree, sharing only the contexts with the original
+        assert ast.dump(copied, include_attributes=True) == ast.dump(copy.deepcopy(tree), include_attributes=True)
+        original = {id(n) for n in ast.walk(tree)}
+        assert all(isinstance(n, (ast.Load, ast.Store, ast.Del)) for n in ast.walk(copied) if id(n) in original)
         slow, fast = Renamed().visit(astutil.clone(tree)), FastRenamed().visit(astutil.clone(tree))
         assert ast.dump(fast, include_attributes=True) == ast.dump(slow, include_attributes=True)
         stripped = astutil.clone(tree)
