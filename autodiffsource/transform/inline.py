@@ -13,7 +13,9 @@ Contract: ``template_for(rule)`` returns a :class:`Template` when the rule has t
 and ``None`` otherwise (such rules are called as closures). ``Template.instantiate`` substitutes the
 call's atoms for the parameters, binds the rule module's globals through a callback (so generated code
 names them hygienically), and gives the forward statements plus a builder for the backward statements
-that keeps only what the requested partials need (dead code is never emitted).
+that keeps only what the requested partials need (dead code is never emitted). Each substitution is a
+fresh copy; a rule used often is copied by a function compiled for each of its statements, which makes
+the very copy the walk makes (issue 6: the walk was a tenth of a long function's transform).
 """
 
 from __future__ import annotations

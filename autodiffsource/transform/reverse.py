@@ -191,17 +191,18 @@ class ReverseBuilder(LoopReversal, Shortcuts):
             return added[-1]
 
         names_read = tidy(forward, backward, lowered.ret.values, self.named,
-                     lambda name: name in cotangents or name.startswith("_") and name != self.xp_name, bound_helper)
-        first_writes = len(added)
+                          lambda name: name in cotangents or name.startswith("_") and name != self.xp_name,
+                          bound_helper)
+        before = len(added)
         first_writes_in_place(backward, self.named, bound_helper)
-        first_writes = len(added) > first_writes
+        first_writes_rewrote = len(added) > before  # (it binds zeros_with for each call it writes)
         if self.pullback_runs_once:
             consume_forward_values(forward, backward, lowered.ret.values, self.named, bound_helper)
         # Helpers a rewrite above made unnecessary (the expand_reduced of a sum whose cotangent stayed a
         # scalar) leave the factory's parameter list. The names tidy saw say which are read: its own
         # rewrites and consume_forward_values only add calls (of the helpers in `added`), but
         # first_writes_in_place replaces index_add and zeros_like calls, so after it the code is walked.
-        if first_writes:
+        if first_writes_rewrote:
             used = name_ids(forward + backward + list(lowered.ret.values))
         else:
             used = names_read | set(added)

@@ -19,7 +19,9 @@ in place and changes no value any of them computes (up to the rounding of reasso
   ``d`` on large NumPy arrays (``runtime.scale_owned`` decides at run time; other libraries compute it
   as written).
 
-``fusable`` names the temporaries that may be fused away (generated names, never the user's).
+``fusable`` names the temporaries that may be fused away (generated names, never the user's). Each
+statement is walked once, into a table of its names (kept up to date by the rewrites); ``tidy`` returns
+the names the code read or wrote, which reverse.build uses to drop unused helpers without a walk.
 """
 
 from __future__ import annotations
