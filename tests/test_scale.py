@@ -92,7 +92,13 @@ def test_deeply_nested_branches(tmp_path):
 
 
 def measure(directory, sizes=(100, 200, 400, 800), repeats=1) -> dict[int, float]:
-    return {n: min(transform_seconds(directory, n) for _ in range(repeats)) for n in sizes}
+    """Least CPU seconds per size over ``repeats`` rounds, each round timing every size once (a slow
+    stretch of a shared machine then hits one sample of each size, not every sample of one)."""
+    best = {n: float("inf") for n in sizes}
+    for _ in range(repeats):
+        for n in sizes:
+            best[n] = min(best[n], transform_seconds(directory, n))
+    return best
 
 
 def test_transform_time_grows_no_worse_than_linearly(tmp_path):
@@ -104,10 +110,15 @@ def test_transform_time_grows_no_worse_than_linearly(tmp_path):
 
     here = os.path.dirname(os.path.abspath(__file__))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(here), here, os.environ.get("PYTHONPATH", "")]))
-    done = subprocess.run([sys.executable, __file__, "--json", str(tmp_path)], capture_output=True, text=True,
-                          env=env, timeout=600)
-    assert done.returncode == 0, done.stderr
-    times = {int(n): t for n, t in json.loads(done.stdout.strip().splitlines()[-1]).items()}
+    # Two interpreters, least time per size: one process can run a few tenths slower throughout (its
+    # memory layout), which min-of-rounds inside it cannot remove (measured: 800 statements 1.03-1.40 s).
+    times = {}
+    for _ in range(2):
+        done = subprocess.run([sys.executable, __file__, "--json", str(tmp_path)], capture_output=True, text=True,
+                              env=env, timeout=600)
+        assert done.returncode == 0, done.stderr
+        for n, t in json.loads(done.stdout.strip().splitlines()[-1]).items():
+            times[int(n)] = min(t, times.get(int(n), t))
     print("\ntransform time by statements: " + ", ".join(f"{n}: {t * 1e3:.0f} ms" for n, t in times.items()))
     sizes = sorted(times)
     # Per-statement cost at the largest size is at most 1.5x the cost at a quarter of the size
@@ -125,7 +136,7 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--json"]:  # the test's fresh interpreter: CPU seconds by size, as JSON
         import json
 
-        print(json.dumps(measure(pathlib.Path(sys.argv[2]))))
+        print(json.dumps(measure(pathlib.Path(sys.argv[2]), repeats=3)))  # min of 3: load spikes hit one sample
         sys.exit(0)
 
     with tempfile.TemporaryDirectory() as d:
