@@ -196,9 +196,8 @@ def _same_shape_variant(lowered, namer, names_before, user_globals: dict, name: 
     # helpers'); names either build took stay taken for what comes after.
     names_after = namer.state()
     namer.restore(names_before)
-    builder = reverse.ReverseBuilder(lowered, namer, user_globals, name, pullback_runs_once=True)
-    builder.shapes = shapes.ShapeFacts(lowered, groups)
-    assumed = builder.build()
+    assumed = reverse.ReverseBuilder(lowered, namer, user_globals, name, pullback_runs_once=True,
+                                     assumed_same_shape=groups).build()
     taken, counters = namer.state()
     namer.restore((taken | names_after[0], {k: max(counters.get(k, 0), names_after[1].get(k, 0))
                                             for k in counters.keys() | names_after[1].keys()}))

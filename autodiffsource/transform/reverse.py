@@ -95,7 +95,7 @@ class ReverseBuilder(LoopReversal, Shortcuts):
     """Builds the forward pass and the pullback of one lowered function."""
 
     def __init__(self, lowered: LoweredFunction, namer: Namer, user_globals: dict, delta_name: str,
-                 pullback_runs_once: bool = False):
+                 pullback_runs_once: bool = False, assumed_same_shape: tuple[tuple[str, ...], ...] = ()):
         self.lowered = lowered
         # True for value_and_grad's variant, whose pullback is called exactly once: it may then scale the
         # forward pass's dead values in place (inplace.consume_forward_values).
@@ -119,7 +119,9 @@ class ReverseBuilder(LoopReversal, Shortcuts):
         # Versions overwritten in place (y[i] = v): name -> [snapshot name, its Placeholder, used?]
         self.snapshots: dict[str, Snapshot] = {}
         self.comment_texts: dict[tuple, str] = {}  # comment_for's cache
-        self.shapes = ShapeFacts(lowered)
+        # Groups of parameters taken to share a shape: value_and_grad's same-shape branch, whose guard
+        # checks it (api._same_shape_variant).
+        self.shapes = ShapeFacts(lowered, assumed_same_shape)
         # Variables whose cotangent is, for now, a 0-d value standing for a full array of that value
         # shaped like the variable (what a full sum hands back: no array of ones is made). Only in
         # straight-line code without in-place writes, where the state below is simple to follow.
