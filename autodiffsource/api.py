@@ -76,11 +76,13 @@ def transform(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, defe
     return _compiled_once(key, lambda: _run_pipeline(fn, mask, pullback_runs_once, defer_numbers=defer_numbers))
 
 
-def value_and_grad_function(fn, mask: tuple[bool, ...]):
+def value_and_grad_function(fn, mask: tuple[bool, ...], defer_numbers: bool = False):
     """``g(*args) -> (value, partials)``: the δ function's forward pass and its run-once pullback's body as
     one function (``transform/combined.py``), compiled once per (function, mask); for a function
-    with several outputs, None (``value_and_grad`` then reports that through the δ function)."""
-    return _compiled_once((fn, mask, "value_and_grad"), lambda: _run_pipeline(fn, mask, True, flat=True))
+    with several outputs, None (``value_and_grad`` then reports that through the δ function).
+    ``defer_numbers``: as :func:`transform`'s; Python numbers are then handed to the plain variant."""
+    key = (fn, mask, "value_and_grad") + (("numbers deferred",) if defer_numbers else ())
+    return _compiled_once(key, lambda: _run_pipeline(fn, mask, True, flat=True, defer_numbers=defer_numbers))
 
 
 def _compiled_once(key, build):
@@ -150,7 +152,7 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
     generated = builder.build()
     same_shape = _same_shape_variant(lowered, lowerer.namer, names_before, fn.__globals__, name) if flat else None
     if defer_numbers and scalar.could_specialise(generated, mask, parsed.node.args):
-        generated = scalar.deferred(generated, mask, lowerer.namer, _NumbersVariant(fn, mask))
+        generated = scalar.deferred(generated, mask, lowerer.namer, _NumbersVariant(fn, mask, flat))
     else:
         generated = scalar.specialise(generated, mask, parsed.node.args, lowerer.namer, fn.__globals__)
     signature = _signature_text(parsed.node)
@@ -215,18 +217,19 @@ def _signature_text(node) -> str:
 
 
 class _NumbersVariant:
-    """What a ``defer_numbers`` δ function calls on Python numbers: the plain variant, which has the fast
-    path for them, compiled on the first such call."""
+    """What a ``defer_numbers`` δ function (or value_and_grad function, ``flat``) calls on Python numbers:
+    the plain variant, which has the fast path for them, compiled on the first such call."""
 
-    __slots__ = ("fn", "mask", "compiled")
+    __slots__ = ("fn", "mask", "flat", "compiled")
 
-    def __init__(self, fn, mask: tuple[bool, ...]):
-        self.fn, self.mask, self.compiled = fn, mask, None
+    def __init__(self, fn, mask: tuple[bool, ...], flat: bool = False):
+        self.fn, self.mask, self.flat, self.compiled = fn, mask, flat, None
 
     def __call__(self, *args):
         compiled = self.compiled
         if compiled is None:
-            compiled = self.compiled = transform(self.fn, self.mask)
+            variant = value_and_grad_function if self.flat else transform
+            compiled = self.compiled = variant(self.fn, self.mask)
         return compiled(*args)
 
 
@@ -398,7 +401,8 @@ def value_and_grad(fn, argnums=0):
         run = combined
         if run is None:  # *args: one function per count of extra (constant) arguments, looked up per call
             full = mask + (False,) * max(0, len(args) - len(mask)) if varargs else mask
-            run = value_and_grad_function(fn, full)
+            # First called with arrays: the Python-number fast path waits until numbers come (if ever).
+            run = value_and_grad_function(fn, full, defer_numbers=not _all_numbers(args, full))
             if run is None:  # several outputs: the δ function's count of them goes in the error
                 outputs = transform(fn, full)(*args, **kwargs)
                 raise ADError(f"`{fn.__name__}` returns {len(outputs) - 1} values; a gradient needs exactly one",

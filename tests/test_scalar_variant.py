@@ -369,3 +369,39 @@ def test_a_stub_first_called_with_numbers_binds_the_fast_path_itself(tmp_path):
     assert (value, back()) == (40.625, (6.25, 45.0))
     value, back = module.δg(np.array([1.5]), np.array([2.5]))  # arrays take its generic code
     assert np.allclose(back()[1], [45.0])
+
+
+def test_value_and_grad_first_called_with_arrays_leaves_the_fast_path_until_numbers_come(tmp_path, monkeypatch):
+    module = load_module(tmp_path, "deferred_numbers_vg", (
+        "import numpy as np\n\n"
+        "def f(x, y):\n"
+        "    return np.sum((x + 2 * y) * y ** 2)\n"))
+    analysed = []
+    real = scalar.specialise
+    monkeypatch.setattr(scalar, "specialise", lambda gen, *a, **k: analysed.append(gen.name) or real(gen, *a, **k))
+    vg = ad.value_and_grad(module.f, argnums=(0, 1))
+    x, y = np.array([1.0, 2.0]), np.array([0.5, -1.5])
+    value, (dx, dy) = vg(x, y)
+    np.testing.assert_allclose(dx, y ** 2)
+    np.testing.assert_allclose(dy, 2 * y * (x + 2 * y) + 2 * y ** 2)
+    assert analysed == []  # no Python-number analysis on the way to the first array result
+    deferred = api.value_and_grad_function(module.f, (True, True), defer_numbers=True)  # (the one vg runs)
+    assert "compiled on the first such call" in deferred.__source__
+    assert FAST_PATH + " each runtime helper" not in deferred.__source__
+    got = vg(1.5, 2.5)  # the first numbers: the variant with the fast path is made now
+    assert analysed == ["δf"]
+    fast = api.value_and_grad_function(module.f, (True, True))  # (cached: no second analysis)
+    assert analysed == ["δf"] and FAST_PATH + " each runtime helper" in fast.__source__
+    assert got == fast(1.5, 2.5) == (40.625, (6.25, 45.0))
+    assert type(got[1][0]) is float
+
+
+def test_value_and_grad_first_called_with_numbers_compiles_the_fast_path_at_once(tmp_path):
+    module = load_module(tmp_path, "numbers_first_vg", (
+        "def g(x, y):\n"
+        "    return (x + 2 * y) * y ** 2\n"))
+    vg = ad.value_and_grad(module.g, argnums=(0, 1))
+    assert vg(1.5, 2.5) == (40.625, (6.25, 45.0))
+    assert FAST_PATH in api.value_and_grad_function(module.g, (True, True)).__source__
+    value, (dx, dy) = vg(np.array(1.5), np.array(2.5))  # arrays take its generic code
+    assert value == 40.625 and np.allclose(dy, 45.0) and isinstance(dy, np.ndarray)

@@ -13,7 +13,8 @@ the module text, the factory's name and the text's tree (as ``codegen.emit.rende
 so ``value_and_grad_f(*args)`` equals ``(value, pullback())`` for ``value, pullback = δf(*args)``, without
 making the closure, calling it, or reading the forward pass's values out of closure cells. The δ
 function's Python-number fast path (an ``if`` whose body ends by defining its own pullback and returning
-it) is flattened the same way and stays first; a NumPy branch (``transform/numpy_branch.py``) goes between
+it) is flattened the same way and stays first, as does a deferred variant's hand-off of Python numbers to
+the variant that has that path (``scalar.deferred``); a NumPy branch (``transform/numpy_branch.py``) goes between
 it and the generic code. Statements, names and ``# file:line`` comments are the δ function's; where
 differentiated parameters meet in elementwise arithmetic, the NumPy branch's are those of a second build
 that assumed they share a shape (``api._same_shape_variant``), and its guard checks that they do.
@@ -27,6 +28,7 @@ from ..astutil import clone, nodes
 from ..codegen.emit import _LocatingUnparser
 from .codeparts import Comment
 from .numpy_branch import numpy_branch
+from .scalar import is_handoff
 
 
 def render(gen, name: str, signature: str, wrt_names: list[str], namer,
@@ -41,7 +43,7 @@ def render(gen, name: str, signature: str, wrt_names: list[str], namer,
     forward = _flattened(gen.forward, gen)
     body = forward + _unread(forward, gen.pullback, gen) + _pullback_inline(gen.pullback, gen)
     # The Python-number fast path (an `if` first) stays first; the NumPy branch goes before the generic code.
-    fast = 1 if gen.forward and _is_fast_path(gen.forward[0], gen) else 0
+    fast = 1 if gen.forward and (_is_fast_path(gen.forward[0], gen) or is_handoff(gen.forward[0])) else 0
     branch_body, groups = body[fast:], ()
     if same_shape is not None and _bindings_merge(gen, same_shape[1]):
         groups, assumed = same_shape

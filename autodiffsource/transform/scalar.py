@@ -105,9 +105,18 @@ def deferred(gen, mask: tuple[bool, ...], namer, numbers_variant) -> object:
     guard = checks[0] if len(checks) == 1 else ast.BoolOp(ast.And(), checks)
     call = ast.Call(names.bound("numbers_variant", numbers_variant),
                     [ast.Name(p, ast.Load()) for p in gen.lowered.params], [])
-    note = Comment(text="Python numbers: the variant with a fast path for them, compiled on the first such call")
+    note = Comment(text=_HANDOFF_NOTE)
     return dataclasses.replace(gen, forward=[ast.If(guard, [note, ast.Return(call)], [])] + gen.forward,
                                bindings=names.bindings)
+
+
+_HANDOFF_NOTE = "Python numbers: the variant with a fast path for them, compiled on the first such call"
+
+
+def is_handoff(s: ast.stmt) -> bool:
+    """Whether ``s`` is the ``if <numbers>: return numbers_variant(...)`` that :func:`deferred` puts first."""
+    return isinstance(s, ast.If) and len(s.body) == 2 and isinstance(s.body[0], Comment) \
+        and s.body[0].text == _HANDOFF_NOTE and isinstance(s.body[1], ast.Return)
 
 
 def specialise(gen, mask: tuple[bool, ...], signature: ast.arguments, namer, user_globals: dict):
