@@ -17,7 +17,7 @@ from autodiffsource.api import value_and_grad_function
 from autodiffsource.runtime import common, sum_of_squares
 
 RNG = np.random.default_rng(11)
-N = 20_000  # above runtime.common._DOT_MIN
+N = 20_000
 
 
 @pytest.fixture
@@ -51,8 +51,10 @@ def expression(terms):
     [(0.5, RNG.standard_normal((100, 300))), (-3, RNG.standard_normal((100, 300)))],
     [np.asfortranarray(RNG.standard_normal((200, 50))), (2.5, RNG.standard_normal((200, 50)))],
     [RNG.standard_normal(3 * N)[::3]],  # a strided 1-d view: np.dot reads it in place
+    [RNG.standard_normal(100), (3, RNG.standard_normal(100))],  # small ones too
+    [np.array(1.5)],  # 0-d
 ])
-def test_large_float64_arrays_of_one_shape_are_summed_by_dot_products(terms, dots):
+def test_float64_arrays_of_one_shape_are_summed_by_dot_products(terms, dots):
     got = sum_of_squares(*terms)
     assert len(dots) == len(terms)
     want = expression(terms)
@@ -64,7 +66,7 @@ def test_large_float64_arrays_of_one_shape_are_summed_by_dot_products(terms, dot
     [RNG.standard_normal(N).astype(np.float32)],  # float32: the pairwise sum is the more accurate one
     [RNG.standard_normal((N, 1)), RNG.standard_normal((1, 3))],  # shapes broadcast
     [RNG.standard_normal(N), (2, RNG.standard_normal(N).astype(np.float32))],  # dtypes differ
-    [RNG.standard_normal(100)],  # small: NumPy's own sum to the bit
+    [np.empty(0)],  # nothing to sum: NumPy's own zero
     [(3, np.arange(N))],  # integers
     [RNG.standard_normal((300, 200))[:, ::2]],  # not contiguous: flattening would copy
     [(2.0, 1.5), 0.25],  # Python numbers

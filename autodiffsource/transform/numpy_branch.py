@@ -23,7 +23,7 @@ itself would take, so the branch computes exactly what the generic statements co
 - a whole-array ``sum_of(v)`` whose ``v`` adds and subtracts squares ``u ** 2``, each maybe weighted by a
   number written in the source (``100 * u ** 2``), looking through values made for it alone
   (``_t6 = 100 * _t4 ** 2`` read by nothing else): ``sum_of_squares((100, _t4), _t8)`` (``runtime``), a
-  dot product per square on large float64 arrays of one shape and the expression itself, to the bit,
+  dot product per square on float64 arrays of one shape and the expression itself, to the bit,
   otherwise. The one rewrite here that is not the generic code's own case: it rounds differently (a few
   units in the last place of the value, never of the gradient).
 
