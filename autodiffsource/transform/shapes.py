@@ -80,6 +80,17 @@ def rows_dropped(index) -> int | None:
     return a + b
 
 
+def _stores(lowered: LoweredFunction) -> collections.Counter:
+    """How many times each name is bound: parameters once, then every assignment and loop target."""
+    stores = collections.Counter(lowered.params)
+    for s in walk_statements(lowered.body):
+        if isinstance(s, Assign):
+            stores.update(s.targets)
+        elif isinstance(s, Loop) and s.target is not None:
+            stores.update(n.id for n in ast.walk(s.target) if isinstance(n, ast.Name))
+    return stores
+
+
 class ShapeFacts:
     """Classes of names known to share a shape (see the module docstring)."""
 
@@ -88,13 +99,7 @@ class ShapeFacts:
         body (the code made with that assumption runs only where a guard checked it: value_and_grad's
         same-shape branch, ``transform/combined.py``)."""
         self.parent: dict = {}
-        stores = collections.Counter(lowered.params)
-        for s in walk_statements(lowered.body):
-            if isinstance(s, Assign):
-                stores.update(s.targets)
-            elif isinstance(s, Loop) and s.target is not None:
-                stores.update(n.id for n in ast.walk(s.target) if isinstance(n, ast.Name))
-        once = {name for name, count in stores.items() if count == 1}
+        once = {name for name, count in _stores(lowered).items() if count == 1}
         for group in assumed_same:
             for name in group[1:]:
                 assert name in once and group[0] in once, f"assumed shapes of rebound parameters: {group}"
@@ -148,12 +153,7 @@ def elementwise_groups(lowered: LoweredFunction, candidates: list[str]) -> tuple
 
     A guess, not a fact: it says where assuming equal shapes would let ``ShapeFacts`` drop un-broadcasts,
     and the code made with that assumption only runs where a run-time check confirmed it."""
-    stores = collections.Counter(lowered.params)
-    for s in walk_statements(lowered.body):
-        if isinstance(s, Assign):
-            stores.update(s.targets)
-        elif isinstance(s, Loop) and s.target is not None:
-            stores.update(n.id for n in ast.walk(s.target) if isinstance(n, ast.Name))
+    stores = _stores(lowered)
     parent: dict = {}
 
     def find(key):
