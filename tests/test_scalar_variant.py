@@ -334,16 +334,22 @@ def test_random_scalar_programs_agree_with_their_generic_twin(tmp_path_factory, 
 
 # ---- first called with arrays: the fast path waits for numbers ---------------------------------------
 
-def test_a_stub_first_called_with_arrays_leaves_the_fast_path_until_numbers_come(tmp_path, monkeypatch):
+@pytest.fixture
+def analysed(monkeypatch):
+    """Names of the δ functions the Python-number analysis (scalar.specialise) ran on, in order."""
+    names = []
+    real = scalar.specialise
+    monkeypatch.setattr(scalar, "specialise", lambda gen, *a, **k: names.append(gen.name) or real(gen, *a, **k))
+    return names
+
+
+def test_a_stub_first_called_with_arrays_leaves_the_fast_path_until_numbers_come(tmp_path, analysed):
     module = load_module(tmp_path, "deferred_numbers", (
         "import numpy as np\n"
         "from autodiffsource import δ\n\n"
         "@δ\n"
         "def f(x, y):\n"
         "    return np.sum((x + 2 * y) * y ** 2)\n"))
-    analysed = []
-    real = scalar.specialise
-    monkeypatch.setattr(scalar, "specialise", lambda gen, *a, **k: analysed.append(gen.name) or real(gen, *a, **k))
     x, y = np.array([1.0, 2.0]), np.array([0.5, -1.5])
     value, back = module.δf(x, y)
     check_pullback(module.f, module.δf, (x, y))
@@ -371,14 +377,11 @@ def test_a_stub_first_called_with_numbers_binds_the_fast_path_itself(tmp_path):
     assert np.allclose(back()[1], [45.0])
 
 
-def test_value_and_grad_first_called_with_arrays_leaves_the_fast_path_until_numbers_come(tmp_path, monkeypatch):
+def test_value_and_grad_first_called_with_arrays_leaves_the_fast_path_until_numbers_come(tmp_path, analysed):
     module = load_module(tmp_path, "deferred_numbers_vg", (
         "import numpy as np\n\n"
         "def f(x, y):\n"
         "    return np.sum((x + 2 * y) * y ** 2)\n"))
-    analysed = []
-    real = scalar.specialise
-    monkeypatch.setattr(scalar, "specialise", lambda gen, *a, **k: analysed.append(gen.name) or real(gen, *a, **k))
     vg = ad.value_and_grad(module.f, argnums=(0, 1))
     x, y = np.array([1.0, 2.0]), np.array([0.5, -1.5])
     value, (dx, dy) = vg(x, y)
