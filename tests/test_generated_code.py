@@ -448,3 +448,20 @@ def test_a_lower_rank_cotangent_broadcasts_to_its_input():
     np.testing.assert_array_equal(runtime.finalize(np.array(2.0), np.zeros((3, 1))), np.full((3, 1), 2.0))
     assert runtime.unbroadcast_to(np.array(2.0), (3, 1)).shape == ()
     np.testing.assert_array_equal(runtime.finalize(np.ones(4), np.zeros((2, 1, 4))), np.ones((2, 1, 4)))
+
+
+@pytest.mark.parametrize("before, after", [("g += -h", "g -= h"), ("g[1:] += -(a * b)", "g[1:] -= a * b"),
+                                           ("g += -h * 2", "g += h * -2"), ("g -= -h", "g -= -h")])
+def test_a_negated_accumulation_is_a_subtraction(before, after):
+    """tidy's folding: `g += -h` adds exactly what `g -= h` subtracts, without the pass that negates h."""
+    import ast
+
+    from autodiffsource.transform import tidy
+
+    assert ast.unparse(tidy._Fold().visit(ast.parse(before).body[0])) == after
+    g, h = np.array([1.0, 2.5]), np.array([0.1, -3.0])
+    want = g.copy()
+    want += -h
+    got = g.copy()
+    got -= h
+    np.testing.assert_array_equal(got, want)

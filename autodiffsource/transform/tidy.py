@@ -495,6 +495,14 @@ def _number(node) -> bool:
 
 
 class _Fold(Transformer):
+    def visit_AugAssign(self, node):
+        self.generic_visit(node)
+        value = node.value
+        if isinstance(node.op, ast.Add) and isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
+            # g += -h -> g -= h: the same value (a + (-b) rounds as a - b), without a pass to negate h
+            return ast.AugAssign(node.target, ast.Sub(), value.operand)
+        return node
+
     def visit_UnaryOp(self, node):
         self.generic_visit(node)
         if not isinstance(node.op, ast.USub):
