@@ -90,18 +90,7 @@ def walk(node) -> list:
     and naming stages walk every statement several times. Being a list, it is a snapshot: use it where
     the loop changes no node's children (attributes such as ``id`` or ``lineno`` may change).
     """
-    todo = [node]
-    append = todo.append
-    for node in todo:  # appending while iterating visits every node appended
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if value.__class__ is list:
-                for item in value:
-                    if isinstance(item, ast.AST):
-                        append(item)
-            elif isinstance(value, ast.AST):
-                append(value)
-    return todo
+    return _breadth_first([node], _ALL_FIELDS, _all_fields)
 
 
 def fix_missing_locations(node):
@@ -154,12 +143,30 @@ def nodes(tree) -> list:
     """The nodes of ``tree`` in :func:`ast.walk`'s (breadth-first) order without operators and
     contexts (``ctx``, ``op``, ``ops``: leaves no pass looks for), as a list: like :func:`walk`, a
     snapshot, and faster still (the generated code's passes walk every statement several times)."""
-    todo = [tree]
+    return _breadth_first([tree], _CHILD_FIELDS, child_fields)
+
+
+def name_ids(trees) -> set[str]:
+    """The ids of every ``Name`` in ``trees`` (a list of nodes), by the walk of :func:`nodes`."""
+    return {n.id for n in _breadth_first(list(trees), _CHILD_FIELDS, child_fields) if n.__class__ is ast.Name}
+
+
+_ALL_FIELDS: dict[type, tuple] = {}
+
+
+def _all_fields(cls) -> tuple:
+    fields = _ALL_FIELDS[cls] = cls._fields
+    return fields
+
+
+def _breadth_first(todo: list, known_fields: dict, fields_of) -> list:
+    """``todo`` followed by every node below it, breadth first, descending into the fields
+    ``known_fields[cls]`` (or ``fields_of(cls)``, which records them there) of each node's class."""
     append = todo.append
-    known = _CHILD_FIELDS.get
+    known = known_fields.get
     for node in todo:  # appending while iterating visits every node appended
         fields = known(node.__class__)
-        for field in child_fields(node.__class__) if fields is None else fields:
+        for field in fields_of(node.__class__) if fields is None else fields:
             value = getattr(node, field, None)
             if value.__class__ is list:
                 for item in value:
@@ -168,30 +175,6 @@ def nodes(tree) -> list:
             elif isinstance(value, ast.AST):
                 append(value)
     return todo
-
-
-def name_ids(trees) -> set[str]:
-    """The ids of every ``Name`` in ``trees`` (a list of nodes), by the walk of :func:`nodes`."""
-    ids = set()
-    add = ids.add
-    todo = list(trees)
-    append = todo.append
-    known = _CHILD_FIELDS.get
-    for node in todo:
-        cls = node.__class__
-        if cls is ast.Name:
-            add(node.id)
-            continue
-        fields = known(cls)
-        for field in child_fields(cls) if fields is None else fields:
-            value = getattr(node, field, None)
-            if value.__class__ is list:
-                for item in value:
-                    if isinstance(item, ast.AST):
-                        append(item)
-            elif isinstance(value, ast.AST):
-                append(value)
-    return ids
 
 
 class Transformer(ast.NodeTransformer):
