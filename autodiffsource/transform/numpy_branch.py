@@ -34,6 +34,7 @@ is never taken for one.
 from __future__ import annotations
 
 import ast
+import functools
 
 import numpy as np
 
@@ -41,6 +42,7 @@ from .. import runtime
 from ..astutil import Transformer, clone, nodes
 from .codeparts import Comment
 from .naming import FactoryNames
+from .tidy import subtracted
 
 _NOTE = "NumPy arrays: each helper whose answer is known here written out (transform/numpy_branch.py)"
 
@@ -70,7 +72,7 @@ def numpy_branch(body: list[ast.stmt], gen, namer, same_shape: tuple[tuple[str, 
     if rewrite.count < 2 and not same_shape:
         return None
     branch = _sums_of_squares(branch, names)
-    branch = [_subtracted(s) for s in branch]
+    branch = [subtracted(s) for s in branch]  # (B[I] += -g, written out from index_add above)
     type_, ndarray = names.bound("type", type), names.bound("ndarray", np.ndarray)
     checks = []
     for p in guarded:
@@ -261,13 +263,6 @@ def _index_syntax(node) -> ast.expr:
     return clone(node)
 
 
-def _subtracted(s: ast.stmt) -> ast.stmt:
-    if isinstance(s, ast.AugAssign) and isinstance(s.op, ast.Add) and isinstance(s.value, ast.UnaryOp) \
-            and isinstance(s.value.op, ast.USub):
-        return ast.AugAssign(s.target, ast.Sub(), s.value.operand)
-    return s
-
-
 # ---- sums of squares -----------------------------------------------------------------------------------
 
 def _sums_of_squares(branch: list[ast.stmt], names: FactoryNames) -> list[ast.stmt]:
@@ -287,7 +282,7 @@ def _sums_of_squares(branch: list[ast.stmt], names: FactoryNames) -> list[ast.st
     out, folded = list(branch), set()
     for i, s in enumerate(out):
         if isinstance(s, ast.Assign):
-            rewrite = _SumsOfSquares(sum_of, _SquareTerms(out, i, reads, stores), names)
+            rewrite = _SumsOfSquares(sum_of, functools.partial(_SquareTerms, out, i, reads, stores), names)
             s.value = rewrite.visit(s.value)
             folded |= rewrite.folded
     if not folded:
@@ -310,8 +305,8 @@ def _sums_of_squares(branch: list[ast.stmt], names: FactoryNames) -> list[ast.st
 class _SumsOfSquares(Transformer):
     """``sum_of(v, None, None, False)`` -> ``sum_of_squares(terms...)`` where ``v``'s terms are squares."""
 
-    def __init__(self, sum_of: str, terms, names: FactoryNames):
-        self.sum_of, self.square_terms, self.names = sum_of, terms, names
+    def __init__(self, sum_of: str, square_terms, names: FactoryNames):
+        self.sum_of, self.square_terms, self.names = sum_of, square_terms, names  # square_terms(): a new _SquareTerms
         self.folded: set[int] = set()
 
     def visit_Call(self, node: ast.Call) -> ast.expr:
@@ -320,11 +315,11 @@ class _SumsOfSquares(Transformer):
                 and not node.keywords and all(isinstance(a, ast.Constant) for a in node.args[1:])
                 and [a.value for a in node.args[1:]] == [None, None, False]):
             return node
-        self.square_terms.folded = set()
-        terms = self.square_terms.terms(node.args[0], chain=True)
+        square_terms = self.square_terms()
+        terms = square_terms.terms(node.args[0], chain=True)
         if terms is None:
             return node
-        self.folded |= self.square_terms.folded
+        self.folded |= square_terms.folded
         return ast.Call(self.names.bound("sum_of_squares", runtime.sum_of_squares),
                         [u if w is None else ast.Tuple([ast.Constant(w), u], ast.Load()) for w, u in terms], [])
 

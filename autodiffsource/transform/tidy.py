@@ -494,14 +494,20 @@ def _number(node) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) in (int, float)
 
 
+def subtracted(s: ast.stmt) -> ast.stmt:
+    """``g += -h`` -> ``g -= h``: the same value (``a + (-b)`` rounds as ``a - b``), without a pass to
+    negate ``h``; any other statement as it is."""
+    value = getattr(s, "value", None)
+    if s.__class__ is ast.AugAssign and isinstance(s.op, ast.Add) and isinstance(value, ast.UnaryOp) \
+            and isinstance(value.op, ast.USub):
+        return ast.AugAssign(s.target, ast.Sub(), value.operand)
+    return s
+
+
 class _Fold(Transformer):
     def visit_AugAssign(self, node):
         self.generic_visit(node)
-        value = node.value
-        if isinstance(node.op, ast.Add) and isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
-            # g += -h -> g -= h: the same value (a + (-b) rounds as a - b), without a pass to negate h
-            return ast.AugAssign(node.target, ast.Sub(), value.operand)
-        return node
+        return subtracted(node)
 
     def visit_UnaryOp(self, node):
         self.generic_visit(node)
