@@ -100,3 +100,20 @@ def check_pullback(f, delta_f, args, wrt=None, cotangents=None, rtol=1e-6, atol=
         assert np.shape(p) == np.shape(args[i]), f"partial {i + 1}: shape {np.shape(p)} != {np.shape(args[i])}"
         assert_close(p, numeric_partial(f, args, i, cotangents), rtol, atol, what=f"partial for argument {i + 1}")
     return partials
+
+
+def directional_check(f, args, partials, argnums, rng, directions=3, step=1e-6, rtol=1e-6):
+    """For ``directions`` random directions v (drawn from ``rng``): sum_i <partial_i, v_i> over the
+    arguments ``argnums`` equals the central difference of f along v."""
+    import pytest
+
+    for k in range(directions):
+        vs = [rng.standard_normal(np.shape(args[i])) for i in argnums]
+        plus = list(args)
+        minus = list(args)
+        for i, v in zip(argnums, vs):
+            plus[i] = args[i] + step * v
+            minus[i] = args[i] - step * v
+        numeric = (f(*plus) - f(*minus)) / (2 * step)
+        analytic = sum(float(np.sum(p * v)) for p, v in zip(partials, vs))
+        assert analytic == pytest.approx(numeric, rel=rtol, abs=1e-6), (f.__name__, k)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from autodiffsource import grad, transform, value_and_grad
+import finite_differences
 
 RNG = np.random.default_rng(5)
 N = 20_000  # above runtime._IN_PLACE_MIN: the in-place path runs
@@ -60,18 +61,8 @@ def passes_to_a_call(x):
     return np.sum(np.exp(t) * t)
 
 
-def directional_check(f, args, partials, argnums, directions=3, step=1e-6, rtol=1e-6):
-    """For random directions v: sum_i <partial_i, v_i> equals the central difference of f along v."""
-    for k in range(directions):
-        vs = [RNG.standard_normal(np.shape(args[i])) for i in argnums]
-        plus = list(args)
-        minus = list(args)
-        for i, v in zip(argnums, vs):
-            plus[i] = args[i] + step * v
-            minus[i] = args[i] - step * v
-        numeric = (f(*plus) - f(*minus)) / (2 * step)
-        analytic = sum(float(np.sum(p * v)) for p, v in zip(partials, vs))
-        assert analytic == pytest.approx(numeric, rel=rtol, abs=1e-6), (f.__name__, k)
+def directional_check(f, args, partials, argnums, **options):
+    finite_differences.directional_check(f, args, partials, argnums, RNG, **options)
 
 
 @pytest.mark.parametrize("f, nargs", [(rosenbrock, 1), (square_twice, 1), (chain, 2), (keeps_a_view, 1),
