@@ -29,6 +29,9 @@ class ParsedFunction:
     node: ast.FunctionDef
     file: str
     first_line: int
+    # The decorator's walk of ``node`` (frontend/survey.py), for the first call's lowering to take. Not an
+    # argument: ``dataclasses.replace`` with another tree must not carry it over.
+    survey: object = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     def loc(self, node: ast.AST) -> SourceLoc:
         """The user's location of any node inside this function."""

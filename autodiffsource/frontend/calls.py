@@ -66,10 +66,22 @@ class CallLowering:
         if isinstance(func, ast.Name) and self.is_local(func.id):
             self.unsupported(func, "calling a function held in a local variable; call it by its own name, "
                                    "or define it inside this function")
+        key = _dotted(func) or func
+        kind = self.call_kinds.get(key)
+        if kind is not None:
+            return kind
         obj = self.resolve(func)
         if is_user_method(obj) and not _library_function(obj.__func__):
-            return ("method",)
-        return self.classify_object(obj, func, node)
+            kind = ("method",)
+        else:
+            kind = self.classify_object(obj, func, node)
+        if kind[0] != "inline" and not (kind[0] == "delta" and kind[3]):
+            # What a global or closure name refers to, and its rule, stay put while a function is
+            # lowered: asked again for the same callee (`np.tanh` on each line; a call's activity, then
+            # its lowering), the answer is kept. (It names no node: a call site's errors are raised, not
+            # kept. Whether a user function is inlined depends on the helpers being inlined around it.)
+            self.call_kinds[key] = kind
+        return kind
 
     def classify_object(self, obj, func: ast.expr, node: ast.Call):
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "f")
@@ -146,10 +158,7 @@ class CallLowering:
         return self.lower_delta_call(node, delta, known_outputs, ours, n_outputs, names)
 
     def bind_rule_args(self, rule: Rule, positional, keywords, node) -> dict[str, ast.expr]:
-        from ..transform.inline import template_for
-
-        template = template_for(rule)
-        params = template.params if template is not None else list(inspect.signature(rule.delta).parameters)
+        template, params, takes_sequences = _rule_signature(rule)
         if len(positional) > len(params):
             self.unsupported(node, f"{len(positional)} positional arguments to `{rule.name}` (its rule takes "
                                    f"{len(params)})")
@@ -168,7 +177,7 @@ class CallLowering:
         for p in rule.static:
             if p in args and self.is_active_atom(args[p]):
                 self.unsupported(node, f"a differentiated value as `{p}` of `{rule.name}`")
-        if rule not in _sequence_rules():
+        if not takes_sequences:
             # NumPy turns a list or tuple argument into an array first; so does the generated code.
             for p, a in args.items():
                 if isinstance(a, ast.Name) and a.id in self.packed and p not in rule.static:
@@ -253,6 +262,22 @@ def np_asarray():
     return numpy.asarray
 
 
+_signatures: dict[int, tuple] = {}  # id(rule) -> _rule_signature(rule); rules live as long as the registry
+
+
+def _rule_signature(rule: Rule) -> tuple:
+    """``(template, parameter names, takes lists as they are)`` of a rule (template: None when its rule
+    is called, not inlined), worked out once per rule."""
+    found = _signatures.get(id(rule))
+    if found is None or found[0] is not rule:
+        from ..transform.inline import template_for
+
+        template = template_for(rule)
+        params = template.params if template is not None else list(inspect.signature(rule.delta).parameters)
+        found = _signatures[id(rule)] = (rule, template, params, rule in _sequence_rules())
+    return found[1:]
+
+
 @functools.lru_cache(maxsize=1)
 def _sequence_rules() -> frozenset:
     """Rules that take a list or tuple of arrays as it is (everything else gets ``np.asarray`` of it)."""
@@ -262,6 +287,18 @@ def _sequence_rules() -> frozenset:
                numpy.vstack, numpy.dstack, numpy.column_stack, numpy.linalg.multi_dot, builtins.sum,
                builtins.max, builtins.min, numpy.block, numpy.einsum, numpy.append]
     return frozenset(r for r in map(REGISTRY.rule_for, primals) if r is not None)
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """``np.linalg.norm`` for a chain of attributes of a name (or the name), else None."""
+    parts = []
+    while node.__class__ is ast.Attribute:
+        parts.append(node.attr)
+        node = node.value
+    if node.__class__ is not ast.Name:
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
 
 
 def _root(node: ast.expr) -> str | None:

@@ -19,6 +19,7 @@ import copy
 from ..astutil import walk
 from ..ir import Assign, If, Loop, PlainOp, PrimOp
 from ..rules import operator as operator_rules
+from .env import Env
 from .normalize import LoopExit
 
 
@@ -55,10 +56,10 @@ class ControlFlowLowering:
         before = dict(self.env)
         body = self.lower_block(stmt.body)
         after_body = dict(self.env)
-        self.env = dict(before)
+        self.env = Env(before)
         orelse = self.lower_block(stmt.orelse)
         after_else = dict(self.env)
-        self.env = dict(before)
+        self.env = Env(before)
         changed = sorted(v for v in set(after_body) | set(after_else)
                          if after_body.get(v) != before.get(v) or after_else.get(v) != before.get(v))
         self.loc = loc
@@ -305,7 +306,7 @@ class ControlFlowLowering:
 
     def restore(self, state) -> None:
         env, bound, active, taken, temp, local = state
-        self.env, self.bound_once, self.active = dict(env), set(bound), set(active)
+        self.env, self.bound_once, self.active = Env(env), set(bound), set(active)
         self.namer.restore(taken)
         self._temp, self.local_names = temp, set(local)
 

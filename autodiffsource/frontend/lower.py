@@ -23,14 +23,16 @@ from ..rules import operator as operator_rules
 from ..rules import numpy as numpy_rules
 from ..rules.registry import REGISTRY, Rule
 from ..source import ParsedFunction
-from ..astutil import child_fields, nodes, substitute_names, walk
+from ..astutil import nodes, substitute_names, walk
 from ..transform.naming import Namer
 from .calls import CallLowering
 from .control import ControlFlowLowering
 from .mutation import MutationLowering, _changed_in_place, _is_append
 from .functions import FunctionLowering
 from .pullbacks import PullbackLowering
-from .normalize import _NESTED_SCOPES, LoopExit, count_outputs, normalize, own_nodes
+from .normalize import LoopExit, count_outputs, normalize
+from .env import _ABSENT, Env
+from .survey import _strip_docstring, fence, survey
 
 _BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -51,22 +53,22 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         self.node = pf.node
         self.wrt = wrt
         self.resolve_delta = resolve_delta
-        # One walk of the function serves the questions asked of all of it before lowering (names taken,
-        # local names, exits to normalize, names read, arrays changed in place): each statement's nodes
-        # in astutil.nodes order, statement after statement, then the def's own (its arguments, decorators).
-        self.body_nodes = [n for s in pf.node.body for n in nodes(s)]
-        every = self.body_nodes + _header_nodes(pf.node)
-        # Nodes inside nested functions and lambdas are not their own (their returns are theirs).
-        self.own_body_nodes = None if any(isinstance(n, _NESTED_SCOPES) for n in self.body_nodes) else self.body_nodes
-        self.namer = Namer.for_function(pf.node, every)
-        self.env: dict[str, str] = {}
+        # One walk of the function (the decorator's, where it made one) serves the questions asked of all
+        # of it before lowering: names taken, local names, exits to normalize, names read, arrays changed
+        # in place (frontend/survey.py).
+        self.survey = survey(pf)
+        # Nodes inside nested functions and lambdas are not the body's own (their returns are theirs).
+        self.nested_scopes = self.survey.body_has_nested_scopes()
+        self.namer = Namer(self.survey.taken_names())
+        self.env = Env()
         self.bound_once: set[str] = set()
         self.active: set[str] = set()
         self.body: list[Assign] = []
         self.loc = pf.loc(pf.node)
         self._temp = 0
-        self.local_names = _local_names(pf.node, every)
+        self.local_names = self.survey.local_names()
         self.inner_functions: dict[str, ast.AST] = {}
+        self.call_kinds: dict[ast.expr, tuple] = {}  # callee expression -> its classification (calls.py)
         self.inlining: set[int] = set()
         self.namespace_vars: set[str] = set()
         self.alias_groups: list[set[str]] = []
@@ -90,7 +92,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
 
     def lower(self) -> LoweredFunction:
         node = self.node
-        fence(self.pf)
+        fence(self.pf, self.survey)
         params = [a.arg for a in node.args.posonlyargs + node.args.args]
         self.params = set(params)
         for p, is_wrt in zip(params, self.wrt, strict=True):
@@ -107,12 +109,20 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             self.bound_once.add(vararg)
         body = _strip_docstring(node.body)
         as_written = body
-        body = normalize(body, self.namer, count_outputs(body), self.own_body_nodes)
-        # (A docstring holds no names: the body's nodes serve the body without it.)
-        body_nodes = self.body_nodes if body is as_written else [n for s in body for n in nodes(s)]
-        self.loads = collections.Counter(n.id for n in body_nodes
-                                         if n.__class__ is ast.Name and n.ctx.__class__ is ast.Load)
-        self.written, self.appended = _changed_in_place(body, self.own_body_nodes if body is as_written else None)
+        found = self.survey
+        # (Only these classes of the body's own nodes tell whether it needs normalizing.)
+        exits = None if self.nested_scopes else found.body_of(ast.Break, ast.Continue, ast.Return)
+        body = normalize(body, self.namer, count_outputs(body), exits)
+        if body is as_written:  # (a docstring holds no names: the survey's body serves the body without it)
+            self.loads = found.body_loads()
+            # (Only assignments and calls change objects in place.)
+            own = None if self.nested_scopes else found.body_of(ast.Assign, ast.AugAssign, ast.Call)
+            self.written, self.appended = _changed_in_place(body, own)
+        else:
+            self.loads = collections.Counter(n.id for s in body for n in nodes(s)
+                                             if n.__class__ is ast.Name and n.ctx.__class__ is ast.Load)
+            self.written, self.appended = _changed_in_place(body)
+        self.survey = None  # (the lowering changes the tree)
         ret = None
         for stmt in body:
             self.loc = self.pf.loc(stmt)
@@ -281,7 +291,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         # code reads `q = ...` rather than `_t3 = ...; q = _t3`.
         last = self.body[-1] if self.body else None
         if (isinstance(atom, ast.Name) and isinstance(last, Assign) and last.targets == [atom.id]
-                and atom.id.startswith("_t") and atom.id not in self.env.values()):
+                and atom.id.startswith("_t") and not self.env.holders(atom.id)):
             ssa = self.new_version(name)
             last.targets = [ssa]
             if atom.id in self.view_of:
@@ -322,21 +332,33 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
 
     def prim(self, rule: Rule, args: dict[str, ast.expr]) -> ast.Name:
         name = self.temp()
-        self.emit([name], PrimOp(rule, args), [True])
+        self.active.add(name)  # (emit, written out for the commonest statement)
+        self.body.append(Assign([name], PrimOp(rule, args), self.loc, [True]))
         return ast.Name(name, ast.Load())
 
     # ---- expressions ----------------------------------------------------------------------------------
 
-    def atom(self, node: ast.expr, name_hint: str | None = None) -> ast.expr:
-        """Lower ``node`` to an atom, emitting the statements that compute it."""
-        if not self.is_active(node):
+    def atom(self, node: ast.expr, name_hint: str | None = None, active: bool | None = None) -> ast.expr:
+        """Lower ``node`` to an atom, emitting the statements that compute it. ``active``: whether it is
+        (:meth:`is_active`), where the caller has just asked."""
+        cls = node.__class__
+        if cls is ast.BinOp and active is None:
+            # is_active(node), spelled out: lower_binop reuses what it learns about the operands.
+            left_active = self.is_active(node.left)
+            right_active = None if left_active else self.is_active(node.right)
+            if left_active or right_active:
+                return self.lower_binop(node, left_active, right_active)
+            active = False
+        elif active is None:
+            active = self.is_active(node)
+        if not active:
             expr = self.rename(node)
             if _is_trivial(expr):
                 return expr
             name = self.temp()
             self.emit([name], PlainOp(expr), [False])
             return ast.Name(name, ast.Load())
-        if isinstance(node, ast.Name):
+        if cls is ast.Name or isinstance(node, ast.Name):
             return ast.Name(self.env[node.id], ast.Load())
         if isinstance(node, ast.BinOp):
             return self.lower_binop(node)
@@ -393,15 +415,21 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
                 result = ast.copy_location(ast.IfExp(first, value, first), node)
         return self.atom(result)
 
-    def lower_binop(self, node: ast.BinOp) -> ast.Name:
+    def lower_binop(self, node: ast.BinOp, left_active: bool | None = None,
+                    right_active: bool | None = None) -> ast.Name:
+        """``left_active``, ``right_active``: the operands' activity where the caller knows it. (What
+        the right one's was before the left one is lowered it still is: only a left operand that is
+        not active leaves the right one's activity known, and lowering it binds nothing.)"""
         op = _BINOPS.get(type(node.op))
         if op is None:
             self.unsupported(node, f"the operator `{type(node.op).__name__}` on differentiated values")
         if op is operator.pow and _number_literal(node.right) is not None and _number_literal(node.right) != 0:
             n = ast.Constant(_number_literal(node.right))
-            return self.prim(operator_rules.δpower_by_constant.rule, {"x": self.atom(node.left), "n": n})
+            return self.prim(operator_rules.δpower_by_constant.rule,
+                             {"x": self.atom(node.left, active=left_active), "n": n})
         rule = REGISTRY.rule_for(op if op is not operator.mod else numpy_rules.np.mod)
-        left, right = self.atom(node.left), self.atom(node.right)
+        left = self.atom(node.left, active=left_active)
+        right = self.atom(node.right, active=right_active)
         return self.prim(rule, {"x": left, "y": right})
 
     def lower_subscript(self, node: ast.Subscript) -> ast.Name:
@@ -440,9 +468,21 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
 
     def is_active(self, node: ast.expr) -> bool:
         """Whether ``node``'s value depends on a differentiated input (and could carry a derivative)."""
+        cls = node.__class__
+        # The commonest classes first, by identity (parsed trees hold no subclasses; any other node
+        # takes the checks below, which the first lines only spell out).
+        if cls is ast.Name:
+            ssa = self.env.get(node.id, _ABSENT)
+            return ssa is not _ABSENT and ssa in self.active
+        if cls is ast.BinOp:
+            return self.is_active(node.left) or self.is_active(node.right)
+        if cls is ast.Constant:
+            return False
+        if cls is ast.Call:
+            return self.call_is_active(node)
         if isinstance(node, ast.Name):
             return node.id in self.env and self.env[node.id] in self.active
-        if node.__class__ is ast.BinOp:  # the commonest: what the last line does, spelled out
+        if node.__class__ is ast.BinOp:
             return self.is_active(node.left) or self.is_active(node.right)
         if isinstance(node, ast.BoolOp):
             return any(self.is_active(v) for v in node.values)  # `x or y` is one of its operands
@@ -457,21 +497,32 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         if isinstance(node, ast.Subscript):
             return self.is_active(node.value)
         if isinstance(node, ast.Call):
-            args_active = any(self.is_active(a) for a in node.args) or any(
-                self.is_active(k.value) for k in node.keywords)
-            func = node.func
-            if isinstance(func, ast.Attribute) and self.is_active(func.value):
-                return func.attr not in REGISTRY.nondiff_methods
-            if isinstance(func, ast.Name) and func.id in self.inner_functions:
-                return self.inner_is_active(node, self.inner_functions[func.id])
-            if not args_active:
-                return False
-            kind = self.call_kind(node)
-            return kind[0] != "nondiff"
+            return self.call_is_active(node)
         if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)):
             # Its loop variables are not in env; any differentiated name inside makes it active.
             return any(self.is_active(n) for n in walk(node) if isinstance(n, ast.Name))
         return any(self.is_active(child) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
+
+    def call_is_active(self, node: ast.Call) -> bool:
+        args_active = False
+        for a in node.args:
+            if self.is_active(a):
+                args_active = True
+                break
+        else:
+            for k in node.keywords:
+                if self.is_active(k.value):
+                    args_active = True
+                    break
+        func = node.func
+        if isinstance(func, ast.Attribute) and self.is_active(func.value):
+            return func.attr not in REGISTRY.nondiff_methods
+        if isinstance(func, ast.Name) and func.id in self.inner_functions:
+            return self.inner_is_active(node, self.inner_functions[func.id])
+        if not args_active:
+            return False
+        kind = self.call_kind(node)
+        return kind[0] != "nondiff"
 
     def rename(self, node: ast.expr) -> ast.expr:
         """A copy of an inactive expression with user variables replaced by their current SSA names."""
@@ -497,88 +548,6 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
 
 
 # ---- module helpers -----------------------------------------------------------------------------------
-
-_SUPPORTED_STMTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return, ast.Pass, ast.Assert,
-                    ast.If, ast.For, ast.While, ast.Break, ast.Continue, ast.Raise, ast.FunctionDef)
-
-
-_fenced: "weakref.WeakSet[types.CodeType]" = weakref.WeakSet()  # functions that passed (at @δ, say)
-
-
-def fence(pf: ParsedFunction) -> None:
-    """Report every unsupported statement of the function at once, each with its location."""
-    if pf.fn.__code__ in _fenced:  # checked at the decorator: the first call need not walk it again
-        return
-    problems = []
-    _unsupported_statements(_strip_docstring(pf.node.body), problems)
-    for node in nodes(pf.node):
-        if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
-            problems.append((node, "generators and coroutines"))
-        elif isinstance(node, ast.NamedExpr):
-            # The value it binds would carry no derivative: refused rather than silently zero.
-            problems.append((node, "the assignment expression `:=` (assign on a line of its own)"))
-    own = list(own_nodes(pf.node.body))
-    arities = {len(n.value.elts) if isinstance(n.value, ast.Tuple) else 1
-               for n in own if isinstance(n, ast.Return) and n.value is not None}
-    if len(arities) > 1:
-        first = next(n for n in own if isinstance(n, ast.Return))
-        problems.append((first, "return statements with different numbers of values"))
-    if not problems:
-        _fenced.add(pf.fn.__code__)
-        return
-    first_node, first_what = problems[0]
-    more = "".join(f"\n  {pf.loc(n)}: also not supported: {w}" for n, w in problems[1:])
-    raise UnsupportedSyntaxError(
-        f"not supported: {first_what}", pf.loc(first_node),
-        hint="Supported: assignments, calls, operators, indexing, if/elif/else, for, while, break, "
-             "continue and return anywhere. Move anything else into a helper with a custom rule (δname)." + more)
-
-
-def _unsupported_statements(stmts, problems: list) -> None:
-    """Append ``(statement, what)`` for each statement of a kind the lowering does not support.
-    (A module function: a nested function that calls itself is a reference cycle left to the collector.)"""
-    for stmt in stmts:
-        if not isinstance(stmt, _SUPPORTED_STMTS):
-            problems.append((stmt, f"the `{type(stmt).__name__}` statement"))
-            continue
-        for field in ("body", "orelse"):
-            _unsupported_statements(getattr(stmt, field, []), problems)
-        if isinstance(stmt, (ast.For, ast.While)) and stmt.orelse:
-            problems.append((stmt, f"`{type(stmt).__name__.lower()} ... else`"))
-
-
-def _strip_docstring(body):
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        return body[1:]
-    return body
-
-
-def _header_nodes(node: ast.FunctionDef) -> list:
-    """``node`` and the nodes of its fields other than the body (arguments, decorators, annotation)."""
-    out = [node]
-    for field in child_fields(node.__class__):
-        if field != "body":
-            value = getattr(node, field, None)
-            for part in value if value.__class__ is list else (value,):
-                if isinstance(part, ast.AST):
-                    out.extend(nodes(part))
-    return out
-
-
-def _local_names(node: ast.FunctionDef, every: list | None = None) -> set[str]:
-    """``every``: the nodes of ``node`` (as :func:`nodes` gives them, in any order), where the caller has them."""
-    names = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
-    if node.args.vararg:
-        names.add(node.args.vararg.arg)
-    if node.args.kwarg:
-        names.add(node.args.kwarg.arg)
-    for sub in nodes(node) if every is None else every:
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-            names.add(sub.id)
-        elif isinstance(sub, ast.FunctionDef) and sub is not node:
-            names.add(sub.name)
-    return names
-
 
 def _is_trivial(expr: ast.expr) -> bool:
     if isinstance(expr, (ast.Name, ast.Constant)):

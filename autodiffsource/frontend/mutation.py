@@ -47,7 +47,7 @@ class MutationLowering:
         Kept by name, not by SSA version: an in-place update gives the names new versions, but Python
         still has them share one object (when it is an array)."""
         version = self.env.get(name)
-        group = {o for o, v in self.env.items() if v == version}
+        group = set(self.env.holders(version))
         for members in self.alias_groups:
             if name in members:
                 group |= members
