@@ -4,10 +4,13 @@ Contract: ``measure(lines)`` generates a straight-line NumPy function of ``lines
 to a temporary module, imports it (``@δ`` runs there: getsource and the syntax check; "decorate" is per function), and times the
 first call of ``δf`` (transform + compile + one run), a second call, and the plain function, all in a
 fresh Python process. It does this for two such functions in a row: the first pays the library's
-one-time costs (reading rule sources), the second is what every later function pays. Returns seconds:
+one-time costs (reading rule sources), the second is what every later function pays. Then the first
+call of ``value_and_grad(g, argnums=(0, 1))`` of a third function of the same size (the JAX-named entry
+point: its one function is compiled on that call). Returns seconds:
 ``{"numpy_import": ..., "library_import": ..., "decorate": ..., "first_call_cold": ..., "first_call": ...,
-"later_call": ..., "primal_call": ...}`` (``library_import`` is ``import autodiffsource`` after NumPy),
-and ``"scipy_imported"``: whether importing the library imported SciPy (it should not).
+"later_call": ..., "primal_call": ..., "first_call_value_and_grad": ...}`` (``library_import`` is
+``import autodiffsource`` after NumPy), and ``"scipy_imported"``: whether importing the library imported
+SciPy (it should not).
 
 ``python -m bench.transform_time [--clock cpu]`` prints the figures for 50 and 1,000 lines (``--lines``
 for others), each measured in a fresh process; ``python -m bench.transform_time N [cpu]`` is that process.
@@ -58,7 +61,7 @@ def _child(lines: int, clock=time.perf_counter) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         module_name = f"bench_generated_{lines}"
         text = ("import numpy as np\nfrom autodiffsource import δ\n\n\n@δ\n" + generate("first", lines, 0)
-                + "\n\n@δ\n" + generate("second", lines, 1))
+                + "\n\n@δ\n" + generate("second", lines, 1) + "\n\n" + generate("third", lines, 2))
         with open(os.path.join(folder, module_name + ".py"), "w") as file:
             file.write(text)
         sys.path.insert(0, folder)
@@ -82,6 +85,10 @@ def _child(lines: int, clock=time.perf_counter) -> dict:
                 call()
                 best = min(best, clock() - start)
             result[key] = best
+        value_and_grad = autodiffsource.value_and_grad(module.third, argnums=(0, 1))
+        start = clock()
+        value_and_grad(x, y)
+        result["first_call_value_and_grad"] = clock() - start
         return result
 
 
@@ -105,7 +112,8 @@ def main(argv=None) -> int:
     parser.add_argument("--lines", type=int, nargs="+", default=[50, 1000])
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
     options = parser.parse_args(argv)
-    keys = ("numpy_import", "library_import", "decorate", "first_call_cold", "first_call", "later_call")
+    keys = ("numpy_import", "library_import", "decorate", "first_call_cold", "first_call", "later_call",
+            "first_call_value_and_grad")
     print("lines  " + "  ".join(f"{k:>15}" for k in keys) + "  scipy imported")
     for lines in options.lines:
         entry = measure(lines, clock=options.clock)

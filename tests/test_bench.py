@@ -34,6 +34,7 @@ def test_quick_run_writes_the_report(tmp_path):
     for peer in ("handwritten", "autodiffsource"):
         assert memory[peer]["rss"] is not None and memory[peer]["traced"] > 0, memory[peer]
     assert results["transform"]["20"]["first_call"] > 0
+    assert results["transform"]["20"]["first_call_value_and_grad"] > 0
     text = (tmp_path / "BENCHMARKS.md").read_text()
     for case in workloads.CASES:
         assert case.label in text
