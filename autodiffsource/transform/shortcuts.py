@@ -103,14 +103,15 @@ class EarlySlices:
 
     def __init__(self, stmts: list):
         self.readers = collections.Counter()
-        self.slices: dict[str, Assign] = {}
-        for s in stmts:
-            if isinstance(s, Assign) and not isinstance(s.op, PlainOp):
-                for atom in _input_atoms(s.op):
-                    if isinstance(atom, ast.Name):
-                        self.readers[atom.id] += 1
-                if isinstance(s.op, PrimOp) and id(s.op.rule) == GETITEM and len(s.targets) == 1:
-                    self.slices[s.targets[0]] = s
+        self.slices: dict[str, Assign] = {
+            s.targets[0]: s for s in stmts
+            if isinstance(s, Assign) and isinstance(s.op, PrimOp) and id(s.op.rule) == GETITEM and len(s.targets) == 1}
+        if self.slices:  # (without slices nothing is moved: readers need no counting)
+            for s in stmts:
+                if isinstance(s, Assign) and not isinstance(s.op, PlainOp):
+                    for atom in _input_atoms(s.op):
+                        if isinstance(atom, ast.Name):
+                            self.readers[atom.id] += 1
         self.emitted: set[int] = set()
 
     def done(self, s) -> bool:
@@ -118,7 +119,7 @@ class EarlySlices:
 
     def after(self, s) -> list:
         ready = []
-        if isinstance(s, Assign) and not isinstance(s.op, PlainOp):
+        if self.slices and isinstance(s, Assign) and not isinstance(s.op, PlainOp):
             for atom in _input_atoms(s.op):
                 if not isinstance(atom, ast.Name):
                     continue

@@ -250,14 +250,20 @@ def _fuse_block(stmts: list[ast.stmt], ok, named: dict, skip: bool, names: _Name
     ``helpers``: whether a statement is such a one, by identity (a statement in ``out`` no longer
     changes, and the walk back from each later statement asks again)."""
     out: list[ast.stmt] = []
+    append = out.append
     for s in stmts:
-        for field in ("body", "orelse"):
-            inner = getattr(s, field, None)
-            if isinstance(inner, list) and not isinstance(s, Comment):
-                _fuse_block(inner, ok, named, skip, names, helpers)
-        if isinstance(s, (ast.Assign, ast.AugAssign, ast.Expr, ast.Return)) and s.value is not None \
-                and not names.of(s)[2]:
-            reads = names.of(s)[0].get  # (fusion updates that dict in place)
+        cls = s.__class__
+        if cls not in _VALUED:
+            if cls is not Comment:
+                for field in ("body", "orelse"):
+                    inner = getattr(s, field, None)
+                    if isinstance(inner, list):
+                        _fuse_block(inner, ok, named, skip, names, helpers)
+            append(s)
+            continue
+        entry = names.of(s)
+        if s.value is not None and not entry[2]:
+            reads = entry[0].get  # (fusion updates that dict in place)
             while True:
                 j = len(out) - 1
                 while j >= 0:
@@ -279,8 +285,12 @@ def _fuse_block(stmts: list[ast.stmt], ok, named: dict, skip: bool, names: _Name
                 name = previous.targets[0].id
                 s.value = _replace_load(s.value, name, previous.value)
                 names.fused(s, name, previous)
-        out.append(s)
+        append(s)
     stmts[:] = out
+
+
+# Statements with a value fusion can write a definition into (no block: no body to fuse within).
+_VALUED = frozenset({ast.Assign, ast.AugAssign, ast.Expr, ast.Return})
 
 
 def _replace_load(tree, name: str, value: ast.expr):
