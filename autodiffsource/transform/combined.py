@@ -86,11 +86,11 @@ def _flattened(stmts: list[ast.stmt], gen) -> list[ast.stmt]:
 def _unread(forward: list[ast.stmt], pullback: list[ast.stmt], gen) -> list[ast.stmt]:
     """``del`` of the forward pass's values that the pullback's body does not read: a closure would not
     have kept them, so neither does the one function (W2's activations, during the backward part)."""
-    read = {n.id for s in pullback for n in nodes(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    read = {n.id for s in pullback for n in nodes(s) if n.__class__ is ast.Name and n.ctx.__class__ is ast.Load}
     read |= {n.id for o in gen.outputs for n in nodes(o) if isinstance(n, ast.Name)}
     for s in forward:  # a function defined here may run in the pullback and read its own free names
         for n in nodes(s):
-            if isinstance(n, (ast.FunctionDef, ast.Lambda)):
+            if n.__class__ is ast.FunctionDef or n.__class__ is ast.Lambda:
                 read |= {m.id for m in nodes(n) if isinstance(m, ast.Name)}
     unread = []
     for s in forward:  # assigned by a top-level statement: certainly bound here, so `del` cannot fail

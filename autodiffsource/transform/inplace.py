@@ -25,7 +25,7 @@ from __future__ import annotations
 import ast
 
 from .. import runtime
-from ..astutil import Transformer, child_fields, nodes
+from ..astutil import Transformer, nodes
 from .tidy import product_led_by, replace_node, scale_owned_chain
 
 
@@ -80,36 +80,43 @@ def consume_forward_values(forward: list[ast.stmt], pullback: list[ast.stmt], ou
     stores: dict[str, int] = {}
     last_read: dict[str, int] = {}
     escapes = {n.id for o in outputs for n in nodes(o) if n.__class__ is ast.Name}
+    walked = []  # each statement's nodes, walked again below for the few candidates (until it is rewritten)
+    reads: dict[str, int] = {}  # of the names in `made`: every read, and those that are operands of arithmetic
+    operand_reads: dict[str, int] = {}
     for i, s in enumerate(body):  # one walk of every statement: each name's stores, last read, and parents
-        for node in nodes(s):
+        walked.append(statement_nodes := nodes(s))
+        for node in statement_nodes:
             cls = node.__class__
-            if cls in _NOT_STRAIGHT:
+            if cls is ast.Name:
+                name = node.id
+                if node.ctx.__class__ is not ast.Load:
+                    stores[name] = stores.get(name, 0) + 1
+                elif name in made:
+                    last_read[name] = i
+                    reads[name] = reads.get(name, 0) + 1
+            elif cls is ast.BinOp or cls is ast.UnaryOp:
+                for operand in (node.left, node.right) if cls is ast.BinOp else (node.operand,):
+                    if operand.__class__ is ast.Name and operand.id in made and operand.ctx.__class__ is ast.Load:
+                        operand_reads[operand.id] = operand_reads.get(operand.id, 0) + 1
+            elif cls in _NOT_STRAIGHT:
                 return
-            contained = cls is ast.BinOp or cls is ast.UnaryOp
-            for field in child_fields(cls):
-                value = getattr(node, field, None)
-                for child in value if value.__class__ is list else (value,):
-                    if child.__class__ is not ast.Name:
-                        continue
-                    name = child.id
-                    if child.ctx.__class__ is not ast.Load:
-                        stores[name] = stores.get(name, 0) + 1
-                    elif name in made:
-                        last_read[name] = i
-                        if not contained:
-                            escapes.add(name)
+    escapes.update(name for name, count in reads.items() if operand_reads.get(name) != count)
     scale_owned = None
     for name, i in sorted(last_read.items(), key=lambda item: item[1]):
         if name in escapes or stores.get(name) != 1 or i < len(forward):
             continue
         s = body[i]
-        reads = sum(1 for n in nodes(s) if n.__class__ is ast.Name and n.id == name)
-        chain = next((n for n in nodes(s) if _product_with_end_factor(n, name)), None)
+        statement_nodes = walked[i]
+        if statement_nodes is None:
+            statement_nodes = walked[i] = nodes(s)
+        reads = sum(1 for n in statement_nodes if n.__class__ is ast.Name and n.id == name)
+        chain = next((n for n in statement_nodes if _product_with_end_factor(n, name)), None)
         if reads != 1 or chain is None:
             continue
         scale_owned = scale_owned or helper(runtime.scale_owned)
         call = _scaled_in_place(chain, name, scale_owned)
         pullback[i - len(forward)] = body[i] = replace_node(s, chain, call)
+        walked[i] = None  # rewritten: walked again if another value's last read is here too
 
 
 # Statements and expressions that evaluate conditionally, repeatedly or later: a pass reasoning about

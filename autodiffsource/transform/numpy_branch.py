@@ -29,6 +29,7 @@ itself would take, so the branch computes exactly what the generic statements co
 
 Buffers are followed through top-level statements only: a name also assigned inside a loop or a branch
 is never taken for one.
+
 """
 
 from __future__ import annotations
@@ -58,20 +59,27 @@ def numpy_branch(body: list[ast.stmt], gen, namer, same_shape: tuple[tuple[str, 
         return None
     names = FactoryNames(namer, dict(gen.bindings))
     helper_names = {name: obj for name, obj in gen.bindings.items() if runtime.is_helper(obj)}
+    sum_of_bound = any(obj is runtime.sum_of for obj in gen.bindings.values())  # (then any sum_of may be old)
     # Constant parameters the namespace is taken of (an autoencoder's input): NumPy arrays or numbers.
     constants = [p for p in _namespace_arguments(body, helper_names) if p in gen.lowered.params and p not in guarded]
-    stored = {n.id for s in body for n in nodes(s) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
-    if stored & (set(guarded) | set(constants)):
-        return None  # a parameter rebound in the body: the guard at entry would not speak for it after
     rewrite = _Rewrite(set(guarded), set(constants), helper_names, names, _assigned_in_compound(body))
-    branch = rewrite.block(body)
+    branch = rewrite.block(body)  # (a bound name the branch is not made after all is never used)
+    if rewrite.unloaded & (set(guarded) | set(constants)):
+        return None  # a parameter rebound in the body: the guard at entry would not speak for it after
     # `d = None` before a seed written out above is read by nothing now
-    branch = [s for s in branch if not (isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant)
-                                        and s.value.value is None and len(s.targets) == 1
-                                        and isinstance(s.targets[0], ast.Name) and s.targets[0].id in rewrite.seeded)]
+    kept, sums = [], []
+    for s, made_sum in zip(branch, rewrite.made_sums):
+        if isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant) and s.value.value is None \
+                and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) and s.targets[0].id in rewrite.seeded:
+            rewrite.stores[s.targets[0].id] -= 1
+            continue
+        if made_sum or sum_of_bound:
+            sums.append(len(kept))
+        kept.append(s)
+    branch = kept
     if rewrite.count < 2 and not same_shape:
         return None
-    branch = _sums_of_squares(branch, names)
+    branch = _sums_of_squares(branch, names, rewrite.reads, rewrite.stores, sums)
     branch = [subtracted(s) for s in branch]  # (B[I] += -g, written out from index_add above)
     type_, ndarray = names.bound("type", type), names.bound("ndarray", np.ndarray)
     checks = []
@@ -111,7 +119,12 @@ def _assigned_in_compound(body: list[ast.stmt]) -> set[str]:
 
 
 class _Rewrite:
-    """Copies the statements, rewriting what the guard decides; ``count``: the helper calls removed."""
+    """Copies the statements, rewriting what the guard decides; ``count``: the helper calls removed.
+
+    The copy is made in one walk (:meth:`copy`: ``astutil.clone``'s copy with the expression rewrites of
+    :meth:`call` applied on the way up) that also counts the copy's names for ``_sums_of_squares``:
+    ``reads`` and ``stores`` (by ``ast.Load`` / ``ast.Store`` context) and ``unloaded`` (every name not
+    read: stored or deleted). ``made_sums[i]``: whether the i-th statement copied has a ``sum_of`` made here."""
 
     def __init__(self, guarded: set[str], constants: set[str], helper_names: dict, names, unsure: set[str]):
         self.guarded = guarded
@@ -125,6 +138,11 @@ class _Rewrite:
         self.seeds: set[str] = set()  # cotangent parameters set to None just before their seed
         self.seeded: set[str] = set()  # ... whose seed is written out
         self.count = 0
+        self.reads: dict[str, int] = {}
+        self.stores: dict[str, int] = {}
+        self.unloaded: set[str] = set()
+        self.made_sums: list[bool] = []
+        self.made_sum = False
 
     def _is(self, node, helper) -> bool:
         return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
@@ -133,10 +151,11 @@ class _Rewrite:
     def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         out = []
         for s in stmts:
+            self.made_sum = False
             if isinstance(s, Comment):
                 out.append(Comment(text=s.text))
+                self.made_sums.append(False)
                 continue
-            s = clone(s)
             if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
                 s = self.assign(s.targets[0].id, s)
             elif isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
@@ -144,48 +163,52 @@ class _Rewrite:
                     self.buffers.pop(s.target.id, None)
                 self.seeds.discard(s.target.id)
                 self.numpy_namespaces.discard(s.target.id)
-                s.value = self.expr(s.value)
+                s = self.copy_rewriting_value(s)
             else:
                 for n in nodes(s):  # any other statement: names it stores are no longer buffers
                     if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
                         self.buffers.pop(n.id, None)
                         self.numpy_namespaces.discard(n.id)
                         self.seeds.discard(n.id)
-                s = _Expressions(self).visit(s)
+                s = self.copy(s, True)
             out.append(s)
+            self.made_sums.append(self.made_sum)
         return out
 
     def assign(self, target: str, s: ast.Assign) -> ast.stmt:
+        """The copy of ``target = value`` (``s``, itself left as it is)."""
         value = s.value
         was_buffer_of = self.buffers.pop(target, None)
         was_unseeded = target in self.seeds
         self.numpy_namespaces.discard(target)
         self.seeds.discard(target)
         if target in self.unsure:
-            s.value = self.expr(value)
-            return s
+            return self.copy_rewriting_value(s)
         if self._is(value, runtime.namespace) and value.args and all(
                 isinstance(a, ast.Name) and a.id in self.guarded | self.constants for a in value.args):
             self.constants_read = self.constants_read or any(a.id in self.constants for a in value.args)
             self.numpy_namespaces.add(target)
             self.count += 1
+            s = clone(s)
             s.value = self.names.bound("numpy", runtime._NUMPY_NAMESPACE)
-            return s
+            return self.counted(s)
         if isinstance(value, ast.Constant) and value.value is None:
             self.seeds.add(target)
-            return s
+            return self.counted(clone(s))
         if self._is(value, runtime.seed_cotangent) and len(value.args) == 3 and isinstance(value.args[0], ast.Name) \
                 and value.args[0].id == target and was_unseeded:
             self.count += 1
+            s = clone(s)
+            value = s.value
             is_float64 = ast.Compare(ast.Call(self.names.bound("type", type), [clone(value.args[1])], []),
                                      [ast.Is()], [self.names.bound("float64", np.float64)])
             value.args[0] = ast.Constant(None)
             s.value = ast.IfExp(is_float64, ast.Constant(1.0), value)
             self.seeded.add(target)
-            return s
+            return self.counted(s)
         if self._is(value, runtime.zeros_with) and value.args and isinstance(value.args[0], ast.Name) \
                 and value.args[0].id in self.guarded:
-            s.value = self.expr(value)
+            s = self.copy_rewriting_value(s)
             self.buffers[target] = value.args[0].id
             return s
         if self._is(value, runtime.index_add) and len(value.args) == 3 and was_buffer_of is not None \
@@ -194,38 +217,106 @@ class _Rewrite:
             self.count += 1
             self.buffers[target] = was_buffer_of
             where = ast.Subscript(ast.Name(target, ast.Load()), _index_syntax(value.args[1]), ast.Store())
-            return ast.AugAssign(where, ast.Add(), self.expr(value.args[2]))
-        s.value = self.expr(value)
+            self.counted(where)
+            return ast.AugAssign(where, ast.Add(), self.copy(value.args[2], True))
+        return self.copy_rewriting_value(s)
+
+    def counted(self, s: ast.stmt) -> ast.stmt:
+        """``s`` (made without :meth:`copy`), its names counted."""
+        for n in nodes(s):
+            if n.__class__ is ast.Name:
+                self.count_name(n)
         return s
 
-    def expr(self, e: ast.expr) -> ast.expr:
-        return _Expressions(self).visit(e)
+    def count_name(self, n: ast.Name) -> None:
+        ctx = n.ctx.__class__
+        if ctx is ast.Load:
+            self.reads[n.id] = self.reads.get(n.id, 0) + 1
+            return
+        if ctx is ast.Store:
+            self.stores[n.id] = self.stores.get(n.id, 0) + 1
+        self.unloaded.add(n.id)
 
+    def copy_rewriting_value(self, s: ast.stmt) -> ast.stmt:
+        """A copy of an assignment whose ``value`` alone is rewritten (its targets are copied as they are)."""
+        cls = s.__class__
+        new = cls.__new__(cls)
+        d, source = new.__dict__, s.__dict__
+        for key in cls._fields:
+            value = source.get(key)
+            d[key] = value if value.__class__ in _PLAIN_VALUES else self.copy(value, key == "value")
+        for key in cls._attributes:
+            if key in source:
+                d[key] = source[key]
+        return new
 
-class _Expressions(Transformer):
-    """``finalize(B, p)`` of a buffer: ``B``; ``xp.sum(...)`` with ``xp`` NumPy: ``sum_of(...)``."""
+    def copy(self, node, rewrite: bool):
+        """``astutil.clone(node)`` with its names counted and, if ``rewrite``, each call rewritten by
+        :meth:`call` once its own parts are (the order of a ``Transformer``'s ``visit_Call``)."""
+        cls = node.__class__
+        if cls is list:
+            return [self.copy(n, rewrite) for n in node]
+        how = _COPYING.get(cls)
+        if how is None:
+            how = _copying(cls)
+        if how is False:  # not a node, or a context
+            return node
+        fields, attributes = how
+        new = cls.__new__(cls)
+        d, source = new.__dict__, node.__dict__
+        for key in fields:
+            value = source.get(key)
+            d[key] = value if value.__class__ in _PLAIN_VALUES else self.copy(value, rewrite)
+        for key in attributes:
+            if key in source:
+                d[key] = source[key]
+        if cls is ast.Name:
+            self.count_name(new)
+        elif cls is ast.Call and rewrite:
+            return self.call(new)
+        return new
 
-    def __init__(self, rewrite: _Rewrite):
-        self.r = rewrite
-
-    def visit_Call(self, node: ast.Call) -> ast.expr:
-        self.generic_visit(node)
-        r = self.r
-        if r._is(node, runtime.finalize) and len(node.args) == 2 \
+    def call(self, node: ast.Call) -> ast.expr:
+        """``finalize(B, p)`` of a buffer: ``B``; ``xp.sum(...)`` with ``xp`` NumPy: ``sum_of(...)``
+        (the names a rewrite drops or adds are counted again)."""
+        if self._is(node, runtime.finalize) and len(node.args) == 2 \
                 and all(isinstance(a, ast.Name) for a in node.args) \
-                and r.buffers.get(node.args[0].id) == node.args[1].id:
-            r.count += 1
+                and self.buffers.get(node.args[0].id) == node.args[1].id:
+            self.count += 1
+            self.uncount(node.func)
+            self.uncount(node.args[1])
             return node.args[0]
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "sum" and isinstance(func.value, ast.Name) \
-                and func.value.id in r.numpy_namespaces and len(node.args) == 1 \
+                and func.value.id in self.numpy_namespaces and len(node.args) == 1 \
                 and {k.arg for k in node.keywords} <= set(_REDUCTION_KEYWORDS):
-            r.count += 1
+            self.count += 1
+            self.uncount(func.value)
             given = {k.arg: k.value for k in node.keywords}
             args = [node.args[0]] + [given.get(k, ast.Constant(d)) for k, d in zip(_REDUCTION_KEYWORDS,
                                                                                   (None, None, False))]
-            return ast.Call(r.names.bound("sum_of", runtime.sum_of), args, [])
+            sum_of = self.names.bound("sum_of", runtime.sum_of)
+            self.count_name(sum_of)
+            self.made_sum = True
+            return ast.Call(sum_of, args, [])
         return node
+
+    def uncount(self, n: ast.Name) -> None:
+        table = self.reads if n.ctx.__class__ is ast.Load else self.stores if n.ctx.__class__ is ast.Store else None
+        if table is not None:
+            table[n.id] -= 1
+
+
+_COPYING: dict[type, tuple | bool] = {}
+# Values copied as they are (as astutil.clone keeps them): immutable leaves, and the contexts.
+_PLAIN_VALUES = frozenset({str, int, float, bool, type(None), bytes, complex, ast.Load, ast.Store, ast.Del})
+
+
+def _copying(cls: type):
+    how = (cls._fields, cls._attributes) if issubclass(cls, ast.AST) \
+        and not issubclass(cls, (ast.Load, ast.Store, ast.Del)) else False
+    _COPYING[cls] = how
+    return how
 
 
 _REDUCTION_KEYWORDS = ("axis", "dtype", "keepdims")
@@ -265,22 +356,18 @@ def _index_syntax(node) -> ast.expr:
 
 # ---- sums of squares -----------------------------------------------------------------------------------
 
-def _sums_of_squares(branch: list[ast.stmt], names: FactoryNames) -> list[ast.stmt]:
+def _sums_of_squares(branch: list[ast.stmt], names: FactoryNames, reads: dict, stores: dict,
+                     candidates: list[int]) -> list[ast.stmt]:
     """Each ``sum_of(<squares added up>, None, None, False)`` in a top-level assignment ->
     ``sum_of_squares(...)``; the statements that made a square term for it alone are folded in and leave
-    the ``del`` list."""
+    the ``del`` list. ``reads``/``stores``: how many times ``branch`` reads and stores each name;
+    ``candidates``: the indices of the statements that may have such a ``sum_of`` (the others have none)."""
     sum_of = next((name for name, obj in names.bindings.items() if obj is runtime.sum_of), None)
     if sum_of is None:
         return branch
-    reads, stores = {}, {}
-    for s in branch:
-        for n in nodes(s):
-            if isinstance(n, ast.Name):
-                table = reads if isinstance(n.ctx, ast.Load) else stores if isinstance(n.ctx, ast.Store) else None
-                if table is not None:
-                    table[n.id] = table.get(n.id, 0) + 1
     out, folded = list(branch), set()
-    for i, s in enumerate(out):
+    for i in candidates:
+        s = out[i]
         if isinstance(s, ast.Assign):
             rewrite = _SumsOfSquares(sum_of, functools.partial(_SquareTerms, out, i, reads, stores), names)
             s.value = rewrite.visit(s.value)
