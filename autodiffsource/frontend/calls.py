@@ -30,6 +30,14 @@ class CallLowering:
     def call_kind(self, node: ast.Call):
         """Classify a call: ("rule", Rule, receiver) · ("delta", callable, n_outputs, ...) · ("nondiff",)."""
         func = node.func
+        key, root = _dotted(func)
+        if root is not None and not self.is_local(root) and not (func.__class__ is ast.Name
+                                                                 and root in self.inner_functions):
+            # A global or closure name, or an attribute of one (`np.tanh`): what the checks below
+            # would find, asked of this callee before.
+            kind = self.call_kinds.get(key)
+            if kind is not None:
+                return kind
         if isinstance(func, ast.Attribute) and _root(func) is None and self.is_active(func.value):
             # A method of a differentiated expression: (x * y).sum(), np.mean(x, axis=1).max().
             if func.attr in REGISTRY.nondiff_methods:
@@ -66,16 +74,12 @@ class CallLowering:
         if isinstance(func, ast.Name) and self.is_local(func.id):
             self.unsupported(func, "calling a function held in a local variable; call it by its own name, "
                                    "or define it inside this function")
-        key = _dotted(func) or func
-        kind = self.call_kinds.get(key)
-        if kind is not None:
-            return kind
         obj = self.resolve(func)
         if is_user_method(obj) and not _library_function(obj.__func__):
             kind = ("method",)
         else:
             kind = self.classify_object(obj, func, node)
-        if kind[0] != "inline" and not (kind[0] == "delta" and kind[3]):
+        if key is not None and kind[0] != "inline" and not (kind[0] == "delta" and kind[3]):
             # What a global or closure name refers to, and its rule, stay put while a function is
             # lowered: asked again for the same callee (`np.tanh` on each line; a call's activity, then
             # its lowering), the answer is kept. (It names no node: a call site's errors are raised, not
@@ -124,7 +128,9 @@ class CallLowering:
             return None  # one of ours: differentiate the primal for this call's activity instead
         return candidate
 
-    def lower_call(self, node: ast.Call, n_outputs: int, names: list[str] | None = None) -> list[str]:
+    def lower_call(self, node: ast.Call, n_outputs: int, names: list[str] | None = None,
+                   known_args: list[bool] | None = None) -> list[str]:
+        """``known_args``: the activity of the first positional arguments, where the caller just asked."""
         kind = self.call_kind(node)
         if kind[0] == "missing_method":
             self.missing(node.func, f"the array method `.{kind[1]}()`", kind[1], ["x"])
@@ -147,7 +153,8 @@ class CallLowering:
             positional = ([receiver] if receiver is not None else []) + list(node.args)
             if receiver is not None and node.func.attr in ("reshape", "transpose") and len(node.args) > 1:
                 positional = [receiver, ast.Tuple(list(node.args), ast.Load())]  # x.reshape(3, 4)
-            args = self.bind_rule_args(rule, positional, node.keywords, node)
+            known = known_args if receiver is None else None  # (positional: the call's own arguments)
+            args = self.bind_rule_args(rule, positional, node.keywords, node, known)
             if n_outputs != rule.outputs:
                 self.unsupported(node, f"using {n_outputs} value(s) of `{rule.name}`, which returns "
                                        f"{rule.outputs}; unpack all of them (`a, b = ...`)")
@@ -157,14 +164,18 @@ class CallLowering:
         _, delta, known_outputs, ours = kind
         return self.lower_delta_call(node, delta, known_outputs, ours, n_outputs, names)
 
-    def bind_rule_args(self, rule: Rule, positional, keywords, node) -> dict[str, ast.expr]:
+    def bind_rule_args(self, rule: Rule, positional, keywords, node, known: list | None = None) -> dict[str, ast.expr]:
+        """``known``: the activity of the first positional arguments, where the caller knows it."""
         template, params, takes_sequences = _rule_signature(rule)
         if len(positional) > len(params):
             self.unsupported(node, f"{len(positional)} positional arguments to `{rule.name}` (its rule takes "
                                    f"{len(params)})")
         args = {}
-        for p, a in zip(params, positional):
-            args[p] = self.index_atoms(a) if p in rule.static and p == "index" else self.atom(a)
+        for i, (p, a) in enumerate(zip(params, positional)):
+            if p == "index" and p in rule.static:
+                args[p] = self.index_atoms(a)
+            else:
+                args[p] = self.atom(a, active=known[i] if known is not None and i < len(known) else None)
         for kw in keywords:
             if kw.arg not in params:
                 self.unsupported(kw.value, f"the keyword `{kw.arg}=` of `{rule.name}` (its rule supports "
@@ -177,7 +188,7 @@ class CallLowering:
         for p in rule.static:
             if p in args and self.is_active_atom(args[p]):
                 self.unsupported(node, f"a differentiated value as `{p}` of `{rule.name}`")
-        if not takes_sequences:
+        if not takes_sequences and self.packed:
             # NumPy turns a list or tuple argument into an array first; so does the generated code.
             for p, a in args.items():
                 if isinstance(a, ast.Name) and a.id in self.packed and p not in rule.static:
@@ -289,16 +300,18 @@ def _sequence_rules() -> frozenset:
     return frozenset(r for r in map(REGISTRY.rule_for, primals) if r is not None)
 
 
-def _dotted(node: ast.expr) -> str | None:
-    """``np.linalg.norm`` for a chain of attributes of a name (or the name), else None."""
+def _dotted(node: ast.expr) -> tuple[str | None, str | None]:
+    """``("np.linalg.norm", "np")`` for a chain of attributes of a name (or the name), else ``(None, None)``."""
+    if node.__class__ is ast.Name:
+        return node.id, node.id
     parts = []
     while node.__class__ is ast.Attribute:
         parts.append(node.attr)
         node = node.value
     if node.__class__ is not ast.Name:
-        return None
+        return None, None
     parts.append(node.id)
-    return ".".join(reversed(parts))
+    return ".".join(reversed(parts)), node.id
 
 
 def _root(node: ast.expr) -> str | None:

@@ -349,6 +349,11 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             if left_active or right_active:
                 return self.lower_binop(node, left_active, right_active)
             active = False
+        elif cls is ast.Call and active is None:
+            known: list[bool] = []  # its arguments' activity, as far as asking it went
+            if self.call_is_active(node, known):
+                return ast.Name(self.lower_call(node, n_outputs=1, known_args=known)[0], ast.Load())
+            active = False
         elif active is None:
             active = self.is_active(node)
         if not active:
@@ -360,6 +365,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             return ast.Name(name, ast.Load())
         if cls is ast.Name or isinstance(node, ast.Name):
             return ast.Name(self.env[node.id], ast.Load())
+        if cls is ast.Call:  # (the classes below are disjoint: the commonest asked first)
+            return ast.Name(self.lower_call(node, n_outputs=1)[0], ast.Load())
         if isinstance(node, ast.BinOp):
             return self.lower_binop(node)
         if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
@@ -423,8 +430,9 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         op = _BINOPS.get(type(node.op))
         if op is None:
             self.unsupported(node, f"the operator `{type(node.op).__name__}` on differentiated values")
-        if op is operator.pow and _number_literal(node.right) is not None and _number_literal(node.right) != 0:
-            n = ast.Constant(_number_literal(node.right))
+        exponent = _number_literal(node.right) if op is operator.pow else None
+        if exponent is not None and exponent != 0:
+            n = ast.Constant(exponent)
             return self.prim(operator_rules.δpower_by_constant.rule,
                              {"x": self.atom(node.left, active=left_active), "n": n})
         rule = REGISTRY.rule_for(op if op is not operator.mod else numpy_rules.np.mod)
@@ -503,10 +511,16 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             return any(self.is_active(n) for n in walk(node) if isinstance(n, ast.Name))
         return any(self.is_active(child) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
 
-    def call_is_active(self, node: ast.Call) -> bool:
+    def call_is_active(self, node: ast.Call, known: list | None = None) -> bool:
+        """``known``: a list to append the activity of each positional argument asked about (the ones
+        before the first active one, and it): lowering an argument that is not active binds nothing,
+        so what they were when asked they still are when the call is lowered (calls.py)."""
         args_active = False
         for a in node.args:
-            if self.is_active(a):
+            active = self.is_active(a)
+            if known is not None:
+                known.append(active)
+            if active:
                 args_active = True
                 break
         else:
