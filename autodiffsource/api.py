@@ -25,8 +25,7 @@ from .errors import ADError, NoSourceError, UnsupportedSyntaxError
 from .frontend import lower
 from .frontend.varargs import expand_varargs
 from .source import parse_function
-from .ir import walk_statements
-from .transform import combined, reverse, scalar, shapes
+from .transform import combined, numpy_branch, reverse, scalar, shapes
 from .transform.naming import const_suffix
 
 # transform.reverse ends with transform.tidy and transform.inplace; value_and_grad renders with
@@ -178,7 +177,9 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
     return compiled
 
 
-_SAME_SHAPE_MAX_OPERATIONS = 300  # a second backward pass: about two fifths more first call
+# A second backward pass: about two fifths more first call. The NumPy branch the build is for is made up
+# to the same size (transform/numpy_branch.py).
+_SAME_SHAPE_MAX_OPERATIONS = numpy_branch.MAX_OPERATIONS
 
 
 def _same_shape_variant(lowered, namer, names_before, user_globals: dict, name: str):
@@ -189,7 +190,7 @@ def _same_shape_variant(lowered, namer, names_before, user_globals: dict, name: 
     ``(x - y) ** 2`` un-broadcasts nothing and a full sum's cotangent stays a number. Skipped for long
     functions (the second build would cost more than the first call's budget) and where no two
     differentiated parameters meet."""
-    if sum(1 for _ in walk_statements(lowered.body)) > _SAME_SHAPE_MAX_OPERATIONS:
+    if numpy_branch.operations(lowered) > _SAME_SHAPE_MAX_OPERATIONS:
         return None
     groups = shapes.elementwise_groups(lowered, [p for p, m in zip(lowered.params, lowered.wrt) if m])
     if not groups:

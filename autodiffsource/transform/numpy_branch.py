@@ -30,6 +30,11 @@ itself would take, so the branch computes exactly what the generic statements co
 Buffers are followed through top-level statements only: a name also assigned inside a loop or a branch
 is never taken for one.
 
+No branch is made for a function of more than ``MAX_OPERATIONS`` operations (IR statements): the branch
+is a second copy of the whole function, to write out and compile on the first call (a 1,000-line
+function: about 0.5 s more, issue 6), while what it saves per call, a few helper calls of microseconds
+each, is a fraction of a percent of such a function's own run time. (Up to that size the same-shape
+build, ``api._same_shape_variant``, makes the branch worth far more: no un-broadcasts at all.)
 """
 
 from __future__ import annotations
@@ -41,11 +46,18 @@ import numpy as np
 
 from .. import runtime
 from ..astutil import Transformer, clone, nodes
+from ..ir import walk_statements
 from .codeparts import Comment
 from .naming import FactoryNames
 from .tidy import subtracted
 
 _NOTE = "NumPy arrays: each helper whose answer is known here written out (transform/numpy_branch.py)"
+MAX_OPERATIONS = 300  # operations of the lowered function; beyond them, no branch (see above)
+
+
+def operations(lowered) -> int:
+    """How many IR statements ``lowered`` has, nested blocks included."""
+    return sum(1 for _ in walk_statements(lowered.body))
 
 
 def numpy_branch(body: list[ast.stmt], gen, namer, same_shape: tuple[tuple[str, ...], ...] = ()) -> ast.If | None:
@@ -55,7 +67,7 @@ def numpy_branch(body: list[ast.stmt], gen, namer, same_shape: tuple[tuple[str, 
     group (``shapes.ShapeFacts``); the guard then checks ``p.shape == q.shape`` too, and the branch is
     made even where it writes out few helpers (the assumption is the saving)."""
     guarded = [p for p, m in zip(gen.lowered.params, gen.lowered.wrt) if m]
-    if not guarded:
+    if not guarded or (not same_shape and operations(gen.lowered) > MAX_OPERATIONS):
         return None
     names = FactoryNames(namer, dict(gen.bindings))
     helper_names = {name: obj for name, obj in gen.bindings.items() if runtime.is_helper(obj)}
