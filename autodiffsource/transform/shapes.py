@@ -85,7 +85,8 @@ def _stores(lowered: LoweredFunction) -> collections.Counter:
     stores = collections.Counter(lowered.params)
     for s in walk_statements(lowered.body):
         if isinstance(s, Assign):
-            stores.update(s.targets)
+            for target in s.targets:  # (not Counter.update: a call per statement)
+                stores[target] += 1
         elif isinstance(s, Loop) and s.target is not None:
             stores.update(n.id for n in ast.walk(s.target) if isinstance(n, ast.Name))
     return stores
@@ -118,17 +119,24 @@ class ShapeFacts:
     def _shaped_like(self, op: PrimOp, once: set):
         """A key whose class the result of ``op`` belongs to, or None."""
         key = id(op.rule)
-        names = [v.id for v in op.args.values() if isinstance(v, ast.Name)]
-        if any(n not in once for n in names):
+        if key not in ELEMENTWISE_UNARY and key not in ELEMENTWISE_BINARY and key != GETITEM:
             return None
+        names = [v.id for v in op.args.values() if isinstance(v, ast.Name)]
+        for n in names:
+            if n not in once:
+                return None
         if key in ELEMENTWISE_UNARY:
             x = op.args.get("x")
             return x.id if isinstance(x, ast.Name) else None
         if key in ELEMENTWISE_BINARY:
-            if not names or any(not (isinstance(v, ast.Name) or is_number_literal(v)) for v in op.args.values()):
+            if not names or len(names) < len(op.args) and not all(
+                    isinstance(v, ast.Name) or is_number_literal(v) for v in op.args.values()):
                 return None
-            roots = {self.find(n) for n in names}
-            return names[0] if len(roots) == 1 else None
+            root = self.find(names[0])
+            for n in names[1:]:
+                if self.find(n) != root:
+                    return None
+            return names[0]
         if key == GETITEM:
             x, index = op.args.get("x"), op.args.get("index")
             dropped = rows_dropped(index)
