@@ -291,8 +291,9 @@ def δ(fn):
     """
     if not isinstance(fn, types.FunctionType):
         raise _not_a_python_function(fn)
-    parsed = parse_function(fn)
-    lower.fence(parsed)  # unsupported syntax is reported now, at the decorator
+    with collector_paused():  # a long function's tree is tens of thousands of objects (see collector_paused)
+        parsed = parse_function(fn)
+        lower.fence(parsed)  # unsupported syntax is reported now, at the decorator
     _decorator_parses[fn] = parsed  # the first transform takes this tree instead of parsing again
     caller = sys._getframe(1).f_globals
     n = len(_positional_params(fn))

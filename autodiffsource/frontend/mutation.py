@@ -148,18 +148,23 @@ def _changed_in_place(body, own: list | None = None) -> tuple[set[str], set[str]
 
     written, appended = set(), set()
     for node in own_nodes(body) if own is None else own:
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
-            for t in node.targets:
-                if isinstance(t, ast.Name):
-                    merged = group(t.id) | group(node.value.id)
-                    for n in merged:
-                        groups[n] = merged
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []
+        if isinstance(node, ast.Assign):
+            if isinstance(node.value, ast.Name):
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        merged = group(t.id) | group(node.value.id)
+                        for n in merged:
+                            groups[n] = merged
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign):
+            targets = [node.target]
+        else:
+            if _is_append(node):
+                appended.add(node.func.value.id)
+            continue
         for t in targets:
             if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
                 written.add(t.value.id)
-        if _is_append(node):
-            appended.add(node.func.value.id)
     return ({m for n in written for m in group(n)}, {m for n in appended for m in group(n)})
 
 

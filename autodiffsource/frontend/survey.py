@@ -36,7 +36,10 @@ class Survey:
             by_class[n.__class__].append(n)
         self.by_class = by_class
         # The def's own nodes (arguments, annotations, defaults): what the body-only questions leave out.
-        self.header_ids = {id(n) for n in _header_nodes(node)}
+        header = _header_nodes(node)
+        self.header_ids = {id(n) for n in header}
+        # (Most headers hold no expressions: then the body's names are all the names.)
+        self.header_has_names = any(n.__class__ is ast.Name for n in header)
 
     def of(self, *classes) -> list:
         """The nodes of these classes (class by class)."""
@@ -72,9 +75,11 @@ class Survey:
 
     def body_loads(self) -> collections.Counter:
         """How often the body reads each name (``Name`` nodes in ``Load`` context outside the header)."""
-        header = self.header_ids
-        return collections.Counter(n.id for n in self.by_class.get(ast.Name, ())
-                                   if n.ctx.__class__ is ast.Load and id(n) not in header)
+        names = self.by_class.get(ast.Name, ())
+        if self.header_has_names:
+            header = self.header_ids
+            names = [n for n in names if id(n) not in header]
+        return collections.Counter([n.id for n in names if n.ctx.__class__ is ast.Load])
 
     def body_has_nested_scopes(self) -> bool:
         """Whether the body holds a function, lambda or class (whose nodes, returns included, are its own)."""
