@@ -35,6 +35,10 @@ class ParsedFunction:
 
     def loc(self, node: ast.AST) -> SourceLoc:
         """The user's location of any node inside this function."""
+        try:  # (a statement's or expression's: all four there, read directly)
+            return SourceLoc(self.file, node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
+        except AttributeError:
+            pass
         return SourceLoc(
             self.file,
             getattr(node, "lineno", self.first_line),

@@ -166,7 +166,7 @@ class CallLowering:
 
     def bind_rule_args(self, rule: Rule, positional, keywords, node, known: list | None = None) -> dict[str, ast.expr]:
         """``known``: the activity of the first positional arguments, where the caller knows it."""
-        template, params, takes_sequences = _rule_signature(rule)
+        template, params, required, takes_sequences = _rule_signature(rule)
         if len(positional) > len(params):
             self.unsupported(node, f"{len(positional)} positional arguments to `{rule.name}` (its rule takes "
                                    f"{len(params)})")
@@ -181,10 +181,9 @@ class CallLowering:
                 self.unsupported(kw.value, f"the keyword `{kw.arg}=` of `{rule.name}` (its rule supports "
                                            f"{', '.join(params)})")
             args[kw.arg] = self.atom(kw.value)
-        if template is not None:  # a required argument left out: say so here, not as a KeyError in inlining
-            missing = [p for p in params if p not in args and p not in template.defaults]
-            if missing:
-                self.unsupported(node, f"a call of `{rule.name}` without its argument `{missing[0]}`")
+        for p in required:  # a required argument left out: say so here, not as a KeyError in inlining
+            if p not in args:
+                self.unsupported(node, f"a call of `{rule.name}` without its argument `{p}`")
         for p in rule.static:
             if p in args and self.is_active_atom(args[p]):
                 self.unsupported(node, f"a differentiated value as `{p}` of `{rule.name}`")
@@ -277,15 +276,17 @@ _signatures: dict[int, tuple] = {}  # id(rule) -> _rule_signature(rule); rules l
 
 
 def _rule_signature(rule: Rule) -> tuple:
-    """``(template, parameter names, takes lists as they are)`` of a rule (template: None when its rule
-    is called, not inlined), worked out once per rule."""
+    """``(template, parameter names, required parameters, takes lists as they are)`` of a rule (template:
+    None when its rule is called, not inlined; then no parameter is checked as required), worked out once
+    per rule."""
     found = _signatures.get(id(rule))
     if found is None or found[0] is not rule:
         from ..transform.inline import template_for
 
         template = template_for(rule)
         params = template.params if template is not None else list(inspect.signature(rule.delta).parameters)
-        found = _signatures[id(rule)] = (rule, template, params, rule in _sequence_rules())
+        required = [p for p in params if p not in template.defaults] if template is not None else []
+        found = _signatures[id(rule)] = (rule, template, params, required, rule in _sequence_rules())
     return found[1:]
 
 
