@@ -19,7 +19,7 @@ import copy
 from ..astutil import walk
 from ..ir import Assign, If, Loop, PlainOp, PrimOp
 from ..rules import operator as operator_rules
-from .env import Env
+from .env import _ABSENT
 from .normalize import LoopExit
 
 
@@ -53,18 +53,29 @@ class ControlFlowLowering:
     def lower_if(self, stmt: ast.If) -> None:
         loc = self.pf.loc(stmt)
         test = self.atom(stmt.test)
-        before = dict(self.env)
+        env = self.env
+        # Each branch in a journal of the variables it changes; then undone, so the other branch (and the
+        # merge) starts from the variables as they were before the `if`.
+        env.begin()
         body = self.lower_block(stmt.body)
-        after_body = dict(self.env)
-        self.env = Env(before)
+        body_changes = env.end()
+        after_body = {v: env.get(v, _ABSENT) for v in body_changes}
+        env.undo(body_changes)
+        env.begin()
         orelse = self.lower_block(stmt.orelse)
-        after_else = dict(self.env)
-        self.env = Env(before)
-        changed = sorted(v for v in set(after_body) | set(after_else)
-                         if after_body.get(v) != before.get(v) or after_else.get(v) != before.get(v))
+        else_changes = env.end()
+        after_else = {v: env.get(v, _ABSENT) for v in else_changes}
+        env.undo(else_changes)
+        versions = {}  # variable -> (before, after the body, after the else), None where unbound
+        for var, old in {**else_changes, **body_changes}.items():
+            end_body, end_else = after_body.get(var, old), after_else.get(var, old)
+            if end_body is _ABSENT and end_else is _ABSENT:
+                continue  # bound after neither branch: nothing to merge
+            versions[var] = tuple(None if v is _ABSENT else v for v in (old, end_body, end_else))
+        changed = sorted(v for v, (old, end_body, end_else) in versions.items() if end_body != old or end_else != old)
         self.loc = loc
         for var in changed:
-            from_body, from_else = after_body.get(var), after_else.get(var)
+            from_body, from_else = versions[var][1], versions[var][2]
             if from_body == from_else:
                 self.env[var] = from_body
                 continue
@@ -224,8 +235,9 @@ class ControlFlowLowering:
         assigned = sorted(assigned)
         inside = collections.Counter(n.id for n in walk(stmt) if isinstance(n, ast.Name)
                                      and isinstance(n.ctx, ast.Load))
-        outside = {name for name, count in self.loads.items() if count > inside.get(name, 0)}
-        return [v for v in assigned if v in self.env or v in outside]
+        # (Read outside the loop: read more often in the function than inside it. Asked of the assigned
+        # names only, not of every name the function reads: a loop costs what it holds.)
+        return [v for v in assigned if v in self.env or self.loads.get(v, 0) > inside.get(v, 0)]
 
     def lower_loop(self, stmt, kind: str, target, iter_expr, test, body: list[ast.stmt]) -> None:
         loc = self.pf.loc(stmt)
@@ -276,8 +288,8 @@ class ControlFlowLowering:
                     self.emit([version], PlainOp(ast.Constant(None)), [False])
         # Names the body bound that are neither carried nor read after the loop die with it: forget
         # them, so no merge after the loop copies a value that a loop with no iteration never made.
-        for var in list(self.env):
-            if var not in before and var not in carried and not (var in target_names and self.read_outside(stmt, var)):
+        for var in sorted(self.env.keys() - before.keys()):  # (the bound since: a set difference, in C)
+            if var not in carried and not (var in target_names and self.read_outside(stmt, var)):
                 del self.env[var]
         self.body.append(Loop(kind, header_target, header_iter, header_test, lowered_body, pairs, exit_test, loc))
 
@@ -306,7 +318,8 @@ class ControlFlowLowering:
 
     def restore(self, state) -> None:
         env, bound, active, taken, temp, local = state
-        self.env, self.bound_once, self.active = Env(env), set(bound), set(active)
+        self.env.reset(env)
+        self.bound_once, self.active = set(bound), set(active)
         self.namer.restore(taken)
         self._temp, self.local_names = temp, set(local)
 
