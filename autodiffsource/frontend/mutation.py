@@ -140,7 +140,8 @@ def _names_read_after(fn: ast.FunctionDef, stmt: ast.stmt) -> set[str]:
 def _changed_in_place(body, own: list | None = None) -> tuple[set[str], set[str]]:
     """Names written into (``y[i] = v``, ``y[i] += v``) and names appended to, with their aliases
     (``a = y`` makes ``a`` and ``y`` one object): reads of these need care in the pullback. ``own``: the
-    body's ``own_nodes``, where the caller has them (the order does not matter)."""
+    body's ``own_nodes``, where the caller has them (the order does not matter; only its ``Assign``,
+    ``AugAssign`` and ``Call`` nodes are looked at, so those alone will do)."""
     groups: dict[str, set[str]] = {}
 
     def group(name):

@@ -74,7 +74,8 @@ def _contains(node_list, kinds, stop_at_loops: bool) -> bool:
 
 def needs_normalizing(body, own: list | None = None) -> bool:
     """True when the body has break/continue, or a return anywhere but as its last statement.
-    ``own``: the body's :func:`own_nodes`, where the caller has them (in any order)."""
+    ``own``: the body's :func:`own_nodes`, where the caller has them (in any order; only its ``Break``,
+    ``Continue`` and ``Return`` nodes are looked at, so those alone will do)."""
     if own is None:
         if _contains(body, (ast.Break, ast.Continue), stop_at_loops=False):
             return True
@@ -177,7 +178,7 @@ class _Normalizer:
 
 def normalize(body: list[ast.stmt], namer: Namer, n_outputs: int, own: list | None = None) -> list[ast.stmt]:
     """``body`` with break/continue/early return turned into flags (see the module docstring); ``body``
-    itself when there are none. ``own``: the body's :func:`own_nodes`, where the caller has them."""
+    itself when there are none. ``own``: as for :func:`needs_normalizing`."""
     if not needs_normalizing(body, own):
         return body
     returns = [n for n in own_nodes(body) if isinstance(n, ast.Return)]
