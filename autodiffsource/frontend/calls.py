@@ -31,8 +31,8 @@ class CallLowering:
         """Classify a call: ("rule", Rule, receiver) · ("delta", callable, n_outputs, ...) · ("nondiff",)."""
         func = node.func
         key, root = _dotted(func)
-        if root is not None and not self.is_local(root) and not (func.__class__ is ast.Name
-                                                                 and root in self.inner_functions):
+        if root is not None and root not in self.local_names and not (func.__class__ is ast.Name
+                                                                      and root in self.inner_functions):
             # A global or closure name, or an attribute of one (`np.tanh`): what the checks below
             # would find, asked of this callee before.
             kind = self.call_kinds.get(key)
@@ -301,10 +301,9 @@ def _sequence_rules() -> frozenset:
     return frozenset(r for r in map(REGISTRY.rule_for, primals) if r is not None)
 
 
-def _dotted(node: ast.expr) -> tuple[str | None, str | None]:
-    """``("np.linalg.norm", "np")`` for a chain of attributes of a name (or the name), else ``(None, None)``."""
-    if node.__class__ is ast.Name:
-        return node.id, node.id
+def _dotted(node: ast.expr) -> tuple[tuple | None, str | None]:
+    """``(("norm", "linalg", "np"), "np")`` for ``np.linalg.norm``, a chain of attributes of a name (or
+    ``((name,), name)`` for the name), else ``(None, None)``: a key for the callee, and its root."""
     parts = []
     while node.__class__ is ast.Attribute:
         parts.append(node.attr)
@@ -312,7 +311,7 @@ def _dotted(node: ast.expr) -> tuple[str | None, str | None]:
     if node.__class__ is not ast.Name:
         return None, None
     parts.append(node.id)
-    return ".".join(reversed(parts)), node.id
+    return tuple(parts), node.id
 
 
 def _root(node: ast.expr) -> str | None:

@@ -68,7 +68,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         self._temp = 0
         self.local_names = self.survey.local_names()
         self.inner_functions: dict[str, ast.AST] = {}
-        self.call_kinds: dict[ast.expr, tuple] = {}  # callee expression -> its classification (calls.py)
+        self.call_kinds: dict[tuple, tuple] = {}  # callee (a dotted name) -> its classification (calls.py)
+        self.binop_rules: dict[Callable, Rule] = {}  # operator -> its rule, found once per lowering
         self.inlining: set[int] = set()
         self.namespace_vars: set[str] = set()
         self.alias_groups: list[set[str]] = []
@@ -435,7 +436,9 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             n = ast.Constant(exponent)
             return self.prim(operator_rules.δpower_by_constant.rule,
                              {"x": self.atom(node.left, active=left_active), "n": n})
-        rule = REGISTRY.rule_for(op if op is not operator.mod else numpy_rules.np.mod)
+        rule = self.binop_rules.get(op)
+        if rule is None:
+            rule = self.binop_rules[op] = REGISTRY.rule_for(op if op is not operator.mod else numpy_rules.np.mod)
         left = self.atom(node.left, active=left_active)
         right = self.atom(node.right, active=right_active)
         return self.prim(rule, {"x": left, "y": right})
