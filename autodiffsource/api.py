@@ -75,13 +75,21 @@ def transform(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, defe
     return _compiled_once(key, lambda: _run_pipeline(fn, mask, pullback_runs_once, defer_numbers=defer_numbers))
 
 
-def value_and_grad_function(fn, mask: tuple[bool, ...], defer_numbers: bool = False):
+def value_and_grad_function(fn, mask: tuple[bool, ...], defer_numbers: bool = False,
+                            numpy_first: str | None = None):
     """``g(*args) -> (value, partials)``: the δ function's forward pass and its run-once pullback's body as
     one function (``transform/combined.py``), compiled once per (function, mask); for a function
     with several outputs, None (``value_and_grad`` then reports that through the δ function).
-    ``defer_numbers``: as :func:`transform`'s; Python numbers are then handed to the plain variant."""
-    key = (fn, mask, "value_and_grad") + (("numbers deferred",) if defer_numbers else ())
-    return _compiled_once(key, lambda: _run_pipeline(fn, mask, True, flat=True, defer_numbers=defer_numbers))
+    ``defer_numbers``: as :func:`transform`'s; Python numbers are then handed to the plain variant.
+    ``numpy_first`` (with ``defer_numbers``): the arguments of the first call were float NumPy arrays,
+    ``"same shapes"`` or ``"any shapes"``: the function then holds only the NumPy branch (built assuming
+    shared shapes where those meet in elementwise arithmetic, for ``"same shapes"``) and hands other
+    arguments to the variant without ``numpy_first``, compiled when they first come: a first call
+    writes out and compiles one branch instead of two or three."""
+    key = (fn, mask, "value_and_grad") + (("numbers deferred",) if defer_numbers else ()) \
+        + (("NumPy first", numpy_first) if numpy_first else ())
+    return _compiled_once(key, lambda: _run_pipeline(fn, mask, True, flat=True, defer_numbers=defer_numbers,
+                                                     numpy_first=numpy_first))
 
 
 def _compiled_once(key, build):
@@ -136,8 +144,9 @@ def _resolve_delta(fn, mask: tuple[bool, ...]):
 
 
 def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, flat: bool = False,
-                  defer_numbers: bool = False):
-    """The compiled δ function; ``flat``: value_and_grad's one function instead (None: several outputs)."""
+                  defer_numbers: bool = False, numpy_first: str | None = None):
+    """The compiled δ function; ``flat``: value_and_grad's one function instead (None: several outputs);
+    ``numpy_first``: as :func:`value_and_grad_function`'s."""
     parsed = _decorator_parses.pop(fn, None) or parse_function(fn)  # the lowering may change the tree: used once
     n_named = len(_positional_params(fn))
     if len(mask) != n_named and not (_has_varargs(fn) and len(mask) > n_named):
@@ -146,10 +155,19 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
     lowerer = lower.Lowerer(parsed, list(mask), _resolve_delta)
     lowered = lowerer.lower()
     name = delta_name(fn, mask)
-    builder = reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name, pullback_runs_once)
-    names_before = lowerer.namer.state()
-    generated = builder.build()
-    same_shape = _same_shape_variant(lowered, lowerer.namer, names_before, fn.__globals__, name) if flat else None
+    others = None
+    if flat and numpy_first and defer_numbers and _positional_only(parsed.node.args, lowered.params):
+        # Only the NumPy branch is made: one build, assuming shared shapes if the first call's had them.
+        groups = _same_shape_groups(lowered) if numpy_first == "same shapes" else ()
+        generated = reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name, pullback_runs_once,
+                                           assumed_same_shape=groups).build()
+        same_shape = (groups, generated) if groups else None
+        others = _OtherArguments(fn, mask)
+    else:
+        builder = reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name, pullback_runs_once)
+        names_before = lowerer.namer.state()
+        generated = builder.build()
+        same_shape = _same_shape_variant(lowered, lowerer.namer, names_before, fn.__globals__, name) if flat else None
     if defer_numbers and scalar.could_specialise(generated, mask, parsed.node.args):
         generated = scalar.deferred(generated, mask, lowerer.namer, _NumbersVariant(fn, mask, flat))
     else:
@@ -161,7 +179,8 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
         if not generated.single_output:
             return None
         name = f"value_and_grad_{fn.__name__}{const_suffix(mask)}"
-        text, factory, tree = combined.render(generated, name, signature, wrt_names, lowerer.namer, same_shape)
+        text, factory, tree = combined.render(generated, name, signature, wrt_names, lowerer.namer, same_shape,
+                                              others)
         role = "value and gradient"
     else:
         text, factory, tree = emit.render_module(generated, signature, wrt_names)
@@ -190,9 +209,7 @@ def _same_shape_variant(lowered, namer, names_before, user_globals: dict, name: 
     ``(x - y) ** 2`` un-broadcasts nothing and a full sum's cotangent stays a number. Skipped for long
     functions (the second build would cost more than the first call's budget) and where no two
     differentiated parameters meet."""
-    if numpy_branch.operations(lowered) > _SAME_SHAPE_MAX_OPERATIONS:
-        return None
-    groups = shapes.elementwise_groups(lowered, [p for p, m in zip(lowered.params, lowered.wrt) if m])
+    groups = _same_shape_groups(lowered)
     if not groups:
         return None
     # Built from the namer as the first build found it, so both branches use the same names (dx, the
@@ -205,6 +222,37 @@ def _same_shape_variant(lowered, namer, names_before, user_globals: dict, name: 
     namer.restore((taken | names_after[0], {k: max(counters.get(k, 0), names_after[1].get(k, 0))
                                             for k in counters.keys() | names_after[1].keys()}))
     return groups, assumed
+
+
+def _same_shape_groups(lowered) -> tuple[tuple[str, ...], ...]:
+    """The differentiated parameters a same-shape build assumes share a shape (``shapes.elementwise_groups``);
+    none for long functions (see ``_SAME_SHAPE_MAX_OPERATIONS``)."""
+    if numpy_branch.operations(lowered) > _SAME_SHAPE_MAX_OPERATIONS:
+        return ()
+    return shapes.elementwise_groups(lowered, [p for p, m in zip(lowered.params, lowered.wrt) if m])
+
+
+def _positional_only(signature, params: list[str]) -> bool:
+    """Whether a call passing ``params`` positionally binds the function's arguments as they came (no
+    ``*args``, ``**kwargs`` or keyword-only parameters): what a hand-off to another variant passes."""
+    return not (signature.vararg or signature.kwarg or signature.kwonlyargs) \
+        and [a.arg for a in signature.posonlyargs + signature.args] == list(params)
+
+
+class _OtherArguments:
+    """What a ``numpy_first`` value_and_grad function calls on arguments its NumPy branch does not take:
+    the variant with the generic code (and every branch), compiled on the first such call."""
+
+    __slots__ = ("fn", "mask", "compiled")
+
+    def __init__(self, fn, mask: tuple[bool, ...]):
+        self.fn, self.mask, self.compiled = fn, mask, None
+
+    def __call__(self, *args):
+        compiled = self.compiled
+        if compiled is None:
+            compiled = self.compiled = value_and_grad_function(self.fn, self.mask, defer_numbers=True)
+        return compiled(*args)
 
 
 def _has_varargs(fn) -> bool:
@@ -232,6 +280,15 @@ class _NumbersVariant:
             variant = value_and_grad_function if self.flat else transform
             compiled = self.compiled = variant(self.fn, self.mask)
         return compiled(*args)
+
+
+def _numpy_first(args: tuple, mask: tuple[bool, ...]) -> str | None:
+    """``"same shapes"`` or ``"any shapes"`` where every differentiated argument came, positionally, as a
+    float NumPy array (of one shape, or not), else None (see :func:`value_and_grad_function`)."""
+    arrays = [a for a, m in zip(args, mask) if m]
+    if len(args) < len(mask) or not all(type(a) is np.ndarray and a.dtype.kind == "f" for a in arrays):
+        return None
+    return "same shapes" if len({a.shape for a in arrays}) == 1 else "any shapes"
 
 
 def _all_numbers(args: tuple, mask: tuple[bool, ...]) -> bool:
@@ -403,8 +460,10 @@ def value_and_grad(fn, argnums=0):
         run = combined
         if run is None:  # *args: one function per count of extra (constant) arguments, looked up per call
             full = mask + (False,) * max(0, len(args) - len(mask)) if varargs else mask
-            # First called with arrays: the Python-number fast path waits until numbers come (if ever).
-            run = value_and_grad_function(fn, full, defer_numbers=not _all_numbers(args, full))
+            # First called with arrays: the Python-number fast path waits until numbers come (if ever);
+            # with float NumPy arrays, so does the generic code for other arrays.
+            run = value_and_grad_function(fn, full, defer_numbers=not _all_numbers(args, full),
+                                          numpy_first=None if kwargs else _numpy_first(args, full))
             if run is None:  # several outputs: the δ function's count of them goes in the error
                 outputs = transform(fn, full)(*args, **kwargs)
                 raise ADError(f"`{fn.__name__}` returns {len(outputs) - 1} values; a gradient needs exactly one",

@@ -1,0 +1,131 @@
+"""value_and_grad first called with float NumPy arrays compiles only its NumPy branch (issue 6's first call).
+
+The one function then holds the Python-number hand-off, the NumPy branch (built assuming shared shapes
+where the first call's arrays shared one) and a hand-off of every other call to the full variant, which
+is compiled when such arguments first come. Checked: on the corpus, the NumPy-only function gives what
+δf and its pullback give (which the corpus tests check against central differences; test_inplace checks
+the full variant the hand-off calls the same way); the hand-off compiles the full variant only when
+needed; broadcasting shapes, float32, torch tensors and Python numbers after a
+NumPy first call get gradients that match central differences; a signature a hand-off could not
+pass arguments through keeps the generic code.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("JAX_ENABLE_X64", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from autodiffsource import api, value_and_grad  # noqa: E402
+from autodiffsource.api import transform, value_and_grad_function  # noqa: E402
+import finite_differences  # noqa: E402
+from test_inplace import _corpus_cases  # noqa: E402
+
+RNG = np.random.default_rng(31)
+
+
+class _Subclass(np.ndarray):
+    """Fails the NumPy branch's `type(p) is ndarray` guard: the call is handed to the full variant."""
+
+
+def squares(x, y):
+    return np.sum((x - y) ** 2 * np.tanh(x) - y ** 2)
+
+
+def scaled(x, *, scale=2.0):
+    return np.sum(np.sin(x) * scale)
+
+
+def variants(fn) -> list[tuple]:
+    """The cache keys of ``fn``'s compiled functions, past (function, mask)."""
+    return [key[2:] for key in api._compiled if key[0] is fn]
+
+
+def forget(fn) -> None:
+    """Drop ``fn``'s compiled functions from the cache: the next call compiles afresh."""
+    for key in [key for key in api._compiled if key[0] is fn]:
+        del api._compiled[key]
+
+
+def _as_given(value):
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+# The corpus cases whose differentiated arguments are all float NumPy arrays.
+NUMPY_CASES = [case for case in _corpus_cases() if api._numpy_first(case.values[1], case.values[2])]
+
+
+@pytest.mark.parametrize("fn, args, mask", NUMPY_CASES)
+def test_the_numpy_only_function_equals_the_delta_function_on_the_corpus(fn, args, mask):
+    kind = api._numpy_first(args, mask)
+    numpy_only = value_and_grad_function(fn, mask, defer_numbers=True, numpy_first=kind)
+    if numpy_only is None:  # several outputs: value_and_grad refuses them
+        return
+    value, back = transform(fn, mask)(*[_as_given(a) for a in args])
+    want = back(np.ones_like(value) if isinstance(value, np.ndarray) else 1.0)
+    want = want if sum(mask) > 1 else (want,)
+    got_value, got = numpy_only(*[_as_given(a) for a in args])
+    np.testing.assert_allclose(np.asarray(got_value, float), np.asarray(value, float), rtol=1e-12, atol=0)
+    got = got if sum(mask) > 1 else (got,)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(np.asarray(g, float), np.asarray(w, float), rtol=1e-12, atol=1e-14)
+
+
+def test_a_first_call_with_arrays_of_one_shape_compiles_the_same_shape_branch_alone():
+    x, y = RNG.uniform(-1, 1, 50), RNG.uniform(-1, 1, 50)
+    forget(squares)
+    value, partials = value_and_grad(squares, argnums=(0, 1))(x, y)
+    assert variants(squares) == [("value_and_grad", "numbers deferred", "NumPy first", "same shapes")]
+    text = value_and_grad_function(squares, (True, True), True, "same shapes").__source__
+    assert "x.shape == y.shape" in text and "return other_arguments(x, y)" in text
+    assert "unbroadcast" not in text and "namespace(" not in text  # no generic code
+    finite_differences.directional_check(squares, [x, y], partials, (0, 1), RNG)
+
+
+@pytest.mark.parametrize("later", ["broadcasting", "float32", "subclass", "torch", "numbers"])
+def test_other_arguments_after_a_numpy_first_call_get_right_gradients(later):
+    vg = value_and_grad(squares, argnums=(0, 1))
+    forget(squares)
+    vg(RNG.uniform(-1, 1, 20), RNG.uniform(-1, 1, 20))
+    assert ("value_and_grad", "numbers deferred") not in variants(squares)
+    if later == "broadcasting":
+        args = [RNG.uniform(-1, 1, (6, 1)), RNG.uniform(-1, 1, 5)]
+    elif later == "float32":
+        args = [RNG.uniform(-1, 1, 7).astype(np.float32), RNG.uniform(-1, 1, 7).astype(np.float32)]
+    elif later == "subclass":
+        args = [RNG.uniform(-1, 1, 7).view(_Subclass), RNG.uniform(-1, 1, 7).view(_Subclass)]
+    elif later == "torch":
+        torch = pytest.importorskip("torch")
+        args = [torch.tensor(RNG.uniform(-1, 1, 7)), torch.tensor(RNG.uniform(-1, 1, 7))]
+    else:
+        args = [0.3, -1.2]
+    value, partials = vg(*args)
+    as_numpy = [np.asarray(a, dtype=np.float64) for a in args]
+    partials = [np.asarray(p, dtype=np.float64) for p in partials]
+    for p, a in zip(partials, as_numpy):
+        assert p.shape == a.shape
+    assert float(value) == pytest.approx(squares(*as_numpy), rel=1e-5 if later == "float32" else 1e-12)
+    finite_differences.directional_check(squares, as_numpy, partials, (0, 1), RNG,
+                                         rtol=1e-3 if later == "float32" else 1e-6)
+    # The full variant is compiled where the NumPy branch does not take the arguments, and only there.
+    handed_on = later in ("broadcasting", "subclass", "torch")
+    assert (("value_and_grad", "numbers deferred") in variants(squares)) == handed_on
+
+
+def test_a_first_call_with_other_arrays_keeps_the_generic_code():
+    torch = pytest.importorskip("torch")
+    x, y = torch.tensor(RNG.uniform(-1, 1, 9)), torch.tensor(RNG.uniform(-1, 1, 9))
+    forget(squares)
+    value, (dx, dy) = value_and_grad(squares, argnums=(0, 1))(x, y)
+    assert variants(squares) == [("value_and_grad", "numbers deferred")]
+    finite_differences.directional_check(squares, [x.numpy(), y.numpy()], [dx.numpy(), dy.numpy()], (0, 1), RNG)
+
+
+def test_a_signature_a_hand_off_cannot_pass_through_keeps_the_generic_code():
+    x = RNG.uniform(-1, 1, 12)
+    value, dx = value_and_grad(scaled)(x)
+    assert "other_arguments" not in value_and_grad_function(scaled, (True,), True, "same shapes").__source__
+    finite_differences.directional_check(scaled, [x], [dx], (0,), RNG)
