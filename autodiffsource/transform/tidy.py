@@ -402,8 +402,8 @@ def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper, stores,
             continue
         entry = names.of(s)
         s_loads, escaping = entry[0], entry[4]
-        for name in made.keys() & s_loads.keys():
-            if s_loads[name]:
+        for name, count in s_loads.items():  # (a statement reads a few names: no set made per statement)
+            if count and name in made:
                 last_read[name] = i
                 if escaping[name]:
                     escapes.add(name)
