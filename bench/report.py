@@ -183,12 +183,13 @@ def _transform_section(results: dict) -> list[str]:
     if not transform:
         return []
     out = ["## First call (transform + compile)", "",
-           "A generated straight-line NumPy function (`bench/transform_time.py`) written to a module and "
+           "Generated straight-line NumPy functions (`bench/transform_time.py`) written to a module and "
            "imported in a fresh process; `@δ` runs at import (decorate), the first `δf(x, y)` call "
-           "transforms, compiles and runs it. *cold* is the first function transformed in the process "
-           "(it also pays for reading the rule library); *first call* is the next function of the same "
-           "size; *value_and_grad* is the first call of `value_and_grad(g, argnums=(0, 1))` of a third "
-           "one (its one function is compiled then). Library import is `import autodiffsource`.", "",
+           "transforms, compiles and runs it and its pullback. *cold* is the first function transformed in "
+           "the process (it also pays for reading the rule library); *first call* is the median (and range) "
+           "of the next five functions of the same size; *value_and_grad* the same for the first call of "
+           "`value_and_grad(g, argnums=(0, 1))(x, y)` of five undecorated ones (its one function is "
+           "compiled then). Library import is `import autodiffsource`.", "",
            "| lines | library import | decorate | first call, cold | first call | value_and_grad | "
            "later calls | the primal | target |", "|---|---|---|---|---|---|---|---|---|"]
     for lines, entry in transform.items():
@@ -197,11 +198,20 @@ def _transform_section(results: dict) -> list[str]:
             continue
         target = TRANSFORM_TARGETS.get(int(lines))
         out.append("| " + " | ".join([str(lines)] + [format_time(entry[k]) for k in (
-            "library_import", "decorate", "first_call_cold", "first_call")]
-            + [format_time(entry["first_call_value_and_grad"]) if "first_call_value_and_grad" in entry else "–"]
+            "library_import", "decorate", "first_call_cold")]
+            + [_with_range(entry, "first_call"), _with_range(entry, "first_call_value_and_grad")]
             + [format_time(entry[k]) for k in ("later_call", "primal_call")]
             + [f"≤ {format_time(target)}" if target else ""]) + " |")
     return out + [""]
+
+
+def _with_range(entry: dict, key: str) -> str:
+    """``41 ms (38 ms-47 ms)``: a median with the range it came from, where the entry has them."""
+    if key not in entry:
+        return "–"
+    low_high = entry.get(key + "_range")
+    spread = f" ({format_time(low_high[0])}–{format_time(low_high[1])})" if low_high else ""
+    return format_time(entry[key]) + spread
 
 
 WORKLOADS = """## Workloads

@@ -1,16 +1,19 @@
 """First-call cost: the transform and compile of a fresh function, in a fresh subprocess.
 
-Contract: ``measure(lines)`` generates a straight-line NumPy function of ``lines`` statements, writes it
-to a temporary module, imports it (``@δ`` runs there: getsource and the syntax check; "decorate" is per function), and times the
-first call of ``δf`` (transform + compile + one run), a second call, and the plain function, all in a
-fresh Python process. It does this for two such functions in a row: the first pays the library's
-one-time costs (reading rule sources), the second is what every later function pays. Then the first
-call of ``value_and_grad(g, argnums=(0, 1))`` of a third function of the same size (the JAX-named entry
-point: its one function is compiled on that call). Returns seconds:
-``{"numpy_import": ..., "library_import": ..., "decorate": ..., "first_call_cold": ..., "first_call": ...,
-"later_call": ..., "primal_call": ..., "first_call_value_and_grad": ...}`` (``library_import`` is
-``import autodiffsource`` after NumPy), and ``"scipy_imported"``: whether importing the library imported
-SciPy (it should not).
+Contract: ``measure(lines)`` generates straight-line NumPy functions of ``lines`` statements, writes
+them to temporary modules and, in a fresh Python process, imports the one whose functions are
+decorated (``@δ`` runs there: getsource and the syntax check; "decorate" is per function) and times
+the first call of each ``δf`` (transform + compile + one run of it and its pullback). The first of
+them pays the library's one-time costs (reading rule sources: "cold"); the next ``FUNCTIONS`` are what
+every later function pays, and their median is reported (with their range: one sample on a shared
+machine says little). Then a later call and the plain function, and the first calls of
+``value_and_grad(g, argnums=(0, 1))(x, y)`` of ``FUNCTIONS`` undecorated functions of the same size
+(the JAX-named entry point: its one function is compiled on that call), median and range. Returns
+seconds: ``{"numpy_import": ..., "library_import": ..., "decorate": ..., "first_call_cold": ...,
+"first_call": ..., "first_call_range": (min, max), "later_call": ..., "primal_call": ...,
+"first_call_value_and_grad": ..., "first_call_value_and_grad_range": (min, max)}``
+(``library_import`` is ``import autodiffsource`` after NumPy), and ``"scipy_imported"``: whether
+importing the library imported SciPy (it should not).
 
 ``python -m bench.transform_time [--clock cpu]`` prints the figures for 50 and 1,000 lines (``--lines``
 for others), each measured in a fresh process; ``python -m bench.transform_time N [cpu]`` is that process.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,6 +52,9 @@ def generate(name: str, lines: int, salt: int = 0) -> str:
     return f"def {name}(x, y):\n" + "".join(f"    {line}\n" for line in body)
 
 
+FUNCTIONS = 5  # fresh functions timed per figure (after the cold one): their median is reported
+
+
 def _child(lines: int, clock=time.perf_counter) -> dict:
     start = clock()
     import numpy as np
@@ -59,37 +66,46 @@ def _child(lines: int, clock=time.perf_counter) -> dict:
     library_import = clock() - start
     scipy_imported = "scipy" in sys.modules
     with tempfile.TemporaryDirectory() as folder:
-        module_name = f"bench_generated_{lines}"
-        text = ("import numpy as np\nfrom autodiffsource import δ\n\n\n@δ\n" + generate("first", lines, 0)
-                + "\n\n@δ\n" + generate("second", lines, 1) + "\n\n" + generate("third", lines, 2))
-        with open(os.path.join(folder, module_name + ".py"), "w") as file:
+        # Decorated functions in one module (importing it runs each @δ), plain ones for value_and_grad in another.
+        decorated, plain = f"bench_decorated_{lines}", f"bench_plain_{lines}"
+        text = "import numpy as np\nfrom autodiffsource import δ\n" + "".join(
+            "\n\n@δ\n" + generate(f"f{k}", lines, k) for k in range(FUNCTIONS + 1))
+        with open(os.path.join(folder, decorated + ".py"), "w") as file:
             file.write(text)
+        with open(os.path.join(folder, plain + ".py"), "w") as file:
+            file.write("import numpy as np\n" + "".join(
+                "\n\n" + generate(f"g{k}", lines, FUNCTIONS + 1 + k) for k in range(FUNCTIONS)))
         sys.path.insert(0, folder)
         start = clock()
-        module = importlib.import_module(module_name)
+        module = importlib.import_module(decorated)
         imported = clock() - start
+        plain_module = importlib.import_module(plain)
         x, y = np.linspace(-1, 1, 16), np.linspace(1, 2, 16)
         result = {"numpy_import": numpy_import, "library_import": library_import, "scipy_imported": scipy_imported,
-                  "decorate": imported / 2}
-        for fname, key in (("first", "first_call_cold"), ("second", "first_call")):
-            stub = getattr(module, "δ" + fname)
-            start = clock()
-            value, pullback = stub(x, y)
+                  "decorate": imported / (FUNCTIONS + 1)}
+
+        def first_call_of_delta(k):
+            value, pullback = getattr(module, f"δf{k}")(x, y)
             pullback()
-            result[key] = clock() - start
-        compiled, primal = module.δsecond, module.second
+
+        result["first_call_cold"] = _timed(clock, lambda: first_call_of_delta(0))
+        firsts = [_timed(clock, lambda: first_call_of_delta(k)) for k in range(1, FUNCTIONS + 1)]
+        result["first_call"], result["first_call_range"] = statistics.median(firsts), (min(firsts), max(firsts))
+        compiled, primal = module.δf1, module.f1
         for key, call in (("later_call", lambda: compiled(x, y)[1]()), ("primal_call", lambda: primal(x, y))):
-            best = float("inf")
-            for _ in range(5):
-                start = clock()
-                call()
-                best = min(best, clock() - start)
-            result[key] = best
-        value_and_grad = autodiffsource.value_and_grad(module.third, argnums=(0, 1))
-        start = clock()
-        value_and_grad(x, y)
-        result["first_call_value_and_grad"] = clock() - start
+            result[key] = min(_timed(clock, call) for _ in range(5))
+        firsts = [_timed(clock, lambda: autodiffsource.value_and_grad(getattr(plain_module, f"g{k}"),
+                                                                      argnums=(0, 1))(x, y))
+                  for k in range(FUNCTIONS)]
+        result["first_call_value_and_grad"] = statistics.median(firsts)
+        result["first_call_value_and_grad_range"] = (min(firsts), max(firsts))
         return result
+
+
+def _timed(clock, call) -> float:
+    start = clock()
+    call()
+    return clock() - start
 
 
 def measure(lines: int, timeout: float = 300, clock: str = "wall") -> dict:
