@@ -26,11 +26,12 @@ import dataclasses
 import functools
 import inspect
 import operator
-import textwrap
 from typing import Callable
 
 from ..astutil import Transformer, clone, copy_node
+from ..errors import NoSourceError
 from ..rules.registry import Rule
+from ..source import parse_function
 
 XP = "xp"  # the name rules use for the run-time array namespace
 
@@ -137,13 +138,12 @@ class Instance:
 
 @functools.lru_cache(maxsize=None)
 def _parse_rule(delta) -> ast.FunctionDef | None:
+    """The rule's definition, parsed where it stands in its module (``source.parse_function``: no
+    tokenizer run per rule, which was most of the first transform's extra cost in a process)."""
     try:
-        text = textwrap.dedent(inspect.getsource(delta))
-    except (OSError, TypeError):
+        return parse_function(delta).node
+    except NoSourceError:
         return None
-    tree = ast.parse(text)
-    node = tree.body[0]
-    return node if isinstance(node, ast.FunctionDef) else None
 
 
 _templates: dict[int, Template | None] = {}
