@@ -233,12 +233,17 @@ def _propagate_copies(stmts: list[ast.stmt], fusable, loads, stores, names: _Nam
         s_loads = names.of(s)[0]
         renamed = [a for a in s_loads if s_loads[a] and a in renames]  # by the statement's names: linear
         if renamed:
+            escaping = names.of(s)[4]
             for a in renamed:
                 b = renames[a]
                 loads[b] += s_loads[a]
                 loads[a] -= s_loads[a]
-            kept[k] = rename.visit(s)
-            names.cache.pop(s, None)
+                # The statement's own counts, as a fresh walk would find them: each read of `a` is now one
+                # of `b`, under the same parent (so it escapes where it did).
+                s_loads[b] += s_loads.pop(a)
+                if a in escaping:
+                    escaping[b] += escaping.pop(a)
+            rename.visit(s)  # (in place: the statement itself is returned)
     stmts[:] = kept
 
 
