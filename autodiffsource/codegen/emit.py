@@ -15,8 +15,8 @@ from __future__ import annotations
 import ast
 import contextlib
 
-from ..astutil import clone
 from ..transform.reverse import Comment, Generated
+from .writers import EXPRESSIONS, STATEMENTS, WRITTEN, block, unshare
 
 
 class _Unparser(ast._Unparser):  # the stdlib's ast.unparse machinery, plus comment lines
@@ -102,11 +102,15 @@ _NEXT = {precedence: precedence.next() for precedence in ast._Precedence}
 class _LocatingUnparser(_Unparser):
     """Writes the same text, and gives every node it writes the location it has in that text.
 
-    Lines are counted at each newline the unparser writes (``maybe_newline``); columns are UTF-8 byte
-    offsets, as the parser gives them. A statement starts on the line of the next ``fill``; an
-    expression spans what was written while it was visited (parentheses the unparser adds around it
-    included, which only widens a traceback's caret). ``complete`` is False when the counted lines do
-    not add up to the text (a multi-line string): the caller then parses the text instead.
+    Lines are counted at each newline written; columns are UTF-8 byte offsets, as the parser gives
+    them. A statement starts on the line of the next ``fill``; an expression spans what was written
+    while it was visited (parentheses the unparser adds around it included, which only widens a
+    traceback's caret). ``complete`` is False when the counted lines do not add up to the text (a
+    multi-line string): the caller then parses the text instead.
+
+    The statements and expressions generated code is made of are written by codegen/writers.py's
+    functions, as the stdlib's methods write them; any other node is written by the stdlib's own
+    method through ``traverse`` below, located as a whole.
     """
 
     def __init__(self, first_line: int = 1, **options):
@@ -115,8 +119,10 @@ class _LocatingUnparser(_Unparser):
         self._line = first_line
         self._col = 0
         self._starting: list[ast.AST] = []  # statements (and handlers) whose first line is the next fill
-        self._parents: list[ast.AST] = []
-        self._located: set = set()  # nodes written (by identity: ast nodes hash by it), no int per node
+        self._parents: list[ast.AST] = []  # the nodes being written by the stdlib's methods
+        # Each node written is marked with this object (``writers.WRITTEN``) among its own attributes,
+        # which are being written anyway: a set of the nodes cost a fifth of the time in cache misses.
+        self._written = object()
         self.complete = False
 
     def render(self, node: ast.AST) -> str:
@@ -145,29 +151,7 @@ class _LocatingUnparser(_Unparser):
         self.write(indent + text)
 
     def _unshare(self, node: ast.AST) -> ast.AST:
-        """A node written a second time (the generator may use one ``Name`` in two statements) needs a
-        second location: its parent gets a copy of it, written in its place."""
-        parent, copy = self._parents[-1], clone(node)
-        if node in self._precedences:
-            self._precedences[copy] = self._precedences[node]
-        for field in parent._fields:
-            value = getattr(parent, field, None)
-            if value is node:
-                setattr(parent, field, copy)
-                return copy
-            if isinstance(value, list):
-                for i, item in enumerate(value):
-                    if item is node:
-                        value[i] = copy
-                        return copy
-        return copy
-
-    def visit_Subscript(self, node):
-        super().visit_Subscript(node)
-        index = node.slice
-        if isinstance(index, ast.Tuple) and index.elts:  # `x[i, j]`: the tuple itself is not traversed
-            index.lineno, index.col_offset = node.lineno, node.col_offset
-            index.end_lineno, index.end_col_offset = self._line, self._col
+        return unshare(self._parents[-1], node, self._precedences)
 
     def visit_If(self, node):
         # The stdlib's, plus locations for the `elif` branches it folds in (they are never traversed).
@@ -200,30 +184,29 @@ class _LocatingUnparser(_Unparser):
 
     def traverse(self, node):
         cls = node.__class__
-        if cls is ast.Name:  # half of all nodes: written here, without the generic bookkeeping
-            if node in self._located:
-                node = self._unshare(node)
-            self._located.add(node)
-            text, col = node.id, self._col
-            self._source.append(text)
-            node.lineno = node.end_lineno = self._line
-            node.col_offset = col
-            node.end_col_offset = self._col = col + (len(text) if text.isascii() else len(text.encode()))
-            return
         if cls is list:
-            for item in node:
-                self.traverse(item)
+            block(self, node)
             return
-        visit, located, starts_a_line = _HOW.get(node.__class__) or _how(node.__class__)
+        write = EXPRESSIONS.get(cls)
+        if write is not None:  # an expression the stdlib's method wrote (an `if` test, a default value)
+            if node.__dict__.get(WRITTEN) is self._written:
+                node = self._unshare(node)
+            node.__dict__[WRITTEN] = self._written
+            self._col = write(self, node, self._col)
+            return
+        if cls in STATEMENTS:
+            block(self, [node])
+            return
+        visit, located, starts_a_line = _HOW.get(cls) or _how(cls)
         parents = self._parents
         if not located:  # operators, contexts, `arguments`, comprehensions: no location
             parents.append(node)
             visit(self, node)
             parents.pop()
             return
-        if node in self._located:
+        if node.__dict__.get(WRITTEN) is self._written:
             node = self._unshare(node)
-        self._located.add(node)
+        node.__dict__[WRITTEN] = self._written
         if starts_a_line:
             self._starting.append(node)
         else:
@@ -248,6 +231,7 @@ def _how(cls: type) -> tuple:
            issubclass(cls, (ast.stmt, ast.excepthandler)))
     _HOW[cls] = how
     return how
+
 
 def _unparse(node: ast.AST) -> str:
     return _Unparser().visit(node)

@@ -87,14 +87,25 @@ def line_map(text: str, user_file: str | None = None) -> dict[int, tuple[SourceL
     """
     mapping: dict[int, tuple[SourceLoc, str]] = {}
     current = None
+    base = None if user_file is None else os.path.basename(user_file)
+    parsed: dict[str, tuple | None] = {}  # a line with a `#` -> its location, if it is a comment line
     for number, line in enumerate(text.splitlines(), start=1):
-        match = _COMMENT.match(line)
-        if match:
-            file = match["file"]
-            if user_file is not None and os.path.basename(user_file) == file:
-                file = user_file
-            current = (SourceLoc(file, int(match["line"])), match["text"] or "")
-        elif current is not None and line.strip():
+        if "#" in line:  # the pattern is tried on these lines only (once for each distinct line)
+            if line in parsed:
+                where = parsed[line]
+            else:
+                match = _COMMENT.match(line)
+                where = None
+                if match:
+                    file = match["file"]
+                    if file == base:
+                        file = user_file
+                    where = (SourceLoc(file, int(match["line"])), match["text"] or "")
+                parsed[line] = where
+            if where is not None:
+                current = where
+                continue
+        if current is not None and line and not line.isspace():
             mapping[number] = current
     return mapping
 
