@@ -139,7 +139,7 @@ def _binop(u, node, col):
         out.append("(")
         col += 1
     left = node.left
-    if left.__class__ is _Name:
+    if left.__class__ is _Name:  # (_child's Name case written out here, in _call and in _assign: a call per name less)
         if left.__dict__.get(WRITTEN) is written:
             left = unshare(node, left, precedences)
         left.__dict__[WRITTEN] = written
