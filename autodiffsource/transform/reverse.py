@@ -552,9 +552,14 @@ class ReverseBuilder(LoopReversal, Shortcuts):
         ``1 - x``) or shaped like ``param`` (see :mod:`.shapes`)."""
         if id(op.rule) not in _ELEMENTWISE_BINARY:
             return False
-        arg = op.args[param]
-        return all(is_number_literal(v) or self.shapes.same(v, arg) for k, v in op.args.items() if k != param) \
-            or self.shapes.same(arg, ast.Name(result, ast.Load()))
+        arg, shapes = op.args[param], self.shapes
+        for k, v in op.args.items():
+            if k != param and not (is_number_literal(v) or shapes.same(v, arg)):
+                break
+        else:
+            return True
+        # (shapes.same(arg, <the result's Name>), without making the Name)
+        return isinstance(arg, ast.Name) and (arg.id == result or shapes.find(arg.id) == shapes.find(result))
 
     def unpack_partials(self, call: ast.expr, atoms: list, out: list, always_tuple: bool) -> None:
         """``g1, g2 = call`` then accumulate each ``g`` into its argument's cotangent."""
