@@ -12,6 +12,7 @@ import contextlib
 import gc
 import inspect
 import itertools
+import numbers
 import os
 import sys
 import threading
@@ -76,20 +77,21 @@ def transform(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, defe
 
 
 def value_and_grad_function(fn, mask: tuple[bool, ...], defer_numbers: bool = False,
-                            numpy_first: str | None = None):
+                            first_arguments: str | None = None):
     """``g(*args) -> (value, partials)``: the δ function's forward pass and its run-once pullback's body as
     one function (``transform/combined.py``), compiled once per (function, mask); for a function
     with several outputs, None (``value_and_grad`` then reports that through the δ function).
     ``defer_numbers``: as :func:`transform`'s; Python numbers are then handed to the plain variant.
-    ``numpy_first`` (with ``defer_numbers``): the arguments of the first call were float NumPy arrays,
+    ``first_arguments`` (with ``defer_numbers``): the arguments of the first call were float NumPy arrays,
     ``"same shapes"`` or ``"any shapes"``: the function then holds only the NumPy branch (built assuming
     shared shapes where those meet in elementwise arithmetic, for ``"same shapes"``) and hands other
-    arguments to the variant without ``numpy_first``, compiled when they first come: a first call
-    writes out and compiles one branch instead of two or three."""
+    arguments to the variant without ``first_arguments``, compiled when they first come: a first call
+    writes out and compiles one branch instead of two or three. ``"other arrays"`` (another library's):
+    the function holds the generic code and hands float NumPy arrays to that variant instead."""
     key = (fn, mask, "value_and_grad") + (("numbers deferred",) if defer_numbers else ()) \
-        + (("NumPy first", numpy_first) if numpy_first else ())
+        + (("first arguments", first_arguments) if first_arguments else ())
     return _compiled_once(key, lambda: _run_pipeline(fn, mask, True, flat=True, defer_numbers=defer_numbers,
-                                                     numpy_first=numpy_first))
+                                                     first_arguments=first_arguments))
 
 
 def _compiled_once(key, build):
@@ -144,9 +146,9 @@ def _resolve_delta(fn, mask: tuple[bool, ...]):
 
 
 def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, flat: bool = False,
-                  defer_numbers: bool = False, numpy_first: str | None = None):
+                  defer_numbers: bool = False, first_arguments: str | None = None):
     """The compiled δ function; ``flat``: value_and_grad's one function instead (None: several outputs);
-    ``numpy_first``: as :func:`value_and_grad_function`'s."""
+    ``first_arguments``: as :func:`value_and_grad_function`'s."""
     parsed = _decorator_parses.pop(fn, None) or parse_function(fn)  # the lowering may change the tree: used once
     n_named = len(_positional_params(fn))
     if len(mask) != n_named and not (_has_varargs(fn) and len(mask) > n_named):
@@ -155,14 +157,20 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
     lowerer = lower.Lowerer(parsed, list(mask), _resolve_delta)
     lowered = lowerer.lower()
     name = delta_name(fn, mask)
-    others = None
-    if flat and numpy_first and defer_numbers and _positional_only(parsed.node.args, lowered.params):
+    others = numpy_elsewhere = None
+    deferring = flat and first_arguments and defer_numbers and _positional_only(parsed.node.args, lowered.params)
+    if deferring and first_arguments != "other arrays":
         # Only the NumPy branch is made: one build, assuming shared shapes if the first call's had them.
-        groups = _same_shape_groups(lowered) if numpy_first == "same shapes" else ()
+        groups = _same_shape_groups(lowered) if first_arguments == "same shapes" else ()
         generated = reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name, pullback_runs_once,
                                            assumed_same_shape=groups).build()
         same_shape = (groups, generated) if groups else None
         others = _OtherArguments(fn, mask)
+    elif deferring and numpy_branch.operations(lowered) <= numpy_branch.MAX_OPERATIONS:
+        # Only the generic code is made (one build); NumPy arrays go to the variant with their branch.
+        generated = reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name, pullback_runs_once).build()
+        same_shape = None
+        numpy_elsewhere = _OtherArguments(fn, mask)
     else:
         builder = reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name, pullback_runs_once)
         names_before = lowerer.namer.state()
@@ -180,7 +188,7 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
             return None
         name = f"value_and_grad_{fn.__name__}{const_suffix(mask)}"
         text, factory, tree = combined.render(generated, name, signature, wrt_names, lowerer.namer, same_shape,
-                                              others)
+                                              others, numpy_elsewhere)
         role = "value and gradient"
     else:
         text, factory, tree = emit.render_module(generated, signature, wrt_names)
@@ -240,8 +248,8 @@ def _positional_only(signature, params: list[str]) -> bool:
 
 
 class _OtherArguments:
-    """What a ``numpy_first`` value_and_grad function calls on arguments its NumPy branch does not take:
-    the variant with the generic code (and every branch), compiled on the first such call."""
+    """What a ``first_arguments`` value_and_grad function calls on arguments its one branch does not take:
+    the variant with every branch (the generic code, the NumPy branch), compiled on the first such call."""
 
     __slots__ = ("fn", "mask", "compiled")
 
@@ -282,13 +290,19 @@ class _NumbersVariant:
         return compiled(*args)
 
 
-def _numpy_first(args: tuple, mask: tuple[bool, ...]) -> str | None:
+def _first_arguments(args: tuple, mask: tuple[bool, ...]) -> str | None:
     """``"same shapes"`` or ``"any shapes"`` where every differentiated argument came, positionally, as a
-    float NumPy array (of one shape, or not), else None (see :func:`value_and_grad_function`)."""
+    float NumPy array (of one shape, or not); ``"other arrays"`` where each came as something that is
+    neither a NumPy array nor a Python number (another library's array); else None (see
+    :func:`value_and_grad_function`)."""
     arrays = [a for a, m in zip(args, mask) if m]
-    if len(args) < len(mask) or not all(type(a) is np.ndarray and a.dtype.kind == "f" for a in arrays):
+    if len(args) < len(mask):
         return None
-    return "same shapes" if len({a.shape for a in arrays}) == 1 else "any shapes"
+    if all(type(a) is np.ndarray and a.dtype.kind == "f" for a in arrays):
+        return "same shapes" if len({a.shape for a in arrays}) == 1 else "any shapes"
+    if all(not isinstance(a, (np.ndarray, numbers.Number)) and hasattr(a, "shape") for a in arrays):
+        return "other arrays"
+    return None
 
 
 def _all_numbers(args: tuple, mask: tuple[bool, ...]) -> bool:
@@ -463,7 +477,7 @@ def value_and_grad(fn, argnums=0):
             # First called with arrays: the Python-number fast path waits until numbers come (if ever);
             # with float NumPy arrays, so does the generic code for other arrays.
             run = value_and_grad_function(fn, full, defer_numbers=not _all_numbers(args, full),
-                                          numpy_first=None if kwargs else _numpy_first(args, full))
+                                          first_arguments=None if kwargs else _first_arguments(args, full))
             if run is None:  # several outputs: the δ function's count of them goes in the error
                 outputs = transform(fn, full)(*args, **kwargs)
                 raise ADError(f"`{fn.__name__}` returns {len(outputs) - 1} values; a gradient needs exactly one",

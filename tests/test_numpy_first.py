@@ -1,13 +1,14 @@
-"""value_and_grad first called with float NumPy arrays compiles only its NumPy branch (issue 6's first call).
+"""value_and_grad compiles only the branch its first call's arrays take (issue 6's first call).
 
 The one function then holds the Python-number hand-off, the NumPy branch (built assuming shared shapes
 where the first call's arrays shared one) and a hand-off of every other call to the full variant, which
-is compiled when such arguments first come. Checked: on the corpus, the NumPy-only function gives what
-δf and its pullback give (which the corpus tests check against central differences; test_inplace checks
-the full variant the hand-off calls the same way); the hand-off compiles the full variant only when
-needed; broadcasting shapes, float32, torch tensors and Python numbers after a
-NumPy first call get gradients that match central differences; a signature a hand-off could not
-pass arguments through keeps the generic code.
+is compiled when such arguments first come. First called with another library's arrays, it holds the
+generic code and hands float NumPy arrays to that variant instead. Checked: on the corpus, the
+NumPy-only function gives what δf and its pullback give (which the corpus tests check against central
+differences; test_inplace checks the full variant the hand-offs call the same way); the full variant is
+compiled only when needed; broadcasting shapes, float32, torch tensors and Python numbers after a NumPy
+first call, and NumPy arrays after a torch first call, get gradients that match central differences; a
+signature a hand-off could not pass arguments through keeps the generic code.
 """
 
 from __future__ import annotations
@@ -55,13 +56,14 @@ def _as_given(value):
 
 
 # The corpus cases whose differentiated arguments are all float NumPy arrays.
-NUMPY_CASES = [case for case in _corpus_cases() if api._numpy_first(case.values[1], case.values[2])]
+NUMPY_CASES = [case for case in _corpus_cases()
+               if api._first_arguments(case.values[1], case.values[2]) in ("same shapes", "any shapes")]
 
 
 @pytest.mark.parametrize("fn, args, mask", NUMPY_CASES)
 def test_the_numpy_only_function_equals_the_delta_function_on_the_corpus(fn, args, mask):
-    kind = api._numpy_first(args, mask)
-    numpy_only = value_and_grad_function(fn, mask, defer_numbers=True, numpy_first=kind)
+    kind = api._first_arguments(args, mask)
+    numpy_only = value_and_grad_function(fn, mask, defer_numbers=True, first_arguments=kind)
     if numpy_only is None:  # several outputs: value_and_grad refuses them
         return
     value, back = transform(fn, mask)(*[_as_given(a) for a in args])
@@ -78,7 +80,7 @@ def test_a_first_call_with_arrays_of_one_shape_compiles_the_same_shape_branch_al
     x, y = RNG.uniform(-1, 1, 50), RNG.uniform(-1, 1, 50)
     forget(squares)
     value, partials = value_and_grad(squares, argnums=(0, 1))(x, y)
-    assert variants(squares) == [("value_and_grad", "numbers deferred", "NumPy first", "same shapes")]
+    assert variants(squares) == [("value_and_grad", "numbers deferred", "first arguments", "same shapes")]
     text = value_and_grad_function(squares, (True, True), True, "same shapes").__source__
     assert "x.shape == y.shape" in text and "return other_arguments(x, y)" in text
     assert "unbroadcast" not in text and "namespace(" not in text  # no generic code
@@ -86,7 +88,7 @@ def test_a_first_call_with_arrays_of_one_shape_compiles_the_same_shape_branch_al
 
 
 @pytest.mark.parametrize("later", ["broadcasting", "float32", "subclass", "torch", "numbers"])
-def test_other_arguments_after_a_numpy_first_call_get_right_gradients(later):
+def test_other_arguments_after_a_first_call_with_numpy_arrays_get_right_gradients(later):
     vg = value_and_grad(squares, argnums=(0, 1))
     forget(squares)
     vg(RNG.uniform(-1, 1, 20), RNG.uniform(-1, 1, 20))
@@ -115,13 +117,22 @@ def test_other_arguments_after_a_numpy_first_call_get_right_gradients(later):
     assert (("value_and_grad", "numbers deferred") in variants(squares)) == handed_on
 
 
-def test_a_first_call_with_other_arrays_keeps_the_generic_code():
+def test_a_first_call_with_another_librarys_arrays_compiles_the_generic_code_alone():
     torch = pytest.importorskip("torch")
     x, y = torch.tensor(RNG.uniform(-1, 1, 9)), torch.tensor(RNG.uniform(-1, 1, 9))
+    vg = value_and_grad(squares, argnums=(0, 1))
     forget(squares)
-    value, (dx, dy) = value_and_grad(squares, argnums=(0, 1))(x, y)
-    assert variants(squares) == [("value_and_grad", "numbers deferred")]
+    value, (dx, dy) = vg(x, y)
+    assert variants(squares) == [("value_and_grad", "numbers deferred", "first arguments", "other arrays")]
+    text = value_and_grad_function(squares, (True, True), True, "other arrays").__source__
+    assert "return numpy_arguments(x, y)" in text and "NumPy arrays: each helper" not in text  # no NumPy branch
     finite_differences.directional_check(squares, [x.numpy(), y.numpy()], [dx.numpy(), dy.numpy()], (0, 1), RNG)
+    # Float NumPy arrays then go to the variant with the NumPy branch, compiled on that call.
+    a, b = RNG.uniform(-1, 1, 9), RNG.uniform(-1, 1, 9)
+    value, partials = vg(a, b)
+    assert ("value_and_grad", "numbers deferred") in variants(squares)
+    assert value == pytest.approx(squares(a, b), rel=1e-12)
+    finite_differences.directional_check(squares, [a, b], partials, (0, 1), RNG)
 
 
 def test_a_signature_a_hand_off_cannot_pass_through_keeps_the_generic_code():
