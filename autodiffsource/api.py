@@ -9,6 +9,7 @@ later calls pay nothing.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import inspect
 import itertools
@@ -158,26 +159,29 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
     lowered = lowerer.lower()
     name = delta_name(fn, mask)
     others = numpy_elsewhere = None
-    deferring = flat and first_arguments and defer_numbers and _positional_only(parsed.node.args, lowered.params)
+    deferring = flat and first_arguments and defer_numbers and scalar.positional_only(parsed.node.args, lowered.params)
+    # (the variant with every branch, where a deferring function hands the arguments it has no code for)
+    every_branch = functools.partial(value_and_grad_function, fn, mask, defer_numbers=True)
     if deferring and first_arguments != "other arrays":
         # Only the NumPy branch is made: one build, assuming shared shapes if the first call's had them.
         groups = _same_shape_groups(lowered) if first_arguments == "same shapes" else ()
         generated = reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name, pullback_runs_once,
                                            assumed_same_shape=groups).build()
         same_shape = (groups, generated) if groups else None
-        others = _OtherArguments(fn, mask)
-    elif deferring and numpy_branch.operations(lowered) <= numpy_branch.MAX_OPERATIONS:
-        # Only the generic code is made (one build); NumPy arrays go to the variant with their branch.
-        generated = reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name, pullback_runs_once).build()
-        same_shape = None
-        numpy_elsewhere = _OtherArguments(fn, mask)
+        others = _LazyVariant(every_branch)
     else:
         builder = reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name, pullback_runs_once)
         names_before = lowerer.namer.state()
         generated = builder.build()
-        same_shape = _same_shape_variant(lowered, lowerer.namer, names_before, fn.__globals__, name) if flat else None
+        if deferring and numpy_branch.operations(lowered) <= numpy_branch.MAX_OPERATIONS:
+            # Only the generic code is made; NumPy arrays go to the variant with their branch.
+            same_shape, numpy_elsewhere = None, _LazyVariant(every_branch)
+        else:
+            same_shape = _same_shape_variant(lowered, lowerer.namer, names_before, fn.__globals__, name) \
+                if flat else None
     if defer_numbers and scalar.could_specialise(generated, mask, parsed.node.args):
-        generated = scalar.deferred(generated, mask, lowerer.namer, _NumbersVariant(fn, mask, flat))
+        plain = functools.partial(value_and_grad_function if flat else transform, fn, mask)
+        generated = scalar.deferred(generated, mask, lowerer.namer, _LazyVariant(plain))
     else:
         generated = scalar.specialise(generated, mask, parsed.node.args, lowerer.namer, fn.__globals__)
     signature = _signature_text(parsed.node)
@@ -240,29 +244,6 @@ def _same_shape_groups(lowered) -> tuple[tuple[str, ...], ...]:
     return shapes.elementwise_groups(lowered, [p for p, m in zip(lowered.params, lowered.wrt) if m])
 
 
-def _positional_only(signature, params: list[str]) -> bool:
-    """Whether a call passing ``params`` positionally binds the function's arguments as they came (no
-    ``*args``, ``**kwargs`` or keyword-only parameters): what a hand-off to another variant passes."""
-    return not (signature.vararg or signature.kwarg or signature.kwonlyargs) \
-        and [a.arg for a in signature.posonlyargs + signature.args] == list(params)
-
-
-class _OtherArguments:
-    """What a ``first_arguments`` value_and_grad function calls on arguments its one branch does not take:
-    the variant with every branch (the generic code, the NumPy branch), compiled on the first such call."""
-
-    __slots__ = ("fn", "mask", "compiled")
-
-    def __init__(self, fn, mask: tuple[bool, ...]):
-        self.fn, self.mask, self.compiled = fn, mask, None
-
-    def __call__(self, *args):
-        compiled = self.compiled
-        if compiled is None:
-            compiled = self.compiled = value_and_grad_function(self.fn, self.mask, defer_numbers=True)
-        return compiled(*args)
-
-
 def _has_varargs(fn) -> bool:
     return any(p.kind is p.VAR_POSITIONAL for p in inspect.signature(fn).parameters.values())
 
@@ -273,20 +254,22 @@ def _signature_text(node) -> str:
     return ast.unparse(node.args)
 
 
-class _NumbersVariant:
-    """What a ``defer_numbers`` δ function (or value_and_grad function, ``flat``) calls on Python numbers:
-    the plain variant, which has the fast path for them, compiled on the first such call."""
+class _LazyVariant:
+    """Another variant of a generated function, compiled by ``make()`` on its first call and called from then
+    on: what a function hands the arguments it has no code for to (Python numbers, for a ``defer_numbers``
+    variant: the plain one, with their fast path; for a ``first_arguments`` value_and_grad function, the
+    arguments its one branch does not take: the variant with every branch). ``make`` is a
+    ``functools.partial``, not a closure: no reference cycle for the collector to find."""
 
-    __slots__ = ("fn", "mask", "flat", "compiled")
+    __slots__ = ("make", "compiled")
 
-    def __init__(self, fn, mask: tuple[bool, ...], flat: bool = False):
-        self.fn, self.mask, self.flat, self.compiled = fn, mask, flat, None
+    def __init__(self, make):
+        self.make, self.compiled = make, None
 
     def __call__(self, *args):
         compiled = self.compiled
         if compiled is None:
-            variant = value_and_grad_function if self.flat else transform
-            compiled = self.compiled = variant(self.fn, self.mask)
+            compiled = self.compiled = self.make()
         return compiled(*args)
 
 

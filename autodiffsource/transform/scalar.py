@@ -90,8 +90,14 @@ class _Refused(Exception):
 
 def could_specialise(gen, mask: tuple[bool, ...], signature: ast.arguments) -> bool:
     """Whether the signature allows a fast path at all (no analysis): positional parameters only."""
-    return not (signature.vararg or signature.kwarg or signature.kwonlyargs) and any(mask) \
-        and [a.arg for a in signature.posonlyargs + signature.args] == list(gen.lowered.params)
+    return any(mask) and positional_only(signature, gen.lowered.params)
+
+
+def positional_only(signature: ast.arguments, params: list[str]) -> bool:
+    """Whether a call passing ``params`` positionally binds the function's arguments as they came (no
+    ``*args``, ``**kwargs`` or keyword-only parameters): what a hand-off to another variant passes."""
+    return not (signature.vararg or signature.kwarg or signature.kwonlyargs) \
+        and [a.arg for a in signature.posonlyargs + signature.args] == list(params)
 
 
 def deferred(gen, mask: tuple[bool, ...], namer, numbers_variant) -> object:
