@@ -32,13 +32,11 @@ from __future__ import annotations
 
 import ast
 
-import numpy as np
-
 from ..astutil import clone, nodes
 from ..codegen.emit import _LocatingUnparser
 from .codeparts import Comment
 from .naming import FactoryNames
-from .numpy_branch import numpy_branch
+from .numpy_branch import float_array_checks, numpy_branch
 from .scalar import is_handoff
 
 
@@ -97,15 +95,8 @@ def _numpy_handoff(gen, namer, numpy_elsewhere) -> ast.If:
     """``if <every differentiated parameter is a float ndarray>: return numpy_elsewhere(<params>)`` (that
     variant's own NumPy branch checks the rest of its guard, and runs its generic code where it fails)."""
     names = FactoryNames(namer, dict(gen.bindings))
-    type_, ndarray = names.bound("type", type), names.bound("ndarray", np.ndarray)
+    checks = float_array_checks([p for p, m in zip(gen.lowered.params, gen.lowered.wrt) if m], names)
     gen.bindings.update(names.bindings)
-    checks = []
-    for p, differentiated in zip(gen.lowered.params, gen.lowered.wrt):
-        if differentiated:
-            checks.append(ast.Compare(ast.Call(clone(type_), [ast.Name(p, ast.Load())], []), [ast.Is()],
-                                      [clone(ndarray)]))
-            kind = ast.Attribute(ast.Attribute(ast.Name(p, ast.Load()), "dtype", ast.Load()), "kind", ast.Load())
-            checks.append(ast.Compare(kind, [ast.Eq()], [ast.Constant("f")]))
     return ast.If(ast.BoolOp(ast.And(), checks),
                   _handoff(gen, namer, numpy_elsewhere, "numpy_arguments", _NUMPY_HANDOFF_NOTE), [])
 

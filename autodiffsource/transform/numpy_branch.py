@@ -93,12 +93,8 @@ def numpy_branch(body: list[ast.stmt], gen, namer, same_shape: tuple[tuple[str, 
         return None
     branch = _sums_of_squares(branch, names, rewrite.reads, rewrite.stores, sums)
     branch = [subtracted(s) for s in branch]  # (B[I] += -g, written out from index_add above)
+    checks = float_array_checks(guarded, names)
     type_, ndarray = names.bound("type", type), names.bound("ndarray", np.ndarray)
-    checks = []
-    for p in guarded:
-        checks.append(ast.Compare(ast.Call(clone(type_), [ast.Name(p, ast.Load())], []), [ast.Is()], [clone(ndarray)]))
-        kind = ast.Attribute(ast.Attribute(ast.Name(p, ast.Load()), "dtype", ast.Load()), "kind", ast.Load())
-        checks.append(ast.Compare(kind, [ast.Eq()], [ast.Constant("f")]))
     for group in same_shape:
         first = ast.Attribute(ast.Name(group[0], ast.Load()), "shape", ast.Load())
         checks += [ast.Compare(first, [ast.Eq()], [ast.Attribute(ast.Name(p, ast.Load()), "shape", ast.Load())])
@@ -111,6 +107,18 @@ def numpy_branch(body: list[ast.stmt], gen, namer, same_shape: tuple[tuple[str, 
     gen.bindings.clear()
     gen.bindings.update(names.bindings)
     return ast.If(ast.BoolOp(ast.And(), checks), [Comment(text=_NOTE)] + branch, [])
+
+
+def float_array_checks(params: list[str], names: FactoryNames) -> list[ast.expr]:
+    """``type(p) is ndarray`` and ``p.dtype.kind == 'f'`` for each of ``params``: the guard's comparisons
+    that every one is a float NumPy array (``type`` and ``ndarray`` bound through ``names``)."""
+    type_, ndarray = names.bound("type", type), names.bound("ndarray", np.ndarray)
+    checks = []
+    for p in params:
+        checks.append(ast.Compare(ast.Call(clone(type_), [ast.Name(p, ast.Load())], []), [ast.Is()], [clone(ndarray)]))
+        kind = ast.Attribute(ast.Attribute(ast.Name(p, ast.Load()), "dtype", ast.Load()), "kind", ast.Load())
+        checks.append(ast.Compare(kind, [ast.Eq()], [ast.Constant("f")]))
+    return checks
 
 
 def _namespace_arguments(body: list[ast.stmt], helper_names: dict) -> list[str]:
