@@ -49,7 +49,7 @@ def clone(node):
     d, source = new.__dict__, node.__dict__
     for key in fields:
         value = source.get(key)
-        if value.__class__ in _PLAIN_VALUES:
+        if value.__class__ in PLAIN_VALUES:
             d[key] = value
         else:
             d[key] = clone(value)  # (returns anything that is neither a list nor a node as it is)
@@ -61,7 +61,7 @@ def clone(node):
 
 _CLONING: dict[type, tuple | bool] = {}
 # Values clone keeps as they are without a call: immutable leaves, and the contexts (shared, as above).
-_PLAIN_VALUES = frozenset({str, int, float, bool, type(None), bytes, complex, ast.Load, ast.Store, ast.Del})
+PLAIN_VALUES = frozenset({str, int, float, bool, type(None), bytes, complex, ast.Load, ast.Store, ast.Del})
 
 
 def _cloning(cls: type):
@@ -69,6 +69,14 @@ def _cloning(cls: type):
     how = (cls._fields, cls._attributes) if issubclass(cls, ast.AST) and not issubclass(cls, _CONTEXTS) else False
     _CLONING[cls] = how
     return how
+
+
+def cloning(cls: type):
+    """How :func:`clone` copies an object of class ``cls`` (False: kept as it is, else its (fields,
+    attributes), worked out once per class), for copies that do more on the way (a rewrite, a count);
+    values of the classes in ``PLAIN_VALUES`` they keep as they are without a call, as clone does."""
+    how = _CLONING.get(cls)
+    return _cloning(cls) if how is None else how
 
 
 def substitute_names(node, replace):

@@ -45,7 +45,7 @@ import functools
 import numpy as np
 
 from .. import runtime
-from ..astutil import Transformer, clone, nodes
+from ..astutil import PLAIN_VALUES, Transformer, clone, cloning, nodes
 from ..ir import walk_statements
 from .codeparts import Comment
 from .naming import FactoryNames
@@ -264,7 +264,7 @@ class _Rewrite:
         d, source = new.__dict__, s.__dict__
         for key in cls._fields:
             value = source.get(key)
-            d[key] = value if value.__class__ in _PLAIN_VALUES else self.copy(value, key == "value")
+            d[key] = value if value.__class__ in PLAIN_VALUES else self.copy(value, key == "value")
         for key in cls._attributes:
             if key in source:
                 d[key] = source[key]
@@ -276,9 +276,7 @@ class _Rewrite:
         cls = node.__class__
         if cls is list:
             return [self.copy(n, rewrite) for n in node]
-        how = _COPYING.get(cls)
-        if how is None:
-            how = _copying(cls)
+        how = cloning(cls)
         if how is False:  # not a node, or a context
             return node
         fields, attributes = how
@@ -286,7 +284,7 @@ class _Rewrite:
         d, source = new.__dict__, node.__dict__
         for key in fields:
             value = source.get(key)
-            d[key] = value if value.__class__ in _PLAIN_VALUES else self.copy(value, rewrite)
+            d[key] = value if value.__class__ in PLAIN_VALUES else self.copy(value, rewrite)
         for key in attributes:
             if key in source:
                 d[key] = source[key]
@@ -325,18 +323,6 @@ class _Rewrite:
         table = self.reads if n.ctx.__class__ is ast.Load else self.stores if n.ctx.__class__ is ast.Store else None
         if table is not None:
             table[n.id] -= 1
-
-
-_COPYING: dict[type, tuple | bool] = {}
-# Values copied as they are (as astutil.clone keeps them): immutable leaves, and the contexts.
-_PLAIN_VALUES = frozenset({str, int, float, bool, type(None), bytes, complex, ast.Load, ast.Store, ast.Del})
-
-
-def _copying(cls: type):
-    how = (cls._fields, cls._attributes) if issubclass(cls, ast.AST) \
-        and not issubclass(cls, (ast.Load, ast.Store, ast.Del)) else False
-    _COPYING[cls] = how
-    return how
 
 
 _REDUCTION_KEYWORDS = ("axis", "dtype", "keepdims")
