@@ -558,8 +558,7 @@ class ReverseBuilder(LoopReversal, Shortcuts):
                 break
         else:
             return True
-        # (shapes.same(arg, <the result's Name>), without making the Name)
-        return isinstance(arg, ast.Name) and (arg.id == result or shapes.find(arg.id) == shapes.find(result))
+        return shapes.same_as(arg, result)
 
     def unpack_partials(self, call: ast.expr, atoms: list, out: list, always_tuple: bool) -> None:
         """``g1, g2 = call`` then accumulate each ``g`` into its argument's cotangent."""

@@ -149,9 +149,11 @@ class ShapeFacts:
 
     def same(self, a, b) -> bool:
         """Whether atoms ``a`` and ``b`` certainly have the same shape."""
-        if not (isinstance(a, ast.Name) and isinstance(b, ast.Name)):
-            return False
-        return a.id == b.id or self.find(a.id) == self.find(b.id)
+        return isinstance(b, ast.Name) and self.same_as(a, b.id)
+
+    def same_as(self, a, name: str) -> bool:
+        """Whether atom ``a`` certainly has the shape of the value named ``name``."""
+        return isinstance(a, ast.Name) and (a.id == name or self.find(a.id) == self.find(name))
 
 
 def elementwise_groups(lowered: LoweredFunction, candidates: list[str]) -> tuple[tuple[str, ...], ...]:
