@@ -402,9 +402,8 @@ def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper, stores,
     for i, s in enumerate(stmts):
         if s.__class__ is Comment:
             continue  # (no names)
-        if hasattr(s, "body"):  # a block's entry is not kept up to date by the fusions inside it
-            _reads_in_block(s, i, made, named, last_read, escapes)
-            continue
+        if hasattr(s, "body"):  # a block's entry is not kept up to date by the fusions inside it: walked again
+            names.cache.pop(s, None)
         entry = names.of(s)
         s_loads, escaping = entry[0], entry[4]
         for name, count in s_loads.items():  # (a statement reads a few names: no set made per statement)
@@ -422,23 +421,6 @@ def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper, stores,
         chain = chains[0]  # the outermost (the walk goes breadth first); the others are its left parts
         names.cache.pop(stmts[i], None)  # (its count of the helper's name would be missing)
         stmts[i] = replace_node(stmts[i], chain, scale_owned_chain(chain, helper(runtime.scale_owned)))
-
-
-def _reads_in_block(s, i: int, made: dict, named: dict, last_read: dict, escapes: set) -> None:
-    """_scale_in_place's reading of a block statement ``s`` (the ``i``-th), by a walk."""
-    for node in _nodes(s):
-        cls = node.__class__
-        contained = cls is ast.BinOp or cls is ast.UnaryOp
-        for field in _child_fields(cls):
-            value = getattr(node, field, None)
-            for child in value if value.__class__ is list else (value,):
-                if child.__class__ is not _Name or child.id not in made or child.ctx.__class__ is not _Load:
-                    continue
-                last_read[child.id] = i
-                if not (contained or cls is ast.Call and node.func.__class__ is _Name
-                        and named.get(node.func.id) is runtime.index_add and len(node.args) == 3
-                        and node.args[2] is child):
-                    escapes.add(child.id)
 
 
 def scale_owned_chain(chain: ast.BinOp, scale_owned: str) -> ast.Call:
