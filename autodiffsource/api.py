@@ -204,7 +204,6 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
     compiled.__autodiffsource_primal__ = fn
     compiled.__wrt__ = mask
     compiled.__qualname__ = name
-    compiled.__lowered__ = lowered
     return compiled
 
 
