@@ -597,45 +597,52 @@ def test_a_compiled_substitution_copies_a_template_as_the_walk_does():
 
 def test_tidys_names_per_statement_are_what_a_fresh_walk_counts(monkeypatch):
     # tidy counts each statement's names once and updates the counts as it fuses, instead of walking
-    # statements again (and _scale_in_place reads its escaping reads from them): at its end, every entry
-    # it holds for a statement still in the code is what counting that statement afresh gives.
-    from autodiffsource.transform import tidy
+    # statements again (and _scale_in_place reads its escaping reads from them); the passes after it
+    # (inplace.py) read the same table. After tidy, and again after first_writes_in_place (where
+    # consume_forward_values reads it), every entry held for a statement still in the code is what
+    # counting that statement afresh gives.
+    from autodiffsource.transform import inplace, tidy
 
-    tables = []
-
-    class Recording(tidy._Names):
-        def __init__(self, named):
-            super().__init__(named)
-            tables.append(self)
-
+    reverse_module = sys.modules["autodiffsource.transform.reverse"]
     checked = []
-    real_tidy = tidy.tidy
 
-    def tidy_and_check(forward, pullback, outputs, named, fusable, helper):
-        read = real_tidy(forward, pullback, outputs, named, fusable, helper)
-        table = tables[-1]
-        for s in forward + pullback:
+    def assert_fresh(table, stmts):
+        for s in stmts:
             entry = table.cache.get(s)
             if entry is None or entry[5] is not s or hasattr(s, "body"):
                 continue  # not counted since a rewrite, or a block (whose entry fusion inside it leaves as it was)
-            fresh = tidy._Names(named).of(s)
+            fresh = tidy.NameTable(table.named).of(s)
             nonzero = lambda counts: {k: v for k, v in counts.items() if v}  # noqa: E731
             assert [nonzero(entry[0]), nonzero(entry[1]), entry[2], entry[3], nonzero(entry[4])] \
                 == [nonzero(fresh[0]), nonzero(fresh[1]), fresh[2], fresh[3], nonzero(fresh[4])], ast.unparse(s)
             checked.append(s)
+
+    real_tidy, real_first_writes = tidy.tidy, inplace.first_writes_in_place
+    forwards = []
+
+    def tidy_and_check(forward, pullback, outputs, names, fusable, helper):
+        read = real_tidy(forward, pullback, outputs, names, fusable, helper)
+        assert_fresh(names, forward + pullback)
         assert read >= {n.id for s in forward + pullback for n in ast.walk(s) if isinstance(n, ast.Name)} \
-            - {helper_name for helper_name in named}
+            - {helper_name for helper_name in names.named}
+        forwards.append(forward)
         return read
 
-    monkeypatch.setattr(tidy, "_Names", Recording)
-    monkeypatch.setattr(sys.modules["autodiffsource.transform.reverse"], "tidy", tidy_and_check)
+    def first_writes_and_check(pullback, names, helper):
+        real_first_writes(pullback, names, helper)
+        assert_fresh(names, forwards[-1] + pullback)
+
+    monkeypatch.setattr(reverse_module, "tidy", tidy_and_check)
+    monkeypatch.setattr(reverse_module, "first_writes_in_place", first_writes_and_check)
     for fn, argsets in CORPUS:
         mask = tuple(map(differentiated, argsets[0]))
         if fn.__module__.endswith("refused") or not any(mask):
             continue
         api._compiled.pop((fn, mask), None)
         api.transform(fn, mask)
-    assert len(checked) > 1000
+        api._compiled.pop((fn, mask, "value_and_grad"), None)
+        api.value_and_grad_function(fn, mask)  # (its pullback runs once: consume_forward_values reads the table)
+    assert len(checked) > 2000
 
 
 def test_no_helper_is_bound_that_the_generated_code_does_not_name():

@@ -38,6 +38,7 @@ from .codeparts import Comment
 from .naming import FactoryNames
 from .numpy_branch import float_array_checks, numpy_branch
 from .scalar import is_handoff
+from .tidy import NameTable
 
 
 def render(gen, name: str, signature: str, wrt_names: list[str], namer,
@@ -126,20 +127,24 @@ def _flattened(stmts: list[ast.stmt], gen) -> list[ast.stmt]:
 def _unread(forward: list[ast.stmt], pullback: list[ast.stmt], gen) -> list[ast.stmt]:
     """``del`` of the forward pass's values that the pullback's body does not read: a closure would not
     have kept them, so neither does the one function (W2's activations, during the backward part)."""
-    read = {n.id for s in pullback for n in nodes(s) if n.__class__ is ast.Name and n.ctx.__class__ is ast.Load}
+    names = gen.names or NameTable({})  # (build's statements are counted there already; others are walked)
+    read = set(names.read_in(pullback))
     read |= {n.id for o in gen.outputs for n in nodes(o) if isinstance(n, ast.Name)}
     for s in forward:  # a function defined here may run in the pullback and read its own free names
+        if s.__class__ is Comment or not (hasattr(s, "body") or names.of(s)[2]):
+            continue  # (a def is a block; a lambda is conditional evaluation, in the table)
         for n in nodes(s):
             if n.__class__ is ast.FunctionDef or n.__class__ is ast.Lambda:
                 read |= {m.id for m in nodes(n) if isinstance(m, ast.Name)}
     unread = []
+    read.update(gen.lowered.params)  # (never deleted)
     for s in forward:  # assigned by a top-level statement: certainly bound here, so `del` cannot fail
         if isinstance(s, ast.Assign):
             for t in s.targets:
                 for n in nodes(t):
-                    if isinstance(n, ast.Name) and n.id not in read and n.id not in unread \
-                            and n.id not in gen.lowered.params:
+                    if isinstance(n, ast.Name) and n.id not in read:
                         unread.append(n.id)
+                        read.add(n.id)  # (once)
     if not unread:
         return []
     return [Comment(text="the forward pass's values the backward part does not read"),

@@ -38,7 +38,7 @@ from .naming import Namer
 from .shapes import ELEMENTWISE_BINARY as _ELEMENTWISE_BINARY, ShapeFacts, is_number_literal
 from .shortcuts import DIVISIONS as _DIVISIONS, EarlySlices, Shortcuts, nonzero_number as _nonzero_number
 from .inplace import consume_forward_values, first_writes_in_place
-from .tidy import tidy
+from .tidy import NameTable, tidy
 
 # Helpers whose result is always a new array the generated code may then update in place.
 _FRESH_HELPERS = {
@@ -60,6 +60,9 @@ class Generated:
     outputs: list[ast.expr]
     bindings: dict[str, object]
     lowered: LoweredFunction
+    # tidy's table of the statements' names, up to date for ``forward`` and ``pullback`` as build left
+    # them (a later pass that rewrites one of them in place must ``forget`` it); asked by combined.py.
+    names: NameTable | None = None
 
 
 @dataclasses.dataclass
@@ -192,14 +195,15 @@ class ReverseBuilder(LoopReversal, Shortcuts):
             added.append(self.helper(fn).id)
             return added[-1]
 
-        names_read = tidy(forward, backward, lowered.ret.values, self.named,
+        names = NameTable(self.named)  # each statement's names, counted by tidy and read by the passes after it
+        names_read = tidy(forward, backward, lowered.ret.values, names,
                           lambda name: name in cotangents or name.startswith("_") and name != self.xp_name,
                           bound_helper)
         before = len(added)
-        first_writes_in_place(backward, self.named, bound_helper)
+        first_writes_in_place(backward, names, bound_helper)
         first_writes_rewrote = len(added) > before  # (it binds zeros_with for each call it writes)
         if self.pullback_runs_once:
-            consume_forward_values(forward, backward, lowered.ret.values, self.named, bound_helper)
+            consume_forward_values(forward, backward, lowered.ret.values, names, bound_helper)
         # Helpers a rewrite above made unnecessary (the expand_reduced of a sum whose cotangent stayed a
         # scalar) leave the factory's parameter list. The names tidy saw say which are read: its own
         # rewrites and consume_forward_values only add calls (of the helpers in `added`), but
@@ -215,7 +219,7 @@ class ReverseBuilder(LoopReversal, Shortcuts):
         return Generated(
             name=self.delta_name, pullback_name=pullback_name, forward=forward, pullback_params=params,
             single_output=len(lowered.ret.values) == 1, pullback=backward,
-            outputs=lowered.ret.values, bindings=self.bindings, lowered=lowered)
+            outputs=lowered.ret.values, bindings=self.bindings, lowered=lowered, names=names)
 
     # ---- forward ---------------------------------------------------------------------------------
 

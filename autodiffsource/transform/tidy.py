@@ -1,6 +1,6 @@
 """Last touches on generated statements, so they read (and run) like a careful hand-written gradient.
 
-Contract: ``tidy(forward, pullback, outputs, named, fusable, helper)`` rewrites the two statement lists
+Contract: ``tidy(forward, pullback, outputs, names, fusable, helper)`` rewrites the two statement lists
 in place and changes no value any of them computes (up to the rounding of reassociated number literals):
 
 - copy propagation in the pullback: ``d_t1 = d_t4`` disappears and later reads say ``d_t4`` (only in a
@@ -20,8 +20,9 @@ in place and changes no value any of them computes (up to the rounding of reasso
   as written).
 
 ``fusable`` names the temporaries that may be fused away (generated names, never the user's). Each
-statement is walked once, into a table of its names (kept up to date by the rewrites); ``tidy`` returns
-the names the code read or wrote, which reverse.build uses to drop unused helpers without a walk.
+statement is walked once, into a table of its names (:class:`NameTable`, kept up to date by the
+rewrites, and handed on to the passes after tidy); ``tidy`` returns the names the code read or wrote,
+which reverse.build uses to drop unused helpers without a walk.
 """
 
 from __future__ import annotations
@@ -42,16 +43,18 @@ _CONDITIONAL = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, as
                 ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom, ast.Dict)
 
 
-def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.expr], named: dict,
+def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.expr], names: "NameTable",
          fusable, helper) -> set[str]:
-    """``helper(fn)``: the name generated code calls runtime function ``fn`` by (binding it).
+    """``names``: a fresh table for the bound names ``names.named`` (name -> object), left up to date
+    for the statements the passes after tidy read (``inplace``); ``helper(fn)``: the name generated code
+    calls runtime function ``fn`` by (binding it).
 
     Returns the names the statements and outputs read or write, as they came: the rewrites here remove
     only temporaries (and copies of names that stay read) and add only calls of helpers named by
     ``helper``, so it holds every other name the result reads (the unused helpers' check needs no walk)."""
     # One walk per statement finds the names it reads and writes; every rewrite below consults these
     # and updates them, so the passes stay linear and cheap (they run at every transform).
-    names = _Names(named)
+    named = names.named
     loads, stores = collections.Counter(), collections.Counter()
     loads_get, stores_get = loads.get, stores.get
     for s in forward + pullback + [ast.Expr(o) for o in outputs]:
@@ -73,7 +76,7 @@ def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.ex
         # A block's own entry is not updated by the fusions inside it: its statements are walked.
         if s.__class__ is not Comment and (_foldable(s) if hasattr(s, "body") else names.of(s)[3]):
             pullback[i] = _Fold().visit(s)  # names are unchanged: folding moves signs and numbers only
-            names.cache.pop(s, None)  # (but not their parents)
+            names.forget(s)  # (but not their parents)
     if straight:
         _scale_in_place(pullback, fusable, named, helper, stores, names)
     return loads.keys() | stores.keys()
@@ -87,12 +90,13 @@ class _Counts(dict):
         return 0
 
 
-class _Names:
+class NameTable:
     """Per statement (by identity): the counts of names it loads, of names it stores, whether it holds
     conditional evaluation, whether it holds what :class:`_Fold` rewrites (a negation, a product or
-    quotient by a number), and the counts of its reads that are not an operand of arithmetic (nor the
-    value ``index_add`` adds: what _scale_in_place calls escaping); computed once, updated by the
-    rewrites that change it (a block's entry is not: fusion inside it leaves it as it was)."""
+    quotient by a number), and the counts of its reads that are not an operand of arithmetic nor the
+    value ``index_add`` adds (what _scale_in_place calls escaping: anything else could keep the value, or
+    a view of it); computed once, updated by the rewrites that change it, and forgotten by those that do
+    not update it (a block's entry is not updated either: fusion inside it leaves it as it was)."""
 
     def __init__(self, named: dict):
         self.cache: dict[ast.AST, tuple] = {}  # by the statement itself (nodes hash by identity)
@@ -128,7 +132,7 @@ class _Names:
                             name = child.id
                             if child.ctx.__class__ is _Load:
                                 s_loads[name] = s_loads.get(name, 0) + 1
-                                if not (contained or cls is ast.Call and self._added(n, child)):
+                                if not (contained or cls is ast.Call and self.added(n, child)):
                                     escaping[name] = escaping.get(name, 0) + 1
                             else:
                                 s_stores[name] = s_stores.get(name, 0) + 1
@@ -138,10 +142,26 @@ class _Names:
             self.cache[s] = hit
         return hit
 
-    def _added(self, call: ast.Call, child: ast.Name) -> bool:
-        """Whether ``child`` is the value ``index_add(buffer, index, value)`` adds."""
+    def added(self, call: ast.Call, child: ast.Name) -> bool:
+        """Whether ``child`` is the value ``index_add(buffer, index, value)`` adds (into a NumPy buffer,
+        a copy; a list's entry may become the value itself: inplace.consume_forward_values asks)."""
         return call.func.__class__ is _Name and len(call.args) == 3 and call.args[2] is child \
             and self.named.get(call.func.id) is runtime.index_add
+
+    def forget(self, s) -> None:
+        """``s`` was rewritten in place: walked again when next asked for."""
+        self.cache.pop(s, None)
+
+    def read_in(self, stmts: list[ast.stmt]) -> frozenset[str]:
+        """The names ``stmts`` read (blocks walked again: their entries are not kept up to date)."""
+        read = set()
+        for s in stmts:
+            if s.__class__ is Comment:
+                continue  # (no names)
+            if hasattr(s, "body"):
+                self.forget(s)
+            read.update(name for name, count in self.of(s)[0].items() if count)
+        return frozenset(read)
 
     def fused(self, s, name: str, definition) -> None:
         """``definition``'s value was written into ``s`` in place of its one read of ``name``."""
@@ -170,7 +190,7 @@ _SCAN: dict[type, tuple] = {}
 
 
 def _scan_role(cls) -> tuple:
-    """``(child fields, role)`` of a node class for :meth:`_Names.of`: the role says what else a node of
+    """``(child fields, role)`` of a node class for :meth:`NameTable.of`: the role says what else a node of
     it tells (None: nothing)."""
     role = _CONDITIONAL_ROLE if issubclass(cls, _CONDITIONAL) else _ARG_ROLE if issubclass(cls, ast.arg) \
         else _FOLD_ROLE if issubclass(cls, (ast.UnaryOp, ast.BinOp)) else None
@@ -210,7 +230,7 @@ class _Rename(Transformer):
         return node
 
 
-def _propagate_copies(stmts: list[ast.stmt], fusable, loads, stores, names: _Names) -> None:
+def _propagate_copies(stmts: list[ast.stmt], fusable, loads, stores, names: NameTable) -> None:
     """``a = b`` (both assigned once, ``a`` generated): drop it and read ``b`` wherever ``a`` was read."""
     renames: dict[str, str] = {}
     kept = []
@@ -249,7 +269,7 @@ def _propagate_copies(stmts: list[ast.stmt], fusable, loads, stores, names: _Nam
 
 # ---- fusion ----------------------------------------------------------------------------------------------
 
-def _fuse_block(stmts: list[ast.stmt], ok, named: dict, skip: bool, names: _Names, helpers: dict) -> None:
+def _fuse_block(stmts: list[ast.stmt], ok, named: dict, skip: bool, names: NameTable, helpers: dict) -> None:
     """Fuse within one block; ``skip``: a definition may also move down past statements that only
     call runtime helpers and neither write what it reads nor read it (the pullback's accumulations).
     ``helpers``: whether a statement is such a one, by identity (a statement in ``out`` no longer
@@ -327,7 +347,7 @@ def _helper_statement(s: ast.stmt, named: dict) -> bool:
     return True
 
 
-def _may_move_past(definition: ast.Assign, passed: list[ast.stmt], names: _Names) -> bool:
+def _may_move_past(definition: ast.Assign, passed: list[ast.stmt], names: NameTable) -> bool:
     name = definition.targets[0].id
     reads = set(names.of(definition)[0]) | {name}
     for s in passed:
@@ -337,7 +357,7 @@ def _may_move_past(definition: ast.Assign, passed: list[ast.stmt], names: _Names
     return True
 
 
-def _fusable_into(previous: ast.stmt, s: ast.stmt, ok, named: dict, names: _Names) -> bool:
+def _fusable_into(previous: ast.stmt, s: ast.stmt, ok, named: dict, names: NameTable) -> bool:
     if not (isinstance(previous, ast.Assign) and len(previous.targets) == 1
             and isinstance(previous.targets[0], ast.Name) and ok(previous.targets[0].id)):
         return False
@@ -386,7 +406,7 @@ def _pure(node, named: dict) -> bool:
 
 # ---- in place on dead temporaries ---------------------------------------------------------------------------
 
-def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper, stores, names: _Names) -> None:
+def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper, stores, names: NameTable) -> None:
     """``d * -2 * x`` where ``d`` is a cotangent this pullback made with arithmetic (a new array), read
     for the last time here, and never handed anywhere that could keep it: ``scale_owned(d, -2, x)``,
     which multiplies into ``d`` itself on large NumPy arrays (one array less alive, no allocation)."""
@@ -403,7 +423,7 @@ def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper, stores,
         if s.__class__ is Comment:
             continue  # (no names)
         if hasattr(s, "body"):  # a block's entry is not kept up to date by the fusions inside it: walked again
-            names.cache.pop(s, None)
+            names.forget(s)
         entry = names.of(s)
         s_loads, escaping = entry[0], entry[4]
         for name, count in s_loads.items():  # (a statement reads a few names: no set made per statement)
@@ -419,7 +439,7 @@ def _scale_in_place(stmts: list[ast.stmt], fusable, named: dict, helper, stores,
         if not chains or sum(1 for n in nodes if isinstance(n, ast.Name) and n.id == name) != 1:
             continue
         chain = chains[0]  # the outermost (the walk goes breadth first); the others are its left parts
-        names.cache.pop(stmts[i], None)  # (its count of the helper's name would be missing)
+        names.forget(stmts[i])  # (its count of the helper's name would be missing)
         stmts[i] = replace_node(stmts[i], chain, scale_owned_chain(chain, helper(runtime.scale_owned)))
 
 
