@@ -140,3 +140,29 @@ def test_a_signature_a_hand_off_cannot_pass_through_keeps_the_generic_code():
     value, dx = value_and_grad(scaled)(x)
     assert "other_arguments" not in value_and_grad_function(scaled, (True,), True, "same shapes").__source__
     finite_differences.directional_check(scaled, [x], [dx], (0,), RNG)
+
+
+def test_the_branch_rewritten_in_place_is_the_branch_copied(monkeypatch):
+    # With the generic code left out and shapes assumed, combined.render rewrites the body's own
+    # statements into the NumPy branch instead of copying them (numpy_branch(in_place=True)): the text
+    # must be what the copy gives, on every corpus case that takes that path.
+    from autodiffsource.transform import combined
+
+    real = combined.numpy_branch
+    taken = []
+
+    def branch(*args, in_place=False, copying=False):
+        taken.append(in_place)
+        return real(*args, in_place=in_place and not copying)
+
+    for case in NUMPY_CASES:
+        fn, args, mask = case.values
+        texts = []
+        for copying in (False, True):
+            monkeypatch.setattr(combined, "numpy_branch",
+                                lambda *a, in_place=False, copying=copying: branch(*a, in_place=in_place, copying=copying))
+            forget(fn)
+            made = value_and_grad_function(fn, mask, True, api._first_arguments(args, mask))
+            texts.append(None if made is None else made.__source__)  # (None: several outputs)
+        assert texts[0] == texts[1], fn.__name__
+    assert sum(taken) >= 16  # (asked for in place on both passes of each case that takes the path: 9 now)

@@ -57,8 +57,11 @@ def render(gen, name: str, signature: str, wrt_names: list[str], namer,
     # The Python-number fast path (an `if` first) stays first; the NumPy branch goes before the generic code.
     fast = 1 if gen.forward and (_is_fast_path(gen.forward[0], gen) or is_handoff(gen.forward[0])) else 0
     branch_body, groups = body[fast:], ()
-    if same_shape is not None and same_shape[1] is gen:
-        groups = same_shape[0]  # (the generic code is left out: gen is the branch's)
+    # gen may be same_shape's build itself, with a hand-off or fast path put in front (scalar.py): then
+    # the generic code is left out, and the body above is the branch's.
+    own_build = same_shape is not None and same_shape[1].pullback is gen.pullback
+    if own_build:
+        groups = same_shape[0]
     elif same_shape is not None and _bindings_merge(gen, same_shape[1]):
         groups, assumed = same_shape
         forward = assumed.forward
@@ -66,7 +69,12 @@ def render(gen, name: str, signature: str, wrt_names: list[str], namer,
     if numpy_elsewhere is not None:
         body = body[:fast] + [_numpy_handoff(gen, namer, numpy_elsewhere)] + body[fast:]
     else:
-        branch = numpy_branch(branch_body, gen, namer, groups)
+        # With the generic code left out and the shapes assumed, the body is the branch's whether or not
+        # one is made (none: everything is handed on), so its statements are rewritten, not copied.
+        only_the_branch = others is not None and bool(groups) and own_build
+        branch = numpy_branch(branch_body, gen, namer, groups, in_place=only_the_branch)
+        if only_the_branch:
+            gen.names = None  # (its entries for the statements rewritten are out of date)
         if others is not None and (branch is not None or groups):
             body = body[:fast] + ([branch] if branch is not None else []) + _handoff(gen, namer, others)
         elif branch is not None:

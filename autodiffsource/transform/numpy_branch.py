@@ -60,12 +60,15 @@ def operations(lowered) -> int:
     return sum(1 for _ in walk_statements(lowered.body))
 
 
-def numpy_branch(body: list[ast.stmt], gen, namer, same_shape: tuple[tuple[str, ...], ...] = ()) -> ast.If | None:
+def numpy_branch(body: list[ast.stmt], gen, namer, same_shape: tuple[tuple[str, ...], ...] = (),
+                 in_place: bool = False) -> ast.If | None:
     """The guarded NumPy copy of ``body``; names it needs are added to ``gen.bindings`` (fresh from ``namer``).
 
     ``same_shape``: groups of parameters that ``body`` was generated assuming equal shapes within each
     group (``shapes.ShapeFacts``); the guard then checks ``p.shape == q.shape`` too, and the branch is
-    made even where it writes out few helpers (the assumption is the saving)."""
+    made even where it writes out few helpers (the assumption is the saving). ``in_place``: ``body``'s
+    own statements are rewritten (not copied), for a caller that uses them nowhere else whether or not
+    a branch is made."""
     guarded = [p for p, m in zip(gen.lowered.params, gen.lowered.wrt) if m]
     if not guarded or (not same_shape and operations(gen.lowered) > MAX_OPERATIONS):
         return None
@@ -74,7 +77,7 @@ def numpy_branch(body: list[ast.stmt], gen, namer, same_shape: tuple[tuple[str, 
     sum_of_bound = any(obj is runtime.sum_of for obj in gen.bindings.values())  # (then any sum_of may be old)
     # Constant parameters the namespace is taken of (an autoencoder's input): NumPy arrays or numbers.
     constants = [p for p in _namespace_arguments(body, helper_names) if p in gen.lowered.params and p not in guarded]
-    rewrite = _Rewrite(set(guarded), set(constants), helper_names, names, _assigned_in_compound(body))
+    rewrite = _Rewrite(set(guarded), set(constants), helper_names, names, _assigned_in_compound(body), in_place)
     branch = rewrite.block(body)  # (a bound name the branch is not made after all is never used)
     if rewrite.unloaded & (set(guarded) | set(constants)):
         return None  # a parameter rebound in the body: the guard at entry would not speak for it after
@@ -144,9 +147,12 @@ class _Rewrite:
     The copy is made in one walk (:meth:`copy`: ``astutil.clone``'s copy with the expression rewrites of
     :meth:`call` applied on the way up) that also counts the copy's names for ``_sums_of_squares``:
     ``reads`` and ``stores`` (by ``ast.Load`` / ``ast.Store`` context) and ``unloaded`` (every name not
-    read: stored or deleted). ``made_sums[i]``: whether the i-th statement copied has a ``sum_of`` made here."""
+    read: stored or deleted). ``made_sums[i]``: whether the i-th statement copied has a ``sum_of`` made here.
+    ``in_place``: the same walk and rewrites on the statements themselves (no copy is made)."""
 
-    def __init__(self, guarded: set[str], constants: set[str], helper_names: dict, names, unsure: set[str]):
+    def __init__(self, guarded: set[str], constants: set[str], helper_names: dict, names, unsure: set[str],
+                 in_place: bool = False):
+        self.in_place = in_place
         self.guarded = guarded
         self.constants = constants  # guarded too (ndarray or number) if the branch relies on them
         self.constants_read = False
@@ -173,7 +179,7 @@ class _Rewrite:
         for s in stmts:
             self.made_sum = False
             if isinstance(s, Comment):
-                out.append(Comment(text=s.text))
+                out.append(s if self.in_place else Comment(text=s.text))
                 self.made_sums.append(False)
                 continue
             if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
@@ -209,16 +215,16 @@ class _Rewrite:
             self.constants_read = self.constants_read or any(a.id in self.constants for a in value.args)
             self.numpy_namespaces.add(target)
             self.count += 1
-            s = clone(s)
+            s = self.own(s)
             s.value = self.names.bound("numpy", runtime._NUMPY_NAMESPACE)
             return self.counted(s)
         if isinstance(value, ast.Constant) and value.value is None:
             self.seeds.add(target)
-            return self.counted(clone(s))
+            return self.counted(self.own(s))
         if self._is(value, runtime.seed_cotangent) and len(value.args) == 3 and isinstance(value.args[0], ast.Name) \
                 and value.args[0].id == target and was_unseeded:
             self.count += 1
-            s = clone(s)
+            s = self.own(s)
             value = s.value
             is_float64 = ast.Compare(ast.Call(self.names.bound("type", type), [clone(value.args[1])], []),
                                      [ast.Is()], [self.names.bound("float64", np.float64)])
@@ -241,6 +247,10 @@ class _Rewrite:
             return ast.AugAssign(where, ast.Add(), self.copy(value.args[2], True))
         return self.copy_rewriting_value(s)
 
+    def own(self, s: ast.stmt) -> ast.stmt:
+        """``s`` to rewrite: a copy, or ``s`` itself when rewriting in place."""
+        return s if self.in_place else clone(s)
+
     def counted(self, s: ast.stmt) -> ast.stmt:
         """``s`` (made without :meth:`copy`), its names counted."""
         for n in nodes(s):
@@ -259,6 +269,13 @@ class _Rewrite:
 
     def copy_rewriting_value(self, s: ast.stmt) -> ast.stmt:
         """A copy of an assignment whose ``value`` alone is rewritten (its targets are copied as they are)."""
+        if self.in_place:
+            d = s.__dict__
+            for key in s._fields:
+                value = d.get(key)
+                if value.__class__ not in PLAIN_VALUES:
+                    d[key] = self.copy(value, key == "value")
+            return s
         cls = s.__class__
         new = cls.__new__(cls)
         d, source = new.__dict__, s.__dict__
@@ -274,6 +291,8 @@ class _Rewrite:
         """``astutil.clone(node)`` with its names counted and, if ``rewrite``, each call rewritten by
         :meth:`call` once its own parts are (the order of a ``Transformer``'s ``visit_Call``)."""
         cls = node.__class__
+        if self.in_place:
+            return self.rewrite_in_place(node, cls, rewrite)
         if cls is list:
             return [self.copy(n, rewrite) for n in node]
         how = cloning(cls)
@@ -293,6 +312,27 @@ class _Rewrite:
         elif cls is ast.Call and rewrite:
             return self.call(new)
         return new
+
+    def rewrite_in_place(self, node, cls, rewrite: bool):
+        """:meth:`copy`'s walk, counts and rewrites on ``node`` itself: ``node``, or the expression a
+        rewritten call becomes."""
+        if cls is list:
+            for i, item in enumerate(node):
+                node[i] = self.copy(item, rewrite)
+            return node
+        how = cloning(cls)
+        if how is False:  # not a node, or a context
+            return node
+        d = node.__dict__
+        for key in how[0]:
+            value = d.get(key)
+            if value.__class__ not in PLAIN_VALUES:
+                d[key] = self.copy(value, rewrite)
+        if cls is ast.Name:
+            self.count_name(node)
+        elif cls is ast.Call and rewrite:
+            return self.call(node)
+        return node
 
     def call(self, node: ast.Call) -> ast.expr:
         """``finalize(B, p)`` of a buffer: ``B``; ``xp.sum(...)`` with ``xp`` NumPy: ``sum_of(...)``
