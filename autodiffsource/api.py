@@ -38,6 +38,10 @@ PIPELINE = ("source.parse_function", "frontend.lower", "transform.reverse", "tra
 _compiled: dict[tuple, types.FunctionType] = {}
 # The tree `@δ` parsed (and checked) for each function not transformed since: its first transform uses it.
 _decorator_parses: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Longer functions are parsed again at their first transform (a millisecond per 50 lines): a kept tree is
+# tens of thousands of objects that every garbage collection until then walks (six 1,000-line functions
+# decorated in one module: 60-80 ms a collection), for as long as the function is never called.
+_KEPT_PARSE_MAX_LINES = 200
 _in_progress: set[tuple] = set()
 _lock = threading.RLock()
 _TRANSFORM_RECURSION_LIMIT = 20_000
@@ -347,7 +351,8 @@ def δ(fn):
     with collector_paused():  # a long function's tree is tens of thousands of objects (see collector_paused)
         parsed = parse_function(fn)
         lower.fence(parsed)  # unsupported syntax is reported now, at the decorator
-    _decorator_parses[fn] = parsed  # the first transform takes this tree instead of parsing again
+    if parsed.node.end_lineno - parsed.node.lineno < _KEPT_PARSE_MAX_LINES:
+        _decorator_parses[fn] = parsed  # the first transform takes this tree instead of parsing again
     caller = sys._getframe(1).f_globals
     n = len(_positional_params(fn))
     main = None

@@ -147,6 +147,27 @@ def test_the_first_call_transforms_once_and_rebinds_the_name(tmp_path, monkeypat
     assert runs == [(True, True)]
 
 
+def test_the_decorators_tree_is_kept_for_short_functions_only(tmp_path, monkeypatch):
+    # @δ parses and checks the function; a short one's tree is kept for its first transform, a long one's
+    # is not (every garbage collection until the first call would walk it) and is parsed again then.
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from bench.transform_time import generate
+
+    long_lines = api._KEPT_PARSE_MAX_LINES + 50
+    (tmp_path / "kept_parse_model.py").write_text("import numpy as np\nfrom autodiffsource import δ\n\n\n@δ\n"
+                                                  + generate("short", 20) + "\n\n@δ\n" + generate("long", long_lines))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    model = importlib.import_module("kept_parse_model")
+    assert model.short in api._decorator_parses and model.long not in api._decorator_parses
+    parses = []
+    real = api.parse_function
+    monkeypatch.setattr(api, "parse_function", lambda fn: parses.append(fn.__name__) or real(fn))
+    x, y = np.linspace(-1, 1, 5), np.linspace(1, 2, 5)
+    for name in ("short", "long"):
+        check_pullback(getattr(model, name), getattr(model, "δ" + name), (x, y))
+    assert parses == ["long"] and model.short not in api._decorator_parses
+
+
 # ---- the compiled tree is the displayed text -------------------------------------------------------------
 
 def _describe(code: types.CodeType) -> list:

@@ -10,7 +10,7 @@ code is the displayed text with each generated function's body wrapped in ``try/
 sits on the ``def`` line. The text (and every line number in it) is unchanged, and since Python 3.11 a
 ``try`` costs nothing until something is raised, so the hot path runs the same bytecode as before.
 The generated-line -> user-line map comes from the ``# file:line  source`` comments emit.py writes
-above each block, and is attached to the δ function as ``__linemap__``.
+above each block (read when first needed), and is attached to the δ function as ``__linemap__``.
 
 What is compiled is emit.py's own tree when it comes with exact locations (``tree``): parsing the text
 back cost a third of a 1,000-line function's transform. The text is parsed only when there is no such
@@ -21,6 +21,7 @@ as a NumPy scalar, which the text spells as a call): the text is what users read
 from __future__ import annotations
 
 import ast
+import collections.abc
 import linecache
 import os
 import re
@@ -110,7 +111,30 @@ def line_map(text: str, user_file: str | None = None) -> dict[int, tuple[SourceL
     return mapping
 
 
-def _note_for(exc: BaseException, frame, role: str, primal: str, linemap: dict) -> None:
+class _LineMap(collections.abc.Mapping):
+    """:func:`line_map` of a generated text, worked out when first read (an error's note, or a caller
+    of ``__linemap__``): a long function's map is thousands of entries, which every transform made and
+    the garbage collector then walked, for the rare error that reads one."""
+
+    def __init__(self, text: str, user_file: str | None):
+        self._text, self._user_file, self._mapping = text, user_file, None
+
+    def _made(self) -> dict:
+        if self._mapping is None:
+            self._mapping = line_map(self._text, self._user_file)
+        return self._mapping
+
+    def __getitem__(self, line: int):
+        return self._made()[line]
+
+    def __iter__(self):
+        return iter(self._made())
+
+    def __len__(self) -> int:
+        return len(self._made())
+
+
+def _note_for(exc: BaseException, frame, role: str, primal: str, linemap) -> None:
     """Add to ``exc`` the user's line that generated ``frame`` was running when it was raised."""
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame is not frame:
@@ -204,7 +228,7 @@ def load(text: str, factory: str, user_globals: dict, bindings: dict, filename: 
     """Compile and instantiate the generated δ function (``tree``: the text's, with exact locations;
     ``role``: what an error's note says the made function was running)."""
     register_source(filename, text)
-    linemap = line_map(text, user_file)
+    linemap = _LineMap(text, user_file)
     primal = primal or factory.removeprefix("_make_δ")
 
     def annotate(exc, role):  # called only from the except clauses of generated code
