@@ -225,6 +225,7 @@ def main(argv=None) -> int:
         what = ("CPU time of the process" if other.get("clock") == "cpu" else "wall time") + \
             (f", {other['threads']} thread(s) for BLAS/OpenMP/XLA/torch" if other.get("threads") else "")
         results["secondary"] = {"times": other["times"], "jit_delta": other.get("jit_delta", {}),
+                                "transform": other.get("transform", {}),
                                 "caption": f"{what} (`python -m bench --threads {other.get('threads') or 'N'} "
                                            f"--clock {other.get('clock')}`), ratio to hand-written"}
     folder = options.output or (tempfile.mkdtemp(prefix="bench-quick-") if quick else ROOT)

@@ -180,7 +180,8 @@ def _memory_section(results: dict) -> list[str]:
 
 def _transform_section(results: dict) -> list[str]:
     transform = results.get("transform", {})
-    if not transform:
+    secondary = (results.get("secondary") or {}).get("transform", {})
+    if not transform and not secondary:
         return []
     out = ["## First call (transform + compile)", "",
            "Generated straight-line NumPy functions (`bench/transform_time.py`) written to a module and "
@@ -189,8 +190,17 @@ def _transform_section(results: dict) -> list[str]:
            "the process (it also pays for reading the rule library); *first call* is the median (and range) "
            "of the next five functions of the same size; *value_and_grad* the same for the first call of "
            "`value_and_grad(g, argnums=(0, 1))(x, y)` of five undecorated ones (its one function is "
-           "compiled then). Library import is `import autodiffsource`.", "",
-           "| lines | library import | decorate | first call, cold | first call | value_and_grad | "
+           "compiled then). Library import is `import autodiffsource`.", ""]
+    if transform:
+        out += _transform_table(transform)
+    if secondary:
+        caption = results["secondary"].get("caption", "").replace(", ratio to hand-written", "")
+        out += [f"### The same, steadier: {caption}", ""] + _transform_table(secondary)
+    return out
+
+
+def _transform_table(transform: dict) -> list[str]:
+    out = ["| lines | library import | decorate | first call, cold | first call | value_and_grad | "
            "later calls | the primal | target |", "|---|---|---|---|---|---|---|---|---|"]
     for lines, entry in transform.items():
         if "error" in entry:
