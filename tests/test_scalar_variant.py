@@ -202,6 +202,30 @@ def test_w3_fast_path_has_no_per_operation_helper():
     assert "seed_cotangent(" in fast  # kept for a cotangent the caller passes
 
 
+def test_w3_fast_path_reads_as_written_by_hand():
+    # With the helpers gone, what they left is tidied as the generic code was (to the bit: no number
+    # literal reassociated): the temporary only the un-broadcast read is fused, copies are propagated,
+    # and value_and_grad's seed needs no `d is None` test (it passes no cotangent).
+    text = api.value_and_grad_function(polynomial, (True, True)).__source__
+    fast = text.split(FAST_PATH)[1].split("if type(x) is ndarray")[0]
+    lines = [line.strip() for line in fast.splitlines()[1:] if line.strip() and not line.strip().startswith("#")]
+    assert lines == [
+        "_t2 = x + 2 * y", "_t3 = y ** 2", "_t4 = _t2 * _t3",
+        "d_t4 = 1.0 if type(_t4) is float else seed_cotangent(None, _t4, 'the output of polynomial')",
+        "d_t2 = d_t4 * _t3", "dy = d_t4 * _t2 * 2 * y", "dy += d_t2 * 2", "return (_t4, (float(d_t2), float(dy)))"]
+
+
+@pytest.mark.parametrize("fn", SCALAR_FUNCTIONS, ids=lambda f: f.__name__)
+def test_fast_paths_hold_no_copies_of_a_name_to_itself_nor_double_negations(fn):
+    for made in (api.transform(fn, all_args(fn)), api.value_and_grad_function(fn, all_args(fn))):
+        if made is None:
+            continue  # (value_and_grad of several outputs)
+        fast = made.__source__.split(FAST_PATH)[1]
+        for line in fast.splitlines():
+            target, assigns, value = line.strip().partition(" = ")
+            assert not assigns or value != target and "--" not in value, line
+
+
 @pytest.mark.parametrize("fn, mask", [
     (rosenbrock, (True,)),             # indexing: arrays
     (loops, (True, False)),            # a loop: left generic

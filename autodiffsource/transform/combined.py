@@ -37,7 +37,7 @@ from ..codegen.emit import _LocatingUnparser
 from .codeparts import Comment
 from .naming import FactoryNames
 from .numpy_branch import float_array_checks, numpy_branch
-from .scalar import is_handoff
+from .scalar import is_handoff, without_cotangent
 from .tidy import NameTable
 
 
@@ -125,8 +125,8 @@ def _flattened(stmts: list[ast.stmt], gen) -> list[ast.stmt]:
     for s in stmts:
         if _is_fast_path(s, gen):
             fast, forward = s.body[-2], s.body[:-2]
-            out.append(ast.If(s.test, forward + _unread(forward, fast.body, gen) + _pullback_inline(fast.body, gen),
-                              s.orelse))
+            pullback = _pullback_inline(fast.body, gen, numbers=True)
+            out.append(ast.If(s.test, forward + _unread(forward, fast.body, gen) + pullback, s.orelse))
         else:
             out.append(s)
     return out
@@ -165,13 +165,18 @@ def _is_fast_path(s: ast.stmt, gen) -> bool:
         and s.body[-2].name == gen.pullback_name and isinstance(s.body[-1], ast.Return)
 
 
-def _pullback_inline(body: list[ast.stmt], gen) -> list[ast.stmt]:
-    """``d_out = None`` and the pullback's statements, each ``return partials`` returning the value too."""
+def _pullback_inline(body: list[ast.stmt], gen, numbers: bool = False) -> list[ast.stmt]:
+    """``d_out = None`` and the pullback's statements, each ``return partials`` returning the value too.
+    ``numbers``: the fast path's pullback, whose seed then reads as it does without a cotangent
+    (``scalar.without_cotangent``), and ``d_out = None`` is left out."""
     param = gen.pullback_params[0]
     value = gen.outputs[0]
-    seed = ast.Assign([ast.Name(param, ast.Store())], ast.Constant(None))
     body = _returning_value_too(body, value)
     lead = 1 if body and isinstance(body[0], Comment) else 0  # after the line comment that heads the pullback
+    seeded = without_cotangent(body[lead], param) if numbers and len(body) > lead else None
+    if seeded is not None:
+        return body[:lead] + [seeded] + body[lead + 1:]
+    seed = ast.Assign([ast.Name(param, ast.Store())], ast.Constant(None))
     return body[:lead] + [seed] + body[lead:]
 
 

@@ -24,6 +24,7 @@ import ast
 import dataclasses
 import inspect
 import os
+from typing import Callable
 
 from ..astutil import name_ids
 from ..errors import SourceLoc
@@ -63,6 +64,8 @@ class Generated:
     # tidy's table of the statements' names, up to date for ``forward`` and ``pullback`` as build left
     # them (a later pass that rewrites one of them in place must ``forget`` it); asked by combined.py.
     names: NameTable | None = None
+    # The generated temporaries tidy may fuse away (never the user's names): for a later tidy of a copy.
+    fusable: Callable[[str], bool] = lambda name: False
 
 
 @dataclasses.dataclass
@@ -195,10 +198,10 @@ class ReverseBuilder(LoopReversal, Shortcuts):
             added.append(self.helper(fn).id)
             return added[-1]
 
+        xp_name = self.xp_name
+        fusable = lambda name: name in cotangents or name.startswith("_") and name != xp_name  # noqa: E731
         names = NameTable(self.named)  # each statement's names, counted by tidy and read by the passes after it
-        names_read = tidy(forward, backward, lowered.ret.values, names,
-                          lambda name: name in cotangents or name.startswith("_") and name != self.xp_name,
-                          bound_helper)
+        names_read = tidy(forward, backward, lowered.ret.values, names, fusable, bound_helper)
         before = len(added)
         first_writes_in_place(backward, names, bound_helper)
         first_writes_rewrote = len(added) > before  # (it binds zeros_with for each call it writes)
@@ -219,7 +222,7 @@ class ReverseBuilder(LoopReversal, Shortcuts):
         return Generated(
             name=self.delta_name, pullback_name=pullback_name, forward=forward, pullback_params=params,
             single_output=len(lowered.ret.values) == 1, pullback=backward,
-            outputs=lowered.ret.values, bindings=self.bindings, lowered=lowered, names=names)
+            outputs=lowered.ret.values, bindings=self.bindings, lowered=lowered, names=names, fusable=fusable)
 
     # ---- forward ---------------------------------------------------------------------------------
 

@@ -53,6 +53,7 @@ from ..astutil import clone
 from ..rules import support
 from .codeparts import Comment
 from .naming import FactoryNames
+from .tidy import NameTable, tidy
 
 _PY, _ZD, _ZN, _TOP = 1, 2, 3, 4  # 0: not assigned yet (the bottom of the lattice)
 
@@ -384,6 +385,9 @@ def _with_fast_path(gen, analysis: _Analysis, namer):
     pullback = rewriter.block(gen.pullback)
     if rewriter.kept & _PER_OPERATION or not rewriter.replaced & _PER_OPERATION:
         raise _Refused  # a helper that must stay, or nothing gained
+    # With the helpers gone, temporaries the generic pullback read only to un-broadcast against, copies
+    # (`dx = d_t2`) and double negations (`--d`) are left: tidied as the generic code was, to the bit.
+    tidy(forward, pullback, gen.outputs, NameTable(names.bindings), gen.fusable, None, numbers=True)
     if gen.single_output:
         pb_args = ast.arguments([], [ast.arg(gen.pullback_params[0])], None, [], [], None, [ast.Constant(None)])
     else:
@@ -395,6 +399,25 @@ def _with_fast_path(gen, analysis: _Analysis, namer):
     guard = checks[0] if len(checks) == 1 else ast.BoolOp(ast.And(), checks)
     fast = ast.If(guard, [Comment(text=_NOTE)] + forward + [pullback_def, ast.Return(outputs)], [])
     return dataclasses.replace(gen, forward=[fast] + gen.forward, bindings=names.bindings)
+
+
+def without_cotangent(s: ast.stmt, param: str) -> ast.stmt | None:
+    """The fast path's seed of the pullback parameter ``param`` (``d = 1.0 if d is None and type(y) is float
+    else seed_cotangent(d, y, label)``) as it reads where ``param`` is None (value_and_grad's one function
+    passes no cotangent): ``d = 1.0 if type(y) is float else seed_cotangent(None, y, label)``. None for
+    any other statement."""
+    if not (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+            and s.targets[0].id == param and isinstance(s.value, ast.IfExp)):
+        return None
+    test, seed = s.value.test, s.value.orelse
+    if not (isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and len(test.values) >= 2
+            and ast.dump(test.values[0]) == ast.dump(_is_none(param)) and isinstance(seed, ast.Call)
+            and seed.args and isinstance(seed.args[0], ast.Name) and seed.args[0].id == param):
+        return None
+    rest = test.values[1:]
+    call = ast.Call(seed.func, [ast.Constant(None)] + seed.args[1:], seed.keywords)
+    value = ast.IfExp(rest[0] if len(rest) == 1 else ast.BoolOp(ast.And(), rest), s.value.body, call)
+    return ast.Assign([ast.Name(param, ast.Store())], value)
 
 
 def number_check(type_: ast.Name, names: FactoryNames, param: str) -> ast.expr:

@@ -44,10 +44,13 @@ _CONDITIONAL = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, as
 
 
 def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.expr], names: "NameTable",
-         fusable, helper) -> set[str]:
+         fusable, helper, numbers: bool = False) -> set[str]:
     """``names``: a fresh table for the bound names ``names.named`` (name -> object), left up to date
     for the statements the passes after tidy read (``inplace``); ``helper(fn)``: the name generated code
-    calls runtime function ``fn`` by (binding it).
+    calls runtime function ``fn`` by (binding it). ``numbers``: code that computes on Python numbers
+    only (scalar.py's fast path), which must give the generic code's values to the bit: no number
+    literals reassociated (signs still move: negation is exact), and nothing scaled in place (there are
+    no arrays to own).
 
     Returns the names the statements and outputs read or write, as they came: the rewrites here remove
     only temporaries (and copies of names that stay read) and add only calls of helpers named by
@@ -75,9 +78,9 @@ def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.ex
     for i, s in enumerate(pullback):
         # A block's own entry is not updated by the fusions inside it: its statements are walked.
         if s.__class__ is not Comment and (_foldable(s) if hasattr(s, "body") else names.of(s)[3]):
-            pullback[i] = _Fold().visit(s)  # names are unchanged: folding moves signs and numbers only
+            pullback[i] = _Fold(numbers).visit(s)  # names are unchanged: folding moves signs and numbers only
             names.forget(s)  # (but not their parents)
-    if straight:
+    if straight and not numbers:
         _scale_in_place(pullback, fusable, named, helper, stores, names)
     return loads.keys() | stores.keys()
 
@@ -231,7 +234,20 @@ class _Rename(Transformer):
 
 
 def _propagate_copies(stmts: list[ast.stmt], fusable, loads, stores, names: NameTable) -> None:
-    """``a = b`` (both assigned once, ``a`` generated): drop it and read ``b`` wherever ``a`` was read."""
+    """``a = b`` (both assigned once, ``a`` generated): drop it and read ``b`` wherever ``a`` was read.
+    ``a = a`` after a statement here assigned ``a`` (what an identity helper leaves on numbers,
+    ``d = expand_reduced(d, ...)``) is dropped first: it does nothing."""
+    assigned, idle = set(), set()  # names the simple statements so far assigned (`a = a` of another raises)
+    for s in stmts:
+        if s.__class__ is ast.Assign and len(s.targets) == 1 and s.targets[0].__class__ is _Name \
+                and s.value.__class__ is _Name and s.value.id == s.targets[0].id and s.value.id in assigned:
+            stores[s.value.id] -= 1
+            loads[s.value.id] -= 1
+            idle.add(s)
+        elif not (s.__class__ is Comment or hasattr(s, "body")):  # (a block's branch may not run)
+            assigned.update(name for name, count in names.of(s)[1].items() if count)
+    if idle:
+        stmts[:] = [s for s in stmts if s not in idle]
     renames: dict[str, str] = {}
     kept = []
     for s in stmts:
@@ -522,6 +538,12 @@ def subtracted(s: ast.stmt) -> ast.stmt:
 
 
 class _Fold(Transformer):
+    """``exact``: only the rewrites that give the same value to the bit (signs), not ``a * c1 * c2`` ->
+    ``a * (c1 * c2)``."""
+
+    def __init__(self, exact: bool = False):
+        self.exact = exact
+
     def visit_AugAssign(self, node):
         self.generic_visit(node)
         return subtracted(node)
@@ -549,7 +571,7 @@ class _Fold(Transformer):
             if isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub):  # (-a) * c -> a * -c
                 return self.visit_BinOp(ast.BinOp(left.operand, node.op, ast.Constant(-right.value)))
             if isinstance(node.op, ast.Mult) and isinstance(left, ast.BinOp) and isinstance(left.op, ast.Mult) \
-                    and _number(left.right):  # a * c1 * c2 -> a * (c1 * c2)
+                    and _number(left.right) and not self.exact:  # a * c1 * c2 -> a * (c1 * c2)
                 return ast.BinOp(left.left, ast.Mult(), ast.Constant(left.right.value * right.value))
         return node
 
