@@ -149,7 +149,7 @@ def _unread(forward: list[ast.stmt], pullback: list[ast.stmt], gen) -> list[ast.
     for s in forward:  # assigned by a top-level statement: certainly bound here, so `del` cannot fail
         if isinstance(s, ast.Assign):
             for t in s.targets:
-                for n in nodes(t):
+                for n in [t] if t.__class__ is ast.Name else nodes(t):
                     if isinstance(n, ast.Name) and n.id not in read:
                         unread.append(n.id)
                         read.add(n.id)  # (once)

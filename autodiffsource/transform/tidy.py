@@ -75,11 +75,14 @@ def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.ex
     helpers: dict[ast.stmt, tuple] = {}
     _fuse_block(forward, ok, named, False, names, helpers)
     _fuse_block(pullback, ok, named, True, names, helpers)
+    fold = _Fold(numbers)
     for i, s in enumerate(pullback):
         # A block's own entry is not updated by the fusions inside it: its statements are walked.
         if s.__class__ is not Comment and (_foldable(s) if hasattr(s, "body") else names.of(s)[3]):
-            pullback[i] = _Fold(numbers).visit(s)  # names are unchanged: folding moves signs and numbers only
-            names.forget(s)  # (but not their parents)
+            fold.changed = False
+            pullback[i] = fold.visit(s)  # names are unchanged: folding moves signs and numbers only
+            if fold.changed:
+                names.forget(s)  # (but not always their parents)
     if straight and not numbers:
         _scale_in_place(pullback, fusable, named, helper, stores, names)
     return loads.keys() | stores.keys()
@@ -539,17 +542,31 @@ def subtracted(s: ast.stmt) -> ast.stmt:
 
 class _Fold(Transformer):
     """``exact``: only the rewrites that give the same value to the bit (signs), not ``a * c1 * c2`` ->
-    ``a * (c1 * c2)``."""
+    ``a * (c1 * c2)``. ``changed``: whether anything was rewritten since it was last set False (most
+    statements that hold a product by a number have nothing to fold: their names table stays valid)."""
 
     def __init__(self, exact: bool = False):
         self.exact = exact
+        self.changed = False
+
+    def _rewritten(self, node, new):
+        if new is not node:
+            self.changed = True
+        return new
 
     def visit_AugAssign(self, node):
         self.generic_visit(node)
-        return subtracted(node)
+        return self._rewritten(node, subtracted(node))
 
     def visit_UnaryOp(self, node):
         self.generic_visit(node)
+        return self._rewritten(node, self._negation(node))
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        return self._rewritten(node, self._product(node))
+
+    def _negation(self, node):
         if not isinstance(node.op, ast.USub):
             return node
         operand = node.operand
@@ -564,8 +581,7 @@ class _Fold(Transformer):
                 return ast.BinOp(self.visit(ast.UnaryOp(ast.USub(), operand.left)), operand.op, operand.right)
         return node
 
-    def visit_BinOp(self, node):
-        self.generic_visit(node)
+    def _product(self, node):
         left, right = node.left, node.right
         if isinstance(node.op, (ast.Mult, ast.Div)) and _number(right):
             if isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub):  # (-a) * c -> a * -c
