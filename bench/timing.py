@@ -3,7 +3,8 @@
 Contract: ``time_case(runners, budget_s)`` returns ``{peer: seconds per call}`` (the median over rounds).
 Each round gives every peer one sample of ``number`` back-to-back calls (``number`` chosen per peer so a
 sample lasts about ``sample_s``), so slow drift of the machine (frequency, a neighbour process) hits
-every peer alike instead of whichever happened to run last. Uses :mod:`timeit`, so the statement is
+every peer alike instead of whichever happened to run last. Every other round runs the peers in reverse
+order, so none always follows the same neighbour (whose freed memory and cache state it inherits). Uses :mod:`timeit`, so the statement is
 compiled into the loop and garbage collection is off while a sample runs.
 """
 
@@ -35,7 +36,8 @@ def time_case(runners: dict, budget_s: float = 3.0, sample_s: float = 0.02, min_
         per_round += numbers[peer] * once
     rounds = int(min(max_rounds, max(min_rounds, budget_s / max(per_round, 1e-9))))
     samples = {peer: [] for peer in timers}
-    for _ in range(rounds):
-        for peer, timer in timers.items():
-            samples[peer].append(timer.timeit(numbers[peer]) / numbers[peer])
+    order = list(timers)
+    for round_ in range(rounds):
+        for peer in order if round_ % 2 == 0 else reversed(order):
+            samples[peer].append(timers[peer].timeit(numbers[peer]) / numbers[peer])
     return {peer: statistics.median(s) for peer, s in samples.items()}

@@ -5,6 +5,7 @@ or the report breaks, or when a gradient the benchmark would time is wrong.
 """
 
 import json
+import types
 
 import numpy as np
 import pytest
@@ -84,6 +85,17 @@ def test_the_report_shows_the_steadier_runs_first_calls_too():
     own, other = text.split("### The same, steadier: CPU time of the process")
     assert "| 50 |" in own and "31 ms (29 ms–40 ms)" in own
     assert "| 50 |" in other and "27 ms (25 ms–30 ms)" in other
+
+
+def test_every_other_round_times_the_peers_in_reverse_order():
+    from bench import timing
+
+    calls = []
+    runners = {peer: types.SimpleNamespace(stmt="calls.append(peer)", namespace={"calls": calls, "peer": peer})
+               for peer in ("handwritten", "autodiffsource", "autograd")}
+    timing.time_case(runners, budget_s=1e-9, sample_s=1e-9, min_rounds=4, max_rounds=4)
+    timed = calls[-12:]  # (after each peer's warm-up and calibration calls)
+    assert timed == ["handwritten", "autodiffsource", "autograd", "autograd", "autodiffsource", "handwritten"] * 2
 
 
 def test_format_time():
