@@ -97,7 +97,9 @@ def consume_forward_values(forward: list[ast.stmt], pullback: list[ast.stmt], ou
             continue  # (no names)
         if cls in _NOT_STRAIGHT:
             return
-        if hasattr(s, "body"):  # a block's entry is not kept up to date by the fusions inside it
+        if hasattr(s, "body"):  # another block: walked (a loop may be inside), its stale entry forgotten
+            if any(n.__class__ in _NOT_STRAIGHT for n in nodes(s)):
+                return
             names.forget(s)
         s_loads, s_stores, conditional, _, escaping, _ = names.of(s)
         if conditional and any(n.__class__ in _NOT_STRAIGHT for n in nodes(s)):

@@ -4,7 +4,7 @@ Contract: ``tidy(forward, pullback, outputs, names, fusable, helper)`` rewrites 
 in place and changes no value any of them computes (up to the rounding of reassociated number literals):
 
 - copy propagation in the pullback: ``d_t1 = d_t4`` disappears and later reads say ``d_t4`` (only in a
-  pullback without loops, where each name is assigned once and read after);
+  pullback without loops, where each name is assigned once and read after), as does ``d = d``;
 - fusion: a temporary assigned once and read once, by the very next statement of the same source line,
   is written into that statement (``_t4 = _t1 - _t2 ** 2``). Nothing user-visible is reordered: it is
   fused only where everything the next statement evaluates before it is a name, a literal or a pure
@@ -18,6 +18,9 @@ in place and changes no value any of them computes (up to the rounding of reasso
   pullback made and reads here for the last time, becomes ``scale_owned(d, a, b)``, which multiplies into
   ``d`` on large NumPy arrays (``runtime.scale_owned`` decides at run time; other libraries compute it
   as written).
+
+With ``numbers`` (scalar.py's Python-number fast path, which must equal the generic code to the bit)
+only the exact folds apply (signs), and nothing is scaled in place.
 
 ``fusable`` names the temporaries that may be fused away (generated names, never the user's). Each
 statement is walked once, into a table of its names (:class:`NameTable`, kept up to date by the
@@ -247,6 +250,8 @@ def _propagate_copies(stmts: list[ast.stmt], fusable, loads, stores, names: Name
             stores[s.value.id] -= 1
             loads[s.value.id] -= 1
             idle.add(s)
+        elif s.__class__ is ast.Delete:
+            assigned.difference_update(t.id for t in s.targets if t.__class__ is _Name)
         elif not (s.__class__ is Comment or hasattr(s, "body")):  # (a block's branch may not run)
             assigned.update(name for name, count in names.of(s)[1].items() if count)
     if idle:
