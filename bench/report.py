@@ -190,7 +190,9 @@ def _transform_section(results: dict) -> list[str]:
            "the process (it also pays for reading the rule library); *first call* is the median (and range) "
            "of the next five functions of the same size; *value_and_grad* the same for the first call of "
            "`value_and_grad(g, argnums=(0, 1))(x, y)` of five undecorated ones (its one function is "
-           "compiled then). Library import is `import autodiffsource`.", ""]
+           "compiled then). Library import is `import autodiffsource`; *NumPy import* (`import numpy` in the "
+           "same fresh process) is a yardstick of the machine's speed at the time: on a shared machine it "
+           "moves by 1.5-2×, and the first calls move with it.", ""]
     if transform:
         out += _transform_table(transform)
     if secondary:
@@ -200,15 +202,15 @@ def _transform_section(results: dict) -> list[str]:
 
 
 def _transform_table(transform: dict) -> list[str]:
-    out = ["| lines | library import | decorate | first call, cold | first call | value_and_grad | "
-           "later calls | the primal | target |", "|---|---|---|---|---|---|---|---|---|"]
+    out = ["| lines | NumPy import | library import | decorate | first call, cold | first call | value_and_grad | "
+           "later calls | the primal | target |", "|---|---|---|---|---|---|---|---|---|---|"]
     for lines, entry in transform.items():
         if "error" in entry:
-            out.append(f"| {lines} | {entry['error']} ||||||||")
+            out.append(f"| {lines} | {entry['error']} |||||||||")
             continue
         target = TRANSFORM_TARGETS.get(int(lines))
         out.append("| " + " | ".join([str(lines)] + [format_time(entry[k]) for k in (
-            "library_import", "decorate", "first_call_cold")]
+            "numpy_import", "library_import", "decorate", "first_call_cold")]
             + [_with_range(entry, "first_call"), _with_range(entry, "first_call_value_and_grad")]
             + [format_time(entry[k]) for k in ("later_call", "primal_call")]
             + [f"≤ {format_time(target)}" if target else ""]) + " |")
