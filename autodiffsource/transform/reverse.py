@@ -86,6 +86,10 @@ class Snapshot:
 def comment_for(loc: SourceLoc, texts: dict | None = None) -> Comment:
     """The ``# file:line  source`` line for ``loc``; ``texts``: a cache of the comments' texts by (file, line)
     (each source line is commented twice, in the forward pass and in the pullback)."""
+    return Comment(text=_comment_text(loc, texts))
+
+
+def _comment_text(loc: SourceLoc, texts: dict | None) -> str:
     key = (loc.file, loc.line)
     text = texts.get(key) if texts is not None else None
     if text is None:
@@ -94,7 +98,22 @@ def comment_for(loc: SourceLoc, texts: dict | None = None) -> Comment:
         text = f"{where}  {source}" if source else where
         if texts is not None:
             texts[key] = text
-    return Comment(text=text)
+    return text
+
+
+def _comment_once(loc: SourceLoc, texts: dict, out: list) -> None:
+    """Append ``comment_for(loc)`` to ``out`` unless it repeats the last comment there with no block
+    since (one source line lowers to several statements: _drop_repeated_comments would drop it)."""
+    text = _comment_text(loc, texts)
+    for s in reversed(out):
+        cls = s.__class__
+        if cls is Comment:
+            if s.text == text:
+                return
+            break
+        if cls in _BLOCKS:
+            break
+    out.append(Comment(text=text))
 
 
 class ReverseBuilder(LoopReversal, Shortcuts):
@@ -229,7 +248,7 @@ class ReverseBuilder(LoopReversal, Shortcuts):
     def forward_block(self, stmts: list) -> list[ast.stmt]:
         out: list[ast.stmt] = []
         for s in stmts:
-            out.append(comment_for(s.loc, self.comment_texts))
+            _comment_once(s.loc, self.comment_texts, out)
             if isinstance(s, Assign):
                 out.extend(self.forward_assign(s))
             elif isinstance(s, If):
@@ -335,7 +354,7 @@ class ReverseBuilder(LoopReversal, Shortcuts):
         else:
             code = self.backward_loop(s)
         if _has_code(code):
-            out.append(comment_for(s.loc, self.comment_texts))
+            _comment_once(s.loc, self.comment_texts, out)
             out.extend(code)
 
     def branches(self, generators, local=frozenset()) -> tuple[list[ast.stmt], list[list[ast.stmt]]]:
