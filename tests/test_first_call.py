@@ -150,7 +150,7 @@ def test_the_first_call_transforms_once_and_rebinds_the_name(tmp_path, monkeypat
 def test_the_decorators_tree_is_kept_for_short_functions_only(tmp_path, monkeypatch):
     # @δ parses and checks the function; a short one's tree is kept for its first transform, a long one's
     # is not (every garbage collection until the first call would walk it) and is parsed again then.
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    monkeypatch.syspath_prepend(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from bench.transform_time import generate
 
     long_lines = api._KEPT_PARSE_MAX_LINES + 50
