@@ -200,8 +200,8 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
         role = "value and gradient"
     else:
         text, factory, tree = emit.render_module(generated, signature, wrt_names)
-    variant = " (pullback runs once)" if pullback_runs_once and not flat else ""  # each text under its own name
-    filename = f"<δ {os.path.basename(parsed.file)}:{parsed.first_line} {fn.__qualname__} {name}{variant}>"
+    filename = f"<δ {os.path.basename(parsed.file)}:{parsed.first_line} {fn.__qualname__} {name}" \
+        + _variant_words(pullback_runs_once and not flat, defer_numbers, first_arguments) + ">"
     compiled = load.load(text, factory, fn.__globals__, generated.bindings, filename,
                          user_file=parsed.file, primal=fn.__qualname__, tree=tree, role=role)
     compiled.__source__ = text
@@ -214,6 +214,14 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
 # A second backward pass: about two fifths more first call. The NumPy branch the build is for is made up
 # to the same size (transform/numpy_branch.py).
 _SAME_SHAPE_MAX_OPERATIONS = numpy_branch.MAX_OPERATIONS
+
+
+def _variant_words(runs_once: bool, defer_numbers: bool, first_arguments: str | None) -> str:
+    """What sets a variant's text apart from the plain one's, for its linecache name: every variant's text
+    under its own name, or a traceback through one would show the lines of another compiled later."""
+    words = (["pullback runs once"] if runs_once else []) + (["numbers handed on"] if defer_numbers else []) \
+        + ([f"{first_arguments} first"] if first_arguments else [])
+    return "".join(f" ({word})" for word in words)
 
 
 def _same_shape_variant(lowered, namer, names_before, user_globals: dict, name: str):

@@ -227,7 +227,8 @@ def test_traceback_shows_the_generated_source(tmp_path):
         text = "".join(traceback.format_exception(err))
     frames = re.findall(r'File "(<δ [^"]+>)", line (\d+), in (\S+)', text)
     assert [(file, name) for file, _, name in frames] == [
-        ("<δ err_model.py:42 outer δouter>", "δouter"), ("<δ err_model.py:37 inner δinner>", "δinner")]
+        ("<δ err_model.py:42 outer δouter (numbers handed on)>", "δouter"),  # (first called with arrays)
+        ("<δ err_model.py:37 inner δinner>", "δinner")]  # (the callee's plain variant)
     # each frame's line is the generated line that made the call / raised, read back through linecache
     outer_line = linecache.getline(frames[0][0], int(frames[0][1])).strip()
     inner_line = linecache.getline(frames[1][0], int(frames[1][1])).strip()
@@ -235,6 +236,24 @@ def test_traceback_shows_the_generated_source(tmp_path):
     assert "a @ b" in inner_line and inner_line in text
     assert inner_line in ad.source(ad.transform(module.inner, (True, True)))
     assert "<string>" not in text
+
+
+def test_each_variant_shows_its_own_lines_in_a_traceback(tmp_path):
+    # δf first called with arrays compiles a variant that hands Python numbers on; numbers then compile
+    # the plain variant. Their texts differ, so each is registered under its own name: a traceback
+    # through the first must show its own line, not the line of that number in the other's text.
+    module, _ = load(tmp_path)
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    arrays_first = ad.transform(module.divide, (True, True), defer_numbers=True)
+    plain = ad.transform(module.divide, (True, True))
+    assert arrays_first.__source__ != plain.__source__
+    assert arrays_first.__code__.co_filename != plain.__code__.co_filename
+    try:
+        arrays_first(x, "not a number")
+    except TypeError as err:
+        frame = [f for f in traceback.extract_tb(err.__traceback__) if f.filename.startswith("<δ")][-1]
+    assert frame.line == arrays_first.__source__.splitlines()[frame.lineno - 1].strip()
+    assert frame.line == linecache.getline(arrays_first.__code__.co_filename, frame.lineno).strip()
 
 
 def test_linemap_maps_each_generated_line_to_the_users(tmp_path):
@@ -284,6 +303,7 @@ def test_an_uncaught_error_prints_the_generated_line(tmp_path):
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
                             env=dict(os.environ, PYTHONPATH=REPO))
     lines = result.stderr.splitlines()
-    frame = next(i for i, line in enumerate(lines) if line.startswith('  File "<δ uncaught.py:4 f δf>"'))
+    frame = next(i for i, line in enumerate(lines)
+                 if line.startswith('  File "<δ uncaught.py:4 f δf (numbers handed on)>"'))
     assert lines[frame + 1].strip() == "c = a @ b"
     assert lines[-1] == f"while running the forward pass of `f`, at {script}:6  c = a @ b"
