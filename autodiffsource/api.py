@@ -59,7 +59,8 @@ def delta_name(fn, mask: tuple[bool, ...]) -> str:
     return f"δ{fn.__name__}{const_suffix(mask)}"
 
 
-def transform(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, defer_numbers: bool = False):
+def transform(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, defer_numbers: bool = False,
+              first_arguments: str | None = None):
     """The compiled δ function of ``fn`` differentiating the positional arguments where ``mask`` is True.
 
     Compiled once per (function, mask) and cached; ``@δ``'s stubs and ``grad`` call this.
@@ -68,6 +69,11 @@ def transform(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, defe
     function, :func:`value_and_grad_function`, is made of). ``defer_numbers``: a variant whose
     Python-number fast path is left out until numbers come: it then calls the plain variant, which has it
     (a δ stub first called with arrays compiles this: the fast path is a fifth of a first call's cost).
+    ``first_arguments`` (with ``defer_numbers``): ``"same shapes"`` or ``"any shapes"`` where the first
+    call's differentiated arguments were float NumPy arrays: the δ function then holds only NumPy code
+    (``numpy_branch.numpy_only``, built assuming shared shapes where those meet in elementwise arithmetic,
+    for ``"same shapes"``) and hands any other arguments to the variant without it, compiled when they
+    first come.
 
     >>> def f(x, c):
     ...     return x * x * c
@@ -76,9 +82,15 @@ def transform(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, defe
     >>> value, back()
     (18.0, 12.0)
     """
+    first_arguments = first_arguments if defer_numbers and first_arguments in _NUMPY_FIRST else None
     key = (fn, mask) + (("runs once",) if pullback_runs_once else ()) \
-        + (("numbers deferred",) if defer_numbers else ())
-    return _compiled_once(key, lambda: _run_pipeline(fn, mask, pullback_runs_once, defer_numbers=defer_numbers))
+        + (("numbers deferred",) if defer_numbers else ()) \
+        + (("first arguments", first_arguments) if first_arguments else ())
+    return _compiled_once(key, lambda: _run_pipeline(fn, mask, pullback_runs_once, defer_numbers=defer_numbers,
+                                                     first_arguments=first_arguments))
+
+
+_NUMPY_FIRST = ("same shapes", "any shapes")
 
 
 def value_and_grad_function(fn, mask: tuple[bool, ...], defer_numbers: bool = False,
@@ -153,7 +165,7 @@ def _resolve_delta(fn, mask: tuple[bool, ...]):
 def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, flat: bool = False,
                   defer_numbers: bool = False, first_arguments: str | None = None):
     """The compiled δ function; ``flat``: value_and_grad's one function instead (None: several outputs);
-    ``first_arguments``: as :func:`value_and_grad_function`'s."""
+    ``first_arguments``: as :func:`value_and_grad_function`'s and :func:`transform`'s."""
     parsed = _decorator_parses.pop(fn, None) or parse_function(fn)  # the lowering may change the tree: used once
     n_named = len(_positional_params(fn))
     if len(mask) != n_named and not (_has_varargs(fn) and len(mask) > n_named):
@@ -163,10 +175,17 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
     lowered = lowerer.lower()
     name = delta_name(fn, mask)
     others = numpy_elsewhere = None
-    deferring = flat and first_arguments and defer_numbers and scalar.positional_only(parsed.node.args, lowered.params)
+    deferring = first_arguments and defer_numbers and scalar.positional_only(parsed.node.args, lowered.params)
     # (the variant with every branch, where a deferring function hands the arguments it has no code for)
-    every_branch = functools.partial(value_and_grad_function, fn, mask, defer_numbers=True)
-    if deferring and first_arguments != "other arrays":
+    every_branch = functools.partial(value_and_grad_function if flat else transform, fn, mask, defer_numbers=True)
+    same_shape = None
+    # A δ function first called with float NumPy arrays: NumPy code only, where the rewrite applies.
+    generated = _numpy_only(lowered, lowerer.namer, fn, name, pullback_runs_once, first_arguments,
+                            _LazyVariant(every_branch)) if deferring and not flat else None
+    if generated is not None or not flat:
+        generated = generated or reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name,
+                                                        pullback_runs_once).build()
+    elif deferring and first_arguments != "other arrays":
         # Only the NumPy branch is made: one build, assuming shared shapes if the first call's had them.
         groups = _same_shape_groups(lowered) if first_arguments == "same shapes" else ()
         generated = reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name, pullback_runs_once,
@@ -181,8 +200,7 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
             # Only the generic code is made; NumPy arrays go to the variant with their branch.
             same_shape, numpy_elsewhere = None, _LazyVariant(every_branch)
         else:
-            same_shape = _same_shape_variant(lowered, lowerer.namer, names_before, fn.__globals__, name) \
-                if flat else None
+            same_shape = _same_shape_variant(lowered, lowerer.namer, names_before, fn.__globals__, name)
     if defer_numbers and scalar.could_specialise(generated, mask, parsed.node.args):
         plain = functools.partial(value_and_grad_function if flat else transform, fn, mask)
         generated = scalar.deferred(generated, mask, lowerer.namer, _LazyVariant(plain))
@@ -216,12 +234,26 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
 _SAME_SHAPE_MAX_OPERATIONS = numpy_branch.MAX_OPERATIONS
 
 
+def _numpy_only(lowered, namer, fn, name: str, pullback_runs_once: bool, first_arguments: str, others):
+    """The Generated of a δ function that holds NumPy code only (``numpy_branch.numpy_only``, built
+    assuming shared shapes for ``"same shapes"``), or None, with the namer as it found it, where the
+    rewrite does not apply."""
+    groups = _same_shape_groups(lowered) if first_arguments == "same shapes" else ()
+    names_before = namer.state()
+    built = reverse.ReverseBuilder(lowered, namer, fn.__globals__, name, pullback_runs_once,
+                                   assumed_same_shape=groups).build()
+    generated = numpy_branch.numpy_only(built, namer, groups, others)
+    if generated is None:
+        namer.restore(names_before)  # (a build after takes the same names)
+    return generated
+
+
 def _variant_words(runs_once: bool, defer_numbers: bool, first_arguments: str | None) -> str:
     """What sets a variant's text apart from the plain one's, for its linecache name: every variant's text
     under its own name, or a traceback through one would show the lines of another compiled later."""
-    words = (["pullback runs once"] if runs_once else []) + (["numbers handed on"] if defer_numbers else []) \
-        + ([f"{first_arguments} first"] if first_arguments else [])
-    return "".join(f" ({word})" for word in words)
+    first = {"same shapes": "NumPy arrays of one shape", "any shapes": "NumPy arrays", "other arrays": "other arrays",
+             None: "numbers handed on" if defer_numbers else None}[first_arguments]  # (each implies the hand-off)
+    return "".join(f" ({word})" for word in ("pullback runs once" if runs_once else None, first) if word)
 
 
 def _same_shape_variant(lowered, namer, names_before, user_globals: dict, name: str):
@@ -315,7 +347,9 @@ def _stub(fn, mask: tuple[bool, ...], name: str, namespace: dict | None):
         if varargs:  # one compiled variant per number of extra arguments, each of them differentiated
             return transform(fn, mask + (True,) * max(0, len(args) - len(mask)))(*args, **kwargs)
         # First called with arrays: the Python-number fast path waits until numbers come (if ever).
-        compiled = transform(fn, mask, defer_numbers=not _all_numbers(args, mask))
+        # With float NumPy arrays, so does the generic code for other arguments.
+        compiled = transform(fn, mask, defer_numbers=not _all_numbers(args, mask),
+                             first_arguments=None if kwargs else _first_arguments(args, mask))
         if namespace is not None and namespace.get(name) is stub:
             namespace[name] = compiled
         if getattr(fn, "δ", None) is stub:  # f.δ too: later calls skip this frame and the cache lookup

@@ -47,7 +47,7 @@ def delta_under_jit(case):
 
     from autodiffsource.api import transform
 
-    primal, mask, _ = peers.autodiffsource_function(case)
+    primal, mask, _, _ = peers.autodiffsource_function(case)
     delta = transform(primal, mask)
     ndiff = sum(mask)
 

@@ -110,7 +110,7 @@ def profile(case_key: str, calls: int = 200, size: int | None = None, out=sys.st
 
     case = workloads.CASES_BY_KEY[case_key]
     args = workloads.make_inputs(case, size)
-    primal, mask, _ = peers.autodiffsource_function(case)
+    primal, mask, _, _ = peers.autodiffsource_function(case)
     compiled = transform(primal, mask)
     fn, clock = instrumented(compiled)
     v, pb = fn(*args)

@@ -227,7 +227,7 @@ def test_traceback_shows_the_generated_source(tmp_path):
         text = "".join(traceback.format_exception(err))
     frames = re.findall(r'File "(<δ [^"]+>)", line (\d+), in (\S+)', text)
     assert [(file, name) for file, _, name in frames] == [
-        ("<δ err_model.py:42 outer δouter (numbers handed on)>", "δouter"),  # (first called with arrays)
+        ("<δ err_model.py:42 outer δouter (NumPy arrays)>", "δouter"),  # (first called with NumPy arrays)
         ("<δ err_model.py:37 inner δinner>", "δinner")]  # (the callee's plain variant)
     # each frame's line is the generated line that made the call / raised, read back through linecache
     outer_line = linecache.getline(frames[0][0], int(frames[0][1])).strip()
@@ -304,6 +304,6 @@ def test_an_uncaught_error_prints_the_generated_line(tmp_path):
                             env=dict(os.environ, PYTHONPATH=REPO))
     lines = result.stderr.splitlines()
     frame = next(i for i, line in enumerate(lines)
-                 if line.startswith('  File "<δ uncaught.py:4 f δf (numbers handed on)>"'))
+                 if line.startswith('  File "<δ uncaught.py:4 f δf (NumPy arrays)>"'))
     assert lines[frame + 1].strip() == "c = a @ b"
     assert lines[-1] == f"while running the forward pass of `f`, at {script}:6  c = a @ b"

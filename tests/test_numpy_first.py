@@ -166,3 +166,72 @@ def test_the_branch_rewritten_in_place_is_the_branch_copied(monkeypatch):
             texts.append(None if made is None else made.__source__)  # (None: several outputs)
         assert texts[0] == texts[1], fn.__name__
     assert sum(taken) >= 16  # (asked for in place on both passes of each case that takes the path: 9 now)
+
+
+# ---- δf, the seed's API: a stub first called with float NumPy arrays compiles NumPy code only ----------
+
+@pytest.mark.parametrize("fn, args, mask", NUMPY_CASES)
+def test_the_numpy_only_delta_function_equals_the_generic_one_on_the_corpus(fn, args, mask):
+    # (the corpus tests check the generic δ function against central differences)
+    kind = api._first_arguments(args, mask)
+    numpy_only = transform(fn, mask, defer_numbers=True, first_arguments=kind)
+    *outputs, back = transform(fn, mask)(*[_as_given(a) for a in args])  # (δf returns each output, then the pullback)
+    *got_outputs, got_back = numpy_only(*[_as_given(a) for a in args])
+    for got, want in zip(got_outputs, outputs, strict=True):
+        np.testing.assert_allclose(np.asarray(got, float), np.asarray(want, float), rtol=1e-12, atol=0)
+    # The pullback with no cotangent, with one passed, and run a second time: as the generic one's.
+    cotangents = [0.5 * np.ones_like(o) if isinstance(o, np.ndarray) else 0.5 for o in outputs]
+    runs = ((), tuple(cotangents), ()) if len(outputs) == 1 else (tuple(cotangents),) * 2  # (several: each needs one)
+    for cotangent in runs:
+        want, got = back(*cotangent), got_back(*cotangent)
+        want, got = (want, got) if sum(mask) > 1 else ((want,), (got,))
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_allclose(np.asarray(g, float), np.asarray(w, float), rtol=1e-12, atol=1e-14)
+
+
+def _delta_stub(fn, mask):
+    """``δfn`` as ``@δ`` binds it: a stub that transforms on its first call (bound in a namespace here)."""
+    namespace = {}
+    forget(fn)
+    return api._stub(fn, mask, api.delta_name(fn, mask), namespace)
+
+
+def test_a_delta_stub_first_called_with_numpy_arrays_of_one_shape_compiles_numpy_code_alone():
+    x, y = RNG.uniform(-1, 1, 50), RNG.uniform(-1, 1, 50)
+    value, back = _delta_stub(squares, (True, True))(x, y)
+    assert variants(squares) == [("numbers deferred", "first arguments", "same shapes")]
+    text = transform(squares, (True, True), defer_numbers=True, first_arguments="same shapes").__source__
+    assert "x.shape == y.shape" in text and "return other_arguments(x, y)" in text
+    assert "unbroadcast(" not in text and "namespace(x" not in text  # no generic code
+    assert value == pytest.approx(squares(x, y), rel=1e-12)
+    finite_differences.directional_check(squares, [x, y], back(), (0, 1), RNG)
+
+
+@pytest.mark.parametrize("later", ["broadcasting", "float32", "subclass", "torch", "numbers"])
+def test_other_arguments_after_a_delta_stubs_first_call_with_numpy_arrays_get_right_gradients(later):
+    delta = _delta_stub(squares, (True, True))
+    delta(RNG.uniform(-1, 1, 20), RNG.uniform(-1, 1, 20))
+    delta = transform(squares, (True, True), defer_numbers=True, first_arguments="same shapes")  # (what the stub rebinds its name to)
+    if later == "broadcasting":
+        args = [RNG.uniform(-1, 1, (6, 1)), RNG.uniform(-1, 1, 5)]
+    elif later == "float32":
+        args = [RNG.uniform(-1, 1, 7).astype(np.float32), RNG.uniform(-1, 1, 7).astype(np.float32)]
+    elif later == "subclass":
+        args = [RNG.uniform(-1, 1, 7).view(_Subclass), RNG.uniform(-1, 1, 7).view(_Subclass)]
+    elif later == "torch":
+        torch = pytest.importorskip("torch")
+        args = [torch.tensor(RNG.uniform(-1, 1, 7)), torch.tensor(RNG.uniform(-1, 1, 7))]
+    else:
+        args = [0.3, -1.2]
+    value, back = delta(*args)
+    as_numpy = [np.asarray(a, dtype=np.float64) for a in args]
+    partials = [np.asarray(p, dtype=np.float64) for p in back()]
+    for p, a in zip(partials, as_numpy):
+        assert p.shape == a.shape
+    assert float(value) == pytest.approx(squares(*as_numpy), rel=1e-5 if later == "float32" else 1e-12)
+    finite_differences.directional_check(squares, as_numpy, partials, (0, 1), RNG,
+                                         rtol=1e-3 if later == "float32" else 1e-6)
+    # The generic variant is compiled where the NumPy code does not take the arguments, and only there
+    # (float32 arrays pass its guard: NumPy's own float kind, of one shape).
+    handed_on = later in ("broadcasting", "subclass", "torch")
+    assert (("numbers deferred",) in variants(squares)) == handed_on

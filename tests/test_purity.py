@@ -206,9 +206,10 @@ def test_eight_threads_making_the_first_call_transform_once(tmp_path, monkeypatc
     assert runs.count(("f", (True, True))) == 1, runs
     assert runs.count(("helper", (True, True))) == 1, runs
     compiled = module.δf
-    # the stub rebound the module's name to the compiled function (first called with arrays, the variant
-    # whose Python-number fast path waits for numbers)
-    assert compiled is not stub and compiled is api._compiled[(module.f, (True, True), "numbers deferred")]
+    # the stub rebound the module's name to the compiled function (first called with float NumPy arrays of
+    # one shape, the variant that holds NumPy code only and hands numbers and other arrays on)
+    assert compiled is not stub and compiled is api._compiled[
+        (module.f, (True, True), "numbers deferred", "first arguments", "same shapes")]
     reference = check_pullback(module.f, compiled, [x, y], cotangents=[1.0])
     for value, (dx, dy) in results:
         assert value == pytest.approx(module.f(x, y), rel=1e-12)

@@ -36,7 +36,7 @@ from ..astutil import clone, nodes
 from ..codegen.emit import _LocatingUnparser
 from .codeparts import Comment
 from .naming import FactoryNames
-from .numpy_branch import float_array_checks, numpy_branch
+from .numpy_branch import OTHERS_NOTE, float_array_checks, numpy_branch
 from .scalar import is_handoff, without_cotangent
 from .tidy import NameTable
 
@@ -88,11 +88,10 @@ def render(gen, name: str, signature: str, wrt_names: list[str], namer,
     return text, factory, ast.Module([make], []) if unparser.complete else None
 
 
-_HANDOFF_NOTE = "other arguments: the variant with the generic code, compiled on the first such call"
-_NUMPY_HANDOFF_NOTE = "NumPy arrays: the variant with a NumPy branch, compiled on the first such call"
+_NUMPYOTHERS_NOTE = "NumPy arrays: the variant with a NumPy branch, compiled on the first such call"
 
 
-def _handoff(gen, namer, others, preferred: str = "other_arguments", note: str = _HANDOFF_NOTE) -> list[ast.stmt]:
+def _handoff(gen, namer, others, preferred: str = "other_arguments", note: str = OTHERS_NOTE) -> list[ast.stmt]:
     """``return others(<params>)`` under its note, ``others`` bound under a fresh name in ``gen.bindings``."""
     names = FactoryNames(namer, dict(gen.bindings))
     call = ast.Call(names.bound(preferred, others), [ast.Name(p, ast.Load()) for p in gen.lowered.params], [])
@@ -107,7 +106,7 @@ def _numpy_handoff(gen, namer, numpy_elsewhere) -> ast.If:
     checks = float_array_checks([p for p, m in zip(gen.lowered.params, gen.lowered.wrt) if m], names)
     gen.bindings.update(names.bindings)
     return ast.If(ast.BoolOp(ast.And(), checks),
-                  _handoff(gen, namer, numpy_elsewhere, "numpy_arguments", _NUMPY_HANDOFF_NOTE), [])
+                  _handoff(gen, namer, numpy_elsewhere, "numpy_arguments", _NUMPYOTHERS_NOTE), [])
 
 
 def _bindings_merge(gen, other) -> bool:

@@ -1,10 +1,12 @@
-"""A NumPy branch for value_and_grad's one function: run-time helpers whose answer is known, written out.
+"""NumPy code: run-time helpers whose answer is known for float NumPy arrays, written out.
 
-Contract: ``numpy_branch(body, gen, names)`` takes the generic statements of the one function
+Contract: ``numpy_branch(body, gen, names)`` takes the generic statements of value_and_grad's one function
 (``transform/combined.py``: the forward pass, then the pullback's body) and returns a copy guarded by
 ``type(p) is ndarray and p.dtype.kind == "f"`` for every differentiated parameter ``p``, or None when the
-copy would save less than two helper calls. Under that guard each rewrite below is the case the helper
-itself would take, so the branch computes exactly what the generic statements compute:
+copy would save less than two helper calls. ``numpy_only(gen, namer, same_shape, others)`` rewrites a δ
+function's forward pass and pullback the same way, in place, behind that guard's negation handing every
+other call on (a δ function first called with float NumPy arrays). Under the guard each rewrite below is
+the case the helper itself would take, so the code computes exactly what the generic statements compute:
 
 - ``xp = namespace(a, b)`` whose arguments are all parameters: ``xp = <NumPy>`` (what
   ``runtime.namespace`` returns when every argument is a NumPy array or a number); constant parameters
@@ -40,6 +42,7 @@ build, ``api._same_shape_variant``, makes the branch worth far more: no un-broad
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 
 import numpy as np
@@ -96,20 +99,61 @@ def numpy_branch(body: list[ast.stmt], gen, namer, same_shape: tuple[tuple[str, 
         return None
     branch = _sums_of_squares(branch, names, rewrite.reads, rewrite.stores, sums)
     branch = [subtracted(s) for s in branch]  # (B[I] += -g, written out from index_add above)
+    checks = _guard(guarded, constants if rewrite.constants_read else [], same_shape, names)
+    gen.bindings.clear()
+    gen.bindings.update(names.bindings)
+    return ast.If(ast.BoolOp(ast.And(), checks), [Comment(text=_NOTE)] + branch, [])
+
+
+def numpy_only(gen, namer, same_shape: tuple[tuple[str, ...], ...], others):
+    """A δ function first called with float NumPy arrays: ``gen`` (built assuming ``same_shape``'s groups
+    share a shape) with its forward pass and its pullback rewritten in place as :func:`numpy_branch`
+    rewrites a branch, behind ``if not <its guard>: return others(<params>)`` (``others``: the variant
+    with the generic code, compiled when such arguments first come). The pullback may run again, so
+    nothing here assumes it runs once: its seed keeps the cotangent a caller passes. None where the
+    rewrite does not apply (``gen``'s statements may have been rewritten by then: build again)."""
+    guarded = [p for p, m in zip(gen.lowered.params, gen.lowered.wrt) if m]
+    if not guarded or (not same_shape and operations(gen.lowered) > MAX_OPERATIONS):
+        return None
+    names = FactoryNames(namer, dict(gen.bindings))
+    helper_names = {name: obj for name, obj in gen.bindings.items() if runtime.is_helper(obj)}
+    sum_of_bound = any(obj is runtime.sum_of for obj in gen.bindings.values())
+    constants = [p for p in _namespace_arguments(gen.forward, helper_names)
+                 if p in gen.lowered.params and p not in guarded]
+    rewrite = _Rewrite(set(guarded), set(constants), helper_names, names,
+                       _assigned_in_compound(gen.forward + gen.pullback), in_place=True)
+    forward = rewrite.block(gen.forward)  # (what the forward pass proves, the pullback may use: one walk)
+    pullback = rewrite.block(gen.pullback)
+    if rewrite.unloaded & (set(guarded) | set(constants)) or (rewrite.count < 2 and not same_shape):
+        return None
+    sums = [i for i in range(len(forward)) if rewrite.made_sums[i] or sum_of_bound]
+    forward = [subtracted(s) for s in _sums_of_squares(forward, names, rewrite.reads, rewrite.stores, sums)]
+    pullback = [subtracted(s) for s in pullback]
+    checks = _guard(guarded, constants if rewrite.constants_read else [], same_shape, names)
+    call = ast.Call(names.bound("other_arguments", others), [ast.Name(p, ast.Load()) for p in gen.lowered.params], [])
+    guard = ast.If(ast.UnaryOp(ast.Not(), ast.BoolOp(ast.And(), checks)),
+                   [Comment(text=OTHERS_NOTE), ast.Return(call)], [])
+    return dataclasses.replace(gen, forward=[guard, Comment(text=_NOTE)] + forward, pullback=pullback,
+                               bindings=names.bindings, names=None)
+
+
+OTHERS_NOTE = "other arguments: the variant with the generic code, compiled on the first such call"
+
+
+def _guard(guarded: list[str], constants: list[str], same_shape, names: FactoryNames) -> list[ast.expr]:
+    """The comparisons a NumPy branch runs under: every ``guarded`` parameter a float ndarray, each
+    ``same_shape`` group of one shape, each of ``constants`` an ndarray or a Python number."""
     checks = float_array_checks(guarded, names)
     type_, ndarray = names.bound("type", type), names.bound("ndarray", np.ndarray)
     for group in same_shape:
         first = ast.Attribute(ast.Name(group[0], ast.Load()), "shape", ast.Load())
         checks += [ast.Compare(first, [ast.Eq()], [ast.Attribute(ast.Name(p, ast.Load()), "shape", ast.Load())])
                    for p in group[1:]]
-    if rewrite.constants_read:
-        for p in constants:
-            is_ = [ast.Compare(ast.Call(clone(type_), [ast.Name(p, ast.Load())], []), [ast.Is()], [cls])
-                   for cls in (clone(ndarray), names.bound("float", float), names.bound("int", int))]
-            checks.append(ast.BoolOp(ast.Or(), is_))
-    gen.bindings.clear()
-    gen.bindings.update(names.bindings)
-    return ast.If(ast.BoolOp(ast.And(), checks), [Comment(text=_NOTE)] + branch, [])
+    for p in constants:
+        is_ = [ast.Compare(ast.Call(clone(type_), [ast.Name(p, ast.Load())], []), [ast.Is()], [cls])
+               for cls in (clone(ndarray), names.bound("float", float), names.bound("int", int))]
+        checks.append(ast.BoolOp(ast.Or(), is_))
+    return checks
 
 
 def float_array_checks(params: list[str], names: FactoryNames) -> list[ast.expr]:
