@@ -87,24 +87,22 @@ def test_a_first_call_with_arrays_of_one_shape_compiles_the_same_shape_branch_al
     finite_differences.directional_check(squares, [x, y], partials, (0, 1), RNG)
 
 
-@pytest.mark.parametrize("later", ["broadcasting", "float32", "subclass", "torch", "numbers"])
-def test_other_arguments_after_a_first_call_with_numpy_arrays_get_right_gradients(later):
-    vg = value_and_grad(squares, argnums=(0, 1))
-    forget(squares)
-    vg(RNG.uniform(-1, 1, 20), RNG.uniform(-1, 1, 20))
-    assert ("value_and_grad", "numbers deferred") not in variants(squares)
+def _later_arguments(later: str) -> list:
+    """Arguments of a later call that a NumPy-only function's guard may not take."""
     if later == "broadcasting":
-        args = [RNG.uniform(-1, 1, (6, 1)), RNG.uniform(-1, 1, 5)]
-    elif later == "float32":
-        args = [RNG.uniform(-1, 1, 7).astype(np.float32), RNG.uniform(-1, 1, 7).astype(np.float32)]
-    elif later == "subclass":
-        args = [RNG.uniform(-1, 1, 7).view(_Subclass), RNG.uniform(-1, 1, 7).view(_Subclass)]
-    elif later == "torch":
+        return [RNG.uniform(-1, 1, (6, 1)), RNG.uniform(-1, 1, 5)]
+    if later == "float32":
+        return [RNG.uniform(-1, 1, 7).astype(np.float32), RNG.uniform(-1, 1, 7).astype(np.float32)]
+    if later == "subclass":
+        return [RNG.uniform(-1, 1, 7).view(_Subclass), RNG.uniform(-1, 1, 7).view(_Subclass)]
+    if later == "torch":
         torch = pytest.importorskip("torch")
-        args = [torch.tensor(RNG.uniform(-1, 1, 7)), torch.tensor(RNG.uniform(-1, 1, 7))]
-    else:
-        args = [0.3, -1.2]
-    value, partials = vg(*args)
+        return [torch.tensor(RNG.uniform(-1, 1, 7)), torch.tensor(RNG.uniform(-1, 1, 7))]
+    return [0.3, -1.2]
+
+
+def _check_squares(args, value, partials, later: str) -> None:
+    """``squares``'s value and partials at ``args`` against the primal and central differences."""
     as_numpy = [np.asarray(a, dtype=np.float64) for a in args]
     partials = [np.asarray(p, dtype=np.float64) for p in partials]
     for p, a in zip(partials, as_numpy):
@@ -112,6 +110,17 @@ def test_other_arguments_after_a_first_call_with_numpy_arrays_get_right_gradient
     assert float(value) == pytest.approx(squares(*as_numpy), rel=1e-5 if later == "float32" else 1e-12)
     finite_differences.directional_check(squares, as_numpy, partials, (0, 1), RNG,
                                          rtol=1e-3 if later == "float32" else 1e-6)
+
+
+@pytest.mark.parametrize("later", ["broadcasting", "float32", "subclass", "torch", "numbers"])
+def test_other_arguments_after_a_first_call_with_numpy_arrays_get_right_gradients(later):
+    vg = value_and_grad(squares, argnums=(0, 1))
+    forget(squares)
+    vg(RNG.uniform(-1, 1, 20), RNG.uniform(-1, 1, 20))
+    assert ("value_and_grad", "numbers deferred") not in variants(squares)
+    args = _later_arguments(later)
+    value, partials = vg(*args)
+    _check_squares(args, value, partials, later)
     # The full variant is compiled where the NumPy branch does not take the arguments, and only there.
     handed_on = later in ("broadcasting", "subclass", "torch")
     assert (("value_and_grad", "numbers deferred") in variants(squares)) == handed_on
@@ -212,25 +221,9 @@ def test_other_arguments_after_a_delta_stubs_first_call_with_numpy_arrays_get_ri
     delta = _delta_stub(squares, (True, True))
     delta(RNG.uniform(-1, 1, 20), RNG.uniform(-1, 1, 20))
     delta = transform(squares, (True, True), defer_numbers=True, first_arguments="same shapes")  # (what the stub rebinds its name to)
-    if later == "broadcasting":
-        args = [RNG.uniform(-1, 1, (6, 1)), RNG.uniform(-1, 1, 5)]
-    elif later == "float32":
-        args = [RNG.uniform(-1, 1, 7).astype(np.float32), RNG.uniform(-1, 1, 7).astype(np.float32)]
-    elif later == "subclass":
-        args = [RNG.uniform(-1, 1, 7).view(_Subclass), RNG.uniform(-1, 1, 7).view(_Subclass)]
-    elif later == "torch":
-        torch = pytest.importorskip("torch")
-        args = [torch.tensor(RNG.uniform(-1, 1, 7)), torch.tensor(RNG.uniform(-1, 1, 7))]
-    else:
-        args = [0.3, -1.2]
+    args = _later_arguments(later)
     value, back = delta(*args)
-    as_numpy = [np.asarray(a, dtype=np.float64) for a in args]
-    partials = [np.asarray(p, dtype=np.float64) for p in back()]
-    for p, a in zip(partials, as_numpy):
-        assert p.shape == a.shape
-    assert float(value) == pytest.approx(squares(*as_numpy), rel=1e-5 if later == "float32" else 1e-12)
-    finite_differences.directional_check(squares, as_numpy, partials, (0, 1), RNG,
-                                         rtol=1e-3 if later == "float32" else 1e-6)
+    _check_squares(args, value, back(), later)
     # The generic variant is compiled where the NumPy code does not take the arguments, and only there
     # (float32 arrays pass its guard: NumPy's own float kind, of one shape).
     handed_on = later in ("broadcasting", "subclass", "torch")
