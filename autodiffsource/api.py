@@ -239,6 +239,8 @@ def _numpy_only(lowered, namer, fn, name: str, pullback_runs_once: bool, first_a
     assuming shared shapes for ``"same shapes"``), or None, with the namer as it found it, where the
     rewrite does not apply."""
     groups = _same_shape_groups(lowered) if first_arguments == "same shapes" else ()
+    if not groups and numpy_branch.operations(lowered) > numpy_branch.MAX_OPERATIONS:
+        return None  # (numpy_only would decline it: not built twice)
     names_before = namer.state()
     built = reverse.ReverseBuilder(lowered, namer, fn.__globals__, name, pullback_runs_once,
                                    assumed_same_shape=groups).build()

@@ -228,3 +228,33 @@ def test_other_arguments_after_a_delta_stubs_first_call_with_numpy_arrays_get_ri
     # (float32 arrays pass its guard: NumPy's own float kind, of one shape).
     handed_on = later in ("broadcasting", "subclass", "torch")
     assert (("numbers deferred",) in variants(squares)) == handed_on
+
+
+def test_a_delta_stubs_first_call_builds_once(tmp_path, monkeypatch):
+    # Beyond numpy_branch.MAX_OPERATIONS (and with no shapes to assume) the NumPy code is not made, and
+    # that is known before a build: the general code is built once, not after a build thrown away.
+    import importlib
+    import os
+    import sys
+
+    from autodiffsource.transform import numpy_branch, reverse
+
+    monkeypatch.syspath_prepend(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from bench.transform_time import generate
+
+    lines = numpy_branch.MAX_OPERATIONS // 2 + 10  # (a few operations per line)
+    (tmp_path / "builds_once_model.py").write_text(
+        "import numpy as np\nfrom autodiffsource import δ\n\n\n@δ\n" + generate("long", lines) + "\n\n@δ\n"
+        + "def short(x, y):\n    return np.sum(np.tanh(x) * y)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    model = importlib.import_module("builds_once_model")
+    builds = []
+    real = reverse.ReverseBuilder.build
+    monkeypatch.setattr(reverse.ReverseBuilder, "build", lambda self: builds.append(self.delta_name) or real(self))
+    x, y = RNG.uniform(-1, 1, 6), RNG.uniform(-1, 1, 6)
+    for name in ("long", "short"):
+        value, back = getattr(model, "δ" + name)(x, y)
+        finite_differences.directional_check(getattr(model, name), [x, y], back(), (0, 1), RNG)
+    assert builds == ["δlong", "δshort"], builds
+    assert "namespace(" in model.δlong.__source__ and "namespace(" not in model.δshort.__source__
+    del sys.modules["builds_once_model"]

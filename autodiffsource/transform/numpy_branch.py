@@ -124,8 +124,8 @@ def numpy_only(gen, namer, same_shape: tuple[tuple[str, ...], ...], others):
                        _assigned_in_compound(gen.forward + gen.pullback), in_place=True)
     forward = rewrite.block(gen.forward)  # (what the forward pass proves, the pullback may use: one walk)
     pullback = rewrite.block(gen.pullback)
-    if rewrite.unloaded & (set(guarded) | set(constants)) or (rewrite.count < 2 and not same_shape):
-        return None
+    if rewrite.unloaded & (set(guarded) | set(constants)):
+        return None  # (unlike a branch, which is a copy, this costs nothing where it saves little: kept)
     sums = [i for i in range(len(forward)) if rewrite.made_sums[i] or sum_of_bound]
     forward = [subtracted(s) for s in _sums_of_squares(forward, names, rewrite.reads, rewrite.stores, sums)]
     pullback = [subtracted(s) for s in pullback]
