@@ -212,6 +212,7 @@ def test_a_delta_stub_first_called_with_numpy_arrays_of_one_shape_compiles_numpy
     text = transform(squares, (True, True), defer_numbers=True, first_arguments="same shapes").__source__
     assert "x.shape == y.shape" in text and "return other_arguments(x, y)" in text
     assert "unbroadcast(" not in text and "namespace(x" not in text  # no generic code
+    assert "namespace" not in text.splitlines()[1]  # (the factory binds no helper it no longer calls)
     assert value == pytest.approx(squares(x, y), rel=1e-12)
     finite_differences.directional_check(squares, [x, y], back(), (0, 1), RNG)
 

@@ -133,8 +133,10 @@ def numpy_only(gen, namer, same_shape: tuple[tuple[str, ...], ...], others):
     call = ast.Call(names.bound("other_arguments", others), [ast.Name(p, ast.Load()) for p in gen.lowered.params], [])
     guard = ast.If(ast.UnaryOp(ast.Not(), ast.BoolOp(ast.And(), checks)),
                    [Comment(text=OTHERS_NOTE), ast.Return(call)], [])
+    # The helpers whose every call was written out (namespace, finalize, index_add) leave the factory.
+    bindings = {n: obj for n, obj in names.bindings.items() if not (n in helper_names and not rewrite.reads.get(n))}
     return dataclasses.replace(gen, forward=[guard, Comment(text=_NOTE)] + forward, pullback=pullback,
-                               bindings=names.bindings, names=None)
+                               bindings=bindings, names=None)
 
 
 OTHERS_NOTE = "other arguments: the variant with the generic code, compiled on the first such call"
