@@ -124,8 +124,10 @@ def numpy_only(gen, namer, same_shape: tuple[tuple[str, ...], ...], others):
                        _assigned_in_compound(gen.forward + gen.pullback), in_place=True)
     forward = rewrite.block(gen.forward)  # (what the forward pass proves, the pullback may use: one walk)
     pullback = rewrite.block(gen.pullback)
+    # A parameter rebound in the body: the guard at entry would not speak for it after. (Code that writes
+    # out few helpers is kept: unlike numpy_branch's copy, it costs nothing more to compile.)
     if rewrite.unloaded & (set(guarded) | set(constants)):
-        return None  # (unlike a branch, which is a copy, this costs nothing where it saves little: kept)
+        return None
     sums = [i for i in range(len(forward)) if rewrite.made_sums[i] or sum_of_bound]
     forward = [subtracted(s) for s in _sums_of_squares(forward, names, rewrite.reads, rewrite.stores, sums)]
     pullback = [subtracted(s) for s in pullback]
