@@ -135,8 +135,9 @@ def numpy_only(gen, namer, same_shape: tuple[tuple[str, ...], ...], others):
     call = ast.Call(names.bound("other_arguments", others), [ast.Name(p, ast.Load()) for p in gen.lowered.params], [])
     guard = ast.If(ast.UnaryOp(ast.Not(), ast.BoolOp(ast.And(), checks)),
                    [Comment(text=OTHERS_NOTE), ast.Return(call)], [])
-    # The helpers whose every call was written out (namespace, finalize, index_add) leave the factory.
-    bindings = {n: obj for n, obj in names.bindings.items() if not (n in helper_names and not rewrite.reads.get(n))}
+    # The helpers whose every call was written out (namespace, finalize, index_add, a sum_of of squares)
+    # leave the factory.
+    bindings = {n: obj for n, obj in names.bindings.items() if not (runtime.is_helper(obj) and not rewrite.reads.get(n))}
     return dataclasses.replace(gen, forward=[guard, Comment(text=_NOTE)] + forward, pullback=pullback,
                                bindings=bindings, names=None)
 
@@ -466,6 +467,8 @@ def _sums_of_squares(branch: list[ast.stmt], names: FactoryNames, reads: dict, s
             rewrite = _SumsOfSquares(sum_of, functools.partial(_SquareTerms, out, i, reads, stores), names)
             s.value = rewrite.visit(s.value)
             folded |= rewrite.folded
+            for name, count in rewrite.called.items():  # (the calls it wrote and replaced, in the counts)
+                reads[name] = reads.get(name, 0) + count
     if not folded:
         return out
     gone = {out[i].targets[0].id for i in folded}
@@ -489,6 +492,7 @@ class _SumsOfSquares(Transformer):
     def __init__(self, sum_of: str, square_terms, names: FactoryNames):
         self.sum_of, self.square_terms, self.names = sum_of, square_terms, names  # square_terms(): a new _SquareTerms
         self.folded: set[int] = set()
+        self.called: dict[str, int] = {}  # helper name -> calls of it made (+) and replaced (-)
 
     def visit_Call(self, node: ast.Call) -> ast.expr:
         self.generic_visit(node)
@@ -501,8 +505,10 @@ class _SumsOfSquares(Transformer):
         if terms is None:
             return node
         self.folded |= square_terms.folded
-        return ast.Call(self.names.bound("sum_of_squares", runtime.sum_of_squares),
-                        [u if w is None else ast.Tuple([ast.Constant(w), u], ast.Load()) for w, u in terms], [])
+        helper = self.names.bound("sum_of_squares", runtime.sum_of_squares)
+        for name, change in ((self.sum_of, -1), (helper.id, 1)):
+            self.called[name] = self.called.get(name, 0) + change
+        return ast.Call(helper, [u if w is None else ast.Tuple([ast.Constant(w), u], ast.Load()) for w, u in terms], [])
 
     def visit_Lambda(self, node: ast.Lambda) -> ast.Lambda:
         return node
