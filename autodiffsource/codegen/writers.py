@@ -42,7 +42,7 @@ def unshare(parent: ast.AST, node: ast.AST, precedences: dict) -> ast.AST:
 # An expression writer takes (unparser, node, column), writes the node where the stdlib's method would,
 # gives it its location and returns the column after it; the caller has checked the node is not written
 # elsewhere already (``unshare``) and, where the stdlib's method sets its precedence, set it. A ``Name``
-# (half of all nodes) is written inline by the writers of its commonest parents, as in ``_child``.
+# (half of all nodes) is written by ``_child`` itself, its first case.
 
 _P = {precedence.name: int(precedence) for precedence in ast._Precedence}
 _TUPLE, _YIELD, _TEST, _CMP, _EXPR, _FACTOR, _ATOM = (_P[k] for k in ("TUPLE", "YIELD", "TEST", "CMP", "EXPR",
@@ -132,42 +132,22 @@ def _name(u, node, col):
 
 def _binop(u, node, col):
     text, precedence, left_precedence, right_precedence = _BINOPS[node.op.__class__]
-    out, line, precedences, written = u._source, u._line, u._precedences, u._written
+    out, line, precedences = u._source, u._line, u._precedences
     node.lineno, node.col_offset = line, col
     parens = precedences.get(node, _TEST) > precedence
     if parens:
         out.append("(")
         col += 1
     left = node.left
-    if left.__class__ is _Name:  # (_child's Name case written out here, in _call and in _assign: a call per name less)
-        if left.__dict__.get(WRITTEN) is written:
-            left = unshare(node, left, precedences)
-        left.__dict__[WRITTEN] = written
-        name = left.id
-        out.append(name)
-        left.lineno = left.end_lineno = line
-        left.col_offset = col
-        left.end_col_offset = col = col + (len(name) if name.isascii() else len(name.encode()))
-    else:
-        if left.__class__ not in _PLAIN:
-            precedences[left] = left_precedence
-        col = _child(u, node, left, col)
+    if left.__class__ not in _PLAIN:
+        precedences[left] = left_precedence
+    col = _child(u, node, left, col)
     out.append(text)
     col += len(text)
     right = node.right
-    if right.__class__ is _Name:
-        if right.__dict__.get(WRITTEN) is written:
-            right = unshare(node, right, precedences)
-        right.__dict__[WRITTEN] = written
-        name = right.id
-        out.append(name)
-        right.lineno = right.end_lineno = line
-        right.col_offset = col
-        right.end_col_offset = col = col + (len(name) if name.isascii() else len(name.encode()))
-    else:
-        if right.__class__ not in _PLAIN:
-            precedences[right] = right_precedence
-        col = _child(u, node, right, col)
+    if right.__class__ not in _PLAIN:
+        precedences[right] = right_precedence
+    col = _child(u, node, right, col)
     if parens:
         out.append(")")
         col += 1
@@ -196,7 +176,7 @@ def _unaryop(u, node, col):
 
 
 def _call(u, node, col):
-    out, line, written = u._source, u._line, u._written
+    out, line = u._source, u._line
     node.lineno, node.col_offset = line, col
     func = node.func
     if func.__class__ not in _PLAIN:
@@ -211,17 +191,7 @@ def _call(u, node, col):
             col += 2
         else:
             comma = True
-        if argument.__class__ is _Name:
-            if argument.__dict__.get(WRITTEN) is written:
-                argument = unshare(node, argument, u._precedences)
-            argument.__dict__[WRITTEN] = written
-            name = argument.id
-            out.append(name)
-            argument.lineno = argument.end_lineno = line
-            argument.col_offset = col
-            argument.end_col_offset = col = col + (len(name) if name.isascii() else len(name.encode()))
-        else:
-            col = _child(u, node, argument, col)
+        col = _child(u, node, argument, col)
     for argument in node.keywords:
         if comma:
             out.append(", ")
@@ -450,21 +420,10 @@ def block(u, stmts: list) -> None:
 def _assign(u, node, out, line, indent):
     out.append(indent)
     col = len(indent)
-    written = u._written
     for target in node.targets:
-        if target.__class__ is _Name:
-            if target.__dict__.get(WRITTEN) is written:
-                target = unshare(node, target, u._precedences)
-            target.__dict__[WRITTEN] = written
-            name = target.id
-            out.append(name)
-            target.lineno = target.end_lineno = line
-            target.col_offset = col
-            target.end_col_offset = col = col + (len(name) if name.isascii() else len(name.encode()))
-        else:
-            if target.__class__ not in _PLAIN:
-                u._precedences[target] = _TUPLE
-            col = _child(u, node, target, col)
+        if target.__class__ not in _PLAIN:
+            u._precedences[target] = _TUPLE
+        col = _child(u, node, target, col)
         out.append(" = ")
         col += 3
     return _child(u, node, node.value, col)
