@@ -187,9 +187,7 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
                                                         pullback_runs_once).build()
     elif deferring and first_arguments != "other arrays":
         # Only the NumPy branch is made: one build, assuming shared shapes if the first call's had them.
-        groups = _same_shape_groups(lowered) if first_arguments == "same shapes" else ()
-        generated = reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name, pullback_runs_once,
-                                           assumed_same_shape=groups).build()
+        groups, generated = _numpy_first_build(lowered, lowerer.namer, fn, name, pullback_runs_once, first_arguments)
         same_shape = (groups, generated) if groups else None
         others = _LazyVariant(every_branch)
     else:
@@ -238,16 +236,22 @@ def _numpy_only(lowered, namer, fn, name: str, pullback_runs_once: bool, first_a
     """The Generated of a δ function that holds NumPy code only (``numpy_branch.numpy_only``, built
     assuming shared shapes for ``"same shapes"``), or None, with the namer as it found it, where the
     rewrite does not apply."""
-    groups = _same_shape_groups(lowered) if first_arguments == "same shapes" else ()
-    if not groups and numpy_branch.operations(lowered) > numpy_branch.MAX_OPERATIONS:
-        return None  # (numpy_only would decline it: not built twice)
+    if numpy_branch.operations(lowered) > numpy_branch.MAX_OPERATIONS:
+        return None  # (no shapes are assumed beyond it either: numpy_only would decline; not built twice)
     names_before = namer.state()
-    built = reverse.ReverseBuilder(lowered, namer, fn.__globals__, name, pullback_runs_once,
-                                   assumed_same_shape=groups).build()
+    groups, built = _numpy_first_build(lowered, namer, fn, name, pullback_runs_once, first_arguments)
     generated = numpy_branch.numpy_only(built, namer, groups, others)
     if generated is None:
         namer.restore(names_before)  # (a build after takes the same names)
     return generated
+
+
+def _numpy_first_build(lowered, namer, fn, name: str, pullback_runs_once: bool, first_arguments: str):
+    """``(groups, Generated)``: the one build of a function first called with float NumPy arrays, assuming
+    that the differentiated parameters of each group share a shape where the arrays had one shape."""
+    groups = _same_shape_groups(lowered) if first_arguments == "same shapes" else ()
+    return groups, reverse.ReverseBuilder(lowered, namer, fn.__globals__, name, pullback_runs_once,
+                                          assumed_same_shape=groups).build()
 
 
 def _variant_words(runs_once: bool, defer_numbers: bool, first_arguments: str | None) -> str:
@@ -302,8 +306,8 @@ def _signature_text(node) -> str:
 class _LazyVariant:
     """Another variant of a generated function, compiled by ``make()`` on its first call and called from then
     on: what a function hands the arguments it has no code for to (Python numbers, for a ``defer_numbers``
-    variant: the plain one, with their fast path; for a ``first_arguments`` value_and_grad function, the
-    arguments its one branch does not take: the variant with every branch). ``make`` is a
+    variant: the plain one, with their fast path; for a ``first_arguments`` δ or value_and_grad function,
+    the arguments its NumPy code does not take: the variant with the generic code). ``make`` is a
     ``functools.partial``, not a closure: no reference cycle for the collector to find."""
 
     __slots__ = ("make", "compiled")
@@ -322,7 +326,7 @@ def _first_arguments(args: tuple, mask: tuple[bool, ...]) -> str | None:
     """``"same shapes"`` or ``"any shapes"`` where every differentiated argument came, positionally, as a
     float NumPy array (of one shape, or not); ``"other arrays"`` where each came as something that is
     neither a NumPy array nor a Python number (another library's array); else None (see
-    :func:`value_and_grad_function`)."""
+    :func:`value_and_grad_function` and :func:`transform`)."""
     arrays = [a for a, m in zip(args, mask) if m]
     if len(args) < len(mask):
         return None
