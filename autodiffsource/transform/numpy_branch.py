@@ -72,18 +72,12 @@ def numpy_branch(body: list[ast.stmt], gen, namer, same_shape: tuple[tuple[str, 
     made even where it writes out few helpers (the assumption is the saving). ``in_place``: ``body``'s
     own statements are rewritten (not copied), for a caller that uses them nowhere else whether or not
     a branch is made."""
-    guarded = [p for p, m in zip(gen.lowered.params, gen.lowered.wrt) if m]
-    if not guarded or (not same_shape and operations(gen.lowered) > MAX_OPERATIONS):
+    rewrite = _Rewrite.of(gen, namer, body, same_shape, in_place)
+    if rewrite is None:
         return None
-    names = FactoryNames(namer, dict(gen.bindings))
-    helper_names = {name: obj for name, obj in gen.bindings.items() if runtime.is_helper(obj)}
-    sum_of_bound = any(obj is runtime.sum_of for obj in gen.bindings.values())  # (then any sum_of may be old)
-    # Constant parameters the namespace is taken of (an autoencoder's input): NumPy arrays or numbers.
-    constants = [p for p in _namespace_arguments(body, helper_names) if p in gen.lowered.params and p not in guarded]
-    rewrite = _Rewrite(set(guarded), set(constants), helper_names, names, _assigned_in_compound(body), in_place)
     branch = rewrite.block(body)  # (a bound name the branch is not made after all is never used)
-    if rewrite.unloaded & (set(guarded) | set(constants)):
-        return None  # a parameter rebound in the body: the guard at entry would not speak for it after
+    if rewrite.rebinds_a_guarded_parameter():
+        return None
     # `d = None` before a seed written out above is read by nothing now
     kept, sums = [], []
     for s, made_sum in zip(branch, rewrite.made_sums):
@@ -91,17 +85,16 @@ def numpy_branch(body: list[ast.stmt], gen, namer, same_shape: tuple[tuple[str, 
                 and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) and s.targets[0].id in rewrite.seeded:
             rewrite.stores[s.targets[0].id] -= 1
             continue
-        if made_sum or sum_of_bound:
+        if made_sum or rewrite.sum_of_bound:
             sums.append(len(kept))
         kept.append(s)
     branch = kept
     if rewrite.count < 2 and not same_shape:
         return None
-    branch = _sums_of_squares(branch, names, rewrite.reads, rewrite.stores, sums)
-    branch = [subtracted(s) for s in branch]  # (B[I] += -g, written out from index_add above)
-    checks = _guard(guarded, constants if rewrite.constants_read else [], same_shape, names)
+    branch = rewrite.written_out(branch, sums)
+    checks = rewrite.guard(same_shape)  # (binds type and ndarray: before the bindings are handed on)
     gen.bindings.clear()
-    gen.bindings.update(names.bindings)
+    gen.bindings.update(rewrite.names.bindings)
     return ast.If(ast.BoolOp(ast.And(), checks), [Comment(text=_NOTE)] + branch, [])
 
 
@@ -112,29 +105,19 @@ def numpy_only(gen, namer, same_shape: tuple[tuple[str, ...], ...], others):
     with the generic code, compiled when such arguments first come). The pullback may run again, so
     nothing here assumes it runs once: its seed keeps the cotangent a caller passes. None where the
     rewrite does not apply (``gen``'s statements may have been rewritten by then: build again)."""
-    guarded = [p for p, m in zip(gen.lowered.params, gen.lowered.wrt) if m]
-    if not guarded or (not same_shape and operations(gen.lowered) > MAX_OPERATIONS):
+    rewrite = _Rewrite.of(gen, namer, gen.forward + gen.pullback, same_shape, in_place=True)
+    if rewrite is None:
         return None
-    names = FactoryNames(namer, dict(gen.bindings))
-    helper_names = {name: obj for name, obj in gen.bindings.items() if runtime.is_helper(obj)}
-    sum_of_bound = any(obj is runtime.sum_of for obj in gen.bindings.values())
-    constants = [p for p in _namespace_arguments(gen.forward, helper_names)
-                 if p in gen.lowered.params and p not in guarded]
-    rewrite = _Rewrite(set(guarded), set(constants), helper_names, names,
-                       _assigned_in_compound(gen.forward + gen.pullback), in_place=True)
     forward = rewrite.block(gen.forward)  # (what the forward pass proves, the pullback may use: one walk)
     pullback = rewrite.block(gen.pullback)
-    # A parameter rebound in the body: the guard at entry would not speak for it after. (Code that writes
-    # out few helpers is kept: unlike numpy_branch's copy, it costs nothing more to compile.)
-    if rewrite.unloaded & (set(guarded) | set(constants)):
+    # (Code that writes out few helpers is kept: unlike numpy_branch's copy, it costs nothing more to compile.)
+    if rewrite.rebinds_a_guarded_parameter():
         return None
-    sums = [i for i in range(len(forward)) if rewrite.made_sums[i] or sum_of_bound]
-    forward = [subtracted(s) for s in _sums_of_squares(forward, names, rewrite.reads, rewrite.stores, sums)]
+    forward = rewrite.written_out(forward, [i for i in range(len(forward)) if rewrite.made_sums[i] or rewrite.sum_of_bound])
     pullback = [subtracted(s) for s in pullback]
-    checks = _guard(guarded, constants if rewrite.constants_read else [], same_shape, names)
+    names, checks = rewrite.names, rewrite.guard(same_shape)
     call = ast.Call(names.bound("other_arguments", others), [ast.Name(p, ast.Load()) for p in gen.lowered.params], [])
-    guard = ast.If(ast.UnaryOp(ast.Not(), ast.BoolOp(ast.And(), checks)),
-                   [Comment(text=OTHERS_NOTE), ast.Return(call)], [])
+    guard = ast.If(ast.UnaryOp(ast.Not(), ast.BoolOp(ast.And(), checks)), [Comment(text=OTHERS_NOTE), ast.Return(call)], [])
     # The helpers whose every call was written out (namespace, finalize, index_add, a sum_of of squares)
     # leave the factory.
     bindings = {n: obj for n, obj in names.bindings.items() if not (runtime.is_helper(obj) and not rewrite.reads.get(n))}
@@ -199,11 +182,28 @@ class _Rewrite:
     read: stored or deleted). ``made_sums[i]``: whether the i-th statement copied has a ``sum_of`` made here.
     ``in_place``: the same walk and rewrites on the statements themselves (no copy is made)."""
 
-    def __init__(self, guarded: set[str], constants: set[str], helper_names: dict, names, unsure: set[str],
+    @classmethod
+    def of(cls, gen, namer, body: list[ast.stmt], same_shape, in_place: bool) -> "_Rewrite | None":
+        """The rewrite of ``body``, statements of ``gen``, under a guard on its differentiated parameters
+        (names it binds come fresh from ``namer``); None where no NumPy code is made."""
+        guarded = [p for p, m in zip(gen.lowered.params, gen.lowered.wrt) if m]
+        if not guarded or (not same_shape and operations(gen.lowered) > MAX_OPERATIONS):
+            return None
+        helper_names = {name: obj for name, obj in gen.bindings.items() if runtime.is_helper(obj)}
+        # Constant parameters the namespace is taken of (an autoencoder's input): NumPy arrays or numbers.
+        constants = [p for p in _namespace_arguments(body, helper_names) if p in gen.lowered.params and p not in guarded]
+        rewrite = cls(guarded, constants, helper_names, FactoryNames(namer, dict(gen.bindings)),
+                      _assigned_in_compound(body), in_place)
+        rewrite.sum_of_bound = any(obj is runtime.sum_of for obj in gen.bindings.values())  # (then any sum_of may be old)
+        return rewrite
+
+    def __init__(self, guarded: list[str], constants: list[str], helper_names: dict, names, unsure: set[str],
                  in_place: bool = False):
         self.in_place = in_place
-        self.guarded = guarded
-        self.constants = constants  # guarded too (ndarray or number) if the branch relies on them
+        self.guarded_params, self.constant_params = guarded, constants  # (in order: the guard's)
+        self.guarded = set(guarded)
+        self.constants = set(constants)  # guarded too (ndarray or number) if the branch relies on them
+        self.sum_of_bound = False
         self.constants_read = False
         self.helper_names = helper_names
         self.names = names
@@ -218,6 +218,22 @@ class _Rewrite:
         self.unloaded: set[str] = set()
         self.made_sums: list[bool] = []
         self.made_sum = False
+
+    def rebinds_a_guarded_parameter(self) -> bool:
+        """Whether the statements rewritten store a guarded parameter: the guard at entry would not speak
+        for it after."""
+        return bool(self.unloaded & (self.guarded | self.constants))
+
+    def written_out(self, stmts: list[ast.stmt], sums: list[int]) -> list[ast.stmt]:
+        """``stmts`` (rewritten) with their sums of squares (``sums``: the indices that may have one) and
+        ``g += -h`` written out (``B[I] += -g``, from index_add above)."""
+        return [subtracted(s) for s in _sums_of_squares(stmts, self.names, self.reads, self.stores, sums)]
+
+    def guard(self, same_shape) -> list[ast.expr]:
+        """The guard's comparisons: the guarded parameters float ndarrays, ``same_shape``'s groups of one
+        shape, the constants the code relies on ndarrays or Python numbers."""
+        return _guard(self.guarded_params, self.constant_params if self.constants_read else [], same_shape,
+                      self.names)
 
     def _is(self, node, helper) -> bool:
         return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
