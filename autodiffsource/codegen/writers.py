@@ -106,6 +106,14 @@ def _child(u, parent, node, col: int) -> int:
     return write(u, node, col)
 
 
+def _atom(u, parent, node, col: int) -> int:
+    """``_child`` for a part written at atom precedence (a call's function, what is subscripted or has an
+    attribute read): parenthesised unless it is one."""
+    if node.__class__ not in _PLAIN:
+        u._precedences[node] = _ATOM
+    return _child(u, parent, node, col)
+
+
 def _items(u, parent, items: list, col: int) -> int:
     """``items_view``: comma-separated, a single item followed by a comma."""
     out = u._source
@@ -178,21 +186,11 @@ def _unaryop(u, node, col):
 def _call(u, node, col):
     out, line = u._source, u._line
     node.lineno, node.col_offset = line, col
-    func = node.func
-    if func.__class__ not in _PLAIN:
-        u._precedences[func] = _ATOM
-    col = _child(u, node, func, col)
+    col = _atom(u, node, node.func, col)
     out.append("(")
     col += 1
     comma = False
-    for argument in node.args:
-        if comma:
-            out.append(", ")
-            col += 2
-        else:
-            comma = True
-        col = _child(u, node, argument, col)
-    for argument in node.keywords:
+    for argument in node.args + node.keywords:
         if comma:
             out.append(", ")
             col += 2
@@ -218,10 +216,7 @@ def _keyword(u, node, col):
 def _attribute(u, node, col):
     line = u._line
     node.lineno, node.col_offset = line, col
-    value = node.value
-    if value.__class__ not in _PLAIN:
-        u._precedences[value] = _ATOM
-    col = _child(u, node, value, col)
+    col = _atom(u, node, node.value, col)
     value = node.value
     # `3.__abs__()` is a syntax error: an integer literal is separated from the dot
     text = (" ." if isinstance(value, ast.Constant) and isinstance(value.value, int) else ".") + node.attr
@@ -233,10 +228,7 @@ def _attribute(u, node, col):
 def _subscript(u, node, col):
     out, line = u._source, u._line
     node.lineno, node.col_offset = line, col
-    value = node.value
-    if value.__class__ not in _PLAIN:
-        u._precedences[value] = _ATOM
-    col = _child(u, node, value, col)
+    col = _atom(u, node, node.value, col)
     out.append("[")
     index = node.slice
     if isinstance(index, ast.Tuple) and index.elts:  # parentheses can be omitted if the tuple isn't empty
