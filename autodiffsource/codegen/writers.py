@@ -42,12 +42,11 @@ def unshare(parent: ast.AST, node: ast.AST, precedences: dict) -> ast.AST:
 # An expression writer takes (unparser, node, column), writes the node where the stdlib's method would,
 # gives it its location and returns the column after it; the caller has checked the node is not written
 # elsewhere already (``unshare``) and, where the stdlib's method sets its precedence, set it. A ``Name``
-# (half of all nodes) is written by ``_child`` itself, its first case.
+# (half of all nodes) is written by ``_name``, as every other node by its writer, through ``_child``.
 
 _P = {precedence.name: int(precedence) for precedence in ast._Precedence}
 _TUPLE, _YIELD, _TEST, _CMP, _EXPR, _FACTOR, _ATOM = (_P[k] for k in ("TUPLE", "YIELD", "TEST", "CMP", "EXPR",
                                                                      "FACTOR", "ATOM"))
-_Name = ast.Name
 WRITTEN = "_emit_written"  # the attribute that marks a node as written by an unparser: its `_written`
 # Nodes whose text does not depend on their precedence: the precedence a parent sets for them is not kept.
 _PLAIN = frozenset({ast.Name, ast.Constant, ast.Call, ast.Attribute, ast.Subscript, ast.List})
@@ -83,16 +82,6 @@ def _width(text: str) -> int:
 def _child(u, parent, node, col: int) -> int:
     """Writes ``node``, a child of ``parent``, at ``col``; returns the column after it."""
     cls = node.__class__
-    if cls is _Name:
-        if node.__dict__.get(WRITTEN) is u._written:
-            node = unshare(parent, node, u._precedences)
-        node.__dict__[WRITTEN] = u._written
-        text = node.id
-        u._source.append(text)
-        node.lineno = node.end_lineno = u._line
-        node.col_offset = col
-        node.end_col_offset = col = col + (len(text) if text.isascii() else len(text.encode()))
-        return col
     write = EXPRESSIONS.get(cls)
     if write is None:  # the stdlib's method, through the generic traversal (which checks sharing)
         u._col = col
@@ -134,53 +123,31 @@ def _name(u, node, col):
     u._source.append(text)
     node.lineno = node.end_lineno = u._line
     node.col_offset = col
-    node.end_col_offset = col = col + (len(text) if text.isascii() else len(text.encode()))
+    node.end_col_offset = col = col + _width(text)
     return col
 
 
-def _binop(u, node, col):
-    text, precedence, left_precedence, right_precedence = _BINOPS[node.op.__class__]
-    out, line, precedences = u._source, u._line, u._precedences
-    node.lineno, node.col_offset = line, col
-    parens = precedences.get(node, _TEST) > precedence
-    if parens:
-        out.append("(")
-        col += 1
+def _binop_parts(u, node, col):
+    text, _, left_precedence, right_precedence = _BINOPS[node.op.__class__]
+    precedences = u._precedences
     left = node.left
     if left.__class__ not in _PLAIN:
         precedences[left] = left_precedence
     col = _child(u, node, left, col)
-    out.append(text)
-    col += len(text)
+    u._source.append(text)
     right = node.right
     if right.__class__ not in _PLAIN:
         precedences[right] = right_precedence
-    col = _child(u, node, right, col)
-    if parens:
-        out.append(")")
-        col += 1
-    node.end_lineno, node.end_col_offset = line, col
-    return col
+    return _child(u, node, right, col + len(text))
 
 
-def _unaryop(u, node, col):
+def _unaryop_parts(u, node, col):
     text, precedence = _UNOPS[node.op.__class__]
-    out, line = u._source, u._line
-    node.lineno, node.col_offset = line, col
-    parens = u._precedences.get(node, _TEST) > precedence
-    if parens:
-        out.append("(")
-        col += 1
-    out.append(text)
+    u._source.append(text)
     operand = node.operand
     if operand.__class__ not in _PLAIN:
         u._precedences[operand] = precedence
-    col = _child(u, node, operand, col + len(text))
-    if parens:
-        out.append(")")
-        col += 1
-    node.end_lineno, node.end_col_offset = line, col
-    return col
+    return _child(u, node, operand, col + len(text))
 
 
 def _call(u, node, col):
@@ -245,21 +212,6 @@ def _subscript(u, node, col):
     return col
 
 
-def _tuple(u, node, col):
-    out, line = u._source, u._line
-    node.lineno, node.col_offset = line, col
-    parens = not node.elts or u._precedences.get(node, _TEST) > _TUPLE
-    if parens:
-        out.append("(")
-        col += 1
-    col = _items(u, node, node.elts, col)
-    if parens:
-        out.append(")")
-        col += 1
-    node.end_lineno, node.end_col_offset = line, col
-    return col
-
-
 def _list(u, node, col):
     out, line = u._source, u._line
     node.lineno, node.col_offset = line, col
@@ -275,13 +227,8 @@ def _list(u, node, col):
     return col
 
 
-def _compare(u, node, col):
-    out, line, precedences = u._source, u._line, u._precedences
-    node.lineno, node.col_offset = line, col
-    parens = precedences.get(node, _TEST) > _CMP
-    if parens:
-        out.append("(")
-        col += 1
+def _compare_parts(u, node, col):
+    out, precedences = u._source, u._precedences
     precedences[node.left] = _EXPR  # all set before any is written, as the stdlib does
     for comparator in node.comparators:
         precedences[comparator] = _EXPR
@@ -290,21 +237,12 @@ def _compare(u, node, col):
         text = _CMPOPS[operator.__class__]
         out.append(text)
         col = _child(u, node, comparator, col + len(text))
-    if parens:
-        out.append(")")
-        col += 1
-    node.end_lineno, node.end_col_offset = line, col
     return col
 
 
-def _boolop(u, node, col):
+def _boolop_parts(u, node, col):
     text, precedence = _BOOLOPS[node.op.__class__]
-    out, line, precedences = u._source, u._line, u._precedences
-    node.lineno, node.col_offset = line, col
-    parens = precedences.get(node, _TEST) > precedence
-    if parens:
-        out.append("(")
-        col += 1
+    out, precedences = u._source, u._precedences
     for i, value in enumerate(node.values):
         if i:
             out.append(text)
@@ -312,32 +250,46 @@ def _boolop(u, node, col):
         precedence = _next(precedence)  # the stdlib raises each operand's level by one more
         precedences[value] = precedence
         col = _child(u, node, value, col)
-    if parens:
-        out.append(")")
-        col += 1
-    node.end_lineno, node.end_col_offset = line, col
     return col
 
 
-def _ifexp(u, node, col):
-    out, line, precedences = u._source, u._line, u._precedences
-    node.lineno, node.col_offset = line, col
-    parens = precedences.get(node, _TEST) > _TEST
-    if parens:
-        out.append("(")
-        col += 1
+def _ifexp_parts(u, node, col):
+    out, precedences = u._source, u._precedences
     precedences[node.body] = precedences[node.test] = _TEST + 1
     col = _child(u, node, node.body, col)
     out.append(" if ")
     col = _child(u, node, node.test, col + 4)
     out.append(" else ")
     precedences[node.orelse] = _TEST
-    col = _child(u, node, node.orelse, col + 6)
-    if parens:
-        out.append(")")
-        col += 1
-    node.end_lineno, node.end_col_offset = line, col
-    return col
+    return _child(u, node, node.orelse, col + 6)
+
+
+def _parenthesised(parts, level):
+    """The writer of an operator node: ``parts(u, node, col)`` writes what is inside, in parentheses where
+    the precedence its parent set is above the node's own, ``level(node)``."""
+    def write(u, node, col):
+        out, line = u._source, u._line
+        node.lineno, node.col_offset = line, col
+        parens = u._precedences.get(node, _TEST) > level(node)
+        if parens:
+            out.append("(")
+            col += 1
+        col = parts(u, node, col)
+        if parens:
+            out.append(")")
+            col += 1
+        node.end_lineno, node.end_col_offset = line, col
+        return col
+    return write
+
+
+_binop = _parenthesised(_binop_parts, lambda node: _BINOPS[node.op.__class__][1])
+_unaryop = _parenthesised(_unaryop_parts, lambda node: _UNOPS[node.op.__class__][1])
+_compare = _parenthesised(_compare_parts, lambda node: _CMP)
+_boolop = _parenthesised(_boolop_parts, lambda node: _BOOLOPS[node.op.__class__][1])
+_ifexp = _parenthesised(_ifexp_parts, lambda node: _TEST)
+# (an empty tuple always: its level is below every precedence)
+_tuple = _parenthesised(lambda u, node, col: _items(u, node, node.elts, col), lambda node: _TUPLE if node.elts else -1)
 
 
 def _starred(u, node, col):
