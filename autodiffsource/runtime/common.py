@@ -12,6 +12,7 @@ _PY_SCALARS = (float, int, bool)
 _CONTAINERS = (list, tuple, dict)
 _NUMPY_SCALAR = np.generic
 _FLOAT64 = np.float64
+_FLOAT32 = np.float32
 
 
 def namespace(*values):

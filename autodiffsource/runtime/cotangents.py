@@ -10,7 +10,7 @@ import numbers
 import numpy as np
 
 from ..errors import CotangentError, NonDifferentiableInputError
-from .common import _CONTAINERS, _FLOAT64, _NUMPY_SCALAR, _PY_SCALARS, _default_float, _is_array_api_obj, _ndarray, _xp
+from .common import _CONTAINERS, _FLOAT32, _FLOAT64, _NUMPY_SCALAR, _PY_SCALARS, _default_float, _is_array_api_obj, _ndarray, _xp
 from .broadcasting import _sum_to_shape
 
 
@@ -38,7 +38,7 @@ def zeros_like(x):
 
 def seed_cotangent(dy, y, name="output"):
     """The cotangent of a single output: ``None`` means 1 (ones shaped like ``y``); else check its shape."""
-    if dy is None and type(y) is _FLOAT64:
+    if dy is None and (type(y) is _FLOAT64 or type(y) is _FLOAT32):
         return 1.0  # a NumPy sum or mean: the commonest output of all, first
     if type(y) is complex or (type(y) is _ndarray or isinstance(y, _NUMPY_SCALAR)) and y.dtype.kind == "c":
         raise NonDifferentiableInputError(

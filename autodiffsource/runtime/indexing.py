@@ -203,6 +203,7 @@ def list_item_cotangent(length: int, index, dy):
     return d
 
 
+_multiply = np.multiply
 _IN_PLACE_MIN = 8192  # elements: below this a new array costs less than the checks
 
 
@@ -212,11 +213,11 @@ def scale_owned(a, b, c=1):
     page faults); otherwise, and on every other array library, exactly as written."""
     if type(a) is _ndarray and a.size >= _IN_PLACE_MIN and a.dtype.kind == "f" and a.flags.writeable:
         if _keeps_shape_and_dtype(a, b):
-            np.multiply(a, b, out=a)
+            _multiply(a, b, a)  # (out given by position: the keyword costs a dict per call)
             if type(c) is int and c == 1:
                 return a
             if _keeps_shape_and_dtype(a, c):
-                return np.multiply(a, c, out=a)
+                return _multiply(a, c, a)
             return a * c
     return a * b if type(c) is int and c == 1 else a * b * c
 
@@ -279,5 +280,6 @@ def _block_ranges(shape: tuple, index) -> list[tuple[int, int]] | None:
 
 def _keeps_shape_and_dtype(a, f) -> bool:
     tf = type(f)
-    return tf is float or tf is int or tf is _ndarray and np.promote_types(a.dtype, f.dtype) == a.dtype \
+    return tf is float or tf is int or tf is _ndarray \
+        and (f.dtype is a.dtype or np.promote_types(a.dtype, f.dtype) == a.dtype) \
         and (f.shape == a.shape or np.broadcast_shapes(a.shape, f.shape) == a.shape)
