@@ -41,7 +41,7 @@ import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from . import beyond, handwritten, jaxjit, memory, peers, report, timing, transform_time, workloads  # noqa: E402
+from . import beyond, handwritten, jaxjit, memory, peers, processes, report, timing, transform_time, workloads  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -123,6 +123,20 @@ def machine_info() -> dict:
     }
 
 
+def _passed_on(options) -> list[str]:
+    """The options a timing process gets from this run's: the same threads, clock, cases and peers."""
+    passed = ["--clock", options.clock]
+    if options.threads:
+        passed += ["--threads", str(options.threads)]
+    if options.cases:
+        passed += ["--cases", *options.cases]
+    if options.peers:
+        passed += ["--peers", *options.peers]
+    if options.no_jit_delta:
+        passed.append("--no-jit-delta")
+    return passed
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one sample: checks it all runs")
@@ -140,6 +154,8 @@ def main(argv=None) -> int:
                         help="cpu: time.process_time (CPU seconds of all threads), steadier on a shared machine")
     parser.add_argument("--secondary", help="results.json of another run (e.g. --threads 1 --clock cpu) whose "
                         "ratio table BENCHMARKS.md shows too")
+    parser.add_argument("--processes", type=int, default=3, help="time W1–W4 and δ under jax.jit in this many "
+                        "fresh processes and report the median of their ratios (default 3; --quick: 1)")
     parser.add_argument("--quiet", action="store_true")
     options = parser.parse_args(argv)
     if options.threads:
@@ -154,18 +170,27 @@ def main(argv=None) -> int:
                "transform": {}, "notes": []}
     results["load_average_before"] = os.getloadavg()
     failures = []
+    results["processes"] = count = 1 if quick else max(1, options.processes)
+    if count > 1:
+        passed_on = _passed_on(options)
+        times, jit_delta, results["spread"], failed = processes.time_in_processes(
+            count, passed_on, lambda text: _log(quiet, text))
+        failures += failed
+        results["times"] = times
+        if not options.no_jit_delta:
+            results["jit_delta"] = jit_delta
     for case in workloads.CASES:
         if options.cases and case.key not in options.cases:
             continue
-        _log(quiet, f"timing {case.key} ...")
-        cells, failed = run_case(case, quick, options.peers, quiet)
-        failures += failed
-        results["times"][case.key] = cells
         label = case.label
         if quick and case.key in workloads.QUICK_SIZES:
             label += f" (quick: size {workloads.QUICK_SIZES[case.key]})"
         results["labels"][case.key] = label
-    if not options.no_jit_delta:
+        if count == 1:
+            _log(quiet, f"timing {case.key} ...")
+            results["times"][case.key], failed = run_case(case, quick, options.peers, quiet)
+            failures += failed
+    if not options.no_jit_delta and count == 1:
         results["jit_delta"] = {}
         for key in jaxjit.QUICK_CASE_KEYS if quick else jaxjit.CASE_KEYS:
             if options.cases and key not in options.cases:
@@ -225,6 +250,7 @@ def main(argv=None) -> int:
         what = ("CPU time of the process" if other.get("clock") == "cpu" else "wall time") + \
             (f", {other['threads']} thread(s) for BLAS/OpenMP/XLA/torch" if other.get("threads") else "")
         results["secondary"] = {"times": other["times"], "jit_delta": other.get("jit_delta", {}),
+                                "spread": other.get("spread", {}), "processes": other.get("processes", 1),
                                 "transform": other.get("transform", {}),
                                 "caption": f"{what} (`python -m bench --threads {other.get('threads') or 'N'} "
                                            f"--clock {other.get('clock')}`), ratio to hand-written"}

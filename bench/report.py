@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 
-from .peers import LABELS, PEERS
+from .peers import AUTODIFFSOURCE_PEERS, LABELS, PEERS
 from .jaxjit import TARGET as JIT_DELTA_TARGET
 from .workloads import CASES, CASES_BY_KEY, MEMORY_TARGET, QUICK_SIZES, TARGETS, TRANSFORM_TARGETS
 
@@ -43,7 +43,13 @@ def _cell(results: dict, key: str, peer: str, ratio: bool) -> str:
     base = results["times"][key]["handwritten"]
     if not ratio or peer == "handwritten":
         return format_time(entry)
-    return format_ratio(entry / base)
+    return format_ratio(entry / base) + _range(results.get("spread", {}).get("times", {}).get(key, {}).get(peer)
+                                                if peer in AUTODIFFSOURCE_PEERS else None)
+
+
+def _range(spread) -> str:
+    """`` (0.98–1.12)``: the lowest and highest of the processes' ratios (see bench/processes.py)."""
+    return "" if not spread else f" ({spread[0]:.2f}–{spread[1]:.2f})"
 
 
 def markdown(results: dict) -> str:
@@ -54,6 +60,12 @@ def markdown(results: dict) -> str:
            "gradient (itself checked against central finite differences) before it was timed. "
            "Ratios are to the hand-written gradient (lower is faster). The workloads are issue 6's, "
            "defined [below](#workloads) and in `bench/workloads.py`.", ""]
+    count = results.get("processes", 1)
+    if count > 1:
+        out += [f"Each ratio is the median over {count} fresh processes of the ratio measured within each "
+                "(a process's memory layout moves its ratios by up to ±10% on this machine, and more rounds in "
+                "one process cannot average that out: `bench/processes.py`); autodiffsource's columns give "
+                "the lowest and highest of them in brackets.", ""]
     if results.get("clock") == "cpu" or results.get("threads"):
         out += [f"Clock: {'CPU time of the process (all threads)' if results.get('clock') == 'cpu' else 'wall'}; "
                 f"threads: {results.get('threads') or 'library defaults'}.", ""]
@@ -122,15 +134,15 @@ def _jit_delta_section(results: dict) -> list[str]:
            "faster of two per contender (orders δ, JAX and JAX, δ). "
            f"Target: δ within {JIT_DELTA_TARGET}× of JAX's own.", ""]
     if entries:
-        out += _jit_delta_table(entries, results.get("quick"))
+        out += _jit_delta_table(entries, results.get("quick"), results.get("spread", {}).get("jit_delta", {}))
     if secondary:
         caption = results["secondary"].get("caption", "").replace(", ratio to hand-written", "")
         out += [f"### The same, steadier: {caption}", ""]
-        out += _jit_delta_table(secondary, False)
+        out += _jit_delta_table(secondary, False, results["secondary"].get("spread", {}).get("jit_delta", {}))
     return out
 
 
-def _jit_delta_table(entries: dict, quick) -> list[str]:
+def _jit_delta_table(entries: dict, quick, spread: dict) -> list[str]:
     out = ["| workload | jax.jit(value_and_grad) | δ under jax.jit | ratio | first call, jax.jit | "
            "first call, δ | ratio | target |", "|---|---|---|---|---|---|---|---|"]
     for key, entry in entries.items():
@@ -141,8 +153,8 @@ def _jit_delta_table(entries: dict, quick) -> list[str]:
         for pair in (("jax.jit", "δ"), ("first_jax.jit", "first_δ")):
             values = [entry.get(k, entry.get(k.replace("first_", ""))) for k in pair]
             cells += [format_time(v) if isinstance(v, float) else str(v) for v in values]
-            cells.append(format_ratio(values[1] / values[0]) if all(isinstance(v, float) for v in values)
-                         else "–")
+            cells.append(format_ratio(values[1] / values[0]) + _range(spread.get(key, {}).get(pair[1]))
+                         if all(isinstance(v, float) for v in values) else "–")
         cells.append(f"≤ {JIT_DELTA_TARGET}×")
         out.append("| " + " | ".join(cells) + " |")
     return out + [""]

@@ -144,3 +144,42 @@ def test_beyond_checks_every_gradient_it_times():
 
     with pytest.raises(AssertionError):
         beyond._runners(beyond.two_arrays, wrong, (0, 1), (x, y))
+
+
+def test_processes_combine_each_ratio_taken_within_its_process():
+    from bench import processes
+
+    runs = [{"W2-vec": {"handwritten": 1.0, "autodiffsource": 1.10, "autograd": "not yet supported"}},
+            {"W2-vec": {"handwritten": 2.0, "autodiffsource": 2.00, "autograd": "not yet supported"}},
+            {"W2-vec": {"handwritten": 1.5, "autodiffsource": 1.80, "autograd": "not yet supported"}}]
+    times, spread = processes.combine(runs, "handwritten")
+    # Ratios 1.1, 1.0 and 1.2 (medians of times would give 1.8 / 1.5 = 1.2 instead): median 1.1.
+    assert times["W2-vec"]["handwritten"] == 1.5
+    assert times["W2-vec"]["autodiffsource"] == pytest.approx(1.5 * 1.1)
+    assert spread["W2-vec"]["autodiffsource"] == pytest.approx((1.0, 1.2))
+    assert times["W2-vec"]["autograd"] == "not yet supported" and "autograd" not in spread["W2-vec"]
+    # δ under jax.jit: the ratio of δ to JAX's own; the first calls are medians of their own.
+    jit = [{"W1-1e6": {"jax.jit": 1.0, "δ": 1.2, "first_δ": 0.5, "first_jax.jit": 0.4}},
+           {"W1-1e6": {"jax.jit": 3.0, "δ": 2.7, "first_δ": 0.7, "first_jax.jit": 0.6}}]
+    combined, jit_spread = processes.combine(jit, "jax.jit", ("δ",))
+    assert combined["W1-1e6"]["δ"] / combined["W1-1e6"]["jax.jit"] == pytest.approx((1.2 + 0.9) / 2)
+    assert combined["W1-1e6"]["first_δ"] == pytest.approx(0.6) and "first_δ" not in jit_spread["W1-1e6"]
+    # One process that could not time a peer: the cell says what happened there.
+    runs[1]["W2-vec"]["autodiffsource"] = "failed (AssertionError)"
+    assert processes.combine(runs, "handwritten")[0]["W2-vec"]["autodiffsource"] == "failed (AssertionError)"
+
+
+def test_timing_in_fresh_processes_reports_the_spread(tmp_path):
+    # Two real processes time W3 (hand-written and autodiffsource only); the report gives the median
+    # ratio with the lowest and highest of the two in brackets.
+    assert bench_main.main(["--cases", "W3", "--peers", "autodiffsource", "--no-memory", "--no-transform",
+                            "--no-beyond", "--no-jit-delta", "--processes", "2", "--quiet",
+                            "--output", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "bench" / "results.json").read_text())
+    assert results["processes"] == 2
+    low, high = results["spread"]["times"]["W3"]["autodiffsource"]
+    ratio = results["times"]["W3"]["autodiffsource"] / results["times"]["W3"]["handwritten"]
+    assert 1 < low <= ratio <= high  # (Python-number arithmetic: no gradient is as fast as no gradient)
+    row = next(line for line in (tmp_path / "BENCHMARKS.md").read_text().splitlines()
+               if line.startswith("| W3 (x + 2*y)") and "×" in line)
+    assert f"{report.format_ratio(ratio)} ({low:.2f}–{high:.2f})" in row
