@@ -14,7 +14,7 @@ import pytest
 
 from autodiffsource.errors import UnsupportedSyntaxError
 from autodiffsource.frontend import survey as survey_module
-from autodiffsource.frontend.env import _ABSENT, Env
+from autodiffsource.frontend.env import ABSENT, Env
 from autodiffsource.source import parse_function
 
 
@@ -66,7 +66,7 @@ def test_env_journals_undo_a_branch_and_nest():
     env.undo(inner)
     assert dict(env) == {"x": "x_2", "y": "y", "t": "_t1"}
     outer = env.end()
-    assert outer == {"x": "x", "t": _ABSENT, "y": "y"}  # the inner journal's older values passed up
+    assert outer == {"x": "x", "t": ABSENT, "y": "y"}  # the inner journal's older values passed up
     env.undo(outer)
     assert dict(env) == before
     assert env.holders("x") == {"x"} and not env.holders("x_2") and not env.holders("_t1")

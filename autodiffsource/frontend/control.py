@@ -19,7 +19,7 @@ import copy
 from ..astutil import walk
 from ..ir import Assign, If, Loop, PlainOp, PrimOp
 from ..rules import operator as operator_rules
-from .env import _ABSENT
+from .env import ABSENT
 from .normalize import LoopExit
 
 
@@ -59,19 +59,19 @@ class ControlFlowLowering:
         env.begin()
         body = self.lower_block(stmt.body)
         body_changes = env.end()
-        after_body = {v: env.get(v, _ABSENT) for v in body_changes}
+        after_body = {v: env.get(v, ABSENT) for v in body_changes}
         env.undo(body_changes)
         env.begin()
         orelse = self.lower_block(stmt.orelse)
         else_changes = env.end()
-        after_else = {v: env.get(v, _ABSENT) for v in else_changes}
+        after_else = {v: env.get(v, ABSENT) for v in else_changes}
         env.undo(else_changes)
         versions = {}  # variable -> (before, after the body, after the else), None where unbound
         for var, old in {**else_changes, **body_changes}.items():
             end_body, end_else = after_body.get(var, old), after_else.get(var, old)
-            if end_body is _ABSENT and end_else is _ABSENT:
+            if end_body is ABSENT and end_else is ABSENT:
                 continue  # bound after neither branch: nothing to merge
-            versions[var] = tuple(None if v is _ABSENT else v for v in (old, end_body, end_else))
+            versions[var] = tuple(None if v is ABSENT else v for v in (old, end_body, end_else))
         changed = sorted(v for v, (old, end_body, end_else) in versions.items() if end_body != old or end_else != old)
         self.loc = loc
         for var in changed:

@@ -10,7 +10,7 @@ that grow with the square of its length). The order of the variables means nothi
 
 from __future__ import annotations
 
-_ABSENT = object()  # a variable's "value" before it was bound
+ABSENT = object()  # a variable's "value" before it was bound (what `end` and the branch merges report for it)
 
 
 class Env(dict):
@@ -27,10 +27,10 @@ class Env(dict):
             self._holders.setdefault(value, set()).add(name)
 
     def __setitem__(self, name, value):
-        old = dict.get(self, name, _ABSENT)
+        old = dict.get(self, name, ABSENT)
         if self._journals and name not in self._journals[-1]:
             self._journals[-1][name] = old
-        if old is not _ABSENT:
+        if old is not ABSENT:
             self._release(name, old)
         dict.__setitem__(self, name, value)
         self._holders.setdefault(value, set()).add(name)
@@ -66,7 +66,7 @@ class Env(dict):
         self._journals.append({})
 
     def end(self) -> dict:
-        """Stop the innermost journal: ``{variable: its value at begin, or _ABSENT}`` for each variable
+        """Stop the innermost journal: ``{variable: its value at begin, or ABSENT}`` for each variable
         changed since (a variable changed back to its old value included). The enclosing journal, if
         any, takes the older values it had not noted yet."""
         journal = self._journals.pop()
@@ -80,10 +80,10 @@ class Env(dict):
     def undo(self, journal: dict) -> None:
         """Give each variable of ``journal`` (from :meth:`end`) its old value back."""
         for name, old in journal.items():
-            if old is _ABSENT:
+            if old is ABSENT:
                 if name in self:
                     del self[name]
-            elif dict.get(self, name, _ABSENT) != old:
+            elif dict.get(self, name, ABSENT) != old:
                 self[name] = old
 
     def reset(self, snapshot: dict) -> None:

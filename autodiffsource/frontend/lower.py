@@ -31,7 +31,7 @@ from .mutation import MutationLowering, _changed_in_place, _is_append
 from .functions import FunctionLowering
 from .pullbacks import PullbackLowering
 from .normalize import LoopExit, count_outputs, normalize
-from .env import _ABSENT, Env
+from .env import ABSENT, Env
 from .survey import _strip_docstring, fence, survey
 
 _BINOPS = {
@@ -483,8 +483,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         # The commonest classes first, by identity (parsed trees hold no subclasses; any other node
         # takes the checks below, which the first lines only spell out).
         if cls is ast.Name:
-            ssa = self.env.get(node.id, _ABSENT)
-            return ssa is not _ABSENT and ssa in self.active
+            ssa = self.env.get(node.id, ABSENT)
+            return ssa is not ABSENT and ssa in self.active
         if cls is ast.BinOp:
             return self.is_active(node.left) or self.is_active(node.right)
         if cls is ast.Constant:
