@@ -17,6 +17,8 @@ _add_reduce = np.add.reduce
 def unbroadcast(g, x):
     """Sum the cotangent ``g`` down to the shape of ``x`` (undo NumPy broadcasting of ``x``)."""
     tx = type(x)
+    if tx is _ndarray and type(g) is _ndarray:  # (first: the commonest case of all)
+        return g if g.shape == x.shape else _sum_to_shape(g, x.shape)
     if tx in _PY_SCALARS:
         if type(g) in _PY_SCALARS:
             return g
@@ -112,6 +114,8 @@ def reduced_count(x, axis) -> int:
 def saved_shape(x):
     """What a loop saves of a value its pullback only un-broadcasts against: its shape; None for a
     value not made on this path and for a container (whose cotangent needs no un-broadcasting)."""
+    if type(x) is _ndarray:
+        return x.shape  # (a tuple already; first: a loop saves one per step, W4)
     if x is None or type(x) in _CONTAINERS:
         return None
     return shape_of(x)
@@ -121,6 +125,8 @@ def unbroadcast_to(g, shape):
     """``unbroadcast`` against a saved shape instead of the array itself (loops keep only the shape)."""
     if shape is None:
         return g
+    if type(g) is _ndarray and g.shape == shape:
+        return g  # (the commonest case, once per step of a loop: W4)
     gshape = () if type(g) in _PY_SCALARS else tuple(getattr(g, "shape", ()))
     if gshape == tuple(shape):
         return g
