@@ -8,10 +8,8 @@ import numbers
 
 import numpy as np
 
-from .common import _CONTAINERS, _NUMPY_SCALAR, _PY_SCALARS, _default_float, _device, _ndarray, _xp, shape_of
-
-
-_add_reduce = np.add.reduce
+from .common import (_CONTAINERS, _NUMPY_SCALAR, _PY_SCALARS, _add_reduce, _default_float, _device, _ndarray, _xp,
+                     shape_of)
 
 
 def unbroadcast(g, x):

@@ -10,7 +10,8 @@ import numbers
 import numpy as np
 
 from ..errors import CotangentError, NonDifferentiableInputError
-from .common import _CONTAINERS, _FLOAT32, _FLOAT64, _NUMPY_SCALAR, _PY_SCALARS, _default_float, _is_array_api_obj, _ndarray, _xp
+from .common import (_CONTAINERS, _FLOAT32, _FLOAT64, _NUMPY_SCALAR, _PY_SCALARS, _default_float, _is_array_api_obj,
+                     _ndarray, _xp)
 from .broadcasting import _sum_to_shape
 
 
