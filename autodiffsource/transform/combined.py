@@ -88,7 +88,7 @@ def render(gen, name: str, signature: str, wrt_names: list[str], namer,
     return text, factory, ast.Module([make], []) if unparser.complete else None
 
 
-_NUMPYOTHERS_NOTE = "NumPy arrays: the variant with a NumPy branch, compiled on the first such call"
+_NUMPY_HANDOFF_NOTE = "NumPy arrays: the variant with a NumPy branch, compiled on the first such call"
 
 
 def _handoff(gen, namer, others, preferred: str = "other_arguments", note: str = OTHERS_NOTE) -> list[ast.stmt]:
@@ -106,7 +106,7 @@ def _numpy_handoff(gen, namer, numpy_elsewhere) -> ast.If:
     checks = float_array_checks([p for p, m in zip(gen.lowered.params, gen.lowered.wrt) if m], names)
     gen.bindings.update(names.bindings)
     return ast.If(ast.BoolOp(ast.And(), checks),
-                  _handoff(gen, namer, numpy_elsewhere, "numpy_arguments", _NUMPYOTHERS_NOTE), [])
+                  _handoff(gen, namer, numpy_elsewhere, "numpy_arguments", _NUMPY_HANDOFF_NOTE), [])
 
 
 def _bindings_merge(gen, other) -> bool:
