@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import contextlib
 
+from ..transform.lifetimes import free_at_last_use, holding_little
 from ..transform.reverse import Comment, Generated
 from .writers import EXPRESSIONS, STATEMENTS, WRITTEN, block, unshare
 
@@ -260,7 +261,9 @@ def render_module(gen: Generated, signature: str, wrt_names: list[str]) -> tuple
         pb_args = ast.arguments([], [ast.arg(p) for p in gen.pullback_params], None, [], [], None, [])
     pullback = ast.FunctionDef(gen.pullback_name, pb_args, gen.pullback, [], None)
     outputs = ast.Tuple(list(gen.outputs) + [ast.Name(gen.pullback_name, ast.Load())], ast.Load())
-    delta = ast.FunctionDef(gen.name, _args(signature), gen.forward + [pullback, ast.Return(outputs)], [], None)
+    # (the pullback's body too)
+    body = free_at_last_use(gen.forward + [pullback, ast.Return(outputs)], holding_little(gen.bindings))
+    delta = ast.FunctionDef(gen.name, _args(signature), body, [], None)
     factory_args = ast.arguments([], [ast.arg(n) for n in gen.bindings], None, [], [], None, [])
     make = ast.FunctionDef(factory, factory_args, [delta, ast.Return(ast.Name(gen.name, ast.Load()))], [], None)
     unparser = _LocatingUnparser(first_line=2)  # line 1 is the header comment
