@@ -28,8 +28,7 @@ class Env(dict):
 
     def __setitem__(self, name, value):
         old = dict.get(self, name, ABSENT)
-        if self._journals and name not in self._journals[-1]:
-            self._journals[-1][name] = old
+        self._note(name, old)
         if old is not ABSENT:
             self._release(name, old)
         dict.__setitem__(self, name, value)
@@ -37,10 +36,14 @@ class Env(dict):
 
     def __delitem__(self, name):
         old = self[name]
-        if self._journals and name not in self._journals[-1]:
-            self._journals[-1][name] = old
+        self._note(name, old)
         self._release(name, old)
         dict.__delitem__(self, name)
+
+    def _note(self, name, old) -> None:
+        """In the innermost journal, if any: ``name``'s value before its first change since it began."""
+        if self._journals and name not in self._journals[-1]:
+            self._journals[-1][name] = old
 
     def pop(self, name, *default):
         if name in self:
