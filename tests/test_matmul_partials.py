@@ -66,6 +66,22 @@ def test_matmul_partials_keep_float32(library, shapes):
         assert_close(lib.to_numpy(got), expected, rtol=2e-5, atol=2e-5)
 
 
+@pytest.mark.parametrize("kind", (float, np.float64, np.asarray, np.float32), ids=("python-float", "numpy-scalar",
+                                                                                 "0d-array", "float32-scalar"))
+def test_dot_product_partials_take_a_number_cotangent(kind):
+    # x @ y of two NumPy vectors: the cotangent of the product is 0-d, often a Python float (a seed) or a
+    # NumPy scalar, for which the helpers take the NumPy path too (B2's ridge: r @ r, (lam * w) @ w).
+    rng = np.random.default_rng(9)
+    x, y = rng.standard_normal(6), rng.standard_normal(6)
+    dz = kind(1.5)
+    for which, helper in enumerate((runtime.matmul_left_partial, runtime.matmul_right_partial)):
+        got = helper(dz, x, y)
+        expected = numeric_partial(lambda a, b: a @ b, [x, y], which, [np.asarray(1.5)])
+        assert type(got) is np.ndarray and got.shape == (6,), (type(got), np.shape(got))
+        assert got.dtype == np.result_type(dz, x)  # NEP 50: a Python float keeps the array's dtype
+        assert_close(got, expected, what=f"{['left', 'right'][which]} partial, {kind.__name__} cotangent")
+
+
 def _sigmoid(z):
     return 1 / (1 + np.exp(-z))
 

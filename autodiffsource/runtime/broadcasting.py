@@ -114,6 +114,8 @@ def saved_shape(x):
     value not made on this path and for a container (whose cotangent needs no un-broadcasting)."""
     if type(x) is _ndarray:
         return x.shape  # (a tuple already; first: a loop saves one per step, W4)
+    if isinstance(x, _NUMPY_SCALAR):
+        return ()  # (a dot product's value, B2)
     if x is None or type(x) in _CONTAINERS:
         return None
     return shape_of(x)

@@ -45,13 +45,19 @@ def log_base(x):
 
 def matmul_left_partial(dz, x, y):
     """The partial of ``x @ y`` with respect to ``x`` (1-D operands and batches included)."""
-    if type(dz) is _ndarray and type(x) is _ndarray and type(y) is _ndarray:
-        # NumPy matrices and vectors: the plain expression, no shape bookkeeping (issue 6, W2/W4).
+    if type(x) is _ndarray and type(y) is _ndarray:
+        # NumPy matrices and vectors: the plain expression, no shape bookkeeping (issue 6: W2, W4, and
+        # the dot products and matrix-vector products of B2/B3, whose dz may be a number).
         xd, yd = x.ndim, y.ndim
-        if xd == 2 and yd == 2:
-            return dz @ y.T
-        if xd == 2 and yd == 1:
-            return dz[:, None] * y
+        if xd == 1 and yd == 1:
+            return dz * y  # (dz: the product's 0-d cotangent)
+        if type(dz) is _ndarray:
+            if xd == 2 and yd == 2:
+                return dz @ y.T
+            if xd == 2 and yd == 1:
+                return dz[:, None] * y
+            if xd == 1 and yd == 2 and dz.ndim == 1:
+                return y @ dz
     xp = _xp(dz) if type(dz) not in _PY_SCALARS else _xp(y)
     xd, yd = len(shape_of(x)), len(shape_of(y))
     if xd == 1 and yd == 1:
@@ -69,8 +75,15 @@ def matmul_left_partial(dz, x, y):
 
 def matmul_right_partial(dz, x, y):
     """The partial of ``x @ y`` with respect to ``y`` (1-D operands and batches included)."""
-    if type(dz) is _ndarray and type(x) is _ndarray and type(y) is _ndarray and x.ndim == 2 and y.ndim <= 2:
-        return x.T @ dz  # NumPy matrix @ matrix or matrix @ vector (issue 6, W2/W4)
+    if type(x) is _ndarray and type(y) is _ndarray:  # NumPy matrices and vectors (see left)
+        xd, yd = x.ndim, y.ndim
+        if xd == 1 and yd == 1:
+            return dz * x
+        if type(dz) is _ndarray:
+            if xd == 2 and yd <= 2:
+                return x.T @ dz  # matrix @ matrix or matrix @ vector (W2, W4)
+            if xd == 1 and yd == 2 and dz.ndim == 1:
+                return x[:, None] * dz
     xp = _xp(dz) if type(dz) not in _PY_SCALARS else _xp(x)
     xd, yd = len(shape_of(x)), len(shape_of(y))
     if xd == 1 and yd == 1:
