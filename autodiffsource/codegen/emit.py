@@ -262,7 +262,7 @@ def render_module(gen: Generated, signature: str, wrt_names: list[str]) -> tuple
     pullback = ast.FunctionDef(gen.pullback_name, pb_args, gen.pullback, [], None)
     outputs = ast.Tuple(list(gen.outputs) + [ast.Name(gen.pullback_name, ast.Load())], ast.Load())
     # (the pullback's body too)
-    body = free_at_last_use(gen.forward + [pullback, ast.Return(outputs)], holding_little(gen.bindings))
+    body = free_at_last_use(gen.forward + [pullback, ast.Return(outputs)], holding_little(gen.bindings), gen.names)
     delta = ast.FunctionDef(gen.name, _args(signature), body, [], None)
     factory_args = ast.arguments([], [ast.arg(n) for n in gen.bindings], None, [], [], None, [])
     make = ast.FunctionDef(factory, factory_args, [delta, ast.Return(ast.Name(gen.name, ast.Load()))], [], None)

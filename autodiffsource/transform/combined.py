@@ -75,7 +75,8 @@ def render(gen, name: str, signature: str, wrt_names: list[str], namer,
     # branch, each a block of its own: the branch ends in a return, and the fast path makes no closure.
     small = holding_little(gen.bindings)
     if numpy_elsewhere is not None:
-        body = body[:fast] + [_numpy_handoff(gen, namer, numpy_elsewhere)] + free_at_last_use(body[fast:], small)
+        generic = free_at_last_use(body[fast:], small, gen.names)
+        body = body[:fast] + [_numpy_handoff(gen, namer, numpy_elsewhere)] + generic
     else:
         # With the generic code left out and the shapes assumed, the body is the branch's whether or not
         # one is made (none: everything is handed on), so its statements are rewritten, not copied.
@@ -88,7 +89,8 @@ def render(gen, name: str, signature: str, wrt_names: list[str], namer,
         if others is not None and (branch is not None or groups):
             body = body[:fast] + ([branch] if branch is not None else []) + _handoff(gen, namer, others)
         else:
-            body = body[:fast] + ([branch] if branch is not None else []) + free_at_last_use(body[fast:], small)
+            generic = free_at_last_use(body[fast:], small, gen.names)
+            body = body[:fast] + ([branch] if branch is not None else []) + generic
     args = ast.parse(f"def f({signature}): pass").body[0].args
     function = ast.FunctionDef(name, args, body, [], None)
     factory_args = ast.arguments([], [ast.arg(n) for n in gen.bindings], None, [], [], None, [])

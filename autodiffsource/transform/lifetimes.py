@@ -37,28 +37,35 @@ from .codeparts import Comment
 
 _SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
                      ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp})
-_NOTHING_TO_FREE = (ast.Name, ast.Constant, ast.Attribute)  # an alias, a constant, a module's member
+_NOTHING_TO_FREE = frozenset({ast.Name, ast.Constant, ast.Attribute})  # an alias, a constant, a module's member
+# Statements with no block and no del: tidy's table counts all their names (see free_at_last_use).
+_SIMPLE = frozenset({ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return})
 _ENDS = (ast.Return, ast.Raise)
 
 
-def free_at_last_use(block: list[ast.stmt], small: frozenset[str] = frozenset()) -> list[ast.stmt]:
+def free_at_last_use(block: list[ast.stmt], small: frozenset[str] = frozenset(), names=None) -> list[ast.stmt]:
     """``block`` with the ``del`` statements described in the module docstring (a new list; the
     statements are ``block``'s own but for the copied ``def``s). ``small``: names of functions whose
-    results are left alone."""
-    return _freed(block, small)[0]
+    results are left alone. ``names``: tidy's table of the statements' names (``Generated.names``, up
+    to date for the statements it holds), which saves walking each simple statement again (a
+    1,000-line function's first call: tens of milliseconds); statements it holds no entry for are
+    walked, and so are those with conditional evaluation in them (a lambda, a comprehension)."""
+    return _freed(block, small, names)[0]
 
 
-def _freed(block: list[ast.stmt], small: frozenset[str]) -> tuple[list[ast.stmt], set[str]]:
+def _freed(block: list[ast.stmt], small: frozenset[str], names) -> tuple[list[ast.stmt], set[str]]:
     """:func:`free_at_last_use`'s block, and every name ``block`` mentions (nested scopes included)."""
     kept_alive: set[str] = set()  # mentioned where a del would be wrong (see the module docstring)
     last_mention: dict[str, int] = {}
     bound_here: list[str] = []  # names a top-level assignment binds to a computed value, in order
     out = list(block)
+    of = names.of if names is not None else None
     for i, s in enumerate(block):
-        if s.__class__ is Comment:
+        cls = s.__class__
+        if cls is Comment:
             continue
-        if s.__class__ is ast.FunctionDef:  # (a pullback: most of the code, walked once, here)
-            body, inner = _freed(s.body, small)
+        if cls is ast.FunctionDef:  # (a pullback: most of the code, walked once, here)
+            body, inner = _freed(s.body, small, names)
             out[i] = _with_body(s, body)
             kept_alive |= inner
             kept_alive.add(s.name)
@@ -66,10 +73,25 @@ def _freed(block: list[ast.stmt], small: frozenset[str]) -> tuple[list[ast.stmt]
                 if part is not None:
                     _mentions(part, i, last_mention, kept_alive)
             continue
-        _mentions(s, i, last_mention, kept_alive)
-        if s.__class__ is ast.Assign and s.value.__class__ not in _NOTHING_TO_FREE and not (
-                s.value.__class__ is ast.Call and s.value.func.__class__ is ast.Name and s.value.func.id in small):
-            bound_here.extend(_target_names(s.targets))
+        entry = of(s) if of is not None and cls in _SIMPLE else None
+        if entry is not None and not entry[2]:  # (entry[2]: conditional evaluation, maybe a scope, in it)
+            for name, count in entry[0].items():  # what it reads
+                if count:
+                    last_mention[name] = i
+            for name, count in entry[1].items():  # what it writes
+                if count:
+                    last_mention[name] = i
+        else:
+            _mentions(s, i, last_mention, kept_alive)
+        if cls is _Assign:
+            value = s.value
+            if value.__class__ not in _NOTHING_TO_FREE and not (
+                    value.__class__ is _Call and value.func.__class__ is _Name and value.func.id in small):
+                targets = s.targets
+                if len(targets) == 1 and targets[0].__class__ is _Name:
+                    bound_here.append(targets[0].id)
+                else:
+                    bound_here.extend(_target_names(targets))
     mentioned = kept_alive | last_mention.keys()
     end = len(block) - 1
     if block and block[-1].__class__ is ast.Return:
@@ -91,7 +113,7 @@ def _freed(block: list[ast.stmt], small: frozenset[str]) -> tuple[list[ast.stmt]
     for i, s in enumerate(out):
         freed.append(s)
         if i in freed_after:
-            freed.append(ast.Delete([ast.Name(n, ast.Del()) for n in freed_after[i]]))
+            freed.append(ast.Delete([_Name(n, _DEL) for n in freed_after[i]]))
     return freed, mentioned
 
 
@@ -137,7 +159,8 @@ def _mentions(tree: ast.AST, i: int, last_mention: dict[str, int], kept_alive: s
                 append(value)
 
 
-_Name, _Del, _Constant = ast.Name, ast.Del, ast.Constant
+_Name, _Del, _Constant, _Assign, _Call = ast.Name, ast.Del, ast.Constant, ast.Assign, ast.Call
+_DEL = ast.Del()  # (one context for every name deleted, as the parser shares its own)
 _SPECIAL = _SCOPES | {ast.ExceptHandler, ast.Global, ast.Nonlocal}
 # Fields that hold an identifier, a number, a flag or an operator, never a node (a Constant is not entered).
 _NOT_NODES = frozenset({"id", "attr", "arg", "name", "names", "module", "level", "kind", "type_comment",
