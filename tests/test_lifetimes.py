@@ -6,11 +6,13 @@ Three kinds of check:
   oracle is the untouched program), and a value is let go where the rules say;
 - the generated code of a δ function and of value_and_grad: which names are let go, and which never
   are (a pullback's saved values);
-- memory: a forward pass of five dead temporaries of 8 MB each holds no more than two of them at once
-  (traced peak), and the gradient is still right (central differences).
+- memory (traced peaks), with the gradients checked against central differences: a forward pass of
+  five dead temporaries holds no more than two of them at once, and a 200-line pullback a few
+  cotangents, not one per line.
 """
 
 import ast
+import os
 import textwrap
 import tracemalloc
 
@@ -219,3 +221,24 @@ def test_a_forward_pass_holds_no_more_than_two_dead_temporaries_at_once():
     tracemalloc.stop()
     assert peak < 2.5 * x.nbytes, peak / x.nbytes  # without the dels: five at once
     finite_differences.directional_check(five_temporaries, [x], [pb()[0]], (0,), RNG)
+
+
+def test_a_long_pullback_holds_a_few_cotangents_at_once_not_one_per_line(tmp_path, monkeypatch):
+    # 200 chained lines (the first-call benchmark's functions): each line's cotangent dies a line or two
+    # later. Held until the pullback returned, they were 341 arrays at once; let go, a handful.
+    monkeypatch.syspath_prepend(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # (bench)
+    from bench.transform_time import generate
+
+    (tmp_path / "long_chain.py").write_text("import numpy as np\n" + generate("chain", 200, 1), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import long_chain
+
+    x, y = np.linspace(-1, 1, 10 ** 4), np.linspace(1, 2, 10 ** 4)
+    value, pb = transform(long_chain.chain, (True, True))(x, y)
+    pb()  # (warm)
+    tracemalloc.start()
+    dx, dy = pb()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 12 * x.nbytes, peak / x.nbytes
+    finite_differences.directional_check(long_chain.chain, [x, y], [dx, dy], (0, 1), RNG, rtol=1e-5)

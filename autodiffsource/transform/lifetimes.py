@@ -23,7 +23,9 @@ reuses that memory while it is still in the cache; the generated code names each
 this it holds every forward temporary until the end, and each cotangent until the pullback returns.
 On W2's batch (issue 6, one process, the variants interleaved) the δ function ran at 1.05-1.08x the
 hand-written gradient without this, 1.045-1.06x with the forward pass's values let go, and
-1.025-1.035x with the pullback's too.
+1.025-1.035x with the pullback's too. Memory is the larger gain in long functions: the pullback of
+a 200-line chain held 341 arrays of its input's size at its peak, and holds 5; value_and_grad's one
+function 794, and now 454 (the forward values its backward part still has to read).
 """
 
 from __future__ import annotations
