@@ -261,7 +261,7 @@ def render_module(gen: Generated, signature: str, wrt_names: list[str]) -> tuple
         pb_args = ast.arguments([], [ast.arg(p) for p in gen.pullback_params], None, [], [], None, [])
     pullback = ast.FunctionDef(gen.pullback_name, pb_args, gen.pullback, [], None)
     outputs = ast.Tuple(list(gen.outputs) + [ast.Name(gen.pullback_name, ast.Load())], ast.Load())
-    # (the pullback's body too)
+    # Each value let go after its last read, in the pullback's body too (transform/lifetimes.py).
     body = free_at_last_use(gen.forward + [pullback, ast.Return(outputs)], holding_little(gen.bindings), gen.names)
     delta = ast.FunctionDef(gen.name, _args(signature), body, [], None)
     factory_args = ast.arguments([], [ast.arg(n) for n in gen.bindings], None, [], [], None, [])

@@ -9,15 +9,14 @@ the module text, the factory's name and the text's tree (as ``codegen.emit.rende
         d_out = None                                  # the pullback's parameter, as a call without one
         <the pullback's body>                         # each `return partials` returns (value, partials)
 
-with each value the function computes let go after the statement that reads it last
-(``transform/lifetimes.py``): in the forward pass, what the backward part does not read (a closure
-would not have kept it either); in the backward part, each forward value once it is read for the last
-time.
-
 so ``value_and_grad_f(*args)`` equals ``(value, pullback())`` for ``value, pullback = δf(*args)``, without
-making the closure, calling it, or reading the forward pass's values out of closure cells. The δ
-function's Python-number fast path (an ``if`` whose body ends by defining its own pullback and returning
-it) is flattened the same way and stays first, as does a deferred variant's hand-off of Python numbers to
+making the closure, calling it, or reading the forward pass's values out of closure cells. Each value
+is let go after the statement that reads it last (``transform/lifetimes.py``): a forward value the
+backward part does not read within the forward pass (a closure would not have kept it either), the
+others once the backward part has read them for the last time. The δ function's Python-number fast
+path (an ``if`` whose body ends by defining its own pullback and returning it) is flattened the same
+way, with one ``del`` of what its backward part does not read (numbers: not worth a statement each),
+and stays first, as does a deferred variant's hand-off of Python numbers to
 the variant that has that path (``scalar.deferred``); a NumPy branch (``transform/numpy_branch.py``) goes between
 it and the generic code. Statements, names and ``# file:line`` comments are the δ function's; where
 differentiated parameters meet in elementwise arithmetic, the NumPy branch's are those of a second build
@@ -39,8 +38,8 @@ import ast
 from ..astutil import clone, nodes
 from ..codegen.emit import _LocatingUnparser
 from .codeparts import Comment
-from .naming import FactoryNames
 from .lifetimes import free_at_last_use, holding_little
+from .naming import FactoryNames
 from .numpy_branch import OTHERS_NOTE, float_array_checks, numpy_branch
 from .scalar import is_handoff, without_cotangent
 from .tidy import NameTable
@@ -145,7 +144,8 @@ def _flattened(stmts: list[ast.stmt], gen) -> list[ast.stmt]:
 
 def _unread(forward: list[ast.stmt], pullback: list[ast.stmt], gen) -> list[ast.stmt]:
     """``del`` of the forward pass's values that the pullback's body does not read: a closure would not
-    have kept them, so neither does the one function (W2's activations, during the backward part)."""
+    have kept them, so neither does the fast path's flattened body (its other code lets each value go
+    after its last read instead: transform/lifetimes.py)."""
     names = gen.names or NameTable({})  # (build's statements are counted there already; others are walked)
     read = set(names.read_in(pullback))
     read |= {n.id for o in gen.outputs for n in nodes(o) if isinstance(n, ast.Name)}

@@ -13,9 +13,9 @@ top-level statement that last mentions ``a`` and ``b``, for each name that
 and whose last mention is not a ``return`` or ``raise``, nor the block's last statement, nor the one
 before a final ``return`` (the function's end lets go of it there, or a statement later, anyway). A
 name bound by a call of one of ``small`` (the array namespace, a saved shape) is left alone too: it
-holds nothing worth a statement. A ``def`` at the top level is a scope of its own: its
-body is handled the same way, in a copy (the statement may be shared with another block). Compound
-statements are not entered: a name last mentioned inside a loop or a branch is let go after it.
+holds nothing worth a statement. A ``def`` at the top level is a scope of its own: its body is handled
+the same way, in a copy (the statement may be shared with another block). Compound statements are not
+entered: a name last mentioned inside a loop or a branch is let go after it.
 
 Why: a name keeps its array alive until the function returns. Hand-written NumPy code
 (``h = sigmoid(W @ x + b)``) lets its temporaries go at once, and the next allocation of the same size
