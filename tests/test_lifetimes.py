@@ -245,3 +245,26 @@ def test_a_long_pullback_holds_a_few_cotangents_at_once_not_one_per_line(tmp_pat
     tracemalloc.stop()
     assert peak < 12 * x.nbytes, peak / x.nbytes
     finite_differences.directional_check(long_chain.chain, [x, y], [dx, dy], (0, 1), RNG, rtol=1e-5)
+
+
+def recurrence(W, h0, xs):
+    h = h0
+    for x_t in xs:
+        h = np.tanh(W @ h + x_t)
+    return np.sum(h ** 2)
+
+
+def test_a_loop_tape_is_let_go_once_the_backward_loop_has_read_it():
+    rng = np.random.default_rng(4)
+    W, h0, xs = 0.3 * rng.standard_normal((6, 6)), rng.standard_normal(6), rng.standard_normal((5, 6))
+    combined = value_and_grad_function(recurrence, (True, True, False))
+    lines = _lines(combined.__source__)
+    loop = max(i for i, line in enumerate(lines) if line.startswith("for ") and "reversed(_tape)" in line)
+    assert "del _tape" in lines[loop:]  # after the backward loop (the forward one appends to it)
+    value, (dW, dh0) = value_and_grad(recurrence, argnums=(0, 1))(W, h0, xs)
+    finite_differences.directional_check(recurrence, [W, h0, xs], [dW, dh0], (0, 1), RNG)
+    δf = transform(recurrence, (True, True, False))
+    value, pb = δf(W, h0, xs)
+    first, again = pb(), pb()  # the closure's tape stays: the pullback runs again to the same partials
+    assert all(np.array_equal(p, q) for p, q in zip(first, again))
+    assert all(np.allclose(p, q, rtol=1e-12) for p, q in zip(first, (dW, dh0)))
