@@ -222,7 +222,8 @@ def main(argv=None) -> int:
     if not options.no_transform:
         for lines in ((20,) if quick else workloads.TRANSFORM_LINES):
             _log(quiet, f"first call of a {lines}-line function ...")
-            results["transform"][str(lines)] = entry = transform_time.measure(lines, clock=options.clock)
+            results["transform"][str(lines)] = entry = transform_time.measure(
+                lines, clock=options.clock, processes=1 if quick else transform_time.PROCESSES)
             if "error" in entry:
                 failures.append(f"transform {lines}: {entry['error']}")
     results["load_average_after"] = os.getloadavg()

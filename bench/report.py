@@ -12,6 +12,7 @@ import os
 
 from .peers import AUTODIFFSOURCE_PEERS, LABELS, PEERS
 from .jaxjit import TARGET as JIT_DELTA_TARGET
+from .transform_time import FUNCTIONS
 from .workloads import CASES, CASES_BY_KEY, MEMORY_TARGET, QUICK_SIZES, TARGETS, TRANSFORM_TARGETS
 
 CHART_NAME = "bench/benchmarks.png"
@@ -200,17 +201,28 @@ def _transform_section(results: dict) -> list[str]:
            "imported in a fresh process; `@δ` runs at import (decorate), the first `δf(x, y)` call "
            "transforms, compiles and runs it and its pullback. *cold* is the first function transformed in "
            "the process (it also pays for reading the rule library); *first call* is the median (and range) "
-           "of the next five functions of the same size; *value_and_grad* the same for the first call of "
-           "`value_and_grad(g, argnums=(0, 1))(x, y)` of five undecorated ones (its one function is "
-           "compiled then). Library import is `import autodiffsource`; *NumPy import* (`import numpy` in the "
-           "same fresh process) is a yardstick of the machine's speed at the time: on a shared machine it "
-           "moves by 1.5-2×, and the first calls move with it.", ""]
+           f"of the next {FUNCTIONS} functions of the same size{_over_processes(transform or secondary)}; "
+           "*value_and_grad* the same for the first call of `value_and_grad(g, argnums=(0, 1))(x, y)` of as "
+           "many undecorated ones (its one function is compiled then), each taken in turn with a δf's. "
+           "Library import is `import autodiffsource`; *NumPy import* (`import numpy` in the same fresh "
+           "process) is a yardstick of the machine's speed at the time: on a shared machine it moves by "
+           "1.5-2×, and the first calls move with it.", ""]
     if transform:
         out += _transform_table(transform)
     if secondary:
         caption = results["secondary"].get("caption", "").replace(", ratio to hand-written", "")
         out += [f"### The same, steadier: {caption}", ""] + _transform_table(secondary)
     return out
+
+
+def _over_processes(transform: dict) -> str:
+    """`` in each of 3 fresh processes run one after another (15 in all)``, for entries that say so."""
+    counts = {entry.get("processes", 1) for entry in transform.values() if "error" not in entry}
+    if len(counts) != 1 or counts == {1}:
+        return ""
+    (n,) = counts
+    return (f" in each of {n} fresh processes run one after another ({FUNCTIONS * n} in all; the other "
+            "figures are the median of the processes')")
 
 
 def _transform_table(transform: dict) -> list[str]:

@@ -1,22 +1,23 @@
-"""First-call cost: the transform and compile of a fresh function, in a fresh subprocess.
+"""First-call cost: the transform and compile of a fresh function, in fresh subprocesses.
 
 Contract: ``measure(lines)`` generates straight-line NumPy functions of ``lines`` statements, writes
-them to temporary modules and, in a fresh Python process, imports the one whose functions are
-decorated (``@δ`` runs there: getsource and the syntax check; "decorate" is per function) and times
-the first call of each ``δf`` (transform + compile + one run of it and its pullback). The first of
-them pays the library's one-time costs (reading rule sources: "cold"); the next ``FUNCTIONS`` are what
-every later function pays, and their median is reported (with their range: one sample on a shared
-machine says little). Then a later call and the plain function, and the first calls of
-``value_and_grad(g, argnums=(0, 1))(x, y)`` of ``FUNCTIONS`` undecorated functions of the same size
-(the JAX-named entry point: its one function is compiled on that call), median and range. Returns
-seconds: ``{"numpy_import": ..., "library_import": ..., "decorate": ..., "first_call_cold": ...,
-"first_call": ..., "first_call_range": (min, max), "later_call": ..., "primal_call": ...,
-"first_call_value_and_grad": ..., "first_call_value_and_grad_range": (min, max)}``
-(``library_import`` is ``import autodiffsource`` after NumPy), and ``"scipy_imported"``: whether
-importing the library imported SciPy (it should not).
+them to temporary modules and, in each of ``PROCESSES`` fresh Python processes run one after another,
+imports the one whose functions are decorated (``@δ`` runs there: getsource and the syntax check;
+"decorate" is per function) and times the first call of each ``δf`` (transform + compile + one run of
+it and its pullback). The first of them pays the library's one-time costs (reading rule sources:
+"cold"); the next ``FUNCTIONS`` are what every later function pays, each taken in turn with the first
+call of ``value_and_grad(g, argnums=(0, 1))(x, y)`` of an undecorated function of the same size (the
+JAX-named entry point: its one function is compiled on that call). Then a later call and the plain
+function. The processes' first calls are pooled (:func:`combine`): their median is reported with their
+range (one sample on a shared machine says little). Returns seconds: ``{"numpy_import": ...,
+"library_import": ..., "decorate": ..., "first_call_cold": ..., "first_call": ...,
+"first_call_range": (min, max), "later_call": ..., "primal_call": ..., "first_call_value_and_grad": ...,
+"first_call_value_and_grad_range": (min, max)}`` (``library_import`` is ``import autodiffsource`` after
+NumPy), ``"processes"``, and ``"scipy_imported"``: whether importing the library imported SciPy (it
+should not).
 
 ``python -m bench.transform_time [--clock cpu]`` prints the figures for 50 and 1,000 lines (``--lines``
-for others), each measured in a fresh process; ``python -m bench.transform_time N [cpu]`` is that process.
+for others); ``python -m bench.transform_time N [cpu]`` is one measured process.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def generate(name: str, lines: int, salt: int = 0) -> str:
     return f"def {name}(x, y):\n" + "".join(f"    {line}\n" for line in body)
 
 
-FUNCTIONS = 5  # fresh functions timed per figure (after the cold one): their median is reported
+FUNCTIONS = 5  # fresh functions timed per figure and process (after the cold one)
+PROCESSES = 3  # fresh processes, one after another: their first calls are pooled (see combine)
 
 
 def _child(lines: int, clock=time.perf_counter) -> dict:
@@ -88,17 +90,19 @@ def _child(lines: int, clock=time.perf_counter) -> dict:
             value, pullback = getattr(module, f"δf{k}")(x, y)
             pullback()
 
+        def first_call_of_value_and_grad(k):
+            autodiffsource.value_and_grad(getattr(plain_module, f"g{k}"), argnums=(0, 1))(x, y)
+
         result["first_call_cold"] = _timed(clock, lambda: first_call_of_delta(0))
-        firsts = [_timed(clock, lambda: first_call_of_delta(k)) for k in range(1, FUNCTIONS + 1)]
-        result["first_call"], result["first_call_range"] = statistics.median(firsts), (min(firsts), max(firsts))
+        # Taken in turns, so that a slow spell of the machine falls on both entry points alike.
+        deltas, flats = [], []
+        for k in range(FUNCTIONS):
+            deltas.append(_timed(clock, lambda: first_call_of_delta(k + 1)))
+            flats.append(_timed(clock, lambda: first_call_of_value_and_grad(k)))
+        result["first_call_samples"], result["first_call_value_and_grad_samples"] = deltas, flats
         compiled, primal = module.δf1, module.f1
         for key, call in (("later_call", lambda: compiled(x, y)[1]()), ("primal_call", lambda: primal(x, y))):
             result[key] = min(_timed(clock, call) for _ in range(5))
-        firsts = [_timed(clock, lambda: autodiffsource.value_and_grad(getattr(plain_module, f"g{k}"),
-                                                                      argnums=(0, 1))(x, y))
-                  for k in range(FUNCTIONS)]
-        result["first_call_value_and_grad"] = statistics.median(firsts)
-        result["first_call_value_and_grad_range"] = (min(firsts), max(firsts))
         return result
 
 
@@ -108,17 +112,38 @@ def _timed(clock, call) -> float:
     return clock() - start
 
 
-def measure(lines: int, timeout: float = 300, clock: str = "wall") -> dict:
-    """First-call timings of generated ``lines``-line functions, measured in a fresh Python process
-    (``clock="cpu"``: that process's CPU time, steadier than the wall clock on a shared machine)."""
+def measure(lines: int, timeout: float = 300, clock: str = "wall", processes: int = PROCESSES) -> dict:
+    """First-call timings of generated ``lines``-line functions, measured in ``processes`` fresh Python
+    processes one after another and combined by :func:`combine` (``clock="cpu"``: each process's CPU
+    time, steadier than the wall clock on a shared machine)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    done = subprocess.run([sys.executable, "-m", "bench.transform_time", str(lines), clock], capture_output=True,
-                          text=True, env=env, timeout=timeout, cwd=root)
-    if done.returncode != 0:
-        lines_out = (done.stderr or done.stdout).strip().splitlines()
-        return {"error": lines_out[-1] if lines_out else f"exit {done.returncode}"}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    runs = []
+    for _ in range(processes):
+        done = subprocess.run([sys.executable, "-m", "bench.transform_time", str(lines), clock], capture_output=True,
+                              text=True, env=env, timeout=timeout, cwd=root)
+        if done.returncode != 0:
+            lines_out = (done.stderr or done.stdout).strip().splitlines()
+            return {"error": lines_out[-1] if lines_out else f"exit {done.returncode}"}
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return combine(runs)
+
+
+def combine(runs: list[dict]) -> dict:
+    """One entry from the processes' own: the first calls of every process pooled, their median and
+    range reported (``first_call``, ``first_call_range``, and the same for value_and_grad); every other
+    figure the median of the processes' (the cold call, the imports: one sample each per process).
+
+    Why several processes: the machine's speed moves by up to 2x for minutes at a time, and the five
+    functions of one process fall in one such spell or another; fifteen over three processes, each
+    entry point's taken in turn with the other's, say what a first call usually costs here."""
+    out = {"processes": len(runs), "scipy_imported": any(run["scipy_imported"] for run in runs)}
+    for key in ("first_call", "first_call_value_and_grad"):
+        samples = [t for run in runs for t in run[key + "_samples"]]
+        out[key], out[key + "_range"] = statistics.median(samples), (min(samples), max(samples))
+    for key in ("numpy_import", "library_import", "decorate", "first_call_cold", "later_call", "primal_call"):
+        out[key] = statistics.median(run[key] for run in runs)
+    return out
 
 
 def main(argv=None) -> int:

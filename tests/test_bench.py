@@ -87,6 +87,26 @@ def test_the_report_shows_the_steadier_runs_first_calls_too():
     assert "| 50 |" in other and "27 ms (25 ms–30 ms)" in other
 
 
+def test_first_calls_of_every_process_are_pooled_and_the_rest_is_each_process_median():
+    from bench import transform_time
+
+    def run(numpy_import, firsts, flats):
+        return {"numpy_import": numpy_import, "library_import": 0.3, "decorate": 0.002, "first_call_cold": 0.05,
+                "later_call": 3e-4, "primal_call": 1e-4, "scipy_imported": False,
+                "first_call_samples": firsts, "first_call_value_and_grad_samples": flats}
+
+    # The second process ran in a slow spell: its median alone (61 ms) would be the one reported.
+    runs = [run(0.09, [0.030, 0.031, 0.033, 0.029, 0.032], [0.034, 0.035, 0.036, 0.033, 0.034]),
+            run(0.15, [0.061, 0.058, 0.066, 0.060, 0.070], [0.062, 0.065, 0.060, 0.071, 0.064]),
+            run(0.10, [0.031, 0.034, 0.030, 0.035, 0.032], [0.033, 0.037, 0.035, 0.034, 0.036])]
+    out = transform_time.combine(runs)
+    assert out["processes"] == 3 and out["numpy_import"] == 0.10
+    assert out["first_call"] == 0.033 and out["first_call_range"] == (0.029, 0.070)  # the 8th of 15
+    assert out["first_call_value_and_grad"] == 0.036 and out["first_call_value_and_grad_range"] == (0.033, 0.071)
+    text = "\n".join(report._transform_section({"transform": {"50": out}}))
+    assert "in each of 3 fresh processes run one after another (15 in all" in text and "33 ms (29 ms–70 ms)" in text
+
+
 def test_every_other_round_times_the_peers_in_reverse_order():
     from bench import timing
 
