@@ -73,7 +73,9 @@ def transform(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, defe
     call's differentiated arguments were float NumPy arrays: the δ function then holds only NumPy code
     (``numpy_branch.numpy_only``, built assuming shared shapes where those meet in elementwise arithmetic,
     for ``"same shapes"``) and hands any other arguments to the variant without it, compiled when they
-    first come.
+    first come. ``"other arrays"`` (another library's, JAX's under ``jax.jit`` among them): the generic
+    code, with each buffer's slice writes of one region added one after the other, the order XLA fuses
+    best (``tidy._group_scatters``; NumPy's order lets a term scale a cotangent in place instead).
 
     >>> def f(x, c):
     ...     return x * x * c
@@ -82,7 +84,7 @@ def transform(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, defe
     >>> value, back()
     (18.0, 12.0)
     """
-    first_arguments = first_arguments if defer_numbers and first_arguments in _NUMPY_FIRST else None
+    first_arguments = first_arguments if defer_numbers and first_arguments in _FIRST_KINDS else None
     key = (fn, mask) + (("runs once",) if pullback_runs_once else ()) \
         + (("numbers deferred",) if defer_numbers else ()) \
         + (("first arguments", first_arguments) if first_arguments else ())
@@ -91,6 +93,7 @@ def transform(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, defe
 
 
 _NUMPY_FIRST = ("same shapes", "any shapes")
+_FIRST_KINDS = _NUMPY_FIRST + ("other arrays",)  # (another library's: the slice writes grouped, see ReverseBuilder)
 
 
 def value_and_grad_function(fn, mask: tuple[bool, ...], defer_numbers: bool = False,
@@ -180,18 +183,21 @@ def _run_pipeline(fn, mask: tuple[bool, ...], pullback_runs_once: bool = False, 
     every_branch = functools.partial(value_and_grad_function if flat else transform, fn, mask, defer_numbers=True)
     same_shape = None
     # A δ function first called with float NumPy arrays: NumPy code only, where the rewrite applies.
+    numpy_first = deferring and not flat and first_arguments in _NUMPY_FIRST
     generated = _numpy_only(lowered, lowerer.namer, fn, name, pullback_runs_once, first_arguments,
-                            _LazyVariant(every_branch)) if deferring and not flat else None
+                            _LazyVariant(every_branch)) if numpy_first else None
+    other_arrays = first_arguments == "other arrays"  # (then a buffer's slice writes are grouped by region)
     if generated is not None or not flat:
         generated = generated or reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name,
-                                                        pullback_runs_once).build()
-    elif deferring and first_arguments != "other arrays":
+                                                        pullback_runs_once, scatters_by_region=other_arrays).build()
+    elif deferring and not other_arrays:
         # Only the NumPy branch is made: one build, assuming shared shapes if the first call's had them.
         groups, generated = _numpy_first_build(lowered, lowerer.namer, fn, name, pullback_runs_once, first_arguments)
         same_shape = (groups, generated) if groups else None
         others = _LazyVariant(every_branch)
     else:
-        builder = reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name, pullback_runs_once)
+        builder = reverse.ReverseBuilder(lowered, lowerer.namer, fn.__globals__, name, pullback_runs_once,
+                                         scatters_by_region=other_arrays)
         names_before = lowerer.namer.state()
         generated = builder.build()
         if deferring and numpy_branch.operations(lowered) <= numpy_branch.MAX_OPERATIONS:

@@ -641,8 +641,8 @@ def test_tidys_names_per_statement_are_what_a_fresh_walk_counts(monkeypatch):
     real_tidy, real_first_writes = tidy.tidy, inplace.first_writes_in_place
     forwards = []
 
-    def tidy_and_check(forward, pullback, outputs, names, fusable, helper):
-        read = real_tidy(forward, pullback, outputs, names, fusable, helper)
+    def tidy_and_check(forward, pullback, outputs, names, fusable, helper, **options):
+        read = real_tidy(forward, pullback, outputs, names, fusable, helper, **options)
         assert_fresh(names, forward + pullback)
         assert read >= {n.id for s in forward + pullback for n in ast.walk(s) if isinstance(n, ast.Name)} \
             - {helper_name for helper_name in names.named}

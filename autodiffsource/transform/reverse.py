@@ -120,11 +120,15 @@ class ReverseBuilder(LoopReversal, Shortcuts):
     """Builds the forward pass and the pullback of one lowered function."""
 
     def __init__(self, lowered: LoweredFunction, namer: Namer, user_globals: dict, delta_name: str,
-                 pullback_runs_once: bool = False, assumed_same_shape: tuple[tuple[str, ...], ...] = ()):
+                 pullback_runs_once: bool = False, assumed_same_shape: tuple[tuple[str, ...], ...] = (),
+                 scatters_by_region: bool = False):
         self.lowered = lowered
         # True for value_and_grad's variant, whose pullback is called exactly once: it may then scale the
         # forward pass's dead values in place (inplace.consume_forward_values).
         self.pullback_runs_once = pullback_runs_once
+        # True for a variant first called with another library's arrays: a buffer's slice writes are
+        # grouped by region, the order XLA fuses best (tidy._group_scatters).
+        self.scatters_by_region = scatters_by_region
         self.namer = namer
         self.user_globals = user_globals
         self.delta_name = delta_name
@@ -220,7 +224,8 @@ class ReverseBuilder(LoopReversal, Shortcuts):
         xp_name = self.xp_name
         fusable = lambda name: name in cotangents or name.startswith("_") and name != xp_name  # noqa: E731
         names = NameTable(self.named)  # each statement's names, counted by tidy and read by the passes after it
-        names_read = tidy(forward, backward, lowered.ret.values, names, fusable, bound_helper)
+        names_read = tidy(forward, backward, lowered.ret.values, names, fusable, bound_helper,
+                          scatters_by_region=self.scatters_by_region)
         before = len(added)
         first_writes_in_place(backward, names, bound_helper)
         first_writes_rewrote = len(added) > before  # (it binds zeros_with for each call it writes)

@@ -19,6 +19,10 @@ in place and changes no value any of them computes (up to the rounding of reasso
   ``d`` on large NumPy arrays (``runtime.scale_owned`` decides at run time; other libraries compute it
   as written).
 
+- with ``scatters_by_region`` (a variant first called with another library's arrays, in pullbacks
+  without loops): a buffer's slice writes of one region are added one after the other
+  (``_group_scatters``), the order XLA fuses best; the terms' sum changes only in rounding.
+
 With ``numbers`` (scalar.py's Python-number fast path, which must equal the generic code to the bit)
 only the exact folds apply (signs), and nothing is scaled in place.
 
@@ -47,13 +51,13 @@ _CONDITIONAL = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, as
 
 
 def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.expr], names: "NameTable",
-         fusable, helper, numbers: bool = False) -> set[str]:
+         fusable, helper, numbers: bool = False, scatters_by_region: bool = False) -> set[str]:
     """``names``: a fresh table for the bound names ``names.named`` (name -> object), left up to date
     for the statements the passes after tidy read (``inplace``); ``helper(fn)``: the name generated code
     calls runtime function ``fn`` by (binding it). ``numbers``: code that computes on Python numbers
     only (scalar.py's fast path), which must give the generic code's values to the bit: no number
     literals reassociated (signs still move: negation is exact), and nothing scaled in place (there are
-    no arrays to own).
+    no arrays to own). ``scatters_by_region``: group a buffer's slice writes by region (see above).
 
     Returns the names the statements and outputs read or write, as they came: the rewrites here remove
     only temporaries (and copies of names that stay read) and add only calls of helpers named by
@@ -86,6 +90,8 @@ def tidy(forward: list[ast.stmt], pullback: list[ast.stmt], outputs: list[ast.ex
             pullback[i] = fold.visit(s)  # names are unchanged: folding moves signs and numbers only
             if fold.changed:
                 names.forget(s)  # (but not always their parents)
+    if straight and scatters_by_region:
+        _group_scatters(pullback, named)  # (first: scaling in place depends on the order of the reads)
     if straight and not numbers:
         _scale_in_place(pullback, fusable, named, helper, stores, names)
     return loads.keys() | stores.keys()
@@ -426,6 +432,59 @@ def _pure(node, named: dict) -> bool:
         return node.func.id in _PURE_BUILTINS and node.func.id not in named or named.get(node.func.id) in _PURE_HELPERS
     return isinstance(node, (ast.Name, ast.Constant, ast.Attribute, ast.Subscript, ast.Slice, ast.Tuple,
                              ast.List, ast.BinOp, ast.UnaryOp, ast.Starred))
+
+
+# ---- a buffer's slice writes, grouped by region -------------------------------------------------------------
+
+def _group_scatters(stmts: list[ast.stmt], named: dict) -> None:
+    """``B = index_add(B, J, g)`` moves up past the ``B = index_add(B, I, h)`` just before it when an earlier
+    write into ``B`` has ``J`` as its index and ``I`` is another one (both literal): ``dx[:-1]``'s terms are
+    then added one after the other, as JAX orders them, before ``dx[1:]``'s. On JAX, ``index_add`` pads
+    each term to ``B``'s shape, and XLA fuses the sum into one loop; it cannot reassociate float adds, so
+    two pads of one region merge into one only when they are added together (rosenbrock's gradient at
+    10^6 under ``jax.jit``: 1.05-1.13x JAX's own with ``dx[1:]``'s term between them, 1.00-1.02x without).
+    The terms' sum per element is the same up to rounding. Only for code whose arrays are not NumPy's
+    (a variant first called with another library's arrays): on NumPy, the order before this lets the
+    last of them scale a cotangent in place (``scale_owned``) after the others read it."""
+    written: dict[str, set[str]] = {}  # buffer -> the indices written into it so far (ast.dump)
+    for k in range(len(stmts)):
+        write = _slice_write(stmts[k], named)
+        if write is None:
+            continue
+        buffer, index = write
+        seen = written.setdefault(buffer, set())
+        j = k
+        while j > 0 and index in seen:
+            before = _slice_write(stmts[j - 1], named)
+            if before is None or before[0] != buffer or before[1] == index \
+                    or stmts[j - 1].value.args[0].__class__ is not _Name:  # (that write made the buffer)
+                break
+            if any(n.__class__ is _Name and n.id == buffer
+                   for s in (stmts[j], stmts[j - 1]) for n in _nodes(s.value.args[2])):
+                break  # (a term that reads the buffer itself: never generated, never moved)
+            stmts[j - 1], stmts[j] = stmts[j], stmts[j - 1]
+            j -= 1
+        seen.add(index)
+
+
+def _slice_write(s, named: dict) -> tuple[str, str] | None:
+    """``(B, dump of I)`` for ``B = index_add(B, I, g)`` or ``B = index_add(zeros_like(x), I, g)`` with a
+    literal index ``I``; else None."""
+    if s.__class__ is not ast.Assign or len(s.targets) != 1 or s.targets[0].__class__ is not _Name:
+        return None
+    value = s.value
+    if value.__class__ is not ast.Call or value.func.__class__ is not _Name or len(value.args) != 3 \
+            or value.keywords or named.get(value.func.id) is not runtime.index_add:
+        return None
+    buffer, index = s.targets[0].id, value.args[1]
+    first = value.args[0]
+    if not (first.__class__ is _Name and first.id == buffer or first.__class__ is ast.Call
+            and first.func.__class__ is _Name and named.get(first.func.id) is runtime.zeros_like):
+        return None
+    if not all(n.__class__ in (ast.Call, ast.Constant, ast.UnaryOp, ast.Tuple)
+               or n.__class__ is _Name and n.id == "slice" and "slice" not in named for n in _nodes(index)):
+        return None  # (an index computed from the data: not compared)
+    return buffer, ast.dump(index)
 
 
 # ---- in place on dead temporaries ---------------------------------------------------------------------------
