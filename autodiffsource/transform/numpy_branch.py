@@ -52,7 +52,7 @@ from ..astutil import PLAIN_VALUES, Transformer, clone, cloning, nodes
 from ..ir import walk_statements
 from .codeparts import Comment
 from .naming import FactoryNames
-from .tidy import subtracted
+from .tidy import literal_basic_index, subtracted
 
 _NOTE = "NumPy arrays: each helper whose answer is known here written out (transform/numpy_branch.py)"
 MAX_OPERATIONS = 300  # operations of the lowered function; beyond them, no branch (see above)
@@ -304,7 +304,7 @@ class _Rewrite:
             return s
         if self._is(value, runtime.index_add) and len(value.args) == 3 and was_buffer_of is not None \
                 and isinstance(value.args[0], ast.Name) and value.args[0].id == target \
-                and _literal_basic_index(value.args[1]):
+                and literal_basic_index(value.args[1]):
             self.count += 1
             self.buffers[target] = was_buffer_of
             where = ast.Subscript(ast.Name(target, ast.Load()), _index_syntax(value.args[1]), ast.Store())
@@ -431,25 +431,6 @@ class _Rewrite:
 
 
 _REDUCTION_KEYWORDS = ("axis", "dtype", "keepdims")
-
-
-def _literal_basic_index(node) -> bool:
-    """``slice(1, None, None)``, ``3``, or a tuple of them: an index written with literals only."""
-    parts = node.elts if isinstance(node, ast.Tuple) else [node]
-    for part in parts:
-        if isinstance(part, ast.Call) and isinstance(part.func, ast.Name) and part.func.id == "slice" \
-                and not part.keywords and len(part.args) <= 3 and all(_is_int_or_none(a) for a in part.args):
-            continue
-        if _is_int_or_none(part) and not (isinstance(part, ast.Constant) and part.value is None):
-            continue
-        return False
-    return True
-
-
-def _is_int_or_none(node) -> bool:
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        node = node.operand
-    return isinstance(node, ast.Constant) and (node.value is None or type(node.value) is int)
 
 
 def _index_syntax(node) -> ast.expr:

@@ -481,10 +481,28 @@ def _slice_write(s, named: dict) -> tuple[str, str] | None:
     if not (first.__class__ is _Name and first.id == buffer or first.__class__ is ast.Call
             and first.func.__class__ is _Name and named.get(first.func.id) is runtime.zeros_like):
         return None
-    if not all(n.__class__ in (ast.Call, ast.Constant, ast.UnaryOp, ast.Tuple)
-               or n.__class__ is _Name and n.id == "slice" and "slice" not in named for n in _nodes(index)):
+    if not literal_basic_index(index):
         return None  # (an index computed from the data: not compared)
     return buffer, ast.dump(index)
+
+
+def literal_basic_index(node) -> bool:
+    """``slice(1, None, None)``, ``3``, or a tuple of them: an index written with literals only."""
+    parts = node.elts if isinstance(node, ast.Tuple) else [node]
+    for part in parts:
+        if isinstance(part, ast.Call) and isinstance(part.func, ast.Name) and part.func.id == "slice" \
+                and not part.keywords and len(part.args) <= 3 and all(_is_int_or_none(a) for a in part.args):
+            continue
+        if _is_int_or_none(part) and not (isinstance(part, ast.Constant) and part.value is None):
+            continue
+        return False
+    return True
+
+
+def _is_int_or_none(node) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and (node.value is None or type(node.value) is int)
 
 
 # ---- in place on dead temporaries ---------------------------------------------------------------------------
