@@ -622,7 +622,7 @@ def test_tidys_names_per_statement_are_what_a_fresh_walk_counts(monkeypatch):
     # (inplace.py) read the same table. After tidy, and again after first_writes_in_place (where
     # consume_forward_values reads it), every entry held for a statement still in the code is what
     # counting that statement afresh gives.
-    from autodiffsource.transform import inplace, tidy
+    from autodiffsource.transform import combined, inplace, tidy
 
     reverse_module = sys.modules["autodiffsource.transform.reverse"]
     checked = []
@@ -653,17 +653,30 @@ def test_tidys_names_per_statement_are_what_a_fresh_walk_counts(monkeypatch):
         real_first_writes(pullback, names, helper)
         assert_fresh(names, forwards[-1] + pullback)
 
+    def lifetimes_and_check(real):
+        def free_at_last_use(block, small=frozenset(), names=None):
+            if names is not None:  # (what lifetimes reads: the NumPy-only code's too, rewritten in place)
+                assert_fresh(names, block + [t for s in block if isinstance(s, ast.FunctionDef) for t in s.body])
+                lifetimes_checked.append(block)
+            return real(block, small, names)
+        return free_at_last_use
+
+    lifetimes_checked = []
     monkeypatch.setattr(reverse_module, "tidy", tidy_and_check)
     monkeypatch.setattr(reverse_module, "first_writes_in_place", first_writes_and_check)
+    for module in (emit, combined):
+        monkeypatch.setattr(module, "free_at_last_use", lifetimes_and_check(module.free_at_last_use))
+    variants = [{}, {"defer_numbers": True, "first_arguments": "same shapes"},
+                {"defer_numbers": True, "first_arguments": "any shapes"}]
     for fn, argsets in CORPUS:
         mask = tuple(map(differentiated, argsets[0]))
         if fn.__module__.endswith("refused") or not any(mask):
             continue
-        api._compiled.pop((fn, mask), None)
-        api.transform(fn, mask)
-        api._compiled.pop((fn, mask, "value_and_grad"), None)
-        api.value_and_grad_function(fn, mask)  # (its pullback runs once: consume_forward_values reads the table)
-    assert len(checked) > 2000
+        for options in variants:  # (the NumPy-first ones: numpy_only and an in-place branch keep the table)
+            monkeypatch.setattr(api, "_compiled", {})
+            api.transform(fn, mask, **options)
+            api.value_and_grad_function(fn, mask, **options)  # (its pullback runs once: consume_forward_values reads the table)
+    assert len(checked) > 2000 and len(lifetimes_checked) > 100
 
 
 def test_no_helper_is_bound_that_the_generated_code_does_not_name():

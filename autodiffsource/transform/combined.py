@@ -82,9 +82,9 @@ def render(gen, name: str, signature: str, wrt_names: list[str], namer,
         only_the_branch = others is not None and bool(groups) and own_build
         branch = numpy_branch(branch_body, gen, namer, groups, in_place=only_the_branch)
         if branch is not None:
-            branch.body = free_at_last_use(branch.body, small)
-        if only_the_branch:
-            gen.names = None  # (its entries for the statements rewritten are out of date)
+            # (rewritten in place, the statements keep their entries in tidy's table, but for those
+            # rewritten, which numpy_branch forgot; a copy's statements have none)
+            branch.body = free_at_last_use(branch.body, small, gen.names if only_the_branch else None)
         if others is not None and (branch is not None or groups):
             body = body[:fast] + ([branch] if branch is not None else []) + _handoff(gen, namer, others)
         else:

@@ -66,6 +66,27 @@ class Template:
         # id(node) -> how often it was substituted into, then (from the _COMPILE_AFTER-th time) the
         # function compiled for it.
         self.builders: dict[int, int | Callable] = {}
+        self.live: dict[tuple[bool, ...], list[ast.stmt]] = {}  # live_backward's answers
+
+    def live_backward(self, needed) -> list[ast.stmt]:
+        """The backward statements that feed a partial ``needed`` asks for, in order (dead code is never
+        emitted); worked out once per ``needed``, since it depends on nothing else."""
+        key = tuple(needed)
+        kept = self.live.get(key)
+        if kept is None:
+            live = set()
+            for loads, want in zip(self.partial_loads, key, strict=True):
+                if want:
+                    live |= loads
+            kept = []
+            for stmt, (assigned, loads, is_assign) in zip(reversed(self.backward), reversed(self.backward_deps)):
+                if assigned and not (assigned & live) and is_assign:
+                    continue  # dead: feeds no requested partial
+                kept.append(stmt)
+                live |= loads
+            kept.reverse()
+            self.live[key] = kept
+        return kept
 
     def substitute(self, node, mapping: dict):
         """``_substitute(node, mapping)`` for one of the template's own statements or expressions: by a
@@ -117,23 +138,13 @@ class Instance:
         template = self.template
         mapping = dict(self.mapping)
         mapping[template.cotangent] = ast.Name(cotangent, ast.Load())
-        live = set()
-        for loads, want in zip(template.partial_loads, needed, strict=True):
-            if want:
-                live |= loads
-        kept = []
-        for stmt, (assigned, loads, is_assign) in zip(reversed(template.backward), reversed(template.backward_deps)):
-            if assigned and not (assigned & live) and is_assign:
-                continue  # dead: feeds no requested partial
-            kept.append(stmt)
-            live |= loads
         # Only rules with literal (static) parameters create foldable arithmetic such as `2 - 1`.
         fold = _fold if template.rule.static else (lambda node: node)
         substitute = template.substitute
         partials = [fold(substitute(expr, mapping)) if want else None
                     for expr, want in zip(template.partials, needed, strict=True)]
         deciding = template.deciding
-        return [_decide(substitute(s, mapping), id(s) in deciding) for s in reversed(kept)], partials
+        return [_decide(substitute(s, mapping), id(s) in deciding) for s in template.live_backward(needed)], partials
 
 
 @functools.lru_cache(maxsize=None)

@@ -71,7 +71,7 @@ def numpy_branch(body: list[ast.stmt], gen, namer, same_shape: tuple[tuple[str, 
     group (``shapes.ShapeFacts``); the guard then checks ``p.shape == q.shape`` too, and the branch is
     made even where it writes out few helpers (the assumption is the saving). ``in_place``: ``body``'s
     own statements are rewritten (not copied), for a caller that uses them nowhere else whether or not
-    a branch is made."""
+    a branch is made; tidy's table (``gen.names``) then stays right for them (see :func:`numpy_only`)."""
     rewrite = _Rewrite.of(gen, namer, body, same_shape, in_place)
     if rewrite is None:
         return None
@@ -104,7 +104,11 @@ def numpy_only(gen, namer, same_shape: tuple[tuple[str, ...], ...], others):
     rewrites a branch, behind ``if not <its guard>: return others(<params>)`` (``others``: the variant
     with the generic code, compiled when such arguments first come). The pullback may run again, so
     nothing here assumes it runs once: its seed keeps the cotangent a caller passes. None where the
-    rewrite does not apply (``gen``'s statements may have been rewritten by then: build again)."""
+    rewrite does not apply (``gen``'s statements may have been rewritten by then: build again).
+
+    tidy's table (``gen.names``) spares the walk: a statement whose entry names nothing a rewrite starts
+    from is left as it is, and those rewritten lose their entries, so the table stays right for the
+    passes after (lifetimes reads it)."""
     rewrite = _Rewrite.of(gen, namer, gen.forward + gen.pullback, same_shape, in_place=True)
     if rewrite is None:
         return None
@@ -121,8 +125,9 @@ def numpy_only(gen, namer, same_shape: tuple[tuple[str, ...], ...], others):
     # The helpers whose every call was written out (namespace, finalize, index_add, a sum_of of squares)
     # leave the factory.
     bindings = {n: obj for n, obj in names.bindings.items() if not (runtime.is_helper(obj) and not rewrite.reads.get(n))}
+    # The table's entries for the statements rewritten are forgotten: what it holds is up to date.
     return dataclasses.replace(gen, forward=[guard, Comment(text=_NOTE)] + forward, pullback=pullback,
-                               bindings=bindings, names=None)
+                               bindings=bindings)
 
 
 OTHERS_NOTE = "other arguments: the variant with the generic code, compiled on the first such call"
@@ -193,13 +198,18 @@ class _Rewrite:
         # Constant parameters the namespace is taken of (an autoencoder's input): NumPy arrays or numbers.
         constants = [p for p in _namespace_arguments(body, helper_names) if p in gen.lowered.params and p not in guarded]
         rewrite = cls(guarded, constants, helper_names, FactoryNames(namer, dict(gen.bindings)),
-                      _assigned_in_compound(body), in_place)
+                      _assigned_in_compound(body), in_place, gen.names if in_place else None)
         rewrite.sum_of_bound = any(obj is runtime.sum_of for obj in gen.bindings.values())  # (then any sum_of may be old)
         return rewrite
 
     def __init__(self, guarded: list[str], constants: list[str], helper_names: dict, names, unsure: set[str],
-                 in_place: bool = False):
+                 in_place: bool = False, table=None):
         self.in_place = in_place
+        # tidy's table of each statement's names (in place only): a simple statement whose entry shows
+        # none of the names a rewrite starts from is taken as it is, its names counted from the entry;
+        # the entries of the statements rewritten are forgotten (see untouched).
+        self.table = table
+        self.watched = {name for name, obj in helper_names.items() if obj in _REWRITTEN_HELPERS}
         self.guarded_params, self.constant_params = guarded, constants  # (in order: the guard's)
         self.guarded = set(guarded)
         self.constants = set(constants)  # guarded too (ndarray or number) if the branch relies on them
@@ -227,6 +237,9 @@ class _Rewrite:
     def written_out(self, stmts: list[ast.stmt], sums: list[int]) -> list[ast.stmt]:
         """``stmts`` (rewritten) with their sums of squares (``sums``: the indices that may have one) and
         ``g += -h`` written out (``B[I] += -g``, from index_add above)."""
+        if self.table is not None:  # (what _sums_of_squares may rewrite in place: those, and dels)
+            for s in [stmts[i] for i in sums] + [s for s in stmts if s.__class__ is ast.Delete]:
+                self.table.forget(s)
         return [subtracted(s) for s in _sums_of_squares(stmts, self.names, self.reads, self.stores, sums)]
 
     def guard(self, same_shape) -> list[ast.expr]:
@@ -241,12 +254,19 @@ class _Rewrite:
 
     def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         out = []
+        table = self.table
         for s in stmts:
             self.made_sum = False
             if isinstance(s, Comment):
                 out.append(s if self.in_place else Comment(text=s.text))
                 self.made_sums.append(False)
                 continue
+            if table is not None:
+                if s.__class__ in _SIMPLE and self.untouched(s):
+                    out.append(s)
+                    self.made_sums.append(False)
+                    continue
+                table.forget(s)  # (walked below, maybe rewritten)
             if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
                 s = self.assign(s.targets[0].id, s)
             elif isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
@@ -265,6 +285,36 @@ class _Rewrite:
             out.append(s)
             self.made_sums.append(self.made_sum)
         return out
+
+    def untouched(self, s: ast.stmt) -> bool:
+        """Whether the table's entry for ``s`` (an assignment or an expression) shows that no rewrite
+        applies to it: it reads no helper rewritten here (``_REWRITTEN_HELPERS``) and no NumPy namespace
+        (``xp.sum``), holds no conditional evaluation (a lambda's parameters would count as stores), and
+        assigns no constant (a seed's ``d = None``). Then its names are counted from the entry, and the
+        names it stores stop being buffers, namespaces and seeds, as the walk would have had them."""
+        entry = self.table.cache.get(s)
+        if entry is None or entry[5] is not s or entry[2] \
+                or s.__class__ is ast.Assign and s.value.__class__ is ast.Constant:
+            return False  # (a statement without an entry: walked once, by the rewrite itself)
+        loads, stores = entry[0], entry[1]
+        watched, namespaces = self.watched, self.numpy_namespaces
+        for name, count in loads.items():
+            if count and (name in watched or name in namespaces):
+                return False
+        reads = self.reads
+        for name, count in loads.items():
+            if count:
+                reads[name] = reads.get(name, 0) + count
+        adds_into_target = s.__class__ is ast.AugAssign and s.op.__class__ is ast.Add  # (`B += g` keeps a buffer)
+        for name, count in stores.items():
+            if count:
+                self.stores[name] = self.stores.get(name, 0) + count
+                self.unloaded.add(name)
+                if not adds_into_target:
+                    self.buffers.pop(name, None)
+                namespaces.discard(name)
+                self.seeds.discard(name)
+        return True
 
     def assign(self, target: str, s: ast.Assign) -> ast.stmt:
         """The copy of ``target = value`` (``s``, itself left as it is)."""
@@ -431,6 +481,11 @@ class _Rewrite:
 
 
 _REDUCTION_KEYWORDS = ("axis", "dtype", "keepdims")
+# The helpers whose calls _Rewrite writes out or follows (assign and call), and the statements the
+# table's entries may stand for (no block, no del: tidy keeps their entries up to date).
+_REWRITTEN_HELPERS = (runtime.namespace, runtime.seed_cotangent, runtime.zeros_with, runtime.index_add,
+                      runtime.finalize)
+_SIMPLE = frozenset({ast.Assign, ast.AugAssign, ast.Expr})
 
 
 def _index_syntax(node) -> ast.expr:
