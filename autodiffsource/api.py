@@ -242,8 +242,6 @@ def _numpy_only(lowered, namer, fn, name: str, pullback_runs_once: bool, first_a
     """The Generated of a δ function that holds NumPy code only (``numpy_branch.numpy_only``, built
     assuming shared shapes for ``"same shapes"``), or None, with the namer as it found it, where the
     rewrite does not apply."""
-    if numpy_branch.operations(lowered) > numpy_branch.MAX_OPERATIONS:
-        return None  # (no shapes are assumed beyond it either: numpy_only would decline; not built twice)
     names_before = namer.state()
     groups, built = _numpy_first_build(lowered, namer, fn, name, pullback_runs_once, first_arguments)
     generated = numpy_branch.numpy_only(built, namer, groups, others)
@@ -255,7 +253,7 @@ def _numpy_only(lowered, namer, fn, name: str, pullback_runs_once: bool, first_a
 def _numpy_first_build(lowered, namer, fn, name: str, pullback_runs_once: bool, first_arguments: str):
     """``(groups, Generated)``: the one build of a function first called with float NumPy arrays, assuming
     that the differentiated parameters of each group share a shape where the arrays had one shape."""
-    groups = _same_shape_groups(lowered) if first_arguments == "same shapes" else ()
+    groups = _same_shape_groups(lowered, at_any_length=True) if first_arguments == "same shapes" else ()
     return groups, reverse.ReverseBuilder(lowered, namer, fn.__globals__, name, pullback_runs_once,
                                           assumed_same_shape=groups).build()
 
@@ -291,10 +289,11 @@ def _same_shape_variant(lowered, namer, names_before, user_globals: dict, name: 
     return groups, assumed
 
 
-def _same_shape_groups(lowered) -> tuple[tuple[str, ...], ...]:
+def _same_shape_groups(lowered, at_any_length: bool = False) -> tuple[tuple[str, ...], ...]:
     """The differentiated parameters a same-shape build assumes share a shape (``shapes.elementwise_groups``);
-    none for long functions (see ``_SAME_SHAPE_MAX_OPERATIONS``)."""
-    if numpy_branch.operations(lowered) > _SAME_SHAPE_MAX_OPERATIONS:
+    none for long functions (see ``_SAME_SHAPE_MAX_OPERATIONS``) but ``at_any_length``: for the one
+    build of a function first called with NumPy arrays, which is no second copy."""
+    if not at_any_length and numpy_branch.operations(lowered) > _SAME_SHAPE_MAX_OPERATIONS:
         return ()
     return shapes.elementwise_groups(lowered, [p for p, m in zip(lowered.params, lowered.wrt) if m])
 

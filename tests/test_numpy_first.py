@@ -231,13 +231,16 @@ def test_other_arguments_after_a_delta_stubs_first_call_with_numpy_arrays_get_ri
     assert (("numbers deferred",) in variants(squares)) == handed_on
 
 
-def test_a_delta_stubs_first_call_builds_once(tmp_path, monkeypatch):
-    # Beyond numpy_branch.MAX_OPERATIONS (and with no shapes to assume) the NumPy code is not made, and
-    # that is known before a build: the general code is built once, not after a build thrown away.
+def test_a_delta_stubs_first_call_builds_once_at_any_length(tmp_path, monkeypatch):
+    # Beyond numpy_branch.MAX_OPERATIONS the NumPy-only code is made as for a short function, in one
+    # build (the limit is for a second copy beside the generic code; this is the only one): shapes
+    # assumed shared, no un-broadcast, no namespace looked up.
     import importlib
     import os
     import sys
 
+    from autodiffsource.frontend import lower
+    from autodiffsource.source import parse_function
     from autodiffsource.transform import numpy_branch, reverse
 
     monkeypatch.syspath_prepend(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -257,5 +260,8 @@ def test_a_delta_stubs_first_call_builds_once(tmp_path, monkeypatch):
         value, back = getattr(model, "δ" + name)(x, y)
         finite_differences.directional_check(getattr(model, name), [x, y], back(), (0, 1), RNG)
     assert builds == ["δlong", "δshort"], builds
-    assert "namespace(" in model.δlong.__source__ and "namespace(" not in model.δshort.__source__
+    lowered = lower.Lowerer(parse_function(model.long), [True, True], api._resolve_delta).lower()
+    assert numpy_branch.operations(lowered) > numpy_branch.MAX_OPERATIONS
+    for fn in (model.δlong, model.δshort):
+        assert "namespace(" not in fn.__source__ and "unbroadcast(" not in fn.__source__
     del sys.modules["builds_once_model"]

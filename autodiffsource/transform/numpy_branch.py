@@ -37,6 +37,9 @@ is a second copy of the whole function, to write out and compile on the first ca
 function: about 0.5 s more, issue 6), while what it saves per call, a few helper calls of microseconds
 each, is a fraction of a percent of such a function's own run time. (Up to that size the same-shape
 build, ``api._same_shape_variant``, makes the branch worth far more: no un-broadcasts at all.)
+``numpy_only``, and a branch rewritten in place, are no second copy: they are made at any length (the
+NumPy code is then all there is to write out and compile, and it is the shorter: a 1,000-line function's
+first call costs the same, issue 6).
 """
 
 from __future__ import annotations
@@ -192,7 +195,7 @@ class _Rewrite:
         """The rewrite of ``body``, statements of ``gen``, under a guard on its differentiated parameters
         (names it binds come fresh from ``namer``); None where no NumPy code is made."""
         guarded = [p for p, m in zip(gen.lowered.params, gen.lowered.wrt) if m]
-        if not guarded or (not same_shape and operations(gen.lowered) > MAX_OPERATIONS):
+        if not guarded or (not (same_shape or in_place) and operations(gen.lowered) > MAX_OPERATIONS):
             return None
         helper_names = {name: obj for name, obj in gen.bindings.items() if runtime.is_helper(obj)}
         # Constant parameters the namespace is taken of (an autoencoder's input): NumPy arrays or numbers.
@@ -288,8 +291,8 @@ class _Rewrite:
 
     def untouched(self, s: ast.stmt) -> bool:
         """Whether the table's entry for ``s`` (an assignment or an expression) shows that no rewrite
-        applies to it: it reads no helper rewritten here (``_REWRITTEN_HELPERS``) and no NumPy namespace
-        (``xp.sum``), holds no conditional evaluation (a lambda's parameters would count as stores), and
+        applies to it: it reads no helper rewritten here (``_REWRITTEN_HELPERS``), calls no ``xp.sum`` of
+        a NumPy namespace (a statement that reads one is searched for that call), holds no conditional evaluation (a lambda's parameters would count as stores), and
         assigns no constant (a seed's ``d = None``). Then its names are counted from the entry, and the
         names it stores stop being buffers, namespaces and seeds, as the walk would have had them."""
         entry = self.table.cache.get(s)
@@ -298,9 +301,14 @@ class _Rewrite:
             return False  # (a statement without an entry: walked once, by the rewrite itself)
         loads, stores = entry[0], entry[1]
         watched, namespaces = self.watched, self.numpy_namespaces
+        reads_a_namespace = False
         for name, count in loads.items():
-            if count and (name in watched or name in namespaces):
-                return False
+            if count:
+                if name in watched:
+                    return False
+                reads_a_namespace = reads_a_namespace or name in namespaces
+        if reads_a_namespace and _calls_a_sum(s, namespaces):  # (most read one for xp.tanh and the like)
+            return False
         reads = self.reads
         for name, count in loads.items():
             if count:
@@ -481,6 +489,15 @@ class _Rewrite:
 
 
 _REDUCTION_KEYWORDS = ("axis", "dtype", "keepdims")
+
+
+def _calls_a_sum(s: ast.stmt, namespaces: set[str]) -> bool:
+    """Whether ``s`` holds ``xp.sum`` of one of ``namespaces`` (what :meth:`_Rewrite.call` may rewrite)."""
+    for n in nodes(s):
+        if n.__class__ is ast.Attribute and n.attr == "sum" and n.value.__class__ is ast.Name \
+                and n.value.id in namespaces:
+            return True
+    return False
 # The helpers whose calls _Rewrite writes out or follows (assign and call), and the statements the
 # table's entries may stand for (no block, no del: tidy keeps their entries up to date).
 _REWRITTEN_HELPERS = (runtime.namespace, runtime.seed_cotangent, runtime.zeros_with, runtime.index_add,
