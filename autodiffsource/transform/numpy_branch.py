@@ -300,15 +300,10 @@ class _Rewrite:
                 or s.__class__ is ast.Assign and s.value.__class__ is ast.Constant:
             return False  # (a statement without an entry: walked once, by the rewrite itself)
         loads, stores = entry[0], entry[1]
-        watched, namespaces = self.watched, self.numpy_namespaces
-        reads_a_namespace = False
-        for name, count in loads.items():
-            if count:
-                if name in watched:
-                    return False
-                reads_a_namespace = reads_a_namespace or name in namespaces
-        if reads_a_namespace and _calls_a_sum(s, namespaces):  # (most read one for xp.tanh and the like)
-            return False
+        namespaces = self.numpy_namespaces
+        # (a name counted down to no read only costs a walk: the set operations run in C)
+        if not self.watched.isdisjoint(loads) or not namespaces.isdisjoint(loads) and _calls_a_sum(s, namespaces):
+            return False  # (most statements that read a namespace read it for xp.tanh and the like)
         reads = self.reads
         for name, count in loads.items():
             if count:

@@ -249,19 +249,21 @@ def _propagate_copies(stmts: list[ast.stmt], fusable, loads, stores, names: Name
     """``a = b`` (both assigned once, ``a`` generated): drop it and read ``b`` wherever ``a`` was read.
     ``a = a`` after a statement here assigned ``a`` (what an identity helper leaves on numbers,
     ``d = expand_reduced(d, ...)``) is dropped first: it does nothing."""
-    assigned, idle = set(), set()  # names the simple statements so far assigned (`a = a` of another raises)
-    for s in stmts:
-        if s.__class__ is ast.Assign and len(s.targets) == 1 and s.targets[0].__class__ is _Name \
-                and s.value.__class__ is _Name and s.value.id == s.targets[0].id and s.value.id in assigned:
-            stores[s.value.id] -= 1
-            loads[s.value.id] -= 1
-            idle.add(s)
-        elif s.__class__ is ast.Delete:
-            assigned.difference_update(t.id for t in s.targets if t.__class__ is _Name)
-        elif not (s.__class__ is Comment or hasattr(s, "body")):  # (a block's branch may not run)
-            assigned.update(name for name, count in names.of(s)[1].items() if count)
-    if idle:
-        stmts[:] = [s for s in stmts if s not in idle]
+    self_copies = {s for s in stmts if s.__class__ is ast.Assign and len(s.targets) == 1
+                   and s.targets[0].__class__ is _Name and s.value.__class__ is _Name and s.value.id == s.targets[0].id}
+    if self_copies:  # (then the names assigned before each are followed; most pullbacks have none)
+        assigned, idle = set(), set()  # names the simple statements so far assigned (`a = a` of another raises)
+        for s in stmts:
+            if s.__class__ is ast.Assign and s in self_copies and s.value.id in assigned:
+                stores[s.value.id] -= 1
+                loads[s.value.id] -= 1
+                idle.add(s)
+            elif s.__class__ is ast.Delete:
+                assigned.difference_update(t.id for t in s.targets if t.__class__ is _Name)
+            elif not (s.__class__ is Comment or hasattr(s, "body")):  # (a block's branch may not run)
+                assigned.update(name for name, count in names.of(s)[1].items() if count)
+        if idle:
+            stmts[:] = [s for s in stmts if s not in idle]
     renames: dict[str, str] = {}
     kept = []
     for s in stmts:
@@ -281,6 +283,8 @@ def _propagate_copies(stmts: list[ast.stmt], fusable, loads, stores, names: Name
         if s.__class__ is Comment:
             continue  # (no names)
         s_loads = names.of(s)[0]
+        if renames.keys().isdisjoint(s_loads):
+            continue  # (most statements: the test runs in C)
         renamed = [a for a in s_loads if s_loads[a] and a in renames]  # by the statement's names: linear
         if renamed:
             escaping = names.of(s)[4]
