@@ -173,6 +173,9 @@ def _guard(fn_def: ast.FunctionDef, role: str) -> ast.FunctionDef:
 
 
 _BODIES = ("body", "orelse", "finalbody")
+# Statements with no statements inside: compiled as they are.
+_AS_THEY_ARE = frozenset({ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete, ast.Expr, ast.Return, ast.Pass,
+                          ast.Raise, ast.Break, ast.Continue, ast.Assert, ast.Global, ast.Nonlocal})
 
 
 def _compilable(stmts: list, role: str) -> list:
@@ -180,7 +183,11 @@ def _compilable(stmts: list, role: str) -> list:
     nested in it: as the pullback). Only what changes is copied: the tree stays emit.py's."""
     out = []
     for stmt in stmts:
-        if isinstance(stmt, Comment):
+        cls = stmt.__class__
+        if cls in _AS_THEY_ARE:  # (most statements: one set lookup)
+            out.append(stmt)
+            continue
+        if cls is Comment:
             continue
         if isinstance(stmt, ast.FunctionDef):
             inner = _shallow(stmt)
