@@ -203,3 +203,25 @@ def test_timing_in_fresh_processes_reports_the_spread(tmp_path):
     row = next(line for line in (tmp_path / "BENCHMARKS.md").read_text().splitlines()
                if line.startswith("| W3 (x + 2*y)") and "×" in line)
     assert f"{report.format_ratio(ratio)} ({low:.2f}–{high:.2f})" in row
+
+
+@pytest.mark.slow
+def test_instruction_counts_differ_by_the_first_calls_made(monkeypatch, tmp_path):
+    # bench/instructions.py: the process under callgrind makes the first calls it is told to, of
+    # functions it generates (here run directly: each transform shows as a compiled variant), and where
+    # valgrind is installed, one more first call counts more instructions (a 5-line function's: millions).
+    import shutil
+
+    from autodiffsource import api
+    from bench import instructions
+
+    monkeypatch.setattr(api, "_compiled", {})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    instructions._child(5, "delta", calls=2, made=1)
+    made = {key[0].__name__ for key in api._compiled}
+    assert made == {"f0", "f1"}, made  # (f2 is written, decorated and never called)
+    with pytest.raises(ValueError):
+        instructions.count(5, "forward")
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind is not installed: the counts need it (the child above ran)")
+    assert instructions.count(5, "value_and_grad", calls=1) > 1e6
