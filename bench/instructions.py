@@ -4,8 +4,8 @@ Contract: ``count(lines, entry, calls)`` returns the instructions one first call
 ``lines``-line function costs (``entry``: ``"delta"``, the first call of ``δf`` and its pullback, or
 ``"value_and_grad"``), as the difference of two processes run under callgrind, which import and decorate
 alike: one that makes ``calls`` first calls after a cold one, and one that makes the cold one only, over
-``calls``. The functions are
-:mod:`bench.transform_time`'s, and so is the call (its ``_child``). Needs ``valgrind`` on the PATH.
+``calls``. The functions and the calls are those :mod:`bench.transform_time` times. Needs ``valgrind`` on
+the PATH.
 
 Why: on this shared machine a first call's time, on either clock, moves by up to 2x between minutes (memory
 reclaim, page faults), so a change of a few percent cannot be told from noise; the same two runs counted

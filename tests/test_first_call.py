@@ -675,7 +675,8 @@ def test_tidys_names_per_statement_are_what_a_fresh_walk_counts(monkeypatch):
         for options in variants:  # (the NumPy-first ones: numpy_only and an in-place branch keep the table)
             monkeypatch.setattr(api, "_compiled", {})
             api.transform(fn, mask, **options)
-            api.value_and_grad_function(fn, mask, **options)  # (its pullback runs once: consume_forward_values reads the table)
+            # (value_and_grad's pullback runs once: consume_forward_values reads the table)
+            api.value_and_grad_function(fn, mask, **options)
     assert len(checked) > 2000 and len(lifetimes_checked) > 100
 
 

@@ -264,4 +264,14 @@ def test_a_delta_stubs_first_call_builds_once_at_any_length(tmp_path, monkeypatc
     assert numpy_branch.operations(lowered) > numpy_branch.MAX_OPERATIONS
     for fn in (model.δlong, model.δshort):
         assert "namespace(" not in fn.__source__ and "unbroadcast(" not in fn.__source__
+    # value_and_grad's one function, first called with NumPy arrays of one shape, likewise: the same
+    # value and partials as the δ function's.
+    value_and_grad_long = value_and_grad_function(model.long, (True, True), defer_numbers=True,
+                                                  first_arguments="same shapes")
+    assert "unbroadcast(" not in value_and_grad_long.__source__
+    value, partials = value_and_grad_long(x, y)
+    delta_value, back = model.δlong(x, y)
+    assert value == delta_value
+    for got, expected in zip(partials, back()):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
     del sys.modules["builds_once_model"]

@@ -292,9 +292,10 @@ class _Rewrite:
     def untouched(self, s: ast.stmt) -> bool:
         """Whether the table's entry for ``s`` (an assignment or an expression) shows that no rewrite
         applies to it: it reads no helper rewritten here (``_REWRITTEN_HELPERS``), calls no ``xp.sum`` of
-        a NumPy namespace (a statement that reads one is searched for that call), holds no conditional evaluation (a lambda's parameters would count as stores), and
-        assigns no constant (a seed's ``d = None``). Then its names are counted from the entry, and the
-        names it stores stop being buffers, namespaces and seeds, as the walk would have had them."""
+        a NumPy namespace (a statement that reads one is searched for that call), holds no conditional
+        evaluation (a lambda's parameters would count as stores), and assigns no constant (a seed's
+        ``d = None``). Then its names are counted from the entry, and the names it stores stop being
+        buffers, namespaces and seeds, as the walk would have had them."""
         entry = self.table.cache.get(s)
         if entry is None or entry[5] is not s or entry[2] \
                 or s.__class__ is ast.Assign and s.value.__class__ is ast.Constant:
@@ -302,7 +303,7 @@ class _Rewrite:
         loads, stores = entry[0], entry[1]
         namespaces = self.numpy_namespaces
         # (a name counted down to no read only costs a walk: the set operations run in C)
-        if not self.watched.isdisjoint(loads) or not namespaces.isdisjoint(loads) and _calls_a_sum(s, namespaces):
+        if not self.watched.isdisjoint(loads) or (not namespaces.isdisjoint(loads) and _calls_a_sum(s, namespaces)):
             return False  # (most statements that read a namespace read it for xp.tanh and the like)
         reads = self.reads
         for name, count in loads.items():
@@ -493,6 +494,8 @@ def _calls_a_sum(s: ast.stmt, namespaces: set[str]) -> bool:
                 and n.value.id in namespaces:
             return True
     return False
+
+
 # The helpers whose calls _Rewrite writes out or follows (assign and call), and the statements the
 # table's entries may stand for (no block, no del: tidy keeps their entries up to date).
 _REWRITTEN_HELPERS = (runtime.namespace, runtime.seed_cotangent, runtime.zeros_with, runtime.index_add,
