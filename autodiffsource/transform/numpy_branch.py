@@ -273,17 +273,12 @@ class _Rewrite:
             if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
                 s = self.assign(s.targets[0].id, s)
             elif isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
-                if not isinstance(s.op, ast.Add):
-                    self.buffers.pop(s.target.id, None)
-                self.seeds.discard(s.target.id)
-                self.numpy_namespaces.discard(s.target.id)
+                self.rebound(s.target.id, keeps_buffer=isinstance(s.op, ast.Add))
                 s = self.copy_rewriting_value(s)
             else:
                 for n in nodes(s):  # any other statement: names it stores are no longer buffers
                     if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
-                        self.buffers.pop(n.id, None)
-                        self.numpy_namespaces.discard(n.id)
-                        self.seeds.discard(n.id)
+                        self.rebound(n.id)
                 s = self.copy(s, True)
             out.append(s)
             self.made_sums.append(self.made_sum)
@@ -309,16 +304,21 @@ class _Rewrite:
         for name, count in loads.items():
             if count:
                 reads[name] = reads.get(name, 0) + count
-        adds_into_target = s.__class__ is ast.AugAssign and s.op.__class__ is ast.Add  # (`B += g` keeps a buffer)
+        adds_into_target = s.__class__ is ast.AugAssign and s.op.__class__ is ast.Add
         for name, count in stores.items():
             if count:
                 self.stores[name] = self.stores.get(name, 0) + count
                 self.unloaded.add(name)
-                if not adds_into_target:
-                    self.buffers.pop(name, None)
-                namespaces.discard(name)
-                self.seeds.discard(name)
+                self.rebound(name, keeps_buffer=adds_into_target)
         return True
+
+    def rebound(self, name: str, keeps_buffer: bool = False) -> None:
+        """``name`` is stored again: it is no longer followed as a NumPy namespace or an unseeded
+        cotangent, nor as a buffer unless ``keeps_buffer`` (``B += g`` adds into the buffer)."""
+        if not keeps_buffer:
+            self.buffers.pop(name, None)
+        self.numpy_namespaces.discard(name)
+        self.seeds.discard(name)
 
     def assign(self, target: str, s: ast.Assign) -> ast.stmt:
         """The copy of ``target = value`` (``s``, itself left as it is)."""
