@@ -100,6 +100,8 @@ def _check_program(program, use_oracle: bool, runs_once: bool = False):
         if not finite_and_moderate(expected):
             STATS["rejected: output not finite or huge"] += 1
             reject()
+        # Neither the δ function nor its pullback may write into an array the caller handed it.
+        args_sent = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
         combined = value_and_grad_function(f, program.mask) if runs_once and any(program.mask) else None
         if combined is not None:  # one output: value_and_grad's one function, seeded with ones
             value, partials = combined(*args)
@@ -115,7 +117,12 @@ def _check_program(program, use_oracle: bool, runs_once: bool = False):
                                        atol=1e-12, err_msg=f"value differs from f's\n{program}")
         if combined is None:
             cotangents = random_cotangents(outputs, seed=3)
+            cotangents_sent = [np.copy(c) for c in cotangents]
             partials = pullback(*cotangents)
+            for k, (c, sent) in enumerate(zip(cotangents, cotangents_sent)):
+                assert np.array_equal(c, sent), f"the pullback changed the cotangent of output {k + 1}\n{program}"
+        for k, (a, sent) in enumerate(zip(args, args_sent)):
+            assert np.array_equal(a, sent), f"argument {k + 1} was changed\n{program}"
         partials = (partials,) if len(wrt) == 1 else partials
         assert isinstance(partials, tuple) and len(partials) == len(wrt), f"partials {partials!r}\n{program}"
         numeric = []
@@ -208,6 +215,28 @@ def f(x, c):
     value, pullback = module.δf(1.5, 0.2)
     assert value == pytest.approx(0.3)
     assert pullback() == pytest.approx((0.2, 1.5))
+
+
+def test_a_loop_that_runs_no_iteration_leaves_the_callers_cotangent_alone():
+    """A value read in a loop body gets its cotangent accumulated there into a new array; with no
+    iteration run, that cotangent after the loop was still the array the caller passed, yet the pullback
+    took it for its own and added into it (the partial came out right, the caller's array changed)."""
+    module = _load("""
+@δ
+def f(x0):
+    v1 = x0 + x0
+    v2 = np.sin(v1)
+    for i in range(0):
+        v2 = v1 + 0.5
+    return v1, v2
+""")
+    x = np.array([0.41, -0.69, -1.38])
+    _, _, pullback = module.δf(x)
+    dv1, dv2 = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])
+    dx = pullback(dv1, dv2)
+    np.testing.assert_array_equal(dv1, [1.0, 2.0, 3.0])  # the caller's array, as it was
+    np.testing.assert_allclose(dx, 2 * dv1 + 2 * np.cos(2 * x) * dv2, rtol=1e-12)
+    assert np.allclose(dx, numeric_partial(module.f, [x], 0, [dv1, dv2]), rtol=1e-6)
 
 
 def test_rows_come_from_the_sequence_as_it_was_before_the_loop():

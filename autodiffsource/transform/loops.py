@@ -64,8 +64,12 @@ class LoopReversal:
         touched |= {e for l, e in loop.carried if l in active}
         carried = [(l, e) for l, e in loop.carried if l in active]
         pre: list[ast.stmt] = []
-        for var in sorted(touched - defined):
+        outside = sorted(touched - defined)
+        for var in outside:
             self.ensure_present(var, var, pre)
+        # Whether each of their cotangents is an array the pullback made, as the loop is entered: the
+        # loop may run no iteration, so after it a cotangent is its own only if it was before it too.
+        owned_before = {var: self.state[var][1] for var in outside if var in self.state}
         # A carried value whose result received no cotangent keeps None (zero) through the loop, so
         # nothing multiplies a zero by a derivative that may be infinite (0 * inf would be NaN).
         head = {}
@@ -109,6 +113,10 @@ class LoopReversal:
                 end.append(ast.Assign([ast.Name(self.dname(l_name), ast.Store())], ast.Constant(None)))
             self.state[l_name] = (head[l_name], False)
         body += end
+        for var, owned in owned_before.items():
+            st = self.state.get(var)
+            if st is not None and st[1] and not owned:
+                self.state[var] = (st[0], False)
         for var in defined - {l for l, _ in carried}:
             self.state.pop(var, None)  # values of one iteration: their cotangents end with it
         if not _has_code(body):
