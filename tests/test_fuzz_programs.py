@@ -121,6 +121,12 @@ def _check_program(program, use_oracle: bool, runs_once: bool = False):
             partials = pullback(*cotangents)
             for k, (c, sent) in enumerate(zip(cotangents, cotangents_sent)):
                 assert np.array_equal(c, sent), f"the pullback changed the cotangent of output {k + 1}\n{program}"
+            if not runs_once:  # the seed's pullback may be called again, and gives the same partials
+                again = pullback(*cotangents)
+                again = again if isinstance(again, tuple) else (again,)
+                for k, (p1, p2) in enumerate(zip(partials if isinstance(partials, tuple) else (partials,), again)):
+                    assert np.array_equal(np.asarray(p1), np.asarray(p2), equal_nan=True), \
+                        f"a second call of the pullback gives another partial {k + 1}\n{program}"
         for k, (a, sent) in enumerate(zip(args, args_sent)):
             assert np.array_equal(a, sent), f"argument {k + 1} was changed\n{program}"
         partials = (partials,) if len(wrt) == 1 else partials
