@@ -242,6 +242,20 @@ class _Writer:
                 options.append((f"{a}[1:]", (shape[0] - 1,) + shape[1:]))
             if len(shape) == 2 and shape[1] == 3:
                 options.append((f"{a}[:, 1]", shape[:1]))
+            # Indices that repeat, steps, negative positions and blocks (scatter-adds in the pullback).
+            options += [(f"{a}[[0, 0, -1]]", (3,) + shape[1:]), (f"{a}[::2]", ((shape[0] + 1) // 2,) + shape[1:]),
+                        (f"{a}[-1]", shape[1:])]
+            if len(shape) == 2:
+                options.append((f"{a}[:, ::-1]", shape))
+                if shape[0] >= 2 and shape[1] >= 2:
+                    options.append((f"{a}[1:, :2]", (shape[0] - 1, 2)))
+            # Joins of two arrays: along the first axis, or stacked on a new one.
+            along = sorted(n for n, t in env.items() if len(t) == len(shape) and tuple(t[1:]) == tuple(shape[1:]))
+            b = self.pick(along)
+            options.append((f"np.concatenate([{a}, {b}])", (shape[0] + env[b][0],) + shape[1:]))
+            same = sorted(n for n, t in env.items() if tuple(t) == tuple(shape))
+            c = self.pick(same)
+            options.append((f"np.stack([{a}, {c}])", (2,) + shape))
             return self.pick(options)
         if kind == "matmul":
             pairs = [(a, b) for a in arrays for b in arrays
@@ -299,11 +313,44 @@ class _Writer:
         expr, _ = self.elementwise(scope, env[name])
         self.emit(indent, f"{name} = {expr}")
 
+    def item_writes(self, env: dict, indent: int, in_a_loop: bool):
+        """A new copy of an array, then writes into some of its items: ``v[0] = ...``, ``v[1:] += ...``;
+        ``in_a_loop``: each iteration of a ``for`` writes an item from another one (``v[i % n] = ...
+        v[(i + 1) % n]``), the writes the pullback undoes iteration by iteration."""
+        arrays = sorted(n for n, s in env.items() if len(s) >= 1)
+        if not arrays:
+            return
+        a = self.pick(arrays)
+        shape = tuple(env[a])
+        name = self.fresh()
+        self.emit(indent, f"{name} = " + self.pick([f"{a}.copy()", f"np.zeros_like({a})", f"1.0 * {a}"]))
+        if in_a_loop:
+            self.features.add("setitem loop")
+            counter = self.fresh("i")
+            n = shape[0]
+            value, _ = self.operand(env, shape[1:])
+            self.emit(indent, f"for {counter} in range({self.draw(st.integers(0, 4))}):")
+            read = self.pick(UNARY).format(a=f"{name}[({counter} + 1) % {n}]")
+            self.emit(indent + 1, f"{name}[{counter} % {n}] = 0.5 * {read} + {value}")
+        else:
+            self.features.add("setitem")
+            indices = [("0", shape[1:]), ("-1", shape[1:]), ("::2", ((shape[0] + 1) // 2,) + shape[1:])]
+            if shape[0] >= 2:
+                indices.append(("1:", (shape[0] - 1,) + shape[1:]))
+            if len(shape) == 2:
+                indices.append((":, 0", shape[:1]))
+            for _ in range(self.draw(st.integers(1, 2))):
+                index, part = self.pick(indices)
+                value, _ = self.operand(env, part)
+                self.emit(indent, f"{name}[{index}] {self.pick(['=', '+=', '*='])} "
+                                  + self.pick(UNARY).format(a=value))
+        env[name] = shape
+
     def block(self, env: dict, indent: int, depth: int, n: int, in_loop: bool = False,
               returns: str | None = None):
         """``n`` statements: new variables join ``env`` (the caller decides whether they outlive the block)."""
         for _ in range(n):
-            kinds = ["assign", "assign", "assign", "reassign"]
+            kinds = ["assign", "assign", "assign", "reassign", "setitem"]
             if depth < 2:
                 kinds += ["if", "for", "while", "forrows"]
             if in_loop:
@@ -323,6 +370,8 @@ class _Writer:
                 env[name] = shape
             elif kind == "reassign":
                 self.reassign(env, indent)
+            elif kind == "setitem":
+                self.item_writes(env, indent, in_a_loop=depth < 2 and self.draw(st.booleans()))
             elif kind == "if":
                 self.features.add("if")
                 self.emit(indent, f"if {self.condition(env)}:")
