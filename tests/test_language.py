@@ -353,15 +353,56 @@ def alias_of_a_constant_array(x):
     return np.sum(b * x)
 
 
+def alias_updated_in_a_loop(x):
+    x = x * 1.0
+    v = x
+    for i in range(2):
+        x += x * 2.0  # on an array, v is x and changes each iteration; on a number, v keeps x's first value
+    return np.sum(v * x)
+
+
+def alias_updated_in_an_inner_loop(x):
+    # The front-end fuzzer's program (tests/test_frontend_fuzz.py): v0's versions made by `x +=` in the inner
+    # loop were neither carried through it (a loop of no iteration left v0 unbound) nor undone per iteration
+    # (the pullback added v0's cotangent once per iteration: a wrong partial).
+    x = x * 1.0  # (a new array: `x +=` then changes no argument)
+    v0 = x
+    for i, t in enumerate([x, 1.0]):
+        v2 = x
+        for j in range(2):
+            x += x + x
+            v2 = v2 * 0.5 + x + x
+        v0 = v0 * 0.5 + x + x
+    return np.sum(x + v0)
+
+
+def alias_of_an_inner_loop_with_no_iteration(x):
+    x = x * 1.0
+    v0 = x
+    for i in range(2):
+        for j in range(0):
+            x += x + x
+        v0 = v0 * 0.5 + x + x
+    return np.sum(x + v0)
+
+
 @pytest.mark.parametrize("fn, args", [
     (two_updates_through_aliases, (np.array([0.3, 0.7]),)),
     (two_updates_through_aliases, (0.4,)),
     (alias_of_a_constant_array, (np.array([0.3, 0.7]),)),
-], ids=["arrays", "numbers", "constant-array"])
+    (alias_updated_in_a_loop, (np.array([0.3, -0.4]),)),
+    (alias_updated_in_a_loop, (0.7,)),
+    (alias_updated_in_an_inner_loop, (np.array([0.3, -0.4]),)),
+    (alias_updated_in_an_inner_loop, (0.7,)),
+    (alias_of_an_inner_loop_with_no_iteration, (np.array([0.3, -0.4]),)),
+    (alias_of_an_inner_loop_with_no_iteration, (0.7,)),
+], ids=["arrays", "numbers", "constant-array", "in-a-loop-arrays", "in-a-loop-numbers", "inner-loop-arrays",
+        "inner-loop-numbers", "no-iteration-arrays", "no-iteration-numbers"])
 def test_aliases_across_several_updates(fn, args):
     δ(fn)
     delta = globals()["δ" + fn.__name__]
-    np.testing.assert_allclose(delta(*args)[0], fn(*(np.copy(a) for a in args)))
+    # (copies of the arrays only: np.copy would make a number a 0-d array, which `+=` changes in place)
+    np.testing.assert_allclose(delta(*args)[0], fn(*(a.copy() if isinstance(a, np.ndarray) else a for a in args)))
     check_pullback(fn, delta, args)
 
 

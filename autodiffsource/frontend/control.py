@@ -232,6 +232,10 @@ class ControlFlowLowering:
                 elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "append" \
                         and isinstance(n.func.value, ast.Name):
                     assigned.add(n.func.value.id)
+                elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and n.target.id in self.env:
+                    # `a += e` on an array changes every name holding it (mutation.update_in_place): those
+                    # get new versions in the body as if assigned there.
+                    assigned |= self.same_object(n.target.id)
         assigned = sorted(assigned)
         inside = collections.Counter(n.id for n in walk(stmt) if isinstance(n, ast.Name)
                                      and isinstance(n.ctx, ast.Load))

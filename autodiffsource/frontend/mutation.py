@@ -92,7 +92,14 @@ class MutationLowering:
                 branches.append([Assign([version], op, self.loc, [is_active])])
             if new in self.active or own in self.active:
                 self.active.add(version)
-            self.body.append(If(ast.Name(same, ast.Load()), branches[0], branches[1], self.loc))
+            test = same
+            if own != old:
+                # A version of its own (a loop's: the alias may have been rebound in an earlier iteration):
+                # it sees the update only if it still holds the object `name` held.
+                test = self.temp()
+                holds = ast.Compare(ast.Name(own, ast.Load()), [ast.Is()], [ast.Name(old, ast.Load())])
+                self.emit([test], PlainOp(ast.BoolOp(ast.And(), [ast.Name(same, ast.Load()), holds])), [False])
+            self.body.append(If(ast.Name(test, ast.Load()), branches[0], branches[1], self.loc))
             self.env[alias] = version
 
     def assign_subscript(self, target: ast.Subscript, value: ast.expr, where: ast.AST) -> None:
