@@ -212,6 +212,41 @@ def test_integer_arrays_get_floating_partials(lib):
 
 
 @_needs("torch")
+def test_numpy_functions_of_python_floats_beside_torch_tensors():
+    # NumPy code given tensors and a Python float: np.tanh(s) is NumPy's tanh of a number, as when the
+    # function runs (the generated code's namespace is torch's, whose tanh refuses a float). Found by
+    # running the random programs of tests/strategies.py on torch tensors.
+    import torch
+
+    def f(x, s):
+        scale = np.tanh(s) + np.minimum(s, 3.0)
+        return (x * x).sum() * scale
+
+    x0, s0 = np.array([0.3, -0.4]), 0.7
+    assert f(torch.asarray(x0), s0).item() == pytest.approx(f(x0, s0))  # the function itself runs on tensors
+    value, (dx, ds) = ad.value_and_grad(f, argnums=(0, 1))(torch.asarray(x0), s0)
+    assert isinstance(dx, torch.Tensor) and type(ds) is float
+    assert float(value) == pytest.approx(f(x0, s0))
+    np.testing.assert_allclose(dx.numpy(), numeric_partial(f, [x0, s0], 0, [1.0]), rtol=1e-7)
+    assert ds == pytest.approx(numeric_partial(f, [x0, s0], 1, [1.0]), rel=1e-7)
+
+
+@_needs("torch")
+def test_reshape_to_an_int_on_torch_tensors():
+    # x.reshape(-1) takes an int in NumPy and in torch; the generated code's array-API reshape takes a
+    # tuple only (torch's refused -1). Found as the test above was.
+    import torch
+
+    def f(x):
+        return (x.reshape(-1) * np.reshape(x, 6)).sum()
+
+    x0 = np.arange(6.0).reshape(2, 3)
+    g = ad.grad(f)(torch.asarray(x0))
+    assert isinstance(g, torch.Tensor)
+    np.testing.assert_allclose(g.numpy(), 2 * x0)
+
+
+@_needs("torch")
 def test_torch_negative_steps_go_through_flip():
     import torch
 

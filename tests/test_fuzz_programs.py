@@ -219,6 +219,69 @@ def test_longer_random_programs_match_finite_differences(program):
     check_program(program, use_oracle=False)
 
 
+# ---- the same programs on PyTorch tensors ------------------------------------------------------------------
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+@pytest.mark.skipif(_torch() is None, reason="PyTorch is not installed")
+@seed(20261129)
+@settings(FUZZ_SETTINGS, max_examples=max(EXAMPLES // 2, 60))
+@given(programs())
+def test_random_programs_on_torch_tensors_match_finite_differences(program):
+    """The arrays handed in as float64 tensors. Many programs do not run on tensors at all (``np.sum(t)``
+    passes NumPy's ``axis`` to torch, which refuses it): those are skipped, as the function itself raises.
+    Where the function runs, δ must give its value and partials that match central differences of the
+    NumPy run; it may fail only where the function's own outputs came back as NumPy values (it left
+    torch somewhere: ``np.sinc(t)`` converts to NumPy, a mix the generated pullback does not follow)."""
+    torch = _torch()
+    note(str(program))
+    module = program.load(MODULE_DIR)
+    f, args = module.f, program.args
+    tensors = [torch.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
+    wrt = [i for i, m in enumerate(program.mask) if m]
+    as_numpy = lambda v: v.numpy() if isinstance(v, torch.Tensor) else np.asarray(v, np.float64)  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                expected = as_outputs(f(*args))
+            on_tensors = as_outputs(f(*[t.clone() if isinstance(t, torch.Tensor) else t for t in tensors]))
+        except Exception:  # noqa: BLE001 - the function itself does not run on tensors (or overflows)
+            STATS["torch: the function itself raised"] += 1
+            reject()
+        if not finite_and_moderate(expected):
+            reject()
+        left_torch = any(isinstance(o, (np.ndarray, np.generic)) for o in on_tensors)
+        try:
+            *outputs, pullback = getattr(module, delta_name(f, program.mask))(*tensors)
+            cotangents = random_cotangents(expected, seed=3)
+            partials = pullback(*[torch.asarray(c) if isinstance(c, np.ndarray) else c for c in cotangents])
+        except Exception as error:
+            if left_torch:
+                STATS["torch: δ raised where the function's outputs came back as NumPy values"] += 1
+                reject()
+            raise AssertionError(f"{type(error).__name__}: {error}\n{program}") from None
+        for got, want in zip(outputs, expected):
+            np.testing.assert_allclose(as_numpy(got), np.asarray(want, np.float64), rtol=1e-10, atol=1e-12,
+                                       err_msg=f"value differs from f's\n{program}")
+        partials = (partials,) if len(wrt) == 1 else partials
+        for i, partial in zip(wrt, partials):
+            assert isinstance(partial, torch.Tensor) == isinstance(args[i], np.ndarray), f"partial {i + 1}\n{program}"
+            fd = numeric_partial(f, args, i, cotangents, step=1e-6)
+            if not close(as_numpy(partial), fd):
+                if not close(fd, numeric_partial(f, args, i, cotangents, step=1e-5)):
+                    reject()
+                raise AssertionError(f"partial for argument {i + 1}: δ on tensors gives {partial!r}, central "
+                                     f"differences {fd!r}\n{program}")
+    STATS["torch: programs checked against finite differences"] += 1
+
+
 # ---- regressions: bugs the fuzzer found, each as the smallest program that showed it ----------------------
 # These modules are written to disk like the fuzzer's, so δ reads them through inspect.getsource.
 

@@ -153,6 +153,9 @@ class CallLowering:
             positional = ([receiver] if receiver is not None else []) + list(node.args)
             if receiver is not None and node.func.attr in ("reshape", "transpose") and len(node.args) > 1:
                 positional = [receiver, ast.Tuple(list(node.args), ast.Load())]  # x.reshape(3, 4)
+            elif rule.delta.__name__ == "δreshape" and len(positional) == 2 and _int_literal(positional[1]):
+                # x.reshape(-1), np.reshape(x, 6): NumPy takes an int, the array API's reshape a tuple only
+                positional = [positional[0], ast.Tuple([positional[1]], ast.Load())]
             known = known_args if receiver is None else None  # (positional: the call's own arguments)
             args = self.bind_rule_args(rule, positional, node.keywords, node, known)
             if n_outputs != rule.outputs:
@@ -348,3 +351,10 @@ def _count_outputs(fn) -> int | None:
     if not any(isinstance(n, ast.Return) and n.value is not None for n in own_nodes(node.body)):
         return None
     return count_outputs(node.body)
+
+
+def _int_literal(node: ast.expr) -> bool:
+    """``6``, ``-1``: an int written in the source."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) is int

@@ -40,7 +40,48 @@ def _namespace_of_arrays(values):
     if not arrays:
         return _NUMPY_NAMESPACE
     backend_of(arrays[0])  # refuses libraries marked unavailable, with the reason
-    return array_api_compat.array_namespace(*arrays)
+    xp = array_api_compat.array_namespace(*arrays)
+    wrapped = _WITH_NUMBERS.get(xp)
+    if wrapped is None:
+        wrapped = _WITH_NUMBERS[xp] = _NumbersAsNumPyDoes(xp)
+    return wrapped
+
+
+class _NumbersAsNumPyDoes:
+    """Another library's array namespace whose elementwise functions and reductions, given no array of
+    that library (Python numbers, NumPy scalars and arrays only), compute what NumPy computes.
+
+    The user wrote ``np.tanh(c)``: on a Python float ``c`` that is NumPy's tanh, also where other
+    arguments of the function are PyTorch tensors, whose namespace the generated code calls
+    (``xp.tanh(c)``), and whose ``tanh`` refuses a float. Every other name is the namespace's own, and a
+    call with one of its arrays among the arguments is the namespace's function, as before."""
+
+    def __init__(self, xp):
+        self._xp = xp
+
+    def __getattr__(self, name: str):
+        if name == "_xp":  # (an instance made without __init__, by copy or pickle)
+            raise AttributeError(name)
+        own = getattr(self._xp, name)
+        numpy_function = getattr(np, name, None)
+        found = own
+        if callable(own) and (isinstance(numpy_function, np.ufunc) or name in _REDUCTIONS):
+            def found(*args, **kwargs):
+                for a in args:
+                    if not (type(a) in _PY_SCALARS or type(a) is _ndarray or isinstance(a, _NUMPY_SCALAR)):
+                        return own(*args, **kwargs)
+                return numpy_function(*args, **kwargs)
+
+            found.__name__ = name
+        setattr(self, name, found)  # (looked up once per name: later reads find it in the instance)
+        return found
+
+    def __repr__(self) -> str:
+        return f"<{self._xp.__name__}, NumPy on numbers>"
+
+
+_WITH_NUMBERS: dict = {}
+_REDUCTIONS = frozenset({"sum", "prod", "mean", "max", "min", "std", "var", "where"})
 
 
 def _numpy_namespace():
