@@ -248,6 +248,35 @@ def test_inner_def_lambda_and_closure():
     check_pullback(inner_def_and_lambda, δinner_def_and_lambda, (RNG.standard_normal(3), 0.7))  # noqa: F821
 
 
+def inner_functions_of_constants(x):
+    # Calls whose arguments are all constants (the front-end fuzzer's program): the calls were kept as
+    # written, naming a function the generated code does not have (inner functions exist only inlined).
+    def double(t):
+        return t * 2.0
+    scale = lambda t: t + 0.5  # noqa: E731
+    k = double(3.0) + scale(double(1.0))
+    return np.sum(x * k) + np.sum(double(x))
+
+
+def test_inner_functions_called_on_constants():
+    δ(inner_functions_of_constants)
+    x = RNG.standard_normal(3)
+    assert δinner_functions_of_constants(x)[0] == pytest.approx(inner_functions_of_constants(x))  # noqa: F821
+    check_pullback(inner_functions_of_constants, δinner_functions_of_constants, (x,))  # noqa: F821
+
+
+def test_an_inner_function_in_a_while_condition_is_refused():
+    def counted(x):
+        more = lambda t: t < 3.0  # noqa: E731
+        k = 0.0
+        while more(k):
+            k = k + 1.0
+        return x * k
+
+    with pytest.raises(UnsupportedSyntaxError, match="inner function `more` in a `while` condition"):
+        grad(counted)(2.0)
+
+
 def test_recursion_through_a_module_function():
     δ(recursive)
     check_pullback(recursive, δrecursive, (1.3,))  # noqa: F821

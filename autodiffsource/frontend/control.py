@@ -265,7 +265,7 @@ class ControlFlowLowering:
             for var in carried:
                 self.env[var] = loop_names[var]
             header_target = self.bind_loop_target(target) if target is not None else None
-            header_test = self.rename(test) if test is not None else None
+            header_test = self.rename_repeated(test, "a `while` condition") if test is not None else None
             self.loop_exit = None
             lowered_body = self.lower_block(body)
             exit_test, self.loop_exit = self.loop_exit, None
@@ -312,7 +312,16 @@ class ControlFlowLowering:
         self.unsupported(target, "this loop target (use plain names)")
 
     def lower_loop_exit(self, stmt: LoopExit) -> None:
-        self.loop_exit = self.rename(stmt.test)
+        self.loop_exit = self.rename_repeated(stmt.test, "a loop's exit condition")
+
+    def rename_repeated(self, test: ast.expr, what: str) -> ast.expr:
+        """``rename`` for a condition Python evaluates again at every iteration: an inner function's call
+        in it, inlined once before the loop, would not be (refused)."""
+        for n in walk(test):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in self.inner_functions:
+                self.unsupported(n, f"calling the inner function `{n.func.id}` in {what}; assign its result to "
+                                    f"a variable before the loop and again at the end of its body")
+        return self.rename(test)
 
     # ---- state for the activity fixpoint -----------------------------------------------------------
 

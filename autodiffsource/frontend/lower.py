@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import copy
 import operator
 import types
 import weakref
@@ -542,7 +543,13 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         return kind[0] != "nondiff"
 
     def rename(self, node: ast.expr) -> ast.expr:
-        """A copy of an inactive expression with user variables replaced by their current SSA names."""
+        """A copy of an inactive expression with user variables replaced by their current SSA names.
+
+        Calls of inner functions in it (``k = g(3.0)``, constant arguments) are inlined first, each into a
+        temporary the copy reads: inner functions exist only inlined, never as functions of the generated
+        code (a call left as written was a NameError there)."""
+        if self.inner_functions and any(_calls_one_of(n, self.inner_functions) for n in walk(node)):
+            node = self.inlined_inner_calls(node)
         env = self.env
 
         def replace(n: ast.Name):
@@ -551,6 +558,26 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             return None
 
         return substitute_names(node, replace)
+
+    def inlined_inner_calls(self, node: ast.AST) -> ast.AST:
+        """A copy of ``node`` with each call of an inner function lowered (inlined) into a temporary, in the
+        order Python evaluates them; refused where a call would run conditionally or later."""
+        for sub in walk(node):
+            if isinstance(sub, _CONDITIONAL) and any(_calls_one_of(n, self.inner_functions) for n in walk(sub)):
+                self.unsupported(sub, "calling an inner function inside a conditional expression, a "
+                                      "comprehension or a lambda on constant values; assign its result to a "
+                                      "variable first")
+        lowering = self
+
+        class Inline(ast.NodeTransformer):
+            def visit_Call(self, call: ast.Call):
+                self.generic_visit(call)  # (its arguments' own inner calls first)
+                if not _calls_one_of(call, lowering.inner_functions):
+                    return call
+                inner = lowering.inner_functions[call.func.id]
+                return ast.Name(lowering.lower_inline_call(call, inner, 1, None)[0], ast.Load())
+
+        return Inline().visit(copy.deepcopy(node))
 
     # ---- errors ---------------------------------------------------------------------------------------
 
@@ -583,3 +610,10 @@ def _number_literal(node: ast.expr):
     return None
 
 
+# Expressions that evaluate a part conditionally, repeatedly or later.
+_CONDITIONAL = (ast.BoolOp, ast.IfExp, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda)
+
+
+def _calls_one_of(node: ast.AST, functions: dict) -> bool:
+    """Whether ``node`` is a call of one of ``functions`` by name."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions
