@@ -328,6 +328,24 @@ def f(x0):
     assert np.allclose(dx, numeric_partial(module.f, [x], 0, [dv1, dv2]), rtol=1e-6)
 
 
+def test_an_item_multiplied_in_place_keeps_its_old_value_for_the_pullback():
+    """`v[0] *= np.sin(s)` on a copy of a constant array reads v[0] (a view), multiplies and writes the
+    product back into v[0]: the view then held the product, and the pullback, reading it as the other
+    factor of sin(s), took the new value for the old one (a wrong partial)."""
+    module = _load("""
+@δ
+def f(x0, x1):
+    v1 = x0.copy()
+    v1[0] *= np.sin(x1)
+    v1[:, 1] *= np.cos(x1)
+    return np.sum(v1)
+""")
+    x0, x1 = np.array([[0.41, -0.69, -1.38], [-1.45, 0.94, 1.24]]), 0.32
+    value, pullback = getattr(module, delta_name(module.f, (False, True)))(x0, x1)
+    assert value == pytest.approx(module.f(x0, x1))
+    assert pullback(1.0) == pytest.approx(numeric_partial(module.f, [x0, x1], 1, [1.0]), rel=1e-7)
+
+
 def test_rows_come_from_the_sequence_as_it_was_before_the_loop():
     """`for row in x: x = ...` iterates over the x the loop started with (Python evaluates it once)."""
     module = _load("""

@@ -364,6 +364,10 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
                 return expr
             name = self.temp()
             self.emit([name], PlainOp(expr), [False])
+            if cls is ast.Subscript and isinstance(node.value, ast.Name) and node.value.id in self.written:
+                # A view of an array written into later (y[i] *= v reads y[i] first): the pullback reads
+                # what it holds now, as lower_subscript's copy does for a differentiated array.
+                self.body[-1].copy_result = True
             return ast.Name(name, ast.Load())
         if cls is ast.Name or isinstance(node, ast.Name):
             return ast.Name(self.env[node.id], ast.Load())

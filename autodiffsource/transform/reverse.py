@@ -274,6 +274,8 @@ class ReverseBuilder(LoopReversal, Shortcuts):
                 return [op.expr]
             if not targets:
                 return [ast.Expr(op.expr)]
+            if getattr(stmt, "copy_result", False):  # (a view of an array written into later: see below)
+                return [ast.Assign([_store_targets(targets)], self.call(runtime.copy_value, op.expr))]
             return [ast.Assign([_store_targets(targets)], op.expr)]
         if isinstance(op, PrimOp):
             template = template_for(op.rule)
