@@ -346,6 +346,27 @@ def f(x0, x1):
     assert pullback(1.0) == pytest.approx(numeric_partial(module.f, [x0, x1], 1, [1.0]), rel=1e-7)
 
 
+def test_items_of_a_constant_array_written_into_read_as_numpy_reads_them():
+    """The forward pass keeps NumPy's views (a row read before a write shows the write, as in the function:
+    `t` below), and the pullback reads each item as it was when the statement it differentiates ran,
+    iteration by iteration in a loop."""
+    module = _load("""
+@δ
+def f(x, c):
+    v = c.copy()
+    t = v[0]
+    v[0] = 0.0
+    u = v.copy()
+    for i in range(3):
+        u[i % 2] *= np.sin(x)
+    return np.sum(t * x) + np.sum(u)
+""")
+    x, c = np.array([0.5, -0.5]), np.array([[1.0, 2.0], [3.0, 4.0]])
+    value, pullback = getattr(module, delta_name(module.f, (True, False)))(x, c)
+    assert value == pytest.approx(module.f(x, c.copy()))
+    np.testing.assert_allclose(pullback(1.0), numeric_partial(module.f, [x, c], 0, [1.0]), rtol=1e-7)
+
+
 def test_rows_come_from_the_sequence_as_it_was_before_the_loop():
     """`for row in x: x = ...` iterates over the x the loop started with (Python evaluates it once)."""
     module = _load("""

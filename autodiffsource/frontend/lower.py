@@ -76,6 +76,9 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         self.alias_groups: list[set[str]] = []
         self.packed: set[str] = set()  # temporaries holding a list/tuple literal of differentiated values
         self.view_of: dict[str, str | None] = {}  # SSA values read by subscript -> the variable read
+        # Items read out of arrays written into later (a view or a copy, as NumPy decides) -> the variable
+        # read: each write into that array lists them (SetItemOp), for the pullback's snapshots.
+        self.item_of: dict[str, str] = {}
         self.written: set[str] = set()
         self.appended: set[str] = set()
         self.pending_pullbacks: dict = {}  # back -> PendingPullback, for `y, back = δf(x)` (pullbacks.py)
@@ -298,6 +301,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             last.targets = [ssa]
             if atom.id in self.view_of:
                 self.view_of[ssa] = self.view_of.pop(atom.id)
+            if atom.id in self.item_of:
+                self.item_of[ssa] = self.item_of.pop(atom.id)
             if atom.id in self.active:
                 self.active.discard(atom.id)
                 self.active.add(ssa)
@@ -365,9 +370,9 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             name = self.temp()
             self.emit([name], PlainOp(expr), [False])
             if cls is ast.Subscript and isinstance(node.value, ast.Name) and node.value.id in self.written:
-                # A view of an array written into later (y[i] *= v reads y[i] first): the pullback reads
-                # what it holds now, as lower_subscript's copy does for a differentiated array.
-                self.body[-1].copy_result = True
+                # Maybe a view of an array written into later (y[i] *= v reads y[i] first): the forward
+                # pass keeps it as NumPy made it, and the pullback reads it as it was before each write.
+                self.item_of[name] = node.value.id
             return ast.Name(name, ast.Load())
         if cls is ast.Name or isinstance(node, ast.Name):
             return ast.Name(self.env[node.id], ast.Load())

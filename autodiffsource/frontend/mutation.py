@@ -110,7 +110,9 @@ class MutationLowering:
         old = self.env.get(name)
         if old is None:
             self.unsupported(target, f"assigning into `{name}` before it is bound")
-        if not self.is_active(value) and old not in self.active:
+        holders = self.same_object(name)
+        differentiated = self.is_active(value) or old in self.active
+        if not differentiated and not any(base in holders for base in self.item_of.values()):
             self.emit([], PlainOp(self.rename(ast.Assign([target], value))), [])
             return
         if old in self.params:
@@ -122,7 +124,11 @@ class MutationLowering:
         index = self.index_atoms(target.slice)
         atom = self.atom(value)
         new = self.namer.fresh(name)
-        self.emit([new], SetItemOp(old, index, atom), [True])
+        self.emit([new], SetItemOp(old, index, atom), [differentiated])
+        # Items read out of the array before (views NumPy changes with the write; `y[i] *= v` reads y[i] in
+        # `atom` above): the pullback reads each as it was before this write, for the statements before
+        # it (reverse.py's snapshots).
+        self.body[-1].items_before = [v for v, base in self.item_of.items() if base in holders]
         for user_name in self.same_object(name):  # every name holding the object sees the write
             self.env[user_name] = new
 

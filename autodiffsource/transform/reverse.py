@@ -147,6 +147,8 @@ class ReverseBuilder(LoopReversal, Shortcuts):
         self.local_names |= set(lowered.params)
         # Versions overwritten in place (y[i] = v): name -> [snapshot name, its Placeholder, used?]
         self.snapshots: dict[str, Snapshot] = {}
+        # Per write (by its IR statement's id): the snapshots of the items read out of the array before it.
+        self.item_snapshots: dict[int, dict[str, Snapshot]] = {}
         self.comment_texts: dict[tuple, str] = {}  # comment_for's cache
         # Groups of parameters taken to share a shape: value_and_grad's same-shape branch, whose guard
         # checks it (api._same_shape_variant).
@@ -274,8 +276,6 @@ class ReverseBuilder(LoopReversal, Shortcuts):
                 return [op.expr]
             if not targets:
                 return [ast.Expr(op.expr)]
-            if getattr(stmt, "copy_result", False):  # (a view of an array written into later: see below)
-                return [ast.Assign([_store_targets(targets)], self.call(runtime.copy_value, op.expr))]
             return [ast.Assign([_store_targets(targets)], op.expr)]
         if isinstance(op, PrimOp):
             template = template_for(op.rule)
@@ -317,12 +317,17 @@ class ReverseBuilder(LoopReversal, Shortcuts):
             # first only if the pullback turns out to read it (see backward_setitem).
             snapshot = Placeholder(stmts=[])
             self.snapshots[op.old] = Snapshot(self.namer.fresh(f"{op.old}_before"), snapshot)
+            # The items read out of the array before (NumPy's views change with the write) get theirs too.
+            items = {item: Snapshot(self.namer.fresh(f"{item}_before"), Placeholder(stmts=[]))
+                     for item in getattr(stmt, "items_before", ())}
+            self.item_snapshots[id(stmt)] = items
+            before = [snapshot] + [entry.placeholder for entry in items.values()]
             if _is_whole(op.index):  # a += e on an object others share: in place if it is an array
                 update = self.call(runtime.update_in_place, ast.Name(op.old, ast.Load()), op.value)
-                return [snapshot, ast.Assign([ast.Name(targets[0], ast.Store())], update)]
+                return before + [ast.Assign([ast.Name(targets[0], ast.Store())], update)]
             write = ast.Assign([ast.Subscript(ast.Name(op.old, ast.Load()), op.index, ast.Store())], op.value)
             alias = ast.Assign([ast.Name(targets[0], ast.Store())], ast.Name(op.old, ast.Load()))
-            return [snapshot, write, alias]
+            return before + [write, alias]
         if isinstance(op, DeltaCall):
             pb = self.namer.fresh(f"{targets[0]}_pb")
             self.pullback_names[id(stmt)] = pb
@@ -537,15 +542,24 @@ class ReverseBuilder(LoopReversal, Shortcuts):
             if self.is_active(op.value):
                 self.add(op.value.id, d_new, out, owned=False)
             self.snapshots[op.old].pending = True
+            self.item_snapshots_pending(stmt)
             return out
         if self.is_active(op.value):
             part = self.call(runtime.take_cotangent, d_new, index)
             self.add(op.value.id, self.call(runtime.unbroadcast, part, op.value), out)
         if op.old in self.lowered.active:
             self.add(op.old, self.call(runtime.without_index, d_new, index), out, owned=True)
-        # From here on (earlier statements), reads of the old version's content use its snapshot.
+        # From here on (earlier statements), reads of the old version's content use its snapshot, and
+        # reads of an item read out of it before, that item's.
         self.snapshots[op.old].pending = True
+        self.item_snapshots_pending(stmt)
         return out
+
+    def item_snapshots_pending(self, stmt: Assign) -> None:
+        """From the write ``stmt`` back, the items read out of its array before it read as they were then."""
+        for item, entry in self.item_snapshots.get(id(stmt), {}).items():
+            entry.pending = True
+            self.snapshots[item] = entry
 
     def content_reads_renamed(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         """Point reads of overwritten versions at their snapshots (shape-only reads need none)."""
