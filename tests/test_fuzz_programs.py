@@ -17,6 +17,7 @@ with a fixed seed. The counts are printed at the end of the module (``-s`` shows
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import tempfile
 import warnings
@@ -189,12 +190,8 @@ def test_random_programs_through_the_run_once_variant_in_place_at_every_size(pro
     # value_and_grad's one function (the run-once δ variant for several outputs) scales dead forward values
     # in place, and zeros_with writes into a new buffer, only on arrays of _IN_PLACE_MIN elements or more:
     # at 0 the small arrays here take those paths too.
-    threshold = indexing._IN_PLACE_MIN
-    indexing._IN_PLACE_MIN = 0
-    try:
+    with _in_place_at_every_size():
         check_program(program, use_oracle=False, runs_once=True)
-    finally:
-        indexing._IN_PLACE_MIN = threshold
 
 
 @seed(20261128)
@@ -204,10 +201,17 @@ def test_random_programs_in_place_at_every_size_keep_the_pullback_callable_again
     # Every δ pullback scales the temporaries it made in place (tidy's scale_owned) and writes first
     # contributions into new buffers (zeros_with), on large arrays only: at 0 the small arrays here take
     # those paths, and check_program calls the pullback twice (it must not have scaled a forward value).
+    with _in_place_at_every_size():
+        check_program(program, use_oracle=False)
+
+
+@contextlib.contextmanager
+def _in_place_at_every_size():
+    """runtime.indexing's in-place paths taken on arrays of any size (not only past _IN_PLACE_MIN)."""
     threshold = indexing._IN_PLACE_MIN
     indexing._IN_PLACE_MIN = 0
     try:
-        check_program(program, use_oracle=False)
+        yield
     finally:
         indexing._IN_PLACE_MIN = threshold
 
