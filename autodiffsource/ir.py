@@ -109,6 +109,9 @@ class Assign:
     op: PrimOp | DeltaCall | PlainOp | SetItemOp | PackOp | AppendOp
     loc: SourceLoc
     active: list[bool]
+    # A SetItemOp's: the values read out of the array before the write by subscript (NumPy's views, which
+    # the write changes): the pullback reads each as it was before it (transform/reverse.py's snapshots).
+    items_before: list[str] = dataclasses.field(default_factory=list)
 
     def __str__(self) -> str:
         lhs = ", ".join(f"{t}{'*' if a else ''}" for t, a in zip(self.targets, self.active, strict=True))
@@ -148,6 +151,9 @@ class Loop:
     carried: list[tuple[str, str]]
     exit_test: ast.expr | None
     loc: SourceLoc
+    # Values read by subscript before the loop out of arrays its body writes into: as items_before of a
+    # write, with the snapshot taken as the loop is entered (before its first write).
+    items_before: list[str] = dataclasses.field(default_factory=list)
 
     def __str__(self) -> str:
         head = (f"for {ast.unparse(self.target)} in {ast.unparse(self.iter)}" if self.kind == "for"

@@ -371,6 +371,31 @@ def f(x, c):
     np.testing.assert_allclose(pullback(1.0), numeric_partial(module.f, [x, c], 0, [1.0]), rtol=1e-7)
 
 
+def test_a_row_read_before_a_loop_that_writes_into_its_array():
+    """`t = v[0]` used, then a loop writes into v[0]: the pullback of the use read the row after the loop
+    (a view, 8 times the value here; wrong before this session too). Its copy is now taken as the loop is
+    entered, when the pullback reads it."""
+    module = _load("""
+@δ
+def f(x, c):
+    v = c.copy()
+    t = v[0]
+    y = t * x
+    for i in range(3):
+        v[0] = v[0] * 2.0
+    u = c.copy()
+    r = u[1]
+    z = r * x
+    for i in range(2):
+        u[1] *= np.sin(x)
+    return np.sum(y) + np.sum(v) + np.sum(z) + np.sum(u)
+""")
+    x, c = np.array([0.5, -0.5]), np.array([[1.0, 2.0], [3.0, 4.0]])
+    value, pullback = getattr(module, delta_name(module.f, (True, False)))(x, c)
+    assert value == pytest.approx(module.f(x, c.copy()))
+    np.testing.assert_allclose(pullback(1.0), numeric_partial(module.f, [x, c], 0, [1.0]), rtol=1e-7)
+
+
 def test_rows_come_from_the_sequence_as_it_was_before_the_loop():
     """`for row in x: x = ...` iterates over the x the loop started with (Python evaluates it once)."""
     module = _load("""

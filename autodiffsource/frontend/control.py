@@ -250,6 +250,7 @@ class ControlFlowLowering:
         target_names = ([n.id for n in walk(target) if isinstance(n, ast.Name)] if target is not None else [])
         carried = [v for v in self.carried_variables(stmt, body) if v not in target_names]
         before = dict(self.env)
+        items_before = dict(self.item_of)  # (read by subscript so far: see Loop.items_before)
         # Bind each carried variable's loop name before the loop, copying its current version in.
         loop_names = {}
         for var in carried:
@@ -295,7 +296,12 @@ class ControlFlowLowering:
         for var in sorted(self.env.keys() - before.keys()):  # (the bound since: a set difference, in C)
             if var not in carried and not (var in target_names and self.read_outside(stmt, var)):
                 del self.env[var]
-        self.body.append(Loop(kind, header_target, header_iter, header_test, lowered_body, pairs, exit_test, loc))
+        written = {n.value.id for s in body for n in walk(s)
+                   if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name)}
+        holders = set().union(*(self.same_object(n) for n in written if n in self.env)) if written else set()
+        items = [v for v, base in items_before.items() if base in holders]
+        self.body.append(Loop(kind, header_target, header_iter, header_test, lowered_body, pairs, exit_test, loc,
+                              items))
 
     def read_outside(self, stmt, var: str) -> bool:
         """Whether the function reads ``var`` anywhere outside the loop ``stmt``."""

@@ -128,7 +128,7 @@ class MutationLowering:
         # Items read out of the array before (views NumPy changes with the write; `y[i] *= v` reads y[i] in
         # `atom` above): the pullback reads each as it was before this write, for the statements before
         # it (reverse.py's snapshots).
-        self.body[-1].items_before = [v for v, base in self.item_of.items() if base in holders]
+        self.body[-1].items_before.extend(v for v, base in self.item_of.items() if base in holders)
         for user_name in self.same_object(name):  # every name holding the object sees the write
             self.env[user_name] = new
 

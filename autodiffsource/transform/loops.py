@@ -49,7 +49,7 @@ class LoopReversal:
             node = ast.For(loop.target, loop.iter, body, [])
         else:
             node = ast.While(loop.test, body, [])
-        return [init, node]
+        return self.item_placeholders(loop) + [init, node]
 
     def backward_loop(self, loop: Loop) -> list[ast.stmt]:
         plan = self.plans[id(loop)]
@@ -119,6 +119,8 @@ class LoopReversal:
                 self.state[var] = (st[0], False)
         for var in defined - {l for l, _ in carried}:
             self.state.pop(var, None)  # values of one iteration: their cotangents end with it
+        # Statements before the loop read the items the body writes over as they were when it was entered.
+        self.item_snapshots_pending(loop)
         if not _has_code(body):
             return pre
         # Save per iteration exactly what the reversed body reads of the values the iteration made.

@@ -318,10 +318,7 @@ class ReverseBuilder(LoopReversal, Shortcuts):
             snapshot = Placeholder(stmts=[])
             self.snapshots[op.old] = Snapshot(self.namer.fresh(f"{op.old}_before"), snapshot)
             # The items read out of the array before (NumPy's views change with the write) get theirs too.
-            items = {item: Snapshot(self.namer.fresh(f"{item}_before"), Placeholder(stmts=[]))
-                     for item in getattr(stmt, "items_before", ())}
-            self.item_snapshots[id(stmt)] = items
-            before = [snapshot] + [entry.placeholder for entry in items.values()]
+            before = [snapshot] + self.item_placeholders(stmt)
             if _is_whole(op.index):  # a += e on an object others share: in place if it is an array
                 update = self.call(runtime.update_in_place, ast.Name(op.old, ast.Load()), op.value)
                 return before + [ast.Assign([ast.Name(targets[0], ast.Store())], update)]
@@ -555,8 +552,17 @@ class ReverseBuilder(LoopReversal, Shortcuts):
         self.item_snapshots_pending(stmt)
         return out
 
-    def item_snapshots_pending(self, stmt: Assign) -> None:
-        """From the write ``stmt`` back, the items read out of its array before it read as they were then."""
+    def item_placeholders(self, stmt) -> list[Placeholder]:
+        """Where the forward pass copies each of ``stmt``'s ``items_before`` (a write, or a loop that writes),
+        if the pullback reads it (see item_snapshots_pending)."""
+        items = {item: Snapshot(self.namer.fresh(f"{item}_before"), Placeholder(stmts=[]))
+                 for item in stmt.items_before}
+        self.item_snapshots[id(stmt)] = items
+        return [entry.placeholder for entry in items.values()]
+
+    def item_snapshots_pending(self, stmt) -> None:
+        """From the write (or loop) ``stmt`` back, the items read out of its array before it read as they
+        were then."""
         for item, entry in self.item_snapshots.get(id(stmt), {}).items():
             entry.pending = True
             self.snapshots[item] = entry
