@@ -328,6 +328,10 @@ class _Writer:
             self.features.add("setitem loop")
             counter = self.fresh("i")
             n = shape[0]
+            if self.draw(st.booleans()):  # an item read before the loop writes over it (NumPy's view)
+                early = self.fresh()
+                self.emit(indent, f"{early} = " + self.pick(UNARY).format(a=f"{name}[-1]"))
+                env[early] = shape[1:]
             value, _ = self.operand(env, shape[1:])
             self.emit(indent, f"for {counter} in range({self.draw(st.integers(0, 4))}):")
             read = self.pick(UNARY).format(a=f"{name}[({counter} + 1) % {n}]")
