@@ -265,6 +265,19 @@ def test_inner_functions_called_on_constants():
     check_pullback(inner_functions_of_constants, δinner_functions_of_constants, (x,))  # noqa: F821
 
 
+def lambda_called_where_written(x):
+    # The front-end fuzzer's program: a constant argument, and x reached only through the lambda's body;
+    # the call was taken for a constant one, and x's partial through it was lost.
+    flag = x in [x, 1.0]
+    return np.sum((lambda t: t * x)(flag)) + np.sum((lambda t: np.sin(t))(x))
+
+
+def test_a_lambda_called_where_it_is_written():
+    δ(lambda_called_where_written)
+    x = RNG.standard_normal(3)
+    check_pullback(lambda_called_where_written, δlambda_called_where_written, (x,))  # noqa: F821
+
+
 def test_an_inner_function_in_a_while_condition_is_refused():
     def counted(x):
         more = lambda t: t < 3.0  # noqa: E731

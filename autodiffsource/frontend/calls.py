@@ -30,6 +30,8 @@ class CallLowering:
     def call_kind(self, node: ast.Call):
         """Classify a call: ("rule", Rule, receiver) · ("delta", callable, n_outputs, ...) · ("nondiff",)."""
         func = node.func
+        if isinstance(func, ast.Lambda):  # called where it is written: inlined as a named one is
+            return ("inline", func)
         key, root = _dotted(func)
         if root is not None and root not in self.local_names and not (func.__class__ is ast.Name
                                                                       and root in self.inner_functions):

@@ -546,6 +546,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             return func.attr not in REGISTRY.nondiff_methods
         if isinstance(func, ast.Name) and func.id in self.inner_functions:
             return self.inner_is_active(node, self.inner_functions[func.id])
+        if isinstance(func, ast.Lambda):  # (lambda t: t * x)(c): differentiated through what it closes over too
+            return self.inner_is_active(node, func)
         if not args_active:
             return False
         kind = self.call_kind(node)
