@@ -2,9 +2,10 @@
 
 A :class:`Program` is the text of a real module: a few helper functions (some decorated with ``@δ``, some
 differentiated through their source), then an entry function with straight-line code over NumPy, ``math``
-and ``scipy.special`` rules, broadcasting between shapes, calls to the helpers, ``if``/``else``,
-conditional expressions, ``for`` loops over ranges and over array rows, ``while`` loops, ``break``,
-``continue`` and early ``return``. :meth:`Program.load` writes it to a file and imports it, so the engine
+and ``scipy.special`` rules, broadcasting between shapes, indices that repeat, steps and blocks, joins
+(``np.concatenate``, ``np.stack``), writes into items of a new copy (in loops too), calls to the helpers,
+``if``/``else``, conditional expressions, ``for`` loops over ranges and over array rows, ``while`` loops,
+``break``, ``continue`` and early ``return``. :meth:`Program.load` writes it to a file and imports it, so the engine
 reads it with ``inspect.getsource`` exactly as it reads a user's module.
 
 Every operation is chosen with a domain that is safe for any real input (``log(1 + a*a)``, not
