@@ -285,10 +285,13 @@ def check_function(source: str, args):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            expected = f(*args)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                expected = f(*args)
             primal_error = None
         except Exception as error:  # noqa: BLE001 - the user's own code raising is a valid outcome
             expected, primal_error = None, error
+        divided_by_zero = primal_error is None and any("divide by zero" in str(w.message) for w in caught)
         try:
             *outputs, pullback = module.δf(*args)
             if primal_error is None and _is_real(expected):
@@ -307,10 +310,10 @@ def check_function(source: str, args):
             STATS["refused: not real outputs"] += 1
             return
         except Exception as error:  # noqa: BLE001
-            if primal_error is None and isinstance(error, ZeroDivisionError) and not _all_finite(expected):
-                # The function divided by zero too (NumPy's inf, with a warning); its pullback divides a
-                # Python float cotangent by that zero: no derivative there, and Python says so.
-                STATS["the function's value is not finite: its pullback divided by zero"] += 1
+            if isinstance(error, ZeroDivisionError) and divided_by_zero:
+                # The function divided by zero too (NumPy's inf, with a warning); the pullback divides a
+                # Python float cotangent by that zero, and Python raises (naming the user's line).
+                STATS["the function divided by zero (NumPy warned), its pullback raised"] += 1
                 return
             assert primal_error is not None, f"internal error {type(error).__name__}: {error}\n(the function " \
                 f"itself runs)\n{source}"
@@ -329,6 +332,9 @@ def check_function(source: str, args):
         for got, want in zip(outputs, as_outputs(expected), strict=True):
             np.testing.assert_allclose(np.asarray(got, np.float64), np.asarray(want, np.float64), rtol=1e-12,
                                        equal_nan=True, err_msg=f"value differs\n{source}")
+        if divided_by_zero:  # (an infinite intermediate: nan partials, as in JAX, or whatever differences say)
+            STATS["the function divided by zero (NumPy warned): partials not compared"] += 1
+            return
         for i, partial in enumerate(partials):
             try:
                 fd = numeric_partial(f, list(args), i, cotangents, step=1e-6)
@@ -343,13 +349,6 @@ def check_function(source: str, args):
                     return
                 raise AssertionError(f"partial {i + 1}: δ {partial!r}, central differences {fd!r}\n{source}")
     STATS["differentiated, partials match central differences"] += 1
-
-
-def _all_finite(result) -> bool:
-    try:
-        return all(bool(np.all(np.isfinite(np.asarray(o, dtype=np.float64)))) for o in as_outputs(result))
-    except (TypeError, ValueError):  # not numbers at all
-        return True
 
 
 @pytest.fixture(scope="module", autouse=True)
