@@ -209,7 +209,8 @@ def test_timing_in_fresh_processes_reports_the_spread(tmp_path):
 def test_instruction_counts_differ_by_the_first_calls_made(monkeypatch, tmp_path):
     # bench/instructions.py: the process under callgrind makes the first calls it is told to, of
     # functions it generates (here run directly: each transform shows as a compiled variant), and where
-    # valgrind is installed, one more first call counts more instructions (a 5-line function's: millions).
+    # valgrind is installed, one more first call counts more instructions (a 30-line function's: ~100
+    # million; two processes' imports differ by up to ~10 million, more than a 5-line function's call).
     import shutil
 
     from autodiffsource import api
@@ -224,4 +225,4 @@ def test_instruction_counts_differ_by_the_first_calls_made(monkeypatch, tmp_path
         instructions.count(5, "forward")
     if shutil.which("valgrind") is None:
         pytest.skip("valgrind is not installed: the counts need it (the child above ran)")
-    assert instructions.count(5, "value_and_grad", calls=1) > 1e6
+    assert instructions.count(30, "value_and_grad", calls=1) > 2e7
