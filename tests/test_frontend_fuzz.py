@@ -335,6 +335,10 @@ def check_function(source: str, args):
         if divided_by_zero:  # (an infinite intermediate: nan partials, as in JAX, or whatever differences say)
             STATS["the function divided by zero (NumPy warned): partials not compared"] += 1
             return
+        if any(isinstance(o, np.floating) and o.dtype.itemsize < 8 for o in as_outputs(expected)):
+            # np.tanh(True) is a float16, and x + it too: differences of 1e-6 vanish in its rounding.
+            STATS["the function's value is a float16 or float32: partials not compared"] += 1
+            return
         for i, partial in enumerate(partials):
             try:
                 fd = numeric_partial(f, list(args), i, cotangents, step=1e-6)
