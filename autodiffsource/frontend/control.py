@@ -20,6 +20,7 @@ from ..astutil import walk
 from ..ir import Assign, If, Loop, PlainOp, PrimOp
 from ..rules import operator as operator_rules
 from .env import ABSENT
+from .mutation import _changed_in_place
 from .normalize import LoopExit
 
 
@@ -296,8 +297,7 @@ class ControlFlowLowering:
         for var in sorted(self.env.keys() - before.keys()):  # (the bound since: a set difference, in C)
             if var not in carried and not (var in target_names and self.read_outside(stmt, var)):
                 del self.env[var]
-        written = {n.value.id for s in body for n in walk(s)
-                   if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name)}
+        written, _ = _changed_in_place(body)  # (names the body writes into, with its own aliases)
         holders = set().union(*(self.same_object(n) for n in written if n in self.env)) if written else set()
         items = [v for v, base in items_before.items() if base in holders]
         self.body.append(Loop(kind, header_target, header_iter, header_test, lowered_body, pairs, exit_test, loc,
