@@ -3,7 +3,8 @@
 A :class:`Program` is the text of a real module: a few helper functions (some decorated with ``@δ``, some
 differentiated through their source), then an entry function with straight-line code over NumPy, ``math``
 and ``scipy.special`` rules, broadcasting between shapes, indices that repeat, steps and blocks, joins
-(``np.concatenate``, ``np.stack``), writes into items of a new copy (in loops too), calls to the helpers,
+(``np.concatenate``, ``np.stack``), writes into items of a new copy (in loops too) and into all of it
+(``v += ...``), views of it (rows, slices, ``.T``, ``.reshape``) read after such writes, calls to the helpers,
 ``if``/``else``, conditional expressions, ``for`` loops over ranges and over array rows, ``while`` loops,
 ``break``, ``continue`` and early ``return``. :meth:`Program.load` writes it to a file and imports it, so the engine
 reads it with ``inspect.getsource`` exactly as it reads a user's module.
@@ -331,7 +332,7 @@ class _Writer:
             n = shape[0]
             if self.draw(st.booleans()):  # an item read before the loop writes over it (NumPy's view)
                 early = self.fresh()
-                self.emit(indent, f"{early} = " + self.pick(UNARY).format(a=f"{name}[-1]"))
+                self.emit(indent, f"{early} = " + self.pick(UNARY + ["{a}"]).format(a=f"{name}[-1]"))
                 env[early] = shape[1:]
             value, _ = self.operand(env, shape[1:])
             self.emit(indent, f"for {counter} in range({self.draw(st.integers(0, 4))}):")
@@ -344,12 +345,34 @@ class _Writer:
                 indices.append(("1:", (shape[0] - 1,) + shape[1:]))
             if len(shape) == 2:
                 indices.append((":, 0", shape[:1]))
+            view = self.view_of(name, shape, indent) if self.draw(st.booleans()) else None
             for _ in range(self.draw(st.integers(1, 2))):
+                if view is not None and self.draw(st.integers(0, 3)) == 0:  # the whole array, in place
+                    value, _ = self.operand(env, shape)
+                    self.emit(indent, f"{name} {self.pick(['+=', '*='])} " + self.pick(UNARY).format(a=value))
+                    continue
                 index, part = self.pick(indices)
                 value, _ = self.operand(env, part)
                 self.emit(indent, f"{name}[{index}] {self.pick(['=', '+=', '*='])} "
                                   + self.pick(UNARY).format(a=value))
+            if view is not None:
+                env[view[0]] = view[1]  # read after the writes, which it shows (NumPy's view)
         env[name] = shape
+
+    def view_of(self, name: str, shape: tuple, indent: int) -> tuple[str, tuple]:
+        """``w = <a view of name>`` (a row, a slice, a reversal, a column, ``.T``, ``.reshape(-1)``) before
+        writes into ``name``: the new variable and its shape."""
+        self.features.add("view written through")
+        options = [(f"{name}[0]", shape[1:]), (f"{name}[::-1]", shape)]
+        if shape[0] >= 2:
+            options.append((f"{name}[1:]", (shape[0] - 1,) + shape[1:]))
+        if len(shape) == 2:
+            options += [(f"{name}[:, -1]", shape[:1]), (f"{name}.T", shape[::-1]),
+                        (f"{name}.reshape(-1)", (shape[0] * shape[1],))]
+        text, view_shape = self.pick(options)
+        view = self.fresh()
+        self.emit(indent, f"{view} = {text}")
+        return view, view_shape
 
     def block(self, env: dict, indent: int, depth: int, n: int, in_loop: bool = False,
               returns: str | None = None):

@@ -86,6 +86,8 @@ class ControlFlowLowering:
                 block.append(Assign([merged], op, loc, [is_active]))
             if (from_body in self.active) or (from_else in self.active):
                 self.active.add(merged)
+            self.note_merged_view(merged, test, from_body, from_else)
+            self.note_merged_object(merged, from_body, from_else)
         self.body.append(If(test, body, orelse, loc))
 
     def lower_ifexp(self, node: ast.IfExp) -> ast.Name:
@@ -152,9 +154,11 @@ class ControlFlowLowering:
         self.lower_loop(stmt, "while", None, None, stmt.test, list(stmt.body))
 
     def for_header(self, stmt: ast.For):
-        """``(target, iterable, prologue)``: a loop over a differentiated array becomes a range loop."""
+        """``(target, iterable, prologue)``: a loop over a differentiated array becomes a range loop, as
+        does one over an array the function writes into (its rows are views that show the writes, and a
+        write carrying a derivative makes them differentiated: frontend/views.py)."""
         it = stmt.iter
-        if not self.is_active(it):
+        if not self.is_active(it) and not (isinstance(it, ast.Name) and it.id in self.written):
             return stmt.target, it, []
         index = self.temp()
         self.local_names.add(index)
@@ -168,9 +172,10 @@ class ControlFlowLowering:
             self.local_names.add(held)
             self.bind_atom(held, atom)
             if isinstance(node, ast.Name):  # the held name is the same object: same care when it changes
-                for changed in (self.written, self.appended):
+                for changed in (self.written, self.appended, self.view_roots):
                     if node.id in changed:
                         changed.add(held)
+                self.note_binding(held, node)
             return ast.Name(held, ast.Load())
 
         def length(node):
@@ -237,6 +242,13 @@ class ControlFlowLowering:
                     # `a += e` on an array changes every name holding it (mutation.update_in_place): those
                     # get new versions in the body as if assigned there.
                     assigned |= self.same_object(n.target.id)
+        # So do the other names of an array written into: aliases bound before the loop (`w = v`, then
+        # `w[i] = ...` inside) and in its body (`w = v; w[i] = ...` inside); and views of such arrays
+        # (frontend/views.py).
+        written, _ = _changed_in_place(body)
+        for name in written:
+            assigned |= self.same_object(name) if name in self.env else {name}
+        assigned |= self.views_of_any(assigned)
         assigned = sorted(assigned)
         inside = collections.Counter(n.id for n in walk(stmt) if isinstance(n, ast.Name)
                                      and isinstance(n.ctx, ast.Load))
@@ -253,17 +265,23 @@ class ControlFlowLowering:
         before = dict(self.env)
         items_before = dict(self.item_of)  # (read by subscript so far: see Loop.items_before)
         # Bind each carried variable's loop name before the loop, copying its current version in.
-        loop_names = {}
+        loop_names, entries = {}, {}
         for var in carried:
-            source = self.env.get(var)
+            source = entries[var] = self.env.get(var)
             name = self.new_version(var)
             op, is_active = self.copy_op(source)
             self.emit([name], op, [is_active])
             loop_names[var] = name
         assumed_active = {loop_names[v] for v in carried if loop_names[v] in self.active}
+        # A view's chain holds in the loop while each iteration leaves the view it began with; an array
+        # changed in place is the object it held before the loop (until an iteration rebinds it).
+        loop_views = {loop_names[v]: self.view_chains[entries[v]] for v in carried if entries[v] in self.view_chains}
+        loop_objects = {loop_names[v]: self.object_of(entries[v]) for v in carried if entries[v] is not None}
         while True:
             state = self.checkpoint()
             self.active |= assumed_active
+            self.note_loop_views(loop_views)
+            self.object_tokens.update(loop_objects)
             for var in carried:
                 self.env[var] = loop_names[var]
             header_target = self.bind_loop_target(target) if target is not None else None
@@ -273,7 +291,10 @@ class ControlFlowLowering:
             exit_test, self.loop_exit = self.loop_exit, None
             ends = {var: self.env.get(var) for var in carried}
             newly = {loop_names[v] for v in carried if ends[v] in self.active} - assumed_active
-            if not newly:
+            back_edges = [(loop_names[v], ends[v]) for v in carried]
+            views_changed = self.loop_views_changed(loop_views, back_edges)
+            objects_changed = self.loop_objects_changed(loop_objects, back_edges)
+            if not newly and not views_changed and not objects_changed:
                 break
             self.restore(state)  # a carried value became differentiable: lower the body again
             assumed_active |= newly
@@ -333,11 +354,12 @@ class ControlFlowLowering:
 
     def checkpoint(self):
         return (dict(self.env), set(self.bound_once), set(self.active), self.namer.state(), self._temp,
-                set(self.local_names))
+                set(self.local_names), dict(self.view_chains), dict(self.object_tokens))
 
     def restore(self, state) -> None:
-        env, bound, active, taken, temp, local = state
+        env, bound, active, taken, temp, local, views, objects = state
         self.env.reset(env)
+        self.view_chains, self.object_tokens = dict(views), dict(objects)
         self.bound_once, self.active = set(bound), set(active)
         self.namer.restore(taken)
         self._temp, self.local_names = temp, set(local)

@@ -34,6 +34,7 @@ from .pullbacks import PullbackLowering
 from .normalize import LoopExit, count_outputs, normalize
 from .env import ABSENT, Env
 from .survey import _strip_docstring, fence, survey
+from .views import ViewLowering
 
 _BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -45,7 +46,8 @@ _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 DeltaResolver = Callable[[types.FunctionType, tuple[bool, ...]], tuple[Any, int]]
 
 
-class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLowering, PullbackLowering):
+class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLowering, PullbackLowering,
+              ViewLowering):
     """Lowers one function for one set of differentiated parameters (``wrt``)."""
 
     def __init__(self, pf: ParsedFunction, wrt: list[bool], resolve_delta: DeltaResolver):
@@ -79,7 +81,12 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         # Items read out of arrays written into later (a view or a copy, as NumPy decides) -> the variable
         # read: each write into that array lists them (SetItemOp), for the pullback's snapshots.
         self.item_of: dict[str, str] = {}
+        # Values that may be views of arrays written into later -> how they were made (views.py).
+        self.view_chains: dict = {}
+        self.helper_refs: dict[str, str] = {}  # run-time helper -> its name in generated code (views.py)
+        self.object_tokens: dict[str, str] = {}  # version -> the object it holds, where not its own (views.py)
         self.written: set[str] = set()
+        self.view_roots: set[str] = set()
         self.appended: set[str] = set()
         self.pending_pullbacks: dict = {}  # back -> PendingPullback, for `y, back = δf(x)` (pullbacks.py)
         self._gradients_read: dict | None = None  # grad(f) functions this function calls (pullbacks.py)
@@ -118,15 +125,19 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         # (Only these classes of the body's own nodes tell whether it needs normalizing.)
         exits = None if self.nested_scopes else found.body_of(ast.Break, ast.Continue, ast.Return)
         body = normalize(body, self.namer, count_outputs(body), exits)
+        augmented: set[str] = set()
         if body is as_written:  # (a docstring holds no names: the survey's body serves the body without it)
             self.loads = found.body_loads()
             # (Only assignments and calls change objects in place.)
             own = None if self.nested_scopes else found.body_of(ast.Assign, ast.AugAssign, ast.Call)
-            self.written, self.appended = _changed_in_place(body, own)
+            self.written, self.appended = _changed_in_place(body, own, augmented)
         else:
             self.loads = collections.Counter(n.id for s in body for n in nodes(s)
                                              if n.__class__ is ast.Name and n.ctx.__class__ is ast.Load)
-            self.written, self.appended = _changed_in_place(body)
+            self.written, self.appended = _changed_in_place(body, augmented=augmented)
+        # Arrays whose views need following (views.py): those written into, and `a += e` targets, which
+        # change in place wherever a view of them is read after.
+        self.view_roots = self.written | augmented
         self.survey = None  # (the lowering changes the tree)
         ret = None
         for stmt in body:
@@ -142,7 +153,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         return LoweredFunction(
             name=node.name, params=params, vararg=vararg, defaults_source=[], wrt=list(self.wrt),
             body=self.body, ret=ret, active=set(self.active), closure=self.closure,
-            file=self.pf.file, first_line=self.pf.first_line, def_line=self.node.lineno)
+            file=self.pf.file, first_line=self.pf.first_line, def_line=self.node.lineno, views=set(self.item_of))
 
     # ---- statements ----------------------------------------------------------------------------------
 
@@ -175,7 +186,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
                 self.unsupported(stmt, "augmented assignment to an attribute")
             value = ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value)
             ast.copy_location(value, stmt)
-            if self.shared_names(stmt):
+            target = stmt.target.id
+            if self.shared_names(stmt) or self.views_read_after(self.same_object(target), self.env.get(target), stmt):
                 self.update_in_place(stmt, value)
             else:
                 self.assign(stmt.target, value)  # nobody else sees the object: rebinding is the same
@@ -303,6 +315,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
                 self.view_of[ssa] = self.view_of.pop(atom.id)
             if atom.id in self.item_of:
                 self.item_of[ssa] = self.item_of.pop(atom.id)
+            if atom.id in self.view_chains:
+                self.view_chains[ssa] = self.view_chains.pop(atom.id)
             if atom.id in self.active:
                 self.active.discard(atom.id)
                 self.active.add(ssa)
@@ -319,6 +333,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             if a:
                 self.active.add(t)
         self.body.append(Assign(targets, op, self.loc, active))
+        if self.view_roots and targets:
+            self.note_view(targets, op)
 
     def emit_outputs(self, op, n_outputs: int, names: list[str] | None) -> list[str]:
         """Emit ``op`` into fresh temporaries, one per output, and bind them to ``names`` if given."""
@@ -340,7 +356,10 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
     def prim(self, rule: Rule, args: dict[str, ast.expr]) -> ast.Name:
         name = self.temp()
         self.active.add(name)  # (emit, written out for the commonest statement)
-        self.body.append(Assign([name], PrimOp(rule, args), self.loc, [True]))
+        op = PrimOp(rule, args)
+        self.body.append(Assign([name], op, self.loc, [True]))
+        if self.view_roots:
+            self.note_view([name], op)
         return ast.Name(name, ast.Load())
 
     # ---- expressions ----------------------------------------------------------------------------------
@@ -369,10 +388,10 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
                 return expr
             name = self.temp()
             self.emit([name], PlainOp(expr), [False])
-            if cls is ast.Subscript and isinstance(node.value, ast.Name) and node.value.id in self.written:
+            if self.view_roots and (cls is ast.Subscript or cls is ast.Attribute or cls is ast.Call):
                 # Maybe a view of an array written into later (y[i] *= v reads y[i] first): the forward
                 # pass keeps it as NumPy made it, and the pullback reads it as it was before each write.
-                self.item_of[name] = node.value.id
+                self.note_constant_view(name, node)
             return ast.Name(name, ast.Load())
         if cls is ast.Name or isinstance(node, ast.Name):
             return ast.Name(self.env[node.id], ast.Load())
@@ -461,10 +480,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             # A list that grows later: its pullback must not read the list again (runtime.list_item_cotangent).
             result = self.prim(operator_rules.δlist_getitem.rule, {"x": value, "index": index})
         else:
+            # (A view of an array written into later gets its chain: frontend/views.py.)
             result = self.prim(operator_rules.δgetitem.rule, {"x": value, "index": index})
-            if base in self.written:
-                # A slice is a view: a later write into the array would change what the pullback reads.
-                self.body[-1].copy_result = True
         self.view_of[result.id] = base
         return result
 

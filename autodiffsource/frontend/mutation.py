@@ -66,19 +66,24 @@ class MutationLowering:
             self.alias_groups.append({name, value.id})
 
     def update_in_place(self, stmt: ast.AugAssign, value: ast.expr) -> None:
-        """``a += e`` while another name holds the same object: on an array Python changes it in place,
-        so both names see the new value; on a number only ``a`` changes. The generated code does the
-        same at run time (runtime.update_in_place); whether the other names now hold the new value is
-        decided there too, as an ordinary branch the pullback replays."""
+        """``a += e`` while another name holds the same object, or a view of it is read later: on an
+        array Python changes it in place, so both names (and the view) see the new value; on a number
+        only ``a`` changes. The generated code does the same at run time (runtime.update_in_place);
+        whether the other names now hold the new value is decided there too, as an ordinary branch the
+        pullback replays (the view's: views.refresh_views)."""
         name = stmt.target.id
         old = self.env[name]
         if old in self.params:
-            self.unsupported(stmt, f"`{name}` is an argument shared with another variable; an in-place update "
-                                   f"would change the caller's array: write `{name} = {name} ...` instead")
+            self.unsupported(stmt, f"`{name}` is an argument shared with another variable (or viewed by one); an "
+                                   f"in-place update would change the caller's array: write `{name} = {name} ...` "
+                                   f"instead")
         aliases = self.shared_names(stmt)
+        holders = self.same_object(name)
         result = self.atom(value)
         new = self.namer.fresh(name)
         self.emit([new], SetItemOp(old, ast.Constant(Ellipsis), result), [True])
+        self.note_same_object(new, old)
+        self.body[-1].items_before.extend(v for v, base in self.item_of.items() if base in holders)
         self.env[name] = new
         same = self.temp()
         self.emit([same], PlainOp(ast.Compare(ast.Name(new, ast.Load()), [ast.Is()], [ast.Name(old, ast.Load())])),
@@ -100,7 +105,9 @@ class MutationLowering:
                 holds = ast.Compare(ast.Name(own, ast.Load()), [ast.Is()], [ast.Name(old, ast.Load())])
                 self.emit([test], PlainOp(ast.BoolOp(ast.And(), [ast.Name(same, ast.Load()), holds])), [False])
             self.body.append(If(ast.Name(test, ast.Load()), branches[0], branches[1], self.loc))
+            self.note_merged_object(version, new, own)
             self.env[alias] = version
+        self.refresh_views(holders, old, new, ast.Constant(Ellipsis), stmt)
 
     def assign_subscript(self, target: ast.Subscript, value: ast.expr, where: ast.AST) -> None:
         """``y[index] = value`` in place, as Python does; the old content is kept if the pullback reads it."""
@@ -125,12 +132,15 @@ class MutationLowering:
         atom = self.atom(value)
         new = self.namer.fresh(name)
         self.emit([new], SetItemOp(old, index, atom), [differentiated])
+        self.note_same_object(new, old)
         # Items read out of the array before (views NumPy changes with the write; `y[i] *= v` reads y[i] in
         # `atom` above): the pullback reads each as it was before this write, for the statements before
         # it (reverse.py's snapshots).
         self.body[-1].items_before.extend(v for v, base in self.item_of.items() if base in holders)
         for user_name in self.same_object(name):  # every name holding the object sees the write
             self.env[user_name] = new
+        if differentiated:
+            self.refresh_views(holders, old, new, index, where)  # views of the array read later see it too
 
 
 def _names_read_after(fn: ast.FunctionDef, stmt: ast.stmt) -> set[str]:
@@ -150,11 +160,12 @@ def _names_read_after(fn: ast.FunctionDef, stmt: ast.stmt) -> set[str]:
     return names
 
 
-def _changed_in_place(body, own: list | None = None) -> tuple[set[str], set[str]]:
+def _changed_in_place(body, own: list | None = None, augmented: set | None = None) -> tuple[set[str], set[str]]:
     """Names written into (``y[i] = v``, ``y[i] += v``) and names appended to, with their aliases
     (``a = y`` makes ``a`` and ``y`` one object): reads of these need care in the pullback. ``own``: the
     body's ``own_nodes``, where the caller has them (the order does not matter; only its ``Assign``,
-    ``AugAssign`` and ``Call`` nodes are looked at, so those alone will do)."""
+    ``AugAssign`` and ``Call`` nodes are looked at, so those alone will do). ``augmented``, where given,
+    gets the names updated by ``a += e`` (in place on an array)."""
     groups: dict[str, set[str]] = {}
 
     def group(name):
@@ -172,6 +183,8 @@ def _changed_in_place(body, own: list | None = None) -> tuple[set[str], set[str]
             targets = node.targets
         elif isinstance(node, ast.AugAssign):
             targets = [node.target]
+            if augmented is not None and isinstance(node.target, ast.Name):
+                augmented.add(node.target.id)
         else:
             if _is_append(node):
                 appended.add(node.func.value.id)

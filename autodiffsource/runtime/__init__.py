@@ -17,12 +17,13 @@ from .common import (_CONTAINERS, _default_float, _device, _FLOAT64, _is_array_a
 from .broadcasting import (expand_reduced, reduced_count, saved_shape, _sum_to_shape, unbroadcast,
                            unbroadcast_to)  # noqa: F401
 from .cotangents import (accumulate, add_cotangents, _check_container_cotangent, check_cotangent, check_input,
-                         _complex_input, copy_value, distinct_partials, finalize, _finalize_array_api,
+                         _complex_input, copy_if_view, copy_value, distinct_partials, finalize, _finalize_array_api,
                          _finalize_container, or_zeros, _same_known_shape, seed_cotangent, user_partials,
                          wrong_cotangent_count, zeros_like)  # noqa: F401
 from .indexing import (_has_newaxis, _IN_PLACE_MIN, index_add, _is_basic_index, _keeps_shape_and_dtype,
                        list_item_cotangent, _padded_into, scale_owned, take_any, take_cotangent,
-                       take_partial_any, update_in_place, without_index, zeros_with)  # noqa: F401
+                       refuse_changed_view, take_partial_any, update_in_place, without_index, writes_into,
+                       zeros_with)  # noqa: F401
 from .partials import (dot_left_partial, dot_primal, dot_right_partial, inverse_permutation, log_base,
                        matmul_left_partial, matmul_right_partial, method_delta, method_mask,
                        power_base_partial, reduction_extreme_partial, sign_of, transpose_axes, where_tie_split)  # noqa: F401

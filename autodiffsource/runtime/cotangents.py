@@ -244,6 +244,20 @@ def copy_value(x):
     return _xp(x).asarray(x, copy=True)
 
 
+def copy_if_view(x):
+    """``x`` as a loop saves it for its pullback: copied where it is a view of another array (of one the
+    loop writes into, whose next iteration would change it), else itself."""
+    if type(x) is _ndarray:
+        return x.copy() if x.base is not None else x
+    if type(x) in _PY_SCALARS or not hasattr(x, "shape"):
+        return x
+    import array_api_compat
+
+    if array_api_compat.is_torch_array(x):
+        return x.clone() if x._base is not None else x
+    return copy_value(x) if getattr(x, "base", None) is not None or getattr(x, "_array", None) is not None else x
+
+
 def add_cotangents(a, b):
     """``a + b`` for cotangents that may be containers (element by element) or None (zero)."""
     if a is None:

@@ -283,3 +283,71 @@ def _keeps_shape_and_dtype(a, f) -> bool:
     return tf is float or tf is int or tf is _ndarray \
         and (f.dtype is a.dtype or np.promote_types(a.dtype, f.dtype) == a.dtype) \
         and (f.shape == a.shape or np.broadcast_shapes(a.shape, f.shape) == a.shape)
+
+
+
+def writes_into(value, array, index=Ellipsis, exact: bool = False) -> bool:
+    """Whether writing ``array[index]`` changes ``value`` (a list or tuple: one of its items): a view
+    sharing memory with the written block (NumPy's slices, transposes and reshapes, torch's, CuPy's).
+    A NumPy scalar, a copy, a JAX or Dask array never does. Bounds are compared (a view whose memory
+    interleaves with the block's may be taken for one that shares it) unless ``exact``."""
+    if type(value) is _ndarray:
+        if type(array) is not _ndarray:
+            return False
+        block = array[_block_index(index)] if _is_basic_index(index) else array
+        return bool(np.shares_memory(value, block) if exact else np.may_share_memory(value, block))
+    if type(value) in _PY_SCALARS or value is None or isinstance(value, np.generic):
+        return False
+    if type(value) in (list, tuple):
+        return any(writes_into(item, array, index, exact) for item in value)
+    import array_api_compat
+
+    if array_api_compat.is_torch_array(value):
+        if not array_api_compat.is_torch_array(array):
+            return False
+        block = array[_block_index(index)] if _is_basic_index(index) else array
+        return _torch_spans_meet(value, block)
+    if array_api_compat.is_cupy_array(value):
+        import cupy
+
+        block = array[_block_index(index)] if _is_basic_index(index) else array
+        return array_api_compat.is_cupy_array(array) and bool(cupy.may_share_memory(value, block))
+    # array-api-strict's arrays wrap NumPy arrays, and its views share them as NumPy's do.
+    inner, inner_array = getattr(value, "_array", None), getattr(array, "_array", None)
+    return type(inner) is _ndarray and type(inner_array) is _ndarray and writes_into(inner, inner_array, index, exact)
+
+
+def _block_index(index):
+    """``index`` with each integer ``i`` made ``i:i+1``: the written block as a view, even where
+    ``array[index]`` would be a NumPy scalar."""
+    parts = index if type(index) is tuple else (index,)
+    block = tuple(slice(p, p + 1 or None) if isinstance(p, numbers.Integral) else p for p in parts)
+    return block if type(index) is tuple else block[0]
+
+
+def _torch_spans_meet(a, b) -> bool:
+    """Whether two torch tensors' memory spans (in one storage) meet."""
+    if a.numel() == 0 or b.numel() == 0 or a.untyped_storage().data_ptr() != b.untyped_storage().data_ptr():
+        return False
+
+    def span(t):
+        start = t.storage_offset()
+        return start, start + sum((n - 1) * abs(step) for n, step in zip(t.shape, t.stride()))
+
+    (a0, a1), (b0, b1) = span(a), span(b)
+    return a0 <= b1 and b0 <= a1
+
+
+def refuse_changed_view(value, array, index, where: tuple, name: str, array_name: str, made_by: str) -> None:
+    """The run-time refusal of a view made by a call autodiffsource cannot repeat (another δ function,
+    a call on constants...) of an array the function then wrote into: raises where the write
+    ``array[index] = ...`` changed ``value`` (its derivative would miss the write), else does nothing.
+    ``where``: the write's place in the user's file, as SourceLoc's fields."""
+    if writes_into(value, array, index, exact=True):
+        from ..errors import ADError, SourceLoc
+
+        raise ADError(
+            f"`{name}` is a view of `{array_name}` ({made_by}), and this line writes into its memory while "
+            f"`{name}` is read later: its derivative would miss the write",
+            SourceLoc(*where), hint=f"Copy it where it is made (`{name} = ....copy()`), or read it again after "
+                                    f"the write.")

@@ -285,6 +285,11 @@ class ForwardBuilder:
         if isinstance(op, SetItemOp):
             old = ast.Name(op.old, ast.Load())
             t_new = self.tname(targets[0])
+            if isinstance(op.index, ast.Constant) and op.index.value is Ellipsis:
+                # `a += e` where others hold `a` or views of it: in place on an array, a new value for a
+                # number (runtime.update_in_place); either way the value's tangent is the new one's.
+                return [self.assign(t_new, self.tangent_or_zeros(op.value)),
+                        self.assign(targets[0], self.call(runtime.update_in_place, old, op.value))]
             # The tangent buffer is copied before the write: it may be shared with another value's
             # tangent (y = x + 0 has the tangent of x) where the arrays themselves are not.
             return [

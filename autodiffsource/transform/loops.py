@@ -152,8 +152,10 @@ class LoopReversal:
                               ast.Constant(None) if len(unbound) == 1 else
                               ast.Tuple([ast.Constant(None)] * len(unbound), ast.Load()))
             plan.forward_body.insert(0, init)
-        items = [self.call(runtime.saved_shape, ast.Name(v, ast.Load())) if v in shape_only else ast.Name(v, ast.Load())
-                 for v in saved]
+        views = self.lowered.views
+        items = [self.call(runtime.saved_shape, ast.Name(v, ast.Load())) if v in shape_only
+                 else self.call(runtime.copy_if_view, ast.Name(v, ast.Load())) if v in views
+                 else ast.Name(v, ast.Load()) for v in saved]
         pushed = items[0] if len(items) == 1 else (ast.Tuple(items, ast.Load()) if items else ast.Constant(None))
         plan.push.stmts = [ast.Expr(ast.Call(ast.Attribute(ast.Name(plan.tape, ast.Load()), "append", ast.Load()),
                                              [pushed], []))]

@@ -283,10 +283,6 @@ class ReverseBuilder(LoopReversal, Shortcuts):
                 xp_name = self.xp() if template.uses_xp else "xp"  # "xp" is unused when not needed
                 instance = template.instantiate(op.args, targets[0], self.namer.fresh, self.bind, xp_name)
                 self.instances[id(stmt)] = instance
-                if getattr(stmt, "copy_result", False):
-                    # A view of an array the function writes into later: keep what it holds now.
-                    copy = self.call(runtime.copy_value, ast.Name(targets[0], ast.Load()))
-                    return instance.forward + [ast.Assign([ast.Name(targets[0], ast.Store())], copy)]
                 return instance.forward
             # A rule that is not in the inlinable shape: call it and keep its pullback closure.
             pb = self.namer.fresh(f"{targets[0]}_pb")
