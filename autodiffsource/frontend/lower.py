@@ -171,7 +171,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
                 for target in stmt.targets[1:]:
                     self.assign(target, ast.copy_location(ast.Name(first.id, ast.Load()), stmt.value))
                 return
-            self.assign(stmt.targets[0], stmt.value)
+            self.assign(stmt.targets[0], stmt.value, stmt)
         elif isinstance(stmt, ast.AnnAssign):
             if stmt.value is not None:
                 self.assign(stmt.target, stmt.value)
@@ -221,7 +221,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         else:
             self.unsupported(stmt, f"the `{type(stmt).__name__}` statement")
 
-    def assign(self, target: ast.expr, value: ast.expr) -> None:
+    def assign(self, target: ast.expr, value: ast.expr, stmt: ast.stmt | None = None) -> None:
+        """``target = value``; ``stmt``, where given, the statement (a write's views are read after it)."""
         if isinstance(target, ast.Name):
             if isinstance(value, ast.Lambda):
                 self.define_inner(target.id, value)
@@ -265,7 +266,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
                 self.bind_atom(name, atom)
             return
         if isinstance(target, ast.Subscript):
-            self.assign_subscript(target, value, target)
+            self.assign_subscript(target, value, stmt or target)
             return
         self.unsupported(target, "assignment to this kind of target (attributes of objects, starred "
                                  "targets)")

@@ -144,20 +144,39 @@ class MutationLowering:
 
 
 def _names_read_after(fn: ast.FunctionDef, stmt: ast.stmt) -> set[str]:
-    """Names loaded after ``stmt`` in the source, or anywhere in a loop enclosing it (next iteration)."""
+    """Names loaded after ``stmt`` in the source, in a loop enclosing it (the next iteration's reads,
+    but for names the iteration binds again before it reads them: ``prev = y[i - 1]`` at its top), or
+    in an inner function or lambda (called, maybe, after it)."""
     if getattr(stmt, "end_lineno", None) is None:
         return set()
     start, end = (stmt.lineno, stmt.col_offset), (stmt.end_lineno, stmt.end_col_offset)
-    loops = [((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset)) for n in walk(fn)
-             if isinstance(n, (ast.For, ast.While)) and (n.lineno, n.col_offset) <= start
-             and end <= (n.end_lineno, n.end_col_offset)]
+    ranges = []  # (first, last, names not read again before they are bound again)
+    for n in walk(fn):
+        if isinstance(n, (ast.For, ast.While)) and (n.lineno, n.col_offset) <= start \
+                and end <= (n.end_lineno, n.end_col_offset):
+            ranges.append(((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset), _bound_first(n)))
+        elif isinstance(n, (ast.FunctionDef, ast.Lambda)) and n is not fn:
+            ranges.append(((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset), frozenset()))
     names = set()
     for sub in walk(fn):
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
             where = (sub.lineno, sub.col_offset)
-            if where > end or any(first <= where <= last for first, last in loops):
+            if where > end or any(first <= where <= last and sub.id not in fresh for first, last, fresh in ranges):
                 names.add(sub.id)
     return names
+
+
+def _bound_first(loop: ast.For | ast.While) -> frozenset[str]:
+    """Names each iteration of ``loop`` binds before it can read them: its target, and names assigned
+    by a statement of its body's own (not inside an ``if``) before any statement that reads them."""
+    bound = {n.id for n in walk(loop.target) if isinstance(n, ast.Name)} if isinstance(loop, ast.For) else set()
+    read = set()
+    for s in loop.body:
+        loads = {n.id for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        read |= loads - bound
+        if isinstance(s, ast.Assign):
+            bound |= {t.id for t in s.targets if isinstance(t, ast.Name)} - read
+    return frozenset(bound)
 
 
 def _changed_in_place(body, own: list | None = None, augmented: set | None = None) -> tuple[set[str], set[str]]:
