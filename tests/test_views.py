@@ -390,3 +390,24 @@ def test_a_view_bound_again_before_it_is_read_costs_no_check():
     assert "writes_into" not in autodiffsource.source(globals()["δeuler_steps"])
     x = np.random.default_rng(10).normal(size=4)
     check_pullback(euler_steps, globals()["δeuler_steps"], (x, 1.3))
+
+
+def view_made_at_the_end_of_each_iteration(x):
+    v = x * 1.0
+    t = np.zeros(3)
+    total = 0.0
+    for i in range(3):
+        v[0] = v[0] + t * 0.5
+        total = total + np.sum(t * v[1])
+        t = v[0]
+    return total + np.sum(t)
+
+
+def test_a_view_made_at_the_end_of_an_iteration_and_written_in_the_next():
+    """`t = v[0]` with constant arguments is the same view at every iteration: the write at the top of
+    the next one makes it again, where a view made from the body's own values would be refused."""
+    x = np.random.default_rng(11).normal(size=(3, 3))
+    fn = view_made_at_the_end_of_each_iteration
+    value, gradient = value_and_grad(fn)(x)
+    np.testing.assert_allclose(value, fn(x.copy()), rtol=1e-12)
+    np.testing.assert_allclose(gradient, numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)

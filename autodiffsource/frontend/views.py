@@ -226,14 +226,18 @@ class ViewLowering:
     def loop_views_changed(self, loop_views: dict, pairs: list[tuple[str, str | None]]) -> bool:
         """After a lowering of a loop's body: where an iteration ends with a view made otherwise than
         the one it began with, its carried version is left to the run-time check (and True: the body is
-        lowered again so). A chain made in the body cannot be repeated from the next iteration on: its
-        arguments there may be the next iteration's values already."""
+        lowered again so). A chain made in the body cannot be repeated from the next iteration on where
+        its arguments are values of the body (the next iteration's already); with constant arguments it
+        can, where the loop began with no view there."""
         changed = False
         for name, end in pairs:
             entry, chain = loop_views.get(name), self.view_chains.get(end)
             if chain is None or entry is not None and (entry.steps is None or _same_steps(entry, chain)):
                 continue
-            loop_views[name] = chain.opaque("made in an earlier iteration of the loop")
+            if entry is None and _repeatable_anywhere(chain):
+                loop_views[name] = chain  # (`t = v[0]` at the end of the body: the same view at any iteration)
+            else:
+                loop_views[name] = chain.opaque("made in an earlier iteration of the loop")
             changed = True
         return changed
 
@@ -394,6 +398,19 @@ def _same_steps(a: ViewChain, b: ViewChain) -> bool:
             or a.token == UNKNOWN or a.token != b.token:
         return False
     return all(_step_text(p) == _step_text(q) for p, q in zip(a.steps, b.steps, strict=True))
+
+
+def _repeatable_anywhere(chain: ViewChain) -> bool:
+    """Whether ``chain`` reads nothing but its array and constants (``v[0]``, ``v[:, 1]``, ``v.T``)."""
+    if chain.steps is None or chain.start is not None:
+        return False
+    for step in chain.steps:
+        if not isinstance(step, RuleStep):
+            return False
+        for key, arg in step.args.items():
+            if key != step.key and any(isinstance(n, ast.Name) for n in ast.walk(arg)):
+                return False
+    return True
 
 
 def _step_text(step: RuleStep | ExpressionStep) -> tuple:
