@@ -332,8 +332,11 @@ class _Writer:
             n = shape[0]
             if self.draw(st.booleans()):  # an item read before the loop writes over it (NumPy's view)
                 early = self.fresh()
-                self.emit(indent, f"{early} = " + self.pick(UNARY + ["{a}"]).format(a=f"{name}[-1]"))
+                self.emit(indent, f"{early} = " + self.pick(UNARY).format(a=f"{name}[-1]"))
                 env[early] = shape[1:]
+            elif self.draw(st.booleans()):  # a view the loop's writes change, read after it
+                view, view_shape = self.view_of(name, shape, indent)
+                env[view] = view_shape
             value, _ = self.operand(env, shape[1:])
             self.emit(indent, f"for {counter} in range({self.draw(st.integers(0, 4))}):")
             read = self.pick(UNARY).format(a=f"{name}[({counter} + 1) % {n}]")

@@ -183,13 +183,30 @@ def view_of_an_array_the_name_no_longer_holds(x):
     return np.sum(t * v)
 
 
+def view_updated_in_place_after_a_write(x):
+    v = x * 1.0
+    t = v[0]
+    v[0] = x[1] * 3.0
+    t += 1.0
+    return np.sum(t * x[2])
+
+
+def item_updated_in_place_after_a_write(x):
+    v = x[0] * 1.0
+    t = v[0]
+    v[0] = x[1, 1] * 3.0
+    t += 1.0
+    return t * np.sum(v)
+
+
 FUNCTIONS = [row_then_write, slice_then_write_from_it, transpose_then_write, reshape_then_write,
              column_then_loop_of_writes, view_of_a_view, item_is_a_copy, fancy_index_is_a_copy,
              constant_array_written_with_a_derivative, augmented_assignment_seen_through_a_view,
              previous_row_recurrence, view_chosen_by_a_branch, ravel_then_diagonal_writes, split_then_write,
              constant_reshape_then_write, constant_transpose_then_write, constant_view_of_a_view,
              alias_written_in_a_loop, alias_bound_and_written_in_a_loop, view_seen_through_an_alias_written_in_a_loop,
-             view_of_an_array_the_name_no_longer_holds]
+             view_of_an_array_the_name_no_longer_holds, view_updated_in_place_after_a_write,
+             item_updated_in_place_after_a_write]
 
 
 @pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda f: f.__name__)
@@ -411,3 +428,18 @@ def test_a_view_made_at_the_end_of_an_iteration_and_written_in_the_next():
     value, gradient = value_and_grad(fn)(x)
     np.testing.assert_allclose(value, fn(x.copy()), rtol=1e-12)
     np.testing.assert_allclose(gradient, numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)
+
+
+def write_through_a_view_then_read_the_array(x):
+    v = x * 1.0
+    t = v[0]
+    t += 1.0
+    return np.sum(v)
+
+
+def test_an_update_through_a_view_of_an_array_read_later_is_refused():
+    """`t += e` on a view writes into `v` in NumPy; the generated code would rebind `t` instead."""
+    x = np.random.default_rng(12).normal(size=(3, 3))
+    with pytest.raises(ADError) as error:
+        value_and_grad(write_through_a_view_then_read_the_array)(x)
+    assert "`t += ...` writes into `v` through `t`" in str(error.value) and "t += 1.0" in str(error.value)

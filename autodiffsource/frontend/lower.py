@@ -34,7 +34,7 @@ from .pullbacks import PullbackLowering
 from .normalize import LoopExit, count_outputs, normalize
 from .env import ABSENT, Env
 from .survey import _strip_docstring, fence, survey
-from .views import ViewLowering
+from .views import ViewLowering, augmented_sources
 
 _BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -87,6 +87,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         self.object_tokens: dict[str, str] = {}  # version -> the object it holds, where not its own (views.py)
         self.written: set[str] = set()
         self.view_roots: set[str] = set()
+        self.augmented: set[str] = set()  # names updated by `a += e` (their views change with them)
         self.appended: set[str] = set()
         self.pending_pullbacks: dict = {}  # back -> PendingPullback, for `y, back = δf(x)` (pullbacks.py)
         self._gradients_read: dict | None = None  # grad(f) functions this function calls (pullbacks.py)
@@ -135,9 +136,10 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             self.loads = collections.Counter(n.id for s in body for n in nodes(s)
                                              if n.__class__ is ast.Name and n.ctx.__class__ is ast.Load)
             self.written, self.appended = _changed_in_place(body, augmented=augmented)
-        # Arrays whose views need following (views.py): those written into, and `a += e` targets, which
-        # change in place wherever a view of them is read after.
-        self.view_roots = self.written | augmented
+        # Arrays whose views need following (views.py): those written into, `a += e` targets, which change
+        # in place wherever a view of them is read after, and the arrays `a` may be a view of.
+        self.augmented = augmented
+        self.view_roots = self.written | augmented | augmented_sources(body, augmented)
         self.survey = None  # (the lowering changes the tree)
         ret = None
         for stmt in body:
@@ -153,7 +155,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         return LoweredFunction(
             name=node.name, params=params, vararg=vararg, defaults_source=[], wrt=list(self.wrt),
             body=self.body, ret=ret, active=set(self.active), closure=self.closure,
-            file=self.pf.file, first_line=self.pf.first_line, def_line=self.node.lineno, views=set(self.item_of))
+            file=self.pf.file, first_line=self.pf.first_line, def_line=self.node.lineno,
+            views={v for v, root in self.item_of.items() if root in self.written or root in self.augmented})
 
     # ---- statements ----------------------------------------------------------------------------------
 
@@ -187,6 +190,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             value = ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value)
             ast.copy_location(value, stmt)
             target = stmt.target.id
+            if self.view_chains:
+                self.refuse_update_through_view(target, stmt)
             if self.shared_names(stmt) or self.views_read_after(self.same_object(target), self.env.get(target), stmt):
                 self.update_in_place(stmt, value)
             else:

@@ -157,9 +157,10 @@ def _names_read_after(fn: ast.FunctionDef, stmt: ast.stmt) -> set[str]:
             ranges.append(((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset), _bound_first(n)))
         elif isinstance(n, (ast.FunctionDef, ast.Lambda)) and n is not fn:
             ranges.append(((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset), frozenset()))
+    augmented = {id(n.target) for n in walk(fn) if isinstance(n, ast.AugAssign)}  # (`t += 1` reads t)
     names = set()
     for sub in walk(fn):
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+        if isinstance(sub, ast.Name) and (isinstance(sub.ctx, ast.Load) or id(sub) in augmented):
             where = (sub.lineno, sub.col_offset)
             if where > end or any(first <= where <= last and sub.id not in fresh for first, last, fresh in ranges):
                 names.add(sub.id)

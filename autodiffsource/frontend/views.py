@@ -319,6 +319,19 @@ class ViewLowering:
             for name in names:
                 self.env[name] = refreshed
 
+    def refuse_update_through_view(self, name: str, stmt: ast.AugAssign) -> None:
+        """Before ``name += e``: where ``name`` holds a view of an array read after the statement, a
+        run-time refusal if the view shares its memory (NumPy would write into the array through it)."""
+        chain = self.view_chains.get(self.env.get(name))
+        array = self.env.get(chain.root) if chain is not None else None
+        if array is None or chain.root not in _names_read_after(self.node, stmt):
+            return
+        loc = self.loc
+        details = [(loc.file, loc.line, loc.col, loc.end_line, loc.end_col), name, chain.root]
+        refuse = self.helper_name(runtime.refuse_update_through_view, "refuse_update_through_view")
+        arguments = [ast.Name(self.env[name], ast.Load()), ast.Name(array, ast.Load())]
+        self.emit([], PlainOp(ast.Call(refuse, arguments + [ast.Constant(c) for c in details], [])), [])
+
     def chain_applied(self, chain: ViewChain, array: str) -> tuple[list, str]:
         """The statements that apply ``chain`` to the array version ``array``, and the version they make."""
         saved, self.body = self.body, []
@@ -362,6 +375,16 @@ class ViewLowering:
             ref = self.helper_refs[name] = self.namer.fresh(name)
             self.closure[ref] = fn
         return ast.Name(ref, ast.Load())
+
+
+def augmented_sources(body: list[ast.stmt], augmented: set[str]) -> set[str]:
+    """Names read where a name later updated by ``a += e`` is bound (``t = v[0]`` before ``t += 1``): the
+    arrays it may be a view of, which NumPy's in-place update would write into."""
+    if not augmented:
+        return set()
+    return {n.id for s in body for node in ast.walk(s) if isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id in augmented for t in node.targets)
+            for n in ast.walk(node.value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def _view_source(node: ast.expr) -> str | None:

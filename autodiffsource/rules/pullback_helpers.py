@@ -83,7 +83,7 @@ def held_constant(x):
 
 nondiff(held_constant, zeros_of, finite_mask, runtime.zeros_like, runtime.saved_shape, runtime.shape_of,
         runtime.reduced_count, runtime.inverse_permutation, runtime.sign_of, runtime.where_tie_split,
-        runtime.writes_into, runtime.refuse_changed_view)
+        runtime.writes_into, runtime.refuse_changed_view, runtime.refuse_update_through_view)
 
 
 # Primal computations that rule templates spell with a run-time helper (``np.take`` runs ``take_any``,
