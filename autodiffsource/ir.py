@@ -201,9 +201,11 @@ class LoweredFunction:
     file: str
     first_line: int
     def_line: int
-    # Values that may be views of arrays the function writes into (frontend/views.py): a loop saves
-    # them for its pullback as copies, as a later iteration's write would change them.
+    # Values that may be views of arrays the function writes into (frontend/views.py), and versions of
+    # arrays it writes into: a loop saves them for its pullback as copies, as a later iteration's write
+    # would change them.
     views: set[str] = dataclasses.field(default_factory=set)
+    changed_in_place: set[str] = dataclasses.field(default_factory=set)
 
     def __str__(self) -> str:
         head = f"def {self.name}({', '.join(self.params)})  # wrt={self.wrt}"

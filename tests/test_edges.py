@@ -237,3 +237,22 @@ def test_string_argument_is_refused_as_non_differentiable():
         _, pullback = δfirst(2.0, "abc")  # noqa: F821
         pullback()
     assert δfirst_const2(2.0, "abc")[1]() == 3.0  # noqa: F821
+
+
+@δ
+def abs_of_a_comparison_on_one_path(x, y):
+    v1 = np.tanh(x)
+    if x > y:
+        v2 = x == v1
+    else:
+        v2 = x + x
+    x += abs(v2)
+    return x + x
+
+
+def test_abs_of_a_comparison_merged_with_a_differentiated_value():
+    """`abs(x == v1)` is a NumPy bool: its partial is zero (sign() has no bool loop; the front-end fuzzer
+    found the pullback raising UFuncTypeError there)."""
+    assert δabs_of_a_comparison_on_one_path(0.7, -1.3)[1](1.0) == (2.0, 0.0)
+    value, pullback = δabs_of_a_comparison_on_one_path(-0.7, 1.3)
+    assert pullback(1.0)[0] == pytest.approx(numeric_partial(abs_of_a_comparison_on_one_path, [-0.7, 1.3], 0, [1.0]))

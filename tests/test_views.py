@@ -443,3 +443,90 @@ def test_an_update_through_a_view_of_an_array_read_later_is_refused():
     with pytest.raises(ADError) as error:
         value_and_grad(write_through_a_view_then_read_the_array)(x)
     assert "`t += ...` writes into `v` through `t`" in str(error.value) and "t += 1.0" in str(error.value)
+
+
+# ---- writes after the pullback's reads: it reads the content as it was -----------------------------------
+
+def whole_array_read_in_each_iteration_of_a_loop_that_writes_it(x):
+    v = x * 1.0
+    y = 0.0
+    for i in range(3):
+        v[i] = 2.0 * x[i]
+        y = y + np.sum(v * x)
+    return y
+
+
+def constant_array_read_in_each_iteration_of_a_loop_that_writes_it(x):
+    c = np.zeros(3)
+    y = 0.0
+    for i in range(3):
+        c[i] = i + 1.0
+        y = y + np.sum(c * x)
+    return y
+
+
+def constant_array_written_after_it_was_read(x):
+    c = np.array([3.0, 1.0, 2.0])
+    y = np.sum(x * c)
+    c[0] = 10.0
+    return y + np.sum(c)
+
+
+def array_written_after_its_last_use(x):
+    v = x * 2.0
+    y = np.sum(x * v)
+    v[0] = 5.0
+    return y
+
+
+@pytest.mark.parametrize("fn", [whole_array_read_in_each_iteration_of_a_loop_that_writes_it,
+                                constant_array_read_in_each_iteration_of_a_loop_that_writes_it,
+                                constant_array_written_after_it_was_read, array_written_after_its_last_use],
+                         ids=lambda f: f.__name__)
+def test_the_pullback_reads_arrays_as_they_were_before_later_writes(fn):
+    """Each was a silently wrong gradient: the pullback read the array after the writes that followed the
+    read (a loop saved the array itself for each iteration; a write with no derivative, or one whose
+    result nothing read, took no snapshot)."""
+    x = np.random.default_rng(13).normal(size=3)
+    value, gradient = value_and_grad(fn)(x)
+    np.testing.assert_allclose(value, fn(x.copy()), rtol=1e-12)
+    np.testing.assert_allclose(gradient, numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)
+    δ(fn)
+    check_pullback(fn, globals()["δ" + fn.__name__], (x,))
+
+
+def buffer_filled_again_after_it_was_read(x):
+    buf = np.empty(3)
+    np.multiply(np.arange(3.0), 2.0, out=buf)
+    y = np.sum(x * buf)
+    np.copyto(buf, np.ones(3))
+    return y + np.sum(x * buf)
+
+
+def sorted_after_it_was_read(x):
+    c = np.array([3.0, 1.0, 2.0])
+    t = c[:2]
+    y = np.sum(x[:2] * t)
+    c.sort()
+    return y + np.sum(x * c)
+
+
+def shuffled_and_refilled_after_it_was_read(x):
+    c = np.arange(3.0)
+    y = np.sum(x * c)
+    np.random.default_rng(0).shuffle(c)
+    z = np.sum(x * c)
+    c.fill(0.5)
+    w = np.add(c, 1.0, out=c)
+    return y + z * np.sum(x * w)
+
+
+@pytest.mark.parametrize("fn", [buffer_filled_again_after_it_was_read, sorted_after_it_was_read,
+                                shuffled_and_refilled_after_it_was_read], ids=lambda f: f.__name__)
+def test_calls_that_change_a_constant_array_after_it_was_read(fn):
+    """`np.copyto(buf, ...)`, `c.sort()`, `rng.shuffle(c)`, `c.fill(v)`, `out=c`: the pullback read the
+    array after the call changed it (a silently wrong gradient); each call is now a write into it."""
+    x = np.random.default_rng(14).normal(size=3)
+    value, gradient = value_and_grad(fn)(x)
+    np.testing.assert_allclose(value, fn(x.copy()), rtol=1e-12)
+    np.testing.assert_allclose(gradient, numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)

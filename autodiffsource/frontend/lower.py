@@ -28,7 +28,7 @@ from ..astutil import nodes, substitute_names, walk
 from ..transform.naming import Namer
 from .calls import CallLowering
 from .control import ControlFlowLowering
-from .mutation import MutationLowering, _changed_in_place, _is_append
+from .mutation import CallMutationLowering, MutationLowering, _changed_in_place, _is_append
 from .functions import FunctionLowering
 from .pullbacks import PullbackLowering
 from .normalize import LoopExit, count_outputs, normalize
@@ -46,8 +46,8 @@ _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 DeltaResolver = Callable[[types.FunctionType, tuple[bool, ...]], tuple[Any, int]]
 
 
-class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLowering, PullbackLowering,
-              ViewLowering):
+class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLowering, CallMutationLowering,
+              PullbackLowering, ViewLowering):
     """Lowers one function for one set of differentiated parameters (``wrt``)."""
 
     def __init__(self, pf: ParsedFunction, wrt: list[bool], resolve_delta: DeltaResolver):
@@ -156,7 +156,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             name=node.name, params=params, vararg=vararg, defaults_source=[], wrt=list(self.wrt),
             body=self.body, ret=ret, active=set(self.active), closure=self.closure,
             file=self.pf.file, first_line=self.pf.first_line, def_line=self.node.lineno,
-            views={v for v, root in self.item_of.items() if root in self.written or root in self.augmented})
+            views={v for v, root in self.item_of.items() if root in self.written or root in self.augmented},
+            changed_in_place=self.changed_in_place(params))
 
     # ---- statements ----------------------------------------------------------------------------------
 
@@ -205,6 +206,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
                 return
             if self.is_active(stmt.value):
                 self.atom(stmt.value)  # evaluated for its effects; the value is dropped
+            elif changed := self.arrays_changed_by(stmt.value):
+                self.call_changing_arrays(stmt.value, changed, stmt)  # c.sort(), np.copyto(c, a)...
             else:
                 self.emit([], PlainOp(self.rename(stmt.value)), [])
         elif isinstance(stmt, ast.If):
@@ -233,6 +236,11 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
                 self.define_inner(target.id, value)
                 return
             self.note_assignment(target.id, value)
+            out = _out_keyword(value)
+            if out is not None and self.written and not self.is_active(value) and self.arrays_changed_by(value):
+                # `y = np.add(a, b, out=c)`: c changed in place, and y is c.
+                self.call_changing_arrays(value, self.arrays_changed_by(value), stmt)
+                value = ast.copy_location(ast.Name(out, ast.Load()), value)
             self.bind_atom(target.id, self.atom(value, name_hint=target.id))
             self.note_binding(target.id, value)
             return
@@ -651,3 +659,12 @@ _CONDITIONAL = (ast.BoolOp, ast.IfExp, ast.ListComp, ast.SetComp, ast.DictComp, 
 def _calls_one_of(node: ast.AST, functions: dict) -> bool:
     """Whether ``node`` is a call of one of ``functions`` by name."""
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions
+
+
+def _out_keyword(value: ast.expr) -> str | None:
+    """``c`` in a call ``f(..., out=c)``, else None."""
+    if isinstance(value, ast.Call):
+        for k in value.keywords:
+            if k.arg == "out" and isinstance(k.value, ast.Name):
+                return k.value.id
+    return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 
 from ..astutil import walk
+from .. import runtime
 from ..ir import AppendOp, Assign, If, PlainOp, SetItemOp
 from .normalize import own_nodes
 
@@ -119,7 +120,8 @@ class MutationLowering:
             self.unsupported(target, f"assigning into `{name}` before it is bound")
         holders = self.same_object(name)
         differentiated = self.is_active(value) or old in self.active
-        if not differentiated and not any(base in holders for base in self.item_of.values()):
+        if not differentiated and (old in self.params or old in self.view_of):
+            # A constant argument or view written into as the user's code does (the caller's buffer).
             self.emit([], PlainOp(self.rename(ast.Assign([target], value))), [])
             return
         if old in self.params:
@@ -141,6 +143,90 @@ class MutationLowering:
             self.env[user_name] = new
         if differentiated:
             self.refresh_views(holders, old, new, index, where)  # views of the array read later see it too
+
+
+# Array methods and NumPy functions that change their (first) array argument in place.
+_MUTATING_METHODS = frozenset({"sort", "fill", "put", "itemset", "partition", "setfield"})
+_MUTATING_FUNCTIONS = ("copyto", "put", "place", "putmask", "fill_diagonal")
+
+
+class CallMutationLowering:
+    """Calls on constants that change a local array in place (``c.sort()``, ``np.copyto(c, a)``,
+    ``rng.shuffle(c)``, ``np.add(a, b, out=c)``): each is a write into ``c`` like ``c[...] = ...``, so
+    the pullback reads ``c`` as it was before it where it read ``c`` before it (mixed into the Lowerer)."""
+
+    def arrays_changed_by(self, call: ast.expr) -> list[str]:
+        """The local arrays the constant call ``call`` changes in place (bound, not arguments)."""
+        if not isinstance(call, ast.Call):
+            return []
+        names = []
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in _MUTATING_METHODS:
+            names.append(func.value.id)
+        elif isinstance(func, ast.Attribute) and func.attr == "shuffle" and call.args:
+            names.append(call.args[0])
+        elif isinstance(func, (ast.Attribute, ast.Name)) and call.args and _is_numpy_function(self, func):
+            names.append(call.args[0])
+        for k in call.keywords:
+            if k.arg == "out":
+                names.extend(k.value.elts if isinstance(k.value, ast.Tuple) else [k.value])
+        names = [n.id if isinstance(n, ast.Name) else n for n in names]
+        return [n for n in names if isinstance(n, str) and self.is_local(n) and self.env.get(n) is not None
+                and self.env[n] not in self.params]
+
+    def call_changing_arrays(self, call: ast.Call, changed: list[str], where: ast.stmt) -> None:
+        """``call`` run on copies of the arrays it changes, each then written back into its array in place
+        (a SetItemOp of the whole array: snapshots and views follow, as for ``c[...] = ...``)."""
+        copies = {}
+        for name in changed:
+            copy_name = self.temp()
+            self.emit([copy_name], PlainOp(ast.Call(self.helper_name(runtime.copy_value, "copy_value"),
+                                                    [ast.Name(self.env[name], ast.Load())], [])), [False])
+            copies[name] = copy_name
+        renamed = self.rename(call)
+        for node in ast.walk(renamed):
+            if isinstance(node, ast.Name) and node.id in {self.env[n] for n in changed}:
+                node.id = copies[next(n for n in changed if self.env[n] == node.id)]
+        self.emit([], PlainOp(renamed), [])
+        for name, copy_name in copies.items():
+            old = self.env[name]
+            holders = self.same_object(name)
+            new = self.namer.fresh(name)
+            self.emit([new], SetItemOp(old, ast.Constant(Ellipsis), ast.Name(copy_name, ast.Load())), [False])
+            self.note_same_object(new, old)
+            self.body[-1].items_before.extend(v for v, base in self.item_of.items() if base in holders)
+            for user_name in holders:
+                self.env[user_name] = new
+
+
+def _maybe_changed_by_call(call: ast.Call) -> list[str]:
+    """The names a call may change in place, by its spelling alone (``arrays_changed_by`` decides)."""
+    func, names = call.func, []
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in _MUTATING_METHODS:
+        names.append(func.value.id)
+    if isinstance(func, (ast.Attribute, ast.Name)) and call.args and isinstance(call.args[0], ast.Name) \
+            and (func.attr if isinstance(func, ast.Attribute) else func.id) in _MUTATING_FUNCTIONS + ("shuffle",):
+        names.append(call.args[0].id)
+    for k in call.keywords:
+        if k.arg == "out":
+            names.extend(n.id for n in (k.value.elts if isinstance(k.value, ast.Tuple) else [k.value])
+                         if isinstance(n, ast.Name))
+    return names
+
+
+def _is_numpy_function(lowerer, func: ast.expr) -> bool:
+    import numpy as np
+
+    root = func
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if not isinstance(root, ast.Name) or lowerer.is_local(root.id):
+        return False
+    try:
+        obj = lowerer.resolve(func)
+    except Exception:  # noqa: BLE001 (not resolvable: not one of NumPy's)
+        return False
+    return any(obj is getattr(np, name) for name in _MUTATING_FUNCTIONS) or obj is np.random.shuffle
 
 
 def _names_read_after(fn: ast.FunctionDef, stmt: ast.stmt) -> set[str]:
@@ -208,6 +294,8 @@ def _changed_in_place(body, own: list | None = None, augmented: set | None = Non
         else:
             if _is_append(node):
                 appended.add(node.func.value.id)
+            elif isinstance(node, ast.Call):
+                written.update(_maybe_changed_by_call(node))
             continue
         for t in targets:
             if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):

@@ -30,7 +30,7 @@ import operator
 import numpy as np
 
 from .. import runtime
-from ..ir import Assign, DeltaCall, If, PackOp, PlainOp, PrimOp
+from ..ir import Assign, DeltaCall, If, PackOp, PlainOp, PrimOp, SetItemOp, walk_statements
 from ..rules import operator as operator_rules
 from ..rules.numpy_shape import matrix_T
 from ..rules.registry import REGISTRY, Rule
@@ -256,6 +256,15 @@ class ViewLowering:
     def note_merged_object(self, merged: str, first: str | None, second: str | None) -> None:
         tokens = {self.object_of(v) for v in (first, second) if v is not None}
         self.object_tokens[merged] = tokens.pop() if len(tokens) == 1 else UNKNOWN
+
+    def changed_in_place(self, params: list[str]) -> set[str]:
+        """Every version (of the lowered body, or a parameter) of an object some write changes in place."""
+        writes = [s for s in walk_statements(self.body) if isinstance(s, Assign) and isinstance(s.op, SetItemOp)]
+        if not writes:
+            return set()
+        tokens = {self.object_of(s.op.old) for s in writes}
+        versions = [t for s in walk_statements(self.body) if isinstance(s, Assign) for t in s.targets] + params
+        return {v for v in versions if UNKNOWN in tokens or self.object_of(v) in tokens or self.object_of(v) == UNKNOWN}
 
     def loop_objects_changed(self, loop_objects: dict, pairs: list[tuple[str, str | None]]) -> bool:
         """After a lowering of a loop's body: a carried variable that ends an iteration holding another

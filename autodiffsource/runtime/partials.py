@@ -30,6 +30,8 @@ def sign_of(x):
     """
     if type(x) in _PY_SCALARS:
         return float((x > 0) - (x < 0))
+    if getattr(x, "dtype", None) == bool:  # a comparison's result (NumPy's abs keeps it): no derivative
+        return _xp(x).zeros_like(x, dtype=float)
     return _xp(x).sign(x)
 
 

@@ -285,6 +285,10 @@ class ForwardBuilder:
         if isinstance(op, SetItemOp):
             old = ast.Name(op.old, ast.Load())
             t_new = self.tname(targets[0])
+            if targets[0] not in self.lowered.active:  # a constant array written with constants: no tangent
+                if isinstance(op.index, ast.Constant) and op.index.value is Ellipsis:
+                    return [self.assign(targets[0], self.call(runtime.update_in_place, old, op.value))]
+                return [ast.Assign([ast.Subscript(old, op.index, ast.Store())], op.value), self.assign(targets[0], old)]
             if isinstance(op.index, ast.Constant) and op.index.value is Ellipsis:
                 # `a += e` where others hold `a` or views of it: in place on an array, a new value for a
                 # number (runtime.update_in_place); either way the value's tangent is the new one's.

@@ -152,8 +152,11 @@ class LoopReversal:
                               ast.Constant(None) if len(unbound) == 1 else
                               ast.Tuple([ast.Constant(None)] * len(unbound), ast.Load()))
             plan.forward_body.insert(0, init)
-        views = self.lowered.views
+        # An array a later iteration writes into (or a view of one) is saved as a copy: the content the
+        # reversed body reads is this iteration's.
+        views, changed = self.lowered.views, self.lowered.changed_in_place
         items = [self.call(runtime.saved_shape, ast.Name(v, ast.Load())) if v in shape_only
+                 else self.call(runtime.copy_value, ast.Name(v, ast.Load())) if v in changed
                  else self.call(runtime.copy_if_view, ast.Name(v, ast.Load())) if v in views
                  else ast.Name(v, ast.Load()) for v in saved]
         pushed = items[0] if len(items) == 1 else (ast.Tuple(items, ast.Load()) if items else ast.Constant(None))

@@ -419,6 +419,9 @@ class ReverseBuilder(LoopReversal, Shortcuts):
             return []
         states = [self.state.get(t) for t in stmt.targets]
         if all(st is None for st in states):
+            if isinstance(op, SetItemOp):  # no cotangent, but reads before the write still see the old content
+                self.snapshots[op.old].pending = True
+                self.item_snapshots_pending(stmt)
             return []  # nothing downstream depends on this value
         if any(st is not None and st[0] == PRESENT for st in states):
             return self.backward_op(stmt)
