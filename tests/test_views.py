@@ -530,3 +530,21 @@ def test_calls_that_change_a_constant_array_after_it_was_read(fn):
     value, gradient = value_and_grad(fn)(x)
     np.testing.assert_allclose(value, fn(x.copy()), rtol=1e-12)
     np.testing.assert_allclose(gradient, numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)
+
+
+def updated_twice_beside_a_view_read_nowhere(x):
+    v = np.ones((2, 3))
+    t = v[0]  # noqa: F841 (a view, never read)
+    v += np.sin(0.5)
+    v += np.sin(0.5)
+    return np.sum(v * x)
+
+
+def test_updating_an_array_twice_is_not_an_update_through_a_view():
+    """The first `v += e` rebinds v to a new array made from v; the second is not a write into v
+    through a view of it (the program fuzzer found it refused)."""
+    x = np.random.default_rng(15).normal(size=(2, 3))
+    fn = updated_twice_beside_a_view_read_nowhere
+    value, gradient = value_and_grad(fn)(x)
+    np.testing.assert_allclose(value, fn(x.copy()), rtol=1e-12)
+    np.testing.assert_allclose(gradient, numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)

@@ -161,7 +161,8 @@ class ViewLowering:
             chain = self.chain_of(op.expr)
             if chain is None or op.expr.id not in self.view_chains:
                 return
-        elif isinstance(op, PlainOp) and isinstance(op.expr, ast.expr):
+        elif isinstance(op, PlainOp) and isinstance(op.expr, ast.expr) \
+                and not isinstance(op.expr, (ast.BinOp, ast.UnaryOp, ast.Compare)):  # (those make new values)
             # (A subscript or view call the lowering can repeat replaces this: note_constant_view.)
             tracked = [c for n in _array_reads(op.expr) if (c := self.chain_of(n)) is not None]
             if not tracked:
@@ -333,7 +334,7 @@ class ViewLowering:
         run-time refusal if the view shares its memory (NumPy would write into the array through it)."""
         chain = self.view_chains.get(self.env.get(name))
         array = self.env.get(chain.root) if chain is not None else None
-        if array is None or chain.root not in _names_read_after(self.node, stmt):
+        if array is None or chain.root in self.same_object(name) or chain.root not in _names_read_after(self.node, stmt):
             return
         loc = self.loc
         details = [(loc.file, loc.line, loc.col, loc.end_line, loc.end_col), name, chain.root]
