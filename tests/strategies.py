@@ -338,9 +338,15 @@ class _Writer:
                 view, view_shape = self.view_of(name, shape, indent)
                 env[view] = view_shape
             value, _ = self.operand(env, shape[1:])
+            total = self.fresh() if self.draw(st.booleans()) else None
+            if total is not None:  # the whole array read after each iteration's write (its content then)
+                self.emit(indent, f"{total} = 0.0")
             self.emit(indent, f"for {counter} in range({self.draw(st.integers(0, 4))}):")
             read = self.pick(UNARY).format(a=f"{name}[({counter} + 1) % {n}]")
             self.emit(indent + 1, f"{name}[{counter} % {n}] = 0.5 * {read} + {value}")
+            if total is not None:
+                self.emit(indent + 1, f"{total} = {total} + np.sum(" + self.pick(UNARY).format(a=name) + ")")
+                env[total] = ()
         else:
             self.features.add("setitem")
             indices = [("0", shape[1:]), ("-1", shape[1:]), ("::2", ((shape[0] + 1) // 2,) + shape[1:])]

@@ -548,3 +548,19 @@ def test_updating_an_array_twice_is_not_an_update_through_a_view():
     value, gradient = value_and_grad(fn)(x)
     np.testing.assert_allclose(value, fn(x.copy()), rtol=1e-12)
     np.testing.assert_allclose(gradient, numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)
+
+
+def sorts_in_a_loop(x):
+    for _ in range(2):
+        s = np.sort(x, axis=1)
+        x = np.add(x, s)
+    return np.sum(np.sin(x))
+
+
+def test_a_module_function_named_like_a_changing_method_changes_nothing():
+    """`np.sort(x)` is not `c.sort()`: taking `np` for an array the loop changes made it a loop variable
+    (None in the generated code; the program fuzzer found it)."""
+    x = np.random.default_rng(16).normal(size=(2, 3))
+    value, gradient = value_and_grad(sorts_in_a_loop)(x)
+    np.testing.assert_allclose(value, sorts_in_a_loop(x.copy()), rtol=1e-12)
+    np.testing.assert_allclose(gradient, numeric_partial(sorts_in_a_loop, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)

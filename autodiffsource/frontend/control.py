@@ -245,7 +245,7 @@ class ControlFlowLowering:
         # So do the other names of an array written into: aliases bound before the loop (`w = v`, then
         # `w[i] = ...` inside) and in its body (`w = v; w[i] = ...` inside); and views of such arrays
         # (frontend/views.py).
-        written, _ = _changed_in_place(body)
+        written, _ = _changed_in_place(body, self.local_names)
         for name in written:
             assigned |= self.same_object(name) if name in self.env else {name}
         assigned |= self.views_of_any(assigned)
@@ -318,7 +318,7 @@ class ControlFlowLowering:
         for var in sorted(self.env.keys() - before.keys()):  # (the bound since: a set difference, in C)
             if var not in carried and not (var in target_names and self.read_outside(stmt, var)):
                 del self.env[var]
-        written, _ = _changed_in_place(body)  # (names the body writes into, with its own aliases)
+        written, _ = _changed_in_place(body, self.local_names)  # (names the body writes into, with its own aliases)
         holders = set().union(*(self.same_object(n) for n in written if n in self.env)) if written else set()
         items = [v for v, base in items_before.items() if base in holders]
         self.body.append(Loop(kind, header_target, header_iter, header_test, lowered_body, pairs, exit_test, loc,

@@ -131,11 +131,11 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             self.loads = found.body_loads()
             # (Only assignments and calls change objects in place.)
             own = None if self.nested_scopes else found.body_of(ast.Assign, ast.AugAssign, ast.Call)
-            self.written, self.appended = _changed_in_place(body, own, augmented)
+            self.written, self.appended = _changed_in_place(body, self.local_names, own, augmented)
         else:
             self.loads = collections.Counter(n.id for s in body for n in nodes(s)
                                              if n.__class__ is ast.Name and n.ctx.__class__ is ast.Load)
-            self.written, self.appended = _changed_in_place(body, augmented=augmented)
+            self.written, self.appended = _changed_in_place(body, self.local_names, augmented=augmented)
         # Arrays whose views need following (views.py): those written into, `a += e` targets, which change
         # in place wherever a view of them is read after, and the arrays `a` may be a view of.
         self.augmented = augmented

@@ -266,12 +266,14 @@ def _bound_first(loop: ast.For | ast.While) -> frozenset[str]:
     return frozenset(bound)
 
 
-def _changed_in_place(body, own: list | None = None, augmented: set | None = None) -> tuple[set[str], set[str]]:
+def _changed_in_place(body, local_names: set[str], own: list | None = None,
+                      augmented: set | None = None) -> tuple[set[str], set[str]]:
     """Names written into (``y[i] = v``, ``y[i] += v``) and names appended to, with their aliases
     (``a = y`` makes ``a`` and ``y`` one object): reads of these need care in the pullback. ``own``: the
     body's ``own_nodes``, where the caller has them (the order does not matter; only its ``Assign``,
     ``AugAssign`` and ``Call`` nodes are looked at, so those alone will do). ``augmented``, where given,
-    gets the names updated by ``a += e`` (in place on an array)."""
+    gets the names updated by ``a += e`` (in place on an array). ``local_names``: the function's own
+    variables (``c.sort()`` changes ``c``; ``np.sort(x)`` changes nothing)."""
     groups: dict[str, set[str]] = {}
 
     def group(name):
@@ -295,7 +297,7 @@ def _changed_in_place(body, own: list | None = None, augmented: set | None = Non
             if _is_append(node):
                 appended.add(node.func.value.id)
             elif isinstance(node, ast.Call):
-                written.update(_maybe_changed_by_call(node))
+                written.update(n for n in _maybe_changed_by_call(node) if n in local_names)
             continue
         for t in targets:
             if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
