@@ -550,17 +550,25 @@ def test_updating_an_array_twice_is_not_an_update_through_a_view():
     np.testing.assert_allclose(gradient, numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)
 
 
-def sorts_in_a_loop(x):
-    for _ in range(2):
-        s = np.sort(x, axis=1)
-        x = np.add(x, s)
-    return np.sum(np.sin(x))
+def sorts_in_a_loop(x0):
+    k1 = 0
+    while k1 < 3:
+        k1 = k1 + 1
+        v2 = np.sort(x0, axis=1)  # noqa: F841
+        x0 = np.add(x0, x0)
+    if np.min(x0) <= 3.0:
+        return np.sum(np.sin(x0))
+    for row5 in x0:  # noqa: B007
+        x0 = np.power(1.0 + 3.0 * 3.0, np.sin(x0))
+    v6 = 1.0 * x0
+    v6[-1] *= np.log2(2.0 + np.cos(2.0))
+    return np.mean(np.tanh(x0))
 
 
 def test_a_module_function_named_like_a_changing_method_changes_nothing():
     """`np.sort(x)` is not `c.sort()`: taking `np` for an array the loop changes made it a loop variable
     (None in the generated code; the program fuzzer found it)."""
-    x = np.random.default_rng(16).normal(size=(2, 3))
+    x = np.array([[1.16746657, -0.99521776, 1.44852149]])
     value, gradient = value_and_grad(sorts_in_a_loop)(x)
     np.testing.assert_allclose(value, sorts_in_a_loop(x.copy()), rtol=1e-12)
     np.testing.assert_allclose(gradient, numeric_partial(sorts_in_a_loop, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)
