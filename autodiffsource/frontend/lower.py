@@ -207,7 +207,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             if self.is_active(stmt.value):
                 self.atom(stmt.value)  # evaluated for its effects; the value is dropped
             elif changed := self.arrays_changed_by(stmt.value):
-                self.call_changing_arrays(stmt.value, changed, stmt)  # c.sort(), np.copyto(c, a)...
+                self.call_changing_arrays(stmt.value, changed)  # c.sort(), np.copyto(c, a)...
             else:
                 self.emit([], PlainOp(self.rename(stmt.value)), [])
         elif isinstance(stmt, ast.If):
@@ -237,9 +237,9 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
                 return
             self.note_assignment(target.id, value)
             out = _out_keyword(value)
-            if out is not None and self.written and not self.is_active(value) and self.arrays_changed_by(value):
-                # `y = np.add(a, b, out=c)`: c changed in place, and y is c.
-                self.call_changing_arrays(value, self.arrays_changed_by(value), stmt)
+            changed = self.arrays_changed_by(value) if out is not None and not self.is_active(value) else []
+            if changed:  # `y = np.add(a, b, out=c)`: c changed in place, and y is c
+                self.call_changing_arrays(value, changed)
                 value = ast.copy_location(ast.Name(out, ast.Load()), value)
             self.bind_atom(target.id, self.atom(value, name_hint=target.id))
             self.note_binding(target.id, value)

@@ -134,15 +134,20 @@ class MutationLowering:
         atom = self.atom(value)
         new = self.namer.fresh(name)
         self.emit([new], SetItemOp(old, index, atom), [differentiated])
-        self.note_same_object(new, old)
-        # Items read out of the array before (views NumPy changes with the write; `y[i] *= v` reads y[i] in
-        # `atom` above): the pullback reads each as it was before this write, for the statements before
-        # it (reverse.py's snapshots).
-        self.body[-1].items_before.extend(v for v, base in self.item_of.items() if base in holders)
-        for user_name in self.same_object(name):  # every name holding the object sees the write
-            self.env[user_name] = new
+        self.note_written(new, old, holders)
         if differentiated:
             self.refresh_views(holders, old, new, index, where)  # views of the array read later see it too
+
+
+    def note_written(self, new: str, old: str, holders: set[str]) -> None:
+        """After the write (just emitted) that made ``new`` out of ``old``, the array ``holders`` hold."""
+        self.note_same_object(new, old)
+        # Items read out of the array before (views NumPy changes with the write; `y[i] *= v` reads y[i]
+        # first): the pullback reads each as it was before this write, for the statements before it
+        # (reverse.py's snapshots).
+        self.body[-1].items_before.extend(v for v, base in self.item_of.items() if base in holders)
+        for user_name in holders:  # every name holding the object sees the write
+            self.env[user_name] = new
 
 
 # Array methods and NumPy functions that change their (first) array argument in place.
@@ -174,29 +179,24 @@ class CallMutationLowering:
         return [n for n in names if isinstance(n, str) and self.is_local(n) and self.env.get(n) is not None
                 and self.env[n] not in self.params]
 
-    def call_changing_arrays(self, call: ast.Call, changed: list[str], where: ast.stmt) -> None:
+    def call_changing_arrays(self, call: ast.Call, changed: list[str]) -> None:
         """``call`` run on copies of the arrays it changes, each then written back into its array in place
         (a SetItemOp of the whole array: snapshots and views follow, as for ``c[...] = ...``)."""
-        copies = {}
+        copies = {}  # the version each array has now -> its copy's name
         for name in changed:
-            copy_name = self.temp()
-            self.emit([copy_name], PlainOp(ast.Call(self.helper_name(runtime.copy_value, "copy_value"),
-                                                    [ast.Name(self.env[name], ast.Load())], [])), [False])
-            copies[name] = copy_name
+            copies[self.env[name]] = self.temp()
+            self.emit([copies[self.env[name]]], PlainOp(ast.Call(self.helper_name(runtime.copy_value, "copy_value"),
+                                                                 [ast.Name(self.env[name], ast.Load())], [])), [False])
         renamed = self.rename(call)
         for node in ast.walk(renamed):
-            if isinstance(node, ast.Name) and node.id in {self.env[n] for n in changed}:
-                node.id = copies[next(n for n in changed if self.env[n] == node.id)]
+            if isinstance(node, ast.Name) and node.id in copies:
+                node.id = copies[node.id]
         self.emit([], PlainOp(renamed), [])
-        for name, copy_name in copies.items():
+        for name in changed:
             old = self.env[name]
-            holders = self.same_object(name)
             new = self.namer.fresh(name)
-            self.emit([new], SetItemOp(old, ast.Constant(Ellipsis), ast.Name(copy_name, ast.Load())), [False])
-            self.note_same_object(new, old)
-            self.body[-1].items_before.extend(v for v, base in self.item_of.items() if base in holders)
-            for user_name in holders:
-                self.env[user_name] = new
+            self.emit([new], SetItemOp(old, ast.Constant(Ellipsis), ast.Name(copies[old], ast.Load())), [False])
+            self.note_written(new, old, self.same_object(name))
 
 
 def _maybe_changed_by_call(call: ast.Call) -> list[str]:
