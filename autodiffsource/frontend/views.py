@@ -334,7 +334,8 @@ class ViewLowering:
         run-time refusal if the view shares its memory (NumPy would write into the array through it)."""
         chain = self.view_chains.get(self.env.get(name))
         array = self.env.get(chain.root) if chain is not None else None
-        if array is None or chain.root in self.same_object(name) or chain.root not in _names_read_after(self.node, stmt):
+        if array is None or chain.root in self.same_object(name) \
+                or chain.root not in _names_read_after(self.node, stmt):
             return
         loc = self.loc
         details = [(loc.file, loc.line, loc.col, loc.end_line, loc.end_col), name, chain.root]
