@@ -572,3 +572,23 @@ def test_a_module_function_named_like_a_changing_method_changes_nothing():
     value, gradient = value_and_grad(sorts_in_a_loop)(x)
     np.testing.assert_allclose(value, sorts_in_a_loop(x.copy()), rtol=1e-12)
     np.testing.assert_allclose(gradient, numeric_partial(sorts_in_a_loop, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)
+
+
+def inner_loop_of_writes_that_runs_no_iteration(x0):
+    for _ in range(1):
+        v2 = x0.copy()
+        v4 = 0.0
+        for i3 in range(0):
+            v2[i3 % 3] = 0.5 * np.sin(v2[(i3 + 1) % 3]) + 0.5
+            v4 = v4 + np.sum(np.sin(v2))
+        x0 = np.sin(x0)
+    return np.sum(x0)
+
+
+def test_an_array_saved_as_a_copy_by_a_loop_may_be_unmade():
+    """An outer loop saves the inner loop's written array as a copy; where the inner loop ran no iteration
+    it was never made (None; the program fuzzer found copy_value failing on it)."""
+    x = np.array([0.41088506, -0.69063986, -1.37707943])
+    fn = inner_loop_of_writes_that_runs_no_iteration
+    value, gradient = value_and_grad(fn)(x)
+    np.testing.assert_allclose(gradient, np.cos(x), rtol=1e-12)
