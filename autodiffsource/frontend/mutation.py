@@ -1,11 +1,12 @@
 """Stage 1 (continued): changing objects in place: ``y[i] = v``, ``items.append(v)``, ``a += e`` on
-shared objects.
+shared objects, and calls that change a local array (``c.sort()``, ``np.copyto(c, a)``, ``out=c``).
 
 Contract: the forward pass changes the object in place exactly as the user's code does (every name
 holding it sees the change); in the IR each change makes a new SSA version of the object, so the
 pullback can tell the content before the write from the content after it, and saves the old content
-only when it reads it. Writes into an argument (the caller's array) or into a slice of another array
-(shared memory) are refused with a hint.
+only when it reads it (writes of constants too: the pullback of an earlier ``x * c`` reads ``c``).
+Writes carrying a derivative into an argument (the caller's array) or into a slice of another array
+(shared memory) are refused with a hint. Views of the objects changed are frontend/views.py's.
 """
 
 from __future__ import annotations

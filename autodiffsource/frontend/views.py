@@ -16,8 +16,10 @@ NumPy scalar, a fancy index a copy), else the value as it was. The forward pass 
 code computes, and the pullback sends the view's cotangent into the array after the write. The old
 version stays for the statements before the write: the write lists it among its ``items_before``, and
 the pullback reads it through a snapshot taken before the write. A value the chain cannot repeat (made
-by another δ function, by a call on constants, or in an earlier iteration of a loop) is checked at run
-time instead, and refused where the write changed it (``runtime.refuse_changed_view``).
+by another δ function, by a call on constants, in an earlier iteration of a loop, or held in a list) is
+checked at run time instead, and refused where the write changed it (``runtime.refuse_changed_view``), as
+is ``t += e`` on a view ``t`` of an array read later (``runtime.refuse_update_through_view``: NumPy would
+write into the array through it).
 """
 
 from __future__ import annotations
