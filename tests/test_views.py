@@ -22,6 +22,14 @@ from autodiffsource.rules.registry import REGISTRY
 from finite_differences import check_pullback, numeric_partial
 
 
+
+def _matches_the_function(fn, x):
+    """value_and_grad(fn) at ``x``: the function's own value, and its gradient by central differences."""
+    value, gradient = value_and_grad(fn)(x)
+    np.testing.assert_allclose(value, fn(x.copy()), rtol=1e-12)
+    np.testing.assert_allclose(gradient, numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)
+
+
 def row_then_write(x):
     v = x * 1.0
     t = v[0]
@@ -213,9 +221,7 @@ FUNCTIONS = [row_then_write, slice_then_write_from_it, transpose_then_write, res
 @pytest.mark.parametrize("seed", [0, 1])
 def test_views_show_writes_in_value_and_gradient(fn, seed):
     x = np.random.default_rng(seed).normal(size=(3, 3))
-    value, gradient = value_and_grad(fn)(x)
-    np.testing.assert_allclose(value, fn(x.copy()), rtol=1e-12)
-    np.testing.assert_allclose(gradient, numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)
+    _matches_the_function(fn, x)
 
 
 @pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda f: f.__name__)
@@ -275,10 +281,7 @@ def test_a_view_that_cannot_be_made_again_is_refused_where_the_write_changes_it(
     message = str(error.value)
     assert "test_views.py" in message and "`t` is a view of `v`" in message and "v[0] = 1.0" in message
     assert ".copy()" in message
-    value, gradient = value_and_grad(custom_view_then_write_elsewhere)(x)
-    np.testing.assert_allclose(value, custom_view_then_write_elsewhere(x.copy()), rtol=1e-12)
-    np.testing.assert_allclose(gradient, numeric_partial(custom_view_then_write_elsewhere, (x,), 0, [1.0]),
-                               rtol=1e-6, atol=1e-7)
+    _matches_the_function(custom_view_then_write_elsewhere, x)
 
 
 def test_generated_code_makes_the_view_again_only_where_the_write_changed_it():
@@ -341,9 +344,7 @@ def rows_of_a_constant_array_the_loop_writes_derivatives_into(x):
                          ids=lambda f: f.__name__)
 def test_loops_over_rows_the_loop_writes_into(fn):
     x = np.random.default_rng(6).normal(size=(3, 3))
-    value, gradient = value_and_grad(fn)(x)
-    np.testing.assert_allclose(value, fn(x.copy()), rtol=1e-12)
-    np.testing.assert_allclose(gradient, numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)
+    _matches_the_function(fn, x)
 
 
 def views_in_a_list(x):
@@ -386,9 +387,7 @@ def view_read_by_a_lambda_called_after_the_write(x):
 def test_a_view_read_by_an_inner_function_called_after_the_write():
     x = np.random.default_rng(9).normal(size=(3, 3))
     fn = view_read_by_a_lambda_called_after_the_write
-    value, gradient = value_and_grad(fn)(x)
-    np.testing.assert_allclose(value, fn(x.copy()), rtol=1e-12)
-    np.testing.assert_allclose(gradient, numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)
+    _matches_the_function(fn, x)
 
 
 def euler_steps(x, k):
@@ -425,9 +424,7 @@ def test_a_view_made_at_the_end_of_an_iteration_and_written_in_the_next():
     the next one makes it again, where a view made from the body's own values would be refused."""
     x = np.random.default_rng(11).normal(size=(3, 3))
     fn = view_made_at_the_end_of_each_iteration
-    value, gradient = value_and_grad(fn)(x)
-    np.testing.assert_allclose(value, fn(x.copy()), rtol=1e-12)
-    np.testing.assert_allclose(gradient, numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)
+    _matches_the_function(fn, x)
 
 
 def write_through_a_view_then_read_the_array(x):
@@ -488,9 +485,7 @@ def test_the_pullback_reads_arrays_as_they_were_before_later_writes(fn):
     read (a loop saved the array itself for each iteration; a write with no derivative, or one whose
     result nothing read, took no snapshot)."""
     x = np.random.default_rng(13).normal(size=3)
-    value, gradient = value_and_grad(fn)(x)
-    np.testing.assert_allclose(value, fn(x.copy()), rtol=1e-12)
-    np.testing.assert_allclose(gradient, numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)
+    _matches_the_function(fn, x)
     δ(fn)
     check_pullback(fn, globals()["δ" + fn.__name__], (x,))
 
@@ -527,9 +522,7 @@ def test_calls_that_change_a_constant_array_after_it_was_read(fn):
     """`np.copyto(buf, ...)`, `c.sort()`, `rng.shuffle(c)`, `c.fill(v)`, `out=c`: the pullback read the
     array after the call changed it (a silently wrong gradient); each call is now a write into it."""
     x = np.random.default_rng(14).normal(size=3)
-    value, gradient = value_and_grad(fn)(x)
-    np.testing.assert_allclose(value, fn(x.copy()), rtol=1e-12)
-    np.testing.assert_allclose(gradient, numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)
+    _matches_the_function(fn, x)
 
 
 def updated_twice_beside_a_view_read_nowhere(x):
@@ -545,9 +538,7 @@ def test_updating_an_array_twice_is_not_an_update_through_a_view():
     through a view of it (the program fuzzer found it refused)."""
     x = np.random.default_rng(15).normal(size=(2, 3))
     fn = updated_twice_beside_a_view_read_nowhere
-    value, gradient = value_and_grad(fn)(x)
-    np.testing.assert_allclose(value, fn(x.copy()), rtol=1e-12)
-    np.testing.assert_allclose(gradient, numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)
+    _matches_the_function(fn, x)
 
 
 def sorts_in_a_loop(x0):
@@ -569,9 +560,7 @@ def test_a_module_function_named_like_a_changing_method_changes_nothing():
     """`np.sort(x)` is not `c.sort()`: taking `np` for an array the loop changes made it a loop variable
     (None in the generated code; the program fuzzer found it)."""
     x = np.array([[1.16746657, -0.99521776, 1.44852149]])
-    value, gradient = value_and_grad(sorts_in_a_loop)(x)
-    np.testing.assert_allclose(value, sorts_in_a_loop(x.copy()), rtol=1e-12)
-    np.testing.assert_allclose(gradient, numeric_partial(sorts_in_a_loop, (x,), 0, [1.0]), rtol=1e-6, atol=1e-7)
+    _matches_the_function(sorts_in_a_loop, x)
 
 
 def inner_loop_of_writes_that_runs_no_iteration(x0):
@@ -589,6 +578,4 @@ def test_an_array_saved_as_a_copy_by_a_loop_may_be_unmade():
     """An outer loop saves the inner loop's written array as a copy; where the inner loop ran no iteration
     it was never made (None; the program fuzzer found copy_value failing on it)."""
     x = np.array([0.41088506, -0.69063986, -1.37707943])
-    fn = inner_loop_of_writes_that_runs_no_iteration
-    value, gradient = value_and_grad(fn)(x)
-    np.testing.assert_allclose(gradient, np.cos(x), rtol=1e-12)
+    _matches_the_function(inner_loop_of_writes_that_runs_no_iteration, x)
