@@ -579,3 +579,17 @@ def test_an_array_saved_as_a_copy_by_a_loop_may_be_unmade():
     it was never made (None; the program fuzzer found copy_value failing on it)."""
     x = np.array([0.41088506, -0.69063986, -1.37707943])
     _matches_the_function(inner_loop_of_writes_that_runs_no_iteration, x)
+
+
+def update_through_a_view_of_an_argument(x):
+    t = x[0]
+    t += 1.0
+    return np.sum(t * t)
+
+
+def test_an_update_through_a_view_of_an_argument_is_refused():
+    """NumPy would change the caller's array through `t`; the generated code would not."""
+    with pytest.raises(ADError, match="`t \\+= ...` writes into `x` through `t`"):
+        value_and_grad(update_through_a_view_of_an_argument)(np.ones((2, 3)))
+    value, gradient = value_and_grad(update_through_a_view_of_an_argument)(np.ones(3))  # t: a NumPy scalar
+    assert value == 4.0 and gradient.tolist() == [4.0, 0.0, 0.0]
