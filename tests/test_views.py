@@ -593,3 +593,20 @@ def test_an_update_through_a_view_of_an_argument_is_refused():
         value_and_grad(update_through_a_view_of_an_argument)(np.ones((2, 3)))
     value, gradient = value_and_grad(update_through_a_view_of_an_argument)(np.ones(3))  # t: a NumPy scalar
     assert value == 4.0 and gradient.tolist() == [4.0, 0.0, 0.0]
+
+
+def buffer_argument_written_after_it_was_read(x, out):
+    y = np.sum(x * out)
+    out[1] = 50.0
+    return y
+
+
+def test_a_constant_argument_written_after_it_was_read():
+    """The caller's buffer, written as the function does (a constant), after `x * out` read it: the
+    pullback read the written content (a silently wrong gradient)."""
+    x, out = np.random.default_rng(17).normal(size=3), np.array([3.0, 1.0, 2.0])
+    value, dx = value_and_grad(buffer_argument_written_after_it_was_read)(x, out.copy())
+    np.testing.assert_allclose(dx, out, rtol=1e-12)
+    caller = out.copy()
+    value_and_grad(buffer_argument_written_after_it_was_read)(x, caller)
+    assert caller[1] == 50.0  # the write still reaches the caller's array, as in the function

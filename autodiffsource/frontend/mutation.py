@@ -122,7 +122,14 @@ class MutationLowering:
         holders = self.same_object(name)
         differentiated = self.is_active(value) or old in self.active
         if not differentiated and (old in self.params or old in self.view_of):
-            # A constant argument or view written into as the user's code does (the caller's buffer).
+            # A constant argument or view written into as the user's code does (the caller's buffer). The
+            # array it changes is kept first, where the pullback reads it from before the write: a write of
+            # the whole array into itself, whose snapshot the pullback's earlier reads then take.
+            base = name
+            while self.env.get(base) in self.view_of and self.view_of[self.env[base]] in self.env:
+                base = self.view_of[self.env[base]]
+            kept = ast.Name(self.env[base], ast.Load())
+            self.emit([self.namer.fresh(f"{base}_kept")], SetItemOp(kept.id, ast.Constant(Ellipsis), kept), [False])
             self.emit([], PlainOp(self.rename(ast.Assign([target], value))), [])
             return
         if old in self.params:
