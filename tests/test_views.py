@@ -610,3 +610,33 @@ def test_a_constant_argument_written_after_it_was_read():
     caller = out.copy()
     value_and_grad(buffer_argument_written_after_it_was_read)(x, caller)
     assert caller[1] == 50.0  # the write still reaches the caller's array, as in the function
+
+
+def constant_view_written_after_its_array_was_read(x):
+    c = np.array([[3.0, 1.0, 2.0], [1.0, 2.0, 3.0]])
+    y = np.sum(x * c[0])
+    t = c[0]
+    t[1] = 50.0
+    return y + np.sum(c)
+
+
+def test_a_write_into_a_view_of_a_constant_array_read_before():
+    """`t[1] = 50` changes `c` through the view `t`; the pullback of `x * c[0]` read the new content."""
+    _matches_the_function(constant_view_written_after_its_array_was_read, np.random.default_rng(18).normal(size=3))
+
+
+def buffer_argument_written_in_a_loop_after_each_read(x, out):
+    y = 0.0
+    for i in range(3):
+        y = y + np.sum(x * out)
+        out[i] = 50.0 + i
+    return y
+
+
+def test_a_constant_argument_written_in_a_loop_after_each_read():
+    x, out = np.random.default_rng(19).normal(size=3), np.array([3.0, 1.0, 2.0])
+    fn = buffer_argument_written_in_a_loop_after_each_read
+    value, dx = value_and_grad(fn)(x, out.copy())
+    np.testing.assert_allclose(value, fn(x, out.copy()), rtol=1e-12)
+    np.testing.assert_allclose(dx, numeric_partial(lambda z: fn(z, out.copy()), (x,), 0, [1.0]), rtol=1e-6,
+                               atol=1e-7)

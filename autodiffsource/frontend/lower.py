@@ -34,7 +34,7 @@ from .pullbacks import PullbackLowering
 from .normalize import LoopExit, count_outputs, normalize
 from .env import ABSENT, Env
 from .survey import _strip_docstring, fence, survey
-from .views import ViewLowering, augmented_sources
+from .views import ViewLowering, view_sources
 
 _BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -137,9 +137,9 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
                                              if n.__class__ is ast.Name and n.ctx.__class__ is ast.Load)
             self.written, self.appended = _changed_in_place(body, self.local_names, augmented=augmented)
         # Arrays whose views need following (views.py): those written into, `a += e` targets, which change
-        # in place wherever a view of them is read after, and the arrays `a` may be a view of.
+        # in place wherever a view of them is read after, and the arrays those may be views of.
         self.augmented = augmented
-        self.view_roots = self.written | augmented | augmented_sources(body, augmented)
+        self.view_roots = self.written | augmented | view_sources(body, self.written | augmented)
         self.survey = None  # (the lowering changes the tree)
         ret = None
         for stmt in body:

@@ -128,8 +128,7 @@ class MutationLowering:
             base = name
             while self.env.get(base) in self.view_of and self.view_of[self.env[base]] in self.env:
                 base = self.view_of[self.env[base]]
-            kept = ast.Name(self.env[base], ast.Load())
-            self.emit([self.namer.fresh(f"{base}_kept")], SetItemOp(kept.id, ast.Constant(Ellipsis), kept), [False])
+            self.keep_for_the_pullback(base)
             self.emit([], PlainOp(self.rename(ast.Assign([target], value))), [])
             return
         if old in self.params:
@@ -140,12 +139,27 @@ class MutationLowering:
                                      f"share its memory; copy it first (`{name} = {name}.copy()`)")
         index = self.index_atoms(target.slice)
         atom = self.atom(value)
+        chain = self.view_chains.get(old)
+        if chain is not None and chain.steps is not None and chain.root not in holders \
+                and self.env.get(chain.root) not in (None, *self.params):
+            # A view of another array (`t = c[0]; t[1] = 0`): the write changes that array too, which the
+            # pullback reads from before the write as it was (kept: a write of the array into itself).
+            self.keep_for_the_pullback(chain.root)
         new = self.namer.fresh(name)
         self.emit([new], SetItemOp(old, index, atom), [differentiated])
         self.note_written(new, old, holders)
         if differentiated:
             self.refresh_views(holders, old, new, index, where)  # views of the array read later see it too
 
+
+    def keep_for_the_pullback(self, name: str) -> None:
+        """Before a write that changes ``name``'s array without making a version of it (through a view,
+        or into an argument as the function does): a write of the array into itself, whose snapshot the
+        pullback's reads of it from before then take (only where it reads it)."""
+        kept = ast.Name(self.env[name], ast.Load())
+        self.emit([self.namer.fresh(f"{name}_kept")], SetItemOp(kept.id, ast.Constant(Ellipsis), kept), [False])
+        holders = self.same_object(name)  # (and the items read out of it before, as for any write)
+        self.body[-1].items_before.extend(v for v, base in self.item_of.items() if base in holders)
 
     def note_written(self, new: str, old: str, holders: set[str]) -> None:
         """After the write (just emitted) that made ``new`` out of ``old``, the array ``holders`` hold."""

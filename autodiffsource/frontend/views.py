@@ -391,13 +391,13 @@ class ViewLowering:
         return ast.Name(ref, ast.Load())
 
 
-def augmented_sources(body: list[ast.stmt], augmented: set[str]) -> set[str]:
-    """Names read where a name later updated by ``a += e`` is bound (``t = v[0]`` before ``t += 1``): the
-    arrays it may be a view of, which NumPy's in-place update would write into."""
-    if not augmented:
+def view_sources(body: list[ast.stmt], changed: set[str]) -> set[str]:
+    """Names read where a name the function changes in place is bound (``t = c[0]`` before ``t += 1`` or
+    ``t[1] = 0``): the arrays it may be a view of, which NumPy's write into it changes too."""
+    if not changed:
         return set()
     return {n.id for s in body for node in ast.walk(s) if isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id in augmented for t in node.targets)
+            and any(isinstance(t, ast.Name) and t.id in changed for t in node.targets)
             for n in ast.walk(node.value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
