@@ -640,3 +640,25 @@ def test_a_constant_argument_written_in_a_loop_after_each_read():
     np.testing.assert_allclose(value, fn(x, out.copy()), rtol=1e-12)
     np.testing.assert_allclose(dx, numeric_partial(lambda z: fn(z, out.copy()), (x,), 0, [1.0]), rtol=1e-6,
                                atol=1e-7)
+
+
+def derivative_written_into_a_view_of_a_constant(x):
+    c = np.ones((2, 3))
+    t = c[0]
+    t[1] = x[0] * 2.0
+    return np.sum(c * x)
+
+
+def derivative_written_into_a_copy_of_a_constant(x):
+    c = np.ones((2, 3))
+    t = c[[0, 1]]
+    t[0, 1] = x[0] * 2.0
+    return np.sum(t * x)
+
+
+def test_a_derivative_written_into_a_view_of_a_constant_is_refused_where_it_is_a_view():
+    """`c` would carry `x` through the view `t` unseen; a fancy index is a copy, written as any array."""
+    x = np.random.default_rng(20).normal(size=3)
+    with pytest.raises(ADError, match="`t\\[...\\] = ...` writes into `c` through `t`"):
+        value_and_grad(derivative_written_into_a_view_of_a_constant)(x)
+    _matches_the_function(derivative_written_into_a_copy_of_a_constant, x)

@@ -137,14 +137,18 @@ class MutationLowering:
         if old in self.view_of:
             self.unsupported(target, f"assigning into `{name}`, which was read out of `{self.view_of[old]}` and may "
                                      f"share its memory; copy it first (`{name} = {name}.copy()`)")
+        chain = self.view_chains.get(old)
+        viewed = chain.root if chain is not None and chain.steps is not None and chain.root not in holders else None
+        if viewed is not None and differentiated:
+            # A constant that may be a view (`t = c[0]`; `t = c[[0, 1]]` is a copy) written with a derivative:
+            # refused at run time where it shares `c`'s memory (c would carry the derivative unseen).
+            self.refuse_update_through_view(name, where, f"{name}[...] = ...")
         index = self.index_atoms(target.slice)
         atom = self.atom(value)
-        chain = self.view_chains.get(old)
-        if chain is not None and chain.steps is not None and chain.root not in holders \
-                and self.env.get(chain.root) not in (None, *self.params):
+        if viewed is not None and self.env.get(viewed) not in (None, *self.params):
             # A view of another array (`t = c[0]; t[1] = 0`): the write changes that array too, which the
             # pullback reads from before the write as it was (kept: a write of the array into itself).
-            self.keep_for_the_pullback(chain.root)
+            self.keep_for_the_pullback(viewed)
         new = self.namer.fresh(name)
         self.emit([new], SetItemOp(old, index, atom), [differentiated])
         self.note_written(new, old, holders)

@@ -331,17 +331,18 @@ class ViewLowering:
             for name in names:
                 self.env[name] = refreshed
 
-    def refuse_update_through_view(self, name: str, stmt: ast.AugAssign) -> None:
-        """Before ``name += e``: where ``name`` holds a view of an array read after the statement, or of
-        an argument (the caller's array), a run-time refusal if the view shares its memory (NumPy would
-        write into the array through it)."""
+    def refuse_update_through_view(self, name: str, stmt: ast.stmt, statement: str = "") -> None:
+        """Before ``name += e`` (or ``statement``, another write into ``name``): where ``name`` holds a view
+        of an array read after the statement, or of an argument (the caller's array), a run-time refusal if
+        the view shares its memory (NumPy would write into the array through it)."""
         chain = self.view_chains.get(self.env.get(name))
         array = self.env.get(chain.root) if chain is not None else None
         if array is None or chain.root in self.same_object(name) \
                 or array not in self.params and chain.root not in _names_read_after(self.node, stmt):
             return
         loc = self.loc
-        details = [(loc.file, loc.line, loc.col, loc.end_line, loc.end_col), name, chain.root]
+        details = [(loc.file, loc.line, loc.col, loc.end_line, loc.end_col), name, chain.root,
+                   statement or f"{name} += ..."]
         refuse = self.helper_name(runtime.refuse_update_through_view, "refuse_update_through_view")
         arguments = [ast.Name(self.env[name], ast.Load()), ast.Name(array, ast.Load())]
         self.emit([], PlainOp(ast.Call(refuse, arguments + [ast.Constant(c) for c in details], [])), [])

@@ -338,16 +338,16 @@ def _torch_spans_meet(a, b) -> bool:
     return a0 <= b1 and b0 <= a1
 
 
-def refuse_update_through_view(view, array, where: tuple, name: str, array_name: str) -> None:
-    """The run-time refusal of ``name += e`` where ``view`` (what ``name`` holds) shares memory with
-    ``array`` (what ``array_name`` holds: read later, or an argument): NumPy would write into ``array``
-    through the view, which the generated code does not follow. ``where``: the statement's place, as
-    SourceLoc's fields."""
+def refuse_update_through_view(view, array, where: tuple, name: str, array_name: str, statement: str) -> None:
+    """The run-time refusal of ``statement`` (``name += e``, a write into ``name``) where ``view`` (what
+    ``name`` holds) shares memory with ``array`` (what ``array_name`` holds: read later, or an argument):
+    NumPy would write into ``array`` through the view, which the generated code does not follow.
+    ``where``: the statement's place, as SourceLoc's fields."""
     if writes_into(array, view, exact=True):
         from ..errors import ADError, SourceLoc
 
         raise ADError(
-            f"`{name} += ...` writes into `{array_name}` through `{name}`, a view of it (`{array_name}` is read "
+            f"`{statement}` writes into `{array_name}` through `{name}`, a view of it (`{array_name}` is read "
             f"later, or is the caller's array): autodiffsource does not follow writes through a view",
             SourceLoc(*where), hint=f"Write the update into `{array_name}` itself (`{array_name}[...] += ...`, "
                                     f"what NumPy does here), or `{name} = {name} + ...` to leave `{array_name}` "
