@@ -662,3 +662,23 @@ def test_a_derivative_written_into_a_view_of_a_constant_is_refused_where_it_is_a
     with pytest.raises(ADError, match="`t\\[...\\] = ...` writes into `c` through `t`"):
         value_and_grad(derivative_written_into_a_view_of_a_constant)(x)
     _matches_the_function(derivative_written_into_a_copy_of_a_constant, x)
+
+
+def tuple_saved_by_a_loop_that_updates_an_alias(x, y):
+    v2 = x
+    k = 0
+    while k < 0:
+        k += 1
+        v2 = v2 + x + x
+    v4 = v2
+    for _ in range(1):
+        v2 += x + x
+        v4 = v4 * 0.5 + (x, x)[-1]
+    return x + x
+
+
+def test_a_tuple_a_loop_saves_beside_arrays_it_changes():
+    """The front-end fuzzer's program: the loop saved the tuple `(x, x)` as a copy (copy_value refused a
+    tuple, which nothing can change in place)."""
+    δ(tuple_saved_by_a_loop_that_updates_an_alias)
+    assert globals()["δtuple_saved_by_a_loop_that_updates_an_alias"](0.7, -1.3)[1](1.0) == (2.0, 0.0)

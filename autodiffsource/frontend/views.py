@@ -265,9 +265,9 @@ class ViewLowering:
         writes = [s for s in walk_statements(self.body) if isinstance(s, Assign) and isinstance(s.op, SetItemOp)]
         if not writes:
             return set()
-        tokens = {self.object_of(s.op.old) for s in writes}
+        tokens = {self.object_of(s.op.old) for s in writes} | {UNKNOWN}  # (an unknown object may be any)
         versions = [t for s in walk_statements(self.body) if isinstance(s, Assign) for t in s.targets] + params
-        return {v for v in versions if UNKNOWN in tokens or self.object_of(v) in tokens or self.object_of(v) == UNKNOWN}
+        return {v for v in versions if self.object_of(v) in tokens}
 
     def loop_objects_changed(self, loop_objects: dict, pairs: list[tuple[str, str | None]]) -> bool:
         """After a lowering of a loop's body: a carried variable that ends an iteration holding another
@@ -337,7 +337,7 @@ class ViewLowering:
         the view shares its memory (NumPy would write into the array through it)."""
         chain = self.view_chains.get(self.env.get(name))
         array = self.env.get(chain.root) if chain is not None else None
-        if array is None or chain.root in self.same_object(name) \
+        if array is None or chain.root in self.same_object(name) or _only_copies(chain) \
                 or array not in self.params and chain.root not in _names_read_after(self.node, stmt):
             return
         loc = self.loc
@@ -449,6 +449,13 @@ def _repeatable_anywhere(chain: ViewChain) -> bool:
             if key != step.key and any(isinstance(n, ast.Name) for n in ast.walk(arg)):
                 return False
     return True
+
+
+def _only_copies(chain: ViewChain) -> bool:
+    """Whether ``chain`` holds its array itself (a merge's or a loop's copy of a version: the same object,
+    which in-place updates treat as an alias, not as a view)."""
+    return chain.steps is not None and chain.start is None and all(
+        isinstance(step, RuleStep) and step.rule is operator_rules.δidentity.rule for step in chain.steps)
 
 
 def _step_text(step: RuleStep | ExpressionStep) -> tuple:

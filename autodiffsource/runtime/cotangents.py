@@ -235,7 +235,7 @@ def copy_value(x):
         return list(x)
     if isinstance(x, dict):
         return dict(x)
-    if type(x) in _PY_SCALARS or x is None:  # (None: a loop's value made on a path not taken)
+    if type(x) in _PY_SCALARS or x is None or type(x) is tuple:  # (None: a loop's value made on a path not taken)
         return x
     import array_api_compat
 
