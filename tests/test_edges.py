@@ -256,3 +256,20 @@ def test_abs_of_a_comparison_merged_with_a_differentiated_value():
     assert δabs_of_a_comparison_on_one_path(0.7, -1.3)[1](1.0) == (2.0, 0.0)
     value, pullback = δabs_of_a_comparison_on_one_path(-0.7, 1.3)
     assert pullback(1.0)[0] == pytest.approx(numeric_partial(abs_of_a_comparison_on_one_path, [-0.7, 1.3], 0, [1.0]))
+
+
+@δ
+def python_remainder(x, y):
+    v = x % 1.5
+    v /= y
+    return v
+
+
+def test_remainder_of_python_floats_stays_a_python_float():
+    """`x % 1.5` was computed with np.mod (an np.float64): dividing it by zero then gave inf with a warning
+    where the function raises ZeroDivisionError (found by the front-end fuzzer)."""
+    value, pullback = δpython_remainder(1.25, 2.0)
+    assert type(value) is float and value == 0.625
+    assert pullback(1.0)[0] == pytest.approx(numeric_partial(python_remainder, [1.25, 2.0], 0, [1.0]))
+    with pytest.raises(ZeroDivisionError):
+        δpython_remainder(1.25, 0.0)

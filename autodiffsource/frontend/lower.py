@@ -481,7 +481,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
                              {"x": self.atom(node.left, active=left_active), "n": n})
         rule = self.binop_rules.get(op)
         if rule is None:
-            rule = self.binop_rules[op] = REGISTRY.rule_for(op if op is not operator.mod else numpy_rules.np.mod)
+            rule = self.binop_rules[op] = REGISTRY.rule_for(op)
         left = self.atom(node.left, active=left_active)
         right = self.atom(node.right, active=right_active)
         return self.prim(rule, {"x": left, "y": right})

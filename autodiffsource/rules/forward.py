@@ -66,7 +66,8 @@ scipy_special = _ScipySpecial()
 # Elementwise rules: those of NumPy/SciPy ufuncs (found by their primal objects), scalar ``math``
 # functions, and these, named one by one: a rule is never assumed elementwise for its module alone.
 _ELEMENTWISE = {
-    "δadd", "δsub", "δmul", "δtruediv", "δneg", "δpos", "δpow", "δpower_by_constant", "δidentity",
+    "δadd", "δsub", "δmul", "δtruediv", "δmod_operator", "δneg", "δpos", "δpow", "δpower_by_constant",
+    "δidentity",
     "δbuiltin_abs", "δbuiltin_float", "δbuiltin_pow",
     "δwhere", "δnan_to_num", "δreal", "δsinc", "δi0",
     # scipy.special: ufuncs, but not always ufunc objects (SciPy's array-API mode wraps them in functions)

@@ -46,6 +46,17 @@ def δtruediv(x, y):
     return z, truediv_pullback
 
 
+@rule(operator.mod)
+def δmod_operator(x, y):
+    # `x % y` as Python spells it: a Python float for Python floats (np.mod would make an np.float64, which
+    # warns and gives inf where Python raises), NumPy's mod for arrays. x - floor(x / y) * y, with floor's
+    # derivative taken as 0.
+    z = x % y
+    def mod_pullback(dz):
+        return unbroadcast(dz, x), unbroadcast(-dz * xp.floor(x / y), y)
+    return z, mod_pullback
+
+
 @rule(operator.pow, operator.ipow)
 def δpow(x, y):
     # d/dx x**y = y x**(y-1) (finite at x <= 0 for the usual integer powers); d/dy = x**y log x,
