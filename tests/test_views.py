@@ -9,6 +9,7 @@ The list of view-making rules is checked against every rule's own test function.
 array written into in a loop (``w = v`` before it or in it, then ``w[i] = ...``) change with it too.
 """
 
+import math
 import sys
 from pathlib import Path
 
@@ -682,3 +683,22 @@ def test_a_tuple_a_loop_saves_beside_arrays_it_changes():
     tuple, which nothing can change in place)."""
     δ(tuple_saved_by_a_loop_that_updates_an_alias)
     assert globals()["δtuple_saved_by_a_loop_that_updates_an_alias"](0.7, -1.3)[1](1.0) == (2.0, 0.0)
+
+
+def item_read_before_a_loop_that_updates_its_list_source(x, y):
+    v0, v1 = (y, x)[-1], x / (x * x + 1.0)
+    x /= [y, y][0]
+    v3 = y
+    for _ in range(0):
+        y -= np.float64(v0) * x
+        v3 = v3 * 0.5 + math.sin(x)
+    v5 = sum([v1, y, 1.0])
+    return x / (x * x + 1.0) + v5 * 0.0, x - x
+
+
+def test_an_item_read_before_a_loop_whose_in_place_update_may_change_it():
+    """The front-end fuzzer's program: `[y, y][0]`, read before a loop whose `y -= ...` may change it, got
+    its snapshot inside the loop only, where a loop of no iteration never took it (NameError)."""
+    δ(item_read_before_a_loop_that_updates_its_list_source)
+    delta = globals()["δitem_read_before_a_loop_that_updates_its_list_source"]
+    check_pullback(item_read_before_a_loop_that_updates_its_list_source, delta, (0.7, -1.3))

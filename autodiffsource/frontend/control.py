@@ -318,7 +318,9 @@ class ControlFlowLowering:
         for var in sorted(self.env.keys() - before.keys()):  # (the bound since: a set difference, in C)
             if var not in carried and not (var in target_names and self.read_outside(stmt, var)):
                 del self.env[var]
-        written, _ = _changed_in_place(body, self.local_names)  # (names the body writes into, with its own aliases)
+        updated: set[str] = set()  # (`a += e` changes `a` in place too, where others hold it or view it)
+        written, _ = _changed_in_place(body, self.local_names, augmented=updated)  # (with the body's own aliases)
+        written |= updated
         holders = set().union(*(self.same_object(n) for n in written if n in self.env)) if written else set()
         items = [v for v, base in items_before.items() if base in holders]
         self.body.append(Loop(kind, header_target, header_iter, header_test, lowered_body, pairs, exit_test, loc,
