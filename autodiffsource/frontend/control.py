@@ -224,8 +224,9 @@ class ControlFlowLowering:
         self.closure[ref] = getattr(builtins, name)  # bound into the generated module like a closure value
         return ast.Name(ref, ast.Load())
 
-    def carried_variables(self, stmt, body: list[ast.stmt]) -> list[str]:
-        """User variables the loop assigns that live across iterations or after the loop."""
+    def carried_variables(self, stmt, body: list[ast.stmt], written: set[str]) -> list[str]:
+        """User variables the loop assigns that live across iterations or after the loop. ``written``: the
+        names its body writes into (``_changed_in_place``)."""
         assigned = {n.id for s in body for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         # Objects changed in place are carried too: y[i] = v and items.append(v) make new versions.
         for s in body:
@@ -245,7 +246,6 @@ class ControlFlowLowering:
         # So do the other names of an array written into: aliases bound before the loop (`w = v`, then
         # `w[i] = ...` inside) and in its body (`w = v; w[i] = ...` inside); and views of such arrays
         # (frontend/views.py).
-        written, _ = _changed_in_place(body, self.local_names)
         for name in written:
             assigned |= self.same_object(name) if name in self.env else {name}
         assigned |= self.views_of_any(assigned)
@@ -261,7 +261,11 @@ class ControlFlowLowering:
         self.loc = loc
         header_iter = self.rename(iter_expr) if iter_expr is not None else None
         target_names = ([n.id for n in walk(target) if isinstance(n, ast.Name)] if target is not None else [])
-        carried = [v for v in self.carried_variables(stmt, body) if v not in target_names]
+        # The names the body writes into, with its own aliases, and those `a += e` changes in place (too,
+        # where others hold `a` or view it): one walk, for the carried names and the items to snapshot.
+        updated: set[str] = set()
+        written, _ = _changed_in_place(body, self.local_names, augmented=updated)
+        carried = [v for v in self.carried_variables(stmt, body, written) if v not in target_names]
         before = dict(self.env)
         items_before = dict(self.item_of)  # (read by subscript so far: see Loop.items_before)
         # Bind each carried variable's loop name before the loop, copying its current version in.
@@ -318,10 +322,8 @@ class ControlFlowLowering:
         for var in sorted(self.env.keys() - before.keys()):  # (the bound since: a set difference, in C)
             if var not in carried and not (var in target_names and self.read_outside(stmt, var)):
                 del self.env[var]
-        updated: set[str] = set()  # (`a += e` changes `a` in place too, where others hold it or view it)
-        written, _ = _changed_in_place(body, self.local_names, augmented=updated)  # (with the body's own aliases)
-        written |= updated
-        holders = set().union(*(self.same_object(n) for n in written if n in self.env)) if written else set()
+        changed = written | updated
+        holders = set().union(*(self.same_object(n) for n in changed if n in self.env)) if changed else set()
         items = [v for v, base in items_before.items() if base in holders]
         self.body.append(Loop(kind, header_target, header_iter, header_test, lowered_body, pairs, exit_test, loc,
                               items))
