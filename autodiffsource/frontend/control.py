@@ -57,14 +57,17 @@ class ControlFlowLowering:
         env = self.env
         # Each branch in a journal of the variables it changes; then undone, so the other branch (and the
         # merge) starts from the variables as they were before the `if`.
+        groups_before = [set(m) for m in self.alias_groups]
         env.begin()
         body = self.lower_block(stmt.body)
         body_changes = env.end()
         after_body = {v: env.get(v, ABSENT) for v in body_changes}
         env.undo(body_changes)
+        groups_after_body, self.alias_groups = self.alias_groups, groups_before
         env.begin()
         orelse = self.lower_block(stmt.orelse)
         else_changes = env.end()
+        self.alias_groups = self.joined_alias_groups(groups_after_body, self.alias_groups)
         after_else = {v: env.get(v, ABSENT) for v in else_changes}
         env.undo(else_changes)
         versions = {}  # variable -> (before, after the body, after the else), None where unbound
@@ -281,8 +284,12 @@ class ControlFlowLowering:
         # changed in place is the object it held before the loop (until an iteration rebinds it).
         loop_views = {loop_names[v]: self.view_chains[entries[v]] for v in carried if entries[v] in self.view_chains}
         loop_objects = {loop_names[v]: self.object_of(entries[v]) for v in carried if entries[v] is not None}
+        # Names that may share an object at the top of an iteration: those before the loop, joined with
+        # those at the end of the body (found by the fixpoint too).
+        loop_groups = [set(m) for m in self.alias_groups]
         while True:
             state = self.checkpoint()
+            self.alias_groups = [set(m) for m in loop_groups]
             self.active |= assumed_active
             self.note_loop_views(loop_views)
             self.object_tokens.update(loop_objects)
@@ -298,10 +305,14 @@ class ControlFlowLowering:
             back_edges = [(loop_names[v], ends[v]) for v in carried]
             views_changed = self.loop_views_changed(loop_views, back_edges)
             objects_changed = self.loop_objects_changed(loop_objects, back_edges)
-            if not newly and not views_changed and not objects_changed:
+            joined = self.joined_alias_groups(loop_groups, self.alias_groups)
+            groups_changed = _partition(joined) != _partition(loop_groups)
+            loop_groups = joined
+            if not newly and not views_changed and not objects_changed and not groups_changed:
                 break
             self.restore(state)  # a carried value became differentiable: lower the body again
             assumed_active |= newly
+        self.alias_groups = loop_groups  # (a loop may run no iteration, or stop after any)
         pairs = [(loop_names[v], ends[v]) for v in carried if ends[v] is not None and ends[v] != loop_names[v]]
         for var in carried:
             self.env[var] = loop_names[var]
@@ -325,6 +336,8 @@ class ControlFlowLowering:
         changed = written | updated
         holders = set().union(*(self.same_object(n) for n in changed if n in self.env)) if changed else set()
         items = [v for v, base in items_before.items() if base in holders]
+        # And the arrays themselves, as the loop found them: statements before it read them so.
+        items += sorted({before[h] for h in holders if before.get(h) is not None} - set(items))
         self.body.append(Loop(kind, header_target, header_iter, header_test, lowered_body, pairs, exit_test, loc,
                               items))
 
@@ -367,6 +380,10 @@ class ControlFlowLowering:
         self.bound_once, self.active = set(bound), set(active)
         self.namer.restore(taken)
         self._temp, self.local_names = temp, set(local)
+
+
+def _partition(groups: list[set[str]]) -> frozenset:
+    return frozenset(frozenset(m) for m in groups if len(m) > 1)
 
 
 def _constant_start(call: ast.Call) -> int | None:

@@ -341,6 +341,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             return
         ssa = self.new_version(name)
         self.emit([ssa], PlainOp(atom), [False])
+        if isinstance(atom, ast.Name):
+            self.note_same_object(ssa, atom.id)  # `b = a`: one object under two names
 
     def emit(self, targets: list[str], op, active: list[bool]) -> None:
         for t, a in zip(targets, active, strict=True):

@@ -35,8 +35,8 @@ class MutationLowering:
         count = self.temp()
         new = self.namer.fresh(name)
         self.emit([new], AppendOp(old, value, count), [True])
-        for user_name in self.same_object(name):
-            self.env[user_name] = new
+        self.note_same_object(new, old)
+        self.move_holders(self.same_object(name), old, new)
 
     def shared_names(self, stmt: ast.AugAssign) -> list[str]:
         """Other variables, read later, that hold the same object as the target of ``a += e``."""
@@ -47,13 +47,27 @@ class MutationLowering:
         """User variables bound to the object ``name`` holds (``b = a``, ``a = b = e``), itself included.
 
         Kept by name, not by SSA version: an in-place update gives the names new versions, but Python
-        still has them share one object (when it is an array)."""
+        still has them share one object (when it is an array). The groups say who *may* share it: where
+        paths merge (after an ``if``, a loop that may run no iteration), a name that shares it on one
+        path stays in the group, and a write decides at run time (:meth:`move_holders`)."""
         version = self.env.get(name)
         group = set(self.env.holders(version))
         for members in self.alias_groups:
             if name in members:
                 group |= members
         return group
+
+    def joined_alias_groups(self, *paths: list[set[str]]) -> list[set[str]]:
+        """The alias groups after control flow that took one of ``paths`` (each the groups at the end
+        of one): names that may share an object on any of them share a group."""
+        groups: list[set[str]] = []
+        for members in (m for path in paths for m in path):
+            merged = set(members)
+            for other in [g for g in groups if g & merged]:
+                merged |= other
+                groups.remove(other)
+            groups.append(merged)
+        return groups
 
     def note_binding(self, name: str, value: ast.expr) -> None:
         """Track which user names share an object: ``name = other`` joins, anything else leaves."""
@@ -85,20 +99,13 @@ class MutationLowering:
         new = self.namer.fresh(name)
         self.emit([new], SetItemOp(old, ast.Constant(Ellipsis), result), [True])
         self.note_same_object(new, old)
-        self.body[-1].items_before.extend(v for v, base in self.item_of.items() if base in holders)
+        self.list_reads_before(holders, old)
         self.env[name] = new
         same = self.temp()
         self.emit([same], PlainOp(ast.Compare(ast.Name(new, ast.Load()), [ast.Is()], [ast.Name(old, ast.Load())])),
                   [False])
         for alias in aliases:
-            version = self.namer.fresh(alias)
-            branches = []
             own = self.env[alias]  # what the alias holds now (a number it kept earlier, or the same array)
-            for source in (new, own):  # an array changed in place / a number left as it was
-                op, is_active = self.copy_op(source)
-                branches.append([Assign([version], op, self.loc, [is_active])])
-            if new in self.active or own in self.active:
-                self.active.add(version)
             test = same
             if own != old:
                 # A version of its own (a loop's: the alias may have been rebound in an earlier iteration):
@@ -106,10 +113,38 @@ class MutationLowering:
                 test = self.temp()
                 holds = ast.Compare(ast.Name(own, ast.Load()), [ast.Is()], [ast.Name(old, ast.Load())])
                 self.emit([test], PlainOp(ast.BoolOp(ast.And(), [ast.Name(same, ast.Load()), holds])), [False])
-            self.body.append(If(ast.Name(test, ast.Load()), branches[0], branches[1], self.loc))
-            self.note_merged_object(version, new, own)
-            self.env[alias] = version
+            self.choose_version(alias, test, new, own)  # an array changed in place / a number left as it was
         self.refresh_views(holders, old, new, ast.Constant(Ellipsis), stmt)
+
+    def choose_version(self, name: str, test: str, new: str, own: str) -> None:
+        """``name`` holds ``new`` where ``test`` holds at run time, else the version ``own`` it holds now:
+        an ordinary ``if`` (the pullback replays it)."""
+        version = self.namer.fresh(name)
+        branches = []
+        for source in (new, own):
+            op, is_active = self.copy_op(source)
+            branches.append([Assign([version], op, self.loc, [is_active])])
+        if new in self.active or own in self.active:
+            self.active.add(version)
+        self.body.append(If(ast.Name(test, ast.Load()), branches[0], branches[1], self.loc))
+        self.note_merged_object(version, new, own)
+        self.env[name] = version
+
+    def move_holders(self, holders: set[str], old: str, new: str) -> None:
+        """After the write (just emitted) that made ``new`` out of ``old``: the user names ``holders``
+        that hold the object now hold ``new``. One that may hold another (an alias bound on one path of
+        an ``if``, or in a loop that may run no iteration) is asked at run time: ``h is old``."""
+        for holder in sorted(holders):
+            own = self.env.get(holder)
+            if own is None or own == new:
+                continue
+            if self.holds_same_object(own, old):
+                self.env[holder] = new
+                continue
+            test = self.temp()
+            self.emit([test], PlainOp(ast.Compare(ast.Name(own, ast.Load()), [ast.Is()],
+                                                  [ast.Name(old, ast.Load())])), [False])
+            self.choose_version(holder, test, new, own)
 
     def assign_subscript(self, target: ast.Subscript, value: ast.expr, where: ast.AST) -> None:
         """``y[index] = value`` in place, as Python does; the old content is kept if the pullback reads it."""
@@ -162,18 +197,24 @@ class MutationLowering:
         pullback's reads of it from before then take (only where it reads it)."""
         kept = ast.Name(self.env[name], ast.Load())
         self.emit([self.namer.fresh(f"{name}_kept")], SetItemOp(kept.id, ast.Constant(Ellipsis), kept), [False])
-        holders = self.same_object(name)  # (and the items read out of it before, as for any write)
-        self.body[-1].items_before.extend(v for v, base in self.item_of.items() if base in holders)
+        self.list_reads_before(self.same_object(name), kept.id)  # (as for any write)
 
     def note_written(self, new: str, old: str, holders: set[str]) -> None:
         """After the write (just emitted) that made ``new`` out of ``old``, the array ``holders`` hold."""
         self.note_same_object(new, old)
-        # Items read out of the array before (views NumPy changes with the write; `y[i] *= v` reads y[i]
-        # first): the pullback reads each as it was before this write, for the statements before it
-        # (reverse.py's snapshots).
-        self.body[-1].items_before.extend(v for v, base in self.item_of.items() if base in holders)
-        for user_name in holders:  # every name holding the object sees the write
-            self.env[user_name] = new
+        self.list_reads_before(holders, old)
+        self.move_holders(holders, old, new)  # every name holding the object sees the write
+
+    def list_reads_before(self, holders: set[str], old: str) -> None:
+        """On the write just emitted into the object ``holders`` hold (``old``, its version written): the
+        values the pullback reads as they were before it, for the statements before it (reverse.py's
+        snapshots). Items read out of the array (views NumPy changes with the write; ``y[i] *= v`` reads
+        ``y[i]`` first), and the versions other names hold of the object (``a = m`` before ``m[0] = 7``:
+        one object, two versions; one that may hold another object costs a copy)."""
+        before = self.body[-1].items_before
+        before.extend(v for v, base in self.item_of.items() if base in holders)
+        others = {self.env[h] for h in holders if self.env.get(h) is not None} - {old} - set(before)
+        before.extend(sorted(others))
 
 
 # Array methods and NumPy functions that change their (first) array argument in place.

@@ -253,6 +253,10 @@ class ViewLowering:
         """The token of the object ``version`` holds."""
         return self.object_tokens.get(version, version)
 
+    def holds_same_object(self, a: str, b: str) -> bool:
+        """Whether versions ``a`` and ``b`` certainly hold one object (where it is an array)."""
+        return a == b or self.object_of(a) == self.object_of(b) != UNKNOWN
+
     def note_same_object(self, new: str, old: str) -> None:
         self.object_tokens[new] = self.object_of(old)
 
