@@ -4,7 +4,8 @@ A :class:`Program` is the text of a real module: a few helper functions (some de
 differentiated through their source), then an entry function with straight-line code over NumPy, ``math``
 and ``scipy.special`` rules, broadcasting between shapes, indices that repeat, steps and blocks, joins
 (``np.concatenate``, ``np.stack``), writes into items of a new copy (in loops too) and into all of it
-(``v += ...``), views of it (rows, slices, ``.T``, ``.reshape``) read after such writes, calls to the helpers,
+(``v += ...``), views of it (rows, slices, ``.T``, ``.reshape``) and other names for it (bound outright or on one
+path only) read after such writes, the whole array read before a loop writes into it, calls to the helpers,
 ``if``/``else``, conditional expressions, ``for`` loops over ranges and over array rows, ``while`` loops,
 ``break``, ``continue`` and early ``return``. :meth:`Program.load` writes it to a file and imports it, so the engine
 reads it with ``inspect.getsource`` exactly as it reads a user's module.
@@ -330,13 +331,22 @@ class _Writer:
             self.features.add("setitem loop")
             counter = self.fresh("i")
             n = shape[0]
-            if self.draw(st.booleans()):  # an item read before the loop writes over it (NumPy's view)
+            before = self.pick(["item", "view", "whole", "alias", "nothing"])
+            if before == "item":  # an item read before the loop writes over it (NumPy's view)
                 early = self.fresh()
                 self.emit(indent, f"{early} = " + self.pick(UNARY).format(a=f"{name}[-1]"))
                 env[early] = shape[1:]
-            elif self.draw(st.booleans()):  # a view the loop's writes change, read after it
+            elif before == "view":  # a view the loop's writes change, read after it
                 view, view_shape = self.view_of(name, shape, indent)
                 env[view] = view_shape
+            elif before == "whole":  # the whole array read before the loop writes into it
+                self.features.add("read before a loop that writes")
+                early = self.fresh()
+                self.emit(indent, f"{early} = np.sum(" + self.pick(UNARY).format(a=name) + ")")
+                env[early] = ()
+            elif before == "alias":
+                alias = self.alias_of(name, env, indent)
+                env[alias] = shape
             value, _ = self.operand(env, shape[1:])
             total = self.fresh() if self.draw(st.booleans()) else None
             if total is not None:  # the whole array read after each iteration's write (its content then)
@@ -355,6 +365,7 @@ class _Writer:
             if len(shape) == 2:
                 indices.append((":, 0", shape[:1]))
             view = self.view_of(name, shape, indent) if self.draw(st.booleans()) else None
+            alias = self.alias_of(name, env, indent) if self.draw(st.integers(0, 3)) == 0 else None
             for _ in range(self.draw(st.integers(1, 2))):
                 if view is not None and self.draw(st.integers(0, 3)) == 0:  # the whole array, in place
                     value, _ = self.operand(env, shape)
@@ -366,7 +377,27 @@ class _Writer:
                                   + self.pick(UNARY).format(a=value))
             if view is not None:
                 env[view[0]] = view[1]  # read after the writes, which it shows (NumPy's view)
+            if alias is not None:
+                env[alias] = shape  # read after the writes, which it shows where it holds the array
         env[name] = shape
+
+    def alias_of(self, name: str, env: dict, indent: int) -> str:
+        """A new name for the array ``name`` (read after writes into it): bound to it outright, or only
+        on one path (``w = 0.5 * name``, then ``if ...: w = name``, or a loop that may run no iteration)."""
+        self.features.add("alias")
+        alias = self.fresh()
+        how = self.pick(["plain", "if", "loop"])
+        if how == "plain":
+            self.emit(indent, f"{alias} = {name}")
+            return alias
+        self.features.add("alias on one path")
+        self.emit(indent, f"{alias} = 0.5 * {name}")
+        if how == "if":
+            self.emit(indent, f"if {self.condition(env)}:")
+        else:
+            self.emit(indent, f"for {self.fresh('k')} in range({self.draw(st.integers(0, 2))}):")
+        self.emit(indent + 1, f"{alias} = {name}")
+        return alias
 
     def view_of(self, name: str, shape: tuple, indent: int) -> tuple[str, tuple]:
         """``w = <a view of name>`` (a row, a slice, a reversal, a column, ``.T``, ``.reshape(-1)``) before
