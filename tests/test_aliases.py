@@ -1,10 +1,12 @@
 """Names that may hold one array (frontend/mutation.py: alias groups, ``move_holders``).
 
 ``a = x`` makes two names of one object: a write into either (``x[0] = e``, ``a += e``, ``m.sort()``,
-``items.append(e)``) changes what both hold. Where control flow decides whether they share it (``a`` bound
+``items.append(e)``) changes what both hold; so do ``a = x if c else y`` and ``a, b = x, y``. Where control flow decides whether they share it (``a`` bound
 on one path of an ``if``, or in a loop that may run no iteration), the generated code asks at run time
 (``a is x``). And the pullback reads every name's array as it was where it was read: before a later
-write into it or into another name of it, in a loop too. Each function here takes a control argument;
+write into it or into another name of it, in a loop too; items and views read in a loop's iterations or
+on one branch of an ``if`` as each iteration or the branch read them (a write after the loop or the
+``if`` takes no single snapshot for all iterations, and none of a value the branch never made). Each function here takes a control argument;
 value and gradient are checked against the function itself and central differences for every value of
 it, through value_and_grad and through the seed's δf (pullback called twice). Every function here gave
 a wrong gradient (most also a wrong value) before these fixes, with no error.
@@ -181,6 +183,129 @@ def differentiated_alias_read_before_a_loop_writes_the_array(x, n):
     return y + np.sum(x * a)
 
 
+def aliased_by_a_conditional_expression(x, c):
+    x = x * 1.0
+    y = x * 2.0
+    a = x if c else y
+    a[0] = x[1] * 3.0
+    return np.sum(a * x) + np.sum(y)
+
+
+def updated_through_a_conditional_expression(x, c):
+    x = x * 1.0
+    y = x * 2.0
+    a = x * 0.5 if c else y
+    a += 1.0
+    return np.sum(a * x) + np.sum(y)
+
+
+def aliased_by_a_conditional_expression_in_a_loop(x, n):
+    x = x * 1.0
+    y = x * 2.0
+    for i in range(n):
+        a = x if i % 2 == 0 else y
+        a[i] = x[(i + 1) % 3] * 2.0
+    return np.sum(x * y)
+
+
+def aliased_by_unpacking_in_a_loop(x, n):
+    x = x * 1.0
+    y = x * 2.0
+    for i in range(n):
+        a, b = x, y
+        a[i] = x[(i + 1) % 3] * 2.0
+    return np.sum(x * y)
+
+
+def constant_aliased_by_unpacking_in_a_loop(x, n):
+    m = np.ones(3)
+    y = np.sum(x * m)
+    for i in range(n):
+        a, b = m, 2.0
+        a[i] = 5.0 * b
+    return y + np.sum(x * m)
+
+
+def constant_aliased_by_unpacking_then_written(x, c):
+    m = np.ones(3)
+    a, b = m, 2.0 + c
+    y = np.sum(x * a)
+    m[0] = 5.0 * b
+    return y + np.sum(x * a)
+
+
+def view_read_in_a_loop_then_written(x, n):
+    v = x * 1.0
+    s = 0.0
+    for i in range(n):
+        t = v[1:]
+        s = s + np.sum(t * x[i])
+    v[1] = 5.0
+    return s + np.sum(v)
+
+
+def slice_read_in_a_loop_then_written(x, n):
+    v = x * 1.0
+    s = 0.0
+    for i in range(n):
+        s = s + np.sum(v[1:] * x[i])
+    v[1] = 5.0
+    return s + np.sum(v)
+
+
+def items_of_each_iteration_then_written(x, n):
+    v = x * 1.0
+    s = 0.0
+    for i in range(n):
+        t = v[i]
+        s = s + t * x[2 - i]
+    v[0] = 5.0
+    v[1] = 7.0
+    return s + np.sum(v)
+
+
+def rows_of_each_iteration_then_written(x, n):
+    v = np.stack([x, x * 2.0])
+    s = 0.0
+    for i in range(n):
+        t = v[i % 2]
+        s = s + np.sum(t * x)
+    v[0] = 5.0
+    return s + np.sum(v)
+
+
+def items_of_an_inner_loop_then_written(x, n):
+    v = x * 1.0
+    s = 0.0
+    for i in range(n):
+        for j in range(2):
+            t = v[j]
+            s = s + t * x[2 - j]
+        v[0] = v[0] * 0.5
+    v[1] = 7.0
+    return s + np.sum(v)
+
+
+def view_read_on_one_branch_then_written(x, c):
+    v = x * 1.0
+    s = 0.0
+    if c:
+        t = v[1:]
+        s = s + np.sum(t * x[0])
+    v[1] = 5.0
+    return s + np.sum(v)
+
+
+def view_chosen_by_a_branch_then_written(x, c):
+    v = x * 1.0
+    t = v[0:2]
+    if c:
+        t = v[1:3]
+    y = np.sum(t * x[:2])
+    v[1] = 5.0
+    return y + np.sum(v) + np.sum(t)
+
+
 CASES = [
     (aliased_on_one_branch_then_written, (True, False)),
     (aliased_on_one_branch_and_written_through_it, (True, False)),
@@ -199,6 +324,19 @@ CASES = [
     (constant_read_before_a_loop_writes_it, (0, 1, 3)),
     (alias_read_before_a_loop_writes_the_array, (0, 1, 3)),
     (differentiated_alias_read_before_a_loop_writes_the_array, (0, 1, 3)),
+    (aliased_by_a_conditional_expression, (True, False)),
+    (updated_through_a_conditional_expression, (True, False)),
+    (aliased_by_a_conditional_expression_in_a_loop, (0, 1, 3)),
+    (aliased_by_unpacking_in_a_loop, (0, 1, 3)),
+    (constant_aliased_by_unpacking_in_a_loop, (0, 1, 3)),
+    (constant_aliased_by_unpacking_then_written, (0, 1)),
+    (view_read_in_a_loop_then_written, (0, 1, 3)),
+    (slice_read_in_a_loop_then_written, (0, 1, 3)),
+    (items_of_each_iteration_then_written, (1, 2, 3)),
+    (rows_of_each_iteration_then_written, (1, 2, 3)),
+    (items_of_an_inner_loop_then_written, (0, 1, 3)),
+    (view_read_on_one_branch_then_written, (True, False)),
+    (view_chosen_by_a_branch_then_written, (True, False)),
 ]
 PARAMS = [pytest.param(fn, control, id=f"{fn.__name__}-{control}") for fn, controls in CASES for control in controls]
 

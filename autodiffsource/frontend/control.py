@@ -58,15 +58,21 @@ class ControlFlowLowering:
         # Each branch in a journal of the variables it changes; then undone, so the other branch (and the
         # merge) starts from the variables as they were before the `if`.
         groups_before = [set(m) for m in self.alias_groups]
+        items_before = set(self.item_of)
         env.begin()
         body = self.lower_block(stmt.body)
         body_changes = env.end()
+        body_items = set(self.item_of) - items_before
         after_body = {v: env.get(v, ABSENT) for v in body_changes}
         env.undo(body_changes)
         groups_after_body, self.alias_groups = self.alias_groups, groups_before
         env.begin()
         orelse = self.lower_block(stmt.orelse)
         else_changes = env.end()
+        # Items read out of arrays written later, on one path: None on the other, where a later write's
+        # snapshot of them (copy_value(None) is None) runs though the branch that made them did not.
+        for block, items in ((orelse, body_items), (body, set(self.item_of) - items_before - body_items)):
+            block.extend(Assign([item], PlainOp(ast.Constant(None)), loc, [False]) for item in sorted(items))
         self.alias_groups = self.joined_alias_groups(groups_after_body, self.alias_groups)
         after_else = {v: env.get(v, ABSENT) for v in else_changes}
         env.undo(else_changes)
@@ -91,6 +97,7 @@ class ControlFlowLowering:
                 self.active.add(merged)
             self.note_merged_view(merged, test, from_body, from_else)
             self.note_merged_object(merged, from_body, from_else)
+            self.note_merged_item(merged, from_body, from_else)
         self.body.append(If(test, body, orelse, loc))
 
     def lower_ifexp(self, node: ast.IfExp) -> ast.Name:
@@ -314,6 +321,13 @@ class ControlFlowLowering:
             assumed_active |= newly
         self.alias_groups = loop_groups  # (a loop may run no iteration, or stop after any)
         pairs = [(loop_names[v], ends[v]) for v in carried if ends[v] is not None and ends[v] != loop_names[v]]
+        # Items the body read out of arrays written later are each iteration's, saved on the tape (as
+        # copies where they may be views: transform/loops.py), not snapshots a write after the loop takes;
+        # a carried variable holding one is (its loop name: entry or last iteration's item).
+        for name, end in pairs:
+            self.note_merged_item(name, end, entries.get(next(v for v in carried if loop_names[v] == name)))
+        for item in set(self.item_of) - items_before.keys() - set(loop_names.values()):
+            self.items_of_iterations[item] = self.item_of.pop(item)
         for var in carried:
             self.env[var] = loop_names[var]
         self.loc = loc
@@ -340,6 +354,13 @@ class ControlFlowLowering:
         items += sorted({before[h] for h in holders if before.get(h) is not None} - set(items))
         self.body.append(Loop(kind, header_target, header_iter, header_test, lowered_body, pairs, exit_test, loc,
                               items))
+
+    def note_merged_item(self, merged: str, first: str | None, second: str | None) -> None:
+        """``merged`` holds ``first`` or ``second``: an item read out of an array (see Lowerer.item_of)
+        where either is."""
+        root = self.item_of.get(first) or self.item_of.get(second)
+        if root is not None:
+            self.item_of[merged] = root
 
     def read_outside(self, stmt, var: str) -> bool:
         """Whether the function reads ``var`` anywhere outside the loop ``stmt``."""

@@ -81,6 +81,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         # Items read out of arrays written into later (a view or a copy, as NumPy decides) -> the variable
         # read: each write into that array lists them (SetItemOp), for the pullback's snapshots.
         self.item_of: dict[str, str] = {}
+        self.items_of_iterations: dict[str, str] = {}  # the same, read in a loop's body (control.py)
         # Values that may be views of arrays written into later -> how they were made (views.py).
         self.view_chains: dict = {}
         self.helper_refs: dict[str, str] = {}  # run-time helper -> its name in generated code (views.py)
@@ -156,7 +157,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             name=node.name, params=params, vararg=vararg, defaults_source=[], wrt=list(self.wrt),
             body=self.body, ret=ret, active=set(self.active), closure=self.closure,
             file=self.pf.file, first_line=self.pf.first_line, def_line=self.node.lineno,
-            views={v for v, root in self.item_of.items() if root in self.written or root in self.augmented},
+            views={v for v, root in (self.item_of | self.items_of_iterations).items()
+                   if root in self.written or root in self.augmented},
             changed_in_place=self.changed_in_place(params))
 
     # ---- statements ----------------------------------------------------------------------------------
@@ -241,8 +243,9 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             if changed:  # `y = np.add(a, b, out=c)`: c changed in place, and y is c
                 self.call_changing_arrays(value, changed)
                 value = ast.copy_location(ast.Name(out, ast.Load()), value)
-            self.bind_atom(target.id, self.atom(value, name_hint=target.id))
-            self.note_binding(target.id, value)
+            atom = self.atom(value, name_hint=target.id)
+            self.bind_atom(target.id, atom)
+            self.note_binding(target.id, value, atom)
             return
         if isinstance(target, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Name) for e in target.elts):
             names = [e.id for e in target.elts]
@@ -258,6 +261,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
                 atoms = [self.atom(e) for e in value.elts]  # all evaluated before any is bound
                 for name, atom in zip(names, atoms, strict=True):
                     self.bind_atom(name, atom)
+                for name, elt, atom in zip(names, value.elts, atoms, strict=True):
+                    self.note_binding(name, elt, atom)  # `a, b = x, y`: a is x's object
                 return
             if not self.is_active(value):
                 ssa = [self.new_version(n) for n in names]

@@ -51,9 +51,9 @@ class MutationLowering:
         paths merge (after an ``if``, a loop that may run no iteration), a name that shares it on one
         path stays in the group, and a write decides at run time (:meth:`move_holders`)."""
         version = self.env.get(name)
-        group = set(self.env.holders(version))
+        group = set(self.env.holders(version)) | {name}
         for members in self.alias_groups:
-            if name in members:
+            if members & group:
                 group |= members
         return group
 
@@ -69,17 +69,20 @@ class MutationLowering:
             groups.append(merged)
         return groups
 
-    def note_binding(self, name: str, value: ast.expr) -> None:
-        """Track which user names share an object: ``name = other`` joins, anything else leaves."""
+    def note_binding(self, name: str, value: ast.expr, atom: ast.expr | None = None) -> None:
+        """Track which user names share an object: ``name = other`` joins, anything else leaves. ``atom``,
+        where given, is what ``value`` lowered to: a version other names hold (``a = x if c else y``
+        lowers to the name the conditional expression's branches bound) joins them too."""
         for members in self.alias_groups:
             members.discard(name)
         self.alias_groups = [m for m in self.alias_groups if len(m) > 1]
+        others = set()
         if isinstance(value, ast.Name) and value.id in self.env and value.id != name:
-            for members in self.alias_groups:
-                if value.id in members:
-                    members.add(name)
-                    return
-            self.alias_groups.append({name, value.id})
+            others.add(value.id)
+        elif isinstance(atom, ast.Name):
+            others |= self.env.holders(atom.id) - {name}
+        if others:
+            self.alias_groups = self.joined_alias_groups(self.alias_groups, [others | {name}])
 
     def update_in_place(self, stmt: ast.AugAssign, value: ast.expr) -> None:
         """``a += e`` while another name holds the same object, or a view of it is read later: on an
@@ -349,12 +352,10 @@ def _changed_in_place(body, local_names: set[str], own: list | None = None,
     written, appended = set(), set()
     for node in own_nodes(body) if own is None else own:
         if isinstance(node, ast.Assign):
-            if isinstance(node.value, ast.Name):
-                for t in node.targets:
-                    if isinstance(t, ast.Name):
-                        merged = group(t.id) | group(node.value.id)
-                        for n in merged:
-                            groups[n] = merged
+            for name, source in _bindings(node):
+                merged = group(name) | group(source)
+                for n in merged:
+                    groups[n] = merged
             targets = node.targets
         elif isinstance(node, ast.AugAssign):
             targets = [node.target]
@@ -370,6 +371,29 @@ def _changed_in_place(body, local_names: set[str], own: list | None = None,
             if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
                 written.add(t.value.id)
     return ({m for n in written for m in group(n)}, {m for n in appended for m in group(n)})
+
+
+def _bindings(node: ast.Assign) -> list[tuple[str, str]]:
+    """``(target, variable)`` for each target of ``node`` that may be bound to a variable's object:
+    ``a = x``, ``a = x if c else y``, ``a, b = x, y``."""
+    pairs = []
+    for target in node.targets:
+        if isinstance(target, ast.Name):
+            pairs += [(target.id, source) for source in _objects_named_by(node.value)]
+        elif isinstance(target, (ast.Tuple, ast.List)) and isinstance(node.value, (ast.Tuple, ast.List)) \
+                and len(target.elts) == len(node.value.elts):
+            pairs += [(t.id, source) for t, v in zip(target.elts, node.value.elts, strict=True)
+                      if isinstance(t, ast.Name) for source in _objects_named_by(v)]
+    return pairs
+
+
+def _objects_named_by(value: ast.expr) -> set[str]:
+    """The variables whose object ``value`` may be: ``x``, or ``x if c else y``."""
+    if isinstance(value, ast.Name):
+        return {value.id}
+    if isinstance(value, ast.IfExp):
+        return _objects_named_by(value.body) | _objects_named_by(value.orelse)
+    return set()
 
 
 def _is_append(node: ast.expr) -> bool:
