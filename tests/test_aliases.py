@@ -6,7 +6,8 @@ on one path of an ``if``, or in a loop that may run no iteration), the generated
 (``a is x``). And the pullback reads every name's array as it was where it was read: before a later
 write into it or into another name of it, in a loop too; items and views read in a loop's iterations or
 on one branch of an ``if`` as each iteration or the branch read them (a write after the loop or the
-``if`` takes no single snapshot for all iterations, and none of a value the branch never made). Each function here takes a control argument;
+``if`` takes no single snapshot for all iterations, and none of a value the branch never made); and a
+write on one branch of an ``if`` leaves the array read before it as it was on the other branch too. Each function here takes a control argument;
 value and gradient are checked against the function itself and central differences for every value of
 it, through value_and_grad and through the seed's δf (pullback called twice). Every function here gave
 a wrong gradient (most also a wrong value) before these fixes, with no error.
@@ -306,6 +307,33 @@ def view_chosen_by_a_branch_then_written(x, c):
     return y + np.sum(v) + np.sum(t)
 
 
+def written_on_one_branch_after_a_read(x, c):
+    v = x * 1.0
+    y = np.sum(x * v)
+    if c:
+        v[0] = 5.0
+    return y + np.sum(v)
+
+
+def view_written_on_one_branch_after_a_read(x, c):
+    v = x * 1.0
+    t = v[1:]
+    y = np.sum(x[1:] * t)
+    if c:
+        v[1] = 5.0
+    return y + np.sum(v)
+
+
+def written_in_nested_branches_after_a_read(x, c):
+    v = x * 1.0
+    y = np.sum(x * v)
+    if c > 0:
+        if c > 1:
+            v[0] = 5.0
+        v[2] = v[2] * 3.0
+    return y + np.sum(v * x)
+
+
 CASES = [
     (aliased_on_one_branch_then_written, (True, False)),
     (aliased_on_one_branch_and_written_through_it, (True, False)),
@@ -337,6 +365,9 @@ CASES = [
     (items_of_an_inner_loop_then_written, (0, 1, 3)),
     (view_read_on_one_branch_then_written, (True, False)),
     (view_chosen_by_a_branch_then_written, (True, False)),
+    (written_on_one_branch_after_a_read, (True, False)),
+    (view_written_on_one_branch_after_a_read, (True, False)),
+    (written_in_nested_branches_after_a_read, (0, 1, 2)),
 ]
 PARAMS = [pytest.param(fn, control, id=f"{fn.__name__}-{control}") for fn, controls in CASES for control in controls]
 

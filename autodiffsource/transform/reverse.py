@@ -81,6 +81,10 @@ class Snapshot:
     container: bool = False
     pending: bool = False
     used: bool = False
+    # Slots at the top of the other branch of each ``if`` around the write that does not make the version:
+    # where that branch runs instead, the write does not, and the copy is taken there (the pullback of
+    # statements before the ``if`` reads it on every path).
+    other_paths: list = dataclasses.field(default_factory=list)
 
 
 def comment_for(loc: SourceLoc, texts: dict | None = None) -> Comment:
@@ -147,6 +151,9 @@ class ReverseBuilder(LoopReversal, Shortcuts):
         self.local_names |= set(lowered.params)
         # Versions overwritten in place (y[i] = v): name -> [snapshot name, its Placeholder, used?]
         self.snapshots: dict[str, Snapshot] = {}
+        # While the forward pass of a branch is written: per enclosing ``if``, the names its branches
+        # bind and the slot at the top of the other branch (see Snapshot.other_paths).
+        self.other_branches: list[tuple[set[str], Placeholder]] = []
         # Per write (by its IR statement's id): the snapshots of the items read out of the array before it.
         self.item_snapshots: dict[int, dict[str, Snapshot]] = {}
         self.comment_texts: dict[tuple, str] = {}  # comment_for's cache
@@ -259,8 +266,14 @@ class ReverseBuilder(LoopReversal, Shortcuts):
             if isinstance(s, Assign):
                 out.extend(self.forward_assign(s))
             elif isinstance(s, If):
-                body = self.forward_block(s.body)
-                orelse = self.forward_block(s.orelse)
+                local = {t for b in (s.body, s.orelse) for st in walk_statements(b) if isinstance(st, Assign)
+                         for t in st.targets}
+                body_top, else_top = Placeholder(stmts=[]), Placeholder(stmts=[])
+                self.other_branches.append((local, else_top))
+                body = [body_top] + self.forward_block(s.body)
+                self.other_branches[-1] = (local, body_top)
+                orelse = [else_top] + self.forward_block(s.orelse)
+                self.other_branches.pop()
                 out.append(ast.If(s.test, _nonempty(body), orelse if _has_code(orelse) else []))
             elif isinstance(s, Loop):
                 out.extend(self.forward_loop(s))
@@ -302,7 +315,7 @@ class ReverseBuilder(LoopReversal, Shortcuts):
             # Like y[i] = v: in place, with a snapshot only if the pullback reads the old list. The
             # length before the append says which entry of the cotangent belongs to the value.
             snapshot = Placeholder(stmts=[])
-            self.snapshots[op.old] = Snapshot(self.namer.fresh(f"{op.old}_before"), snapshot, container=True)
+            self.snapshots[op.old] = self.snapshot(op.old, snapshot, container=True)
             count = ast.Assign([ast.Name(op.count, ast.Store())],
                                ast.Call(ast.Name("len", ast.Load()), [ast.Name(op.old, ast.Load())], []))
             append = ast.Expr(ast.Call(ast.Attribute(ast.Name(op.old, ast.Load()), "append", ast.Load()), [op.value], []))
@@ -312,7 +325,7 @@ class ReverseBuilder(LoopReversal, Shortcuts):
             # The write happens in place, as in the user's code; a snapshot of the old content is taken
             # first only if the pullback turns out to read it (see backward_setitem).
             snapshot = Placeholder(stmts=[])
-            self.snapshots[op.old] = Snapshot(self.namer.fresh(f"{op.old}_before"), snapshot)
+            self.snapshots[op.old] = self.snapshot(op.old, snapshot)
             # The items read out of the array before (NumPy's views change with the write) get theirs too.
             before = [snapshot] + self.item_placeholders(stmt)
             if _is_whole(op.index):  # a += e on an object others share: in place if it is an array
@@ -554,10 +567,14 @@ class ReverseBuilder(LoopReversal, Shortcuts):
     def item_placeholders(self, stmt) -> list[Placeholder]:
         """Where the forward pass copies each of ``stmt``'s ``items_before`` (a write, or a loop that writes),
         if the pullback reads it (see item_snapshots_pending)."""
-        items = {item: Snapshot(self.namer.fresh(f"{item}_before"), Placeholder(stmts=[]))
-                 for item in stmt.items_before}
+        items = {item: self.snapshot(item, Placeholder(stmts=[])) for item in stmt.items_before}
         self.item_snapshots[id(stmt)] = items
         return [entry.placeholder for entry in items.values()]
+
+    def snapshot(self, version: str, placeholder: Placeholder, container: bool = False) -> Snapshot:
+        """The snapshot of ``version`` a write about to be written takes in ``placeholder``."""
+        return Snapshot(self.namer.fresh(f"{version}_before"), placeholder, container,
+                        other_paths=[top for local, top in self.other_branches if version not in local])
 
     def item_snapshots_pending(self, stmt) -> None:
         """From the write (or loop) ``stmt`` back, the items read out of its array before it read as they
@@ -594,6 +611,8 @@ class ReverseBuilder(LoopReversal, Shortcuts):
                     entry.used = True
                     entry.placeholder.stmts = [ast.Assign([ast.Name(entry.name, ast.Store())],
                                                           builder.call(runtime.copy_value, ast.Name(node.id, ast.Load())))]
+                    for top in entry.other_paths:
+                        top.stmts = top.stmts + entry.placeholder.stmts
                 return ast.Name(entry.name, ast.Load())
 
         return [Redirect().visit(s) for s in stmts]
