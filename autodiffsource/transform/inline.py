@@ -15,7 +15,10 @@ call's atoms for the parameters, binds the rule module's globals through a callb
 names them hygienically), and gives the forward statements plus a builder for the backward statements
 that keeps only what the requested partials need (dead code is never emitted). Each substitution is a
 fresh copy; a rule used often is copied by a function compiled for each of its statements, which makes
-the very copy the walk makes (issue 6: the walk was a tenth of a long function's transform).
+the very copy the walk makes (issue 6: the walk was a tenth of a long function's transform). The copies
+of the rule's own nodes carry no location (the rule's lines mean nothing in generated code, and
+codegen/emit.py gives every node it writes its place in the generated text): a node constructor given
+four location keywords costs about three times one without.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import inspect
 import operator
 from typing import Callable
 
-from ..astutil import Transformer, clone, copy_node
+from ..astutil import Transformer, clone
 from ..errors import NoSourceError
 from ..rules.registry import Rule
 from ..source import parse_function
@@ -281,7 +284,7 @@ class _Substitution:
         if cls is ast.Name:
             target = self.mapping.get(n.id)
             if target is None:
-                return _copy_name(n)
+                return _Name(n.id, n.ctx)
             if n.ctx.__class__ is ast.Store:
                 if target.__class__ is not ast.Name:
                     raise AssertionError(f"rule assigns to parameter {n.id}")
@@ -297,7 +300,12 @@ class _Substitution:
                 return ast.Subscript(self.walk(n.value), clone(self.mapping[index.id]), n.ctx)
         elif isinstance(n, _SHARED_LEAVES) or not isinstance(n, ast.AST):
             return n  # contexts and operators carry nothing: shared, as the parser shares them
-        return copy_node(n, self.walk)
+        new = cls.__new__(cls)  # (copy_node without the location attributes)
+        d, source = new.__dict__, n.__dict__
+        for key in cls._fields:
+            value = source.get(key)
+            d[key] = self.walk(value) if value.__class__ is list or isinstance(value, ast.AST) else value
+        return new
 
 
 # Substitutions into one template node after which it is compiled (_compiled_substitution): a small
@@ -313,7 +321,7 @@ def _compiled_substitution(node) -> Callable[[dict], object]:
     """A function of the mapping returning ``_substitute(node, mapping)``: the walk done once, here, and
     written out as one nested expression of node constructors (a copy then costs a constructor call
     per node instead of a walk over its fields). Every object the copy shares with ``node`` (operators,
-    contexts, field values that are not nodes, location attributes) is passed in, never respelled."""
+    contexts, field values that are not nodes) is passed in, never respelled."""
     writer = _SubstitutionWriter()
     try:
         text = f"def substitute(m):\n    return {writer.write(node)}\n"
@@ -349,7 +357,6 @@ class _SubstitutionWriter:
         source = n.__dict__
         parts = [self.write(value) if value.__class__ is list or isinstance(value, ast.AST) else self.ref(value)
                  for value in (source.get(key) for key in cls._fields)]
-        parts += [f"{key}={self.ref(source[key])}" for key in cls._attributes if key in source]
         made = f"{self.ref(cls)}({', '.join(parts)})"
         index = n.slice if cls is ast.Subscript else None
         if index.__class__ is ast.Name:  # x[i] with i a parameter: the index keeps its slice syntax
@@ -362,7 +369,7 @@ def _load(mapping: dict, name: str, n: ast.Name):
     """What :class:`_Substitution` makes of the template's read ``n`` of ``name``."""
     target = mapping.get(name)
     if target is None:
-        return _copy_name(n)
+        return _Name(name, n.ctx)
     if target.__class__ is ast.Name:
         fields = target.__dict__
         if fields.keys() == _ID_AND_CTX:  # no location (the lowering's atoms): what _copy_name makes
@@ -375,7 +382,7 @@ def _store(mapping: dict, name: str, n: ast.Name):
     """What :class:`_Substitution` makes of the template's write ``n`` of ``name``."""
     target = mapping.get(name)
     if target is None:
-        return _copy_name(n)
+        return _Name(name, n.ctx)
     if target.__class__ is not ast.Name:
         raise AssertionError(f"rule assigns to parameter {name}")
     return ast.Name(target.id, ast.Store())
