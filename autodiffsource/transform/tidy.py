@@ -328,9 +328,10 @@ def _fuse_block(stmts: list[ast.stmt], ok, named: dict, skip: bool, names: NameT
                 while j >= 0:
                     passed = out[j]
                     targets = getattr(passed, "targets", None)  # first the cheap question: is it read here?
-                    if targets and targets[0].__class__ is _Name and reads(targets[0].id) \
-                            and _fusable_into(passed, s, ok, named, names):
-                        break
+                    if targets and targets[0].__class__ is _Name and reads(targets[0].id):
+                        site = _fusion_site(passed, s, ok, named, names)
+                        if site is not None:
+                            break
                     known = helpers.get(passed) if skip else None
                     if skip and (known is None or known[0] is not passed):
                         known = helpers[passed] = (passed, _helper_statement(passed, named))
@@ -341,31 +342,20 @@ def _fuse_block(stmts: list[ast.stmt], ok, named: dict, skip: bool, names: NameT
                 if j < 0 or not _may_move_past(out[j], out[j + 1:], names):
                     break
                 previous = out.pop(j)
-                name = previous.targets[0].id
-                s.value = _replace_load(s.value, name, previous.value)
-                names.fused(s, name, previous)
+                parent, field, index = site
+                if parent is None:
+                    s.value = previous.value
+                elif index is None:
+                    setattr(parent, field, previous.value)
+                else:
+                    getattr(parent, field)[index] = previous.value
+                names.fused(s, previous.targets[0].id, previous)
         append(s)
     stmts[:] = out
 
 
 # Statements with a value fusion can write a definition into (no block: no body to fuse within).
 _VALUED = frozenset({ast.Assign, ast.AugAssign, ast.Expr, ast.Return})
-
-
-def _replace_load(tree, name: str, value: ast.expr):
-    """``tree`` with every read of ``name`` replaced by ``value`` (in place, as a NodeTransformer would)."""
-    if isinstance(tree, ast.Name):
-        return value if tree.id == name and isinstance(tree.ctx, ast.Load) else tree
-    for node in _nodes(tree):
-        for field in _child_fields(node.__class__):
-            child = getattr(node, field, None)
-            if child.__class__ is list:
-                for i, item in enumerate(child):
-                    if isinstance(item, ast.Name) and item.id == name and isinstance(item.ctx, ast.Load):
-                        child[i] = value
-            elif isinstance(child, ast.Name) and child.id == name and isinstance(child.ctx, ast.Load):
-                setattr(node, field, value)
-    return tree
 
 
 def _helper_statement(s: ast.stmt, named: dict) -> bool:
@@ -391,42 +381,56 @@ def _may_move_past(definition: ast.Assign, passed: list[ast.stmt], names: NameTa
     return True
 
 
-def _fusable_into(previous: ast.stmt, s: ast.stmt, ok, named: dict, names: NameTable) -> bool:
+def _fusion_site(previous: ast.stmt, s: ast.stmt, ok, named: dict, names: NameTable):
+    """Where ``previous`` (``name = value``, ``name`` fusable and read once in all the code) can be written
+    into ``s``: ``(parent, field, index)`` of the one read of ``name`` in ``s.value`` (``parent`` None: the
+    value is that read; ``index`` None: the field holds it, not a list), when everything ``s.value``
+    evaluates before that read is pure (:func:`_pure`); else None. One walk, stopped at the read."""
     if not (isinstance(previous, ast.Assign) and len(previous.targets) == 1
             and isinstance(previous.targets[0], ast.Name) and ok(previous.targets[0].id)):
-        return False
+        return None
     name = previous.targets[0].id
-    if not names.of(s)[0][name]:
-        return False  # read elsewhere (a later statement): not ours to fuse
-    for node in _evaluation_order(s.value):
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
-            return True
-        if not _pure(node, named):
-            return False
-    return False  # read elsewhere (a later statement): not ours to fuse
+    if names.of(s)[0][name] != 1:
+        return None  # read elsewhere (a later statement): not ours to fuse
+    site = _first_read(s.value, name, named, None, None, None)
+    return site or None  # (False: something impure is evaluated first; None: read elsewhere)
 
 
-def _evaluation_order(node):
-    """``node`` and its sub-expressions in the order Python evaluates them (for the expressions
-    fusion allows: no conditional evaluation, no dict displays)."""
-    if isinstance(node, ast.Call):
-        yield from _evaluation_order(node.func)
-        for a in node.args:
-            yield from _evaluation_order(a)
-        for k in node.keywords:
-            yield from _evaluation_order(k.value)
-        yield node
-        return
-    for field in node._fields:
-        value = getattr(node, field, None)
-        if isinstance(value, ast.AST):
+def _first_read(node, name: str, named: dict, parent, field, index):
+    """In the order Python evaluates ``node`` and its sub-expressions (for the expressions fusion allows:
+    no conditional evaluation, no dict displays; a call after its function and arguments, any other node
+    after its parts): ``(parent, field, index)`` of the first read of ``name``, where ``node`` stands at
+    ``parent.field[index]``; False when a node that is not :func:`_pure` is evaluated before it; None
+    when ``node`` holds no read of it."""
+    cls = node.__class__
+    if cls is _Name:
+        return (parent, field, index) if node.id == name and node.ctx.__class__ is _Load else None
+    if cls is ast.Call:
+        found = _first_read(node.func, name, named, node, "func", None)
+        if found is not None:
+            return found
+        for i, argument in enumerate(node.args):
+            found = _first_read(argument, name, named, node, "args", i)
+            if found is not None:
+                return found
+        for keyword in node.keywords:
+            found = _first_read(keyword.value, name, named, keyword, "value", None)
+            if found is not None:
+                return found
+    else:
+        for key in node._fields:
+            value = getattr(node, key, None)
             if isinstance(value, ast.expr):
-                yield from _evaluation_order(value)
-        elif isinstance(value, list):
-            for item in value:
-                if isinstance(item, ast.expr):
-                    yield from _evaluation_order(item)
-    yield node
+                found = _first_read(value, name, named, node, key, None)
+                if found is not None:
+                    return found
+            elif value.__class__ is list:
+                for i, item in enumerate(value):
+                    if isinstance(item, ast.expr):
+                        found = _first_read(item, name, named, node, key, i)
+                        if found is not None:
+                            return found
+    return None if _pure(node, named) else False
 
 
 def _pure(node, named: dict) -> bool:
