@@ -5,7 +5,8 @@ differentiated through their source), then an entry function with straight-line 
 and ``scipy.special`` rules, broadcasting between shapes, indices that repeat, steps and blocks, joins
 (``np.concatenate``, ``np.stack``), writes into items of a new copy (in loops too) and into all of it
 (``v += ...``), views of it (rows, slices, ``.T``, ``.reshape``) and other names for it (bound outright or on one
-path only) read after such writes, the whole array read before a loop writes into it, calls to the helpers,
+path only) read after such writes, the whole array read before a loop writes into it, later writes into
+such an array (on one branch of an ``if``, in a loop, after statements that read it), calls to the helpers,
 ``if``/``else``, conditional expressions, ``for`` loops over ranges and over array rows, ``while`` loops,
 ``break``, ``continue`` and early ``return``. :meth:`Program.load` writes it to a file and imports it, so the engine
 reads it with ``inspect.getsource`` exactly as it reads a user's module.
@@ -164,6 +165,7 @@ class _Writer:
         self.lines: list[str] = []
         self.counter = itertools.count(1)
         self.returned = False  # an early return was written (see ROWS_AFTER_EARLY_RETURN)
+        self.owned: set[str] = set()  # arrays item_writes made (copies), which later statements may write into
 
     def pick(self, options):
         return self.draw(st.sampled_from(options))
@@ -359,11 +361,7 @@ class _Writer:
                 env[total] = ()
         else:
             self.features.add("setitem")
-            indices = [("0", shape[1:]), ("-1", shape[1:]), ("::2", ((shape[0] + 1) // 2,) + shape[1:])]
-            if shape[0] >= 2:
-                indices.append(("1:", (shape[0] - 1,) + shape[1:]))
-            if len(shape) == 2:
-                indices.append((":, 0", shape[:1]))
+            indices = _indices(shape)
             view = self.view_of(name, shape, indent) if self.draw(st.booleans()) else None
             alias = self.alias_of(name, env, indent) if self.draw(st.integers(0, 3)) == 0 else None
             for _ in range(self.draw(st.integers(1, 2))):
@@ -380,6 +378,19 @@ class _Writer:
             if alias is not None:
                 env[alias] = shape  # read after the writes, which it shows where it holds the array
         env[name] = shape
+        self.owned.add(name)
+
+    def write_into_an_earlier_array(self, env: dict, indent: int):
+        """``v[index] = ...`` (or ``+=``, ``*=``) into an array made earlier by item_writes, here maybe on
+        one branch of an ``if`` or in a loop, after statements that read it."""
+        arrays = sorted(n for n in self.owned if n in env and len(env[n]) >= 1)
+        if not arrays:
+            return
+        self.features.add("write into an earlier array")
+        name = self.pick(arrays)
+        index, part = self.pick(_indices(tuple(env[name])))
+        value, _ = self.operand(env, part)
+        self.emit(indent, f"{name}[{index}] {self.pick(['=', '+=', '*='])} " + self.pick(UNARY).format(a=value))
 
     def alias_of(self, name: str, env: dict, indent: int) -> str:
         """A new name for the array ``name`` (read after writes into it): bound to it outright, or only
@@ -418,7 +429,7 @@ class _Writer:
               returns: str | None = None):
         """``n`` statements: new variables join ``env`` (the caller decides whether they outlive the block)."""
         for _ in range(n):
-            kinds = ["assign", "assign", "assign", "reassign", "setitem"]
+            kinds = ["assign", "assign", "assign", "reassign", "setitem", "write"]
             if depth < 2:
                 kinds += ["if", "for", "while", "forrows"]
             if in_loop:
@@ -440,6 +451,8 @@ class _Writer:
                 self.reassign(env, indent)
             elif kind == "setitem":
                 self.item_writes(env, indent, in_a_loop=depth < 2 and self.draw(st.booleans()))
+            elif kind == "write":
+                self.write_into_an_earlier_array(env, indent)
             elif kind == "if":
                 self.features.add("if")
                 self.emit(indent, f"if {self.condition(env)}:")
@@ -486,6 +499,17 @@ class _Writer:
                 self.returned = True
                 self.emit(indent, f"if {self.condition(env)}:")
                 self.emit(indent + 1, f"return {returns.format(a=self.pick(sorted(env)))}")
+
+
+def _indices(shape: tuple) -> list[tuple[str, tuple]]:
+    """Indices to write into an array of ``shape`` (its first axis has at least one entry): each with the
+    shape of the block it selects."""
+    indices = [("0", shape[1:]), ("-1", shape[1:]), ("::2", ((shape[0] + 1) // 2,) + shape[1:])]
+    if shape[0] >= 2:
+        indices.append(("1:", (shape[0] - 1,) + shape[1:]))
+    if len(shape) == 2:
+        indices.append((":, 0", shape[:1]))
+    return indices
 
 
 @st.composite

@@ -334,6 +334,16 @@ def written_in_nested_branches_after_a_read(x, c):
     return y + np.sum(v * x)
 
 
+def read_and_written_on_one_branch(x, c):
+    v = x * 1.0
+    if c:
+        y = np.sum(x * v)
+        v[0] = 5.0
+    else:
+        y = np.sum(x)
+    return y + np.sum(v)
+
+
 CASES = [
     (aliased_on_one_branch_then_written, (True, False)),
     (aliased_on_one_branch_and_written_through_it, (True, False)),
@@ -368,6 +378,7 @@ CASES = [
     (written_on_one_branch_after_a_read, (True, False)),
     (view_written_on_one_branch_after_a_read, (True, False)),
     (written_in_nested_branches_after_a_read, (0, 1, 2)),
+    (read_and_written_on_one_branch, (True, False)),
 ]
 PARAMS = [pytest.param(fn, control, id=f"{fn.__name__}-{control}") for fn, controls in CASES for control in controls]
 
@@ -399,3 +410,12 @@ def test_a_name_that_may_hold_the_array_is_asked_at_run_time():
     assert " is x_2" in text  # the write into x asks whether v holds it (it does where c is false)
     text = transform(constant_read_before_a_loop_writes_it, (True, False)).__source__
     assert "m_before = copy_value(m)" in text  # the loop's writes: the pullback reads m as it was before
+
+
+def test_the_other_branch_copies_only_what_statements_before_the_if_read():
+    from autodiffsource import transform
+
+    text = transform(written_on_one_branch_after_a_read, (True, False)).__source__
+    assert text.count("v_before = copy_value(v)") == 2  # before the write, and on the branch without it
+    text = transform(read_and_written_on_one_branch, (True, False)).__source__
+    assert text.count("v_before = copy_value(v)") == 1  # read on the branch itself: no copy on the other

@@ -81,9 +81,9 @@ class Snapshot:
     container: bool = False
     pending: bool = False
     used: bool = False
-    # Slots at the top of the other branch of each ``if`` around the write that does not make the version:
-    # where that branch runs instead, the write does not, and the copy is taken there (the pullback of
-    # statements before the ``if`` reads it on every path).
+    # Per ``if`` around the write that does not make the version: the ``if`` and the slot at the top of
+    # its other branch. Where that branch runs instead, the write does not, and the copy is taken there
+    # once a statement before the ``if`` reads it (its pullback runs on every path).
     other_paths: list = dataclasses.field(default_factory=list)
 
 
@@ -153,7 +153,8 @@ class ReverseBuilder(LoopReversal, Shortcuts):
         self.snapshots: dict[str, Snapshot] = {}
         # While the forward pass of a branch is written: per enclosing ``if``, the names its branches
         # bind and the slot at the top of the other branch (see Snapshot.other_paths).
-        self.other_branches: list[tuple[set[str], Placeholder]] = []
+        self.other_branches: list[tuple[If, set[str], Placeholder]] = []
+        self.open_ifs: set[int] = set()  # ids of the ifs whose pullback is being written
         # Per write (by its IR statement's id): the snapshots of the items read out of the array before it.
         self.item_snapshots: dict[int, dict[str, Snapshot]] = {}
         self.comment_texts: dict[tuple, str] = {}  # comment_for's cache
@@ -269,9 +270,9 @@ class ReverseBuilder(LoopReversal, Shortcuts):
                 local = {t for b in (s.body, s.orelse) for st in walk_statements(b) if isinstance(st, Assign)
                          for t in st.targets}
                 body_top, else_top = Placeholder(stmts=[]), Placeholder(stmts=[])
-                self.other_branches.append((local, else_top))
+                self.other_branches.append((s, local, else_top))
                 body = [body_top] + self.forward_block(s.body)
-                self.other_branches[-1] = (local, body_top)
+                self.other_branches[-1] = (s, local, body_top)
                 orelse = [else_top] + self.forward_block(s.orelse)
                 self.other_branches.pop()
                 out.append(ast.If(s.test, _nonempty(body), orelse if _has_code(orelse) else []))
@@ -403,8 +404,10 @@ class ReverseBuilder(LoopReversal, Shortcuts):
     def backward_if(self, s: If) -> list[ast.stmt]:
         local = {t for b in (s.body, s.orelse) for st in walk_statements(b) if isinstance(st, Assign)
                  for t in st.targets}
+        self.open_ifs.add(id(s))
         pre, (body, orelse) = self.branches([lambda: self.backward_block(s.body),
                                              lambda: self.backward_block(s.orelse)], local)
+        self.open_ifs.discard(id(s))
         if not _has_code(body) and not _has_code(orelse):
             return pre
         if not _has_code(body):
@@ -574,7 +577,7 @@ class ReverseBuilder(LoopReversal, Shortcuts):
     def snapshot(self, version: str, placeholder: Placeholder, container: bool = False) -> Snapshot:
         """The snapshot of ``version`` a write about to be written takes in ``placeholder``."""
         return Snapshot(self.namer.fresh(f"{version}_before"), placeholder, container,
-                        other_paths=[top for local, top in self.other_branches if version not in local])
+                        other_paths=[(id(s), top) for s, local, top in self.other_branches if version not in local])
 
     def item_snapshots_pending(self, stmt) -> None:
         """From the write (or loop) ``stmt`` back, the items read out of its array before it read as they
@@ -611,8 +614,9 @@ class ReverseBuilder(LoopReversal, Shortcuts):
                     entry.used = True
                     entry.placeholder.stmts = [ast.Assign([ast.Name(entry.name, ast.Store())],
                                                           builder.call(runtime.copy_value, ast.Name(node.id, ast.Load())))]
-                    for top in entry.other_paths:
-                        top.stmts = top.stmts + entry.placeholder.stmts
+                for if_id, top in entry.other_paths:
+                    if if_id not in builder.open_ifs and entry.placeholder.stmts[0] not in top.stmts:
+                        top.stmts = top.stmts + entry.placeholder.stmts  # (a read before that if)
                 return ast.Name(entry.name, ast.Load())
 
         return [Redirect().visit(s) for s in stmts]
