@@ -7,7 +7,8 @@ on one path of an ``if``, or in a loop that may run no iteration), the generated
 write into it or into another name of it, in a loop too; items and views read in a loop's iterations or
 on one branch of an ``if`` as each iteration or the branch read them (a write after the loop or the
 ``if`` takes no single snapshot for all iterations, and none of a value the branch never made); and a
-write on one branch of an ``if`` leaves the array read before it as it was on the other branch too. Each function here takes a control argument;
+write on one branch of an ``if`` leaves the array read before it as it was on the other branch too; a
+write after an ``if`` or a loop that may have rebound the name changes every version it may be. Each function here takes a control argument;
 value and gradient are checked against the function itself and central differences for every value of
 it, through value_and_grad and through the seed's δf (pullback called twice). Every function here gave
 a wrong gradient (most also a wrong value) before these fixes, with no error.
@@ -344,6 +345,48 @@ def read_and_written_on_one_branch(x, c):
     return y + np.sum(v)
 
 
+def written_after_a_branch_that_may_rebind_it(x, c):
+    # (found by the program fuzzer: the maximum's pullback read the written array, NaN)
+    v1 = x * 1.0
+    v1[0] = np.sin(0.5)
+    v2 = np.max(v1)
+    if np.sum(v1) > c:
+        v1 = v1 + 0.5
+    v1[0] = np.sin(v2)
+    return np.sum(v1 * x)
+
+
+def written_after_a_loop_that_may_rebind_it(x, n):
+    v = x * 1.0
+    y = np.sum(x * v)
+    for i in range(n):
+        v = v * 1.5
+    v[0] = 5.0
+    return y + np.sum(v * x)
+
+
+def written_after_branches_that_made_it(x, c):
+    if c:
+        v = x * 2.0
+        y = np.sum(x * v)
+    else:
+        v = x * 3.0
+        y = np.sum(x * v * v)
+    v[0] = 5.0
+    return y + np.sum(v * x)
+
+
+def list_appended_after_branches_that_made_it(x, c):
+    if c:
+        items = [x[0] * 2.0]
+        y = sum(items) * x[1]
+    else:
+        items = [x[1] * 3.0]
+        y = sum(items) * x[2]
+    items.append(x[2] * 5.0)
+    return y + sum(items) * x[0]
+
+
 CASES = [
     (aliased_on_one_branch_then_written, (True, False)),
     (aliased_on_one_branch_and_written_through_it, (True, False)),
@@ -379,6 +422,10 @@ CASES = [
     (view_written_on_one_branch_after_a_read, (True, False)),
     (written_in_nested_branches_after_a_read, (0, 1, 2)),
     (read_and_written_on_one_branch, (True, False)),
+    (written_after_a_branch_that_may_rebind_it, (0.5, 100.0)),
+    (written_after_a_loop_that_may_rebind_it, (0, 1, 2)),
+    (written_after_branches_that_made_it, (True, False)),
+    (list_appended_after_branches_that_made_it, (True, False)),
 ]
 PARAMS = [pytest.param(fn, control, id=f"{fn.__name__}-{control}") for fn, controls in CASES for control in controls]
 

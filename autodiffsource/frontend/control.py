@@ -17,7 +17,7 @@ import collections
 import copy
 
 from ..astutil import walk
-from ..ir import Assign, If, Loop, PlainOp, PrimOp
+from ..ir import Assign, If, Loop, PlainOp, PrimOp, walk_statements
 from ..rules import operator as operator_rules
 from .env import ABSENT
 from .mutation import _changed_in_place
@@ -98,6 +98,14 @@ class ControlFlowLowering:
             self.note_merged_view(merged, test, from_body, from_else)
             self.note_merged_object(merged, from_body, from_else)
             self.note_merged_item(merged, from_body, from_else)
+            if var in self.written or var in self.augmented or var in self.appended:
+                # A later write into the merged array changes the branch's own version too, which the
+                # branch's statements read: that version is None where the other branch runs, so the
+                # write's snapshot of it (copy_value(None)) runs on either path.
+                self.merged_from[merged] = {v for v in (from_body, from_else) if v is not None}
+                for block, made, source in ((orelse, body, from_body), (body, orelse, from_else)):
+                    if source is not None and source in _assigned_in(made):
+                        block.append(Assign([source], PlainOp(ast.Constant(None)), loc, [False]))
         self.body.append(If(test, body, orelse, loc))
 
     def lower_ifexp(self, node: ast.IfExp) -> ast.Name:
@@ -325,7 +333,10 @@ class ControlFlowLowering:
         # copies where they may be views: transform/loops.py), not snapshots a write after the loop takes;
         # a carried variable holding one is (its loop name: entry or last iteration's item).
         for name, end in pairs:
-            self.note_merged_item(name, end, entries.get(next(v for v in carried if loop_names[v] == name)))
+            entry = entries.get(next(v for v in carried if loop_names[v] == name))
+            self.note_merged_item(name, end, entry)
+            if entry is not None:
+                self.merged_from[name] = {entry}  # (no iteration: the loop's name is the array before it)
         for item in set(self.item_of) - items_before.keys() - set(loop_names.values()):
             self.items_of_iterations[item] = self.item_of.pop(item)
         for var in carried:
@@ -401,6 +412,10 @@ class ControlFlowLowering:
         self.bound_once, self.active = set(bound), set(active)
         self.namer.restore(taken)
         self._temp, self.local_names = temp, set(local)
+
+
+def _assigned_in(block: list) -> set[str]:
+    return {t for s in walk_statements(block) if isinstance(s, Assign) for t in s.targets}
 
 
 def _partition(groups: list[set[str]]) -> frozenset:

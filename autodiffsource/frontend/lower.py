@@ -82,6 +82,9 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         # read: each write into that array lists them (SetItemOp), for the pullback's snapshots.
         self.item_of: dict[str, str] = {}
         self.items_of_iterations: dict[str, str] = {}  # the same, read in a loop's body (control.py)
+        # Version made where paths merge -> the versions it may be, the same object (an if's branches, a
+        # loop's entry): a write into it changes them too, for the statements that read them before.
+        self.merged_from: dict[str, set[str]] = {}
         # Values that may be views of arrays written into later -> how they were made (views.py).
         self.view_chains: dict = {}
         self.helper_refs: dict[str, str] = {}  # run-time helper -> its name in generated code (views.py)

@@ -36,7 +36,9 @@ class MutationLowering:
         new = self.namer.fresh(name)
         self.emit([new], AppendOp(old, value, count), [True])
         self.note_same_object(new, old)
-        self.move_holders(self.same_object(name), old, new)
+        holders = self.same_object(name)
+        self.list_reads_before(holders, old)
+        self.move_holders(holders, old, new)
 
     def shared_names(self, stmt: ast.AugAssign) -> list[str]:
         """Other variables, read later, that hold the same object as the target of ``a += e``."""
@@ -213,11 +215,18 @@ class MutationLowering:
         values the pullback reads as they were before it, for the statements before it (reverse.py's
         snapshots). Items read out of the array (views NumPy changes with the write; ``y[i] *= v`` reads
         ``y[i]`` first), and the versions other names hold of the object (``a = m`` before ``m[0] = 7``:
-        one object, two versions; one that may hold another object costs a copy)."""
+        one object, two versions; one that may hold another object costs a copy), and the versions each
+        of these may be where paths merged (a branch's own, the array before a loop)."""
         before = self.body[-1].items_before
         before.extend(v for v, base in self.item_of.items() if base in holders)
-        others = {self.env[h] for h in holders if self.env.get(h) is not None} - {old} - set(before)
-        before.extend(sorted(others))
+        others = {self.env[h] for h in holders if self.env.get(h) is not None} | {old}
+        merged = list(others)
+        while merged:  # (and the versions a merged one may be: see Lowerer.merged_from)
+            for source in self.merged_from.get(merged.pop(), ()):
+                if source not in others:
+                    others.add(source)
+                    merged.append(source)
+        before.extend(sorted(others - {old} - set(before)))
 
 
 # Array methods and NumPy functions that change their (first) array argument in place.

@@ -149,8 +149,9 @@ class ReverseBuilder(LoopReversal, Shortcuts):
         self.state: dict[str, tuple[str, bool]] = {}  # var -> (PRESENT | MAYBE, owned)
         self.local_names = {t for s in walk_statements(lowered.body) if isinstance(s, Assign) for t in s.targets}
         self.local_names |= set(lowered.params)
-        # Versions overwritten in place (y[i] = v): name -> [snapshot name, its Placeholder, used?]
+        # Versions overwritten in place (y[i] = v) -> the snapshot their reads take, from the write back
         self.snapshots: dict[str, Snapshot] = {}
+        self.own_snapshots: dict[int, Snapshot] = {}  # per write (its IR statement's id): its old version's
         # While the forward pass of a branch is written: per enclosing ``if``, the names its branches
         # bind and the slot at the top of the other branch (see Snapshot.other_paths).
         self.other_branches: list[tuple[If, set[str], Placeholder]] = []
@@ -316,17 +317,17 @@ class ReverseBuilder(LoopReversal, Shortcuts):
             # Like y[i] = v: in place, with a snapshot only if the pullback reads the old list. The
             # length before the append says which entry of the cotangent belongs to the value.
             snapshot = Placeholder(stmts=[])
-            self.snapshots[op.old] = self.snapshot(op.old, snapshot, container=True)
+            self.own_snapshots[id(stmt)] = self.snapshot(op.old, snapshot, container=True)
             count = ast.Assign([ast.Name(op.count, ast.Store())],
                                ast.Call(ast.Name("len", ast.Load()), [ast.Name(op.old, ast.Load())], []))
             append = ast.Expr(ast.Call(ast.Attribute(ast.Name(op.old, ast.Load()), "append", ast.Load()), [op.value], []))
             alias = ast.Assign([ast.Name(targets[0], ast.Store())], ast.Name(op.old, ast.Load()))
-            return [snapshot, count, append, alias]
+            return [snapshot] + self.item_placeholders(stmt, container=True) + [count, append, alias]
         if isinstance(op, SetItemOp):
             # The write happens in place, as in the user's code; a snapshot of the old content is taken
             # first only if the pullback turns out to read it (see backward_setitem).
             snapshot = Placeholder(stmts=[])
-            self.snapshots[op.old] = self.snapshot(op.old, snapshot)
+            self.own_snapshots[id(stmt)] = self.snapshot(op.old, snapshot)
             # The items read out of the array before (NumPy's views change with the write) get theirs too.
             before = [snapshot] + self.item_placeholders(stmt)
             if _is_whole(op.index):  # a += e on an object others share: in place if it is an array
@@ -435,9 +436,8 @@ class ReverseBuilder(LoopReversal, Shortcuts):
             return []
         states = [self.state.get(t) for t in stmt.targets]
         if all(st is None for st in states):
-            if isinstance(op, SetItemOp):  # no cotangent, but reads before the write still see the old content
-                self.snapshots[op.old].pending = True
-                self.item_snapshots_pending(stmt)
+            if isinstance(op, (SetItemOp, AppendOp)):  # no cotangent, but reads before it see the old content
+                self.snapshots_pending(stmt)
             return []  # nothing downstream depends on this value
         if any(st is not None and st[0] == PRESENT for st in states):
             return self.backward_op(stmt)
@@ -491,7 +491,7 @@ class ReverseBuilder(LoopReversal, Shortcuts):
             if op.old in self.lowered.active:
                 head = ast.Call(ast.Name("slice", ast.Load()), [ast.Constant(None), count], [])
                 self.add(op.old, self.call(runtime.take_cotangent, d, head), out)
-            self.snapshots[op.old].pending = True
+            self.snapshots_pending(stmt)
             return out
         if isinstance(op, PrimOp):
             rule = op.rule
@@ -553,8 +553,7 @@ class ReverseBuilder(LoopReversal, Shortcuts):
             # whose copies send it their own cotangents).
             if self.is_active(op.value):
                 self.add(op.value.id, d_new, out, owned=False)
-            self.snapshots[op.old].pending = True
-            self.item_snapshots_pending(stmt)
+            self.snapshots_pending(stmt)
             return out
         if self.is_active(op.value):
             part = self.call(runtime.take_cotangent, d_new, index)
@@ -563,14 +562,14 @@ class ReverseBuilder(LoopReversal, Shortcuts):
             self.add(op.old, self.call(runtime.without_index, d_new, index), out, owned=True)
         # From here on (earlier statements), reads of the old version's content use its snapshot, and
         # reads of an item read out of it before, that item's.
-        self.snapshots[op.old].pending = True
-        self.item_snapshots_pending(stmt)
+        self.snapshots_pending(stmt)
         return out
 
-    def item_placeholders(self, stmt) -> list[Placeholder]:
+    def item_placeholders(self, stmt, container: bool = False) -> list[Placeholder]:
         """Where the forward pass copies each of ``stmt``'s ``items_before`` (a write, or a loop that writes),
-        if the pullback reads it (see item_snapshots_pending)."""
-        items = {item: self.snapshot(item, Placeholder(stmts=[])) for item in stmt.items_before}
+        if the pullback reads it (see item_snapshots_pending); ``container``: they are lists an append
+        changes (other versions of the list appended to)."""
+        items = {item: self.snapshot(item, Placeholder(stmts=[]), container) for item in stmt.items_before}
         self.item_snapshots[id(stmt)] = items
         return [entry.placeholder for entry in items.values()]
 
@@ -578,6 +577,15 @@ class ReverseBuilder(LoopReversal, Shortcuts):
         """The snapshot of ``version`` a write about to be written takes in ``placeholder``."""
         return Snapshot(self.namer.fresh(f"{version}_before"), placeholder, container,
                         other_paths=[(id(s), top) for s, local, top in self.other_branches if version not in local])
+
+    def snapshots_pending(self, stmt: Assign) -> None:
+        """From the write ``stmt`` back (earlier statements), reads of the version it wrote over, and of the
+        items read out of its array before, read their snapshots. (Its own: another write's snapshot of
+        the same version, as an item, may have been pending since.)"""
+        entry = self.own_snapshots[id(stmt)]
+        entry.pending = True
+        self.snapshots[stmt.op.old] = entry
+        self.item_snapshots_pending(stmt)
 
     def item_snapshots_pending(self, stmt) -> None:
         """From the write (or loop) ``stmt`` back, the items read out of its array before it read as they
