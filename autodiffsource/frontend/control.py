@@ -325,18 +325,19 @@ class ControlFlowLowering:
             loop_groups = joined
             if not newly and not views_changed and not objects_changed and not groups_changed:
                 break
-            self.restore(state)  # a carried value became differentiable: lower the body again
+            self.restore(state)  # a carried value became differentiable (or a view, object, group changed)
             assumed_active |= newly
         self.alias_groups = loop_groups  # (a loop may run no iteration, or stop after any)
         pairs = [(loop_names[v], ends[v]) for v in carried if ends[v] is not None and ends[v] != loop_names[v]]
         # Items the body read out of arrays written later are each iteration's, saved on the tape (as
         # copies where they may be views: transform/loops.py), not snapshots a write after the loop takes;
         # a carried variable holding one is (its loop name: entry or last iteration's item).
-        for name, end in pairs:
-            entry = entries.get(next(v for v in carried if loop_names[v] == name))
-            self.note_merged_item(name, end, entry)
-            if entry is not None:
-                self.merged_from[name] = {entry}  # (no iteration: the loop's name is the array before it)
+        for var in carried:
+            name, end, entry = loop_names[var], ends[var], entries[var]
+            if end is not None and end != name:
+                self.note_merged_item(name, end, entry)
+                if entry is not None:
+                    self.merged_from[name] = {entry}  # (no iteration: the loop's name is the array before it)
         for item in set(self.item_of) - items_before.keys() - set(loop_names.values()):
             self.items_of_iterations[item] = self.item_of.pop(item)
         for var in carried:
