@@ -104,8 +104,9 @@ class ControlFlowLowering:
                 # write's snapshot of it (copy_value(None)) runs on either path.
                 self.merged_from[merged] = {v for v in (from_body, from_else) if v is not None}
                 for block, made, source in ((orelse, body, from_body), (body, orelse, from_else)):
-                    if source is not None and source in _assigned_in(made):
-                        block.append(Assign([source], PlainOp(ast.Constant(None)), loc, [False]))
+                    # (and the versions it may be in turn, made in the branch: an inner if's own)
+                    for version in sorted(self.versions_merged_into(source) & _assigned_in(made)):
+                        block.append(Assign([version], PlainOp(ast.Constant(None)), loc, [False]))
         self.body.append(If(test, body, orelse, loc))
 
     def lower_ifexp(self, node: ast.IfExp) -> ast.Name:
@@ -366,6 +367,16 @@ class ControlFlowLowering:
         items += sorted({before[h] for h in holders if before.get(h) is not None} - set(items))
         self.body.append(Loop(kind, header_target, header_iter, header_test, lowered_body, pairs, exit_test, loc,
                               items))
+
+    def versions_merged_into(self, version: str | None) -> set[str]:
+        """``version`` and every version it may be (see Lowerer.merged_from), transitively."""
+        found, todo = set(), [version] if version is not None else []
+        while todo:
+            v = todo.pop()
+            if v not in found:
+                found.add(v)
+                todo.extend(self.merged_from.get(v, ()))
+        return found
 
     def note_merged_item(self, merged: str, first: str | None, second: str | None) -> None:
         """``merged`` holds ``first`` or ``second``: an item read out of an array (see Lowerer.item_of)

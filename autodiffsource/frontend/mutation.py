@@ -219,13 +219,8 @@ class MutationLowering:
         of these may be where paths merged (a branch's own, the array before a loop)."""
         before = self.body[-1].items_before
         before.extend(v for v, base in self.item_of.items() if base in holders)
-        others = {self.env[h] for h in holders if self.env.get(h) is not None} | {old}
-        merged = list(others)
-        while merged:  # (and the versions a merged one may be: see Lowerer.merged_from)
-            for source in self.merged_from.get(merged.pop(), ()):
-                if source not in others:
-                    others.add(source)
-                    merged.append(source)
+        others = set().union(*(self.versions_merged_into(self.env.get(h)) for h in holders),
+                             self.versions_merged_into(old))
         before.extend(sorted(others - {old} - set(before)))
 
 

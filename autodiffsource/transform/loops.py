@@ -103,6 +103,10 @@ class LoopReversal:
                                    ast.Name(source, ast.Load()))
                 body.append(ast.Assign([ast.Name(self.dname(e_name), ast.Store())], update))
                 self.state[e_name] = (MAYBE, False)
+        # Reads of the body's values and of the carried names in the reversed body are each iteration's,
+        # from the tape: not the snapshot a write after the loop took of the carried name's last value.
+        for var in defined & self.snapshots.keys():
+            del self.snapshots[var]
         body += self.backward_block(loop.body)
         end: list[ast.stmt] = []
         for l_name, _ in carried:
