@@ -517,11 +517,36 @@ def shuffled_and_refilled_after_it_was_read(x):
     return y + z * np.sum(x * w)
 
 
+def added_at_repeated_indices_after_it_was_read(x):
+    c = np.ones(3)
+    y = np.sum(x * c)
+    np.add.at(c, [0, 0, 2], 2.0)
+    return y + np.sum(x * c)
+
+
+def put_along_an_axis_after_it_was_read(x):
+    c = np.ones((3, 3))
+    y = np.sum(x * c)
+    np.put_along_axis(c, np.array([[0], [1], [2]]), 5.0, axis=1)
+    return y + np.sum(x * c)
+
+
+def ufunc_output_given_by_position_after_it_was_read(x):
+    c = np.arange(3.0)
+    y = np.sum(x * c)
+    w = np.negative(c, c)
+    np.add(c, 2.0, c)
+    return y + np.sum(x * c) * np.sum(w)
+
+
 @pytest.mark.parametrize("fn", [buffer_filled_again_after_it_was_read, sorted_after_it_was_read,
-                                shuffled_and_refilled_after_it_was_read], ids=lambda f: f.__name__)
+                                shuffled_and_refilled_after_it_was_read, added_at_repeated_indices_after_it_was_read,
+                                put_along_an_axis_after_it_was_read,
+                                ufunc_output_given_by_position_after_it_was_read], ids=lambda f: f.__name__)
 def test_calls_that_change_a_constant_array_after_it_was_read(fn):
-    """`np.copyto(buf, ...)`, `c.sort()`, `rng.shuffle(c)`, `c.fill(v)`, `out=c`: the pullback read the
-    array after the call changed it (a silently wrong gradient); each call is now a write into it."""
+    """`np.copyto(buf, ...)`, `c.sort()`, `rng.shuffle(c)`, `c.fill(v)`, `out=c`, `np.add.at(c, i, v)`,
+    `np.put_along_axis(c, ...)`, `np.add(a, b, c)`: the pullback read the array after the call changed it
+    (a silently wrong gradient); each call is now a write into it."""
     x = np.random.default_rng(14).normal(size=3)
     _matches_the_function(fn, x)
 

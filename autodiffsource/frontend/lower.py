@@ -28,7 +28,7 @@ from ..astutil import nodes, substitute_names, walk
 from ..transform.naming import Namer
 from .calls import CallLowering
 from .control import ControlFlowLowering
-from .mutation import CallMutationLowering, MutationLowering, _changed_in_place, _is_append
+from .mutation import CallMutationLowering, MutationLowering, _changed_in_place, _is_append, output_written
 from .functions import FunctionLowering
 from .pullbacks import PullbackLowering
 from .normalize import LoopExit, count_outputs, normalize
@@ -241,7 +241,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
                 self.define_inner(target.id, value)
                 return
             self.note_assignment(target.id, value)
-            out = _out_keyword(value)
+            out = output_written(value, self.numpy_object)
             changed = self.arrays_changed_by(value) if out is not None and not self.is_active(value) else []
             if changed:  # `y = np.add(a, b, out=c)`: c changed in place, and y is c
                 self.call_changing_arrays(value, changed)
@@ -671,10 +671,3 @@ def _calls_one_of(node: ast.AST, functions: dict) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions
 
 
-def _out_keyword(value: ast.expr) -> str | None:
-    """``c`` in a call ``f(..., out=c)``, else None."""
-    if isinstance(value, ast.Call):
-        for k in value.keywords:
-            if k.arg == "out" and isinstance(k.value, ast.Name):
-                return k.value.id
-    return None

@@ -224,34 +224,36 @@ class MutationLowering:
         before.extend(sorted(others - {old} - set(before)))
 
 
-# Array methods and NumPy functions that change their (first) array argument in place.
+# Array methods that change their array in place, and NumPy functions that change their first argument.
 _MUTATING_METHODS = frozenset({"sort", "fill", "put", "itemset", "partition", "setfield"})
-_MUTATING_FUNCTIONS = ("copyto", "put", "place", "putmask", "fill_diagonal")
+_MUTATING_FUNCTIONS = ("copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis")
 
 
 class CallMutationLowering:
     """Calls on constants that change a local array in place (``c.sort()``, ``np.copyto(c, a)``,
-    ``rng.shuffle(c)``, ``np.add(a, b, out=c)``): each is a write into ``c`` like ``c[...] = ...``, so
-    the pullback reads ``c`` as it was before it where it read ``c`` before it (mixed into the Lowerer)."""
+    ``rng.shuffle(c)``, ``np.add.at(c, i, 1)``, ``np.add(a, b, out=c)``, ``np.negative(a, c)``): each is a
+    write into ``c`` like ``c[...] = ...``, so the pullback reads ``c`` as it was before it where it read
+    ``c`` before it (mixed into the Lowerer)."""
 
     def arrays_changed_by(self, call: ast.expr) -> list[str]:
         """The local arrays the constant call ``call`` changes in place (bound, not arguments)."""
         if not isinstance(call, ast.Call):
             return []
-        names = []
-        func = call.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in _MUTATING_METHODS:
-            names.append(func.value.id)
-        elif isinstance(func, ast.Attribute) and func.attr == "shuffle" and call.args:
-            names.append(call.args[0])
-        elif isinstance(func, (ast.Attribute, ast.Name)) and call.args and _is_numpy_function(self, func):
-            names.append(call.args[0])
-        for k in call.keywords:
-            if k.arg == "out":
-                names.extend(k.value.elts if isinstance(k.value, ast.Tuple) else [k.value])
-        names = [n.id if isinstance(n, ast.Name) else n for n in names]
-        return [n for n in names if isinstance(n, str) and self.is_local(n) and self.env.get(n) is not None
-                and self.env[n] not in self.params]
+        return [n for n in changed_by_call(call, self.numpy_object) if self.is_local(n)
+                and self.env.get(n) is not None and self.env[n] not in self.params]
+
+    def numpy_object(self, func: ast.expr):
+        """What the dotted name ``func`` is in the user's module, where it starts from a global (not a
+        local variable: ``c.sort`` is a method); None where it cannot be found."""
+        root = func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name) or self.is_local(root.id):
+            return None
+        try:
+            return self.resolve(func)
+        except Exception:  # noqa: BLE001 (not resolvable: not one of NumPy's)
+            return None
 
     def call_changing_arrays(self, call: ast.Call, changed: list[str]) -> None:
         """``call`` run on copies of the arrays it changes, each then written back into its array in place
@@ -273,34 +275,57 @@ class CallMutationLowering:
             self.note_written(new, old, self.same_object(name))
 
 
-def _maybe_changed_by_call(call: ast.Call) -> list[str]:
-    """The names a call may change in place, by its spelling alone (``arrays_changed_by`` decides)."""
-    func, names = call.func, []
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in _MUTATING_METHODS:
-        names.append(func.value.id)
-    if isinstance(func, (ast.Attribute, ast.Name)) and call.args and isinstance(call.args[0], ast.Name) \
-            and (func.attr if isinstance(func, ast.Attribute) else func.id) in _MUTATING_FUNCTIONS + ("shuffle",):
-        names.append(call.args[0].id)
-    for k in call.keywords:
-        if k.arg == "out":
-            names.extend(n.id for n in (k.value.elts if isinstance(k.value, ast.Tuple) else [k.value])
-                         if isinstance(n, ast.Name))
-    return names
-
-
-def _is_numpy_function(lowerer, func: ast.expr) -> bool:
+def changed_by_call(call: ast.Call, numpy_object=None) -> list[str]:
+    """The names a call changes in place: the array of a changing method (``c.sort()``), the first
+    argument of NumPy's changing functions (``np.copyto(c, a)``), of a shuffle (``rng.shuffle(c)``) and
+    of a ufunc's ``at`` (``np.add.at(c, i, 1)``), and a ufunc's outputs (``out=c``, ``np.add(a, b, c)``).
+    ``numpy_object(func)``: what the callee's dotted name is (CallMutationLowering.numpy_object); without
+    it the spelling alone decides, a superset (what the survey of a loop's body needs)."""
     import numpy as np
 
-    root = func
-    while isinstance(root, ast.Attribute):
-        root = root.value
-    if not isinstance(root, ast.Name) or lowerer.is_local(root.id):
-        return False
-    try:
-        obj = lowerer.resolve(func)
-    except Exception:  # noqa: BLE001 (not resolvable: not one of NumPy's)
-        return False
-    return any(obj is getattr(np, name) for name in _MUTATING_FUNCTIONS) or obj is np.random.shuffle
+    func, args = call.func, call.args
+    spelled = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    named = numpy_object if numpy_object is not None else lambda f: getattr(np, _last_name(f), None)
+    names = []
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and spelled in _MUTATING_METHODS:
+        names.append(func.value)
+    elif args and spelled == "shuffle" and (isinstance(func, ast.Attribute) or numpy_object is None
+                                            or named(func) is np.random.shuffle):
+        names.append(args[0])
+    elif args and spelled in _MUTATING_FUNCTIONS and (numpy_object is None or named(func) is getattr(np, spelled)):
+        names.append(args[0])
+    elif args and spelled == "at" and isinstance(func, ast.Attribute) and isinstance(named(func.value), np.ufunc):
+        names.append(args[0])
+    elif isinstance(ufunc := named(func) if spelled is not None else None, np.ufunc):
+        names.extend(args[ufunc.nin:])  # (outputs given by position)
+    for k in call.keywords:
+        if k.arg == "out":
+            names.extend(k.value.elts if isinstance(k.value, ast.Tuple) else [k.value])
+    return [n.id for n in names if isinstance(n, ast.Name)]
+
+
+def output_written(call: ast.expr, numpy_object) -> str | None:
+    """``c`` where ``call`` returns the array it writes its result into, ``c``: ``f(..., out=c)``, or a
+    ufunc's output given by position (``np.add(a, b, c)``)."""
+    import numpy as np
+
+    if not isinstance(call, ast.Call):
+        return None
+    for k in call.keywords:
+        if k.arg == "out" and isinstance(k.value, ast.Name):
+            return k.value.id
+    ufunc = numpy_object(call.func)
+    if isinstance(ufunc, np.ufunc) and ufunc.nout == 1 and len(call.args) == ufunc.nin + 1 \
+            and isinstance(call.args[-1], ast.Name):
+        return call.args[-1].id
+    return None
+
+
+def _last_name(func: ast.expr) -> str:
+    """``add`` for ``np.add``, ``add.at`` and ``add``."""
+    while isinstance(func, ast.Attribute) and func.attr == "at":
+        func = func.value
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
 def _names_read_after(fn: ast.FunctionDef, stmt: ast.stmt) -> set[str]:
@@ -369,7 +394,7 @@ def _changed_in_place(body, local_names: set[str], own: list | None = None,
             if _is_append(node):
                 appended.add(node.func.value.id)
             elif isinstance(node, ast.Call):
-                written.update(n for n in _maybe_changed_by_call(node) if n in local_names)
+                written.update(n for n in changed_by_call(node) if n in local_names)
             continue
         for t in targets:
             if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
