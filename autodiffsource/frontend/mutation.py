@@ -285,7 +285,8 @@ def changed_by_call(call: ast.Call, numpy_object=None) -> list[str]:
 
     func, args = call.func, call.args
     spelled = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
-    named = numpy_object if numpy_object is not None else lambda f: getattr(np, _last_name(f), None)
+    # (vars(np), not getattr: the module's __getattr__ warns of names such as `np.str`)
+    named = numpy_object if numpy_object is not None else lambda f: vars(np).get(_last_name(f))
     names = []
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and spelled in _MUTATING_METHODS:
         names.append(func.value)
