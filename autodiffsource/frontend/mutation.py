@@ -5,6 +5,10 @@ Contract: the forward pass changes the object in place exactly as the user's cod
 holding it sees the change); in the IR each change makes a new SSA version of the object, so the
 pullback can tell the content before the write from the content after it, and saves the old content
 only when it reads it (writes of constants too: the pullback of an earlier ``x * c`` reads ``c``).
+Which names hold the object is known by name (alias groups: who *may* hold it, joined where paths
+merge) and by object token (who certainly does); a name that only may is asked at run time (``h is
+old``). Every version the object may have had before the write (other names', a branch's own, the
+array before a loop) is snapshotted for the statements before the write that read it.
 Writes carrying a derivative into an argument (the caller's array) or into a slice of another array
 (shared memory) are refused with a hint. Views of the objects changed are frontend/views.py's.
 """
