@@ -17,7 +17,7 @@ where it was read:
 
 Each function takes a control argument; value and gradient are checked against the function itself and
 central differences for every value of it, through value_and_grad and through the seed's δf (pullback
-called twice). With the code before these fixes, 37 of the 40 functions gave a wrong gradient (most also
+called twice). With the code before these fixes, 38 of the 41 functions gave a wrong gradient (most also
 a wrong value) or an internal error for some value of the control argument; the other three guard cases
 met while fixing them (one, found by the program fuzzer, went wrong only with a partial fix).
 """
@@ -418,6 +418,16 @@ def written_after_a_loop_that_rebinds_it_each_iteration(x, n):
     return y + np.sum(v * x)
 
 
+def written_after_a_loop_whose_result_its_pullback_reads(x, n):
+    # (found by the program fuzzer: the tape kept each iteration's quotient by reference, and the write
+    # after the loop changed the last one)
+    v = x * 1.0
+    for i in range(n):
+        v = v / (2.0 + np.cos(v))
+    v[0] += np.sin(0.5)
+    return np.sum(v)
+
+
 CASES = [
     (aliased_on_one_branch_then_written, (True, False)),
     (aliased_on_one_branch_and_written_through_it, (True, False)),
@@ -459,6 +469,7 @@ CASES = [
     (list_appended_after_branches_that_made_it, (True, False)),
     (written_after_nested_branches_that_may_rebind_it, (0, 1, 2)),
     (written_after_a_loop_that_rebinds_it_each_iteration, (0, 1, 2)),
+    (written_after_a_loop_whose_result_its_pullback_reads, (0, 1, 2)),
 ]
 PARAMS = [pytest.param(fn, control, id=f"{fn.__name__}-{control}") for fn, controls in CASES for control in controls]
 

@@ -337,6 +337,7 @@ class ControlFlowLowering:
             name, end, entry = loop_names[var], ends[var], entries[var]
             if end is not None and end != name:
                 self.note_merged_item(name, end, entry)
+                self.loop_ends[name] = {end}
                 if entry is not None:
                     self.merged_from[name] = {entry}  # (no iteration: the loop's name is the array before it)
         for item in set(self.item_of) - items_before.keys() - set(loop_names.values()):

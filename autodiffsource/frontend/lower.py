@@ -85,6 +85,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         # Version made where paths merge -> the versions it may be, the same object (an if's branches, a
         # loop's entry): a write into it changes them too, for the statements that read them before.
         self.merged_from: dict[str, set[str]] = {}
+        self.loop_ends: dict[str, set[str]] = {}  # a loop's name -> the version each iteration leaves it
         # Values that may be views of arrays written into later -> how they were made (views.py).
         self.view_chains: dict = {}
         self.helper_refs: dict[str, str] = {}  # run-time helper -> its name in generated code (views.py)
