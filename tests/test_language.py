@@ -200,9 +200,22 @@ def generator_expression(x):
     return sum(np.sin(v) for v in x)
 
 
+def constant_comprehension_named_like_a_variable(x, y):
+    # (found by the front-end fuzzer: the constant dict comprehension's own `i` was renamed to the
+    # function's `i`, which the generator expression below binds, None there)
+    v1 = y
+    for k in range(3):
+        v2 = x
+        for j in range(2):
+            v2 = v2 * 0.5 + {i: j * i for i in range(3)}[2]
+        v1 = v1 * 0.5 + v2
+    return v1 ** 2 + sum(x * i for i in range(2))
+
+
 @pytest.mark.parametrize("fn, args", [
     (list_comprehension, (RNG.standard_normal(4), RNG.standard_normal(4))),
     (generator_expression, (RNG.standard_normal(4),)),
+    (constant_comprehension_named_like_a_variable, (0.3, 0.7)),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_comprehensions(fn, args):
     δ(fn)

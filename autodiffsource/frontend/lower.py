@@ -604,9 +604,10 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         if self.inner_functions and any(_calls_one_of(n, self.inner_functions) for n in walk(node)):
             node = self.inlined_inner_calls(node)
         env = self.env
+        own = _names_of_inner_scopes(node)
 
         def replace(n: ast.Name):
-            if isinstance(n.ctx, ast.Load) and n.id in env:
+            if isinstance(n.ctx, ast.Load) and n.id in env and id(n) not in own:
                 return ast.copy_location(ast.Name(env[n.id], ast.Load()), n)
             return None
 
@@ -665,6 +666,25 @@ def _number_literal(node: ast.expr):
 
 # Expressions that evaluate a part conditionally, repeatedly or later.
 _CONDITIONAL = (ast.BoolOp, ast.IfExp, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda)
+
+
+def _names_of_inner_scopes(node: ast.AST) -> set[int]:
+    """The ids of the ``Name`` nodes in ``node`` that a comprehension's targets or a lambda's parameters
+    bind (``{i: 2 * i for i in r}``, ``lambda t: t * y``): theirs, not the function's variables of that
+    name. A comprehension's first iterable is read outside it, as Python reads it."""
+    own = set()
+    for sub in walk(node):
+        if isinstance(sub, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            bound = {n.id for g in sub.generators for n in walk(g.target) if isinstance(n, ast.Name)}
+            outside = {id(n) for n in walk(sub.generators[0].iter)}
+        elif isinstance(sub, ast.Lambda):
+            a = sub.args
+            bound = {p.arg for p in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if p is not None}
+            outside = {id(n) for d in a.defaults + [d for d in a.kw_defaults if d is not None] for n in walk(d)}
+        else:
+            continue
+        own |= {id(n) for n in walk(sub) if isinstance(n, ast.Name) and n.id in bound and id(n) not in outside}
+    return own
 
 
 def _calls_one_of(node: ast.AST, functions: dict) -> bool:
