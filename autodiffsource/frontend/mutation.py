@@ -47,7 +47,8 @@ class MutationLowering:
     def shared_names(self, stmt: ast.AugAssign) -> list[str]:
         """Other variables, read later, that hold the same object as the target of ``a += e``."""
         name = stmt.target.id
-        return sorted(o for o in self.same_object(name) if o != name and o in _names_read_after(self.node, stmt))
+        return sorted(o for o in self.same_object(name) if o != name and self.env.get(o) is not None
+                      and o in _names_read_after(self.node, stmt))  # (bound here: groups say who may be)
 
     def same_object(self, name: str) -> set[str]:
         """User variables bound to the object ``name`` holds (``b = a``, ``a = b = e``), itself included.
