@@ -84,6 +84,7 @@ class ControlFlowLowering:
             versions[var] = tuple(None if v is ABSENT else v for v in (old, end_body, end_else))
         changed = sorted(v for v, (old, end_body, end_else) in versions.items() if end_body != old or end_else != old)
         self.loc = loc
+        assigned = None  # versions each branch binds (found once, where a merged array is written later)
         for var in changed:
             from_body, from_else = versions[var][1], versions[var][2]
             if from_body == from_else:
@@ -103,9 +104,11 @@ class ControlFlowLowering:
                 # branch's statements read: that version is None where the other branch runs, so the
                 # write's snapshot of it (copy_value(None)) runs on either path.
                 self.merged_from[merged] = {v for v in (from_body, from_else) if v is not None}
+                if assigned is None:
+                    assigned = {id(body): _assigned_in(body), id(orelse): _assigned_in(orelse)}
                 for block, made, source in ((orelse, body, from_body), (body, orelse, from_else)):
                     # (and the versions it may be in turn, made in the branch: an inner if's own)
-                    for version in sorted(self.versions_merged_into(source) & _assigned_in(made)):
+                    for version in sorted(self.versions_merged_into(source) & assigned[id(made)]):
                         block.append(Assign([version], PlainOp(ast.Constant(None)), loc, [False]))
         self.body.append(If(test, body, orelse, loc))
 
@@ -369,14 +372,18 @@ class ControlFlowLowering:
         self.body.append(Loop(kind, header_target, header_iter, header_test, lowered_body, pairs, exit_test, loc,
                               items))
 
-    def versions_merged_into(self, version: str | None) -> set[str]:
-        """``version`` and every version it may be (see Lowerer.merged_from), transitively."""
-        found, todo = set(), [version] if version is not None else []
+    def versions_merged_into(self, *versions: str | None, loop_ends: bool = False) -> set[str]:
+        """``versions`` and every version each may be (see Lowerer.merged_from), transitively; with
+        ``loop_ends``, a loop's name may also be the value each iteration leaves it (Lowerer.loop_ends:
+        defined inside the loop, so for its tape, not for a snapshot after it)."""
+        found, todo = set(), [v for v in versions if v is not None]
         while todo:
             v = todo.pop()
             if v not in found:
                 found.add(v)
                 todo.extend(self.merged_from.get(v, ()))
+                if loop_ends:
+                    todo.extend(self.loop_ends.get(v, ()))
         return found
 
     def note_merged_item(self, merged: str, first: str | None, second: str | None) -> None:

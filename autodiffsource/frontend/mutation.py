@@ -224,8 +224,7 @@ class MutationLowering:
         of these may be where paths merged (a branch's own, the array before a loop)."""
         before = self.body[-1].items_before
         before.extend(v for v, base in self.item_of.items() if base in holders)
-        others = set().union(*(self.versions_merged_into(self.env.get(h)) for h in holders),
-                             self.versions_merged_into(old))
+        others = self.versions_merged_into(old, *(self.env.get(h) for h in holders))
         before.extend(sorted(others - {old} - set(before)))
 
 

@@ -272,13 +272,7 @@ class ViewLowering:
         # The objects written into: each write's own, and those of every version its array may be where
         # paths merged (a branch's, the array before a loop, and each iteration's last: a loop saves those
         # as copies on its tape).
-        written, todo = set(), [s.op.old for s in writes]
-        while todo:
-            v = todo.pop()
-            if v not in written:
-                written.add(v)
-                todo.extend(self.merged_from.get(v, ()))
-                todo.extend(self.loop_ends.get(v, ()))
+        written = self.versions_merged_into(*(s.op.old for s in writes), loop_ends=True)
         tokens = {self.object_of(v) for v in written} | {UNKNOWN}  # (an unknown object may be any)
         versions = [t for s in walk_statements(self.body) if isinstance(s, Assign) for t in s.targets] + params
         return {v for v in versions if self.object_of(v) in tokens}
