@@ -54,7 +54,7 @@ def versions() -> dict:
 
 
 def run_tests() -> tuple[int, str]:
-    command = [sys.executable, "-m", "pytest", "-q", "-rs", "-m", "gpu", "-p", "no:cacheprovider",
+    command = [sys.executable, "-m", "pytest", "-q", "-rs", "-s", "-m", "gpu", "-p", "no:cacheprovider",
                str(ROOT / "tests" / "test_gpu.py")]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     return done.returncode, done.stdout + done.stderr

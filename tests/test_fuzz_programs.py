@@ -267,45 +267,63 @@ def _tensors_made_numpy():
 @settings(FUZZ_SETTINGS, max_examples=max(EXAMPLES // 2, 60))
 @given(programs())
 def test_random_programs_on_torch_tensors_match_finite_differences(program):
-    """The arrays handed in as float64 tensors. Many programs do not run on tensors at all (``np.sum(t)``
-    passes NumPy's ``axis`` to torch, which refuses it): those are skipped, as the function itself raises,
-    and so are those that compute something else on tensors (torch's ``x.max(axis=0)`` returns values and
-    indices). Where the function runs alike, δ must give its value and partials that match central differences of the
-    NumPy run; it may fail only where the function itself turned a tensor into a NumPy array
-    (``np.sinc(t)``, ``np.zeros_like(t)``: a mix of libraries the generated code does not follow)."""
-    torch = _torch()
+    """The arrays handed in as float64 tensors (see check_program_on_library)."""
+    from backend_cases import cpu_libraries
+
+    torch_library = next(lib for lib in cpu_libraries() if lib.name == "torch")
+    with _tensors_made_numpy() as made_numpy:
+        check_program_on_library(program, torch_library, made_numpy)
+
+
+def check_program_on_library(program, lib, made_numpy=()):
+    """``program`` with its arrays handed in as ``lib``'s (a tests/backend_cases.py Library: torch, CuPy...).
+
+    Many programs do not run on such arrays at all (``np.sum(t)`` passes NumPy's ``axis`` to torch, which
+    refuses it; CuPy and CUDA tensors refuse implicit copies to the host): those are skipped, as the function
+    itself raises, and so are those that compute something else there (torch's ``x.max(axis=0)`` returns
+    values and indices). Where the function runs alike, δ must give its value, partials of ``lib``'s array
+    type where the argument is an array, and partials that match central differences of the NumPy run. It may
+    fail only where the function itself turned an array into a NumPy one (an entry in ``made_numpy``:
+    ``np.sinc(t)``, ``np.zeros_like(t)`` on CPU tensors, a mix of libraries the generated code does not
+    follow)."""
     note(str(program))
     module = program.load(MODULE_DIR)
     f, args = module.f, program.args
-    tensors = [torch.asarray(a.copy()) if isinstance(a, np.ndarray) else a for a in args]  # (no shared memory)
+    array_type = lib.array_type()
+
+    def handed_in():  # fresh arrays for each run, sharing no memory with NumPy's
+        return [lib.convert(a.copy(), a.dtype) if isinstance(a, np.ndarray) else a for a in args]
+
+    def as_numpy(v):
+        return lib.to_numpy(v) if isinstance(v, array_type) else np.asarray(v, np.float64)
+
     wrt = [i for i, m in enumerate(program.mask) if m]
-    as_numpy = lambda v: v.numpy() if isinstance(v, torch.Tensor) else np.asarray(v, np.float64)  # noqa: E731
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             with np.errstate(over="raise", invalid="raise", divide="raise"):
                 expected = as_outputs(f(*args))
-            with _tensors_made_numpy() as made_numpy:
-                on_tensors = as_outputs(f(*[t.clone() if isinstance(t, torch.Tensor) else t for t in tensors]))
-        except Exception:  # noqa: BLE001 - the function itself does not run on tensors (or overflows)
-            STATS["torch: the function itself raised"] += 1
+            made_before = len(made_numpy)
+            on_library = as_outputs(f(*handed_in()))
+        except Exception:  # noqa: BLE001 - the function itself does not run on these arrays (or overflows)
+            STATS[f"{lib.name}: the function itself raised"] += 1
             reject()
         if not finite_and_moderate(expected):
             reject()
-        if len(on_tensors) != len(expected) or not all(
-                isinstance(o, (torch.Tensor, float, int, np.generic)) and close(as_numpy(o), e)
-                for o, e in zip(on_tensors, expected)):
-            # Another function on tensors: torch's x.max(axis=0) returns values and indices.
-            STATS["torch: the function itself computes something else on tensors"] += 1
+        if len(on_library) != len(expected) or not all(
+                isinstance(o, (array_type, float, int, np.generic)) and close(as_numpy(o), e)
+                for o, e in zip(on_library, expected)):
+            # Another function on these arrays: torch's x.max(axis=0) returns values and indices.
+            STATS[f"{lib.name}: the function itself computes something else"] += 1
             reject()
-        left_torch = bool(made_numpy)
+        left_library = len(made_numpy) > made_before
         try:
-            *outputs, pullback = getattr(module, delta_name(f, program.mask))(*tensors)
+            *outputs, pullback = getattr(module, delta_name(f, program.mask))(*handed_in())
             cotangents = random_cotangents(expected, seed=3)
-            partials = pullback(*[torch.asarray(c) if isinstance(c, np.ndarray) else c for c in cotangents])
+            partials = pullback(*[lib.convert(c, c.dtype) if isinstance(c, np.ndarray) else c for c in cotangents])
         except Exception as error:
-            if left_torch:
-                STATS["torch: δ raised where the function itself made NumPy arrays of tensors"] += 1
+            if left_library:
+                STATS[f"{lib.name}: δ raised where the function itself made NumPy arrays of them"] += 1
                 reject()
             raise AssertionError(f"{type(error).__name__}: {error}\n{program}") from None
         for got, want in zip(outputs, expected):
@@ -313,14 +331,14 @@ def test_random_programs_on_torch_tensors_match_finite_differences(program):
                                        err_msg=f"value differs from f's\n{program}")
         partials = (partials,) if len(wrt) == 1 else partials
         for i, partial in zip(wrt, partials):
-            assert isinstance(partial, torch.Tensor) == isinstance(args[i], np.ndarray), f"partial {i + 1}\n{program}"
+            assert isinstance(partial, array_type) == isinstance(args[i], np.ndarray), f"partial {i + 1}\n{program}"
             fd = numeric_partial(f, args, i, cotangents, step=1e-6)
             if not close(as_numpy(partial), fd):
                 if not close(fd, numeric_partial(f, args, i, cotangents, step=1e-5)):
                     reject()
-                raise AssertionError(f"partial for argument {i + 1}: δ on tensors gives {partial!r}, central "
+                raise AssertionError(f"partial for argument {i + 1}: δ on {lib.name} gives {partial!r}, central "
                                      f"differences {fd!r}\n{program}")
-    STATS["torch: programs checked against finite differences"] += 1
+    STATS[f"{lib.name}: programs checked against finite differences"] += 1
 
 
 # ---- regressions: bugs the fuzzer found, each as the smallest program that showed it ----------------------

@@ -9,6 +9,8 @@ so a silent round trip through NumPy fails here loudly.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -82,3 +84,48 @@ def test_gpu_jacobians_and_hessian_under_jax_jit(lib):
     from test_higher_backends import check_library
 
     check_library(lib, transform=jax.jit)
+
+
+# ---- random whole programs, writes into arrays and views included (tests/test_fuzz_programs.py) ------------
+
+GPU_FUZZ_EXAMPLES = int(os.environ.get("AUTODIFFSOURCE_GPU_FUZZ_EXAMPLES", 300))
+
+
+@pytest.mark.parametrize("lib", [lib for lib in GPU_LIBRARIES if lib.name != "jax-gpu"]  # (no in-place writes)
+                         or [pytest.param(None, marks=pytest.mark.skip(reason=_NO_GPU), id="no-gpu")], ids=repr)
+def test_gpu_random_programs_match_finite_differences(lib):
+    """The program fuzzer's programs on CuPy arrays and CUDA tensors: slices, views written through, other
+    names for a written array, loops and branches. Here is where CuPy's views meet ``writes_into``. Each
+    program that runs on the device must give the NumPy run's value and partials matching its central
+    differences, as device arrays; at least a tenth of the programs must run there (the rest call NumPy
+    on the host, which both libraries refuse)."""
+    from hypothesis import given, seed, settings
+
+    import test_fuzz_programs as fuzz
+    from strategies import programs
+
+    key = f"{lib.name}: programs checked against finite differences"
+    checked_before = fuzz.STATS[key]
+
+    @seed(20261130)
+    @settings(fuzz.FUZZ_SETTINGS, max_examples=GPU_FUZZ_EXAMPLES)
+    @given(programs())
+    def run(program):
+        fuzz.check_program_on_library(program, lib)
+
+    run()
+    counts = {k: v for k, v in fuzz.STATS.items() if k.startswith(lib.name + ":")}
+    print(f"\n{lib.name}: " + ", ".join(f"{k.split(': ', 1)[1]} {v}" for k, v in sorted(counts.items())))
+    assert fuzz.STATS[key] - checked_before >= GPU_FUZZ_EXAMPLES // 10, counts
+
+
+@pytest.mark.parametrize("lib", [lib for lib in GPU_LIBRARIES if lib.name != "jax-gpu"]
+                         or [pytest.param(None, marks=pytest.mark.skip(reason=_NO_GPU), id="no-gpu")], ids=repr)
+def test_gpu_writes_into_tells_views_of_the_written_block_from_copies(lib):
+    # The run-time test behind every write through a view: CuPy's and torch's own branches.
+    from autodiffsource.runtime.indexing import writes_into
+
+    a = lib.convert(np.arange(12.0).reshape(3, 4), "float64")
+    assert writes_into(a[1], a, (1, 2)) and writes_into(a.T, a, 0) and writes_into([0.5, a[:, 1:3]], a, (0, 2))
+    assert not writes_into(a[0], a, 2) and not writes_into(a[0:2, 0:2], a, (2, slice(None)))
+    assert not writes_into(a + 0.0, a) and not writes_into(a[2], a[0:1], 0)
