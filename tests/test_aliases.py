@@ -11,7 +11,8 @@ where it was read:
 - items and views read in a loop's iterations, or on one branch of an ``if``, as each iteration or the
   branch read them (a write after the loop takes no single snapshot for all iterations, nor one of a
   value a branch never made);
-- where a write runs on one branch of an ``if`` only, as it was on the other branch too;
+- where a write runs on one branch of an ``if`` only, as it was on the other branch too, and the other
+  branch's own reads as they are there (the write's snapshot is not on that path);
 - where a write follows an ``if`` or a loop that may have rebound the name, in every version the name
   may hold.
 
@@ -20,7 +21,9 @@ central differences for every value of it, through value_and_grad and through th
 called twice). With the code before these fixes, 38 of the first 41 functions gave a wrong gradient (most also
 a wrong value) or an internal error for some value of the control argument; the other three guard cases
 met while fixing them (one, found by the program fuzzer, went wrong only with a partial fix); the
-last one failed only with this session's alias groups (found by the front-end fuzzer).
+one after them failed only with session 12's alias groups (found by the front-end fuzzer). Of the last four
+(session 13: a write on one branch, a read on the other), the first three raised UnboundLocalError in the
+pullback before the fix (the first found by the program fuzzer on CuPy); the fourth is a guard.
 """
 
 import numpy as np
@@ -443,6 +446,51 @@ def updated_before_an_alias_of_it_is_bound_in_the_loop(x, n):
     return np.sum(x * w)
 
 
+def written_on_one_branch_read_on_the_other(x, c):
+    # (found by the program fuzzer on CuPy: the pullback of the other branch's sin read the snapshot the
+    # write took, which that path never ran: UnboundLocalError)
+    v = x.copy()
+    for i in range(2):
+        v[0] = v[1]
+    if c:
+        v[0] = 1.0
+    else:
+        v = np.sin(v)
+    return np.sum(v)
+
+
+def written_on_one_branch_read_on_the_other_without_a_loop(x, c):
+    v = x * 1.0
+    if c:
+        v[0] = 1.0
+    else:
+        v = np.sin(v)
+    return np.sum(v)
+
+
+def written_on_one_branch_whose_other_reads_it(x, c):
+    v = x * 1.0
+    if c:
+        v[0] = v[1] * 2.0
+        y = np.sum(v)
+    else:
+        y = np.sum(np.sin(v))
+    return y
+
+
+def written_differently_on_each_branch(x, c):
+    v = x * 1.0
+    y = np.prod(v)
+    if c:
+        v[0] = np.exp(v[1])
+    else:
+        v[2] = v[0] * 2.0
+        y = y + np.sum(np.tan(v))
+    # (a guard: each branch's write takes its own snapshot, and the statement before the `if` reads one
+    # that holds the old content on either path)
+    return y * np.sum(v * v)
+
+
 CASES = [
     (aliased_on_one_branch_then_written, (True, False)),
     (aliased_on_one_branch_and_written_through_it, (True, False)),
@@ -486,6 +534,10 @@ CASES = [
     (written_after_a_loop_that_rebinds_it_each_iteration, (0, 1, 2)),
     (written_after_a_loop_whose_result_its_pullback_reads, (0, 1, 2)),
     (updated_before_an_alias_of_it_is_bound_in_the_loop, (0, 2)),
+    (written_on_one_branch_read_on_the_other, (True, False)),
+    (written_on_one_branch_read_on_the_other_without_a_loop, (True, False)),
+    (written_on_one_branch_whose_other_reads_it, (True, False)),
+    (written_differently_on_each_branch, (True, False)),
 ]
 PARAMS = [pytest.param(fn, control, id=f"{fn.__name__}-{control}") for fn, controls in CASES for control in controls]
 

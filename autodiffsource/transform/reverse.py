@@ -380,14 +380,21 @@ class ReverseBuilder(LoopReversal, Shortcuts):
     def branches(self, generators, local=frozenset()) -> tuple[list[ast.stmt], list[list[ast.stmt]]]:
         """Run each generator from the same cotangent state; merge the states; say what to set first.
 
-        ``local`` names variables defined inside the branches: their cotangents die with them.
+        ``local`` names variables defined inside the branches: their cotangents die with them. Each
+        branch also starts from the same snapshots: a write's snapshot redirects the reads before it on its
+        own path, never those of another branch (whose path the write is not on). Statements before the
+        branches read the snapshot a branch took (the last branch's, where several did): it is also filled
+        at the top of each other branch (``Snapshot.other_paths``), so it holds the old content on every path.
         """
-        start = dict(self.state)
-        results, ends = [], []
+        start, start_snapshots = dict(self.state), self.snapshots
+        results, ends, taken = [], [], {}
         for gen in generators:
-            self.state = dict(start)
+            self.state, self.snapshots = dict(start), dict(start_snapshots)
             results.append(gen())
             ends.append(self.state)
+            taken.update((version, entry) for version, entry in self.snapshots.items()
+                         if start_snapshots.get(version) is not entry)
+        self.snapshots = {**start_snapshots, **taken}
         merged, pre = {}, []
         for var in sorted(set().union(*ends) | set(start)):
             if var in local:
