@@ -295,6 +295,63 @@ def test_dask_partials_are_lazy_and_compute_nothing():
         np.testing.assert_allclose(got, want, rtol=1e-10)
 
 
+# NumPy's functions of a Dask array run in Dask (``__array_function__``), as they do on CuPy's arrays; so must
+# the partials of their rules, whose helpers call NumPy's functions on the cotangent (tests/test_gpu.py has
+# the program fuzzer's functions on CuPy).
+def cumsum_rows(x):
+    return np.sum(np.cumsum(x, axis=0) ** 2)
+
+
+def cumprod_columns(x):
+    return np.sum(np.cumprod(x, axis=1) * x)
+
+
+def product_down(x):
+    return np.sum(np.prod(x, axis=0) ** 2)
+
+
+def row_norms(x):
+    return np.sum(np.linalg.norm(x, axis=1) ** 3)
+
+
+def tensordot_of_rows(x):
+    return np.sum(np.tensordot(x, x * x, axes=([1], [1])) ** 2)
+
+
+def trace_of_square(x):
+    return np.trace(x[:, :3] @ x[:3, :]) ** 2
+
+
+@_needs("dask")
+@pytest.mark.parametrize("fn", [cumsum_rows, cumprod_columns, product_down, row_norms, tensordot_of_rows,
+                                trace_of_square], ids=lambda fn: fn.__name__)
+def test_numpy_functions_of_dask_arrays_get_dask_partials_without_computing(fn):
+    # (cumprod's partial asks whether a lane holds a zero, which computes: that case runs on Dask's scheduler)
+    import dask
+    import dask.array as da
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("something was computed while building the gradient")
+
+    x = np.random.default_rng(5).uniform(0.5, 1.5, (4, 3))
+    with dask.config.set(scheduler="sync" if fn is cumprod_columns else refuse):
+        value, partial = ad.value_and_grad(fn)(da.from_array(x, chunks=2))
+    assert isinstance(partial, da.Array)
+    np.testing.assert_allclose(float(value.compute(scheduler="sync")), fn(x), rtol=1e-12)
+    np.testing.assert_allclose(partial.compute(scheduler="sync"), numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6)
+
+
+def test_partial_helpers_of_numbers_give_numpy_scalars_not_0d_arrays():
+    # A partial of Python numbers meets another library's arrays in the pullback (a float argument beside
+    # CuPy arrays: `dx0 += g * sinc_derivative(x0)`); CuPy's arithmetic takes NumPy scalars and refuses
+    # NumPy's 0-d arrays, which np.where makes of numbers.
+    from autodiffsource.rules.support import safe_divide, sinc_derivative
+
+    for value in (sinc_derivative(0.7), sinc_derivative(0.0), safe_divide(1.5, 2.0), safe_divide(1.5, 0.0),
+                  runtime.power_base_partial(0.5, np.float64(1.5)), runtime.log_base(np.float64(2.0))):
+        assert isinstance(value, (float, np.floating)) and not isinstance(value, np.ndarray), repr(value)
+
+
 @_needs("dask")
 def test_dask_reshape_across_uneven_chunks():
     import dask.array as da

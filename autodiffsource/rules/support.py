@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import MissingRuleError
 from ..runtime import _xp, expand_reduced, index_add, reduced_count, shape_of, unbroadcast, where_tie_split
 from ..runtime import zeros_like as runtime_zeros_like
-from ..runtime import is_foreign_array, take_partial_any
+from ..runtime import as_array, dispatches_numpy, inverse_permutation, is_foreign_array, number_if_0d, take_partial_any
 
 _PY_SCALARS = (float, int, bool)
 
@@ -61,7 +61,7 @@ def safe_divide(a, b):
     """``a / b`` where ``b != 0``, 0 where ``b == 0``: the subgradient convention at a kink or origin."""
     xp = _ns(a, b)
     nonzero = b != 0
-    return xp.where(nonzero, a / xp.where(nonzero, b, 1), 0 * a)
+    return number_if_0d(xp.where(nonzero, a / xp.where(nonzero, b, 1), 0 * a))
 
 
 # ---- elementwise ------------------------------------------------------------------------------------
@@ -71,7 +71,7 @@ def sinc_derivative(x):
     xp = _ns(x)
     nonzero = x != 0
     safe = xp.where(nonzero, x, 1.0)
-    return xp.where(nonzero, (xp.cos(np.pi * safe) - np.sinc(safe)) / safe, 0.0)
+    return number_if_0d(xp.where(nonzero, (xp.cos(np.pi * safe) - np.sinc(safe)) / safe, 0.0))
 
 
 def clip_shares(x, lo, hi):
@@ -131,7 +131,7 @@ def _from_end(g, x, axes, kept):
     """Undo :func:`_move_to_end` for a partial ``g`` of shape (*kept, n)."""
     order = kept + list(axes)
     g = np.reshape(g, tuple(x.shape[a] for a in order))
-    return np.transpose(g, np.argsort(order))
+    return np.transpose(g, inverse_permutation(order))
 
 
 def prod_partial(dy, x, axis, keepdims):
@@ -144,7 +144,7 @@ def prod_partial(dy, x, axis, keepdims):
         return dy + 0 * x
     axes = _axes(axis, x.ndim)
     lanes, kept, _ = _move_to_end(x, axes)
-    ones = np.ones(lanes.shape[:-1] + (1,), dtype=lanes.dtype)
+    ones = _ns(lanes).ones(lanes.shape[:-1] + (1,), dtype=lanes.dtype)  # (in the array's own library)
     left = np.cumprod(np.concatenate([ones, lanes[..., :-1]], axis=-1), axis=-1)
     right = np.cumprod(np.concatenate([ones, lanes[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     others = _from_end(left * right, x, axes, kept)
@@ -221,8 +221,8 @@ def cumsum_partial(dy, x, axis):
     """The partial of ``cumsum(x, axis)``: a cumulative sum of the cotangent from the other end."""
     if type(x) in _PY_SCALARS or np.ndim(x) == 0:
         return np.reshape(dy, shape_of(x)) if hasattr(dy, "shape") else dy
-    _, back = _cum_axis(np.asarray(x), axis)
-    gs, _ = _cum_axis(np.asarray(dy), axis)
+    _, back = _cum_axis(as_array(x), axis)
+    gs, _ = _cum_axis(as_array(dy), axis)
     return back(np.cumsum(gs[..., ::-1], axis=-1)[..., ::-1])
 
 
@@ -235,16 +235,16 @@ def cumprod_partial(dy, x, y, axis):
     """
     if type(x) in _PY_SCALARS or np.ndim(x) == 0:
         return np.reshape(dy, shape_of(x)) if hasattr(dy, "shape") else dy
-    xs, back = _cum_axis(np.asarray(x), axis)
-    ys, _ = _cum_axis(np.asarray(y), axis)
-    gs, _ = _cum_axis(np.asarray(dy), axis)
+    xs, back = _cum_axis(as_array(x), axis)
+    ys, _ = _cum_axis(as_array(y), axis)
+    gs, _ = _cum_axis(as_array(dy), axis)
     if not np.any(xs == 0):
         g = np.cumsum((gs * ys)[..., ::-1], axis=-1)[..., ::-1] / xs
     else:
         n = xs.shape[-1]
-        ones = np.ones(xs.shape[:-1] + (1,), dtype=xs.dtype)
+        ones = _ns(xs).ones(xs.shape[:-1] + (1,), dtype=xs.dtype)
         left = np.cumprod(np.concatenate([ones, xs[..., :-1]], axis=-1), axis=-1)
-        g = np.empty(xs.shape, dtype=_float_dtype(x))
+        g = _ns(xs).empty(xs.shape, dtype=_float_dtype(x))
         for i in range(n):
             tail = np.sum(gs[..., i + 1:] * np.cumprod(xs[..., i + 1:], axis=-1), axis=-1)
             g[..., i] = left[..., i] * (gs[..., i] + tail)
@@ -277,13 +277,13 @@ def nanmean_partial(dy, x, axis, keepdims):
 
 def trace_partial(dy, x, offset, axis1, axis2):
     """The partial of ``trace(x, offset, axis1, axis2)``: the cotangent spread along that diagonal."""
-    x = np.asarray(x)
+    x = as_array(x)
     axis1, axis2 = axis1 % x.ndim, axis2 % x.ndim
-    eye = np.eye(x.shape[axis1], x.shape[axis2], k=offset, dtype=_float_dtype(x))
+    eye = _ns(x).eye(x.shape[axis1], x.shape[axis2], k=offset, dtype=_float_dtype(x))
     rest = [a for a in range(x.ndim) if a not in (axis1, axis2)]
-    g = np.asarray(dy)[..., None, None] * eye  # (*rest, n, m)
+    g = as_array(dy)[..., None, None] * eye  # (*rest, n, m)
     order = rest + [axis1, axis2]
-    return np.transpose(g, np.argsort(order))
+    return np.transpose(g, inverse_permutation(order))
 
 
 def diagonal_partial(dy, x, offset, axis1, axis2):
@@ -298,7 +298,7 @@ def diagonal_partial(dy, x, offset, axis1, axis2):
     i = np.arange(k) + max(-offset, 0)
     j = np.arange(k) + max(offset, 0)
     g[..., i, j] = dy
-    return np.transpose(g, np.argsort(order))
+    return np.transpose(g, inverse_permutation(order))
 
 
 # ---- shape ------------------------------------------------------------------------------------------
@@ -384,16 +384,14 @@ def take_partial(dy, x, indices, axis):
 
 def sort_partial(dy, x, axis):
     """The partial of ``np.sort(x, axis)``: each sorted position's cotangent goes back where it came from."""
-    x_arr = np.asarray(x)
+    x_arr, g = as_array(x), as_array(dy)
+    # (CuPy's sorts are stable and take no other kind: it is left unnamed there)
+    kind = None if dispatches_numpy(x_arr) else "stable"
     if axis is None:
-        order = np.argsort(x_arr, axis=None, kind="stable")
-        g = np.zeros(x_arr.size, dtype=_float_dtype(x_arr))
-        g[order] = np.asarray(dy)
-        return g.reshape(x_arr.shape)
-    order = np.argsort(x_arr, axis=axis, kind="stable")
-    g = np.zeros(x_arr.shape, dtype=_float_dtype(x_arr))
-    np.put_along_axis(g, order, np.asarray(dy), axis=axis)
-    return g
+        order = np.argsort(x_arr, axis=None, kind=kind)
+        return np.reshape(g[np.argsort(order, kind=kind)], x_arr.shape)
+    order = np.argsort(x_arr, axis=axis, kind=kind)
+    return np.take_along_axis(g, np.argsort(order, axis=axis, kind=kind), axis=axis)
 
 
 def diag_partial(dy, x, k):

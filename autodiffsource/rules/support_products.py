@@ -12,7 +12,7 @@ import string
 import numpy as np
 
 from ..errors import MissingRuleError
-from ..runtime import expand_reduced, shape_of, unbroadcast
+from ..runtime import as_array, expand_reduced, inverse_permutation, shape_of, unbroadcast
 from .support import _axes, _float_dtype, safe_divide
 
 
@@ -23,7 +23,7 @@ def norm_partial(dy, x, y, ord, axis, keepdims):
 
     Kinks get subgradients: 0 at the zero vector, ties of inf/1-norms share equally.
     """
-    x = np.asarray(x)
+    x = as_array(x)
     if axis is None and (ord is None or x.ndim == 1) or isinstance(axis, numbers.Integral) \
             or (axis is not None and len(axis) == 1):
         if ord is None and axis is None:
@@ -58,12 +58,12 @@ def _vector_norm_partial(dy, x, y, ord, axes, keepdims, axis):
 def _matrix_norm_partial(dy, x, y, ord, axes, keepdims):
     a0, a1 = axes
     m = np.moveaxis(x, (a0, a1), (-2, -1))
-    dyv = np.asarray(dy)
+    dyv = as_array(dy)
     if keepdims:
         dyv = np.squeeze(np.moveaxis(dyv, (a0, a1), (-2, -1)), axis=(-2, -1))
-        yv = np.squeeze(np.moveaxis(np.asarray(y), (a0, a1), (-2, -1)), axis=(-2, -1))
+        yv = np.squeeze(np.moveaxis(as_array(y), (a0, a1), (-2, -1)), axis=(-2, -1))
     else:
-        yv = np.asarray(y)
+        yv = as_array(y)
     gs = dyv[..., None, None]
     if ord in (None, "fro"):
         g = gs * safe_divide(m, yv[..., None, None])
@@ -96,11 +96,11 @@ def vdot_partial(dz, other, x):
 
 def inner_partials(dz, a, b):
     """The partials of ``np.inner(a, b)`` (a sum over the last axes of both)."""
-    a_, b_ = np.asarray(a), np.asarray(b)
+    a_, b_ = as_array(a), as_array(b)
     if a_.ndim == 0 or b_.ndim == 0:
         return unbroadcast(dz * b, a), unbroadcast(dz * a, b)
     na, nb = a_.ndim - 1, b_.ndim - 1
-    dz = np.asarray(dz)
+    dz = as_array(dz)
     da = np.tensordot(dz, b_, axes=(list(range(na, na + nb)), list(range(nb))))
     db = np.tensordot(dz, a_, axes=(list(range(na)), list(range(na))))
     return da, db
@@ -123,7 +123,7 @@ def _tensordot_axes(axes, na: int, nb: int):
 
 def tensordot_partials(dz, a, b, axes):
     """The partials of ``np.tensordot(a, b, axes)``: contract the cotangent with the other operand."""
-    a, b, dz = np.asarray(a), np.asarray(b), np.asarray(dz)
+    a, b, dz = as_array(a), as_array(b), as_array(dz)
     xa, xb = _tensordot_axes(axes, a.ndim, b.ndim)
     free_a = [i for i in range(a.ndim) if i not in xa]
     free_b = [i for i in range(b.ndim) if i not in xb]
@@ -133,11 +133,11 @@ def tensordot_partials(dz, a, b, axes):
     # the remaining b axes come out in increasing order of b's axes that are contracted: sort to xa order
     rest_b = sorted(xb)
     da_axes = free_a + [xa[xb.index(r)] for r in rest_b]
-    da = np.transpose(da, np.argsort(da_axes))
+    da = np.transpose(da, inverse_permutation(da_axes))
     db = np.tensordot(a, dz, axes=(free_a, list(range(nfa))))  # (a's contracted axes sorted..., free_b...)
     rest_a = sorted(xa)
     db_axes = [xb[xa.index(r)] for r in rest_a] + free_b
-    db = np.transpose(db, np.argsort(db_axes))
+    db = np.transpose(db, inverse_permutation(db_axes))
     return da, db
 
 
@@ -237,14 +237,14 @@ def einsum_partial(dz, subscripts, k, a, b=None, c=None, d=None):
 
 def vector_norm_partial(dy, x, y, ord, axis, keepdims):
     """The partial of ``np.linalg.vector_norm``: any ndim, flattened when ``axis`` is None."""
-    x = np.asarray(x)
+    x = as_array(x)
     axes = _axes(axis, x.ndim)
     return _vector_norm_partial(dy, x, y, ord, axes, keepdims, axis)
 
 
 def matrix_norm_partial(dy, x, y, ord, keepdims):
     """The partial of ``np.linalg.matrix_norm`` over the last two axes."""
-    x = np.asarray(x)
+    x = as_array(x)
     return _matrix_norm_partial(dy, x, y, ord, (x.ndim - 2, x.ndim - 1), keepdims)
 
 
@@ -313,7 +313,7 @@ def trapezoid_partials(dz, y, x, dx, axis):
 
 def vecdot_partials(dz, x, y, axis):
     """The partials of ``vecdot(x, y, axis)`` = sum(x * y, axis) with broadcasting."""
-    g = np.expand_dims(np.asarray(dz), axis)
+    g = np.expand_dims(as_array(dz), axis)
     return unbroadcast(g * y, x), unbroadcast(g * x, y)
 
 

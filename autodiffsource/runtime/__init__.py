@@ -11,7 +11,8 @@ templates call), all re-exported here: generated code and rules name them ``runt
 
 from __future__ import annotations
 
-from .common import (_CONTAINERS, _default_float, _device, _FLOAT64, _is_array_api_obj, is_foreign_array,
+from .common import (as_array, _CONTAINERS, _default_float, _device, dispatches_numpy, _FLOAT64,
+                     _is_array_api_obj, is_foreign_array, number_if_0d,
                      namespace, _namespace_of_arrays, _ndarray, _NUMPY_NAMESPACE, _numpy_namespace,
                      _NUMPY_SCALAR, _PY_SCALARS, shape_of, sum_of, sum_of_squares, _xp)  # noqa: F401
 from .broadcasting import (expand_reduced, reduced_count, saved_shape, _sum_to_shape, unbroadcast,

@@ -187,6 +187,30 @@ def _default_float(xp, x):
         return xp.float64
 
 
+def dispatches_numpy(x) -> bool:
+    """Whether NumPy's functions hand ``x`` to its own library (``__array_function__``: CuPy's arrays,
+    Dask's), so that ``np.cumsum(x)`` runs there, on its device. NumPy's own arrays and scalars, torch's
+    and JAX's arrays do not."""
+    t = type(x)
+    return t is not _ndarray and t not in _PY_SCALARS and hasattr(t, "__array_function__") \
+        and not isinstance(x, (_ndarray, _NUMPY_SCALAR))
+
+
+def as_array(x, dtype=None):
+    """``np.asarray(x, dtype)`` in a NumPy-surface helper, except that an array NumPy's functions dispatch
+    (see dispatches_numpy) stays itself, cast to ``dtype``: the helper's ``np.moveaxis``, ``np.cumsum``...
+    then run where the user's ``np.cumsum(x)`` ran, where NumPy would refuse (CuPy) or compute (Dask)."""
+    if dispatches_numpy(x):
+        return x if dtype is None or x.dtype == dtype else x.astype(dtype)
+    return np.asarray(x, dtype=dtype)
+
+
+def number_if_0d(r):
+    """A NumPy 0-d array as its NumPy scalar, what NumPy's ufuncs give for numbers (``np.where`` gives a
+    0-d array): CuPy's arrays meet NumPy scalars in arithmetic but refuse NumPy's arrays, 0-d ones too."""
+    return r[()] if type(r) is _ndarray and r.ndim == 0 else r
+
+
 def is_foreign_array(x) -> bool:
     """Whether ``x`` is an array of a library other than NumPy (rules use it to leave NumPy-only paths)."""
     t = type(x)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import _PY_SCALARS, _default_float, _ndarray, _xp, shape_of
+from .common import _PY_SCALARS, _default_float, _ndarray, number_if_0d, _xp, shape_of
 from .broadcasting import expand_reduced, unbroadcast
 
 
@@ -19,7 +19,7 @@ def power_base_partial(x, y):
         return y * x ** (y - 1)
     xp = _xp(y)
     safe = xp.where(y == 0, 1.0, y)
-    return xp.where(y == 0, 0.0, safe * x ** (safe - 1))
+    return number_if_0d(xp.where(y == 0, 0.0, safe * x ** (safe - 1)))
 
 
 def sign_of(x):
@@ -42,7 +42,7 @@ def log_base(x):
 
         return math.log(x) if x > 0 else 0.0
     xp = _xp(x)
-    return xp.where(x > 0, xp.log(xp.where(x > 0, x, 1.0)), 0.0)
+    return number_if_0d(xp.where(x > 0, xp.log(xp.where(x > 0, x, 1.0)), 0.0))
 
 
 def matmul_left_partial(dz, x, y):
