@@ -231,6 +231,25 @@ def test_numpy_functions_of_python_floats_beside_torch_tensors():
     assert ds == pytest.approx(numeric_partial(f, [x0, s0], 1, [1.0]), rel=1e-7)
 
 
+def tensor_to_a_numpy_scalar_power(x):
+    xp = array_namespace(x)
+    c = np.sin(-1.25)  # a NumPy float64, which torch's and CuPy's arithmetic take beside their arrays
+    return xp.sum((1.0 + x * x) ** c)
+
+
+@_needs("torch")
+def test_a_tensor_to_the_power_of_a_numpy_scalar():
+    # (the program fuzzer on CuPy found it: the base's partial made a 0-d NumPy array of the exponent,
+    # which torch and CuPy refuse in arithmetic with their arrays)
+    import torch
+
+    x0 = np.array([0.3, 0.8, 1.4])
+    value, dx = ad.value_and_grad(tensor_to_a_numpy_scalar_power)(torch.asarray(x0))
+    assert isinstance(dx, torch.Tensor)
+    assert float(value) == pytest.approx(tensor_to_a_numpy_scalar_power(x0))
+    np.testing.assert_allclose(dx.numpy(), numeric_partial(tensor_to_a_numpy_scalar_power, [x0], 0, [1.0]), rtol=1e-7)
+
+
 @_needs("torch")
 def test_reshape_to_an_int_on_torch_tensors():
     # x.reshape(-1) takes an int in NumPy and in torch; the generated code's array-API reshape takes a

@@ -12,8 +12,10 @@ from .broadcasting import expand_reduced, unbroadcast
 
 
 def power_base_partial(x, y):
-    """d(x**y)/dx = y * x**(y-1), defined as 0 where y == 0 (so 0**0 has a finite partial)."""
-    if type(y) in _PY_SCALARS:
+    """d(x**y)/dx = y * x**(y-1), defined as 0 where y == 0 (so 0**0 has a finite partial). A NumPy scalar
+    ``y`` is a number here too: an array NumPy's ``where`` made of it would meet a tensor ``x`` (torch and
+    CuPy refuse NumPy's arrays in their arithmetic)."""
+    if type(y) in _PY_SCALARS or isinstance(y, np.generic):
         if y == 0:
             return 0.0 * x
         return y * x ** (y - 1)
