@@ -4,7 +4,7 @@ functions, lambdas, recursion and methods. Every gradient against central finite
 import numpy as np
 import pytest
 
-from autodiffsource import UnsupportedSyntaxError, grad, source, δ
+from autodiffsource import UnsupportedSyntaxError, grad, source, value_and_grad, δ
 from corpus.mixed import carried_list_read_twice
 from finite_differences import check_pullback, numeric_partial
 
@@ -118,6 +118,64 @@ def test_augmented_assignment_follows_python_aliasing(fn, args):
     delta = globals()["δ" + fn.__name__]
     assert delta(*args)[0] == pytest.approx(fn(*args))
     check_pullback(fn, delta, args)
+
+
+def float32_array_updated(x, c):
+    a = c * 1.0       # c: a float32 array, so a is one
+    a += x            # NumPy casts back: a stays float32
+    return a
+
+
+def int_array_updated(x, c):
+    v = np.where(x == x, 1, 0)
+    v += x + x        # a float into an int array: NumPy refuses (UFuncTypeError)
+    return np.sum(v * c)
+
+
+def shared_int_array_updated(x, c):
+    v = np.where(x == x, 1, 0)
+    w = v
+    v += x * c        # the same, where another name holds the array
+    return np.sum(w * x)
+
+
+def updated_beyond_its_shape(x, c):
+    a = c * 1.0       # c of shape (1,): a += x would grow it
+    a += x
+    return np.sum(a)
+
+
+def read_only_array_updated(x, c):
+    a = np.broadcast_to(c * 1.0, x.shape)
+    a += x            # a broadcast view is read-only
+    return np.sum(a)
+
+
+def test_augmented_assignment_casts_as_numpy_does():
+    # `a += e` where no other name holds the array is rebound, not written: NumPy's cast is done for it.
+    x = RNG.standard_normal(3)
+    δ(float32_array_updated)
+    value, pullback = δfloat32_array_updated(x, np.ones(3, np.float32))  # noqa: F821
+    expected = float32_array_updated(x, np.ones(3, np.float32))
+    assert value.dtype == expected.dtype == np.float32
+    np.testing.assert_array_equal(value, expected)
+    np.testing.assert_allclose(pullback(np.ones(3, np.float32))[0], np.ones(3))
+
+
+@pytest.mark.parametrize("fn, c", [
+    (int_array_updated, 2.0), (shared_int_array_updated, 2.0), (updated_beyond_its_shape, np.ones(1)),
+    (read_only_array_updated, np.ones(3)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_augmented_assignment_raises_where_numpy_does(fn, c):
+    x = RNG.standard_normal(3)
+    with pytest.raises((TypeError, ValueError)) as raised:
+        fn(x, c)
+    error = type(raised.value)
+    with pytest.raises(error):
+        value_and_grad(fn)(x, c)
+    δ(fn)
+    with pytest.raises(error):
+        globals()["δ" + fn.__name__](x, c)
 
 
 # ---- containers --------------------------------------------------------------------------------------------

@@ -202,7 +202,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             if self.shared_names(stmt) or self.views_read_after(self.same_object(target), self.env.get(target), stmt):
                 self.update_in_place(stmt, value)
             else:
-                self.assign(stmt.target, value)  # nobody else sees the object: rebinding is the same
+                self.rebind_augmented(stmt, value)  # nobody else sees the object: rebinding is the same
         elif isinstance(stmt, ast.Expr):
             if isinstance(stmt.value, ast.Constant):
                 return  # a stray string or number: nothing to do

@@ -19,7 +19,8 @@ import ast
 
 from ..astutil import walk
 from .. import runtime
-from ..ir import AppendOp, Assign, If, PlainOp, SetItemOp
+from ..ir import AppendOp, Assign, If, PlainOp, PrimOp, SetItemOp
+from ..rules import operator as operator_rules
 from .normalize import own_nodes
 
 
@@ -125,6 +126,22 @@ class MutationLowering:
                 self.emit([test], PlainOp(ast.BoolOp(ast.And(), [ast.Name(same, ast.Load()), holds])), [False])
             self.choose_version(alias, test, new, own)  # an array changed in place / a number left as it was
         self.refresh_views(holders, old, new, ast.Constant(Ellipsis), stmt)
+
+    def rebind_augmented(self, stmt: ast.AugAssign, value: ast.expr) -> None:
+        """``a op= e`` where no other name holds ``a``'s object: ``a`` is rebound to ``a op e``, so the old
+        array stays as the pullback may read it, cast as NumPy's in-place operator casts (and refused where
+        it refuses: runtime.augmented_result)."""
+        name = stmt.target.id
+        old = self.env.get(name)
+        if old is None:  # (unbound: reading it raises, as Python does)
+            self.assign(stmt.target, value)
+            return
+        result = self.atom(value)
+        cast = self.temp()
+        self.emit([cast], PrimOp(operator_rules.δaugmented_result.rule, {"result": result, "old": ast.Name(old, ast.Load())}),
+                  [self.is_active_atom(result)])
+        self.bind_atom(name, ast.Name(cast, ast.Load()))
+        self.note_binding(name, value, ast.Name(cast, ast.Load()))
 
     def choose_version(self, name: str, test: str, new: str, own: str) -> None:
         """``name`` holds ``new`` where ``test`` holds at run time, else the version ``own`` it holds now:

@@ -67,7 +67,7 @@ scipy_special = _ScipySpecial()
 # functions, and these, named one by one: a rule is never assumed elementwise for its module alone.
 _ELEMENTWISE = {
     "δadd", "δsub", "δmul", "δtruediv", "δmod_operator", "δneg", "δpos", "δpow", "δpower_by_constant",
-    "δidentity",
+    "δidentity", "δaugmented_result",
     "δbuiltin_abs", "δbuiltin_float", "δbuiltin_pow",
     "δwhere", "δnan_to_num", "δreal", "δsinc", "δi0",
     # scipy.special: ufuncs, but not always ufunc objects (SciPy's array-API mode wraps them in functions)

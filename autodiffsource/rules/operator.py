@@ -7,7 +7,8 @@ once per rule, never by hand.
 
 import operator
 
-from ..runtime import index_add, log_base, matmul_left_partial, matmul_right_partial, power_base_partial
+from ..runtime import augmented_result, index_add, log_base, matmul_left_partial, matmul_right_partial
+from ..runtime import power_base_partial
 from ..runtime import list_item_cotangent, unbroadcast, zeros_like
 from .registry import rule
 
@@ -116,6 +117,15 @@ def δidentity(x):
     def identity_pullback(dz):
         return (dz,)
     return z, identity_pullback
+
+
+@rule(augmented_result, shape_only=("old",))
+def δaugmented_result(result, old):
+    # `a += e` rebound: NumPy's in-place cast (same kind: the cotangent passes through) and its refusals.
+    z = augmented_result(result, old)
+    def augmented_result_pullback(dz):
+        return dz, None
+    return z, augmented_result_pullback
 
 
 # ---- indexing ---------------------------------------------------------------------------------------

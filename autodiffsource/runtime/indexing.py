@@ -175,12 +175,34 @@ def without_index(d, index):
     return d
 
 
+def augmented_result(result, old):
+    """What ``a op= e`` leaves in ``a``, given ``result = a op e``, where the generated code rebinds ``a``
+    rather than writing into its array (no other name holds it, and the pullback may read the old one).
+
+    For a NumPy array ``old`` that is what NumPy's in-place operator leaves: ``result`` cast back to
+    ``old``'s dtype under ``same_kind`` (a float32 array stays float32), and NumPy's own errors where it
+    refuses: a float into an int or bool array (UFuncTypeError), a result broadcast beyond ``old``'s shape
+    or a read-only ``old`` (ValueError). Numbers, and other libraries' arrays: ``result`` itself."""
+    if type(old) is not _ndarray:
+        return result
+    if type(result) is _ndarray and result.dtype == old.dtype and result.shape == old.shape and old.flags.writeable:
+        return result  # (the common case: nothing to cast, nothing to refuse)
+    if not old.flags.writeable:
+        raise ValueError("output array is read-only")
+    if np.shape(result) != old.shape:
+        raise ValueError(f"non-broadcastable output operand with shape {old.shape} doesn't match the broadcast "
+                         f"shape {np.shape(result)}")
+    out = np.empty_like(old)
+    np.positive(result, out=out, casting="same_kind")  # (NumPy's casting error, as `a += e` raises it)
+    return out
+
+
 def update_in_place(old, new):
     """What ``a += e`` leaves in ``a``: the same array, changed in place (so every name holding it sees
-    the change), or, for numbers and immutable arrays, the new value."""
-    if type(old) is _ndarray and old.flags.writeable and np.can_cast(np.result_type(new), old.dtype, "same_kind") \
-            and np.shape(new) == old.shape:
-        old[...] = new
+    the change; NumPy's errors where its in-place operator refuses, see augmented_result), or, for numbers
+    and immutable arrays, the new value."""
+    if type(old) is _ndarray:
+        old[...] = augmented_result(new, old)
         return old
     if hasattr(old, "__setitem__") and type(old) not in _CONTAINERS and type(old) is not _ndarray \
             and tuple(getattr(new, "shape", ())) == tuple(getattr(old, "shape", ())):

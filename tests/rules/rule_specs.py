@@ -16,6 +16,7 @@ import scipy.special as special
 
 from autodiffsource.rules.numpy_shape import matrix_T
 from autodiffsource.rules.operator import identity, list_getitem, power_by_constant
+from autodiffsource.runtime import augmented_result
 from rule_harness import (PY, above_one, binary, case, erfc_range, full_rank, infix, nonzero, positive,
                           probability, real, reduction, spread, symmetric_positive, unary, unit,
                           well_conditioned)
@@ -71,6 +72,9 @@ for op, fn in [("iadd", operator.iadd), ("isub", operator.isub), ("imul", operat
     dx = positive if op == "ipow" else real
     add([case(f"operator.{op}(x * 1.0, y)", [(dx, a), (dy, b)], fn) for a, b in shapes])
 add([case("y = x\n    z = y * y\n    return z", [(real, (5,))], identity, name="alias")])
+# `a += e` where no other name holds a: rebound, cast as NumPy's in-place operator casts
+add([case("a = x * 1.0\n    a += y * a\n    return a", [(real, a), (real, b)], augmented_result,
+          name="augmented assignment") for a, b in [(PY, PY), ((5,), (5,)), (S34, (4,))]])
 add([case("x.T", [(real, s)], matrix_T) for s in (S34, S234)])
 # a list the function appends to: reads keep its length (rules/operator.py list_getitem)
 add([case("items = [x, x * 2.0]\n    first = items[0] * items[-1]\n    items.append(first)\n"
