@@ -4,7 +4,9 @@
 
 1. Names the card and the versions of torch, CuPy, JAX and array-api-compat.
 2. Runs ``pytest -m gpu tests/test_gpu.py`` (the backend suite on CuPy, torch CUDA and JAX's GPU, each
-   partial compared with NumPy's on the same inputs and checked to stay on the device, in its dtype).
+   partial compared with NumPy's on the same inputs and checked to stay on the device, in its dtype; and
+   the program fuzzer's random programs on CuPy and CUDA tensors, ``AUTODIFFSOURCE_GPU_FUZZ_EXAMPLES``
+   of each, default 300, checked against central differences).
 3. Times the autoencoder's value and gradient (a 784-256-784 layer pair over a batch of 1024) on NumPy
    (CPU) and on each GPU library: median of 10 calls after 3 warm-ups, synchronised.
 
