@@ -382,7 +382,8 @@ class _Writer:
 
     def write_into_an_earlier_array(self, env: dict, indent: int):
         """``v[index] = ...`` (or ``+=``, ``*=``) into an array made earlier by item_writes, here maybe on
-        one branch of an ``if`` or in a loop, after statements that read it."""
+        one branch of an ``if`` or in a loop, after statements that read it; or written on one branch of
+        an ``if`` of its own and read on the other (``else: v = np.sin(v)``)."""
         arrays = sorted(n for n in self.owned if n in env and len(env[n]) >= 1)
         if not arrays:
             return
@@ -390,7 +391,15 @@ class _Writer:
         name = self.pick(arrays)
         index, part = self.pick(_indices(tuple(env[name])))
         value, _ = self.operand(env, part)
-        self.emit(indent, f"{name}[{index}] {self.pick(['=', '+=', '*='])} " + self.pick(UNARY).format(a=value))
+        write = f"{name}[{index}] {self.pick(['=', '+=', '*='])} " + self.pick(UNARY).format(a=value)
+        if self.draw(st.integers(0, 2)) > 0:
+            self.emit(indent, write)
+            return
+        self.features.add("write on one branch, read on the other")
+        self.emit(indent, f"if {self.condition(env)}:")
+        self.emit(indent + 1, write)
+        self.emit(indent, "else:")
+        self.emit(indent + 1, f"{name} = " + self.pick(UNARY).format(a=name))
 
     def alias_of(self, name: str, env: dict, indent: int) -> str:
         """A new name for the array ``name`` (read after writes into it): bound to it outright, or only
