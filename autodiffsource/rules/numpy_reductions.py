@@ -108,7 +108,8 @@ def δmin(x, axis=None, out=None, keepdims=False):
 
 @rule(np.ptp, static=("axis", "keepdims"))
 def δptp(x, axis=None, out=None, keepdims=False):
-    y = np.ptp(x, axis=axis, keepdims=keepdims)
+    # (keepdims passed only when asked: Dask's ptp, which NumPy's hands Dask arrays to, has none)
+    y = np.ptp(x, axis=axis, keepdims=True) if keepdims else np.ptp(x, axis=axis)
     def ptp_pullback(dy):
         return ptp_partial(dy, x, axis, keepdims), None, None, None
     return y, ptp_pullback

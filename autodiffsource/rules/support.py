@@ -279,7 +279,12 @@ def trace_partial(dy, x, offset, axis1, axis2):
     """The partial of ``trace(x, offset, axis1, axis2)``: the cotangent spread along that diagonal."""
     x = as_array(x)
     axis1, axis2 = axis1 % x.ndim, axis2 % x.ndim
-    eye = _ns(x).eye(x.shape[axis1], x.shape[axis2], k=offset, dtype=_float_dtype(x))
+    rows, columns, dtype = x.shape[axis1], x.shape[axis2], _float_dtype(x)
+    if type(x) is np.ndarray:
+        eye = np.eye(rows, columns, k=offset, dtype=dtype)
+    else:  # (built from aranges: Dask's eye of a non-square shape loses a chunk)
+        xp = _ns(x)
+        eye = xp.astype(xp.arange(rows)[:, None] + offset == xp.arange(columns)[None, :], dtype)
     rest = [a for a in range(x.ndim) if a not in (axis1, axis2)]
     g = as_array(dy)[..., None, None] * eye  # (*rest, n, m)
     order = rest + [axis1, axis2]
