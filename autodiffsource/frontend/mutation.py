@@ -138,8 +138,8 @@ class MutationLowering:
             return
         result = self.atom(value)
         cast = self.temp()
-        self.emit([cast], PrimOp(operator_rules.δaugmented_result.rule, {"result": result, "old": ast.Name(old, ast.Load())}),
-                  [self.is_active_atom(result)])
+        cast_op = PrimOp(operator_rules.δaugmented_result.rule, {"result": result, "old": ast.Name(old, ast.Load())})
+        self.emit([cast], cast_op, [self.is_active_atom(result)])
         self.bind_atom(name, ast.Name(cast, ast.Load()))
         self.note_binding(name, value, ast.Name(cast, ast.Load()))
 
