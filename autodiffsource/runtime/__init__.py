@@ -23,8 +23,8 @@ from .cotangents import (accumulate, add_cotangents, _check_container_cotangent,
                          wrong_cotangent_count, zeros_like)  # noqa: F401
 from .indexing import (augmented_result, _has_newaxis, _IN_PLACE_MIN, index_add, _is_basic_index,
                        _keeps_shape_and_dtype, list_item_cotangent, _padded_into, refuse_changed_view,
-                       refuse_update_through_view, scale_owned, take_any, take_cotangent, take_partial_any, update_in_place, without_index,
-                       writes_into, zeros_with)  # noqa: F401
+                       refuse_update_through_view, scale_owned, take_any, take_cotangent, take_partial_any,
+                       update_in_place, without_index, writes_into, zeros_with)  # noqa: F401
 from .partials import (dot_left_partial, dot_primal, dot_right_partial, inverse_permutation, log_base,
                        matmul_left_partial, matmul_right_partial, method_delta, method_mask,
                        power_base_partial, reduction_extreme_partial, sign_of, transpose_axes, where_tie_split)  # noqa: F401
