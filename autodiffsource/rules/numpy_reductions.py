@@ -159,8 +159,8 @@ def δnanmin(x, axis=None, out=None, keepdims=False):
 
 @rule(getattr(np, "cumulative_sum", None), array_api=("cumulative_sum",), static=("axis", "dtype"))
 def δcumulative_sum(x, axis=None, dtype=None):
-    # The array-API spelling of cumsum (include_initial=False).
-    y = np.cumsum(x, axis=axis, dtype=dtype)
+    # The array-API spelling of cumsum (include_initial=False), in the array's own namespace.
+    y = xp.cumulative_sum(x, axis=axis, dtype=dtype)
     def cumulative_sum_pullback(dy):
         return cumsum_partial(dy, x, axis), None, None
     return y, cumulative_sum_pullback

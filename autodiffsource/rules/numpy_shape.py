@@ -235,8 +235,9 @@ def δappend(x, values, axis=None):
 
 @rule(np.sort, array_api=("sort",), static=("axis",))
 def δsort(x, axis=-1):
-    # Equal values are ordered stably; their cotangents go back to the elements they came from.
-    y = np.sort(x, axis=axis, kind="stable")
+    # Equal values are ordered stably; their cotangents go back to the elements they came from. (The
+    # namespace's sort: NumPy's for `np.sort`, the array's own for `xp.sort` on a tensor.)
+    y = xp.sort(x, axis=axis, stable=True)
     def sort_pullback(dy):
         return sort_partial(dy, x, axis), None
     return y, sort_pullback

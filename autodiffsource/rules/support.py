@@ -14,7 +14,7 @@ import string
 import numpy as np
 
 from ..errors import MissingRuleError
-from ..runtime import _xp, expand_reduced, index_add, reduced_count, shape_of, unbroadcast, where_tie_split
+from ..runtime import _device, _xp, expand_reduced, index_add, reduced_count, shape_of, unbroadcast, where_tie_split
 from ..runtime import zeros_like as runtime_zeros_like
 from ..runtime import as_array, dispatches_numpy, inverse_permutation, is_foreign_array, number_if_0d, take_partial_any
 
@@ -26,6 +26,13 @@ def _ns(*values):
         if v is not None and type(v) not in _PY_SCALARS:
             return _xp(v)
     return np
+
+
+def _array_api_only(x) -> bool:
+    """Whether ``x`` is another library's array that NumPy's functions do not hand on to its library (torch's,
+    JAX's, array-api-strict's; CuPy's and Dask's they do, see runtime.dispatches_numpy): a helper written
+    with NumPy's functions then computes with the array's namespace instead (``xp.flip``, not ``[::-1]``)."""
+    return is_foreign_array(x) and not dispatches_numpy(x)
 
 
 def _float_dtype(x):
@@ -143,12 +150,29 @@ def prod_partial(dy, x, axis, keepdims):
     if type(x) in _PY_SCALARS or x.ndim == 0:
         return dy + 0 * x
     axes = _axes(axis, x.ndim)
+    if _array_api_only(x):
+        return expand_reduced(dy, x, axis, keepdims) * _products_of_the_others(x, axes)
     lanes, kept, _ = _move_to_end(x, axes)
     ones = _ns(lanes).ones(lanes.shape[:-1] + (1,), dtype=lanes.dtype)  # (in the array's own library)
     left = np.cumprod(np.concatenate([ones, lanes[..., :-1]], axis=-1), axis=-1)
     right = np.cumprod(np.concatenate([ones, lanes[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     others = _from_end(left * right, x, axes, kept)
     return expand_reduced(dy, x, axis, keepdims) * others
+
+
+def _products_of_the_others(x, axes):
+    """prod_partial's exclusive products, in ``x``'s own namespace: the lanes along ``axes`` moved last,
+    products from the left and from the right (flips for NumPy's negative steps), moved back."""
+    xp = _ns(x)
+    kept = [a for a in range(x.ndim) if a not in axes]
+    order = kept + list(axes)
+    kept_shape = tuple(x.shape[a] for a in kept)
+    lanes = xp.reshape(xp.permute_dims(x, tuple(order)), kept_shape + (-1,))
+    ones = xp.ones(kept_shape + (1,), dtype=lanes.dtype, device=_device(x))
+    left = xp.cumulative_prod(xp.concat([ones, lanes[..., :-1]], axis=-1), axis=-1)
+    right = xp.cumulative_prod(xp.concat([ones, xp.flip(lanes[..., 1:], axis=-1)], axis=-1), axis=-1)
+    others = xp.reshape(left * xp.flip(right, axis=-1), tuple(x.shape[a] for a in order))
+    return xp.permute_dims(others, inverse_permutation(order))
 
 
 def var_partial(dy, x, axis, ddof, keepdims):
@@ -221,6 +245,10 @@ def cumsum_partial(dy, x, axis):
     """The partial of ``cumsum(x, axis)``: a cumulative sum of the cotangent from the other end."""
     if type(x) in _PY_SCALARS or np.ndim(x) == 0:
         return np.reshape(dy, shape_of(x)) if hasattr(dy, "shape") else dy
+    if _array_api_only(x):  # (the sum from the other end: flips, as the standard has no negative steps)
+        xp = _ns(x)
+        g, ax = (xp.reshape(dy, (-1,)), 0) if axis is None else (dy, int(axis) % x.ndim)
+        return xp.reshape(xp.flip(xp.cumulative_sum(xp.flip(g, axis=ax), axis=ax), axis=ax), tuple(x.shape))
     _, back = _cum_axis(as_array(x), axis)
     gs, _ = _cum_axis(as_array(dy), axis)
     return back(np.cumsum(gs[..., ::-1], axis=-1)[..., ::-1])
@@ -389,6 +417,11 @@ def take_partial(dy, x, indices, axis):
 
 def sort_partial(dy, x, axis):
     """The partial of ``np.sort(x, axis)``: each sorted position's cotangent goes back where it came from."""
+    if _array_api_only(x):  # (the inverse permutation of a stable sort, in the array's namespace)
+        xp = _ns(x)
+        flat, ax = (xp.reshape(x, (-1,)), 0) if axis is None else (x, int(axis) % x.ndim)
+        order = xp.argsort(flat, axis=ax, stable=True)
+        return xp.reshape(xp.take_along_axis(dy, xp.argsort(order, axis=ax, stable=True), axis=ax), tuple(x.shape))
     x_arr, g = as_array(x), as_array(dy)
     # (CuPy's sorts are stable and take no other kind: it is left unnamed there)
     kind = None if dispatches_numpy(x_arr) else "stable"
