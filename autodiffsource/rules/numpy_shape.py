@@ -237,7 +237,7 @@ def δappend(x, values, axis=None):
 def δsort(x, axis=-1):
     # Equal values are ordered stably; their cotangents go back to the elements they came from. (The
     # namespace's sort: NumPy's for `np.sort`, the array's own for `xp.sort` on a tensor.)
-    y = xp.sort(x, axis=axis, stable=True)
+    y = xp.sort(xp.reshape(x, (-1,)), stable=True) if axis is None else xp.sort(x, axis=axis, stable=True)
     def sort_pullback(dy):
         return sort_partial(dy, x, axis), None
     return y, sort_pullback
