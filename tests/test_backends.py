@@ -341,11 +341,29 @@ def trace_of_square(x):
     return np.trace(x @ x[:3, :]) ** 2 + np.trace(x, 1)
 
 
+def diagonals(x):
+    return np.sum(np.diag(x, -1) ** 2) + np.sum(np.diag(np.diag(x)) * x[:3, :]) + np.sum(x.diagonal(1) ** 3)
+
+
+def differences(x):
+    return np.sum(np.diff(x, 2, axis=0) ** 2) + np.sum(np.diff(x) * x[:, 1:])
+
+
+def trapezoids(x):
+    return np.sum(np.trapezoid(x, x, axis=0) ** 2) + np.sum(np.trapezoid(x, dx=0.5, axis=1) ** 2)
+
+
+def trapezoid_of_all(x):
+    return np.trapezoid(np.ravel(x))
+
+
 @_needs("dask")
 @pytest.mark.parametrize("fn", [cumsum_rows, cumprod_columns, product_down, row_norms, tensordot_of_rows,
-                                trace_of_square], ids=lambda fn: fn.__name__)
+                                trace_of_square, diagonals, differences, trapezoids, trapezoid_of_all],
+                         ids=lambda fn: fn.__name__)
 def test_numpy_functions_of_dask_arrays_get_dask_partials_without_computing(fn):
-    # (cumprod's partial asks whether a lane holds a zero, which computes: that case runs on Dask's scheduler)
+    # (cumprod's partial asks whether a lane holds a zero, which computes; Dask has no trapezoid, so NumPy's
+    # computes the Dask array: those cases run on Dask's scheduler, and trapezoid's value is NumPy's)
     import dask
     import dask.array as da
 
@@ -353,10 +371,10 @@ def test_numpy_functions_of_dask_arrays_get_dask_partials_without_computing(fn):
         raise AssertionError("something was computed while building the gradient")
 
     x = np.random.default_rng(5).uniform(0.5, 1.5, (4, 3))
-    with dask.config.set(scheduler="sync" if fn is cumprod_columns else refuse):
+    with dask.config.set(scheduler="sync" if fn in (cumprod_columns, trapezoids, trapezoid_of_all) else refuse):
         value, partial = ad.value_and_grad(fn)(da.from_array(x, chunks=2))
     assert isinstance(partial, da.Array)
-    np.testing.assert_allclose(float(value.compute(scheduler="sync")), fn(x), rtol=1e-12)
+    np.testing.assert_allclose(float(dask.compute(value, scheduler="sync")[0]), fn(x), rtol=1e-12)
     np.testing.assert_allclose(partial.compute(scheduler="sync"), numeric_partial(fn, (x,), 0, [1.0]), rtol=1e-6)
 
 

@@ -321,17 +321,34 @@ def trace_partial(dy, x, offset, axis1, axis2):
 
 def diagonal_partial(dy, x, offset, axis1, axis2):
     """The partial of ``diagonal(x, offset, axis1, axis2)``: the cotangent written back on that diagonal."""
-    x = np.asarray(x)
+    x = as_array(x)
     axis1, axis2 = axis1 % x.ndim, axis2 % x.ndim
     rest = [a for a in range(x.ndim) if a not in (axis1, axis2)]
     order = rest + [axis1, axis2]
     shape = tuple(x.shape[a] for a in order)
-    g = np.zeros(shape, dtype=_float_dtype(x))
-    k = np.asarray(dy).shape[-1]
-    i = np.arange(k) + max(-offset, 0)
-    j = np.arange(k) + max(offset, 0)
-    g[..., i, j] = dy
+    if dispatches_numpy(dy):
+        g = _on_diagonal(dy, shape, offset, _float_dtype(x))
+    else:
+        g = np.zeros(shape, dtype=_float_dtype(x))
+        k = np.asarray(dy).shape[-1]
+        i = np.arange(k) + max(-offset, 0)
+        j = np.arange(k) + max(offset, 0)
+        g[..., i, j] = dy
     return np.transpose(g, inverse_permutation(order))
+
+
+def _on_diagonal(dy, shape, offset, dtype):
+    """An array of ``shape`` (*rest, n, m) holding ``dy`` (*rest, k) on the diagonal ``offset`` and 0 elsewhere,
+    built without writing into an array (Dask's and CuPy's arrays, where NumPy's path scatters): ``dy``
+    padded with zeros to one entry per row, then kept where a row meets the diagonal."""
+    xp = _ns(dy)
+    *rest, n, m = shape
+    k = dy.shape[-1]
+    before = min(max(-offset, 0), n)  # rows above the diagonal's first (all of them: no diagonal, k = 0)
+    rows = xp.concat([xp.zeros((*rest, before), dtype=dy.dtype), dy,
+                      xp.zeros((*rest, n - k - before), dtype=dy.dtype)], axis=-1)
+    on = xp.arange(n)[:, None] + offset == xp.arange(m)[None, :]
+    return xp.astype(xp.where(on, rows[..., :, None], xp.zeros((), dtype=dy.dtype)), dtype)
 
 
 # ---- shape ------------------------------------------------------------------------------------------
@@ -434,9 +451,9 @@ def sort_partial(dy, x, axis):
 
 def diag_partial(dy, x, k):
     """The partial of ``np.diag(x, k)``: extract the diagonal (x was 1-D) or write it back (x was 2-D)."""
-    x_arr = np.asarray(x)
+    x_arr = as_array(x)
     if x_arr.ndim == 1:
-        return np.diagonal(np.asarray(dy), offset=k).copy()
+        return np.diagonal(as_array(dy), offset=k).copy()
     return diagonal_partial(dy, x_arr, k, 0, 1)
 
 

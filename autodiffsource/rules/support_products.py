@@ -12,8 +12,8 @@ import string
 import numpy as np
 
 from ..errors import MissingRuleError
-from ..runtime import as_array, expand_reduced, inverse_permutation, shape_of, unbroadcast
-from .support import _axes, _float_dtype, safe_divide
+from ..runtime import as_array, dispatches_numpy, expand_reduced, inverse_permutation, shape_of, unbroadcast
+from .support import _axes, _float_dtype, _ns, safe_divide
 
 
 # ---- norms ------------------------------------------------------------------------------------------
@@ -252,12 +252,19 @@ def matrix_norm_partial(dy, x, y, ord, keepdims):
 
 def diff_adjoint(g, axis):
     """The adjoint of one ``np.diff`` along ``axis``: d x_j = g_(j-1) - g_j (zero beyond the ends)."""
-    g = np.asarray(g)
+    g = as_array(g)
     widths = [(0, 0)] * g.ndim
     widths[int(axis) % g.ndim] = (1, 1)
     p = np.pad(g, widths)
     n = p.shape[int(axis) % g.ndim]
+    if type(p) is not np.ndarray:  # (Dask's take refuses a range: the same elements, sliced)
+        return _along(p, axis, 0, n - 1) - _along(p, axis, 1, n)
     return np.take(p, range(0, n - 1), axis=axis) - np.take(p, range(1, n), axis=axis)
+
+
+def _along(a, axis, start, stop):
+    """``a``'s entries ``start:stop`` along ``axis`` (a view, read only here)."""
+    return a[(slice(None),) * (int(axis) % a.ndim) + (slice(start, stop),)]
 
 
 def diff_partial(dy, x, n, axis):
@@ -282,14 +289,17 @@ def convolve_partials(dz, a, v, mode):
 
 def trapezoid_partials(dz, y, x, dx, axis):
     """The partials of ``np.trapezoid(y, x, dx, axis)`` for ``y`` and ``x``: sum(diff(x) * mean of neighbours)."""
-    y_arr = np.asarray(y)
+    y_arr = as_array(y)
     ax = int(axis) % y_arr.ndim
-    g = np.expand_dims(np.asarray(dz), ax)
+    dz = as_array(dz)
+    if dispatches_numpy(y_arr) and not dispatches_numpy(dz):  # (a number: the cotangent of a 1-D y's integral)
+        dz = _ns(y_arr).asarray(dz)
+    g = np.expand_dims(dz, ax)
     n = y_arr.shape[ax]
     if x is None:
         steps = dx
     else:
-        x_arr = np.asarray(x)
+        x_arr = as_array(x)
         steps = np.diff(x_arr, axis=ax if x_arr.ndim > 1 else 0)
         if x_arr.ndim == 1:
             shape = [1] * y_arr.ndim
@@ -301,10 +311,16 @@ def trapezoid_partials(dz, y, x, dx, axis):
     padded = np.pad(np.broadcast_to(d_mean, np.broadcast_shapes(d_mean.shape, tuple(
         n - 1 if i == ax else s for i, s in enumerate(y_arr.shape)))), widths)
     m = padded.shape[ax]
-    dy = (np.take(padded, range(0, m - 1), axis=ax) + np.take(padded, range(1, m), axis=ax)) / 2
+    if type(padded) is not np.ndarray:  # (Dask's take refuses a range: the same elements, sliced)
+        dy = (_along(padded, ax, 0, m - 1) + _along(padded, ax, 1, m)) / 2
+    else:
+        dy = (np.take(padded, range(0, m - 1), axis=ax) + np.take(padded, range(1, m), axis=ax)) / 2
     if x is None:
         return dy, None
-    means = (np.take(y_arr, range(0, n - 1), axis=ax) + np.take(y_arr, range(1, n), axis=ax)) / 2
+    if type(y_arr) is not np.ndarray:
+        means = (_along(y_arr, ax, 0, n - 1) + _along(y_arr, ax, 1, n)) / 2
+    else:
+        means = (np.take(y_arr, range(0, n - 1), axis=ax) + np.take(y_arr, range(1, n), axis=ax)) / 2
     d_steps = g * means
     dxs = diff_adjoint(d_steps, ax)
     return dy, unbroadcast(dxs, x) if np.ndim(x) == y_arr.ndim else np.reshape(
