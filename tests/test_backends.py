@@ -357,13 +357,38 @@ def trapezoid_of_all(x):
     return np.trapezoid(np.ravel(x))
 
 
+def repeats(x):
+    return np.sum(np.repeat(x, 3, axis=0) ** 3) + np.sum(np.repeat(x[:, 0], 2) ** 2)
+
+
+_CONSTANT = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75], [-2.0, 1.0, 0.5], [0.1, 0.2, 0.3]])
+
+
+def kron_of_itself(x):
+    return np.sum(np.kron(x, x) ** 2) + np.sum(np.kron(_CONSTANT[:2], x) ** 2)
+
+
+def cross_with_a_constant(x):
+    return np.sum(np.cross(x, _CONSTANT) ** 2)
+
+
+def multi_dot_of_four(x):
+    return np.sum(np.linalg.multi_dot([x[0], x.T, x, x[1]]) ** 2) + np.sum(np.linalg.multi_dot([_CONSTANT.T, x]))
+
+
+_COMPUTING = (cumprod_columns, trapezoids, trapezoid_of_all, kron_of_itself, cross_with_a_constant,
+              multi_dot_of_four)
+
+
 @_needs("dask")
 @pytest.mark.parametrize("fn", [cumsum_rows, cumprod_columns, product_down, row_norms, tensordot_of_rows,
-                                trace_of_square, diagonals, differences, trapezoids, trapezoid_of_all],
+                                trace_of_square, diagonals, differences, trapezoids, trapezoid_of_all, repeats,
+                                kron_of_itself, cross_with_a_constant, multi_dot_of_four],
                          ids=lambda fn: fn.__name__)
 def test_numpy_functions_of_dask_arrays_get_dask_partials_without_computing(fn):
-    # (cumprod's partial asks whether a lane holds a zero, which computes; Dask has no trapezoid, so NumPy's
-    # computes the Dask array: those cases run on Dask's scheduler, and trapezoid's value is NumPy's)
+    # (cumprod's partial asks whether a lane holds a zero, which computes; Dask has no trapezoid, kron, cross
+    # or multi_dot, so NumPy's compute the Dask array: those cases run on Dask's scheduler, and their values
+    # and cotangents are NumPy's; their partials must still be Dask's)
     import dask
     import dask.array as da
 
@@ -371,7 +396,7 @@ def test_numpy_functions_of_dask_arrays_get_dask_partials_without_computing(fn):
         raise AssertionError("something was computed while building the gradient")
 
     x = np.random.default_rng(5).uniform(0.5, 1.5, (4, 3))
-    with dask.config.set(scheduler="sync" if fn in (cumprod_columns, trapezoids, trapezoid_of_all) else refuse):
+    with dask.config.set(scheduler="sync" if fn in _COMPUTING else refuse):
         value, partial = ad.value_and_grad(fn)(da.from_array(x, chunks=2))
     assert isinstance(partial, da.Array)
     np.testing.assert_allclose(float(dask.compute(value, scheduler="sync")[0]), fn(x), rtol=1e-12)

@@ -8,6 +8,7 @@ Generated code names these helpers exactly as the rules do, so a reader can look
 
 from __future__ import annotations
 
+import math
 import numbers
 import string
 
@@ -33,6 +34,19 @@ def _array_api_only(x) -> bool:
     JAX's, array-api-strict's; CuPy's and Dask's they do, see runtime.dispatches_numpy): a helper written
     with NumPy's functions then computes with the array's namespace instead (``xp.flip``, not ``[::-1]``)."""
     return is_foreign_array(x) and not dispatches_numpy(x)
+
+
+def in_library_of(g, *arrays):
+    """``g`` as an array of the library of the first of ``arrays`` that NumPy's functions hand to their own
+    library (Dask's, CuPy's), where ``g`` is not such an array itself (a number; NumPy's array, the cotangent
+    of a function Dask lacks, which NumPy's ran on the computed Dask arrays): a partial built from ``g`` and
+    NumPy constants then still belongs to that library. Anything else comes back as it was."""
+    if dispatches_numpy(g):
+        return g
+    for a in arrays:
+        if dispatches_numpy(a):
+            return _ns(a).asarray(g)
+    return g
 
 
 def _float_dtype(x):
@@ -370,6 +384,8 @@ def tile_partial(dy, x, reps):
 
 def repeat_partial(dy, x, repeats, axis):
     """The partial of ``np.repeat(x, repeats, axis)``: each copy adds back into its source element."""
+    if dispatches_numpy(dy) and type(x) not in _PY_SCALARS:
+        return _repeat_partial_without_scatter_into_numpy(dy, x, repeats, axis)
     x_arr = np.asarray(x)
     src = x_arr if axis is not None else np.reshape(x_arr, (-1,))
     ax = 0 if axis is None else int(axis) % x_arr.ndim
@@ -379,6 +395,25 @@ def repeat_partial(dy, x, repeats, axis):
     np.add.at(g, index, np.moveaxis(np.asarray(dy), ax, 0))
     g = np.moveaxis(g, 0, ax)
     return np.reshape(g, shape_of(x)) if type(x) not in _PY_SCALARS else float(np.sum(g))
+
+
+def _repeat_partial_without_scatter_into_numpy(dy, x, repeats, axis):
+    """``repeat_partial`` for a cotangent NumPy's functions hand to its own library (Dask's, CuPy's), where
+    ``np.add.at`` into NumPy zeros would compute it: one repeat count sums each run of copies (a reshape);
+    a count per element scatters through the library's own scatter-add (``backend.take_add``)."""
+    from ..backend import take_add
+
+    xp = _ns(dy)
+    ax = 0 if axis is None else int(axis) % x.ndim
+    n = math.prod(x.shape) if axis is None else x.shape[ax]
+    g = np.moveaxis(dy, ax, -1)  # (dy is 1-D when axis is None: x's flattened copies)
+    if isinstance(repeats, numbers.Integral) and not isinstance(repeats, bool):
+        g = xp.sum(xp.reshape(g, (*g.shape[:-1], n, int(repeats))), axis=-1)
+    else:
+        zeros = xp.zeros((*g.shape[:-1], n), dtype=g.dtype)
+        g = take_add(xp, zeros, np.repeat(np.arange(n), repeats), g.ndim - 1, g)
+    g = xp.astype(np.moveaxis(g, -1, ax), _float_dtype(x))
+    return xp.reshape(g, shape_of(x))
 
 
 def negated_shift(shift):

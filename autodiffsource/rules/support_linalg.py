@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import MissingRuleError
-from ..runtime import shape_of, unbroadcast
+from ..runtime import as_array, dispatches_numpy, shape_of, unbroadcast
+from .support import _ns, in_library_of
 
 
 def _T(a):
@@ -166,13 +167,15 @@ def lstsq_partials(dx, dres, a, b, x):
 
 def matrix_power_partial(dy, a, n):
     """The partial of ``matrix_power(a, n)``: sum_k (A^T)^k G (A^T)^(n-1-k); negative n goes through inv(A)."""
-    a = np.asarray(a)
+    a = as_array(a)
+    foreign = type(a) is not np.ndarray  # (Dask's, CuPy's: zeros and eye made in their own library)
     if n == 0:
-        return np.zeros(a.shape)
+        return _ns(a).zeros(a.shape, dtype=np.float64) if foreign else np.zeros(a.shape)
     base = a if n > 0 else np.linalg.inv(a)
     m = abs(n)
     bt = np.swapaxes(base, -1, -2)
-    powers = [np.broadcast_to(np.eye(a.shape[-1]), a.shape)]
+    eye = _ns(a).eye(a.shape[-1], dtype=np.float64) if foreign else np.eye(a.shape[-1])
+    powers = [np.broadcast_to(eye, a.shape)]
     for _ in range(m - 1):
         powers.append(powers[-1] @ bt)
     g = sum(powers[k] @ dy @ powers[m - 1 - k] for k in range(m))
@@ -183,14 +186,16 @@ def matrix_power_partial(dy, a, n):
 
 def multi_dot_partials(dy, arrays):
     """The partials of ``np.linalg.multi_dot(arrays)``: each gets left^T @ G @ right^T (1-D ends as vectors)."""
-    mats = [np.asarray(a) for a in arrays]
+    mats = [as_array(a) for a in arrays]
     first_vec, last_vec = mats[0].ndim == 1, mats[-1].ndim == 1
     if first_vec:
         mats[0] = mats[0][None, :]
     if last_vec:
         mats[-1] = mats[-1][:, None]
-    g = np.asarray(dy)
+    g = as_array(dy)
     g = np.reshape(g, (mats[0].shape[0], mats[-1].shape[1]))
+    if any(dispatches_numpy(v) for v in [g, *mats]):
+        return _multi_dot_partials_without_eye(in_library_of(g, *mats), mats, arrays)
     parts = []
     for i in range(len(mats)):
         left = np.eye(mats[0].shape[0])
@@ -200,4 +205,24 @@ def multi_dot_partials(dy, arrays):
         for m in reversed(mats[i + 1:]):
             right = m @ right
         parts.append(np.reshape(left.T @ g @ right.T, shape_of(arrays[i])))
+    return parts
+
+
+def _multi_dot_partials_without_eye(g, mats, arrays):
+    """``multi_dot_partials`` for arrays NumPy's functions hand to their own library (Dask's, CuPy's): the
+    products on either side of each matrix without NumPy's identity matrices (an empty side is no factor)."""
+    parts = []
+    for i in range(len(mats)):
+        part = g
+        if i > 0:
+            left = mats[0]
+            for m in mats[1:i]:
+                left = left @ m
+            part = left.T @ part
+        if i < len(mats) - 1:
+            right = mats[-1]
+            for m in reversed(mats[i + 1:-1]):
+                right = m @ right
+            part = part @ right.T
+        parts.append(np.reshape(part, shape_of(arrays[i])))
     return parts

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import MissingRuleError
 from ..runtime import as_array, dispatches_numpy, expand_reduced, inverse_permutation, shape_of, unbroadcast
-from .support import _axes, _float_dtype, _ns, safe_divide
+from .support import _axes, _float_dtype, in_library_of, safe_divide
 
 
 # ---- norms ------------------------------------------------------------------------------------------
@@ -143,7 +143,8 @@ def tensordot_partials(dz, a, b, axes):
 
 def kron_partials(dz, a, b):
     """The partials of ``np.kron(a, b)``: view the cotangent as (a0, b0, a1, b1, ...) and contract."""
-    a, b, dz = np.asarray(a), np.asarray(b), np.asarray(dz)
+    a, b = as_array(a), as_array(b)
+    dz = in_library_of(as_array(dz), a, b)
     nd = max(a.ndim, b.ndim)
     a_ = np.reshape(a, (1,) * (nd - a.ndim) + a.shape)
     b_ = np.reshape(b, (1,) * (nd - b.ndim) + b.shape)
@@ -162,9 +163,23 @@ def kron_partials(dz, a, b):
 
 def cross_partials(dz, a, b, axis):
     """The partials of ``np.cross(a, b, axis=axis)`` for 3-vectors: b x dz and dz x a."""
-    da = np.cross(b, dz, axis=axis)
-    db = np.cross(dz, a, axis=axis)
+    if dispatches_numpy(dz) or dispatches_numpy(a) or dispatches_numpy(b):
+        dz = in_library_of(dz, a, b)
+        da, db = _cross(b, dz, axis), _cross(dz, a, axis)
+    else:
+        da = np.cross(b, dz, axis=axis)
+        db = np.cross(dz, a, axis=axis)
     return unbroadcast(da, a), unbroadcast(db, b)
+
+
+def _cross(u, v, axis):
+    """``np.cross(u, v, axis=axis)`` of 3-vectors from their components, for arrays NumPy's functions hand to
+    their own library (Dask has no cross: NumPy's would compute the Dask arrays)."""
+    u, v = np.moveaxis(u, axis, -1), np.moveaxis(v, axis, -1)
+    u0, u1, u2 = u[..., 0], u[..., 1], u[..., 2]
+    v0, v1, v2 = v[..., 0], v[..., 1], v[..., 2]
+    w = np.stack([u1 * v2 - u2 * v1, u2 * v0 - u0 * v2, u0 * v1 - u1 * v0], axis=-1)
+    return np.moveaxis(w, -1, axis)
 
 
 # ---- einsum -----------------------------------------------------------------------------------------
@@ -291,10 +306,7 @@ def trapezoid_partials(dz, y, x, dx, axis):
     """The partials of ``np.trapezoid(y, x, dx, axis)`` for ``y`` and ``x``: sum(diff(x) * mean of neighbours)."""
     y_arr = as_array(y)
     ax = int(axis) % y_arr.ndim
-    dz = as_array(dz)
-    if dispatches_numpy(y_arr) and not dispatches_numpy(dz):  # (a number: the cotangent of a 1-D y's integral)
-        dz = _ns(y_arr).asarray(dz)
-    g = np.expand_dims(dz, ax)
+    g = np.expand_dims(in_library_of(as_array(dz), y_arr, x), ax)
     n = y_arr.shape[ax]
     if x is None:
         steps = dx
