@@ -376,19 +376,26 @@ def multi_dot_of_four(x):
     return np.sum(np.linalg.multi_dot([x[0], x.T, x, x[1]]) ** 2) + np.sum(np.linalg.multi_dot([_CONSTANT.T, x]))
 
 
+_ORDER = np.array([[2, 0, 0, 1], [1, 1, 2, 0], [0, 2, 1, 1], [2, 2, 0, 0]])
+
+
+def gathers_along_rows(x):
+    return np.sum(np.take_along_axis(x, _ORDER, axis=1) ** 2 * _ORDER)
+
+
 _COMPUTING = (cumprod_columns, trapezoids, trapezoid_of_all, kron_of_itself, cross_with_a_constant,
-              multi_dot_of_four)
+              multi_dot_of_four, gathers_along_rows)
 
 
 @_needs("dask")
 @pytest.mark.parametrize("fn", [cumsum_rows, cumprod_columns, product_down, row_norms, tensordot_of_rows,
                                 trace_of_square, diagonals, differences, trapezoids, trapezoid_of_all, repeats,
-                                kron_of_itself, cross_with_a_constant, multi_dot_of_four],
+                                kron_of_itself, cross_with_a_constant, multi_dot_of_four, gathers_along_rows],
                          ids=lambda fn: fn.__name__)
 def test_numpy_functions_of_dask_arrays_get_dask_partials_without_computing(fn):
-    # (cumprod's partial asks whether a lane holds a zero, which computes; Dask has no trapezoid, kron, cross
-    # or multi_dot, so NumPy's compute the Dask array: those cases run on Dask's scheduler, and their values
-    # and cotangents are NumPy's; their partials must still be Dask's)
+    # (cumprod's partial asks whether a lane holds a zero, which computes; Dask has no trapezoid, kron, cross,
+    # multi_dot or take_along_axis, so NumPy's compute the Dask array: those cases run on Dask's scheduler,
+    # and their values and cotangents are NumPy's; their partials must still be Dask's)
     import dask
     import dask.array as da
 

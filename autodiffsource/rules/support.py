@@ -340,8 +340,8 @@ def diagonal_partial(dy, x, offset, axis1, axis2):
     rest = [a for a in range(x.ndim) if a not in (axis1, axis2)]
     order = rest + [axis1, axis2]
     shape = tuple(x.shape[a] for a in order)
-    if dispatches_numpy(dy):
-        g = _on_diagonal(dy, shape, offset, _float_dtype(x))
+    if dispatches_numpy(dy) or dispatches_numpy(x):
+        g = _on_diagonal(in_library_of(dy, x), shape, offset, _float_dtype(x))
     else:
         g = np.zeros(shape, dtype=_float_dtype(x))
         k = np.asarray(dy).shape[-1]
@@ -384,8 +384,8 @@ def tile_partial(dy, x, reps):
 
 def repeat_partial(dy, x, repeats, axis):
     """The partial of ``np.repeat(x, repeats, axis)``: each copy adds back into its source element."""
-    if dispatches_numpy(dy) and type(x) not in _PY_SCALARS:
-        return _repeat_partial_without_scatter_into_numpy(dy, x, repeats, axis)
+    if (dispatches_numpy(dy) or dispatches_numpy(x)) and type(x) not in _PY_SCALARS:
+        return _repeat_partial_without_scatter_into_numpy(in_library_of(dy, x), x, repeats, axis)
     x_arr = np.asarray(x)
     src = x_arr if axis is not None else np.reshape(x_arr, (-1,))
     ax = 0 if axis is None else int(axis) % x_arr.ndim
@@ -584,6 +584,8 @@ def list_prod_partial(dy, x):
 
 def take_along_axis_partial(dy, x, indices, axis):
     """The partial of ``np.take_along_axis``: scatter-add through the same indices (repeats add up)."""
+    if dispatches_numpy(dy) or dispatches_numpy(x):
+        return _take_along_axis_partial_scattered(in_library_of(dy, x), x, indices, axis)
     x_arr = np.asarray(x)
     g = np.zeros(x_arr.shape, dtype=_float_dtype(x_arr))
     if axis is None:
@@ -594,6 +596,26 @@ def take_along_axis_partial(dy, x, indices, axis):
     grids[ax] = np.asarray(indices)
     np.add.at(g, tuple(grids), dy)
     return g
+
+
+def _take_along_axis_partial_scattered(dy, x, indices, axis):
+    """``take_along_axis_partial`` for a cotangent NumPy's functions hand to its own library (Dask's, CuPy's),
+    which has no ``np.add.at``: the flat position of each gathered element (``take_along_axis`` of an arange,
+    in NumPy for NumPy's indices), then the library's own flat scatter-add (``backend.scatter_add``)."""
+    from ..backend import scatter_add
+
+    xp = _ns(dy)
+    shape = tuple(x.shape)
+    n = math.prod(shape)
+    if axis is None:  # (x flattened: the indices are flat positions)
+        positions = indices
+    elif dispatches_numpy(indices):
+        positions = np.take_along_axis(xp.reshape(xp.arange(n), shape), indices, axis)
+    else:
+        positions = np.take_along_axis(np.arange(n).reshape(shape), np.asarray(indices), axis)
+    positions = xp.reshape(xp.asarray(positions), (-1,))
+    flat = xp.zeros((n,), dtype=_float_dtype(x))
+    return xp.reshape(scatter_add(xp, flat, positions, xp.reshape(xp.astype(dy, flat.dtype), (-1,))), shape)
 
 
 def extreme_of_partials(dz, x, y, z, is_max: bool):
