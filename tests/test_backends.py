@@ -383,19 +383,30 @@ def gathers_along_rows(x):
     return np.sum(np.take_along_axis(x, _ORDER, axis=1) ** 2 * _ORDER)
 
 
+def convolutions(x):
+    flat = np.ravel(x)
+    return np.sum(np.convolve(flat, _CONSTANT[0], "same") ** 2) + np.sum(np.correlate(flat, _CONSTANT[2], "full") ** 2)
+
+
+def polynomials(x):
+    return np.sum(np.polyval(_CONSTANT[1], x) ** 2) + np.polyval(np.ravel(x), 0.7) ** 2
+
+
 _COMPUTING = (cumprod_columns, trapezoids, trapezoid_of_all, kron_of_itself, cross_with_a_constant,
-              multi_dot_of_four, gathers_along_rows)
+              multi_dot_of_four, gathers_along_rows, convolutions, polynomials)
 
 
 @_needs("dask")
 @pytest.mark.parametrize("fn", [cumsum_rows, cumprod_columns, product_down, row_norms, tensordot_of_rows,
                                 trace_of_square, diagonals, differences, trapezoids, trapezoid_of_all, repeats,
-                                kron_of_itself, cross_with_a_constant, multi_dot_of_four, gathers_along_rows],
+                                kron_of_itself, cross_with_a_constant, multi_dot_of_four, gathers_along_rows,
+                                convolutions, polynomials],
                          ids=lambda fn: fn.__name__)
 def test_numpy_functions_of_dask_arrays_get_dask_partials_without_computing(fn):
     # (cumprod's partial asks whether a lane holds a zero, which computes; Dask has no trapezoid, kron, cross,
-    # multi_dot or take_along_axis, so NumPy's compute the Dask array: those cases run on Dask's scheduler,
-    # and their values and cotangents are NumPy's; their partials must still be Dask's)
+    # multi_dot, take_along_axis, convolve, correlate or polyval, so NumPy's compute the Dask array: those
+    # cases run on Dask's scheduler, and their values and cotangents are NumPy's; their partials must still
+    # be Dask's)
     import dask
     import dask.array as da
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import MissingRuleError
 from ..runtime import as_array, dispatches_numpy, expand_reduced, inverse_permutation, shape_of, unbroadcast
-from .support import _axes, _float_dtype, in_library_of, safe_divide
+from .support import _axes, _float_dtype, _ns, in_library_of, safe_divide
 
 
 # ---- norms ------------------------------------------------------------------------------------------
@@ -292,6 +292,8 @@ def diff_partial(dy, x, n, axis):
 
 def convolve_partials(dz, a, v, mode):
     """The partials of ``np.convolve(a, v, mode)``: correlate the (full-length) cotangent with the other input."""
+    if dispatches_numpy(dz) or dispatches_numpy(a) or dispatches_numpy(v):
+        return _convolve_partials_sliced(dz, a, v)
     a_arr, v_arr, dz = np.asarray(a), np.asarray(v), np.asarray(dz)
     full = a_arr.size + v_arr.size - 1
     g = np.zeros(full, dtype=dz.dtype)
@@ -300,6 +302,35 @@ def convolve_partials(dz, a, v, mode):
     da = np.correlate(g, v_arr, mode="valid")
     dv = np.correlate(g, a_arr, mode="valid")
     return np.reshape(da, shape_of(a)), np.reshape(dv, shape_of(v))
+
+
+def _convolve_partials_sliced(dz, a, v):
+    """``convolve_partials`` for arrays NumPy's functions hand to their own library (Dask has no convolve or
+    correlate: NumPy's would compute the arrays): the cotangent padded with zeros to the full length, each
+    'valid' correlation a sum of shifted slices, as many as the shorter input is long."""
+    a_arr, v_arr = as_array(a), as_array(v)
+    dz = in_library_of(as_array(dz), a_arr, v_arr)
+    xp = _ns(dz)
+    full = a_arr.shape[0] + v_arr.shape[0] - 1
+    offset = (full - dz.shape[0]) // 2  # 'same' and 'valid' are centred slices of 'full'
+    g = xp.concat([xp.zeros((offset,), dtype=dz.dtype), dz,
+                   xp.zeros((full - offset - dz.shape[0],), dtype=dz.dtype)])
+    da = _correlate_valid(xp, g, v_arr)
+    dv = _correlate_valid(xp, g, a_arr)
+    return xp.reshape(da, shape_of(a)), xp.reshape(dv, shape_of(v))
+
+
+def _correlate_valid(xp, g, w):
+    """``np.correlate(g, w, 'valid')`` for 1-D ``g`` at least as long as ``w``: out[k] = sum_j g[k + j] conj(w[j])."""
+    m, n = g.shape[0] - w.shape[0] + 1, w.shape[0]
+    if xp.isdtype(w.dtype, "complex floating"):
+        w = xp.conj(w)
+    if n <= m:  # one shifted slice of g per entry of w
+        out = g[0:m] * w[0]
+        for j in range(1, n):
+            out = out + g[j:j + m] * w[j]
+        return out
+    return xp.stack([xp.sum(g[k:k + n] * w) for k in range(m)])  # one window of g per output
 
 
 def trapezoid_partials(dz, y, x, dx, axis):
@@ -347,9 +378,9 @@ def vecdot_partials(dz, x, y, axis):
 
 def correlate_partials(dz, a, v, mode):
     """The partials of ``np.correlate(a, v, mode)`` = ``convolve(a, v[::-1], mode)``."""
-    v_arr = np.asarray(v)
+    v_arr = as_array(v)
     da, dv_flipped = convolve_partials(dz, a, v_arr[::-1], mode)
-    return da, np.reshape(np.asarray(dv_flipped)[::-1], shape_of(v))
+    return da, np.reshape(as_array(dv_flipped)[::-1], shape_of(v))
 
 
 def interp_partials(dy, x, xp_points, fp, left=None, right=None):
@@ -382,11 +413,18 @@ def interp_partials(dy, x, xp_points, fp, left=None, right=None):
 
 def polyval_partials(dy, p, x):
     """The partials of ``np.polyval(p, x)``: powers of x for the coefficients, the derivative for x."""
-    p_arr = np.asarray(p, dtype=float)
-    xs = np.asarray(x, dtype=float)
-    g = np.asarray(dy, dtype=float)
+    p_arr = as_array(p, dtype=float)
+    xs = as_array(x, dtype=float)
+    g = in_library_of(as_array(dy, dtype=float), p_arr, xs)
     n = p_arr.size
     powers = np.stack([xs ** (n - 1 - k) for k in range(n)])  # (n, *x.shape)
     dp = np.sum(powers * g, axis=tuple(range(1, powers.ndim))) if powers.ndim > 1 else powers * g
-    dx = g * np.polyval(np.polyder(p_arr), xs) if n > 1 else np.zeros_like(xs)
+    if type(p_arr) is not np.ndarray or type(xs) is not np.ndarray:
+        # (Dask has no polyval or polyder: the derivative's Horner steps as NumPy's polyval takes them)
+        slope = np.zeros_like(xs)
+        for k in range(n - 1):
+            slope = slope * xs + p_arr[k] * (n - 1 - k)
+        dx = g * slope if n > 1 else np.zeros_like(xs)
+    else:
+        dx = g * np.polyval(np.polyder(p_arr), xs) if n > 1 else np.zeros_like(xs)
     return np.reshape(dp, np.shape(p)), (float(dx) if type(x) in (float, int) else dx)
