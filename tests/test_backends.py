@@ -383,6 +383,10 @@ def gathers_along_rows(x):
     return np.sum(np.take_along_axis(x, _ORDER, axis=1) ** 2 * _ORDER)
 
 
+def einsums(x):
+    return np.sum(np.einsum("ij,kj->ik", x, x) ** 2) + np.sum(np.einsum("ij->j", x) ** 3)
+
+
 def convolutions(x):
     flat = np.ravel(x)
     return np.sum(np.convolve(flat, _CONSTANT[0], "same") ** 2) + np.sum(np.correlate(flat, _CONSTANT[2], "full") ** 2)
@@ -400,7 +404,7 @@ _COMPUTING = (cumprod_columns, trapezoids, trapezoid_of_all, kron_of_itself, cro
 @pytest.mark.parametrize("fn", [cumsum_rows, cumprod_columns, product_down, row_norms, tensordot_of_rows,
                                 trace_of_square, diagonals, differences, trapezoids, trapezoid_of_all, repeats,
                                 kron_of_itself, cross_with_a_constant, multi_dot_of_four, gathers_along_rows,
-                                convolutions, polynomials],
+                                convolutions, polynomials, einsums],
                          ids=lambda fn: fn.__name__)
 def test_numpy_functions_of_dask_arrays_get_dask_partials_without_computing(fn):
     # (cumprod's partial asks whether a lane holds a zero, which computes; Dask has no trapezoid, kron, cross,

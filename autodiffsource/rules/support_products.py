@@ -227,7 +227,12 @@ def einsum_partial(dz, subscripts, k, a, b=None, c=None, d=None):
     Letters of operand ``k`` that appear nowhere else are broadcast back (``'ij->i'`` sums over j), and a
     letter repeated within operand ``k`` (``'ii->'``, a trace) puts the partial on that diagonal.
     """
-    operands = [np.asarray(o) for o in (a, b, c, d) if o is not None]
+    operands = [as_array(o) for o in (a, b, c, d) if o is not None]
+    if not any(dispatches_numpy(o) for o in operands):
+        operands = [np.asarray(o) for o in operands]  # (NumPy's path, as before)
+        dz = np.asarray(dz)
+    else:
+        dz = in_library_of(as_array(dz), *operands)
     x = operands[k]
     specs, out = _einsum_explicit(subscripts, [o.ndim for o in operands])
     target = specs[k]
@@ -236,7 +241,7 @@ def einsum_partial(dz, subscripts, k, a, b=None, c=None, d=None):
     unique = "".join(dict.fromkeys(target))
     reachable = "".join(ch for ch in unique if ch in available)
     other_ops = [o for i, o in enumerate(operands) if i != k]
-    g = np.einsum(",".join([out] + others) + "->" + reachable, np.asarray(dz), *other_ops)
+    g = np.einsum(",".join([out] + others) + "->" + reachable, dz, *other_ops)
     sizes = {ch: x.shape[target.index(ch)] for ch in unique}
     # broadcast over letters only operand k has (summed inside it)
     expand = [ch for ch in unique if ch not in available]
@@ -244,6 +249,11 @@ def einsum_partial(dz, subscripts, k, a, b=None, c=None, d=None):
         g = np.reshape(g, g.shape + (1,) * len(expand))
         g = np.broadcast_to(g, g.shape[: len(reachable)] + tuple(sizes[ch] for ch in expand))
     current = reachable + "".join(expand)
+    if dispatches_numpy(g) and len(unique) == len(target):
+        # (each letter once in operand k: the partial is g with its axes in target's order, no write into a
+        # view; a repeated letter's diagonal is written only on NumPy's path below)
+        g = np.transpose(g, tuple(current.index(ch) for ch in target))
+        return _ns(g).astype(g, _float_dtype(x))
     result = np.zeros(x.shape, dtype=_float_dtype(x))
     view = np.einsum(target + "->" + current, result)  # a writable view (the diagonal for repeats)
     view[...] = g
