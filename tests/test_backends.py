@@ -618,3 +618,31 @@ def test_array_api_sorts_scans_and_products_on_every_library(fn, lib):
     assert isinstance(partial, lib.array_type())
     assert float(lib.to_numpy(value)) == pytest.approx(fn(x0), rel=1e-12)
     np.testing.assert_allclose(lib.to_numpy(partial), numeric_partial(fn, (x0,), 0, [1.0]), rtol=1e-6, atol=1e-9)
+
+
+# `y[idx] = v` with an index that repeats a position: the last write wins (NumPy's rule, and torch's and Dask's
+# on the CPU), so the earlier values written there get no cotangent. Other libraries than NumPy gave every
+# occurrence one: a wrong gradient, with no error.
+def written_through_a_repeating_index_of_its_library(x, v):
+    xp = array_namespace(x)
+    y = x * 1.0
+    y[xp.asarray([0, 2, 0], device=device(x))] = v * v
+    return xp.sum(y * xp.asarray([1.0, 2.0, 3.0, 4.0], device=device(x)))
+
+
+def written_through_a_repeating_numpy_index(x, v):
+    xp = array_namespace(x)
+    y = x * 1.0
+    y[np.array([2, 1, 2])] = v * v
+    return xp.sum(y * xp.asarray([1.0, 2.0, 3.0, 4.0], device=device(x)))
+
+
+@pytest.mark.parametrize("lib", [lib for lib in LIBRARIES if lib.name in ("numpy", "torch", "dask")], ids=repr)
+@pytest.mark.parametrize("fn", [written_through_a_repeating_index_of_its_library,
+                                written_through_a_repeating_numpy_index], ids=lambda fn: fn.__name__)
+def test_the_last_write_through_a_repeating_index_takes_the_cotangent(fn, lib):
+    x0, v0 = np.arange(4.0) + 0.5, np.array([1.5, 2.0, 3.0])
+    partials = ad.grad(fn, argnums=(0, 1))(lib.convert(x0, "float64"), lib.convert(v0, "float64"))
+    for k, partial in enumerate(partials):
+        assert isinstance(partial, lib.array_type())
+        np.testing.assert_allclose(lib.to_numpy(partial), numeric_partial(fn, (x0, v0), k, [1.0]), atol=1e-8)

@@ -10,7 +10,7 @@ import numbers
 import numpy as np
 
 from ..errors import CotangentError
-from .common import _CONTAINERS, _PY_SCALARS, _ndarray, _xp, is_foreign_array
+from .common import _CONTAINERS, _device, _PY_SCALARS, _ndarray, _xp, is_foreign_array
 from .cotangents import add_cotangents, zeros_like
 
 
@@ -134,14 +134,40 @@ def take_cotangent(d, index):
     if type(d) in _PY_SCALARS:
         return d
     part = d[index]
-    if type(d) is _ndarray and not _is_basic_index(index):
-        positions = np.arange(d.size).reshape(d.shape)[index].ravel()
+    if type(d) in _CONTAINERS or _is_basic_index(index):  # (a list's or a dict's item: one position)
+        return part
+    if type(d) is _ndarray or _on_the_host(index):
+        # (the index's positions in NumPy, whatever d's library: a host index is NumPy's to read)
+        positions = np.arange(int(np.prod(d.shape))).reshape(tuple(d.shape))[index].ravel()
         if len(np.unique(positions)) != positions.size:
             last = np.zeros(positions.size, dtype=bool)
             _, first_from_end = np.unique(positions[::-1], return_index=True)
             last[positions.size - 1 - first_from_end] = True
-            part = part * last.reshape(part.shape)  # positions has one entry per element of part
-    return part
+            last = last.reshape(tuple(part.shape))  # positions has one entry per element of part
+            if type(d) is not _ndarray:
+                xp = _xp(d)
+                last = xp.asarray(last, device=_device(d))
+            part = part * last
+        return part
+    xp = _xp(d)
+    if not hasattr(xp, "argsort"):  # (Dask's: no sort to find repeats with)
+        return part
+    # An index of d's own library (on its device, maybe traced): the last occurrence of each position,
+    # found by a stable sort, so that it runs there too (under jax.jit as well).
+    size = int(np.prod(tuple(d.shape)))
+    positions = xp.reshape(xp.reshape(xp.arange(size, device=_device(d)), tuple(d.shape))[index], (-1,))
+    order = xp.argsort(positions, stable=True)
+    ordered = xp.take(positions, order)
+    last_of_run = xp.concat([ordered[1:] != ordered[:-1], xp.ones((1,), dtype=xp.bool, device=_device(d))])
+    last = xp.take(last_of_run, xp.argsort(order, stable=True))
+    return part * xp.astype(xp.reshape(last, tuple(part.shape)), part.dtype)
+
+
+def _on_the_host(index) -> bool:
+    """Whether every part of an index is Python's or NumPy's (ints, slices, lists, NumPy arrays)."""
+    parts = index if type(index) is tuple else (index,)
+    return all(p is None or p is Ellipsis or type(p) in (slice, list, bool)
+               or isinstance(p, (numbers.Integral, _ndarray)) for p in parts)
 
 
 def without_index(d, index):
