@@ -4,7 +4,7 @@ functions, lambdas, recursion and methods. Every gradient against central finite
 import numpy as np
 import pytest
 
-from autodiffsource import UnsupportedSyntaxError, grad, source, value_and_grad, δ
+from autodiffsource import UnsupportedSyntaxError, grad, source, transform, value_and_grad, δ
 from corpus.mixed import carried_list_read_twice
 from finite_differences import check_pullback, numeric_partial
 
@@ -176,6 +176,37 @@ def test_augmented_assignment_raises_where_numpy_does(fn, c):
     δ(fn)
     with pytest.raises(error):
         globals()["δ" + fn.__name__](x, c)
+
+
+def updated_by_a_constant(x, a, e):
+    a = a * 1          # a copy, of a's dtype (no other name holds it: `a += e` is rebound)
+    a += e
+    return np.sum(x * a), a
+
+
+_IN_PLACE_DTYPES = [np.bool_, np.int32, np.int64, np.float32, np.float64]
+
+
+@pytest.mark.parametrize("a_dtype", _IN_PLACE_DTYPES, ids=lambda t: t.__name__)
+@pytest.mark.parametrize("e", [True, 2, 0.5, np.float32(0.25), np.ones(3, np.float32), np.ones(3), np.ones((2, 3)),
+                               np.arange(3, dtype=np.int64), np.ones(3, bool)],
+                         ids=lambda e: f"{type(e).__name__}{getattr(e, 'dtype', '')}{getattr(e, 'shape', '')}")
+def test_augmented_assignment_matches_numpy_for_every_dtype(a_dtype, e):
+    # Every pairing of an array's dtype with what is added in place: δ's value has NumPy's dtype and
+    # numbers, and its partial is the updated array, or δ raises the error NumPy raises.
+    x, a = np.linspace(0.5, 1.5, 3), np.arange(1, 4).astype(a_dtype)
+    delta = transform(updated_by_a_constant, (True, False, False))
+    try:
+        expected = updated_by_a_constant(x, a, e)
+    except Exception as error:  # noqa: BLE001 - NumPy's refusal: δ must refuse alike
+        with pytest.raises(type(error)):
+            delta(x, a, e)
+        return
+    total, updated, pullback = delta(x, a, e)
+    assert updated.dtype == expected[1].dtype and updated.shape == expected[1].shape
+    np.testing.assert_array_equal(updated, expected[1])
+    assert total == pytest.approx(expected[0])
+    np.testing.assert_allclose(pullback(1.0, None), expected[1])  # (the partial of sum(x * a): a)
 
 
 # ---- containers --------------------------------------------------------------------------------------------

@@ -215,11 +215,12 @@ def augmented_result(result, old):
         return result  # (the common case: nothing to cast, nothing to refuse)
     if not old.flags.writeable:
         raise ValueError("output array is read-only")
-    if np.shape(result) != old.shape:
+    if np.result_type(result) == old.dtype and np.shape(result) != old.shape:  # (positive has no bool loop)
         raise ValueError(f"non-broadcastable output operand with shape {old.shape} doesn't match the broadcast "
                          f"shape {np.shape(result)}")
     out = np.empty_like(old)
-    np.positive(result, out=out, casting="same_kind")  # (NumPy's casting error, as `a += e` raises it)
+    # NumPy's casting error, then its shape error, in the order `a += e` raises them.
+    np.positive(result, out=out, casting="same_kind")
     return out
 
 
