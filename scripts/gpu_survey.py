@@ -76,7 +76,7 @@ def run(lib, out_path: str, examples: int, seconds: float, seed_value: int) -> N
     import test_fuzz_programs as fuzz
     from strategies import programs
 
-    start, failures = time.time(), 0
+    start, failures, before = time.time(), 0, collections.Counter(fuzz.STATS)  # (counts of this run only)
     with open(out_path, "a") as out:
         @seed(seed_value)
         @settings(fuzz.FUZZ_SETTINGS, max_examples=examples, phases=[fuzz.Phase.generate])
@@ -100,7 +100,7 @@ def run(lib, out_path: str, examples: int, seconds: float, seed_value: int) -> N
             check()
         except Exception as error:  # noqa: BLE001 - Hypothesis gave up (too many rejections): a report
             print(f"  stopped: {type(error).__name__}: {str(error)[:200]}")
-    counts = {k.split(": ", 1)[1]: v for k, v in fuzz.STATS.items() if k.startswith(lib.name + ":")}
+    counts = {k.split(": ", 1)[1]: v - before[k] for k, v in fuzz.STATS.items() if k.startswith(lib.name + ":")}
     print(f"{lib.name}: {counts}, {failures} failing, {time.time() - start:.0f} s", flush=True)
 
 
