@@ -621,6 +621,25 @@ def test_an_update_through_a_view_of_an_argument_is_refused():
     assert value == 4.0 and gradient.tolist() == [4.0, 0.0, 0.0]
 
 
+def view_carried_through_a_loop_that_rebinds_it(x, n):
+    v = x * 1.0
+    t = v[0:2]
+    for i in range(n):
+        t = v[1:3] * 1.0 + t
+        t = v[1:3]
+    v[1] = 5.0
+    return np.sum(t * x[:2])
+
+
+@pytest.mark.parametrize("n", [0, 2])
+def test_a_view_carried_through_a_loop_then_written_is_refused_where_it_was_made(n):
+    # Which view `t` holds after the loop (the one made before it, or an iteration's) only the run tells:
+    # the refusal says so, also where the loop ran no iteration (it said "an earlier iteration" there).
+    with pytest.raises(ADError, match="made before the loop or in an earlier iteration of it") as raised:
+        value_and_grad(view_carried_through_a_loop_that_rebinds_it)(np.array([0.3, 0.5, 0.7]), n)
+    assert raised.value.loc.line == view_carried_through_a_loop_that_rebinds_it.__code__.co_firstlineno + 6
+
+
 def buffer_argument_written_after_it_was_read(x, out):
     y = np.sum(x * out)
     out[1] = 50.0

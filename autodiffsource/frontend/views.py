@@ -16,10 +16,10 @@ NumPy scalar, a fancy index a copy), else the value as it was. The forward pass 
 code computes, and the pullback sends the view's cotangent into the array after the write. The old
 version stays for the statements before the write: the write lists it among its ``items_before``, and
 the pullback reads it through a snapshot taken before the write. A value the chain cannot repeat (made
-by another δ function, by a call on constants, in an earlier iteration of a loop, or held in a list) is
-checked at run time instead, and refused where the write changed it (``runtime.refuse_changed_view``), as
-is ``t += e`` on a view ``t`` of an array read later (``runtime.refuse_update_through_view``: NumPy would
-write into the array through it).
+by another δ function, by a call on constants, before a loop that rebinds it or in an earlier iteration
+of one, or held in a list) is checked at run time instead, and refused where the write changed it
+(``runtime.refuse_changed_view``), as is ``t += e`` on a view ``t`` of an array read later
+(``runtime.refuse_update_through_view``: NumPy would write into the array through it).
 """
 
 from __future__ import annotations
@@ -240,7 +240,8 @@ class ViewLowering:
             if entry is None and _repeatable_anywhere(chain):
                 loop_views[name] = chain  # (`t = v[0]` at the end of the body: the same view at any iteration)
             else:
-                loop_views[name] = chain.opaque("made in an earlier iteration of the loop")
+                # (the view the loop began with, or one an earlier iteration made: the run-time check tells)
+                loop_views[name] = chain.opaque("made before the loop or in an earlier iteration of it")
             changed = True
         return changed
 
