@@ -326,7 +326,7 @@ def trace_partial(dy, x, offset, axis1, axis2):
         eye = np.eye(rows, columns, k=offset, dtype=dtype)
     else:  # (built from aranges: Dask's eye of a non-square shape loses a chunk)
         xp = _ns(x)
-        eye = xp.astype(xp.arange(rows)[:, None] + offset == xp.arange(columns)[None, :], dtype)
+        eye = xp.astype(_on_the_diagonal(xp, rows, columns, offset), dtype)
     rest = [a for a in range(x.ndim) if a not in (axis1, axis2)]
     g = as_array(dy)[..., None, None] * eye  # (*rest, n, m)
     order = rest + [axis1, axis2]
@@ -361,8 +361,14 @@ def _on_diagonal(dy, shape, offset, dtype):
     before = min(max(-offset, 0), n)  # rows above the diagonal's first (all of them: no diagonal, k = 0)
     rows = xp.concat([xp.zeros((*rest, before), dtype=dy.dtype), dy,
                       xp.zeros((*rest, n - k - before), dtype=dy.dtype)], axis=-1)
-    on = xp.arange(n)[:, None] + offset == xp.arange(m)[None, :]
+    on = _on_the_diagonal(xp, n, m, offset)
     return xp.astype(xp.where(on, rows[..., :, None], xp.zeros((), dtype=dy.dtype)), dtype)
+
+
+def _on_the_diagonal(xp, rows: int, columns: int, offset: int):
+    """A (rows, columns) boolean array of ``xp``'s, True on the diagonal ``offset``: an identity made
+    without ``eye`` or writes (Dask's eye of a non-square shape loses a chunk; Dask and CuPy keep it lazy)."""
+    return xp.arange(rows)[:, None] + offset == xp.arange(columns)[None, :]
 
 
 # ---- shape ------------------------------------------------------------------------------------------
