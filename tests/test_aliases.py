@@ -23,7 +23,9 @@ a wrong value) or an internal error for some value of the control argument; the 
 met while fixing them (one, found by the program fuzzer, went wrong only with a partial fix); the
 one after them failed only with session 12's alias groups (found by the front-end fuzzer). Of the last four
 (session 13: a write on one branch, a read on the other), the first three raised UnboundLocalError in the
-pullback before the fix (the first found by the program fuzzer on CuPy); the fourth is a guard.
+pullback before the fix (the first found by the program fuzzer on CuPy); the fourth is a guard. The last
+two (session 14: a write after a loop that carries the array without rebinding it) gave a wrong gradient
+before the fix for some loop counts, through both APIs.
 """
 
 import numpy as np
@@ -491,6 +493,32 @@ def written_differently_on_each_branch(x, c):
     return y * np.sum(v * v)
 
 
+
+def written_after_a_loop_that_only_reads_it(x, n):
+    # (found by the program fuzzer: the second loop carries `v` without rebinding it, and the write after
+    # it did not reach the version `np.sin(v)` read before it: a wrong gradient)
+    v = np.zeros_like(x)
+    for k in range(n):
+        v = x ** 3
+    y = np.sin(v)
+    for item in v:
+        x = item * 2.0
+    v[-1] += 1.0
+    return np.sum(y) + np.sum(x)
+
+
+def written_after_a_loop_that_reads_it_whole(x, n):
+    v = np.zeros_like(x)
+    k = 0
+    while k < n:
+        k = k + 1
+        v = x ** 3
+    y = np.sin(v)
+    for item in v:
+        x = np.multiply(v, v)
+    v[0] = 1.0
+    return np.sum(y * x)
+
 CASES = [
     (aliased_on_one_branch_then_written, (True, False)),
     (aliased_on_one_branch_and_written_through_it, (True, False)),
@@ -538,6 +566,8 @@ CASES = [
     (written_on_one_branch_read_on_the_other_without_a_loop, (True, False)),
     (written_on_one_branch_whose_other_reads_it, (True, False)),
     (written_differently_on_each_branch, (True, False)),
+    (written_after_a_loop_that_only_reads_it, (0, 1, 2)),
+    (written_after_a_loop_that_reads_it_whole, (0, 1, 2)),
 ]
 PARAMS = [pytest.param(fn, control, id=f"{fn.__name__}-{control}") for fn, controls in CASES for control in controls]
 

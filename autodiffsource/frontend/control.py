@@ -341,8 +341,11 @@ class ControlFlowLowering:
             if end is not None and end != name:
                 self.note_merged_item(name, end, entry)
                 self.loop_ends[name] = {end}
-                if entry is not None:
-                    self.merged_from[name] = {entry}  # (no iteration: the loop's name is the array before it)
+            if entry is not None and end is not None:
+                # The loop's name is the array before it where no iteration ran, or where the body never
+                # rebinds it (`for row in v:` only reads `v`): a write into it after the loop changes that
+                # version too, for the statements before the loop that read it.
+                self.merged_from[name] = {entry}
         for item in set(self.item_of) - items_before.keys() - set(loop_names.values()):
             self.items_of_iterations[item] = self.item_of.pop(item)
         for var in carried:
