@@ -459,6 +459,17 @@ def test_writing_into_a_view_is_refused():
         δinto_view(np.ones((2, 3)))  # noqa: F821
 
 
+def test_writing_into_an_item_of_an_expression_names_the_expression():
+    def into_an_item(x, y):
+        a = (x * 1.0, y)[0]
+        a[0] = 2.0 * y[1]
+        return np.sum(a * x)
+
+    # (it named `None` before: the subscripted value is no variable)
+    with pytest.raises(UnsupportedSyntaxError, match=r"read out of `\(x \* 1\.0, y\)`"):
+        value_and_grad(into_an_item, argnums=(0, 1))(np.ones(3), np.ones(3))
+
+
 def test_an_inner_function_defined_twice_is_refused():
     def two_definitions(x, c):
         if c:

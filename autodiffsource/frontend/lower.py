@@ -77,7 +77,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         self.namespace_vars: set[str] = set()
         self.alias_groups: list[set[str]] = []
         self.packed: set[str] = set()  # temporaries holding a list/tuple literal of differentiated values
-        self.view_of: dict[str, str | None] = {}  # SSA values read by subscript -> the variable read
+        self.view_of: dict[str, str] = {}  # SSA values read by subscript -> the variable read (or text)
         # Items read out of arrays written into later (a view or a copy, as NumPy decides) -> the variable
         # read: each write into that array lists them (SetItemOp), for the pullback's snapshots.
         self.item_of: dict[str, str] = {}
@@ -507,7 +507,8 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         else:
             # (A view of an array written into later gets its chain: frontend/views.py.)
             result = self.prim(operator_rules.δgetitem.rule, {"x": value, "index": index})
-        self.view_of[result.id] = base
+        # (Read out of an expression, `(a, b)[0]`: its text, which names it in a refusal and is no variable.)
+        self.view_of[result.id] = base if base is not None else ast.unparse(node.value)
         return result
 
     def index_atoms(self, node: ast.expr) -> ast.expr:
