@@ -6,7 +6,7 @@ inside. Where control flow merges, versions are joined by explicit copies at the
 whole loop (bound before it, read in the body, updated by ``L = E`` at the end of each iteration).
 Which carried variables are active is found by a fixpoint: the body is lowered again whenever an
 iteration makes a carried value depend on a differentiated input that it did not depend on before.
-Iterating over a differentiated array (``for row in A``, ``enumerate``, ``zip``) becomes a ``range``
+Iterating over a differentiated array (``for row in A``, ``enumerate``, ``zip``, both) becomes a ``range``
 loop whose body starts with subscripts, so each row's cotangent flows back into ``A``.
 """
 
@@ -206,31 +206,44 @@ class ControlFlowLowering:
         def rng(n):
             return ast.Call(self.builtin_name("range"), [n], [])
 
+        def zipped(node, target) -> tuple[list, list, ast.expr]:
+            """``(targets, sequences, count)`` for iterating ``node`` into ``target``: a name and a
+            sequence per zipped sequence of ``zip(...)`` (the shortest decides the count), else the one."""
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "zip" \
+                    and not node.keywords:
+                if not (isinstance(target, ast.Tuple) and len(target.elts) == len(node.args)):
+                    self.unsupported(target, "this target for `zip` (one name per zipped sequence)")
+                seqs = [sequence(a) for a in node.args]
+                count = ast.Call(self.builtin_name("min"), [length(s) for s in seqs], []) if len(seqs) > 1 \
+                    else length(seqs[0])
+                return target.elts, seqs, count
+            seq = sequence(node)
+            return [target], [seq], length(seq)
+
+        def items(targets, seqs, position) -> list[ast.stmt]:
+            return [ast.Assign([t], ast.Subscript(copy.deepcopy(s), copy.deepcopy(position), ast.Load()))
+                    for t, s in zip(targets, seqs, strict=True)]
+
         call = it if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) else None
         start = _constant_start(call) if call is not None and call.func.id == "enumerate" else None
         if call is not None and call.func.id == "enumerate" and (len(call.args) == 1 and not call.keywords
                                                                   or start is not None):
             if not (isinstance(stmt.target, ast.Tuple) and len(stmt.target.elts) == 2):
                 self.unsupported(stmt.target, "this target for `enumerate` (write `for i, x in enumerate(...)`)")
-            seq = sequence(call.args[0])
             counter, item = stmt.target.elts
             if not isinstance(counter, ast.Name):
                 self.unsupported(counter, "this counter for `enumerate` (use a plain name)")
+            # (`enumerate(zip(a, b))` into `i, (x, y)`: the zipped sequences indexed by the one position)
+            targets, seqs, count = zipped(call.args[0], item)
             if start is not None:  # enumerate(A, 1): index A by the position, count from `start`
-                prologue = [ast.Assign([item], ast.Subscript(copy.deepcopy(seq), idx, ast.Load())),
-                            ast.Assign([counter], ast.BinOp(idx, ast.Add(), ast.Constant(start)))]
-                return ast.Name(index, ast.Store()), rng(length(seq)), _located(prologue, stmt)
-            by_counter = ast.Name(counter.id, ast.Load())
-            prologue = [ast.Assign([item], ast.Subscript(copy.deepcopy(seq), by_counter, ast.Load()))]
-            return counter, rng(length(seq)), _located(prologue, stmt)
+                prologue = items(targets, seqs, idx) + [
+                    ast.Assign([counter], ast.BinOp(idx, ast.Add(), ast.Constant(start)))]
+                return ast.Name(index, ast.Store()), rng(count), _located(prologue, stmt)
+            prologue = items(targets, seqs, ast.Name(counter.id, ast.Load()))
+            return counter, rng(count), _located(prologue, stmt)
         if call is not None and call.func.id == "zip" and not call.keywords:
-            if not (isinstance(stmt.target, ast.Tuple) and len(stmt.target.elts) == len(call.args)):
-                self.unsupported(stmt.target, "this target for `zip` (one name per zipped sequence)")
-            seqs = [sequence(a) for a in call.args]
-            n = ast.Call(self.builtin_name("min"), [length(s) for s in seqs], []) if len(seqs) > 1 else length(seqs[0])
-            prologue = [ast.Assign([t], ast.Subscript(copy.deepcopy(s), idx, ast.Load()))
-                        for t, s in zip(stmt.target.elts, seqs, strict=True)]
-            return ast.Name(index, ast.Store()), rng(n), _located(prologue, stmt)
+            targets, seqs, count = zipped(call, stmt.target)
+            return ast.Name(index, ast.Store()), rng(count), _located(items(targets, seqs, idx), stmt)
         seq = sequence(it)
         prologue = [ast.Assign([stmt.target], ast.Subscript(seq, idx, ast.Load()))]
         return ast.Name(index, ast.Store()), rng(length(seq)), _located(prologue, stmt)

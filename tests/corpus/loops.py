@@ -184,6 +184,18 @@ def enumerate_rows_with_start(A):
     return np.sum(s * s) * k
 
 
+@case((randn(3, 2, seed=101), randn(4, 2, seed=102)), (randn(1, 2, seed=103), randn(1, 2, seed=104)),
+      (np.zeros((0, 2)), randn(2, 2, seed=105)))
+def enumerate_zipped_rows(A, B):
+    # (`enumerate(zip(...))` was refused as a call of `zip` with no rule; the shorter sequence decides)
+    s = np.zeros(2)
+    for i, (a, b) in enumerate(zip(A, B)):
+        s = s + (i + 1) * a * np.tanh(b)
+    for k, (a, c) in enumerate(zip(B, [1.0, -2.0, 0.5]), 2):
+        s = s * 0.5 + k * c * a
+    return np.sum(s * s)
+
+
 @case((randn(3, 2, seed=27), randn(3, seed=28)),)
 def enumerate_rows_indexing_other(A, w):
     s = 0.0
