@@ -70,6 +70,23 @@ SOURCE = textwrap.dedent("""\
     def divide(x, y):
         q = x / y
         return q * 2
+
+
+    class Model:
+        def __init__(self, W):
+            self.W = W
+
+        def loss(self, W, x):
+            return np.sum(np.tanh(x @ W))
+
+
+    def makes_a_model(W, x):
+        model = Model(W)
+        return model.loss(W, x)
+
+
+    def chains_a_model(W, x):
+        return Model(W).loss(W, x)
     """)
 
 
@@ -128,6 +145,21 @@ def test_missing_rule_points_at_the_call_and_offers_a_stub(tmp_path):
     assert (err.loc.end_line, err.loc.end_col) == (14, 19)
     assert "        return scale(y) + 1\n               ^^^^^^^^" in str(err)
     assert "def δscale(x):" in err.hint and "return value, scale_pullback" in err.hint
+
+
+@pytest.mark.parametrize("name, text", [("makes_a_model", "model = Model(W)"),
+                                        ("chains_a_model", "return Model(W).loss(W, x)")])
+def test_an_object_made_from_a_differentiated_value_gets_advice(tmp_path, name, text):
+    # (a stub `δModel` to paste was no help, and the chained call blamed an "array method `.loss()`")
+    module, path = load(tmp_path)
+    with pytest.raises(MissingRuleError) as info:
+        ad.grad(getattr(module, name))(np.ones((3, 2)), np.ones(3))
+    err = info.value
+    line = SOURCE.splitlines().index("    " + text) + 1
+    assert where(err) == (path, line, SOURCE.splitlines()[line - 1].index("Model(W)"))
+    assert "making an object of the class `Model` from a differentiated value" in err.message
+    assert "pass the arrays you differentiate to its methods as arguments" in err.hint
+    assert "def δModel" not in err.hint
 
 
 def test_the_pasted_stub_works(tmp_path):

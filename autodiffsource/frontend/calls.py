@@ -15,7 +15,7 @@ import functools
 import inspect
 import types
 
-from ..errors import UnsupportedSyntaxError
+from ..errors import MissingRuleError, UnsupportedSyntaxError
 from ..ir import DeltaCall, PrimOp
 from ..rules.registry import REGISTRY, Rule
 from .functions import is_user_method
@@ -135,8 +135,22 @@ class CallLowering:
         """``known_args``: the activity of the first positional arguments, where the caller just asked."""
         kind = self.call_kind(node)
         if kind[0] == "missing_method":
-            self.missing(node.func, f"the array method `.{kind[1]}()`", kind[1], ["x"])
+            receiver = node.func.value
+            if isinstance(receiver, ast.Call) and (made := self.call_kind(receiver))[0] == "missing":
+                node, kind = receiver, made  # `Model(W).loss(X)`: what has no rule is `Model(W)`
+            else:
+                self.missing(node.func, f"the array method `.{kind[1]}()`", kind[1], ["x"])
         if kind[0] == "missing":
+            if isinstance(kind[2], type) and not _library_function(kind[2]):
+                # An object of the user's class holding a differentiated value: its attributes would carry
+                # the derivative through code autodiffsource cannot see. A δname rule does not help here.
+                name = _callee_text(node.func)
+                raise MissingRuleError(
+                    f"no derivative rule for making an object of the class `{name}` from a differentiated "
+                    f"value (called in `{self.node.name}`)", self.pf.loc(node),
+                    hint=f"Make the object outside the differentiated function (its attributes are then "
+                         f"constants) and pass the arrays you differentiate to its methods as arguments: "
+                         f"`model = {name}(...)` once, then `model.loss(W, X)` inside.")
             self.missing(node, f"`{_callee_text(node.func)}`", kind[1], _param_names(kind[2], node))
         if kind[0] == "nondiff":
             raise AssertionError("constant calls are lowered as plain expressions")
