@@ -583,3 +583,37 @@ def returns_a_rule_call(x):
 def test_a_user_rule_called_in_the_return_statement():
     # Session 2 found `return f(x)` with a user rule crashing in the lowering stage (outputs unknown).
     assert grad(returns_a_rule_call)(2.0) == pytest.approx(6.0)
+
+
+# ---- one result of a function that returns several ------------------------------------------------------
+
+def logdet_by_position(a):
+    return np.linalg.slogdet(a)[1] * 2.0
+
+
+def logdet_by_field(a):
+    return np.linalg.slogdet(a).logabsdet + np.sum(np.linalg.eigh(a).eigenvalues ** 2)
+
+
+def results_by_negative_position_and_in_chains(a):
+    top = np.linalg.eigh(a)[-1][:, -1]
+    return np.sum(top ** 4) + np.sum(np.linalg.svd(a)[1]) + np.sum(np.linalg.qr(a).R ** 2)
+
+
+@pytest.mark.parametrize("fn", [logdet_by_position, logdet_by_field, results_by_negative_position_and_in_chains],
+                         ids=lambda fn: fn.__name__)
+def test_one_result_of_a_function_that_returns_several(fn):
+    # (refused before: "using 1 value(s) of `slogdet`, which returns 2", or no rule for `.logabsdet`)
+    a = np.random.default_rng(5).normal(size=(3, 3))
+    a = a @ a.T + 3.0 * np.eye(3)
+    value, gradient = value_and_grad(fn)(a)
+    assert value == pytest.approx(fn(a), rel=1e-12)
+    np.testing.assert_allclose(gradient, numeric_partial(fn, [a], 0, [1.0]), rtol=1e-6, atol=1e-8)
+
+
+def test_a_result_position_out_of_range_is_still_refused():
+    def third_of_two(a):
+        return np.linalg.slogdet(a)[2]
+
+    with pytest.raises(UnsupportedSyntaxError, match="returns 2"):
+        value_and_grad(third_of_two)(np.eye(2) * 2.0)

@@ -434,6 +434,9 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         if isinstance(node, ast.Attribute):
             if node.attr == "T":
                 return self.prim(numpy_rules.δmatrix_T.rule, {"x": self.atom(node.value)})
+            picked = self.one_result_of(node.value, node.attr)
+            if picked is not None:
+                return picked
             self.missing(node, f"the attribute `.{node.attr}` of a differentiated value", node.attr, ["x"])
         if isinstance(node, (ast.Tuple, ast.List)):
             if any(isinstance(e, ast.Starred) for e in node.elts):
@@ -498,6 +501,9 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         return self.prim(rule, {"x": left, "y": right})
 
     def lower_subscript(self, node: ast.Subscript) -> ast.Name:
+        picked = self.one_result_of(node.value, node.slice)
+        if picked is not None:
+            return picked
         value = self.atom(node.value)
         index = self.index_atoms(node.slice)
         base = node.value.id if isinstance(node.value, ast.Name) else None
@@ -510,6 +516,23 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         # (Read out of an expression, `(a, b)[0]`: its text, which names it in a refusal and is no variable.)
         self.view_of[result.id] = base if base is not None else ast.unparse(node.value)
         return result
+
+    def one_result_of(self, value: ast.expr, which: ast.expr | str) -> ast.Name | None:
+        """One result of a rule's call that returns several, picked by a constant position or by the name
+        of a named tuple's field: ``np.linalg.slogdet(a)[1]``, ``np.linalg.eigh(a).eigenvalues``. The call
+        is lowered for all its results (the others get no cotangent). None for anything else."""
+        if not (isinstance(value, ast.Call) and (kind := self.call_kind(value))[0] == "rule" and kind[2] is None):
+            return None
+        rule = kind[1]
+        if rule.outputs == 1:
+            return None
+        if isinstance(which, str):
+            position = rule.fields.index(which) if which in rule.fields else None
+        else:
+            position = _int_constant(which)
+        if position is None or not -rule.outputs <= position < rule.outputs:
+            return None
+        return ast.Name(self.lower_call(value, n_outputs=rule.outputs)[position], ast.Load())
 
     def index_atoms(self, node: ast.expr) -> ast.expr:
         """The index with every part an atom: slice syntax is kept, computed bounds become temporaries."""
@@ -654,6 +677,14 @@ def _is_trivial(expr: ast.expr) -> bool:
     if isinstance(expr, ast.UnaryOp) and isinstance(expr.operand, ast.Constant):
         return True
     return False
+
+
+def _int_constant(node: ast.expr) -> int | None:
+    """The int a literal index spells (``1``, ``-1``), else None."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _int_constant(node.operand)
+        return -inner if inner is not None else None
+    return node.value if isinstance(node, ast.Constant) and type(node.value) is int else None
 
 
 def _number_literal(node: ast.expr):

@@ -31,7 +31,7 @@ def δdet(a):
     return y, det_pullback
 
 
-@rule(np.linalg.slogdet, outputs=2)
+@rule(np.linalg.slogdet, outputs=2, fields=("sign", "logabsdet"))
 def δslogdet(a):
     sign, logabsdet = np.linalg.slogdet(a)
     def slogdet_pullback(dsign, dlogabsdet):
@@ -58,7 +58,7 @@ def δcholesky(a, upper=False):
     return l, cholesky_pullback
 
 
-@rule(np.linalg.eigh, outputs=2, static=("UPLO",))
+@rule(np.linalg.eigh, outputs=2, static=("UPLO",), fields=("eigenvalues", "eigenvectors"))
 def δeigh(a, UPLO="L"):
     # Eigenvalues ascending, as NumPy returns them; reads the UPLO triangle.
     w, v = np.linalg.eigh(a, UPLO=UPLO)
@@ -84,7 +84,7 @@ def δpinv(a, rcond=None, hermitian=False):
     return p, pinv_pullback
 
 
-@rule(np.linalg.svd, outputs=3, static=("full_matrices", "compute_uv", "hermitian"))
+@rule(np.linalg.svd, outputs=3, static=("full_matrices", "compute_uv", "hermitian"), fields=("U", "S", "Vh"))
 def δsvd(a, full_matrices=True, compute_uv=True, hermitian=False):
     # U, S, Vh; distinct singular values assumed (repeated ones get 0 coupling, not infinity).
     u, s, vh = np.linalg.svd(a, full_matrices=full_matrices, compute_uv=True, hermitian=hermitian)
@@ -101,7 +101,7 @@ def δsvdvals(a):
     return s, svdvals_pullback
 
 
-@rule(np.linalg.qr, outputs=2, static=("mode",))
+@rule(np.linalg.qr, outputs=2, static=("mode",), fields=("Q", "R"))
 def δqr(a, mode="reduced"):
     q, r = np.linalg.qr(a, mode=mode)
     def qr_pullback(dq, dr):

@@ -40,6 +40,8 @@ class Rule:
     # Parameters read only for their shape or dtype (``x`` in ``unbroadcast(g, x)``): they may be
     # differentiated values, but no cotangent flows to them.
     shape_only: tuple[str, ...] = ()
+    # The results' names where the primal returns a named tuple (NumPy 2's ``slogdet(a).logabsdet``).
+    fields: tuple[str, ...] = ()
 
     @property
     def without_partials(self) -> tuple[str, ...]:
@@ -108,7 +110,7 @@ REGISTRY = _Registry()
 
 
 def rule(*primals, methods: tuple[str, ...] = (), array_api: tuple[str, ...] = (), outputs: int = 1,
-         static: tuple[str, ...] = (), shape_only: tuple[str, ...] = ()):
+         static: tuple[str, ...] = (), shape_only: tuple[str, ...] = (), fields: tuple[str, ...] = ()):
     """Register the decorated ``δname`` function as the derivative rule of each primal.
 
     Args:
@@ -120,6 +122,7 @@ def rule(*primals, methods: tuple[str, ...] = (), array_api: tuple[str, ...] = (
         static: parameter names that are never differentiated (axes, shapes...).
         shape_only: parameter names read only for their shape or dtype: no partial, but they may be
             differentiated values (the helpers generated pullbacks call, ``rules/pullback_helpers.py``).
+        fields: the names of the results where the primal returns a named tuple (``eigh(a).eigenvalues``).
 
     >>> from autodiffsource import grad
     >>> def cube(x):
@@ -139,7 +142,7 @@ def rule(*primals, methods: tuple[str, ...] = (), array_api: tuple[str, ...] = (
     def register(delta: Callable) -> Callable:
         primary = next((p for p in primals if p is not None), None)
         name = getattr(primary, "__name__", delta.__name__.lstrip("δ"))
-        entry = Rule(delta, name, outputs, static, shape_only)
+        entry = Rule(delta, name, outputs, static, shape_only, fields)
         for primal in primals:
             if primal is not None:
                 REGISTRY._by_object[id(primal)] = (primal, entry)
