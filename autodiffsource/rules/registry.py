@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import sys
+import types
 from typing import Callable
 
 
@@ -55,6 +56,9 @@ class Rule:
 class _Registry:
     def __init__(self):
         self._by_object: dict[int, tuple[object, Rule]] = {}
+        # Rules of one object's method (``scipy.stats.norm.logpdf``, a new bound method at each access):
+        # (id(the object), its class's function) -> (the object, rule).
+        self._by_bound_method: dict[tuple[int, object], tuple[object, Rule]] = {}
         self.by_method: dict[str, Rule] = {}
         self.by_array_api_name: dict[str, Rule] = {}
         self._nondiff_objects: dict[int, object] = {}
@@ -78,9 +82,16 @@ class _Registry:
         return self._nondiff_objects
 
     def rule_for(self, obj) -> Rule | None:
-        hit = self._by_object.get(id(obj))
+        hit = self._lookup(obj)
         if hit is None and self.deferred and self.load_deferred():
-            hit = self._by_object.get(id(obj))
+            hit = self._lookup(obj)
+        return hit
+
+    def _lookup(self, obj) -> Rule | None:
+        if type(obj) is types.MethodType:
+            owner, found = self._by_bound_method.get((id(obj.__self__), obj.__func__), (None, None))
+            return found if owner is obj.__self__ else None
+        hit = self._by_object.get(id(obj))
         return hit[1] if hit is not None and hit[0] is obj else None
 
     def is_nondiff(self, obj) -> bool:
@@ -114,8 +125,9 @@ def rule(*primals, methods: tuple[str, ...] = (), array_api: tuple[str, ...] = (
     """Register the decorated ``δname`` function as the derivative rule of each primal.
 
     Args:
-        *primals: the callables this rule differentiates (``np.tanh``, ``math.tanh``...). ``None``
-            entries are skipped, so optional libraries can be listed unconditionally.
+        *primals: the callables this rule differentiates (``np.tanh``, ``math.tanh``, one object's method
+            such as ``scipy.stats.norm.logpdf``...). ``None`` entries are skipped, so optional libraries
+            can be listed unconditionally.
         methods: array method names with the same semantics (``x.sum(axis=0)`` -> ``"sum"``).
         array_api: function names in an array-API namespace (``xp.tanh`` -> ``"tanh"``).
         outputs: how many values the primal returns (a tuple when more than one).
@@ -144,7 +156,9 @@ def rule(*primals, methods: tuple[str, ...] = (), array_api: tuple[str, ...] = (
         name = getattr(primary, "__name__", delta.__name__.lstrip("δ"))
         entry = Rule(delta, name, outputs, static, shape_only, fields)
         for primal in primals:
-            if primal is not None:
+            if type(primal) is types.MethodType:  # one object's method: found by the object and function
+                REGISTRY._by_bound_method[(id(primal.__self__), primal.__func__)] = (primal.__self__, entry)
+            elif primal is not None:
                 REGISTRY._by_object[id(primal)] = (primal, entry)
         for method in methods:
             REGISTRY.by_method[method] = entry
