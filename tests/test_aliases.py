@@ -21,11 +21,12 @@ central differences for every value of it, through value_and_grad and through th
 called twice). With the code before these fixes, 38 of the first 41 functions gave a wrong gradient (most also
 a wrong value) or an internal error for some value of the control argument; the other three guard cases
 met while fixing them (one, found by the program fuzzer, went wrong only with a partial fix); the
-one after them failed only with session 12's alias groups (found by the front-end fuzzer). Of the last four
+one after them failed only with session 12's alias groups (found by the front-end fuzzer). Of the next four
 (session 13: a write on one branch, a read on the other), the first three raised UnboundLocalError in the
-pullback before the fix (the first found by the program fuzzer on CuPy); the fourth is a guard. The last
-two (session 14: a write after a loop that carries the array without rebinding it) gave a wrong gradient
-before the fix for some loop counts, through both APIs.
+pullback before the fix (the first found by the program fuzzer on CuPy); the fourth is a guard. Of the last
+three (session 14), the first two (a write after a loop that carries the array without rebinding it) gave a
+wrong gradient before the fix for some loop counts, through both APIs; the third raised UnboundLocalError in
+the forward pass.
 """
 
 import numpy as np
@@ -519,6 +520,20 @@ def written_after_a_loop_that_reads_it_whole(x, n):
     v[0] = 1.0
     return np.sum(y * x)
 
+
+def updated_in_a_loop_whose_body_may_alias_it(x, n):
+    # (found by the front-end fuzzer: `v = y if ... else x` in the body puts `y` in `x`'s group, so `x += x`
+    # gives `y` a new version in the body, but `y` was not carried: unbound after a loop of no iteration)
+    x = x * 1.0
+    y = x * 2.0
+    k = 0
+    while k < n:
+        k += 1
+        for i in range(n - 1):
+            v = y if np.sum(y) > 100.0 else x
+        x += x
+    return np.sum(y * x)
+
 CASES = [
     (aliased_on_one_branch_then_written, (True, False)),
     (aliased_on_one_branch_and_written_through_it, (True, False)),
@@ -568,6 +583,7 @@ CASES = [
     (written_differently_on_each_branch, (True, False)),
     (written_after_a_loop_that_only_reads_it, (0, 1, 2)),
     (written_after_a_loop_that_reads_it_whole, (0, 1, 2)),
+    (updated_in_a_loop_whose_body_may_alias_it, (0, 1, 2)),
 ]
 PARAMS = [pytest.param(fn, control, id=f"{fn.__name__}-{control}") for fn, controls in CASES for control in controls]
 

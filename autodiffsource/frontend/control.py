@@ -20,8 +20,8 @@ from ..astutil import walk
 from ..ir import Assign, If, Loop, PlainOp, PrimOp, walk_statements
 from ..rules import operator as operator_rules
 from .env import ABSENT
-from .mutation import _changed_in_place
-from .normalize import LoopExit
+from .mutation import _changed_in_place, bound_together
+from .normalize import LoopExit, own_nodes
 
 
 class ControlFlowLowering:
@@ -263,6 +263,7 @@ class ControlFlowLowering:
         """User variables the loop assigns that live across iterations or after the loop. ``written``: the
         names its body writes into (``_changed_in_place``)."""
         assigned = {n.id for s in body for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        together = None  # (the body's own aliases, found when an `a += e` asks)
         # Objects changed in place are carried too: y[i] = v and items.append(v) make new versions.
         for s in body:
             for n in walk(s):
@@ -276,8 +277,12 @@ class ControlFlowLowering:
                     assigned.add(n.func.value.id)
                 elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and n.target.id in self.env:
                     # `a += e` on an array changes every name holding it (mutation.update_in_place): those
-                    # get new versions in the body as if assigned there.
+                    # get new versions in the body as if assigned there. Those the body itself may bind to
+                    # its object too (`v = y if c else a`), which no group knows before the body is lowered.
                     assigned |= self.same_object(n.target.id)
+                    together = bound_together(own_nodes(body)) if together is None else together
+                    assigned |= {m for name in together.get(n.target.id, ()) if name in self.env
+                                 for m in self.same_object(name)}
         # So do the other names of an array written into: aliases bound before the loop (`w = v`, then
         # `w[i] = ...` inside) and in its body (`w = v; w[i] = ...` inside); and views of such arrays
         # (frontend/views.py).
