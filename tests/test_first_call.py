@@ -86,12 +86,13 @@ def test_scipy_rules_are_found_after_a_later_import(tmp_path):
         check_pullback(f, ad.transform(f, (True, True)), (x, y))
         assert REGISTRY.rule_for(scipy.special.gammaln).delta.__name__ == "δgammaln"
         assert REGISTRY.is_nondiff(scipy.special.comb)
-        print(len(REGISTRY.by_object) - before, REGISTRY.deferred)
+        print(len(REGISTRY.by_object) - before, "scipy.special" in REGISTRY.deferred,
+              sorted(library for library in REGISTRY.deferred if library in sys.modules))
     """, tmp_path)
-    added, deferred = out.split(maxsplit=1)
+    added, special_deferred, imported_but_deferred = out.split(maxsplit=2)
     assert int(added) >= 25  # every scipy.special rule (26 at the time of writing), not just the one looked up
-    # (scipy.stats, which nothing imported, keeps its table deferred)
-    assert deferred.strip() == "{'scipy.stats': 'autodiffsource.rules.scipy_stats'}"
+    # (scipy.stats, which nothing imported, keeps its table deferred: no imported library's table may)
+    assert (special_deferred, imported_but_deferred.strip()) == ("False", "[]")
 
 
 def test_scipy_stats_rules_are_found_after_a_later_import(tmp_path):

@@ -226,3 +226,28 @@ def _multi_dot_partials_without_eye(g, mats, arrays):
             part = part @ right.T
         parts.append(np.reshape(part, shape_of(arrays[i])))
     return parts
+
+
+def solve_triangular_partials(dx, a, x, transposed: bool, lower: bool, unit_diagonal: bool):
+    """``scipy.linalg.solve_triangular``: x = A^-1 b (A^-T b when ``transposed``), A read in one triangle
+    (without its diagonal when ``unit_diagonal``): db = A^-T dx (A^-1 dx), dA = -db x^T (-x db^T) on
+    the entries read."""
+    from scipy.linalg import solve_triangular
+
+    db = solve_triangular(a, dx, trans=0 if transposed else 1, lower=lower, unit_diagonal=unit_diagonal)
+    first, second = (x, db) if transposed else (db, x)
+    da = -(first[:, None] * second[None, :] if np.ndim(x) == 1 else first @ _T(second))
+    da = np.tril(da, -1 if unit_diagonal else 0) if lower else np.triu(da, 1 if unit_diagonal else 0)
+    return da, db
+
+
+def expm_partial(de, a):
+    """``scipy.linalg.expm``: the adjoint of the Fréchet derivative, L(A^T, dE) (Al-Mohy and Higham), per
+    matrix of a batch."""
+    from scipy.linalg import expm_frechet
+
+    a = _float(a)
+    if a.ndim == 2:
+        return expm_frechet(a.T, de, compute_expm=False)
+    flat_a, flat_de = a.reshape(-1, *a.shape[-2:]), np.broadcast_to(de, a.shape).reshape(-1, *a.shape[-2:])
+    return np.stack([expm_frechet(m.T, d, compute_expm=False) for m, d in zip(flat_a, flat_de)]).reshape(a.shape)

@@ -1,0 +1,60 @@
+"""``scipy.linalg``'s ``solve_triangular``, ``cholesky`` and ``expm`` (rules/scipy_linalg.py): value and
+partials against SciPy itself and central differences, entry by entry, so an entry SciPy does not read
+(the other triangle, a unit diagonal) must get zero. Before these rules each was refused (MissingRuleError).
+"""
+
+import numpy as np
+import pytest
+from scipy import linalg
+
+from autodiffsource import value_and_grad
+from finite_differences import numeric_partial
+
+RNG = np.random.default_rng(11)
+A = RNG.normal(size=(4, 4)) + 4.0 * np.eye(4)  # both triangles full: SciPy reads one
+WEIGHTS = RNG.normal(size=(4, 3))
+
+
+def triangular_solve(a, b, trans, lower, unit):
+    x = linalg.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit)
+    return np.sum(np.tanh(x) * WEIGHTS[:, : x.shape[1]]) if x.ndim == 2 else np.sum(np.tanh(x) * WEIGHTS[:, 0])
+
+
+@pytest.mark.parametrize("b_shape", [(4,), (4, 3)], ids=["vector", "matrix"])
+@pytest.mark.parametrize("trans", [0, 1, "T"])
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("unit", [False, True])
+def test_solve_triangular(b_shape, trans, lower, unit):
+    b = RNG.normal(size=b_shape)
+    value, (da, db) = value_and_grad(triangular_solve, argnums=(0, 1))(A, b, trans, lower, unit)
+    assert value == triangular_solve(A, b, trans, lower, unit)
+    for i, partial in enumerate((da, db)):
+        expected = numeric_partial(lambda *ab: triangular_solve(*ab, trans, lower, unit), [A, b], i, [1.0])
+        np.testing.assert_allclose(partial, expected, rtol=1e-6, atol=1e-9)
+
+
+def cholesky_loss(s, lower):
+    l = linalg.cholesky(s, lower=lower)
+    return np.sum(l * WEIGHTS[:, :1]) + np.sum(np.log(np.diag(l)))
+
+
+@pytest.mark.parametrize("lower", [False, True])
+def test_cholesky_reads_one_triangle(lower):
+    s = A @ A.T
+    value, ds = value_and_grad(cholesky_loss)(s, lower)
+    assert value == cholesky_loss(s, lower)
+    np.testing.assert_allclose(ds, numeric_partial(lambda m: cholesky_loss(m, lower), [s], 0, [1.0]),
+                               rtol=1e-6, atol=1e-9)
+    unread = np.tril(ds, -1) if not lower else np.triu(ds, 1)  # SciPy's default reads the upper triangle
+    assert not np.any(unread)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 3, 3)], ids=["matrix", "batch"])
+def test_expm(shape):
+    def f(a):
+        return np.sum(linalg.expm(a) * np.arange(1.0, 10.0).reshape(3, 3))
+
+    a = 0.5 * RNG.normal(size=shape)
+    value, da = value_and_grad(f)(a)
+    assert value == f(a)
+    np.testing.assert_allclose(da, numeric_partial(f, [a], 0, [1.0]), rtol=1e-6, atol=1e-9)
