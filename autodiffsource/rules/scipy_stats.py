@@ -7,7 +7,8 @@ standardized ``z = (x - loc) / scale``, through ``backend.special`` (``ndtr``, `
 is SciPy's to the last bit on NumPy and the same rule serves torch, JAX and the other array libraries.
 A method's derivative in ``z``, ``h``, gives every partial: ``dx = dy * h / scale``, ``dloc = -dx`` and
 ``dscale = -dx * z``, and the densities, divided by ``scale``, add ``-dy * y / scale`` (``pdf``) or
-``-dy / scale`` (``logpdf``) to ``dscale``. Like SciPy's statistical functions these take positional
+``-dy / scale`` (``logpdf``) to ``dscale``. Each rule writes its three partials out (one expression per
+parameter), so that the code generator inlines it (``transform/inline.py``), where ``xp`` is bound. Like SciPy's statistical functions these take positional
 ``loc`` and ``scale`` too (``norm.pdf(x, 0.0, 2.0)``); SciPy's other distributions have no rule yet.
 
 Importing ``scipy.stats`` takes most of a second, so ``import autodiffsource`` does not: as for
@@ -38,6 +39,7 @@ def _log(scale):
     """log(scale) in scale's own library; NumPy's for a Python number, as SciPy takes it (and a torch
     namespace has no log of a Python float)."""
     return np.log(scale) if type(scale) in (int, float) else _xp(scale).log(scale)
+
 
 if scipy_stats is not None:
     norm = scipy_stats.norm
