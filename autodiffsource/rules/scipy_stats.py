@@ -8,8 +8,9 @@ is SciPy's to the last bit on NumPy and the same rule serves torch, JAX and the 
 A method's derivative in ``z``, ``h``, gives every partial: ``dx = dy * h / scale``, ``dloc = -dx`` and
 ``dscale = -dx * z``, and the densities, divided by ``scale``, add ``-dy * y / scale`` (``pdf``) or
 ``-dy / scale`` (``logpdf``) to ``dscale``. Each rule writes its three partials out (one expression per
-parameter), so that the code generator inlines it (``transform/inline.py``), where ``xp`` is bound. Like SciPy's statistical functions these take positional
-``loc`` and ``scale`` too (``norm.pdf(x, 0.0, 2.0)``); SciPy's other distributions have no rule yet.
+parameter), so that the code generator inlines it (``transform/inline.py``), where ``xp`` is bound. Like
+SciPy's statistical functions these take positional ``loc`` and ``scale`` too (``norm.pdf(x, 0.0, 2.0)``);
+SciPy's other distributions have no rule yet.
 
 Importing ``scipy.stats`` takes most of a second, so ``import autodiffsource`` does not: as for
 :mod:`scipy.special` (``rules/scipy_special.py``) this module defers itself until something imports it.
