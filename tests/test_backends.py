@@ -10,6 +10,7 @@ no round trip through NumPy, and the backend table itself (ArrayFire documented 
 from __future__ import annotations
 
 import importlib.util
+import types
 
 import numpy as np
 import pytest
@@ -520,8 +521,38 @@ def test_describe_lists_every_backend():
 
 
 def test_numpy_inputs_take_numpy_itself_as_namespace():
-    assert runtime.namespace(np.zeros(2), 1.0, None, "label", [1, 2]) is np
-    assert runtime.namespace(1.0, 2) is np
+    # (NumPy itself from 2.1 on; an older NumPy lacks array-API names the rules call, and is completed: below)
+    numpy_namespace = np if "cumulative_sum" in vars(np) else runtime._NUMPY_NAMESPACE
+    assert runtime._NUMPY_NAMESPACE is numpy_namespace
+    assert runtime.namespace(np.zeros(2), 1.0, None, "label", [1, 2]) is numpy_namespace
+    assert runtime.namespace(1.0, 2) is numpy_namespace
+
+
+def _numpy_without(*names):
+    older = types.ModuleType("numpy")
+    older.__dict__.update({k: v for k, v in vars(np).items() if k not in names})
+    return older
+
+
+def test_a_numpy_without_cumulative_sum_is_completed_by_array_api_compat(monkeypatch):
+    # NumPy 2.0 has neither cumulative_sum nor cumulative_prod (2.1 added them): the rule for
+    # xp.cumulative_sum, whose primal calls it in the namespace of NumPy values, raised AttributeError there.
+    older = _numpy_without("cumulative_sum", "cumulative_prod")
+    xp = runtime._numpy_namespace(older)
+    assert xp is not older and xp.sin is np.sin and xp.sum is np.sum  # NumPy's own, where it has the name
+    np.testing.assert_array_equal(xp.cumulative_sum(np.arange(1.0, 4.0)), [1.0, 3.0, 6.0])
+    assert xp.sign(-2.0) == -1.0  # NumPy's sign: array-api-compat's refuses a Python float
+
+    def scan(x):
+        xp = array_namespace(x)
+        return xp.sum(xp.cumulative_sum(x, axis=0) ** 2)
+
+    monkeypatch.setattr(runtime, "_NUMPY_NAMESPACE", xp)
+    monkeypatch.setattr(runtime.common, "_NUMPY_NAMESPACE", xp)
+    x0 = np.random.default_rng(3).uniform(0.5, 1.5, (4, 3))
+    value, partial = ad.value_and_grad(scan)(x0)
+    assert value == pytest.approx(scan(x0), rel=1e-12)
+    np.testing.assert_allclose(partial, numeric_partial(scan, (x0,), 0, [1.0]), rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.skipif(not {"torch", "jax"} <= set(LIB), reason="needs torch and jax")

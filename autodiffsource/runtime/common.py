@@ -19,8 +19,8 @@ def namespace(*values):
     """The array namespace of ``values``: NumPy itself when every array is NumPy (or a Python scalar).
 
     Values that are not arrays (numbers, None, strings, containers) are ignored; arrays from two
-    libraries at once are an error (array-api-compat's). NumPy 1.x lacks some array-API names, so
-    there it is array-api-compat's NumPy wrapper.
+    libraries at once are an error (array-api-compat's). A NumPy older than 2.1 lacks some array-API names:
+    there it is NumPy completed by array-api-compat's functions for those (see _numpy_namespace).
     """
     for v in values:
         t = type(v)
@@ -84,12 +84,47 @@ _WITH_NUMBERS: dict = {}
 _REDUCTIONS = frozenset({"sum", "prod", "mean", "max", "min", "std", "var", "where"})
 
 
-def _numpy_namespace():
-    if int(np.__version__.split(".")[0]) >= 2:
-        return np
-    import array_api_compat.numpy
+class _NumPyWithArrayAPINames:
+    """NumPy's namespace, completed with array-api-compat's functions for the array-API names it lacks.
 
-    return array_api_compat.numpy
+    Contract: a name NumPy has is NumPy's own object, so calls with Python numbers and every result are what
+    ``np.<name>`` gives (array-api-compat's wrappers refuse numbers: its ``sign`` reads ``x.dtype``); only a
+    name NumPy lacks is array-api-compat's (``cumulative_sum`` and ``cumulative_prod`` before NumPy 2.1,
+    ``concat``, ``permute_dims``, ``acos``... before 2.0). ``numpy`` is the module to complete (a test may
+    hand in one with names taken out)."""
+
+    def __init__(self, numpy=np):
+        import array_api_compat.numpy
+
+        self._numpy = numpy
+        self._compat = array_api_compat.numpy
+
+    def __getattr__(self, name: str):
+        if name in ("_numpy", "_compat"):  # (an instance made without __init__, by copy or pickle)
+            raise AttributeError(name)
+        # vars(), not getattr: NumPy 1.x's module __getattr__ warns on names it is yet to define (np.bool).
+        found = vars(self._numpy).get(name)
+        if found is None:
+            found = getattr(self._compat, name, None)
+        if found is None:
+            found = getattr(self._numpy, name)  # a name NumPy loads lazily (np.testing), or NumPy's own error
+        setattr(self, name, found)  # (looked up once per name: later reads find it in the instance)
+        return found
+
+    def __repr__(self) -> str:
+        return f"<numpy {self._numpy.__version__}, with array-api-compat's functions for the names it lacks>"
+
+
+# The newest array-API functions that rules call as ``xp.<name>`` on NumPy values: NumPy has them from 2.1 on.
+_NEWEST_ARRAY_API_NAMES = ("cumulative_sum", "cumulative_prod")
+
+
+def _numpy_namespace(numpy=np):
+    """The namespace ``namespace`` gives NumPy values: NumPy itself where it has every array-API name the
+    rules call (NumPy 2.1 on), NumPy completed by array-api-compat before that (_NumPyWithArrayAPINames)."""
+    if all(name in vars(numpy) for name in _NEWEST_ARRAY_API_NAMES):
+        return numpy
+    return _NumPyWithArrayAPINames(numpy)
 
 
 _NUMPY_NAMESPACE = _numpy_namespace()

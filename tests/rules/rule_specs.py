@@ -310,7 +310,8 @@ add([case("np.take_along_axis(x, np.argsort(x, axis=1), axis=1)", [(spread, S34)
 add([case(f"np.append(x, y{a})", [(real, s), (real, t)], np.append) for s, t, a in [
     ((3,), (2,), ""), (S34, (2,), ""), (S34, (1, 4), ", axis=0")]])
 add(reduction("np.nanmax", np.nanmax, spread, zero_d=False)[:5] + reduction("np.nanmin", np.nanmin, spread, zero_d=False)[:5])
-add([case(f"np.cumulative_sum(x{a})", [(real, s)], np.cumulative_sum) for s, a in [((5,), ""), (S34, ", axis=1")]])
+if hasattr(np, "cumulative_sum"):  # (NumPy 2.1 on; its array-API spelling, on every NumPy: tests/test_backends.py)
+    add([case(f"np.cumulative_sum(x{a})", [(real, s)], np.cumulative_sum) for s, a in [((5,), ""), (S34, ", axis=1")]])
 add([case(f"np.trapezoid(x{a})", [(real, s)], np.trapezoid) for s, a in [((5,), ""), (S34, ", dx=0.5"),
                                                                            (S34, ", axis=0")]]
     + [case(f"np.trapezoid(x, y{a})", [(real, s), (spread, t)], np.trapezoid) for s, t, a in [
