@@ -555,6 +555,31 @@ def test_a_numpy_without_cumulative_sum_is_completed_by_array_api_compat(monkeyp
     np.testing.assert_allclose(partial, numeric_partial(scan, (x0,), 0, [1.0]), rtol=1e-6, atol=1e-9)
 
 
+def capped_total(x):
+    return np.fmax(np.sum(x), 0.5) * 2.0
+
+
+def test_an_astype_that_refuses_numpy_scalars_is_array_api_compats(monkeypatch):
+    # NumPy 2.0's np.astype takes arrays only (2.1 takes NumPy scalars too): the partial of np.fmax of an
+    # np.float64 and a number, xp.astype(a > b, dtype), raised TypeError there.
+    def astype(x, dtype, copy=True):
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"Input should be a NumPy array. It is a {type(x)} instead.")
+        return x.astype(dtype, copy=copy)
+
+    older = _numpy_without("astype")
+    older.astype = astype
+    xp = runtime._numpy_namespace(older)
+    assert xp is not older and xp.astype is not astype and xp.sin is np.sin
+    assert xp.astype(np.bool_(True), np.float64) == 1.0
+
+    monkeypatch.setattr(runtime, "_NUMPY_NAMESPACE", xp)
+    monkeypatch.setattr(runtime.common, "_NUMPY_NAMESPACE", xp)
+    assert runtime._xp(np.float64(1.0)) is xp and runtime._xp(np.zeros(2)) is xp  # (the partials' namespace)
+    for x0, expected in [(np.array([0.25, 0.5]), 2.0), (np.array([0.25, 0.25]), 1.0), (np.array([0.1, 0.2]), 0.0)]:
+        np.testing.assert_array_equal(ad.grad(capped_total)(x0), [expected, expected])  # (a tie shares: 1/2)
+
+
 @pytest.mark.skipif(not {"torch", "jax"} <= set(LIB), reason="needs torch and jax")
 def test_mixing_two_libraries_is_an_error():
     with pytest.raises(TypeError, match="[Mm]ultiple namespaces"):

@@ -19,7 +19,7 @@ def namespace(*values):
     """The array namespace of ``values``: NumPy itself when every array is NumPy (or a Python scalar).
 
     Values that are not arrays (numbers, None, strings, containers) are ignored; arrays from two
-    libraries at once are an error (array-api-compat's). A NumPy older than 2.1 lacks some array-API names:
+    libraries at once are an error (array-api-compat's). NumPy 2.0 lacks array-API names the rules call:
     there it is NumPy completed by array-api-compat's functions for those (see _numpy_namespace).
     """
     for v in values:
@@ -89,25 +89,23 @@ class _NumPyWithArrayAPINames:
 
     Contract: a name NumPy has is NumPy's own object, so calls with Python numbers and every result are what
     ``np.<name>`` gives (array-api-compat's wrappers refuse numbers: its ``sign`` reads ``x.dtype``); only a
-    name NumPy lacks is array-api-compat's (``cumulative_sum`` and ``cumulative_prod`` before NumPy 2.1,
-    ``concat``, ``permute_dims``, ``acos``... before 2.0). ``numpy`` is the module to complete (a test may
-    hand in one with names taken out)."""
+    name NumPy lacks (``cumulative_sum`` and ``cumulative_prod`` in NumPy 2.0), or has in a narrower form than
+    the standard (_narrower_than_the_standard), is array-api-compat's. ``numpy`` is the module to complete (a
+    test may hand in one with names taken out)."""
 
     def __init__(self, numpy=np):
         import array_api_compat.numpy
 
         self._numpy = numpy
         self._compat = array_api_compat.numpy
+        self._narrower = _narrower_than_the_standard(numpy)
 
     def __getattr__(self, name: str):
-        if name in ("_numpy", "_compat"):  # (an instance made without __init__, by copy or pickle)
+        if name in ("_numpy", "_compat", "_narrower"):  # (an instance made without __init__, by copy or pickle)
             raise AttributeError(name)
-        # vars(), not getattr: NumPy 1.x's module __getattr__ warns on names it is yet to define (np.bool).
-        found = vars(self._numpy).get(name)
+        found = None if name in self._narrower else getattr(self._numpy, name, None)
         if found is None:
-            found = getattr(self._compat, name, None)
-        if found is None:
-            found = getattr(self._numpy, name)  # a name NumPy loads lazily (np.testing), or NumPy's own error
+            found = getattr(self._compat, name)
         setattr(self, name, found)  # (looked up once per name: later reads find it in the instance)
         return found
 
@@ -115,14 +113,26 @@ class _NumPyWithArrayAPINames:
         return f"<numpy {self._numpy.__version__}, with array-api-compat's functions for the names it lacks>"
 
 
+def _narrower_than_the_standard(numpy) -> frozenset:
+    """The names NumPy has in a narrower form than the array-API standard: NumPy 2.0's ``astype`` takes arrays
+    only, where partials pass it NumPy scalars too (``xp.astype(a > b, dtype)`` with ``a`` an ``np.float64``),
+    as the standard and NumPy 2.1 allow."""
+    try:
+        numpy.astype(numpy.bool_(True), numpy.float64)
+    except TypeError:
+        return frozenset({"astype"})
+    return frozenset()
+
+
 # The newest array-API functions that rules call as ``xp.<name>`` on NumPy values: NumPy has them from 2.1 on.
 _NEWEST_ARRAY_API_NAMES = ("cumulative_sum", "cumulative_prod")
 
 
 def _numpy_namespace(numpy=np):
-    """The namespace ``namespace`` gives NumPy values: NumPy itself where it has every array-API name the
-    rules call (NumPy 2.1 on), NumPy completed by array-api-compat before that (_NumPyWithArrayAPINames)."""
-    if all(name in vars(numpy) for name in _NEWEST_ARRAY_API_NAMES):
+    """The namespace ``namespace`` and ``_xp`` give NumPy values: NumPy itself where it has every array-API name
+    the rules call, in the standard's form (NumPy 2.1 on), NumPy completed by array-api-compat in NumPy 2.0
+    (_NumPyWithArrayAPINames)."""
+    if all(hasattr(numpy, name) for name in _NEWEST_ARRAY_API_NAMES) and not _narrower_than_the_standard(numpy):
         return numpy
     return _NumPyWithArrayAPINames(numpy)
 
@@ -202,7 +212,7 @@ def shape_of(x) -> tuple:
 
 def _xp(a):
     if type(a) is _ndarray or isinstance(a, _NUMPY_SCALAR):
-        return np
+        return _NUMPY_NAMESPACE  # (NumPy itself from 2.1 on)
     import array_api_compat
 
     return array_api_compat.array_namespace(a)
