@@ -617,3 +617,17 @@ def test_a_result_position_out_of_range_is_still_refused():
 
     with pytest.raises(UnsupportedSyntaxError, match="returns 2"):
         value_and_grad(third_of_two)(np.eye(2) * 2.0)
+
+
+def methods_of_a_transpose(x, v):
+    flat = x.T.reshape(-1)
+    return flat @ flat + np.sum(x.T.sum(axis=0) ** 2) + x.T.dot(v).sum() + np.sum(x.T.copy() ** 3)
+
+
+def test_a_method_of_a_differentiated_attribute():
+    # (refused before: "calling a method of an expression on differentiated values")
+    x, v = np.random.default_rng(8).normal(size=(3, 4)), np.random.default_rng(9).normal(size=3)
+    value, (dx, dv) = value_and_grad(methods_of_a_transpose, argnums=(0, 1))(x, v)
+    assert value == pytest.approx(methods_of_a_transpose(x, v), rel=1e-12)
+    np.testing.assert_allclose(dx, numeric_partial(methods_of_a_transpose, [x, v], 0, [1.0]), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(dv, numeric_partial(methods_of_a_transpose, [x, v], 1, [1.0]), rtol=1e-6, atol=1e-8)

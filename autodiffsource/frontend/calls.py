@@ -42,10 +42,7 @@ class CallLowering:
                 return kind
         if isinstance(func, ast.Attribute) and _root(func) is None and self.is_active(func.value):
             # A method of a differentiated expression: (x * y).sum(), np.mean(x, axis=1).max().
-            if func.attr in REGISTRY.nondiff_methods:
-                return ("nondiff",)
-            rule = REGISTRY.by_method.get(func.attr)
-            return ("rule", rule, func.value) if rule is not None else ("missing_method", func.attr)
+            return _array_method(func)
         if isinstance(func, ast.Attribute) and self.is_local(_root(func)):
             root = _root(func)
             if isinstance(func.value, ast.Name) and func.value.id in self.env and self.env[func.value.id] in self.active:
@@ -68,8 +65,7 @@ class CallLowering:
                     return ("rule", rule, None) if rule else ("missing", func.attr, None)
                 return self.classify_object(obj, func, node)
             if self.is_active(func.value):
-                self.unsupported(func, "calling a method of an expression on differentiated values; "
-                                       "assign the expression to a variable first")
+                return _array_method(func)  # of a differentiated attribute: x.T.reshape(-1)
             return ("nondiff",)
         if isinstance(func, ast.Name) and func.id in self.inner_functions:
             return ("inline", self.inner_functions[func.id])
@@ -278,6 +274,15 @@ _COVERED_PACKAGES = ("numpy", "scipy", "math", "builtins", "operator", "torch", 
 _USER_CODE_MODULES = ("autodiffsource.demo",)
 
 
+
+
+def _array_method(func: ast.Attribute) -> tuple:
+    """The kind of a call of the method ``func.attr`` of the differentiated value ``func.value``: its rule by
+    the method's name, with the value as receiver."""
+    if func.attr in REGISTRY.nondiff_methods:
+        return ("nondiff",)
+    rule = REGISTRY.by_method.get(func.attr)
+    return ("rule", rule, func.value) if rule is not None else ("missing_method", func.attr)
 
 
 def _library_function(fn) -> bool:
