@@ -24,9 +24,9 @@ met while fixing them (one, found by the program fuzzer, went wrong only with a 
 one after them failed only with session 12's alias groups (found by the front-end fuzzer). Of the next four
 (session 13: a write on one branch, a read on the other), the first three raised UnboundLocalError in the
 pullback before the fix (the first found by the program fuzzer on CuPy); the fourth is a guard. Of the last
-three (session 14), the first two (a write after a loop that carries the array without rebinding it) gave a
-wrong gradient before the fix for some loop counts, through both APIs; the third raised UnboundLocalError in
-the forward pass.
+four (session 14), the first two (a write after a loop that carries the array without rebinding it) gave a
+wrong gradient before the fix for some loop counts, through both APIs; the other two raised UnboundLocalError
+in the forward pass (found by the front-end fuzzer).
 """
 
 import numpy as np
@@ -522,8 +522,8 @@ def written_after_a_loop_that_reads_it_whole(x, n):
 
 
 def updated_in_a_loop_whose_body_may_alias_it(x, n):
-    # (found by the front-end fuzzer: `v = y if ... else x` in the body puts `y` in `x`'s group, so `x += x`
-    # gives `y` a new version in the body, but `y` was not carried: unbound after a loop of no iteration)
+    # (`v = y if ... else x` in the body puts `y` in `x`'s group, so `x += x` gives `y` a new version in the
+    # body, but `y` was not carried: unbound after a loop of no iteration)
     x = x * 1.0
     y = x * 2.0
     k = 0
@@ -531,6 +531,21 @@ def updated_in_a_loop_whose_body_may_alias_it(x, n):
         k += 1
         for i in range(n - 1):
             v = y if np.sum(y) > 100.0 else x
+        x += x
+    return np.sum(y * x)
+
+
+def updated_in_a_loop_whose_body_may_alias_it_in_an_expression(x, n):
+    # (the same, where the conditional expression is part of a larger one: its value's temporary joins the
+    # group, and no assignment in the source says so)
+    x = x * 1.0
+    y = x * 2.0
+    k = 0
+    while k < n:
+        k += 1
+        v = x
+        for i in range(n - 1):
+            v = v * 0.5 + (y if np.sum(y) > 100.0 else x)
         x += x
     return np.sum(y * x)
 
@@ -584,6 +599,7 @@ CASES = [
     (written_after_a_loop_that_only_reads_it, (0, 1, 2)),
     (written_after_a_loop_that_reads_it_whole, (0, 1, 2)),
     (updated_in_a_loop_whose_body_may_alias_it, (0, 1, 2)),
+    (updated_in_a_loop_whose_body_may_alias_it_in_an_expression, (0, 1, 2)),
 ]
 PARAMS = [pytest.param(fn, control, id=f"{fn.__name__}-{control}") for fn, controls in CASES for control in controls]
 

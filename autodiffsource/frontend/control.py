@@ -20,8 +20,8 @@ from ..astutil import walk
 from ..ir import Assign, If, Loop, PlainOp, PrimOp, walk_statements
 from ..rules import operator as operator_rules
 from .env import ABSENT
-from .mutation import _changed_in_place, bound_together
-from .normalize import LoopExit, own_nodes
+from .mutation import _changed_in_place
+from .normalize import LoopExit
 
 
 class ControlFlowLowering:
@@ -263,7 +263,6 @@ class ControlFlowLowering:
         """User variables the loop assigns that live across iterations or after the loop. ``written``: the
         names its body writes into (``_changed_in_place``)."""
         assigned = {n.id for s in body for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        together = None  # (the body's own aliases, found when an `a += e` asks)
         # Objects changed in place are carried too: y[i] = v and items.append(v) make new versions.
         for s in body:
             for n in walk(s):
@@ -277,12 +276,8 @@ class ControlFlowLowering:
                     assigned.add(n.func.value.id)
                 elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and n.target.id in self.env:
                     # `a += e` on an array changes every name holding it (mutation.update_in_place): those
-                    # get new versions in the body as if assigned there. Those the body itself may bind to
-                    # its object too (`v = y if c else a`), which no group knows before the body is lowered.
+                    # get new versions in the body as if assigned there.
                     assigned |= self.same_object(n.target.id)
-                    together = bound_together(own_nodes(body)) if together is None else together
-                    assigned |= {m for name in together.get(n.target.id, ()) if name in self.env
-                                 for m in self.same_object(name)}
         # So do the other names of an array written into: aliases bound before the loop (`w = v`, then
         # `w[i] = ...` inside) and in its body (`w = v; w[i] = ...` inside); and views of such arrays
         # (frontend/views.py).
@@ -309,18 +304,24 @@ class ControlFlowLowering:
         before = dict(self.env)
         items_before = dict(self.item_of)  # (read by subscript so far: see Loop.items_before)
         # Bind each carried variable's loop name before the loop, copying its current version in.
-        loop_names, entries = {}, {}
-        for var in carried:
+        loop_names, entries, assumed_active, loop_views, loop_objects = {}, {}, set(), {}, {}
+
+        def bind_loop_name(var: str) -> None:
             source = entries[var] = self.env.get(var)
-            name = self.new_version(var)
+            name = loop_names[var] = self.new_version(var)
             op, is_active = self.copy_op(source)
             self.emit([name], op, [is_active])
-            loop_names[var] = name
-        assumed_active = {loop_names[v] for v in carried if loop_names[v] in self.active}
-        # A view's chain holds in the loop while each iteration leaves the view it began with; an array
-        # changed in place is the object it held before the loop (until an iteration rebinds it).
-        loop_views = {loop_names[v]: self.view_chains[entries[v]] for v in carried if entries[v] in self.view_chains}
-        loop_objects = {loop_names[v]: self.object_of(entries[v]) for v in carried if entries[v] is not None}
+            if name in self.active:
+                assumed_active.add(name)
+            # A view's chain holds in the loop while each iteration leaves the view it began with; an array
+            # changed in place is the object it held before the loop (until an iteration rebinds it).
+            if source in self.view_chains:
+                loop_views[name] = self.view_chains[source]
+            if source is not None:
+                loop_objects[name] = self.object_of(source)
+
+        for var in carried:
+            bind_loop_name(var)
         # Names that may share an object at the top of an iteration: those before the loop, joined with
         # those at the end of the body (found by the fixpoint too).
         loop_groups = [set(m) for m in self.alias_groups]
@@ -349,6 +350,15 @@ class ControlFlowLowering:
                 break
             self.restore(state)  # a carried value became differentiable (or a view, object, group changed)
             assumed_active |= newly
+            if groups_changed:
+                # `a += e` gives a new version to every name that may hold `a`'s object, and the body may
+                # have joined names to it (`v2 + (y if c else x)`): those are carried too (else unbound
+                # after a loop of no iteration).
+                self.alias_groups = [set(m) for m in loop_groups]
+                for var in self.carried_variables(stmt, body, written):
+                    if var not in loop_names and var not in target_names:
+                        carried.append(var)
+                        bind_loop_name(var)
         self.alias_groups = loop_groups  # (a loop may run no iteration, or stop after any)
         pairs = [(loop_names[v], ends[v]) for v in carried if ends[v] is not None and ends[v] != loop_names[v]]
         # Items the body read out of arrays written later are each iteration's, saved on the tape (as

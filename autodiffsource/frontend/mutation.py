@@ -395,15 +395,18 @@ def _changed_in_place(body, local_names: set[str], own: list | None = None,
     ``AugAssign`` and ``Call`` nodes are looked at, so those alone will do). ``augmented``, where given,
     gets the names updated by ``a += e`` (in place on an array). ``local_names``: the function's own
     variables (``c.sort()`` changes ``c``; ``np.sort(x)`` changes nothing)."""
-    nodes = list(own_nodes(body)) if own is None else own
-    groups = bound_together(nodes)
+    groups: dict[str, set[str]] = {}
 
     def group(name):
-        return groups.get(name, {name})
+        return groups.setdefault(name, {name})
 
     written, appended = set(), set()
-    for node in nodes:
+    for node in own_nodes(body) if own is None else own:
         if isinstance(node, ast.Assign):
+            for name, source in _bindings(node):
+                merged = group(name) | group(source)
+                for n in merged:
+                    groups[n] = merged
             targets = node.targets
         elif isinstance(node, ast.AugAssign):
             targets = [node.target]
@@ -419,19 +422,6 @@ def _changed_in_place(body, local_names: set[str], own: list | None = None,
             if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
                 written.add(t.value.id)
     return ({m for n in written for m in group(n)}, {m for n in appended for m in group(n)})
-
-
-def bound_together(nodes) -> dict[str, set[str]]:
-    """For each name an assignment among ``nodes`` binds to another's object (``a = x``, ``a = x if c else
-    y``, ``a, b = x, y``), every name joined to it so, itself included (by name, whatever the order)."""
-    groups: dict[str, set[str]] = {}
-    for node in nodes:
-        if isinstance(node, ast.Assign):
-            for name, source in _bindings(node):
-                merged = groups.get(name, {name}) | groups.get(source, {source})
-                for n in merged:
-                    groups[n] = merged
-    return groups
 
 
 def _bindings(node: ast.Assign) -> list[tuple[str, str]]:
