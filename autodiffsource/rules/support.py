@@ -231,8 +231,8 @@ def average_partials(dy, a, weights, y, axis, keepdims):
     """The partials of ``np.average(a, axis, weights)`` for ``a`` and ``weights``."""
     if weights is None:
         return expand_reduced(dy, a, axis, keepdims) / reduced_count(a, axis), None
-    a_arr = np.asarray(a)
-    w = np.asarray(weights)
+    a_arr = as_array(a)  # (Dask's and CuPy's arrays stay themselves: NumPy's reshape, sum... run on them)
+    w = as_array(weights)
     w_full = w
     if w.shape != a_arr.shape:  # 1-D weights along a single axis
         shape = [1] * a_arr.ndim
