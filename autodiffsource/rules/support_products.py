@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import MissingRuleError
 from ..runtime import as_array, dispatches_numpy, expand_reduced, inverse_permutation, shape_of, unbroadcast
-from .support import _axes, _float_dtype, _ns, in_library_of, safe_divide
+from .support import _axes, _float_dtype, _ns, _on_the_diagonal, in_library_of, safe_divide
 
 
 # ---- norms ------------------------------------------------------------------------------------------
@@ -249,15 +249,34 @@ def einsum_partial(dz, subscripts, k, a, b=None, c=None, d=None):
         g = np.reshape(g, g.shape + (1,) * len(expand))
         g = np.broadcast_to(g, g.shape[: len(reachable)] + tuple(sizes[ch] for ch in expand))
     current = reachable + "".join(expand)
-    if dispatches_numpy(g) and len(unique) == len(target):
-        # (each letter once in operand k: the partial is g with its axes in target's order, no write into a
-        # view; a repeated letter's diagonal is written only on NumPy's path below)
-        g = np.transpose(g, tuple(current.index(ch) for ch in target))
+    if dispatches_numpy(g):
+        # (Dask's and CuPy's arrays: no write into a view of NumPy zeros. g's axes in the order the letters
+        # first appear in operand k; a repeated letter's diagonal is then kept by a mask)
+        g = np.transpose(g, tuple(current.index(ch) for ch in unique))
+        if len(unique) < len(target):
+            g = _on_repeated_letters(g, target)
         return _ns(g).astype(g, _float_dtype(x))
     result = np.zeros(x.shape, dtype=_float_dtype(x))
     view = np.einsum(target + "->" + current, result)  # a writable view (the diagonal for repeats)
     view[...] = g
     return result
+
+
+def _on_repeated_letters(g, target: str):
+    """``g``, one axis per distinct letter of ``target`` in the order they first appear there, as an array with
+    one axis per letter of ``target`` that holds ``g`` where each repeated letter's indices agree and 0
+    elsewhere (``'ii'``: ``g`` on the diagonal); built by masks instead of a write into a diagonal view."""
+    xp = _ns(g)
+    first = {ch: target.index(ch) for ch in target}
+    sizes = dict(zip(first, g.shape))
+    g = xp.reshape(g, tuple(sizes[ch] if first[ch] == p else 1 for p, ch in enumerate(target)))
+    for p, ch in enumerate(target):
+        if first[ch] != p:  # this axis repeats an earlier one: keep g only where their indices are equal
+            place = [1] * len(target)
+            place[first[ch]] = place[p] = sizes[ch]
+            on = xp.reshape(_on_the_diagonal(xp, sizes[ch], sizes[ch], 0), tuple(place))
+            g = xp.where(on, g, xp.zeros((), dtype=g.dtype))
+    return g
 
 
 def vector_norm_partial(dy, x, y, ord, axis, keepdims):
