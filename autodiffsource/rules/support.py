@@ -444,6 +444,8 @@ def pad_partial(dy, x, pad_width, mode):
     """
     if mode not in ("constant", "edge", "reflect", "symmetric", "wrap"):
         raise MissingRuleError(f"np.pad with mode={mode!r} has no rule (the copying modes do)")
+    if dispatches_numpy(dy) or dispatches_numpy(x):
+        return _pad_partial_in_library(in_library_of(dy, x), x, pad_width, mode)
     x_arr = np.asarray(x)
     index = np.arange(x_arr.size).reshape(x_arr.shape)
     if mode == "constant":
@@ -455,6 +457,27 @@ def pad_partial(dy, x, pad_width, mode):
     keep = flat_src >= 0
     g = np.bincount(flat_src[keep], weights=flat_g[keep], minlength=x_arr.size)
     return np.reshape(g.astype(_float_dtype(x_arr), copy=False), x_arr.shape)
+
+
+def _pad_partial_in_library(dy, x, pad_width, mode):
+    """``pad_partial`` for a cotangent NumPy's functions hand to its own library (Dask's, CuPy's), where
+    ``np.bincount`` would make it NumPy's: the same padded source indices, made in NumPy from x's shape alone;
+    constant padding keeps the slice of the cotangent over x (where np.pad put x's first element), the other
+    modes add each cell into its source through the library's own scatter-add (``backend.scatter_add``)."""
+    from ..backend import scatter_add
+
+    xp = _ns(dy)
+    shape = shape_of(x)
+    n = math.prod(shape)
+    index = np.arange(n).reshape(shape)
+    dtype = _float_dtype(x)
+    if mode == "constant":
+        source = np.pad(index, pad_width, mode="constant", constant_values=-1)
+        start = np.argwhere(source == 0)[0] if n else np.zeros(len(shape), dtype=int)
+        return xp.astype(dy[tuple(slice(int(b), int(b) + s) for b, s in zip(start, shape, strict=True))], dtype)
+    source = xp.asarray(np.pad(index, pad_width, mode=mode).reshape(-1))
+    flat = xp.zeros((n,), dtype=dtype)
+    return xp.reshape(scatter_add(xp, flat, source, xp.reshape(xp.astype(dy, dtype), (-1,))), shape)
 
 
 def take_partial(dy, x, indices, axis):
