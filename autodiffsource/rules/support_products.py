@@ -420,24 +420,56 @@ def interp_partials(dy, x, xp_points, fp, left=None, right=None):
     constant ``left``/``right`` replaces it). At a breakpoint
     the slope of the interval to its right is used.
     """
+    if dispatches_numpy(x) or dispatches_numpy(fp) or dispatches_numpy(dy):
+        return _interp_partials_in_library(dy, x, xp_points, fp, left, right)
     xs = np.asarray(x, dtype=float)
     pts = np.asarray(xp_points, dtype=float)
     vals = np.asarray(fp, dtype=float)
     g = np.asarray(dy, dtype=float) * np.ones_like(xs)
     n = pts.size
     i = np.clip(np.searchsorted(pts, xs, side="right") - 1, 0, n - 2)
-    width = pts[i + 1] - pts[i]
-    t = (xs - pts[i]) / width
+    dx, g_start, g_end = _interp_shares(g, xs, pts, pts[i], pts[i + 1], vals[i], vals[i + 1], left, right)
+    dfp = np.zeros(n)
+    np.add.at(dfp, i, g_start)
+    np.add.at(dfp, i + 1, g_end)
+    return (float(dx) if type(x) in (float, int) else dx), np.reshape(dfp, np.shape(fp))
+
+
+def _interp_shares(g, xs, pts, start, end, v_start, v_end, left, right):
+    """x's partial of ``np.interp`` and the cotangent's shares for fp at the start and the end of each x's
+    interval (``start``, ``end``: its breakpoints; ``v_start``, ``v_end``: fp there)."""
+    width = end - start
+    t = (xs - start) / width
     below, above = xs < pts[0], xs > pts[-1]
     t = np.where(below, 0.0, np.where(above, 1.0, t))
-    slope = np.where(below | above, 0.0, (vals[i + 1] - vals[i]) / width)
+    slope = np.where(below | above, 0.0, (v_end - v_start) / width)
     keep = np.where((below & (left is not None)) | (above & (right is not None)), 0.0, 1.0)
     g_fp = g * keep
-    dfp = np.zeros(n)
-    np.add.at(dfp, i, g_fp * (1 - t))
-    np.add.at(dfp, i + 1, g_fp * t)
-    dx = g * slope
-    return (float(dx) if type(x) in (float, int) else dx), np.reshape(dfp, np.shape(fp))
+    return g * slope, g_fp * (1 - t), g_fp * t
+
+
+def _interp_partials_in_library(dy, x, xp_points, fp, left, right):
+    """``interp_partials`` where x, fp or the cotangent is an array NumPy's functions hand to its own library
+    (Dask's, CuPy's; Dask has no interp, so NumPy's computed and the cotangent may be NumPy's): all of them
+    in that library, the intervals found by its searchsorted (Dask's wants the breakpoints as its array),
+    their ends gathered by a 1-D index (Dask's only kind), fp's partial added up by the library's own
+    scatter-add (``backend.scatter_add``) instead of np.add.at into NumPy zeros."""
+    from ..backend import scatter_add
+
+    xs, vals, g = as_array(x, dtype=float), as_array(fp, dtype=float), as_array(dy, dtype=float)
+    xs, vals, g = (in_library_of(a, xs, vals, g) for a in (xs, vals, g))
+    xp = _ns(xs)
+    pts = np.asarray(xp_points, dtype=float)
+    points = xp.asarray(pts)
+    flat_x = xp.reshape(xs, (-1,))
+    flat_g = xp.reshape(g * xp.ones_like(xs), (-1,))
+    i = np.clip(np.searchsorted(points, flat_x, side="right") - 1, 0, pts.size - 2)
+    dx, g_start, g_end = _interp_shares(flat_g, flat_x, pts, xp.take(points, i), xp.take(points, i + 1),
+                                        xp.take(vals, i), xp.take(vals, i + 1), left, right)
+    dfp = scatter_add(xp, xp.zeros((pts.size,), dtype=points.dtype), xp.concat([i, i + 1]),
+                      xp.concat([g_start, g_end]))
+    dx = xp.reshape(dx, shape_of(xs))
+    return (float(dx) if type(x) in (float, int) else dx), xp.reshape(dfp, tuple(vals.shape))
 
 
 def polyval_partials(dy, p, x):
