@@ -587,6 +587,8 @@ def unstack_like(dy, x):
         return [unstack_like(dy[i], part) for i, part in enumerate(x)]
     if type(x) in _PY_SCALARS:
         return float(np.reshape(np.asarray(dy), ()))
+    if dispatches_numpy(x):  # (np.asarray computed the Dask array: its cotangent is NumPy's, or a number)
+        dy = in_library_of(dy, x)
     return _ns(dy).reshape(dy, shape_of(x))
 
 
