@@ -14,18 +14,19 @@ from __future__ import annotations
 import numpy as np
 
 from .. import runtime
-from ..runtime import take_any, unbroadcast
+from ..runtime import dispatches_numpy, take_any, unbroadcast
 from .forward import declare_linear, forward_form
 from .pullback_helpers import reduce_like
 from .registry import rule
 from .support import (cumsum_partial, diag_partial, diagonal_partial, repeat_partial, safe_divide, sum_partial,
-                      take_along_axis_partial, take_partial, tile_partial, trace_partial, unstack_like)
+                      take_along_axis_in_library, take_along_axis_partial, take_partial, tile_partial, trace_partial,
+                      unstack_like)
 
 # ---- partials of shape and indexing rules: linear in the cotangent, transposed by the primal op ----------
 #
 # cumsum_partial(dy, x, axis) is the vjp of ``cumsum`` at dy, so its transpose is cumsum itself; the same
-# for take, trace, diagonal, diag, repeat, tile and take_along_axis. These partials are NumPy-only, and
-# so are their transposes.
+# for take, trace, diagonal, diag, repeat, tile and take_along_axis. These partials are written against
+# NumPy, and so are their transposes (take_along_axis's has a path for Dask, which lacks that function).
 
 
 def sum_partial_transpose(dz, dy):
@@ -50,6 +51,8 @@ def unstack_like_transpose(dz, dy):
 
 
 def take_along_axis_transpose(dz, indices, axis):
+    if dispatches_numpy(dz):  # (Dask has no take_along_axis: NumPy's would compute dz)
+        return take_along_axis_in_library(dz, indices, axis)
     return np.reshape(dz, (-1,))[indices] if axis is None else np.take_along_axis(dz, indices, axis)
 
 

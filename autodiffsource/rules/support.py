@@ -637,16 +637,28 @@ def _take_along_axis_partial_scattered(dy, x, indices, axis):
 
     xp = _ns(dy)
     shape = tuple(x.shape)
-    n = math.prod(shape)
-    if axis is None:  # (x flattened: the indices are flat positions)
-        positions = indices
-    elif dispatches_numpy(indices):
-        positions = np.take_along_axis(xp.reshape(xp.arange(n), shape), indices, axis)
-    else:
-        positions = np.take_along_axis(np.arange(n).reshape(shape), np.asarray(indices), axis)
-    positions = xp.reshape(xp.asarray(positions), (-1,))
-    flat = xp.zeros((n,), dtype=_float_dtype(x))
+    positions = xp.reshape(_gathered_positions(xp, shape, indices, axis), (-1,))
+    flat = xp.zeros((math.prod(shape),), dtype=_float_dtype(x))
     return xp.reshape(scatter_add(xp, flat, positions, xp.reshape(xp.astype(dy, flat.dtype), (-1,))), shape)
+
+
+def _gathered_positions(xp, shape, indices, axis):
+    """The flat position in an array of ``shape`` of each element ``np.take_along_axis(·, indices, axis)``
+    gathers, as an array of ``xp`` (take_along_axis of an arange: in NumPy for NumPy's indices)."""
+    n = math.prod(shape)
+    if axis is None:  # (the array flattened: the indices are flat positions)
+        return xp.asarray(indices)
+    if dispatches_numpy(indices):
+        return xp.asarray(np.take_along_axis(xp.reshape(xp.arange(n), shape), indices, axis))
+    return xp.asarray(np.take_along_axis(np.arange(n).reshape(shape), np.asarray(indices), axis))
+
+
+def take_along_axis_in_library(x, indices, axis):
+    """``np.take_along_axis(x, indices, axis)`` for an array NumPy's functions hand to its own library that
+    lacks it (Dask's: NumPy's would compute the array): a take of each element's flat position."""
+    xp = _ns(x)
+    positions = _gathered_positions(xp, tuple(x.shape), indices, axis)
+    return xp.reshape(xp.take(xp.reshape(x, (-1,)), xp.reshape(positions, (-1,))), tuple(positions.shape))
 
 
 def extreme_of_partials(dz, x, y, z, is_max: bool):
