@@ -9,6 +9,7 @@ result (None for a result that was not used). The helpers live in ``support_lina
 import numpy as np
 
 from .registry import rule
+from .support import in_library_of
 from .support_linalg import matrix_power_partial, multi_dot_partials
 from .support_products import matrix_norm_partial, norm_partial, vector_norm_partial
 from .support_linalg import (cholesky_partial, det_partial, eigh_partial, inv_partial, lstsq_partials,
@@ -61,9 +62,11 @@ def δcholesky(a, upper=False):
 @rule(np.linalg.eigh, outputs=2, static=("UPLO",), fields=("eigenvalues", "eigenvectors"))
 def δeigh(a, UPLO="L"):
     # Eigenvalues ascending, as NumPy returns them; reads the UPLO triangle.
+    # (Dask has no eigh: NumPy's computes a Dask `a`, so w, v and their cotangents may be NumPy's; the partial
+    # goes back into a's library)
     w, v = np.linalg.eigh(a, UPLO=UPLO)
     def eigh_pullback(dw, dv):
-        return eigh_partial(dw, dv, w, v, UPLO), None
+        return in_library_of(eigh_partial(dw, dv, w, v, UPLO), a), None
     return w, v, eigh_pullback
 
 
@@ -71,7 +74,7 @@ def δeigh(a, UPLO="L"):
 def δeigvalsh(a, UPLO="L"):
     w, v = np.linalg.eigh(a, UPLO=UPLO)
     def eigvalsh_pullback(dw):
-        return eigh_partial(dw, None, w, v, UPLO), None
+        return in_library_of(eigh_partial(dw, None, w, v, UPLO), a), None  # (as eigh's)
     return w, eigvalsh_pullback
 
 

@@ -88,7 +88,7 @@ def eigh_partial(dw, dv, w, v, uplo: str):
     """A = V diag(w) V^T: G = V (diag(dw) + F o (V^T dV)) V^T, F[i, j] = 1 / (w_j - w_i)."""
     inner = np.zeros(v.shape, dtype=v.dtype)
     if dw is not None:
-        inner = inner + np.eye(w.shape[-1]) * np.asarray(dw)[..., None, :]
+        inner = inner + np.eye(w.shape[-1]) * as_array(dw)[..., None, :]  # (a Dask dw stays lazy)
     if dv is not None:
         inner = inner + _coupling(w) * (_T(v) @ dv)
     g = v @ inner @ _T(v)
