@@ -18,6 +18,7 @@ from array_api_compat import array_namespace, device
 
 import autodiffsource as ad
 from autodiffsource import backend, runtime
+from autodiffsource.rules.support import take_along_axis_partial
 from backend_cases import CASES, CASES_BY_NAME, case_args, check_against_numpy, cpu_libraries, numpy_reference
 from finite_differences import numeric_partial
 
@@ -397,28 +398,75 @@ def polynomials(x):
     return np.sum(np.polyval(_CONSTANT[1], x) ** 2) + np.polyval(np.ravel(x), 0.7) ** 2
 
 
+def weighted_averages(x):
+    return np.average(x[0], weights=x[1] ** 2) ** 2 + np.sum(np.average(x, axis=0, weights=x[:, 2]) ** 3)
+
+
+def einsum_diagonals(x):
+    # (2 x 2 blocks: Dask's einsum needs a repeated letter's axes chunked alike)
+    cube = x[:2, :2, None] * x[1]  # (2, 2, 3)
+    return (np.einsum("ii->", x[:2, :2]) ** 2 + np.sum(np.einsum("ii->i", x[2:, :2]) ** 3)
+            + np.sum(np.einsum("iij->j", cube) ** 2))
+
+
+def pads(x):
+    return (np.sum(np.pad(x, 1) ** 2) + np.sum(np.pad(x, ((1, 0), (2, 1)), mode="reflect") ** 3)
+            + np.sum(np.pad(x, 2, mode="edge") ** 3) + np.sum(np.pad(x, ((3, 1), (0, 2)), mode="symmetric") ** 3)
+            + np.sum(np.pad(x, ((2, 1), (1, 3)), mode="wrap") ** 3)
+            + np.sum(np.pad(x, (1, 2), constant_values=0.5) ** 3))
+
+
+_POINTS = np.array([0.4, 0.9, 1.2])
+
+
+# (each function below has its argument reach the converted partial directly: a term that passes the
+# cotangent through an index or a product would make the gradient Dask's anyway)
+def interpolations(x):
+    return (np.sum(np.interp(x, _POINTS, _CONSTANT[0]) ** 2)
+            + np.sum(np.interp(x, _POINTS, _CONSTANT[1], left=0.3, right=-2.0) ** 3))
+
+
+def interpolated_values(x):
+    return np.sum(np.interp(_CONSTANT, np.linspace(-2.0, 2.0, 12), np.ravel(x)) ** 2)
+
+
+def conversions(x):
+    return np.sum(np.array(x) ** 3) + np.sum(np.asarray(x) * _CONSTANT[:, :3]) + np.sum(np.asanyarray(x) ** 2)
+
+
+def eigenvalues(x):
+    return np.sum(np.linalg.eigvalsh(x) ** 3)  # (x: 3 x 3, its lower triangle read)
+
+
+def gathers_transposed(x):
+    # (the partial of take_along_axis as a user's function: its own partial is the second-order gradient's)
+    return np.sum(take_along_axis_partial(x[:, :2] ** 2, x, _ORDER[:, :2], 1) ** 2 * x)
+
+
 _COMPUTING = (cumprod_columns, trapezoids, trapezoid_of_all, kron_of_itself, cross_with_a_constant,
-              multi_dot_of_four, gathers_along_rows, convolutions, polynomials)
+              multi_dot_of_four, gathers_along_rows, convolutions, polynomials, interpolations, interpolated_values,
+              conversions, eigenvalues)
 
 
 @_needs("dask")
 @pytest.mark.parametrize("fn", [cumsum_rows, cumprod_columns, product_down, row_norms, tensordot_of_rows,
                                 trace_of_square, diagonals, differences, trapezoids, trapezoid_of_all, repeats,
                                 kron_of_itself, cross_with_a_constant, multi_dot_of_four, gathers_along_rows,
-                                convolutions, polynomials, einsums],
+                                convolutions, polynomials, einsums, weighted_averages, einsum_diagonals, pads,
+                                interpolations, interpolated_values, conversions, eigenvalues, gathers_transposed],
                          ids=lambda fn: fn.__name__)
 def test_numpy_functions_of_dask_arrays_get_dask_partials_without_computing(fn):
     # (cumprod's partial asks whether a lane holds a zero, which computes; Dask has no trapezoid, kron, cross,
-    # multi_dot, take_along_axis, convolve, correlate or polyval, so NumPy's compute the Dask array: those
-    # cases run on Dask's scheduler, and their values and cotangents are NumPy's; their partials must still
-    # be Dask's)
+    # multi_dot, take_along_axis, convolve, correlate, polyval, interp or eigh, so NumPy's compute the Dask
+    # array, as np.asarray does: those cases run on Dask's scheduler, and their values and cotangents are
+    # NumPy's; their partials must still be Dask's)
     import dask
     import dask.array as da
 
     def refuse(*args, **kwargs):
         raise AssertionError("something was computed while building the gradient")
 
-    x = np.random.default_rng(5).uniform(0.5, 1.5, (4, 3))
+    x = np.random.default_rng(5).uniform(0.5, 1.5, (3, 3) if fn is eigenvalues else (4, 3))
     with dask.config.set(scheduler="sync" if fn in _COMPUTING else refuse):
         value, partial = ad.value_and_grad(fn)(da.from_array(x, chunks=2))
     assert isinstance(partial, da.Array)
