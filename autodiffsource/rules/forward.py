@@ -74,6 +74,9 @@ _ELEMENTWISE = {
     "δerf", "δerfc", "δerfinv", "δerfcinv", "δndtr", "δlog_ndtr", "δndtri", "δgamma", "δgammaln", "δdigamma",
     "δpolygamma", "δbetaln", "δbeta", "δexpit", "δsoftplus", "δlogit", "δlog_expit", "δxlogy", "δxlog1py",
     "δentr", "δi1", "δi0e",
+    # scipy.stats.norm's methods, elementwise in x, loc and scale, and their helpers (rules/scipy_stats.py)
+    "δnorm_logpdf", "δnorm_pdf", "δnorm_cdf", "δnorm_sf", "δnorm_logcdf", "δnorm_logsf", "δstandardized",
+    "δlog_of",
     "δscale_owned",  # a * b * c into an owned buffer (rules/owned_helpers.py)
 }
 # math functions that take sequences, not scalars

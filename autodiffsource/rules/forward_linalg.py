@@ -1,5 +1,6 @@
 """Forward forms of the linear-algebra rules: cholesky, eigh, eigvalsh, svd, svdvals, qr, lstsq, pinv,
-slogdet, matrix_power, multi_dot (registered with ``rules/forward.py``'s :func:`forward_form`).
+slogdet, matrix_power, multi_dot, and scipy.linalg's cholesky, solve_triangular and expm (registered with
+``rules/forward.py``'s :func:`forward_form`).
 
 Contract: as ``rules/forward_forms.py``: every form is made of operations with reverse rules or of helpers
 listed in :data:`HELPERS` with theirs, so jvp code stays differentiable (second order). Tangents follow
@@ -79,6 +80,51 @@ def jvp_cholesky(a, a_dot, y, upper=False):
     half = np.linalg.solve(lower, s)
     inner = np.swapaxes(np.linalg.solve(lower, np.swapaxes(half, -1, -2)), -1, -2)
     return transpose_if(lower @ lower_half_diagonal(inner), upper)
+
+
+class _ScipyLinalg:
+    """``scipy.linalg``, imported on first use (``import autodiffsource`` does not import SciPy; its rules
+    register once the user's code does: rules/scipy_linalg.py)."""
+
+    def __getattr__(self, name: str):
+        import scipy.linalg
+
+        value = getattr(scipy.linalg, name)
+        setattr(self, name, value)  # later lookups skip __getattr__
+        return value
+
+
+scipy_linalg = _ScipyLinalg()
+
+
+@forward_form("δscipy_cholesky")
+def jvp_scipy_cholesky(a, a_dot, y, lower=False, overwrite_a=False, check_finite=True):
+    # NumPy's form (jvp_cholesky) with upper = not lower: SciPy's default factor is the upper one, U^T U = A,
+    # read from the upper triangle.
+    factor = transpose_if(y, not lower)
+    s = symmetric_from_triangle(a_dot, triangle_read(not lower))
+    half = np.linalg.solve(factor, s)
+    inner = np.swapaxes(np.linalg.solve(factor, np.swapaxes(half, -1, -2)), -1, -2)
+    return transpose_if(factor @ lower_half_diagonal(inner), not lower)
+
+
+@forward_form("δsolve_triangular")
+def jvp_solve_triangular(a, a_dot, b, b_dot, y, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
+                         check_finite=True):
+    # y' = A^-1 (b' - A' y), or A^-T (b' - A'^T y) for trans, with A' on the entries SciPy reads of A.
+    read = (np.tril(a_dot, -1 if unit_diagonal else 0) if lower else np.triu(a_dot, 1 if unit_diagonal else 0))
+    moved = transpose_if(read, trans not in (0, "N")) @ y
+    return scipy_linalg.solve_triangular(a, b_dot - moved, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
+
+
+@forward_form("δexpm")
+def jvp_expm(a, a_dot, y):
+    # The Fréchet derivative L(A, A') is the upper right block of expm([[A, A'], [0, A]]) (Al-Mohy and
+    # Higham 2009): made of operations with reverse rules, so that jvp code is differentiated again.
+    n = np.shape(a)[-1]
+    top = np.concatenate([a, a_dot], axis=-1)
+    bottom = np.concatenate([np.zeros_like(a), a], axis=-1)
+    return scipy_linalg.expm(np.concatenate([top, bottom], axis=-2))[..., :n, n:]
 
 
 def eigh_vectors(a, uplo):

@@ -344,6 +344,32 @@ add([case(f"np.interp(x, np.array([-1.0, 0.0, 0.5, 2.0]), y{a})", [(real, s), (r
 add([case("np.polyval(x, y)", [(real, s), (real, t)], np.polyval) for s, t in [((3,), (5,)), ((4,), PY), ((2,), S34)]])
 add(unary("special.softplus", special.softplus, real, shapes=[PY, (5,), S34]))
 
+# ---- scipy.linalg and scipy.stats.norm (rules/scipy_linalg.py, rules/scipy_stats.py) ----------------------
+import scipy.linalg as sla  # noqa: E402
+import scipy.stats as stats  # noqa: E402
+
+from rule_harness import USER_GLOBALS as _GLOBALS  # noqa: E402
+
+from autodiffsource.rules.registry import REGISTRY  # noqa: E402
+
+REGISTRY.load_deferred()  # (scipy.stats imported just now: its rules and their helpers are made at this call)
+from autodiffsource.rules import scipy_stats as norm_rules  # noqa: E402
+
+_GLOBALS.update(sla=sla, stats=stats, standardized=norm_rules.standardized, log_of=norm_rules.log_of)
+add([case(f"sla.solve_triangular(x, y{a})", [(well_conditioned, (3, 3)), (real, b)], sla.solve_triangular)
+     for b, a in [((3,), ""), ((3, 2), ", lower=True"), ((3,), ", trans=1, lower=True"), ((3, 2), ", trans='T'"),
+                  ((3,), ", lower=True, unit_diagonal=True")]]
+    + [case(f"sla.cholesky(x{a})", [(symmetric_positive, (3, 3))], sla.cholesky, rtol=1e-4)
+       for a in ("", ", lower=True")]
+    + [case("sla.expm(x)", [(real, s)], sla.expm, rtol=1e-4) for s in ((3, 3), (2, 3, 3))])
+add([case(f"stats.norm.{m}(x, loc=y, scale=1.5)", [(real, a), (real, b)], getattr(stats.norm, m))
+     for m in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf") for a, b in [((5,), PY), (S34, (3, 1))]]
+    + [case(f"stats.norm.{m}(x, 0.25, y)", [(real, (5,)), (above_one, (5,))], getattr(stats.norm, m))
+       for m in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")]
+    + [case("standardized(x, y, 1.5)", [(real, S34), (real, (3, 1))], norm_rules.standardized),
+       case("standardized(x, 0.5, y)", [(real, (5,)), (above_one, (5,))], norm_rules.standardized),
+       case("log_of(x)", [(above_one, (5,))], norm_rules.log_of)])
+
 # ---- the helpers generated pullbacks call (rules/pullback_helpers.py: second order) -----------------------
 # User code never calls these; gradient code made by autodiffsource does, and differentiating that code
 # again (hvp, δ of a function calling δf) needs their rules. Shape-only arguments get a zero partial.
