@@ -3,8 +3,9 @@
 
 ``scipy.stats.norm`` is one object and these are its methods (a new bound method at each access), so the
 rules are keyed by the object and the method (``registry.rule``). Each computes as SciPy does, on the
-standardized ``z = (x - loc) / scale`` (float64 at least, as SciPy's), through ``backend.special`` (``ndtr``, ``log_ndtr``), so the value
-is SciPy's to the last bit on NumPy and the same rule serves torch, JAX and the other array libraries.
+standardized ``z = (x - loc) / scale`` (float64 at least, as SciPy's), through ``backend.special``
+(``ndtr``, ``log_ndtr``), so the value is SciPy's to the last bit on NumPy and the same rule serves
+torch, JAX and the other array libraries.
 A method's derivative in ``z``, ``h``, gives every partial: ``dx = dy * h / scale``, ``dloc = -dx`` and
 ``dscale = -dx * z``, and the densities, divided by ``scale``, add ``-dy * y / scale`` (``pdf``) or
 ``-dy / scale`` (``logpdf``) to ``dscale``. Each rule writes its three partials out (one expression per
