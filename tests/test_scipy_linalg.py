@@ -1,4 +1,4 @@
-"""``scipy.linalg``'s ``solve_triangular``, ``cholesky`` and ``expm`` (rules/scipy_linalg.py): value and
+"""``scipy.linalg``'s ``solve``, ``solve_triangular``, ``cholesky`` and ``expm`` (rules/scipy_linalg.py): value and
 partials against SciPy itself and central differences, entry by entry, so an entry SciPy does not read
 (the other triangle, a unit diagonal) must get zero. Before these rules each was refused (MissingRuleError).
 """
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from autodiffsource import value_and_grad
+from autodiffsource import MissingRuleError, value_and_grad
 from finite_differences import numeric_partial
 
 RNG = np.random.default_rng(11)
@@ -58,3 +58,24 @@ def test_expm(shape):
     value, da = value_and_grad(f)(a)
     assert value == f(a)
     np.testing.assert_allclose(da, numeric_partial(f, [a], 0, [1.0]), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("b_shape", [(4,), (4, 3)], ids=["vector", "matrix"])
+def test_solve(b_shape):
+    def f(a, b):
+        return np.sum(np.tanh(linalg.solve(a, b)))
+
+    b = RNG.normal(size=b_shape)
+    value, (da, db) = value_and_grad(f, argnums=(0, 1))(A, b)
+    assert value == f(A, b)
+    for i, partial in enumerate((da, db)):
+        np.testing.assert_allclose(partial, numeric_partial(f, [A, b], i, [1.0]), rtol=1e-6, atol=1e-9)
+
+
+def test_solve_of_a_symmetric_kind_is_refused():
+    # (assume_a="pos" reads one triangle: the general partial would be wrong there)
+    def f(a, b):
+        return np.sum(linalg.solve(a, b, assume_a="pos"))
+
+    with pytest.raises(MissingRuleError, match="assume_a='pos'"):
+        value_and_grad(f)(A @ A.T, np.ones(4))

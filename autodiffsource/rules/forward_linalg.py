@@ -1,6 +1,6 @@
 """Forward forms of the linear-algebra rules: cholesky, eigh, eigvalsh, svd, svdvals, qr, lstsq, pinv,
-slogdet, matrix_power, multi_dot, and scipy.linalg's cholesky, solve_triangular and expm (registered with
-``rules/forward.py``'s :func:`forward_form`).
+slogdet, matrix_power, multi_dot, and scipy.linalg's solve, cholesky, solve_triangular and expm
+(registered with ``rules/forward.py``'s :func:`forward_form`).
 
 Contract: as ``rules/forward_forms.py``: every form is made of operations with reverse rules or of helpers
 listed in :data:`HELPERS` with theirs, so jvp code stays differentiable (second order). Tangents follow
@@ -106,6 +106,13 @@ def jvp_scipy_cholesky(a, a_dot, y, lower=False, overwrite_a=False, check_finite
     half = np.linalg.solve(factor, s)
     inner = np.swapaxes(np.linalg.solve(factor, np.swapaxes(half, -1, -2)), -1, -2)
     return transpose_if(factor @ lower_half_diagonal(inner), not lower)
+
+
+@forward_form("δscipy_solve")
+def jvp_scipy_solve(a, a_dot, b, b_dot, y, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
+                    assume_a=None, transposed=False):
+    # y' = A^-1 (b' - A' y), as NumPy's solve (the rule refuses every other assume_a)
+    return scipy_linalg.solve(a, b_dot - a_dot @ y)
 
 
 @forward_form("δsolve_triangular")

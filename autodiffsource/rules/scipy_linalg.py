@@ -1,5 +1,6 @@
-"""Rules for :mod:`scipy.linalg`: ``solve_triangular``, ``cholesky`` and ``expm``, on NumPy arrays;
-registered once SciPy's linalg module is imported (as :mod:`scipy.special`'s, ``rules/scipy_special.py``).
+"""Rules for :mod:`scipy.linalg`: ``solve`` (of a general matrix), ``solve_triangular``, ``cholesky`` and
+``expm``, on NumPy arrays; registered once SciPy's linalg module is imported (as :mod:`scipy.special`'s,
+``rules/scipy_special.py``).
 
 Partials are those of each function as SciPy computes it: ``solve_triangular`` reads one triangle of ``a``
 (without the diagonal when ``unit_diagonal``) and ``cholesky`` one triangle (the upper one by default,
@@ -9,8 +10,9 @@ need what SciPy would overwrite. The helpers live in ``support_linalg``.
 
 import sys
 
+from ..errors import MissingRuleError
 from .registry import defer, rule
-from .support_linalg import cholesky_partial, expm_partial, solve_triangular_partials
+from .support_linalg import cholesky_partial, expm_partial, solve_partials, solve_triangular_partials
 
 if "scipy.linalg" in sys.modules:
     from scipy import linalg as scipy_linalg  # the primals the rules are keyed by
@@ -19,6 +21,20 @@ else:
     defer("scipy.linalg", __name__)
 
 if scipy_linalg is not None:
+
+    @rule(scipy_linalg.solve, static=("lower", "overwrite_a", "overwrite_b", "check_finite", "assume_a",
+                                      "transposed"))
+    def δscipy_solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True, assume_a=None,
+                     transposed=False):
+        if assume_a not in (None, "gen", "general") or transposed:
+            # (the symmetric and triangular kinds read one triangle; their partials differ: no rule yet)
+            raise MissingRuleError(f"scipy.linalg.solve with assume_a={assume_a!r}, transposed={transposed!r} has "
+                                   "no rule (the general solve has: leave assume_a out)")
+        x = scipy_linalg.solve(a, b, check_finite=check_finite)
+        def scipy_solve_pullback(dx):
+            da, db = solve_partials(dx, a, b, x)
+            return da, db, None, None, None, None, None, None
+        return x, scipy_solve_pullback
 
     @rule(scipy_linalg.solve_triangular,
           static=("trans", "lower", "unit_diagonal", "overwrite_b", "check_finite"))

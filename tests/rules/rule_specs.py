@@ -359,6 +359,7 @@ _GLOBALS.update(sla=sla, stats=stats, standardized=norm_rules.standardized, log_
 add([case(f"sla.solve_triangular(x, y{a})", [(well_conditioned, (3, 3)), (real, b)], sla.solve_triangular)
      for b, a in [((3,), ""), ((3, 2), ", lower=True"), ((3,), ", trans=1, lower=True"), ((3, 2), ", trans='T'"),
                   ((3,), ", lower=True, unit_diagonal=True")]]
+    + [case("sla.solve(x, y)", [(well_conditioned, (3, 3)), (real, b)], sla.solve) for b in ((3,), (3, 2))]
     + [case(f"sla.cholesky(x{a})", [(symmetric_positive, (3, 3))], sla.cholesky, rtol=1e-4)
        for a in ("", ", lower=True")]
     + [case("sla.expm(x)", [(real, s)], sla.expm, rtol=1e-4) for s in ((3, 3), (2, 3, 3))])
