@@ -74,8 +74,15 @@ def triangle_read(upper):
 
 @forward_form("δcholesky")
 def jvp_cholesky(a, a_dot, y, upper=False):
-    # L' = L Phi(L^-1 S L^-T), S the symmetric matrix a_dot's triangle stands for (U = L^T when upper).
-    lower = transpose_if(y, upper)
+    return cholesky_tangent(a_dot, y, upper)
+
+
+@differentiable_source
+def cholesky_tangent(a_dot, factor, upper):
+    """The tangent of the Cholesky factor ``factor`` (the upper one, U = L^T, when ``upper``) of the matrix
+    whose read triangle moves by ``a_dot``: L' = L Phi(L^-1 S L^-T), S the symmetric matrix that triangle
+    stands for."""
+    lower = transpose_if(factor, upper)
     s = symmetric_from_triangle(a_dot, triangle_read(upper))
     half = np.linalg.solve(lower, s)
     inner = np.swapaxes(np.linalg.solve(lower, np.swapaxes(half, -1, -2)), -1, -2)
@@ -99,13 +106,8 @@ scipy_linalg = _ScipyLinalg()
 
 @forward_form("δscipy_cholesky")
 def jvp_scipy_cholesky(a, a_dot, y, lower=False, overwrite_a=False, check_finite=True):
-    # NumPy's form (jvp_cholesky) with upper = not lower: SciPy's default factor is the upper one, U^T U = A,
-    # read from the upper triangle.
-    factor = transpose_if(y, not lower)
-    s = symmetric_from_triangle(a_dot, triangle_read(not lower))
-    half = np.linalg.solve(factor, s)
-    inner = np.swapaxes(np.linalg.solve(factor, np.swapaxes(half, -1, -2)), -1, -2)
-    return transpose_if(factor @ lower_half_diagonal(inner), not lower)
+    # (SciPy's default factor is the upper one, U^T U = A, read from the upper triangle)
+    return cholesky_tangent(a_dot, y, not lower)
 
 
 @forward_form("δscipy_solve")
