@@ -135,13 +135,13 @@ def forward_kind(rule: Rule) -> str | None:
 
 
 def _primals_of(rule: Rule) -> list:
-    return [obj for obj, r in REGISTRY.by_object.values() if r is rule]
+    return [obj for obj, r in REGISTRY.primals() if r is rule]
 
 
 def rules_by_kind() -> dict[str | None, list[Rule]]:
     """Every registered rule, grouped by :func:`forward_kind` (for tests and documentation)."""
     seen: dict[int, Rule] = {}
-    for _, r in REGISTRY.by_object.values():
+    for _, r in REGISTRY.primals():
         seen[id(r)] = r
     out: dict[str | None, list[Rule]] = {}
     for r in seen.values():

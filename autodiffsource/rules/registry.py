@@ -81,6 +81,13 @@ class _Registry:
             self.load_deferred()
         return self._nondiff_objects
 
+    def primals(self) -> list[tuple[object, Rule]]:
+        """``(primal, rule)`` for every rule, deferred tables of imported libraries included; a rule of one
+        object's method is listed under that method, bound again (equal, not identical, to a user's
+        ``scipy.stats.norm.logpdf``: compare them with :func:`primal_key`)."""
+        return list(self.by_object.values()) + [(types.MethodType(function, owner), found) for (_, function), (
+            owner, found) in self._by_bound_method.items()]
+
     def rule_for(self, obj) -> Rule | None:
         hit = self._lookup(obj)
         if hit is None and self.deferred and self.load_deferred():
@@ -89,7 +96,7 @@ class _Registry:
 
     def _lookup(self, obj) -> Rule | None:
         if type(obj) is types.MethodType:
-            owner, found = self._by_bound_method.get((id(obj.__self__), obj.__func__), (None, None))
+            owner, found = self._by_bound_method.get(primal_key(obj), (None, None))
             return found if owner is obj.__self__ else None
         hit = self._by_object.get(id(obj))
         return hit[1] if hit is not None and hit[0] is obj else None
@@ -118,6 +125,12 @@ class _Registry:
 
 
 REGISTRY = _Registry()
+
+
+def primal_key(obj):
+    """What identifies a primal among the registry's: the object itself (its id), or, for one object's method,
+    the object and the function (a new bound method is made at each access)."""
+    return (id(obj.__self__), obj.__func__) if type(obj) is types.MethodType else id(obj)
 
 
 def rule(*primals, methods: tuple[str, ...] = (), array_api: tuple[str, ...] = (), outputs: int = 1,
@@ -157,7 +170,7 @@ def rule(*primals, methods: tuple[str, ...] = (), array_api: tuple[str, ...] = (
         entry = Rule(delta, name, outputs, static, shape_only, fields)
         for primal in primals:
             if type(primal) is types.MethodType:  # one object's method: found by the object and function
-                REGISTRY._by_bound_method[(id(primal.__self__), primal.__func__)] = (primal.__self__, entry)
+                REGISTRY._by_bound_method[primal_key(primal)] = (primal.__self__, entry)
             elif primal is not None:
                 REGISTRY._by_object[id(primal)] = (primal, entry)
         for method in methods:
