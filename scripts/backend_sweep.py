@@ -1,6 +1,6 @@
 """Run every rule-table case (tests/rules/rule_specs.py) on every installed array library; list what fails.
 
-    python scripts/backend_sweep.py [torch jax dask array_api_strict ...]
+    python scripts/backend_sweep.py [torch jax dask array_api_strict cupy torch-cuda jax-gpu ...]
 
 Each case is a small NumPy-spelled user function (``np.exp(x)``, ``x[IDX]``...). NumPy's partials are the
 reference (the rule tests check those against finite differences); every other library must give the same
@@ -29,12 +29,14 @@ def main(names: list[str]) -> int:
     import numpy as np
 
     import autodiffsource as ad
-    from backend_cases import cpu_libraries
+    from backend_cases import cpu_libraries, gpu_libraries
     from rule_harness import USER_GLOBALS, as_outputs, draw_inputs, make_function
     from rule_specs import CASES
 
     warnings.filterwarnings("ignore")
-    libs = [lib for lib in cpu_libraries() if lib.name != "numpy" and (not names or lib.name in names)]
+    # The GPU libraries only when named: finding them initialises CUDA, which a CPU sweep need not pay for.
+    found = cpu_libraries() + (gpu_libraries()[0] if names else [])
+    libs = [lib for lib in found if lib.name != "numpy" and (not names or lib.name in names)]
     counts = collections.Counter()
     failures = collections.defaultdict(list)
     for case in CASES:

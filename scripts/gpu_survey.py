@@ -57,6 +57,10 @@ def raised_in_delta(error: AssertionError) -> str:
     return "".join(traceback.format_exception(context)) if context is not None else ""
 
 
+class TimeUp(Exception):
+    """Raised from the property when ``--seconds`` have passed: Hypothesis stops at the first exception."""
+
+
 def run(lib, out_path: str, examples: int, seconds: float, seed_value: int) -> None:
     from hypothesis import given, reject, seed, settings
 
@@ -71,7 +75,7 @@ def run(lib, out_path: str, examples: int, seconds: float, seed_value: int) -> N
         def check(program):
             nonlocal failures
             if time.time() - start > seconds:
-                reject()  # (the time is up: Hypothesis ends on rejections alone)
+                raise TimeUp  # (a rejection would not end it: Hypothesis goes on generating up to its limit)
             try:
                 checked(fuzz, program, lib)
             except AssertionError as error:
@@ -85,6 +89,8 @@ def run(lib, out_path: str, examples: int, seconds: float, seed_value: int) -> N
 
         try:
             check()
+        except TimeUp:
+            pass
         except Exception as error:  # noqa: BLE001 - Hypothesis gave up (too many rejections): a report
             print(f"  stopped: {type(error).__name__}: {str(error)[:200]}")
     counts = {k.split(": ", 1)[1]: v - before[k] for k, v in fuzz.STATS.items() if k.startswith(lib.name + ":")}
