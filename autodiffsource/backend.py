@@ -133,7 +133,16 @@ def _torch_gamma(x):
     return sign * torch.exp(torch.lgamma(x))
 
 
-_COMPOSITES = {("torch", "gamma"): _torch_gamma}
+def _cupy_polygamma(n, x):
+    import cupy
+    import cupyx.scipy.special
+
+    # cupyx's polygamma picks digamma where its order is 0 with cupy.where, which refuses the Python bool
+    # that a Python int order compares to (digamma's partial is polygamma(1, x)): the order as an array.
+    return cupyx.scipy.special.polygamma(cupy.asarray(n), x)
+
+
+_COMPOSITES = {("torch", "gamma"): _torch_gamma, ("cupy", "polygamma"): _cupy_polygamma}
 
 
 def _scipy_function(name: str):

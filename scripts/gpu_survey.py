@@ -11,7 +11,8 @@ first line of the error, the program's source, arguments and mask, and the trace
 the failure was δ raising), so the failures can be grouped and fixed on a machine without a GPU. ``replay``
 checks a file of them again (after a fix) and prints how many pass. Each stops after ``--seconds``.
 
-CPU libraries' names (``torch``, ``dask``...) work too, to try the script where no GPU is.
+CPU libraries' names (``torch``, ``dask``...) work too, to try the script where no GPU is, and ``cupy-like``
+(tests/cupy_like.py: NumPy arrays behind CuPy's refusals) replays CuPy's failures of a NumPy leak on the CPU.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 
 def library(name: str):
-    from backend_cases import cpu_libraries, gpu_libraries
+    from backend_cases import cpu_libraries, cupy_like_library, gpu_libraries
 
-    found = {lib.name: lib for lib in gpu_libraries()[0] + cpu_libraries()}
+    found = {lib.name: lib for lib in gpu_libraries()[0] + cpu_libraries() + [cupy_like_library()]}
     if name not in found:
         sys.exit(f"no array library {name!r} here (found: {', '.join(found)})")
     return found[name]

@@ -200,6 +200,14 @@ def _dask_library():
                    lambda a: np.asarray(a.compute()), lambda: da.Array, lambda a: str(a.dtype))
 
 
+def cupy_like_library():
+    """NumPy arrays behind CuPy's refusals (tests/cupy_like.py): CuPy's NumPy leaks, found without a GPU."""
+    import cupy_like
+
+    return Library("cupy-like", lambda a, dt: cupy_like.asarray(a, dtype=dt), lambda a: a.get(),
+                   lambda: cupy_like.CuPyLikeArray, lambda a: str(a.dtype))
+
+
 def _cupy_library():
     import cupy
 

@@ -23,10 +23,16 @@ _PY_SCALARS = (float, int, bool)
 
 
 def _ns(*values):
+    """The namespace of the first array among ``values``: NumPy's scalars count only where no array follows
+    (a NumPy scalar beside a CuPy array is CuPy's to compute with), Python numbers and None not at all."""
+    numpy_scalar = None
     for v in values:
-        if v is not None and type(v) not in _PY_SCALARS:
+        if v is None or type(v) in _PY_SCALARS:
+            continue
+        if not isinstance(v, np.generic):
             return _xp(v)
-    return np
+        numpy_scalar = v if numpy_scalar is None else numpy_scalar
+    return np if numpy_scalar is None else _xp(numpy_scalar)
 
 
 def _array_api_only(x) -> bool:
@@ -47,6 +53,20 @@ def in_library_of(g, *arrays):
         if dispatches_numpy(a):
             return _ns(a).asarray(g)
     return g
+
+
+def cotangent_array(g, *arrays):
+    """The cotangent ``g`` as an array for a NumPy-surface partial: a number (the seed 1.0 of a scalar output)
+    or NumPy's array made one of the first of ``arrays`` that NumPy's functions hand to their own library,
+    so that ``g[..., None]`` then meets that library's arrays (CuPy refuses NumPy's beside its own)."""
+    return as_array(in_library_of(g, *arrays))
+
+
+def eye_like(n: int, like, dtype=None):
+    """The ``n``-by-``n`` identity (float64, or ``dtype``) in ``like``'s library where NumPy's functions hand
+    ``like`` to theirs (CuPy refuses NumPy's identity beside its arrays); NumPy's otherwise."""
+    dtype = np.float64 if dtype is None else dtype
+    return _ns(like).eye(n, dtype=dtype) if dispatches_numpy(like) else np.eye(n, dtype=dtype)
 
 
 def _float_dtype(x):
@@ -328,7 +348,7 @@ def trace_partial(dy, x, offset, axis1, axis2):
         xp = _ns(x)
         eye = xp.astype(_on_the_diagonal(xp, rows, columns, offset), dtype)
     rest = [a for a in range(x.ndim) if a not in (axis1, axis2)]
-    g = as_array(dy)[..., None, None] * eye  # (*rest, n, m)
+    g = cotangent_array(dy, x)[..., None, None] * eye  # (*rest, n, m)
     order = rest + [axis1, axis2]
     return np.transpose(g, inverse_permutation(order))
 
@@ -586,7 +606,7 @@ def unstack_like(dy, x):
     if type(x) in (list, tuple):
         return [unstack_like(dy[i], part) for i, part in enumerate(x)]
     if type(x) in _PY_SCALARS:
-        return float(np.reshape(np.asarray(dy), ()))
+        return float(np.reshape(as_array(dy), ()))
     if dispatches_numpy(x):  # (np.asarray computed the Dask array: its cotangent is NumPy's, or a number)
         dy = in_library_of(dy, x)
     return _ns(dy).reshape(dy, shape_of(x))

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import MissingRuleError
 from ..runtime import as_array, dispatches_numpy, shape_of, unbroadcast
-from .support import _ns, in_library_of
+from .support import cotangent_array, eye_like, in_library_of
 
 
 def _T(a):
@@ -23,14 +23,14 @@ def _T(a):
 
 
 def _float(a):
-    a = np.asarray(a)
+    a = as_array(a)
     return a if a.dtype.kind == "f" else a.astype(np.float64)
 
 
 def _one_triangle(g, lower: bool):
     """The partial of a function that reads only one triangle of a symmetric input (LAPACK-style)."""
     sym = g + _T(g)
-    diag = np.eye(g.shape[-1], dtype=bool)
+    diag = eye_like(g.shape[-1], g, dtype=bool)
     tri = np.tril(sym, -1) if lower else np.triu(sym, 1)
     return tri + np.where(diag, g, 0.0)
 
@@ -38,7 +38,7 @@ def _one_triangle(g, lower: bool):
 def _coupling(values):
     """F[i, j] = 1 / (values[j] - values[i]) off the diagonal, 0 on it and where values repeat."""
     diff = values[..., None, :] - values[..., :, None]
-    off = ~np.eye(values.shape[-1], dtype=bool)
+    off = ~eye_like(values.shape[-1], values, dtype=bool)
     safe = np.where(off & (diff != 0), diff, 1.0)
     return np.where(off & (diff != 0), 1.0 / safe, 0.0)
 
@@ -51,14 +51,14 @@ def inv_partial(dy, y):
 
 def det_partial(dy, a, d):
     """d det(A) = det(A) inv(A)^T."""
-    return (np.asarray(dy * d)[..., None, None]) * _T(np.linalg.inv(a))
+    return cotangent_array(dy * d, a)[..., None, None] * _T(np.linalg.inv(a))
 
 
 def slogdet_partial(dlogdet, a):
     """d log|det A| = inv(A)^T (the sign is piecewise constant)."""
     if dlogdet is None:
-        return np.zeros(np.shape(a))
-    return np.asarray(dlogdet)[..., None, None] * _T(np.linalg.inv(a))
+        return np.zeros_like(_float(a))
+    return cotangent_array(dlogdet, a)[..., None, None] * _T(np.linalg.inv(a))
 
 
 def solve_partials(dx, a, b, x):
@@ -78,7 +78,7 @@ def cholesky_partial(dl, l, upper: bool):
     if upper:
         l, dl = _T(l), _T(dl)
     phi = np.tril(_T(l) @ dl)
-    phi = phi - 0.5 * np.eye(phi.shape[-1]) * phi
+    phi = phi - 0.5 * eye_like(phi.shape[-1], phi) * phi
     linv = np.linalg.inv(l)
     g = _T(linv) @ phi @ linv
     return _one_triangle(0.5 * (g + _T(g)), lower=not upper)
@@ -86,9 +86,9 @@ def cholesky_partial(dl, l, upper: bool):
 
 def eigh_partial(dw, dv, w, v, uplo: str):
     """A = V diag(w) V^T: G = V (diag(dw) + F o (V^T dV)) V^T, F[i, j] = 1 / (w_j - w_i)."""
-    inner = np.zeros(v.shape, dtype=v.dtype)
+    inner = np.zeros_like(v)
     if dw is not None:
-        inner = inner + np.eye(w.shape[-1]) * as_array(dw)[..., None, :]  # (a Dask dw stays lazy)
+        inner = inner + eye_like(w.shape[-1], w) * cotangent_array(dw, w)[..., None, :]  # (a Dask dw stays lazy)
     if dv is not None:
         inner = inner + _coupling(w) * (_T(v) @ dv)
     g = v @ inner @ _T(v)
@@ -98,7 +98,7 @@ def eigh_partial(dw, dv, w, v, uplo: str):
 def pinv_partial(dp, a, p):
     """Golub & Pereyra: the transpose of dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P."""
     m, n = a.shape[-2], a.shape[-1]
-    eye_m, eye_n = np.eye(m), np.eye(n)
+    eye_m, eye_n = eye_like(m, a), eye_like(n, a)
     pt, dpt = _T(p), _T(dp)
     return -(pt @ dp @ pt) + (eye_m - a @ p) @ dpt @ p @ pt + pt @ p @ dpt @ (eye_n - p @ a)
 
@@ -112,22 +112,22 @@ def svd_partial(du, ds, dvh, a, u, s, vh, full_matrices: bool):
                                hint="Pass full_matrices=False.")
     k = s.shape[-1]
     v = _T(vh)
-    g = np.zeros(a.shape, dtype=np.result_type(a.dtype, np.float32))
-    s_mat = np.eye(k) * s[..., None, :]
-    inner = np.zeros(s_mat.shape)
+    g = np.zeros_like(a, dtype=np.result_type(a.dtype, np.float32))
+    s_mat = eye_like(k, s) * s[..., None, :]
+    inner = np.zeros_like(s_mat)
     f = _coupling(s * s)
     s_inv = np.where(s != 0, 1.0 / np.where(s != 0, s, 1.0), 0.0)
     if ds is not None:
-        inner = inner + np.eye(k) * np.asarray(ds)[..., None, :]
+        inner = inner + eye_like(k, s) * cotangent_array(ds, s)[..., None, :]
     if du is not None:
         ut_du = _T(u) @ du
         inner = inner + (f * (ut_du - _T(ut_du))) @ s_mat
-        g = g + (np.eye(m) - u @ _T(u)) @ du * s_inv[..., None, :] @ vh
+        g = g + (eye_like(m, u) - u @ _T(u)) @ du * s_inv[..., None, :] @ vh
     if dvh is not None:
         dv = _T(dvh)
         vt_dv = _T(v) @ dv
         inner = inner + s_mat @ (f * (vt_dv - _T(vt_dv)))
-        g = g + (u * s_inv[..., None, :]) @ _T(dv) @ (np.eye(n) - v @ vh)
+        g = g + (u * s_inv[..., None, :]) @ _T(dv) @ (eye_like(n, v) - v @ vh)
     return g + u @ inner @ vh
 
 
@@ -136,11 +136,11 @@ def qr_partial(dq, dr, a, q, r):
     m, n = a.shape[-2], a.shape[-1]
     if m < n:
         raise MissingRuleError("np.linalg.qr of a wide matrix (more columns than rows) has no rule")
-    dq = np.zeros(q.shape) if dq is None else dq
-    dr = np.zeros(r.shape) if dr is None else dr
+    dq = np.zeros_like(q) if dq is None else dq
+    dr = np.zeros_like(r) if dr is None else dr
     mm = r @ _T(dr) - _T(dq) @ q
     lower = np.tril(mm, -1)
-    copyltu = lower + _T(lower) + np.eye(mm.shape[-1]) * mm
+    copyltu = lower + _T(lower) + eye_like(mm.shape[-1], mm) * mm
     rhs = dq + q @ copyltu
     return _T(np.linalg.solve(r, _T(rhs)))
 
@@ -149,32 +149,31 @@ def lstsq_partials(dx, dres, a, b, x):
     """``lstsq``: x = pinv(A) b, so dA comes from pinv's partial; residuals = |b - A x|^2 add -2 r x^T, 2 r."""
     a = _float(a)
     vector = np.ndim(b) == 1
-    b2 = np.asarray(b)[:, None] if vector else np.asarray(b)
-    x2 = np.asarray(x)[:, None] if vector else np.asarray(x)
+    b2 = as_array(b)[:, None] if vector else as_array(b)
+    x2 = as_array(x)[:, None] if vector else as_array(x)
     p = np.linalg.pinv(a)
-    da = np.zeros(a.shape)
-    db = np.zeros(b2.shape)
+    da = np.zeros_like(a, dtype=np.float64)
+    db = np.zeros_like(b2, dtype=np.float64)
     if dx is not None:
-        dx2 = np.asarray(dx)[:, None] if vector else np.asarray(dx)
+        dx2 = as_array(dx)[:, None] if vector else as_array(dx)
         da = da + pinv_partial(dx2 @ b2.T, a, p)
         db = db + p.T @ dx2
     if dres is not None and np.size(dres):
         r = b2 - a @ x2
-        da = da - 2 * (r * np.asarray(dres)) @ x2.T
-        db = db + 2 * r * np.asarray(dres)
+        da = da - 2 * (r * cotangent_array(dres, a)) @ x2.T
+        db = db + 2 * r * cotangent_array(dres, a)
     return da, (db[:, 0] if vector else db)
 
 
 def matrix_power_partial(dy, a, n):
     """The partial of ``matrix_power(a, n)``: sum_k (A^T)^k G (A^T)^(n-1-k); negative n goes through inv(A)."""
     a = as_array(a)
-    foreign = type(a) is not np.ndarray  # (Dask's, CuPy's: zeros and eye made in their own library)
     if n == 0:
-        return _ns(a).zeros(a.shape, dtype=np.float64) if foreign else np.zeros(a.shape)
+        return np.zeros_like(a, dtype=np.float64)
     base = a if n > 0 else np.linalg.inv(a)
     m = abs(n)
     bt = np.swapaxes(base, -1, -2)
-    eye = _ns(a).eye(a.shape[-1], dtype=np.float64) if foreign else np.eye(a.shape[-1])
+    eye = eye_like(a.shape[-1], a)
     powers = [np.broadcast_to(eye, a.shape)]
     for _ in range(m - 1):
         powers.append(powers[-1] @ bt)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import MissingRuleError
 from ..runtime import as_array, dispatches_numpy, expand_reduced, inverse_permutation, shape_of, unbroadcast
-from .support import _axes, _float_dtype, _ns, _on_the_diagonal, in_library_of, safe_divide
+from .support import _axes, _float_dtype, _ns, _on_the_diagonal, cotangent_array, in_library_of, safe_divide
 
 
 # ---- norms ------------------------------------------------------------------------------------------
@@ -58,7 +58,7 @@ def _vector_norm_partial(dy, x, y, ord, axes, keepdims, axis):
 def _matrix_norm_partial(dy, x, y, ord, axes, keepdims):
     a0, a1 = axes
     m = np.moveaxis(x, (a0, a1), (-2, -1))
-    dyv = as_array(dy)
+    dyv = cotangent_array(dy, m)
     if keepdims:
         dyv = np.squeeze(np.moveaxis(dyv, (a0, a1), (-2, -1)), axis=(-2, -1))
         yv = np.squeeze(np.moveaxis(as_array(y), (a0, a1), (-2, -1)), axis=(-2, -1))
@@ -100,10 +100,18 @@ def inner_partials(dz, a, b):
     if a_.ndim == 0 or b_.ndim == 0:
         return unbroadcast(dz * b, a), unbroadcast(dz * a, b)
     na, nb = a_.ndim - 1, b_.ndim - 1
-    dz = as_array(dz)
-    da = np.tensordot(dz, b_, axes=(list(range(na, na + nb)), list(range(nb))))
-    db = np.tensordot(dz, a_, axes=(list(range(na)), list(range(na))))
+    dz = cotangent_array(dz, a_, b_)
+    da = _tensordot(dz, b_, list(range(na, na + nb)), list(range(nb)))
+    db = _tensordot(dz, a_, list(range(na)), list(range(na)))
     return da, db
+
+
+def _tensordot(p, q, p_axes: list, q_axes: list):
+    """``np.tensordot(p, q, axes=(p_axes, q_axes))``; a plain product where nothing is contracted and one is
+    0-d (the cotangent of a full contraction): CuPy refuses a 0-d operand with axes lists, empty ones too."""
+    if not p_axes and (np.ndim(p) == 0 or np.ndim(q) == 0):
+        return p * q
+    return np.tensordot(p, q, axes=(p_axes, q_axes))
 
 
 def outer_partials(dz, a, b):
@@ -123,18 +131,19 @@ def _tensordot_axes(axes, na: int, nb: int):
 
 def tensordot_partials(dz, a, b, axes):
     """The partials of ``np.tensordot(a, b, axes)``: contract the cotangent with the other operand."""
-    a, b, dz = as_array(a), as_array(b), as_array(dz)
+    a, b = as_array(a), as_array(b)
+    dz = cotangent_array(dz, a, b)
     xa, xb = _tensordot_axes(axes, a.ndim, b.ndim)
     free_a = [i for i in range(a.ndim) if i not in xa]
     free_b = [i for i in range(b.ndim) if i not in xb]
     nfa = len(free_a)
     # dz has axes (free_a..., free_b...). da over (free_a..., xa...) in that order, then put back.
-    da = np.tensordot(dz, b, axes=(list(range(nfa, dz.ndim)), free_b))  # (free_a..., xb order of b's rest)
+    da = _tensordot(dz, b, list(range(nfa, dz.ndim)), free_b)  # (free_a..., xb order of b's rest)
     # the remaining b axes come out in increasing order of b's axes that are contracted: sort to xa order
     rest_b = sorted(xb)
     da_axes = free_a + [xa[xb.index(r)] for r in rest_b]
     da = np.transpose(da, inverse_permutation(da_axes))
-    db = np.tensordot(a, dz, axes=(free_a, list(range(nfa))))  # (a's contracted axes sorted..., free_b...)
+    db = _tensordot(a, dz, free_a, list(range(nfa)))  # (a's contracted axes sorted..., free_b...)
     rest_a = sorted(xa)
     db_axes = [xb[xa.index(r)] for r in rest_a] + free_b
     db = np.transpose(db, inverse_permutation(db_axes))
@@ -401,7 +410,7 @@ def trapezoid_partials(dz, y, x, dx, axis):
 
 def vecdot_partials(dz, x, y, axis):
     """The partials of ``vecdot(x, y, axis)`` = sum(x * y, axis) with broadcasting."""
-    g = np.expand_dims(as_array(dz), axis)
+    g = np.expand_dims(cotangent_array(dz, x, y), axis)
     return unbroadcast(g * y, x), unbroadcast(g * x, y)
 
 
@@ -475,7 +484,7 @@ def _interp_partials_in_library(dy, x, xp_points, fp, left, right):
 def polyval_partials(dy, p, x):
     """The partials of ``np.polyval(p, x)``: powers of x for the coefficients, the derivative for x."""
     p_arr = as_array(p, dtype=float)
-    xs = as_array(x, dtype=float)
+    xs = as_array(in_library_of(as_array(x, dtype=float), p_arr))  # (a number x beside CuPy's coefficients)
     g = in_library_of(as_array(dy, dtype=float), p_arr, xs)
     n = p_arr.size
     powers = np.stack([xs ** (n - 1 - k) for k in range(n)])  # (n, *x.shape)

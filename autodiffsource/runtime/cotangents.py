@@ -237,6 +237,8 @@ def copy_value(x):
         return dict(x)
     if type(x) in _PY_SCALARS or x is None or type(x) is tuple:  # (None: a loop's value made on a path not taken)
         return x
+    if isinstance(x, _NUMPY_SCALAR):  # immutable; a 0-d copy would be NumPy's array, which CuPy's refuse beside theirs
+        return x
     import array_api_compat
 
     if array_api_compat.is_torch_array(x):

@@ -109,8 +109,9 @@ def where_tie_split(a, b):
     if type(a) in _PY_SCALARS and type(b) in _PY_SCALARS:
         return 1.0 if a > b else (0.5 if a == b else 0.0)
     array = a if type(a) not in _PY_SCALARS else b
-    if type(array) is _ndarray:
-        return np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0))
+    if type(array) is _ndarray or isinstance(array, np.generic):
+        # (of NumPy scalars, a NumPy scalar: np.where's 0-d array would meet CuPy's cotangent, which refuses it)
+        return number_if_0d(np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)))
     xp = _xp(array)
     # astype rather than where(cond, 0.5, 0.0): the standard's where takes at most one Python scalar.
     dtype = array.dtype if xp.isdtype(array.dtype, "real floating") else _default_float(xp, array)
