@@ -129,3 +129,43 @@ def test_gpu_writes_into_tells_views_of_the_written_block_from_copies(lib):
     assert writes_into(a[1], a, (1, 2)) and writes_into(a.T, a, 0) and writes_into([0.5, a[:, 1:3]], a, (0, 2))
     assert not writes_into(a[0], a, 2) and not writes_into(a[0:2, 0:2], a, (2, slice(None)))
     assert not writes_into(a + 0.0, a) and not writes_into(a[2], a[0:1], 0)
+
+
+# ---- NumPy's arrays leaking into a partial (tests/test_cupy_like.py's checks, on the real CuPy) ----------
+
+_CUPY = [lib for lib in GPU_LIBRARIES if lib.name == "cupy"] \
+    or [pytest.param(None, marks=pytest.mark.skip(reason="no CuPy with a CUDA device"), id="no-cupy")]
+
+
+@pytest.mark.parametrize("lib", _CUPY, ids=repr)
+def test_gpu_every_rule_case_keeps_cupy_arrays(lib):
+    # The rule table's cases on CuPy (scripts/backend_sweep.py cupy): each one CuPy's own functions can
+    # run must give NumPy's partials as CuPy arrays. Session 15's sweep on an H200 found 50 partials that
+    # built NumPy's identities or 0-d arrays here; tests/test_cupy_like.py checks their fixes on the CPU.
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "rules"))
+    from rule_sweep import sweep
+
+    result = sweep([lib])
+    failures = result.failures[lib.name]
+    assert not failures, f"{len(failures)} rule cases failed on CuPy:\n" + "\n".join(failures)
+    assert result.ok[lib.name] > 900, result.ok
+
+
+@pytest.mark.parametrize("lib", _CUPY, ids=repr)
+@pytest.mark.parametrize("fn_name", ["carry_a_numpy_scalar_through_a_loop", "take_the_minimum_of_numpy_scalars"])
+def test_gpu_numpy_scalars_beside_cupy_arrays_in_the_pullback(fn_name, lib):
+    # The program fuzzer's two failures on the H200 (session 15), as tests/test_cupy_like.py has them
+    # (NumPy-spelled: CUDA tensors cannot run them, NumPy's functions refuse those).
+    import autodiffsource as ad
+    import test_cupy_like
+
+    fn = getattr(test_cupy_like, fn_name)
+    x0, x1 = 0.41, np.array([[-0.69, 0.3], [-1.37, 0.8]])
+    want = ad.grad(fn, argnums=(0, 1))(x0, x1)
+    got = ad.grad(fn, argnums=(0, 1))(x0, lib.convert(x1, "float64"))
+    assert isinstance(got[1], lib.array_type())
+    np.testing.assert_allclose(float(got[0]), want[0], rtol=1e-12)
+    np.testing.assert_allclose(lib.to_numpy(got[1]), want[1], rtol=1e-12)
