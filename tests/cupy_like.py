@@ -15,9 +15,11 @@ as indices or written into an array with ``x[i] = v`` are accepted too (CuPy cop
 ``xp.asarray`` of one is the explicit transfer. Functions give arrays, never NumPy scalars: CuPy's reductions
 give 0-d arrays. Everything is computed by NumPy on the wrapped array, so results are NumPy's to the bit.
 
-This is not CuPy: it has every NumPy function where CuPy lacks some, and it says nothing about devices,
-streams or kernels. It catches the one family of GPU failures that the CPU libraries cannot: a NumPy array
-leaking into a partial of an array NumPy's functions dispatch. scripts/gpu_check.py runs the real thing.
+It refuses the keywords of NumPy 2 that CuPy's linear algebra lacks (``svd``'s and ``pinv``'s ``hermitian``,
+``cholesky``'s ``upper``). This is not CuPy: it has every NumPy function where CuPy lacks some (``vecdot``,
+``linalg.vector_norm``), and it says nothing about devices, streams or kernels. It catches the family of GPU
+failures that the CPU libraries cannot: a NumPy array leaking into a partial of an array NumPy's functions
+dispatch. scripts/gpu_check.py runs the real thing.
 """
 
 from __future__ import annotations
@@ -54,6 +56,10 @@ class CuPyLikeArray(NDArrayOperatorsMixin):
         return _wrap(result)
 
     def __array_function__(self, func, types_, args, kwargs):
+        refused = _KEYWORDS_CUPY_LACKS.get(func, set()) & set(kwargs)
+        if refused or (func is np.linalg.pinv and kwargs.get("rcond", 0.0) is None):
+            raise TypeError(f"{func.__name__}() got an unexpected keyword argument {sorted(refused) or 'rcond=None'}"
+                            " (cupy_like: CuPy's function has no such keyword)")
         # CuPy's functions copy NumPy index arrays over (np.take(x, np.array([0, 2])) runs), not others.
         return _wrap(func(*_unwrap(args, allow_indices=True), **_unwrap(kwargs, allow_indices=True)))
 
@@ -108,6 +114,10 @@ class CuPyLikeArray(NDArrayOperatorsMixin):
 
     def __repr__(self):
         return f"cupy_like({self._array!r})"
+
+
+# NumPy 2's keywords that CuPy 14's functions of the same name lack (its pinv's rcond is a number, not None).
+_KEYWORDS_CUPY_LACKS = {np.linalg.svd: {"hermitian"}, np.linalg.pinv: {"hermitian"}, np.linalg.cholesky: {"upper"}}
 
 
 def _unwrap(value, allow_numpy: bool = False, allow_indices: bool = False):

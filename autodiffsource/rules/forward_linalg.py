@@ -327,7 +327,9 @@ def require_thin_or_square(a, full_matrices):
 
 
 def svd_value(a, full_matrices=True, compute_uv=True, hermitian=False):
-    return np.linalg.svd(a, full_matrices=full_matrices, compute_uv=True, hermitian=hermitian)
+    # (`hermitian` only where given, as δsvd passes it: CuPy's svd has none; one return, as the jvp inlines it)
+    return np.linalg.svd(a, full_matrices=full_matrices, hermitian=True) if hermitian else \
+        np.linalg.svd(a, full_matrices=full_matrices)
 
 
 @forward_form("δsvd", value=svd_value, output=("u", "s", "vh"))

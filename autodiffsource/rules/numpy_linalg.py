@@ -52,8 +52,9 @@ def δsolve(a, b):
 
 @rule(np.linalg.cholesky, static=("upper",))
 def δcholesky(a, upper=False):
-    # NumPy (LAPACK) reads the lower triangle (the upper one with upper=True).
-    l = np.linalg.cholesky(a, upper=upper)
+    # NumPy (LAPACK) reads the lower triangle (the upper one with upper=True). The keyword only where given:
+    # CuPy's cholesky, which NumPy's hands a CuPy array to, has no `upper` (inlined, the test is decided).
+    l = np.linalg.cholesky(a, upper=True) if upper else np.linalg.cholesky(a)
     def cholesky_pullback(dl):
         return cholesky_partial(dl, l, upper), None
     return l, cholesky_pullback
@@ -80,8 +81,10 @@ def δeigvalsh(a, UPLO="L"):
 
 @rule(np.linalg.pinv, static=("rcond", "hermitian"))
 def δpinv(a, rcond=None, hermitian=False):
-    # Valid where the rank is constant near `a` (full rank, in practice).
-    p = np.linalg.pinv(a, rcond=rcond, hermitian=hermitian)
+    # Valid where the rank is constant near `a` (full rank, in practice). Keywords only where given, as
+    # cholesky's (CuPy's pinv has no `hermitian`, and its rcond is a number).
+    p = np.linalg.pinv(a, rcond=rcond, hermitian=True) if hermitian else \
+        (np.linalg.pinv(a) if rcond is None else np.linalg.pinv(a, rcond=rcond))
     def pinv_pullback(dp):
         return pinv_partial(dp, a, p), None, None
     return p, pinv_pullback
@@ -90,7 +93,9 @@ def δpinv(a, rcond=None, hermitian=False):
 @rule(np.linalg.svd, outputs=3, static=("full_matrices", "compute_uv", "hermitian"), fields=("U", "S", "Vh"))
 def δsvd(a, full_matrices=True, compute_uv=True, hermitian=False):
     # U, S, Vh; distinct singular values assumed (repeated ones get 0 coupling, not infinity).
-    u, s, vh = np.linalg.svd(a, full_matrices=full_matrices, compute_uv=True, hermitian=hermitian)
+    # (`hermitian` only where given, as cholesky's `upper`: CuPy's svd has none)
+    u, s, vh = np.linalg.svd(a, full_matrices=full_matrices, hermitian=True) if hermitian else \
+        np.linalg.svd(a, full_matrices=full_matrices)
     def svd_pullback(du, ds, dvh):
         return svd_partial(du, ds, dvh, a, u, s, vh, full_matrices), None, None, None
     return u, s, vh, svd_pullback

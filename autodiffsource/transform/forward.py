@@ -40,7 +40,7 @@ from ..ir import AppendOp, Assign, DeltaCall, If, Loop, LoweredFunction, PackOp,
 from ..ir import walk_statements
 from ..rules import forward as fwd
 from ..source import parse_function
-from .inline import XP, _assigned_names, _literal, _loaded_names, _substitute, template_for
+from .inline import XP, _assigned_names, _decide, _literal, _loaded_names, _substitute, template_for
 from .naming import Namer, const_suffix
 from .reverse import _drop_repeated_comments, _has_code, _nonempty, _store_targets, comment_for
 
@@ -436,11 +436,10 @@ class ForwardBuilder:
             obj = form.__globals__[name] if name in form.__globals__ else getattr(builtins, name)
             mapping[name] = ast.Name(self.bind(name, obj), ast.Load())
         mapping[XP] = ast.Name(self.xp(), ast.Load())
-        out += [_substitute(s, mapping) for s in stmts]
-        if isinstance(tgt, list):
-            out.append(ast.Assign([_store_targets(tgt)], _substitute(ret, mapping)))
-        else:
-            out.append(self.assign(tgt, _substitute(ret, mapping)))
+        # Tests of literal parameters are decided, as where rules are inlined (`svd(...) if False else ...`).
+        out += [_decide(_substitute(s, mapping), True) for s in stmts]
+        value = _decide(_substitute(ret, mapping), True)
+        out.append(ast.Assign([_store_targets(tgt)], value) if isinstance(tgt, list) else self.assign(tgt, value))
         return out
 
     def _atom(self, expr: ast.expr, out: list) -> ast.expr:
