@@ -275,6 +275,19 @@ def test_random_programs_on_torch_tensors_match_finite_differences(program):
         check_program_on_library(program, torch_library, made_numpy)
 
 
+@seed(20261201)
+@settings(FUZZ_SETTINGS, max_examples=max(EXAMPLES // 2, 60))
+@given(programs())
+def test_random_programs_on_cupy_like_arrays_match_finite_differences(program):
+    """The arrays handed in as tests/cupy_like.py's stand-in for CuPy, which refuses NumPy's arrays beside
+    its own: a partial that leaks one (a 0-d copy, NumPy's identity) fails here as it does on a GPU."""
+    from backend_cases import cupy_like_library
+
+    if "special." in program.source:
+        reject()  # (the stand-in has no special-function library; CuPy's is cupyx's, checked on a GPU)
+    check_program_on_library(program, cupy_like_library())
+
+
 def check_program_on_library(program, lib, made_numpy=()):
     """``program`` with its arrays handed in as ``lib``'s (a tests/backend_cases.py Library: torch, CuPy...).
 
