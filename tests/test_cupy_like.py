@@ -84,7 +84,16 @@ def take_the_minimum_of_numpy_scalars(x0, x1):
     return np.sum(v)
 
 
-@pytest.mark.parametrize("fn", [carry_a_numpy_scalar_through_a_loop, take_the_minimum_of_numpy_scalars])
+def take_the_minimum_of_an_array_and_a_numpy_scalar(x0, x1):
+    t0 = np.maximum(x0, x0)  # a NumPy scalar: the tie split compares it with the array (found on the stand-in)
+    return np.sum(np.tanh(np.fmin(x1, t0)))
+
+
+REGRESSIONS = [carry_a_numpy_scalar_through_a_loop, take_the_minimum_of_numpy_scalars,
+               take_the_minimum_of_an_array_and_a_numpy_scalar]
+
+
+@pytest.mark.parametrize("fn", REGRESSIONS)
 def test_numpy_scalars_beside_cupy_arrays_in_the_pullback(fn):
     # A Python float argument becomes a NumPy scalar (np.cos of it); the pullback meets the CuPy cotangent
     # with it. A 0-d NumPy array made of it (the tape's copy, the tie split) is refused there.

@@ -155,9 +155,10 @@ def test_gpu_every_rule_case_keeps_cupy_arrays(lib):
 
 
 @pytest.mark.parametrize("lib", _CUPY, ids=repr)
-@pytest.mark.parametrize("fn_name", ["carry_a_numpy_scalar_through_a_loop", "take_the_minimum_of_numpy_scalars"])
+@pytest.mark.parametrize("fn_name", ["carry_a_numpy_scalar_through_a_loop", "take_the_minimum_of_numpy_scalars",
+                                     "take_the_minimum_of_an_array_and_a_numpy_scalar"])
 def test_gpu_numpy_scalars_beside_cupy_arrays_in_the_pullback(fn_name, lib):
-    # The program fuzzer's two failures on the H200 (session 15), as tests/test_cupy_like.py has them
+    # The program fuzzer's failures on the H200 and on the stand-in (session 15), as tests/test_cupy_like.py has them
     # (NumPy-spelled: CUDA tensors cannot run them, NumPy's functions refuse those).
     import autodiffsource as ad
     import test_cupy_like

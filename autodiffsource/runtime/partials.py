@@ -108,14 +108,19 @@ def where_tie_split(a, b):
     """
     if type(a) in _PY_SCALARS and type(b) in _PY_SCALARS:
         return 1.0 if a > b else (0.5 if a == b else 0.0)
-    array = a if type(a) not in _PY_SCALARS else b
-    if type(array) is _ndarray or isinstance(array, np.generic):
-        # (of NumPy scalars, a NumPy scalar: np.where's 0-d array would meet CuPy's cotangent, which refuses it)
-        return number_if_0d(np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)))
+    # Another library's array decides over a NumPy scalar (a CuPy array's share is CuPy's); of NumPy's values
+    # alone NumPy's where, a NumPy scalar for numbers (its 0-d array would meet CuPy's cotangent, refused there).
+    # The comparisons with that array on the left: a NumPy scalar's own makes a 0-d NumPy array of it first.
+    if type(a) not in _PY_SCALARS and not isinstance(a, np.generic):
+        array, greater, equal = a, a > b, a == b
+    else:
+        array, greater, equal = b, b < a, b == a
+    if type(array) is _ndarray or type(array) in _PY_SCALARS or isinstance(array, np.generic):
+        return number_if_0d(np.where(greater, 1.0, np.where(equal, 0.5, 0.0)))
     xp = _xp(array)
     # astype rather than where(cond, 0.5, 0.0): the standard's where takes at most one Python scalar.
     dtype = array.dtype if xp.isdtype(array.dtype, "real floating") else _default_float(xp, array)
-    return xp.astype(a > b, dtype) + 0.5 * xp.astype(a == b, dtype)
+    return xp.astype(greater, dtype) + 0.5 * xp.astype(equal, dtype)
 
 
 def reduction_extreme_partial(dy, x, y, axis, keepdims):
