@@ -1,6 +1,7 @@
-"""``scipy.linalg``'s ``solve``, ``solve_triangular``, ``cholesky`` and ``expm`` (rules/scipy_linalg.py): value and
-partials against SciPy itself and central differences, entry by entry, so an entry SciPy does not read
-(the other triangle, a unit diagonal) must get zero. Before these rules each was refused (MissingRuleError).
+"""``scipy.linalg``'s ``solve`` (each kind of ``assume_a`` with a rule), ``solve_triangular``, ``cholesky`` and
+``expm`` (rules/scipy_linalg.py): value and partials against SciPy itself and central differences, entry by
+entry, so an entry SciPy does not read (the other triangle, a unit diagonal) must get zero. Before these
+rules each was refused (MissingRuleError).
 """
 
 import numpy as np
@@ -72,10 +73,64 @@ def test_solve(b_shape):
         np.testing.assert_allclose(partial, numeric_partial(f, [A, b], i, [1.0]), rtol=1e-6, atol=1e-9)
 
 
-def test_solve_of_a_symmetric_kind_is_refused():
-    # (assume_a="pos" reads one triangle: the general partial would be wrong there)
+@pytest.mark.parametrize("b_shape", [(4,), (4, 3)], ids=["vector", "matrix"])
+@pytest.mark.parametrize("lower", [False, True])
+@pytest.mark.parametrize("kind", ["pos", "sym", "her", "positive definite"])
+def test_solve_of_a_symmetric_kind_reads_one_triangle(kind, lower, b_shape):
+    # SciPy reads the upper triangle (the lower one with lower=True) as a symmetric matrix: the entries of
+    # the other triangle change nothing, and each one read off the diagonal stands for two entries.
     def f(a, b):
-        return np.sum(linalg.solve(a, b, assume_a="pos"))
+        x = linalg.solve(a, b, assume_a=kind, lower=lower)
+        return np.sum(np.tanh(x) ** 2 + x)
 
-    with pytest.raises(MissingRuleError, match="assume_a='pos'"):
-        value_and_grad(f)(A @ A.T, np.ones(4))
+    noise = RNG.normal(size=(4, 4))
+    s = A @ A.T + (np.triu(noise, 1) if lower else np.tril(noise, -1))  # positive definite where read
+    b = RNG.normal(size=b_shape)
+    value, (da, db) = value_and_grad(f, argnums=(0, 1))(s, b)
+    assert value == f(s, b)
+    for i, partial in enumerate((da, db)):
+        np.testing.assert_allclose(partial, numeric_partial(f, [s, b], i, [1.0]), rtol=1e-6, atol=1e-9)
+    assert not np.any(np.triu(da, 1) if lower else np.tril(da, -1))
+
+
+@pytest.mark.parametrize("lower", [False, True])
+def test_solve_of_a_triangular_kind_reads_one_triangle(lower):
+    kind = "lower triangular" if lower else "upper triangular"
+
+    def f(a, b):
+        return np.sum(np.tanh(linalg.solve(a, b, assume_a=kind)))
+
+    b = RNG.normal(size=4)
+    value, (da, db) = value_and_grad(f, argnums=(0, 1))(A, b)
+    assert value == f(A, b)
+    for i, partial in enumerate((da, db)):
+        np.testing.assert_allclose(partial, numeric_partial(f, [A, b], i, [1.0]), rtol=1e-6, atol=1e-9)
+    assert not np.any(np.triu(da, 1) if lower else np.tril(da, -1))
+
+
+def test_solve_of_a_batch_of_positive_definite_matrices():
+    def f(a, b):
+        return np.sum(np.sin(linalg.solve(a, b, assume_a="pos")))
+
+    s = np.stack([A @ A.T, A.T @ A + np.eye(4)])
+    b = RNG.normal(size=(2, 4, 2))
+    value, (da, db) = value_and_grad(f, argnums=(0, 1))(s, b)
+    for i, partial in enumerate((da, db)):
+        np.testing.assert_allclose(partial, numeric_partial(f, [s, b], i, [1.0]), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["banded", "diagonal", "tridiagonal"])
+def test_solve_kinds_without_a_rule_are_refused(kind):
+    def f(a, b, kind):
+        return np.sum(linalg.solve(a, b, assume_a=kind))
+
+    with pytest.raises(MissingRuleError, match=f"assume_a='{kind}'.*has no rule"):
+        value_and_grad(f)(A @ A.T, np.ones(4), kind)
+
+
+def test_a_transposed_solve_is_refused():
+    def f(a, b):
+        return np.sum(linalg.solve(a, b, transposed=True))
+
+    with pytest.raises(MissingRuleError, match="transposed=True has no rule"):
+        value_and_grad(f)(A, np.ones(4))

@@ -17,7 +17,8 @@ import numpy as xp  # the stand-in name in forward forms; inlined code binds the
 from .forward import _constant_rule, _is_false_or_absent, differentiable_source, forward_form
 from .forward import δsafe_divide  # noqa: F401  (found beside safe_divide by differentiable_source functions)
 from .support import safe_divide
-from .support_linalg import eigh_partial, matrix_power_partial, multi_dot_partials, svd_partial
+from .support_linalg import (SYMMETRIC_KINDS, TRIANGULAR_KINDS, eigh_partial, matrix_power_partial,
+                             multi_dot_partials, svd_partial)
 
 
 # ---- linear algebra ---------------------------------------------------------------------------------------
@@ -113,8 +114,29 @@ def jvp_scipy_cholesky(a, a_dot, y, lower=False, overwrite_a=False, check_finite
 @forward_form("δscipy_solve")
 def jvp_scipy_solve(a, a_dot, b, b_dot, y, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
                     assume_a=None, transposed=False):
-    # y' = A^-1 (b' - A' y), as NumPy's solve (the rule refuses every other assume_a)
-    return scipy_linalg.solve(a, b_dot - a_dot @ y)
+    # y' = A^-1 (b' - A' y), A' what the kind reads of a_dot (the rule refuses the other kinds)
+    moved = matrix_read_by_solve(a_dot, assume_a, lower) @ y
+    return scipy_linalg.solve(a, b_dot - moved, lower=lower, assume_a=assume_a)
+
+
+def matrix_read_by_solve(a, assume_a, lower):
+    """The matrix ``scipy.linalg.solve(a, b, assume_a=assume_a, lower=lower)`` solves with: ``a`` itself, the
+    symmetric matrix one triangle stands for, or one triangle (linear in ``a``: the same map takes tangents)."""
+    if assume_a in SYMMETRIC_KINDS:
+        return symmetric_from_triangle(a, "L" if lower else "U")
+    if assume_a in TRIANGULAR_KINDS:
+        return np.tril(a) if TRIANGULAR_KINDS[assume_a] else np.triu(a)
+    return a
+
+
+def δmatrix_read_by_solve(a, assume_a, lower):
+    def matrix_read_by_solve_pullback(dm):
+        # (the adjoint of symmetric_from_triangle, of a triangle's mask, of the identity)
+        if assume_a in SYMMETRIC_KINDS:
+            return δsymmetric_from_triangle(a, "L" if lower else "U")[1](dm)[0], None, None
+        return matrix_read_by_solve(dm, assume_a, lower), None, None
+
+    return matrix_read_by_solve(a, assume_a, lower), matrix_read_by_solve_pullback
 
 
 @forward_form("δsolve_triangular")

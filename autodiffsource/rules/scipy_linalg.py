@@ -1,10 +1,11 @@
-"""Rules for :mod:`scipy.linalg`: ``solve`` (of a general matrix), ``solve_triangular``, ``cholesky`` and
-``expm``, on NumPy arrays; registered once SciPy's linalg module is imported (as :mod:`scipy.special`'s,
-``rules/scipy_special.py``).
+"""Rules for :mod:`scipy.linalg`: ``solve`` (general, symmetric, positive definite and triangular kinds),
+``solve_triangular``, ``cholesky`` and ``expm``, on NumPy arrays; registered once SciPy's linalg module is
+imported (as :mod:`scipy.special`'s, ``rules/scipy_special.py``).
 
-Partials are those of each function as SciPy computes it: ``solve_triangular`` reads one triangle of ``a``
-(without the diagonal when ``unit_diagonal``) and ``cholesky`` one triangle (the upper one by default,
-unlike NumPy's), so the entries not read get zero. ``overwrite_*`` is never passed on: the pullback may
+Partials are those of each function as SciPy computes it: ``solve_triangular`` and the triangular kinds of
+``solve`` read one triangle of ``a`` (without the diagonal when ``unit_diagonal``), ``cholesky`` and the
+symmetric kinds of ``solve`` (``assume_a='pos'``, ``'sym'``, ``'her'``) one triangle as a symmetric matrix
+(the upper one by default, unlike NumPy's cholesky), so the entries not read get zero. ``overwrite_*`` is never passed on: the pullback may
 need what SciPy would overwrite. The helpers live in ``support_linalg``.
 """
 
@@ -12,7 +13,8 @@ import sys
 
 from ..errors import MissingRuleError
 from .registry import defer, rule
-from .support_linalg import cholesky_partial, expm_partial, solve_partials, solve_triangular_partials
+from .support_linalg import (SYMMETRIC_KINDS, TRIANGULAR_KINDS, cholesky_partial, expm_partial, solve_partials,
+                             solve_triangular_partials, symmetric_solve_partials)
 
 if "scipy.linalg" in sys.modules:
     from scipy import linalg as scipy_linalg  # the primals the rules are keyed by
@@ -26,15 +28,29 @@ if scipy_linalg is not None:
                                       "transposed"))
     def δscipy_solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True, assume_a=None,
                      transposed=False):
-        if assume_a not in (None, "gen", "general") or transposed:
-            # (the symmetric and triangular kinds read one triangle; their partials differ: no rule yet)
-            raise MissingRuleError(f"scipy.linalg.solve with assume_a={assume_a!r}, transposed={transposed!r} has "
-                                   "no rule (the general solve has: leave assume_a out)")
-        x = scipy_linalg.solve(a, b, check_finite=check_finite)
+        kind = solve_kind(assume_a, transposed)
+        x = scipy_linalg.solve(a, b, lower=lower, check_finite=check_finite, assume_a=assume_a)
         def scipy_solve_pullback(dx):
-            da, db = solve_partials(dx, a, b, x)
+            if kind == "symmetric":
+                da, db = symmetric_solve_partials(dx, a, b, x, assume_a, lower)
+            elif kind == "triangular":
+                da, db = solve_triangular_partials(dx, a, x, False, TRIANGULAR_KINDS[assume_a], False)
+            else:
+                da, db = solve_partials(dx, a, b, x)
             return da, db, None, None, None, None, None, None
         return x, scipy_solve_pullback
+
+    def solve_kind(assume_a, transposed: bool) -> str:
+        """"general", "symmetric" (one triangle read as a symmetric matrix) or "triangular"; a MissingRuleError
+        for the kinds without a rule (the banded ones, a transposed solve)."""
+        if assume_a in (None, "gen", "general") and not transposed:
+            return "general"
+        if assume_a in SYMMETRIC_KINDS and not transposed:
+            return "symmetric"
+        if assume_a in TRIANGULAR_KINDS and not transposed:
+            return "triangular"
+        raise MissingRuleError(f"scipy.linalg.solve with assume_a={assume_a!r}, transposed={transposed!r} has no "
+                               "rule (the general, symmetric, positive definite and triangular kinds have)")
 
     @rule(scipy_linalg.solve_triangular,
           static=("trans", "lower", "unit_diagonal", "overwrite_b", "check_finite"))

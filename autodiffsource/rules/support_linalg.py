@@ -73,6 +73,23 @@ def solve_partials(dx, a, b, x):
     return unbroadcast(da, a), unbroadcast(db, b)
 
 
+# scipy.linalg.solve's assume_a: the kinds that read one triangle of ``a`` as a symmetric matrix, and the
+# triangular ones (reading one triangle as it stands).
+SYMMETRIC_KINDS = frozenset({"pos", "positive definite", "sym", "symmetric", "her", "hermitian"})
+TRIANGULAR_KINDS = {"upper triangular": False, "lower triangular": True}  # kind -> lower
+
+
+def symmetric_solve_partials(dx, a, b, x, assume_a, lower: bool):
+    """``scipy.linalg.solve(a, b, assume_a, lower)`` of a symmetric kind: x = S^-1 b, S the symmetric matrix
+    the ``lower`` (else upper) triangle of ``a`` stands for. db = S^-1 dx; S's partial -db x^T folds onto
+    that triangle (an entry off the diagonal stands for two of S); the other triangle gets zero."""
+    from scipy.linalg import solve
+
+    db = solve(a, dx, assume_a=assume_a, lower=lower)
+    g = -(db[..., :, None] * x[..., None, :] if np.ndim(b) == 1 else db @ _T(x))
+    return _one_triangle(g, lower), db
+
+
 def cholesky_partial(dl, l, upper: bool):
     """Murray (2016): G = L^-T Phi(L^T dL) L^-1, Phi = lower triangle with the diagonal halved."""
     if upper:

@@ -360,6 +360,11 @@ add([case(f"sla.solve_triangular(x, y{a})", [(well_conditioned, (3, 3)), (real, 
      for b, a in [((3,), ""), ((3, 2), ", lower=True"), ((3,), ", trans=1, lower=True"), ((3, 2), ", trans='T'"),
                   ((3,), ", lower=True, unit_diagonal=True")]]
     + [case("sla.solve(x, y)", [(well_conditioned, (3, 3)), (real, b)], sla.solve) for b in ((3,), (3, 2))]
+    + [case(f"sla.solve(x, y, assume_a={k!r}{a})", [(symmetric_positive, (3, 3)), (real, b)], sla.solve)
+       for k, a, b in [("pos", "", (3,)), ("pos", ", lower=True", (3, 2)), ("sym", ", lower=True", (3,)),
+                       ("her", "", (3, 2))]]
+    + [case(f"sla.solve(x, y, assume_a={k!r})", [(well_conditioned, (3, 3)), (real, (3,))], sla.solve)
+       for k in ("upper triangular", "lower triangular")]
     + [case(f"sla.cholesky(x{a})", [(symmetric_positive, (3, 3))], sla.cholesky, rtol=1e-4)
        for a in ("", ", lower=True")]
     + [case("sla.expm(x)", [(real, s)], sla.expm, rtol=1e-4) for s in ((3, 3), (2, 3, 3))])
