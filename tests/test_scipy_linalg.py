@@ -134,3 +134,53 @@ def test_a_transposed_solve_is_refused():
 
     with pytest.raises(MissingRuleError, match="transposed=True has no rule"):
         value_and_grad(f)(A, np.ones(4))
+
+
+# ---- cho_factor and cho_solve: a Gaussian process's negative log-likelihood, as it is usually written ------
+
+def gp_nll_unpacked(k, y):
+    c, low = linalg.cho_factor(k)
+    alpha = linalg.cho_solve((c, low), y)
+    return 0.5 * np.sum(y * alpha) + np.sum(np.log(np.diag(c)))
+
+
+def gp_nll_factor_kept(k, y):
+    factor = linalg.cho_factor(k, lower=True)  # the pair as one value
+    alpha = linalg.cho_solve(factor, y)
+    return 0.5 * np.sum(y * alpha) + np.sum(np.log(np.diagonal(factor[0], axis1=-2, axis2=-1)))
+
+
+def gp_nll_inline(k, y):
+    return 0.5 * np.sum(y * linalg.cho_solve(linalg.cho_factor(k), y))
+
+
+@pytest.mark.parametrize("y_shape", [(4,), (4, 3)], ids=["vector", "matrix"])
+@pytest.mark.parametrize("nll", [gp_nll_unpacked, gp_nll_factor_kept, gp_nll_inline])
+def test_cho_factor_and_cho_solve(nll, y_shape):
+    k = A @ A.T + np.eye(4)
+    y = RNG.normal(size=y_shape)
+    value, (dk, dy) = value_and_grad(nll, argnums=(0, 1))(k, y)
+    assert value == nll(k, y)
+    for i, partial in enumerate((dk, dy)):
+        np.testing.assert_allclose(partial, numeric_partial(nll, [k, y], i, [1.0]), rtol=1e-6, atol=1e-9)
+
+
+def test_cho_factor_of_a_batch():
+    k = np.stack([A @ A.T + np.eye(4), A.T @ A + 2.0 * np.eye(4)])
+    y = RNG.normal(size=(2, 4, 2))
+    value, (dk, dy) = value_and_grad(gp_nll_factor_kept, argnums=(0, 1))(k, y)
+    for i, partial in enumerate((dk, dy)):
+        np.testing.assert_allclose(partial, numeric_partial(gp_nll_factor_kept, [k, y], i, [1.0]),
+                                   rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("lower", [False, True])
+def test_cho_factor_other_triangle_holds_the_input(lower):
+    # SciPy calls those entries arbitrary; LAPACK leaves a's own there, and the partial follows what SciPy
+    # computes: a function that reads them gets the identity's partial there.
+    def f(k):
+        c, low = linalg.cho_factor(k, lower=lower)
+        return np.sum(np.sin(c))
+
+    k = A @ A.T + np.eye(4)
+    np.testing.assert_allclose(value_and_grad(f)(k)[1], numeric_partial(f, [k], 0, [1.0]), rtol=1e-6, atol=1e-9)

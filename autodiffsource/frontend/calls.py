@@ -16,7 +16,7 @@ import inspect
 import types
 
 from ..errors import MissingRuleError, UnsupportedSyntaxError
-from ..ir import DeltaCall, PrimOp
+from ..ir import DeltaCall, PackOp, PrimOp
 from ..rules.registry import REGISTRY, Rule
 from .functions import is_user_method
 from .normalize import count_outputs, own_nodes
@@ -170,6 +170,8 @@ class CallLowering:
                 positional = [positional[0], ast.Tuple([positional[1]], ast.Load())]
             known = known_args if receiver is None else None  # (positional: the call's own arguments)
             args = self.bind_rule_args(rule, positional, node.keywords, node, known)
+            if n_outputs == 1 and rule.outputs > 1:
+                return [self.pack_results(rule, args)]
             if n_outputs != rule.outputs:
                 self.unsupported(node, f"using {n_outputs} value(s) of `{rule.name}`, which returns "
                                        f"{rule.outputs}; unpack all of them (`a, b = ...`)")
@@ -178,6 +180,15 @@ class CallLowering:
             return self.emit_outputs(PrimOp(rule, args), n_outputs, names)
         _, delta, known_outputs, ours = kind
         return self.lower_delta_call(node, delta, known_outputs, ours, n_outputs, names)
+
+    def pack_results(self, rule: Rule, args: dict[str, ast.expr]) -> str:
+        """The results of a rule that returns several, taken as one value (``factor = cho_factor(a)``, then
+        ``cho_solve(factor, b)``): a tuple of them, as Python holds them, made like a tuple literal."""
+        results = [ast.Name(t, ast.Load()) for t in self.emit_outputs(PrimOp(rule, args), rule.outputs, None)]
+        name = self.temp()
+        self.emit([name], PackOp("tuple", results), [True])
+        self.packed.add(name)
+        return name
 
     def bind_rule_args(self, rule: Rule, positional, keywords, node, known: list | None = None) -> dict[str, ast.expr]:
         """``known``: the activity of the first positional arguments, where the caller knows it."""
@@ -310,7 +321,7 @@ def _rule_signature(rule: Rule) -> tuple:
         template = template_for(rule)
         params = template.params if template is not None else list(inspect.signature(rule.delta).parameters)
         required = [p for p in params if p not in template.defaults] if template is not None else []
-        found = _signatures[id(rule)] = (rule, template, params, required, rule in _sequence_rules())
+        found = _signatures[id(rule)] = (rule, template, params, required, rule.sequences or rule in _sequence_rules())
     return found[1:]
 
 

@@ -139,6 +139,43 @@ def δmatrix_read_by_solve(a, assume_a, lower):
     return matrix_read_by_solve(a, assume_a, lower), matrix_read_by_solve_pullback
 
 
+def cho_factor_value(a, lower=False, overwrite_a=False, check_finite=True):
+    return scipy_linalg.cho_factor(a, lower=lower)
+
+
+@forward_form("δcho_factor", value=cho_factor_value, output=("c", "low"))
+def jvp_cho_factor(a, a_dot, c, low, lower=False, overwrite_a=False, check_finite=True):
+    return cho_factor_tangent(a_dot, c, lower), 0.0
+
+
+@differentiable_source
+def cho_factor_tangent(a_dot, c, lower):
+    """The tangent of ``cho_factor(a, lower)[0]``: Cholesky's on the factor's triangle, ``a_dot``'s own entries
+    on the other (where ``c`` holds ``a``'s, as LAPACK leaves them)."""
+    if lower:
+        return cholesky_tangent(a_dot, np.tril(c), False) + np.triu(a_dot, 1)
+    return cholesky_tangent(a_dot, np.triu(c), True) + np.tril(a_dot, -1)
+
+
+@forward_form("δcho_solve")
+def jvp_cho_solve(c_and_lower, c_and_lower_dot, b, b_dot, y, overwrite_b=False, check_finite=True):
+    return cho_solve_tangent(c_and_lower, c_and_lower_dot[0], b_dot, y)
+
+
+@differentiable_source
+def cho_solve_tangent(c_and_lower, c_dot, b_dot, x):
+    """The tangent of x = cho_solve((c, lower), b) = S^-1 b: S^-1 (b' - S' x), S' = L' L^T + L L'^T from the
+    factor's triangle of ``c_dot`` (U'^T U + U^T U' for an upper factor)."""
+    c, lower = c_and_lower
+    if np.all(lower):  # (of a batch, cho_factor gives one flag per matrix, all alike)
+        factor, factor_dot = np.tril(c), np.tril(c_dot)
+        s_dot = factor_dot @ np.swapaxes(factor, -1, -2) + factor @ np.swapaxes(factor_dot, -1, -2)
+    else:
+        factor, factor_dot = np.triu(c), np.triu(c_dot)
+        s_dot = np.swapaxes(factor_dot, -1, -2) @ factor + np.swapaxes(factor, -1, -2) @ factor_dot
+    return scipy_linalg.cho_solve((c, lower), b_dot - s_dot @ x)
+
+
 @forward_form("δsolve_triangular")
 def jvp_solve_triangular(a, a_dot, b, b_dot, y, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
                          check_finite=True):

@@ -43,6 +43,9 @@ class Rule:
     shape_only: tuple[str, ...] = ()
     # The results' names where the primal returns a named tuple (NumPy 2's ``slogdet(a).logabsdet``).
     fields: tuple[str, ...] = ()
+    # Whether a list or tuple argument reaches the rule as it is (``cho_solve((c, lower), b)``), not as
+    # ``np.asarray`` of it, which is what NumPy's functions make of one.
+    sequences: bool = False
 
     @property
     def without_partials(self) -> tuple[str, ...]:
@@ -134,7 +137,8 @@ def primal_key(obj):
 
 
 def rule(*primals, methods: tuple[str, ...] = (), array_api: tuple[str, ...] = (), outputs: int = 1,
-         static: tuple[str, ...] = (), shape_only: tuple[str, ...] = (), fields: tuple[str, ...] = ()):
+         static: tuple[str, ...] = (), shape_only: tuple[str, ...] = (), fields: tuple[str, ...] = (),
+         sequences: bool = False):
     """Register the decorated ``δname`` function as the derivative rule of each primal.
 
     Args:
@@ -148,6 +152,9 @@ def rule(*primals, methods: tuple[str, ...] = (), array_api: tuple[str, ...] = (
         shape_only: parameter names read only for their shape or dtype: no partial, but they may be
             differentiated values (the helpers generated pullbacks call, ``rules/pullback_helpers.py``).
         fields: the names of the results where the primal returns a named tuple (``eigh(a).eigenvalues``).
+        sequences: list and tuple arguments reach the rule as they are, and its pullback returns a list or
+            tuple of partials for them (``scipy.linalg.cho_solve((c, lower), b)``); otherwise the generated
+            code passes ``np.asarray`` of such an argument, as NumPy's own functions convert it.
 
     >>> from autodiffsource import grad
     >>> def cube(x):
@@ -167,7 +174,7 @@ def rule(*primals, methods: tuple[str, ...] = (), array_api: tuple[str, ...] = (
     def register(delta: Callable) -> Callable:
         primary = next((p for p in primals if p is not None), None)
         name = getattr(primary, "__name__", delta.__name__.lstrip("δ"))
-        entry = Rule(delta, name, outputs, static, shape_only, fields)
+        entry = Rule(delta, name, outputs, static, shape_only, fields, sequences)
         for primal in primals:
             if type(primal) is types.MethodType:  # one object's method: found by the object and function
                 REGISTRY._by_bound_method[primal_key(primal)] = (primal.__self__, entry)

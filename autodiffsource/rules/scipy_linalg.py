@@ -13,8 +13,9 @@ import sys
 
 from ..errors import MissingRuleError
 from .registry import defer, rule
-from .support_linalg import (SYMMETRIC_KINDS, TRIANGULAR_KINDS, cholesky_partial, expm_partial, solve_partials,
-                             solve_triangular_partials, symmetric_solve_partials)
+from .support_linalg import (SYMMETRIC_KINDS, TRIANGULAR_KINDS, cho_factor_partial, cho_solve_partials,
+                             cholesky_partial, expm_partial, solve_partials, solve_triangular_partials,
+                             symmetric_solve_partials)
 
 if "scipy.linalg" in sys.modules:
     from scipy import linalg as scipy_linalg  # the primals the rules are keyed by
@@ -69,6 +70,21 @@ if scipy_linalg is not None:
         def scipy_cholesky_pullback(dl):
             return cholesky_partial(dl, l, not lower), None, None, None
         return l, scipy_cholesky_pullback
+
+    @rule(scipy_linalg.cho_factor, outputs=2, static=("lower", "overwrite_a", "check_finite"))
+    def δcho_factor(a, lower=False, overwrite_a=False, check_finite=True):
+        c, low = scipy_linalg.cho_factor(a, lower=lower, check_finite=check_finite)
+        def cho_factor_pullback(dc, dlow):
+            return cho_factor_partial(dc, c, lower), None, None, None
+        return c, low, cho_factor_pullback
+
+    @rule(scipy_linalg.cho_solve, static=("overwrite_b", "check_finite"), sequences=True)
+    def δcho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
+        x = scipy_linalg.cho_solve(c_and_lower, b, check_finite=check_finite)
+        def cho_solve_pullback(dx):
+            dc_and_lower, db = cho_solve_partials(dx, c_and_lower, b, x)
+            return dc_and_lower, db, None, None
+        return x, cho_solve_pullback
 
     @rule(scipy_linalg.expm)
     def δexpm(a):

@@ -90,6 +90,31 @@ def symmetric_solve_partials(dx, a, b, x, assume_a, lower: bool):
     return _one_triangle(g, lower), db
 
 
+def cho_factor_partial(dc, c, lower: bool):
+    """``scipy.linalg.cho_factor(a, lower)``: ``c`` holds the Cholesky factor in one triangle and, as LAPACK
+    leaves it, ``a``'s own entries in the other (what SciPy calls arbitrary data): the factor's cotangent goes
+    through Cholesky's partial onto the triangle it is read from, the other triangle's straight to ``a``'s."""
+    factor, dfactor = (np.tril(c), np.tril(dc)) if lower else (np.triu(c), np.triu(dc))
+    copied = np.triu(dc, 1) if lower else np.tril(dc, -1)
+    return cholesky_partial(dfactor, factor, not lower) + copied
+
+
+def cho_solve_partials(dx, c_and_lower, b, x):
+    """``scipy.linalg.cho_solve((c, lower), b)``: x = S^-1 b with S = L L^T (L the lower triangle of ``c``) or
+    U^T U (U the upper one). db = S^-1 dx; with G = -db x^T, L's partial is (G + G^T) L and U's U (G + G^T),
+    on that triangle; the other triangle of ``c`` is not read (zero). Returns ((dc, None), db): the first
+    partial is that of the pair."""
+    from scipy.linalg import cho_solve
+
+    c, lower = c_and_lower
+    db = cho_solve((c, lower), dx)
+    g = -(db[..., :, None] * x[..., None, :] if np.ndim(b) == 1 else db @ _T(x))
+    g = g + _T(g)
+    # (of a batch, cho_factor gives one flag per matrix, all alike)
+    dc = np.tril(g @ np.tril(c)) if np.all(lower) else np.triu(np.triu(c) @ g)
+    return (dc, None), db
+
+
 def cholesky_partial(dl, l, upper: bool):
     """Murray (2016): G = L^-T Phi(L^T dL) L^-1, Phi = lower triangle with the diagonal halved."""
     if upper:

@@ -367,6 +367,10 @@ add([case(f"sla.solve_triangular(x, y{a})", [(well_conditioned, (3, 3)), (real, 
        for k in ("upper triangular", "lower triangular")]
     + [case(f"sla.cholesky(x{a})", [(symmetric_positive, (3, 3))], sla.cholesky, rtol=1e-4)
        for a in ("", ", lower=True")]
+    + [case(f"sla.cho_factor(x{a})[0]", [(symmetric_positive, (3, 3))], sla.cho_factor, rtol=1e-4)
+       for a in ("", ", lower=True")]
+    + [case(f"sla.cho_solve(sla.cho_factor(x{a}), y)", [(symmetric_positive, (3, 3)), (real, b)], sla.cho_solve)
+       for a, b in [("", (3,)), (", lower=True", (3, 2))]]
     + [case("sla.expm(x)", [(real, s)], sla.expm, rtol=1e-4) for s in ((3, 3), (2, 3, 3))])
 add([case(f"stats.norm.{m}(x, loc=y, scale=1.5)", [(real, a), (real, b)], getattr(stats.norm, m))
      for m in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf") for a, b in [((5,), PY), (S34, (3, 1))]]
