@@ -619,6 +619,20 @@ def test_a_result_position_out_of_range_is_still_refused():
         value_and_grad(third_of_two)(np.eye(2) * 2.0)
 
 
+def results_kept_as_one_value(a):
+    decomposition = np.linalg.eigh(a)  # the pair as one value, unpacked later
+    w, v = decomposition
+    return np.sum(w ** 2) + np.sum(v[:, 0] * decomposition[0][0])
+
+
+def test_the_results_of_a_call_kept_as_one_value():
+    # (refused before: "using 1 value(s) of `eigh`, which returns 2; unpack all of them")
+    a = np.array([[2.0, 0.3, 0.1], [0.3, 1.5, 0.2], [0.1, 0.2, 1.0]])
+    value, da = value_and_grad(results_kept_as_one_value)(a)
+    assert value == results_kept_as_one_value(a)
+    np.testing.assert_allclose(da, numeric_partial(results_kept_as_one_value, [a], 0, [1.0]), rtol=1e-6, atol=1e-9)
+
+
 def methods_of_a_transpose(x, v):
     flat = x.T.reshape(-1)
     return flat @ flat + np.sum(x.T.sum(axis=0) ** 2) + x.T.dot(v).sum() + np.sum(x.T.copy() ** 3)

@@ -530,7 +530,9 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             position = rule.fields.index(which) if which in rule.fields else None
         else:
             position = _int_constant(which)
-        if position is None or not -rule.outputs <= position < rule.outputs:
+        if position is not None and not -rule.outputs <= position < rule.outputs:
+            self.unsupported(value, f"result {position} of `{rule.name}`, which returns {rule.outputs}")
+        if position is None:
             return None
         return ast.Name(self.lower_call(value, n_outputs=rule.outputs)[position], ast.Load())
 
