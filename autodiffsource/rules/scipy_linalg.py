@@ -1,11 +1,13 @@
 """Rules for :mod:`scipy.linalg`: ``solve`` (general, symmetric, positive definite and triangular kinds),
-``solve_triangular``, ``cholesky`` and ``expm``, on NumPy arrays; registered once SciPy's linalg module is
-imported (as :mod:`scipy.special`'s, ``rules/scipy_special.py``).
+``solve_triangular``, ``cholesky``, ``cho_factor``, ``cho_solve`` and ``expm``, on NumPy arrays; registered
+once SciPy's linalg module is imported (as :mod:`scipy.special`'s, ``rules/scipy_special.py``).
 
 Partials are those of each function as SciPy computes it: ``solve_triangular`` and the triangular kinds of
-``solve`` read one triangle of ``a`` (without the diagonal when ``unit_diagonal``), ``cholesky`` and the
-symmetric kinds of ``solve`` (``assume_a='pos'``, ``'sym'``, ``'her'``) one triangle as a symmetric matrix
-(the upper one by default, unlike NumPy's cholesky), so the entries not read get zero. ``overwrite_*`` is never passed on: the pullback may
+``solve`` read one triangle of ``a`` (without the diagonal when ``unit_diagonal``), ``cholesky``,
+``cho_factor`` and the symmetric kinds of ``solve`` (``assume_a='pos'``, ``'sym'``, ``'her'``) one triangle
+as a symmetric matrix (the upper one by default, unlike NumPy's cholesky), so the entries not read get zero.
+``cho_factor``'s result keeps ``a``'s entries in its other triangle (as LAPACK leaves them), and
+``cho_solve`` reads only the factor's triangle of it. ``overwrite_*`` is never passed on: the pullback may
 need what SciPy would overwrite. The helpers live in ``support_linalg``.
 """
 
