@@ -77,6 +77,9 @@ _ELEMENTWISE = {
     # scipy.stats.norm's methods, elementwise in x, loc and scale, and their helpers (rules/scipy_stats.py)
     "δnorm_logpdf", "δnorm_pdf", "δnorm_cdf", "δnorm_sf", "δnorm_logcdf", "δnorm_logsf", "δstandardized",
     "δlog_of",
+    # and those of expon, laplace, logistic and cauchy (the same six methods each)
+    *(f"δ{d}_{m}" for d in ("expon", "laplace", "logistic", "cauchy")
+      for m in ("logpdf", "pdf", "cdf", "sf", "logcdf", "logsf")),
     "δscale_owned",  # a * b * c into an owned buffer (rules/owned_helpers.py)
 }
 # math functions that take sequences, not scalars

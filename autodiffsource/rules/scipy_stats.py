@@ -35,6 +35,9 @@ from ..runtime import unbroadcast
 from ..runtime.common import _xp
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2.0 * math.pi))  # (SciPy's _norm_pdf_logC, to the bit)
+_LOG_PI = math.log(math.pi)  # (SciPy's _LOG_PI)
+# Where SciPy's generic logcdf and logsf switch from log(cdf) to log1p(-sf): the median, its _ppf(0.5)
+_EXPON_MEDIAN = -math.log1p(-0.5)
 
 
 if scipy_stats is not None:
@@ -126,3 +129,258 @@ if scipy_stats is not None:
             dx = -dy * xp.exp(-z ** 2 / 2.0 - _LOG_SQRT_2PI - y) / scale
             return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
         return y, norm_logsf_pullback
+
+    # ---- location-scale families without a shape parameter -------------------------------------------
+    # The same structure as norm's: on z = (x - loc) / scale, a method's derivative in z, h, gives
+    # dx = dy * h / scale, dloc = -dx and dscale = -dx * z (densities add their 1 / scale term). Outside a
+    # support (expon's z < 0) the values are SciPy's constants (-inf, 0 or 1) and every partial is 0. Every
+    # branch a `where` leaves out is computed from finite values: its partial is multiplied by a zero
+    # cotangent when the rule's forward code is differentiated again (hvp), and 0 * inf would be NaN.
+
+    expon, laplace, logistic, cauchy = (scipy_stats.expon, scipy_stats.laplace, scipy_stats.logistic,
+                                        scipy_stats.cauchy)
+
+    @rule(expon.logpdf)
+    def δexpon_logpdf(x, loc=0.0, scale=1.0):
+        # -z - log(scale) on the support z >= 0, -inf (a constant: no partial) left of it
+        z = standardized(x, loc, scale)
+        y = xp.where(z < 0.0, -math.inf, -z) - log_of(scale)
+        def expon_logpdf_pullback(dy):
+            dx = -dy / scale * (z >= 0.0)
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(dx - dx * z, scale)
+        return y, expon_logpdf_pullback
+
+    @rule(expon.pdf)
+    def δexpon_pdf(x, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        y = xp.exp(xp.where(z < 0.0, -math.inf, -z)) / scale
+        def expon_pdf_pullback(dy):
+            dx = -dy * y / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z - dy * y / scale, scale)
+        return y, expon_pdf_pullback
+
+    @rule(expon.cdf)
+    def δexpon_cdf(x, loc=0.0, scale=1.0):
+        # t = -max(z, 0) is log sf: cdf = -expm1(t) (SciPy's -expm1(-z)), 0 left of the support
+        z = standardized(x, loc, scale)
+        y = -xp.expm1(xp.where(z <= 0.0, 0.0, -z))
+        def expon_cdf_pullback(dy):
+            dx = dy * xp.exp(xp.where(z < 0.0, -math.inf, -z)) / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
+        return y, expon_cdf_pullback
+
+    @rule(expon.sf)
+    def δexpon_sf(x, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        y = xp.exp(xp.where(z <= 0.0, 0.0, -z))
+        def expon_sf_pullback(dy):
+            dx = -dy * xp.exp(xp.where(z < 0.0, -math.inf, -z)) / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
+        return y, expon_sf_pullback
+
+    @rule(expon.logcdf)
+    def δexpon_logcdf(x, loc=0.0, scale=1.0):
+        # SciPy's generic logcdf: log(cdf) below the median log 2, log1p(-sf) above; -inf for z <= 0.
+        # d/dz log(1 - exp(-z)) = 1 / expm1(z), taken at a positive z only.
+        z = standardized(x, loc, scale)
+        inside = xp.where(z <= 0.0, 1.0, z)  # (z on the open support, any positive number off it: no log(0))
+        y = xp.where(z <= 0.0, -math.inf, xp.where(z < _EXPON_MEDIAN, xp.log(-xp.expm1(-inside)),
+                                                    xp.log1p(-xp.exp(-inside))))
+        def expon_logcdf_pullback(dy):
+            dx = dy / xp.expm1(inside) / scale * (z > 0.0)
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
+        return y, expon_logcdf_pullback
+
+    @rule(expon.logsf)
+    def δexpon_logsf(x, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        y = xp.where(z <= 0.0, 0.0, -z)
+        def expon_logsf_pullback(dy):
+            dx = -dy / scale * (z > 0.0)
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
+        return y, expon_logsf_pullback
+
+    @rule(laplace.logpdf)
+    def δlaplace_logpdf(x, loc=0.0, scale=1.0):
+        # SciPy has no _logpdf for laplace: the log of its pdf, 0.5 * exp(-|z|); d/dz = -sign(z)
+        z = standardized(x, loc, scale)
+        y = xp.log(0.5 * xp.exp(-xp.abs(z))) - log_of(scale)
+        def laplace_logpdf_pullback(dy):
+            dx = -dy * xp.sign(z) / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z - dy / scale, scale)
+        return y, laplace_logpdf_pullback
+
+    @rule(laplace.pdf)
+    def δlaplace_pdf(x, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        y = 0.5 * xp.exp(-xp.abs(z)) / scale
+        def laplace_pdf_pullback(dy):
+            dx = -dy * y * xp.sign(z) / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z - dy * y / scale, scale)
+        return y, laplace_pdf_pullback
+
+    # laplace's cdf and sf: SciPy's where(z > 0, 1 - 0.5 * exp(-z), 0.5 * exp(z)), written with the density
+    # e = 0.5 * exp(-|z|) (the same numbers: -|z| is z for z <= 0), which overflows in neither branch.
+
+    @rule(laplace.cdf)
+    def δlaplace_cdf(x, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        e = 0.5 * xp.exp(-xp.abs(z))
+        y = xp.where(z > 0.0, 1.0 - e, e)
+        def laplace_cdf_pullback(dy):
+            dx = dy * e / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
+        return y, laplace_cdf_pullback
+
+    @rule(laplace.sf)
+    def δlaplace_sf(x, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        e = 0.5 * xp.exp(-xp.abs(z))
+        y = xp.where(z < 0.0, 1.0 - e, e)
+        def laplace_sf_pullback(dy):
+            dx = -dy * e / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
+        return y, laplace_sf_pullback
+
+    @rule(laplace.logcdf)
+    def δlaplace_logcdf(x, loc=0.0, scale=1.0):
+        # SciPy's generic logcdf about the median 0: log(e) left of it, log1p(-e) right; d/dz is e / cdf:
+        # 1 on the left, e / (1 - e) on the right (e <= 1/2: both finite everywhere)
+        z = standardized(x, loc, scale)
+        e = 0.5 * xp.exp(-xp.abs(z))
+        y = xp.where(z < 0.0, xp.log(e), xp.log1p(-e))
+        def laplace_logcdf_pullback(dy):
+            dx = dy * xp.where(z < 0.0, 1.0, e / (1.0 - e)) / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
+        return y, laplace_logcdf_pullback
+
+    @rule(laplace.logsf)
+    def δlaplace_logsf(x, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        e = 0.5 * xp.exp(-xp.abs(z))
+        y = xp.where(z > 0.0, xp.log(e), xp.log1p(-e))
+        def laplace_logsf_pullback(dy):
+            dx = -dy * xp.where(z > 0.0, 1.0, e / (1.0 - e)) / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
+        return y, laplace_logsf_pullback
+
+    @rule(logistic.logpdf)
+    def δlogistic_logpdf(x, loc=0.0, scale=1.0):
+        # SciPy's -|z| - 2 log1p(exp(-|z|)); d/dz = 1 - 2 expit(z) = -tanh(z / 2)
+        z = standardized(x, loc, scale)
+        y = -xp.abs(z) - 2.0 * xp.log1p(xp.exp(-xp.abs(z))) - log_of(scale)
+        def logistic_logpdf_pullback(dy):
+            dx = -dy * xp.tanh(z / 2.0) / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z - dy / scale, scale)
+        return y, logistic_logpdf_pullback
+
+    @rule(logistic.pdf)
+    def δlogistic_pdf(x, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        y = xp.exp(-xp.abs(z) - 2.0 * xp.log1p(xp.exp(-xp.abs(z)))) / scale
+        def logistic_pdf_pullback(dy):
+            dx = -dy * y * xp.tanh(z / 2.0) / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z - dy * y / scale, scale)
+        return y, logistic_pdf_pullback
+
+    # logistic's cdf is expit(z) and its density expit(z) * expit(-z): d/dz log expit(z) = expit(-z)
+
+    @rule(logistic.cdf)
+    def δlogistic_cdf(x, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        y = special.expit(z)
+        def logistic_cdf_pullback(dy):
+            dx = dy * y * special.expit(-z) / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
+        return y, logistic_cdf_pullback
+
+    @rule(logistic.sf)
+    def δlogistic_sf(x, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        y = special.expit(-z)
+        def logistic_sf_pullback(dy):
+            dx = -dy * y * special.expit(z) / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
+        return y, logistic_sf_pullback
+
+    @rule(logistic.logcdf)
+    def δlogistic_logcdf(x, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        y = special.log_expit(z)
+        def logistic_logcdf_pullback(dy):
+            dx = dy * special.expit(-z) / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
+        return y, logistic_logcdf_pullback
+
+    @rule(logistic.logsf)
+    def δlogistic_logsf(x, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        y = special.log_expit(-z)
+        def logistic_logsf_pullback(dy):
+            dx = -dy * special.expit(z) / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
+        return y, logistic_logsf_pullback
+
+    @rule(cauchy.logpdf)
+    def δcauchy_logpdf(x, loc=0.0, scale=1.0):
+        # SciPy's two forms: -log(pi) - log1p(z^2) for |z| < 1, -log(pi) - (2 log|z| + log1p(1 / z^2))
+        # beyond (no overflow of z^2), the latter taken at |z| >= 1 only; d/dz = -2 z / (1 + z^2)
+        z = standardized(x, loc, scale)
+        a = xp.abs(z)
+        far = xp.where(a < 1.0, 1.0, a)
+        y = xp.where(a < 1.0, -_LOG_PI - xp.log1p(a ** 2),
+                     -_LOG_PI - (2.0 * xp.log(far) + xp.log1p((1.0 / far) ** 2))) - log_of(scale)
+        def cauchy_logpdf_pullback(dy):
+            dx = -dy * 2.0 * z / (1.0 + z * z) / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z - dy / scale, scale)
+        return y, cauchy_logpdf_pullback
+
+    @rule(cauchy.pdf)
+    def δcauchy_pdf(x, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        y = 1.0 / math.pi / (1.0 + z * z) / scale
+        def cauchy_pdf_pullback(dy):
+            dx = -dy * y * 2.0 * z / (1.0 + z * z) / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z - dy * y / scale, scale)
+        return y, cauchy_pdf_pullback
+
+    # cauchy's cdf is atan2(1, -z) / pi, its sf atan2(1, z) / pi, its density 1 / (pi (1 + z^2))
+
+    @rule(cauchy.cdf)
+    def δcauchy_cdf(x, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        y = xp.atan2(1.0, -z) / math.pi
+        def cauchy_cdf_pullback(dy):
+            dx = dy / math.pi / (1.0 + z * z) / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
+        return y, cauchy_cdf_pullback
+
+    @rule(cauchy.sf)
+    def δcauchy_sf(x, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        y = xp.atan2(1.0, z) / math.pi
+        def cauchy_sf_pullback(dy):
+            dx = -dy / math.pi / (1.0 + z * z) / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
+        return y, cauchy_sf_pullback
+
+    @rule(cauchy.logcdf)
+    def δcauchy_logcdf(x, loc=0.0, scale=1.0):
+        # SciPy's generic logcdf about the median 0: log(cdf) left of it, log1p(-sf) right; d/dz = density / cdf
+        z = standardized(x, loc, scale)
+        p = xp.atan2(1.0, -z) / math.pi
+        y = xp.where(z < 0.0, xp.log(p), xp.log1p(-(xp.atan2(1.0, z) / math.pi)))
+        def cauchy_logcdf_pullback(dy):
+            dx = dy / math.pi / (1.0 + z * z) / p / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
+        return y, cauchy_logcdf_pullback
+
+    @rule(cauchy.logsf)
+    def δcauchy_logsf(x, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        q = xp.atan2(1.0, z) / math.pi
+        y = xp.where(z > 0.0, xp.log(q), xp.log1p(-(xp.atan2(1.0, -z) / math.pi)))
+        def cauchy_logsf_pullback(dy):
+            dx = -dy / math.pi / (1.0 + z * z) / q / scale
+            return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
+        return y, cauchy_logsf_pullback

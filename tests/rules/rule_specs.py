@@ -453,3 +453,15 @@ add([case(call, [(real, a), (real, b)], globals()[call.split("(")[0]], float32=F
     ("reduce_like(x, y, 1, True)", S34, (3, 1))]]
     + [case(f"read_at(x, {i})", [(real, s)], read_at, float32=False)
        for s, i in [((5,), "IDX3"), (S34, "1"), (PY, "0")]])
+
+# ---- scipy.stats.expon, laplace, logistic and cauchy (rules/scipy_stats.py) -----------------------------
+# expon's cases stay on its support x > loc (the harness's differences cannot take logpdf's -inf left of it;
+# tests/test_scipy_stats.py checks the points off the support).
+_PLAIN_FAMILIES = ("expon", "laplace", "logistic", "cauchy")
+_METHODS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")
+add([case(f"stats.{d}.{m}(x, loc=y, scale=1.5)", [(above_one if d == "expon" else real, a),
+                                                   (unit if d == "expon" else real, b)], getattr(getattr(stats, d), m))
+     for d in _PLAIN_FAMILIES for m in _METHODS for a, b in [((5,), PY), (S34, (3, 1))]]
+    + [case(f"stats.{d}.{m}(x, 0.25, y)", [(above_one if d == "expon" else real, (5,)), (above_one, (5,))],
+            getattr(getattr(stats, d), m))
+       for d in _PLAIN_FAMILIES for m in _METHODS])
