@@ -1,17 +1,22 @@
-"""Rules for the normal distribution of :mod:`scipy.stats`: ``norm.logpdf``, ``pdf``, ``cdf``, ``logcdf``,
-``sf`` and ``logsf``, each in ``x``, ``loc`` and ``scale``; registered once SciPy's stats module is imported.
+"""Rules for the location-scale distributions of :mod:`scipy.stats` without a shape parameter: ``norm``,
+``expon``, ``laplace``, ``logistic`` and ``cauchy``, each's ``logpdf``, ``pdf``, ``cdf``, ``logcdf``, ``sf``
+and ``logsf`` in ``x``, ``loc`` and ``scale``; registered once SciPy's stats module is imported.
 
 ``scipy.stats.norm`` is one object and these are its methods (a new bound method at each access), so the
 rules are keyed by the object and the method (``registry.rule``). Each computes as SciPy does, on the
-standardized ``z = (x - loc) / scale`` (float64 at least, as SciPy's), through ``backend.special``
-(``ndtr``, ``log_ndtr``), so the value is SciPy's to the last bit on NumPy and the same rule serves
-torch, JAX and the other array libraries.
+standardized ``z = (x - loc) / scale`` (float64 at least, as SciPy's), with SciPy's formulas in SciPy's
+order (its generic ``logcdf`` and ``logsf`` switch from ``log(cdf)`` to ``log1p(-sf)`` at the median, and
+so do these), through ``xp`` and ``backend.special`` (``ndtr``, ``log_ndtr``, ``expit``...), so the value
+is SciPy's to the last bit on NumPy and the same rule serves torch, JAX and the other array libraries.
+Where SciPy calls ``scipy.special.expm1`` or ``log1p`` (``expon.cdf``, ``logistic.logpdf``), these call
+the array library's, which JAX's special module lacks: the same to a unit in the last place.
 A method's derivative in ``z``, ``h``, gives every partial: ``dx = dy * h / scale``, ``dloc = -dx`` and
 ``dscale = -dx * z``, and the densities, divided by ``scale``, add ``-dy * y / scale`` (``pdf``) or
-``-dy / scale`` (``logpdf``) to ``dscale``. Each rule writes its three partials out (one expression per
-parameter), so that the code generator inlines it (``transform/inline.py``), where ``xp`` is bound. Like
-SciPy's statistical functions these take positional ``loc`` and ``scale`` too (``norm.pdf(x, 0.0, 2.0)``);
-SciPy's other distributions have no rule yet.
+``-dy / scale`` (``logpdf``) to ``dscale``. Off ``expon``'s support (``x < loc``) its values are SciPy's
+constants and every partial is 0. Each rule writes its three partials out (one expression per parameter),
+so that the code generator inlines it (``transform/inline.py``), where ``xp`` is bound. Like SciPy's
+statistical functions these take positional ``loc`` and ``scale`` too (``norm.pdf(x, 0.0, 2.0)``);
+SciPy's other distributions (those with shape parameters: ``t``, ``gamma``...) have no rule yet.
 
 Importing ``scipy.stats`` takes most of a second, so ``import autodiffsource`` does not: as for
 :mod:`scipy.special` (``rules/scipy_special.py``) this module defers itself until something imports it.
