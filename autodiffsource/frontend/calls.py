@@ -88,6 +88,12 @@ class CallLowering:
     def classify_object(self, obj, func: ast.expr, node: ast.Call):
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "f")
         user_rule = self.user_rule(func, name)
+        library_rule = getattr(user_rule, "__autodiffsource_rule__", None)
+        if library_rule is not None:
+            # A library rule reached by the δname convention (``special.δstdtr`` in generated jvp code,
+            # rules/forward.py's SPECIAL_WITH_RULES): the rule itself, inlined, so that only the partials of
+            # differentiated arguments are computed (a partial without closed form raises when computed).
+            return ("rule", library_rule, None)
         if user_rule is not None:
             # Outputs as the primal's source returns them (None when unknown: one, where it matters).
             n = _count_outputs(obj) if isinstance(obj, types.FunctionType) else None

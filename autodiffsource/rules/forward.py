@@ -73,13 +73,16 @@ _ELEMENTWISE = {
     # scipy.special: ufuncs, but not always ufunc objects (SciPy's array-API mode wraps them in functions)
     "δerf", "δerfc", "δerfinv", "δerfcinv", "δndtr", "δlog_ndtr", "δndtri", "δgamma", "δgammaln", "δdigamma",
     "δpolygamma", "δbetaln", "δbeta", "δexpit", "δsoftplus", "δlogit", "δlog_expit", "δxlogy", "δxlog1py",
-    "δentr", "δi1", "δi0e",
+    "δentr", "δi1", "δi0e", "δstdtr", "δgammainc", "δgammaincc",
     # scipy.stats.norm's methods, elementwise in x, loc and scale, and their helpers (rules/scipy_stats.py)
     "δnorm_logpdf", "δnorm_pdf", "δnorm_cdf", "δnorm_sf", "δnorm_logcdf", "δnorm_logsf", "δstandardized",
     "δlog_of",
     # and those of expon, laplace, logistic and cauchy (the same six methods each)
     *(f"δ{d}_{m}" for d in ("expon", "laplace", "logistic", "cauchy")
       for m in ("logpdf", "pdf", "cdf", "sf", "logcdf", "logsf")),
+    # and those of t and gamma, elementwise in their shape parameter too, and their log-density helpers
+    "δt_logpdf", "δt_pdf", "δt_cdf", "δt_sf", "δt_logcdf", "δt_logsf", "δt_log_density",
+    "δgamma_logpdf", "δgamma_pdf", "δgamma_cdf", "δgamma_sf", "δgamma_log_density",
     "δscale_owned",  # a * b * c into an owned buffer (rules/owned_helpers.py)
 }
 # math functions that take sequences, not scalars
@@ -502,6 +505,9 @@ class _SpecialWithRules(types.ModuleType):
                 if name[1:] in _EXTRA_SPECIAL_RULES:
                     return _EXTRA_SPECIAL_RULES[name[1:]]
                 raise AttributeError(name)
+            # marked, so that the frontend inlines the rule (frontend/calls.py) rather than calling its
+            # pullback for every partial
+            rule.delta.__autodiffsource_rule__ = rule
             return rule.delta
         return getattr(backend_special, name)
 

@@ -27,11 +27,12 @@ try:
 except ImportError:  # a checkout without the backend layer: SciPy's own functions
     special = scipy_special
 from ..runtime import expand_reduced, unbroadcast
-from .support import safe_divide
+from .support import partial_without_closed_form, safe_divide
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_LOG_PI = math.log(math.pi)
 
 if scipy_special is not None:
 
@@ -132,6 +133,42 @@ if scipy_special is not None:
             both = special.digamma(a + b)
             return unbroadcast(dy * y * (special.digamma(a) - both), a), unbroadcast(dy * y * (special.digamma(b) - both), b)
         return y, beta_pullback
+
+    # ---- distribution functions with a shape parameter: in x only ------------------------------------
+    # d/dx is the distribution's density; the derivative in the shape parameter (df, a) has no closed form,
+    # and its partial is a call that raises MissingRuleError naming the function and the parameter. Generated
+    # code reaches that call only where the shape parameter is differentiated (support.py's
+    # partial_without_closed_form): a constant df or a passes.
+
+    @rule(scipy_special.stdtr)
+    def δstdtr(df, t):
+        # Student's t cdf; its density is exp(gammaln((df + 1) / 2) - gammaln(df / 2) - log(df pi) / 2
+        # - (df + 1) / 2 log1p(t^2 / df)), in logs so that no factor overflows for large df. log(df) is
+        # xlogy(1, df) (the same number): a dispatched function, where xp.log refuses a Python float on torch.
+        y = special.stdtr(df, t)
+        def stdtr_pullback(dy):
+            log_density = (special.gammaln((df + 1.0) / 2.0) - special.gammaln(df / 2.0)
+                           - 0.5 * (special.xlogy(1.0, df) + _LOG_PI) - (df + 1.0) / 2.0 * xp.log1p(t * t / df))
+            return partial_without_closed_form("scipy.special.stdtr", "df"), unbroadcast(dy * xp.exp(log_density), t)
+        return y, stdtr_pullback
+
+    @rule(scipy_special.gammainc)
+    def δgammainc(a, x):
+        # the regularized lower incomplete gamma function; d/dx is the gamma density x^(a-1) e^(-x) / Gamma(a)
+        y = special.gammainc(a, x)
+        def gammainc_pullback(dy):
+            density = xp.exp(special.xlogy(a - 1.0, x) - x - special.gammaln(a))
+            return partial_without_closed_form("scipy.special.gammainc", "a"), unbroadcast(dy * density, x)
+        return y, gammainc_pullback
+
+    @rule(scipy_special.gammaincc)
+    def δgammaincc(a, x):
+        # 1 - gammainc(a, x): d/dx is minus the gamma density
+        y = special.gammaincc(a, x)
+        def gammaincc_pullback(dy):
+            density = xp.exp(special.xlogy(a - 1.0, x) - x - special.gammaln(a))
+            return partial_without_closed_form("scipy.special.gammaincc", "a"), unbroadcast(-dy * density, x)
+        return y, gammaincc_pullback
 
     # ---- logistic, entropy ---------------------------------------------------------------------------
 
@@ -243,5 +280,6 @@ if scipy_special is not None:
     # ---- constants -----------------------------------------------------------------------------------
 
     nondiff(scipy_special.factorial, scipy_special.factorial2, scipy_special.comb, scipy_special.perm)
+    nondiff(partial_without_closed_form)  # raises; its arguments are constant strings
 
 import numpy as xp  # noqa: E402  (stand-in for direct calls; inlined code binds the run-time namespace)

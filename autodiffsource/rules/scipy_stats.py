@@ -38,6 +38,7 @@ else:
 from ..backend import special
 from ..runtime import unbroadcast
 from ..runtime.common import _xp
+from .support import partial_without_closed_form
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2.0 * math.pi))  # (SciPy's _norm_pdf_logC, to the bit)
 _LOG_PI = math.log(math.pi)  # (SciPy's _LOG_PI)
@@ -389,3 +390,173 @@ if scipy_stats is not None:
             dx = -dy / math.pi / (1.0 + z * z) / q / scale
             return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
         return y, cauchy_logsf_pullback
+
+    # ---- distributions with a shape parameter: t (df) and gamma (a) -----------------------------------
+    # The densities are differentiable in the shape parameter too (through digamma); the distribution
+    # functions (cdf, sf, logcdf, logsf) only in x, loc and scale: their derivative in df or a has no closed
+    # form, and its partial is support.partial_without_closed_form, which raises MissingRuleError naming the
+    # method and the parameter. Generated code evaluates it only where that parameter is differentiated.
+
+    t, gamma = scipy_stats.t, scipy_stats.gamma
+
+    def t_log_density(z, df):
+        """The log density of Student's t with ``df`` degrees of freedom at the standardized ``z``: SciPy's
+        ``t._logpdf`` (``log(poch(df/2, 1/2)) - (log(df) + log(pi)) / 2 - (df + 1) / 2 log1p(z^2 / df)``) with
+        ``log(poch(df/2, 1/2))`` written ``gammaln((df + 1) / 2) - gammaln(df / 2)``, which every array library
+        has (torch has no ``poch``): the same to an ulp or two for moderate df (the difference of two
+        large gammaln loses digits as df grows; at df = 1e6 about 1e-10 relative)."""
+        xp_ = np if type(z) in (int, float) else _xp(z)
+        return (special.gammaln((df + 1.0) / 2.0) - special.gammaln(df / 2.0) - 0.5 * (log_of(df) + _LOG_PI)
+                - (df + 1.0) / 2.0 * xp_.log1p(z * z / df))
+
+    @rule(t_log_density)
+    def δt_log_density(z, df):
+        # d/dz = -(df + 1) z / (df + z^2); d/ddf = (digamma((df + 1) / 2) - digamma(df / 2) - 1 / df
+        # - log1p(z^2 / df)) / 2 + (df + 1) z^2 / (2 df (df + z^2))
+        y = t_log_density(z, df)
+        def t_log_density_pullback(dy):
+            ddf = dy * (0.5 * (special.digamma((df + 1.0) / 2.0) - special.digamma(df / 2.0) - 1.0 / df
+                               - xp.log1p(z * z / df)) + 0.5 * (df + 1.0) * z * z / (df * (df + z * z)))
+            return unbroadcast(-dy * (df + 1.0) * z / (df + z * z), z), unbroadcast(ddf, df)
+        return y, t_log_density_pullback
+
+    def gamma_log_density(z, a):
+        """The log density of the gamma distribution of shape ``a`` at the standardized ``z >= 0``: SciPy's
+        ``gamma._logpdf``, ``xlogy(a - 1, z) - z - gammaln(a)``, to the bit. (Callers handle ``z < 0``.)"""
+        return special.xlogy(a - 1.0, z) - z - special.gammaln(a)
+
+    @rule(gamma_log_density)
+    def δgamma_log_density(z, a):
+        # d/dz = (a - 1) / z - 1, d/da = log(z) - digamma(a): both for z > 0
+        y = gamma_log_density(z, a)
+        def gamma_log_density_pullback(dy):
+            return unbroadcast(dy * ((a - 1.0) / z - 1.0), z), unbroadcast(dy * (xp.log(z) - special.digamma(a)), a)
+        return y, gamma_log_density_pullback
+
+    # Every t method is a function of z on the whole line. logpdf's z-derivative is
+    # h = -(df + 1) z / (df + z^2), its df-derivative that of δt_log_density; pdf = exp(logpdf) multiplies them
+    # by the density. cdf is stdtr(df, z) and sf stdtr(df, -z) (SciPy's _cdf and _sf), their z-derivative
+    # +-exp(t_log_density); SciPy's generic logcdf and logsf switch at the median 0.
+
+    @rule(t.logpdf)
+    def δt_logpdf(x, df, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        y = t_log_density(z, df) - log_of(scale)
+        def t_logpdf_pullback(dy):
+            dx = -dy * (df + 1.0) * z / (df + z * z) / scale
+            ddf = dy * (0.5 * (special.digamma((df + 1.0) / 2.0) - special.digamma(df / 2.0) - 1.0 / df
+                               - xp.log1p(z * z / df)) + 0.5 * (df + 1.0) * z * z / (df * (df + z * z)))
+            return (unbroadcast(dx, x), unbroadcast(ddf, df), unbroadcast(-dx, loc),
+                    unbroadcast(-dx * z - dy / scale, scale))
+        return y, t_logpdf_pullback
+
+    @rule(t.pdf)
+    def δt_pdf(x, df, loc=0.0, scale=1.0):
+        # SciPy's exp(_logpdf) / scale
+        z = standardized(x, loc, scale)
+        y = xp.exp(t_log_density(z, df)) / scale
+        def t_pdf_pullback(dy):
+            dx = -dy * y * (df + 1.0) * z / (df + z * z) / scale
+            ddf = dy * y * (0.5 * (special.digamma((df + 1.0) / 2.0) - special.digamma(df / 2.0) - 1.0 / df
+                                   - xp.log1p(z * z / df)) + 0.5 * (df + 1.0) * z * z / (df * (df + z * z)))
+            return (unbroadcast(dx, x), unbroadcast(ddf, df), unbroadcast(-dx, loc),
+                    unbroadcast(-dx * z - dy * y / scale, scale))
+        return y, t_pdf_pullback
+
+    @rule(t.cdf)
+    def δt_cdf(x, df, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        y = special.stdtr(df, z)
+        def t_cdf_pullback(dy):
+            dx = dy * xp.exp(t_log_density(z, df)) / scale
+            return (unbroadcast(dx, x), partial_without_closed_form("scipy.stats.t.cdf", "df"), unbroadcast(-dx, loc),
+                    unbroadcast(-dx * z, scale))
+        return y, t_cdf_pullback
+
+    @rule(t.sf)
+    def δt_sf(x, df, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        y = special.stdtr(df, -z)
+        def t_sf_pullback(dy):
+            dx = -dy * xp.exp(t_log_density(z, df)) / scale
+            return (unbroadcast(dx, x), partial_without_closed_form("scipy.stats.t.sf", "df"), unbroadcast(-dx, loc),
+                    unbroadcast(-dx * z, scale))
+        return y, t_sf_pullback
+
+    @rule(t.logcdf)
+    def δt_logcdf(x, df, loc=0.0, scale=1.0):
+        # log(cdf) left of the median 0, log1p(-sf) right of it; d/dz = density / cdf = exp(log density - y)
+        z = standardized(x, loc, scale)
+        y = xp.where(z < 0.0, xp.log(special.stdtr(df, z)), xp.log1p(-special.stdtr(df, -z)))
+        def t_logcdf_pullback(dy):
+            dx = dy * xp.exp(t_log_density(z, df) - y) / scale
+            return (unbroadcast(dx, x), partial_without_closed_form("scipy.stats.t.logcdf", "df"),
+                    unbroadcast(-dx, loc), unbroadcast(-dx * z, scale))
+        return y, t_logcdf_pullback
+
+    @rule(t.logsf)
+    def δt_logsf(x, df, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        y = xp.where(z > 0.0, xp.log(special.stdtr(df, -z)), xp.log1p(-special.stdtr(df, z)))
+        def t_logsf_pullback(dy):
+            dx = -dy * xp.exp(t_log_density(z, df) - y) / scale
+            return (unbroadcast(dx, x), partial_without_closed_form("scipy.stats.t.logsf", "df"),
+                    unbroadcast(-dx, loc), unbroadcast(-dx * z, scale))
+        return y, t_logsf_pullback
+
+    # gamma's support is z >= 0. Off it (x < loc) the values are SciPy's constants (logpdf -inf, pdf and cdf
+    # 0, sf 1) and every partial is 0. `on` is z on the support and 1 off it, `inside` z on the open support
+    # z > 0 and 1 elsewhere: every branch a `where` leaves out is computed from finite values, so that the
+    # rule's forward code, differentiated again (hvp), multiplies no infinity by a zero cotangent. At the edge
+    # z = 0 the density's partials are taken as 0 (its one-sided derivatives there may be infinite); the
+    # distribution functions' x-partial there is the density SciPy gives at 0.
+
+    @rule(gamma.logpdf)
+    def δgamma_logpdf(x, a, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        on = xp.where(z < 0.0, 1.0, z)
+        inside = xp.where(z > 0.0, z, 1.0)
+        y = xp.where(z < 0.0, -math.inf, gamma_log_density(on, a)) - log_of(scale)
+        def gamma_logpdf_pullback(dy):
+            dx = dy * ((a - 1.0) / inside - 1.0) / scale * (z > 0.0)
+            da = dy * (xp.log(inside) - special.digamma(a)) * (z > 0.0)
+            return unbroadcast(dx, x), unbroadcast(da, a), unbroadcast(-dx, loc), unbroadcast(-dx * z - dy / scale, scale)
+        return y, gamma_logpdf_pullback
+
+    @rule(gamma.pdf)
+    def δgamma_pdf(x, a, loc=0.0, scale=1.0):
+        # SciPy's exp(_logpdf) / scale; 0 off the support (exp(-inf)), where y = 0 makes every partial 0
+        z = standardized(x, loc, scale)
+        on = xp.where(z < 0.0, 1.0, z)
+        inside = xp.where(z > 0.0, z, 1.0)
+        y = xp.exp(xp.where(z < 0.0, -math.inf, gamma_log_density(on, a))) / scale
+        def gamma_pdf_pullback(dy):
+            dx = dy * y * ((a - 1.0) / inside - 1.0) / scale * (z > 0.0)
+            da = dy * y * (xp.log(inside) - special.digamma(a)) * (z > 0.0)
+            return (unbroadcast(dx, x), unbroadcast(da, a), unbroadcast(-dx, loc),
+                    unbroadcast(-dx * z - dy * y / scale, scale))
+        return y, gamma_pdf_pullback
+
+    @rule(gamma.cdf)
+    def δgamma_cdf(x, a, loc=0.0, scale=1.0):
+        # gammainc(a, z) (SciPy's _cdf), 0 left of the support
+        z = standardized(x, loc, scale)
+        on = xp.where(z < 0.0, 1.0, z)
+        y = xp.where(z < 0.0, 0.0, special.gammainc(a, on))
+        def gamma_cdf_pullback(dy):
+            dx = dy * xp.exp(gamma_log_density(on, a)) / scale * (z >= 0.0)
+            return (unbroadcast(dx, x), partial_without_closed_form("scipy.stats.gamma.cdf", "a"),
+                    unbroadcast(-dx, loc), unbroadcast(-dx * z, scale))
+        return y, gamma_cdf_pullback
+
+    @rule(gamma.sf)
+    def δgamma_sf(x, a, loc=0.0, scale=1.0):
+        # gammaincc(a, z) (SciPy's _sf), 1 left of the support
+        z = standardized(x, loc, scale)
+        on = xp.where(z < 0.0, 1.0, z)
+        y = xp.where(z < 0.0, 1.0, special.gammaincc(a, on))
+        def gamma_sf_pullback(dy):
+            dx = -dy * xp.exp(gamma_log_density(on, a)) / scale * (z >= 0.0)
+            return (unbroadcast(dx, x), partial_without_closed_form("scipy.stats.gamma.sf", "a"),
+                    unbroadcast(-dx, loc), unbroadcast(-dx * z, scale))
+        return y, gamma_sf_pullback

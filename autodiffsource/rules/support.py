@@ -105,6 +105,18 @@ def safe_divide(a, b):
     return number_if_0d(xp.where(nonzero, a / xp.where(nonzero, b, 1), 0 * a))
 
 
+def partial_without_closed_form(function: str, parameter: str):
+    """Stands, in a rule's pullback, for a partial that has no closed form (``scipy.special.stdtr``'s in
+    ``df``, ``scipy.stats.gamma.cdf``'s in ``a``): raises :class:`MissingRuleError` naming ``function`` and
+    ``parameter``; never returns. Generated code evaluates a partial only where its parameter is differentiated
+    (the inliner keeps the partials asked for, ``Template.live_backward``; forward mode builds tangents of
+    differentiated arguments only), so a call that holds the parameter constant never gets here. Its
+    arguments are constant strings: it is registered nondiff (rules/scipy_special.py)."""
+    raise MissingRuleError(f"`{function}` has no derivative rule in its parameter `{parameter}`: that partial has "
+                           "no closed form", hint=f"Hold `{parameter}` constant (a number, or an argument not "
+                           "differentiated); the other arguments' partials are available.")
+
+
 # ---- elementwise ------------------------------------------------------------------------------------
 
 def sinc_derivative(x):
