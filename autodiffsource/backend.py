@@ -142,7 +142,23 @@ def _cupy_polygamma(n, x):
     return cupyx.scipy.special.polygamma(cupy.asarray(n), x)
 
 
-_COMPOSITES = {("torch", "gamma"): _torch_gamma, ("cupy", "polygamma"): _cupy_polygamma}
+def _torch_with_tensor_shape(name: str):
+    """torch.special's ``name(a, x)`` (gammainc, gammaincc) with a number ``a`` made a tensor like ``x``:
+    torch refuses a number there, where SciPy and JAX take one (``gammainc(2.5, x)``)."""
+    def call(a, x):
+        import torch
+
+        fn = getattr(torch.special, name)
+        if not isinstance(a, torch.Tensor):
+            a = torch.as_tensor(a, dtype=x.dtype, device=x.device)
+        return fn(a, x)
+
+    return call
+
+
+_COMPOSITES = {("torch", "gamma"): _torch_gamma, ("cupy", "polygamma"): _cupy_polygamma,
+               ("torch", "gammainc"): _torch_with_tensor_shape("gammainc"),
+               ("torch", "gammaincc"): _torch_with_tensor_shape("gammaincc")}
 
 
 def _scipy_function(name: str):

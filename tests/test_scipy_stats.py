@@ -227,3 +227,125 @@ def test_families_second_order_through_the_rules():
     hessian_x = hessian(f)(x, scale)
     by_differences = np.stack([numeric_partial(lambda v: gradient(v, scale), [x], 0, [e]) for e in np.eye(3)])
     np.testing.assert_allclose(hessian_x, by_differences, rtol=1e-6, atol=1e-9)
+
+
+# ---- t (shape df) and gamma (shape a) -------------------------------------------------------------------
+# Densities in x, the shape, loc and scale; cdf and sf (t's logcdf and logsf too) in x, loc and scale, their
+# partial in the shape refused with a MissingRuleError naming the method and the parameter, only where that
+# parameter is differentiated. t's log density writes SciPy's log(poch(df/2, 1/2)) as a difference of gammaln
+# (an ulp or two); the other values are SciPy's operations.
+
+from autodiffsource.errors import MissingRuleError  # noqa: E402
+
+SHAPED = {"t": ("logpdf", "pdf", "cdf", "sf", "logcdf", "logsf"), "gamma": ("logpdf", "pdf", "cdf", "sf")}
+DENSITIES = ("logpdf", "pdf")
+
+
+def shaped_weighted(family, method):
+    return written_out(f"def f(x, shape, loc, scale):\n    y = stats.{family}.{method}(x, shape, loc=loc, scale=scale)\n"
+                       "    return np.sum(y * np.linspace(0.5, 1.5, 12).reshape(3, 4))\n")
+
+
+def shaped_inputs(family):
+    x, loc, scale = family_inputs("expon" if family == "gamma" else family)  # gamma: on its support x > loc
+    shape = np.array([0.7, 1.6, 3.5, 12.0])  # broadcast against x's columns (gamma: a < 1 and a > 1)
+    return x, shape, loc, scale
+
+
+@pytest.mark.parametrize("family, method", [(f, m) for f, ms in SHAPED.items() for m in ms])
+def test_shaped_values_are_scipys_and_partials_agree_with_central_differences(family, method):
+    f = shaped_weighted(family, method)
+    args = shaped_inputs(family)
+    argnums = (0, 1, 2, 3) if method in DENSITIES else (0, 2, 3)
+    value, partials = value_and_grad(f, argnums=argnums)(*args)
+    np.testing.assert_allclose(value, f(*args), rtol=1e-14)
+    for i, partial in zip(argnums, partials, strict=True):
+        np.testing.assert_allclose(partial, numeric_partial(f, list(args), i, [1.0]), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("family, method", [(f, m) for f, ms in SHAPED.items() for m in ms if m not in DENSITIES])
+def test_shape_partial_of_a_distribution_function_is_refused_naming_method_and_parameter(family, method):
+    f = shaped_weighted(family, method)
+    args = shaped_inputs(family)
+    parameter = "df" if family == "t" else "a"
+    with pytest.raises(MissingRuleError, match=rf"`scipy\.stats\.{family}\.{method}`.*`{parameter}`"):
+        grad(f, argnums=1)(*args)
+    with pytest.raises(MissingRuleError, match=rf"`{parameter}`"):
+        vjp(f, *args)[1](1.0)  # every argument: the shape's partial included
+
+
+def test_special_functions_shape_partials_are_refused_and_x_partials_agree():
+    from scipy import special
+
+    def f(df, x):
+        return np.sum(special.stdtr(df, x) + special.gammainc(df, x * x) - special.gammaincc(df, x))
+
+    df, x = np.array([0.8, 2.5, 6.0]), np.array([0.4, 1.1, 2.3])
+    value, dx = value_and_grad(f, argnums=1)(df, x)
+    assert value == f(df, x)
+    np.testing.assert_allclose(dx, numeric_partial(f, [df, x], 1, [1.0]), rtol=1e-6, atol=1e-9)
+    with pytest.raises(MissingRuleError, match=r"`scipy\.special\.gammaincc` .*`a`"):
+        grad(f, argnums=0)(df, x)
+
+
+def test_gamma_off_its_support_gives_scipys_values_and_zero_partials():
+    x, a = np.array([-3.0, -0.5, 0.7, 2.0]), np.array([0.6, 2.5, 0.8, 3.0])
+    loc, scale = np.array([0.2, 0.1, -0.3, 0.5]), np.array([1.5, 0.8, 2.0, 1.0])
+    for method in SHAPED["gamma"]:
+        one_point = written_out(f"def f(x, a, loc, scale):\n    return stats.gamma.{method}(x, a, loc=loc, scale=scale)\n")
+        value, pullback = vjp(one_point, x, a, loc, scale)
+        np.testing.assert_array_equal(value, getattr(stats.gamma, method)(x, a, loc=loc, scale=scale))
+        if method in DENSITIES:
+            partials, shown = pullback(np.ones(4)), (0, 1, 2, 3)
+        else:  # the shape's partial is refused: x, loc and scale only (each point's own: a sum)
+            summed = written_out(f"def f(x, a, loc, scale):\n    return np.sum(stats.gamma.{method}(x, a, loc, scale))\n")
+            partials, shown = grad(summed, argnums=(0, 2, 3))(x, a, loc, scale), (0, 2, 3)
+        for i, partial in zip(shown, partials, strict=True):
+            assert np.all(partial[:2] == 0.0), (method, i, partial)
+            on_support = numeric_partial(one_point, [x[2:], a[2:], loc[2:], scale[2:]], i, [np.ones(2)])
+            np.testing.assert_allclose(partial[2:], on_support, rtol=1e-6, atol=1e-9)
+
+
+def test_shaped_second_order_has_no_nan_off_the_support_and_agrees_with_differences():
+    def f(x, a):
+        return np.sum(stats.gamma.logpdf(x, a, loc=0.5, scale=1.5) + stats.gamma.pdf(x, a, scale=0.7)
+                      + stats.gamma.cdf(x, 1.7, loc=-0.2) + stats.gamma.sf(x, 0.6)
+                      + stats.t.pdf(x, a, loc=0.1) + stats.t.logcdf(x, 2.5, scale=1.5) + stats.t.logsf(x, 3.0))
+
+    x, a = np.array([0.3, -1.0, 2.0, 1.2]), np.array([2.2, 1.5, 0.7, 4.0])  # -1.0: off every gamma support
+    gradient = grad(f, argnums=(0, 1))
+    for i in (0, 1):
+        hess = hessian(f, argnums=i)(x, a)
+        assert np.all(np.isfinite(hess))
+        rows = np.stack([numeric_partial(lambda *v: gradient(*v)[i], [x, a], i, [e]) for e in np.eye(4)])
+        np.testing.assert_allclose(hess, rows, rtol=1e-5, atol=1e-8)
+
+
+def test_shaped_take_positional_arguments_and_numbers():
+    def f(x, df):
+        return (np.sum(stats.t.logpdf(x, df, 0.25, 2.0) + stats.gamma.cdf(x + 3.0, 2.5, 0.5))
+                + stats.t.sf(0.3, 4.0, x[0], 1.5) + stats.gamma.pdf(3.0, df[1], 0.5, 2.0))
+
+    x, df = np.linspace(-1.0, 2.0, 5), np.array([0.9, 2.5, 1.0, 7.0, 3.5])
+    value, (dx, ddf) = value_and_grad(f, argnums=(0, 1))(x, df)
+    np.testing.assert_allclose(value, f(x, df), rtol=1e-14)
+    np.testing.assert_allclose(dx, numeric_partial(f, [x, df], 0, [1.0]), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(ddf, numeric_partial(f, [x, df], 1, [1.0]), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("library", ["torch", "jax"])
+@pytest.mark.parametrize("family, method", [(f, m) for f, ms in SHAPED.items() for m in ms])
+def test_shaped_on_other_libraries_the_partials_are_numpys(family, method, library):
+    module = pytest.importorskip(library)
+    convert = module.asarray if library == "torch" else pytest.importorskip("jax.numpy").asarray
+    shape = "shape" if method in DENSITIES else "2.5"  # (a constant shape in the distribution functions)
+    f = written_out(f"def f(x, shape, loc):\n    y = stats.{family}.{method}(x, {shape}, loc, 1.5)\n"
+                    "    return (y * y).sum()\n")
+    x, a, loc, _ = shaped_inputs(family)
+    argnums = (0, 1, 2) if method in DENSITIES else (0, 2)
+    value, want = value_and_grad(f, argnums=argnums)(x, a, loc)
+    got_value, got = value_and_grad(f, argnums=argnums)(convert(x), convert(a), convert(loc))
+    assert type(got[0]) is type(convert(x))
+    np.testing.assert_allclose(np.asarray(got_value), value, rtol=1e-12)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(np.asarray(g), w, rtol=1e-10, atol=1e-13)

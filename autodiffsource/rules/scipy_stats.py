@@ -520,7 +520,8 @@ if scipy_stats is not None:
         def gamma_logpdf_pullback(dy):
             dx = dy * ((a - 1.0) / inside - 1.0) / scale * (z > 0.0)
             da = dy * (xp.log(inside) - special.digamma(a)) * (z > 0.0)
-            return unbroadcast(dx, x), unbroadcast(da, a), unbroadcast(-dx, loc), unbroadcast(-dx * z - dy / scale, scale)
+            return (unbroadcast(dx, x), unbroadcast(da, a), unbroadcast(-dx, loc),
+                    unbroadcast(-dx * z - dy / scale * (z >= 0.0), scale))  # (-inf off the support: constant)
         return y, gamma_logpdf_pullback
 
     @rule(gamma.pdf)
