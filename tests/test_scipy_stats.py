@@ -242,7 +242,8 @@ DENSITIES = ("logpdf", "pdf")
 
 
 def shaped_weighted(family, method):
-    return written_out(f"def f(x, shape, loc, scale):\n    y = stats.{family}.{method}(x, shape, loc=loc, scale=scale)\n"
+    return written_out(f"def f(x, shape, loc, scale):\n"
+                       f"    y = stats.{family}.{method}(x, shape, loc=loc, scale=scale)\n"
                        "    return np.sum(y * np.linspace(0.5, 1.5, 12).reshape(3, 4))\n")
 
 
@@ -292,13 +293,15 @@ def test_gamma_off_its_support_gives_scipys_values_and_zero_partials():
     x, a = np.array([-3.0, -0.5, 0.7, 2.0]), np.array([0.6, 2.5, 0.8, 3.0])
     loc, scale = np.array([0.2, 0.1, -0.3, 0.5]), np.array([1.5, 0.8, 2.0, 1.0])
     for method in SHAPED["gamma"]:
-        one_point = written_out(f"def f(x, a, loc, scale):\n    return stats.gamma.{method}(x, a, loc=loc, scale=scale)\n")
+        one_point = written_out(f"def f(x, a, loc, scale):\n"
+                                f"    return stats.gamma.{method}(x, a, loc=loc, scale=scale)\n")
         value, pullback = vjp(one_point, x, a, loc, scale)
         np.testing.assert_array_equal(value, getattr(stats.gamma, method)(x, a, loc=loc, scale=scale))
         if method in DENSITIES:
             partials, shown = pullback(np.ones(4)), (0, 1, 2, 3)
         else:  # the shape's partial is refused: x, loc and scale only (each point's own: a sum)
-            summed = written_out(f"def f(x, a, loc, scale):\n    return np.sum(stats.gamma.{method}(x, a, loc, scale))\n")
+            summed = written_out(f"def f(x, a, loc, scale):\n"
+                                 f"    return np.sum(stats.gamma.{method}(x, a, loc, scale))\n")
             partials, shown = grad(summed, argnums=(0, 2, 3))(x, a, loc, scale), (0, 2, 3)
         for i, partial in zip(shown, partials, strict=True):
             assert np.all(partial[:2] == 0.0), (method, i, partial)

@@ -1,6 +1,13 @@
-"""Rules for the location-scale distributions of :mod:`scipy.stats` without a shape parameter: ``norm``,
-``expon``, ``laplace``, ``logistic`` and ``cauchy``, each's ``logpdf``, ``pdf``, ``cdf``, ``logcdf``, ``sf``
-and ``logsf`` in ``x``, ``loc`` and ``scale``; registered once SciPy's stats module is imported.
+"""Rules for distributions of :mod:`scipy.stats`; registered once SciPy's stats module is imported. Without a
+shape parameter: ``norm``, ``expon``, ``laplace``, ``logistic`` and ``cauchy``, each's ``logpdf``, ``pdf``,
+``cdf``, ``logcdf``, ``sf`` and ``logsf`` in ``x``, ``loc`` and ``scale``. With one: ``t`` (``df``; the same
+six methods) and ``gamma`` (``a``; ``logpdf``, ``pdf``, ``cdf``, ``sf``), whose densities are differentiable
+in the shape too (through digamma), and whose distribution functions only in ``x``, ``loc`` and ``scale``:
+their derivative in the shape has no closed form, and asking for it raises :class:`MissingRuleError` naming
+the method and the parameter (``support.partial_without_closed_form``, evaluated only where that parameter
+is differentiated). ``t``'s log density writes SciPy's ``log(poch(df/2, 1/2))`` as
+``gammaln((df + 1) / 2) - gammaln(df / 2)`` (an ulp or two from SciPy's for moderate df); ``gamma``'s
+``logcdf`` and ``logsf`` (SciPy's switch at the median ``gammaincinv(a, 1/2)``) have no rule yet.
 
 ``scipy.stats.norm`` is one object and these are its methods (a new bound method at each access), so the
 rules are keyed by the object and the method (``registry.rule``). Each computes as SciPy does, on the
@@ -16,7 +23,7 @@ A method's derivative in ``z``, ``h``, gives every partial: ``dx = dy * h / scal
 constants and every partial is 0. Each rule writes its three partials out (one expression per parameter),
 so that the code generator inlines it (``transform/inline.py``), where ``xp`` is bound. Like SciPy's
 statistical functions these take positional ``loc`` and ``scale`` too (``norm.pdf(x, 0.0, 2.0)``);
-SciPy's other distributions (those with shape parameters: ``t``, ``gamma``...) have no rule yet.
+SciPy's other distributions have no rule yet.
 
 Importing ``scipy.stats`` takes most of a second, so ``import autodiffsource`` does not: as for
 :mod:`scipy.special` (``rules/scipy_special.py``) this module defers itself until something imports it.

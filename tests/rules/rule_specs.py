@@ -471,13 +471,15 @@ add([case(f"stats.{d}.{m}(x, loc=y, scale=1.5)", [(above_one if d == "expon" els
 # shape parameter a constant: its partial has no closed form and is refused (tests/test_scipy_stats.py).
 # gamma's cases stay on its support x > loc.
 _GLOBALS.update(t_log_density=norm_rules.t_log_density, gamma_log_density=norm_rules.gamma_log_density)
-add([case(f"stats.{d}.{m}(x, y, loc=z, scale=1.5)", [(above_one if d == "gamma" else real, a), (above_one, b),
-                                                     (unit if d == "gamma" else real, c)], getattr(getattr(stats, d), m))
+add([case(f"stats.{d}.{m}(x, y, loc=z, scale=1.5)",
+          [(above_one if d == "gamma" else real, a), (above_one, b), (unit if d == "gamma" else real, c)],
+          getattr(getattr(stats, d), m))
      for d in ("t", "gamma") for m in ("logpdf", "pdf") for a, b, c in [((5,), PY, (5,)), (S34, (4,), (3, 1))]]
     + [case(f"stats.{d}.{m}(x, 0.8, 0.25, y)", [(above_one if d == "gamma" else real, (5,)), (above_one, (5,))],
             getattr(getattr(stats, d), m)) for d in ("t", "gamma") for m in ("logpdf", "pdf")]
-    + [case(f"stats.{d}.{m}(x, {s}, loc=y, scale=1.5)", [(above_one if d == "gamma" else real, a),
-                                                         (unit if d == "gamma" else real, b)], getattr(getattr(stats, d), m))
+    + [case(f"stats.{d}.{m}(x, {s}, loc=y, scale=1.5)",
+            [(above_one if d == "gamma" else real, a), (unit if d == "gamma" else real, b)],
+            getattr(getattr(stats, d), m))
        for d, ms in [("t", ("cdf", "sf", "logcdf", "logsf")), ("gamma", ("cdf", "sf"))] for m in ms
        for s in ("2.5", "0.8") for a, b in [((5,), PY), (S34, (3, 1))]]
     + [case(f"stats.{d}.{m}(x, 1.7, 0.25, y)", [(above_one if d == "gamma" else real, (5,)), (above_one, (5,))],
