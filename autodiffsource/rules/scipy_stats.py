@@ -77,7 +77,8 @@ if scipy_stats is not None:
     def log_of(scale):
         """log(scale) in scale's own library; NumPy's for a Python number, as SciPy takes it (and a torch
         namespace has no log of a Python float)."""
-        return np.log(scale) if type(scale) in (int, float) else _xp(scale).log(scale)
+        # (a Python float of a number: array-api-strict refuses NumPy's float64 beside its arrays)
+        return float(np.log(scale)) if type(scale) in (int, float) else _xp(scale).log(scale)
 
     @rule(log_of)
     def δlog_of(scale):
