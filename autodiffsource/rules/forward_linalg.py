@@ -1,6 +1,6 @@
 """Forward forms of the linear-algebra rules: cholesky, eigh, eigvalsh, svd, svdvals, qr, lstsq, pinv,
-slogdet, matrix_power, multi_dot, and scipy.linalg's solve, cholesky, solve_triangular and expm
-(registered with ``rules/forward.py``'s :func:`forward_form`).
+slogdet, matrix_power, multi_dot, scipy.linalg's solve, cholesky, solve_triangular and expm, and
+scipy.stats.multivariate_normal's logpdf and pdf (registered with ``rules/forward.py``'s :func:`forward_form`).
 
 Contract: as ``rules/forward_forms.py``: every form is made of operations with reverse rules or of helpers
 listed in :data:`HELPERS` with theirs, so jvp code stays differentiable (second order). Tangents follow
@@ -15,9 +15,11 @@ import numpy as np
 import numpy as xp  # the stand-in name in forward forms; inlined code binds the run-time namespace
 
 from .forward import _constant_rule, _is_false_or_absent, differentiable_source, forward_form
+from .registry import nondiff
 from .forward import δsafe_divide  # noqa: F401  (found beside safe_divide by differentiable_source functions)
 from .support import safe_divide
-from .support_linalg import (SYMMETRIC_KINDS, TRIANGULAR_KINDS, eigh_partial, matrix_power_partial,
+from .support_linalg import (SYMMETRIC_KINDS, TRIANGULAR_KINDS, eigh_partial, gaussian_covariance,
+                             gaussian_covariance_partial, gaussian_dimension, matrix_power_partial,
                              multi_dot_partials, svd_partial)
 
 
@@ -350,6 +352,53 @@ def δmulti_dot_tangent(arrays, arrays_dot):
     return t, multi_dot_tangent_pullback
 
 
+# ---- scipy.stats.multivariate_normal (rules/scipy_stats.py) ----------------------------------------------
+# allow_singular=True goes through the rule's pullback, which refuses it by name. The defaults are the rule's:
+# an argument not passed comes in as its default, its tangent as None.
+
+@forward_form("δmultivariate_normal_logpdf", applies=_is_false_or_absent("allow_singular"))
+def jvp_multivariate_normal_logpdf(x, x_dot, y, mean=None, mean_dot=None, cov=1, cov_dot=None,
+                                   allow_singular=False):
+    return gaussian_log_density_tangent(x, x_dot, mean, mean_dot, cov, cov_dot, y)
+
+
+@forward_form("δmultivariate_normal_pdf", applies=_is_false_or_absent("allow_singular"))
+def jvp_multivariate_normal_pdf(x, x_dot, y, mean=None, mean_dot=None, cov=1, cov_dot=None,
+                                allow_singular=False):
+    return y * gaussian_log_density_tangent(x, x_dot, mean, mean_dot, cov, cov_dot, y)
+
+
+@differentiable_source
+def gaussian_log_density_tangent(x, x_dot, mean, mean_dot, cov, cov_dot, y):
+    """The tangent of ``y = multivariate_normal.logpdf(x, mean, cov)``, shaped like ``y``. With the points r_i of
+    ``x - mean`` (rows of k coordinates), S the covariance and w_i = S^-1 r_i:
+    y_i' = -w_i . (x_i' - mean') + (w_i^T S' w_i - trace(S^-1 S')) / 2, S' read of ``cov_dot`` as S of ``cov``
+    (``gaussian_covariance``). A None tangent is an argument not passed (``mean=None``, the default cov)."""
+    k = gaussian_dimension(mean, cov)
+    s = gaussian_covariance(cov, k)
+    r = np.reshape(x, (-1, k))
+    moved = np.reshape(x_dot, (-1, k))
+    if mean is not None:
+        r = r - np.reshape(mean, (k,))
+        moved = moved - np.reshape(mean_dot, (k,))
+    w = np.swapaxes(np.linalg.solve(s, np.swapaxes(r, -1, -2)), -1, -2)  # row i: S^-1 r_i
+    slope = -np.sum(w * moved, axis=-1)
+    if cov_dot is not None:
+        s_dot = gaussian_covariance(cov_dot, k)
+        slope = slope + 0.5 * (np.sum(w * (w @ s_dot), axis=-1) - np.trace(np.linalg.solve(s, s_dot)))
+    return np.reshape(slope, np.shape(y))
+
+
+nondiff(gaussian_dimension)  # (an integer read off shapes: a constant, so that reshapes take it as a shape)
+
+
+def δgaussian_covariance(cov, k):
+    def gaussian_covariance_pullback(ds):
+        return gaussian_covariance_partial(ds, cov), None
+
+    return gaussian_covariance(cov, k), gaussian_covariance_pullback
+
+
 # ---- several outputs ----------------------------------------------------------------------------------
 
 def slogdet_value(a):
@@ -481,4 +530,5 @@ HELPERS = [
     (matrix_power_tangent, δmatrix_power_tangent), (multi_dot_tangent, δmulti_dot_tangent),
     (transpose_if, δtranspose_if), (triangle_read, _constant_rule(triangle_read)),
     (require_thin_or_square, _constant_rule(require_thin_or_square)), (require_tall, _constant_rule(require_tall)),
+    (gaussian_covariance, δgaussian_covariance),
 ]

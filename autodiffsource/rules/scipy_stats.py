@@ -43,9 +43,11 @@ else:
     defer("scipy.stats", __name__)
 
 from ..backend import special
+from ..errors import MissingRuleError
 from ..runtime import unbroadcast
 from ..runtime.common import _xp
 from .support import partial_without_closed_form
+from .support_linalg import gaussian_log_density_partials
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2.0 * math.pi))  # (SciPy's _norm_pdf_logC, to the bit)
 _LOG_PI = math.log(math.pi)  # (SciPy's _LOG_PI)
@@ -569,3 +571,40 @@ if scipy_stats is not None:
             return (unbroadcast(dx, x), partial_without_closed_form("scipy.stats.gamma.sf", "a"),
                     unbroadcast(-dx, loc), unbroadcast(-dx * z, scale))
         return y, gamma_sf_pullback
+
+    # ---- scipy.stats.multivariate_normal: logpdf and pdf in x, mean and cov --------------------------------
+    # The value is SciPy's own call (its eigh-based log-determinant and Mahalanobis term: SciPy's to the bit).
+    # The partials (support_linalg.gaussian_log_density_partials) are those of what SciPy computes: a 2-D cov
+    # is read through its lower triangle only. As scipy.linalg's rules, these are inlined and their pullbacks
+    # call a partial helper without a rule of its own: second order goes through the forward forms
+    # (rules/forward_linalg.py), whose code is made of operations with rules.
+
+    multivariate_normal = scipy_stats.multivariate_normal
+
+    @rule(multivariate_normal.logpdf, static=("allow_singular",))
+    def δmultivariate_normal_logpdf(x, mean=None, cov=1, allow_singular=False):
+        refuse_singular_covariance("logpdf", allow_singular)
+        y = multivariate_normal.logpdf(x, mean, cov)
+        def multivariate_normal_logpdf_pullback(dy):
+            dx, dmean, dcov = gaussian_log_density_partials(dy, x, mean, cov)
+            return dx, dmean, dcov, None
+        return y, multivariate_normal_logpdf_pullback
+
+    @rule(multivariate_normal.pdf, static=("allow_singular",))
+    def δmultivariate_normal_pdf(x, mean=None, cov=1, allow_singular=False):
+        # pdf = exp(logpdf): the partials of logpdf for the cotangent dy * pdf
+        refuse_singular_covariance("pdf", allow_singular)
+        y = multivariate_normal.pdf(x, mean, cov)
+        def multivariate_normal_pdf_pullback(dy):
+            dx, dmean, dcov = gaussian_log_density_partials(dy * y, x, mean, cov)
+            return dx, dmean, dcov, None
+        return y, multivariate_normal_pdf_pullback
+
+    def refuse_singular_covariance(method: str, allow_singular) -> None:
+        """None; a MissingRuleError naming ``allow_singular`` where it is true: SciPy then takes a singular cov's
+        pseudo-inverse and pseudo-determinant (the eigenvalues it deems 0 left out), whose partial is not the
+        simple one of a positive definite cov (nor defined where the rank changes)."""
+        if allow_singular:
+            raise MissingRuleError(f"`scipy.stats.multivariate_normal.{method}` with allow_singular=True has no "
+                                   "derivative rule: a singular covariance's pseudo-determinant has no such simple "
+                                   "partial", hint="Pass a positive definite `cov` with allow_singular=False.")

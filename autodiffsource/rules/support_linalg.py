@@ -292,3 +292,56 @@ def expm_partial(de, a):
         return expm_frechet(a.T, de, compute_expm=False)
     flat_a, flat_de = a.reshape(-1, *a.shape[-2:]), np.broadcast_to(de, a.shape).reshape(-1, *a.shape[-2:])
     return np.stack([expm_frechet(m.T, d, compute_expm=False) for m, d in zip(flat_a, flat_de)]).reshape(a.shape)
+
+
+# ---- scipy.stats.multivariate_normal (rules/scipy_stats.py) --------------------------------------------------
+
+def gaussian_dimension(mean, cov) -> int:
+    """The dimension k that ``scipy.stats.multivariate_normal``'s methods infer (``_process_parameters_psd``):
+    ``mean``'s size where it is given, else the rows of a 2-D ``cov``, else 1."""
+    if mean is not None:
+        return int(np.size(mean))
+    return int(np.shape(cov)[0]) if np.ndim(cov) == 2 else 1
+
+
+def gaussian_covariance(cov, k: int):
+    """The (k, k) symmetric matrix ``multivariate_normal`` takes ``cov`` for: a number is a variance (``cov * I``),
+    a 1-D array a diagonal, and a 2-D array stands for the symmetric matrix of its lower triangle: SciPy factors
+    it with ``scipy.linalg.eigh(cov, lower=True)``, which reads nothing above the diagonal. Linear in ``cov``."""
+    if np.ndim(cov) == 2:
+        return np.tril(cov) + np.swapaxes(np.tril(cov, -1), -1, -2)
+    if np.ndim(cov) == 1:
+        return np.diag(cov)
+    return cov * np.eye(k)
+
+
+def gaussian_covariance_partial(g, cov):
+    """The adjoint of :func:`gaussian_covariance`: ``cov``'s partial where the matrix it stands for has partial
+    ``g``. For a 2-D ``cov`` an entry below the diagonal stands for two entries of the matrix (``g``'s two,
+    folded) and one above it for none (0); a 1-D ``cov`` gets ``g``'s diagonal, a number its trace."""
+    if np.ndim(cov) == 2:
+        return np.tril(g) + np.tril(np.swapaxes(g, -1, -2), -1)
+    if np.ndim(cov) == 1:
+        return np.diagonal(g).copy()
+    trace = np.trace(g)
+    return float(trace) if type(cov) in (int, float) else np.reshape(trace, np.shape(cov))
+
+
+def gaussian_log_density_partials(dy, x, mean, cov):
+    """The partials in ``x``, ``mean`` and ``cov`` of ``scipy.stats.multivariate_normal.logpdf(x, mean, cov)`` for
+    the cotangent ``dy`` (shaped like its result: one entry per point), shaped like ``x``, ``mean`` (None where
+    ``mean`` is None) and ``cov``. ``x``'s last axis holds a point's k coordinates (for k = 1 a 1-D ``x`` is so
+    many points, as SciPy takes it), so ``x`` reads as an (n, k) array of points. With r_i = x_i - mean,
+    S the covariance and w_i = S^-1 r_i: logpdf_i = -(k log 2 pi + log det S + r_i^T w_i) / 2, whose partials
+    are -w_i in x_i, w_i in mean, and -(S^-1 - w_i w_i^T) / 2 in S, each weighted by dy_i and summed over
+    the points; S's partial then goes to ``cov`` through :func:`gaussian_covariance_partial`."""
+    k = gaussian_dimension(mean, cov)
+    s = gaussian_covariance(cov, k)
+    points = np.reshape(x, (-1, k))
+    r = points if mean is None else points - np.reshape(mean, (k,))
+    w = _T(np.linalg.solve(s, _T(r)))  # row i: S^-1 r_i
+    weights = np.reshape(dy, (-1, 1))  # one cotangent per point, as a column
+    dr = -weights * w
+    dmean = None if mean is None else np.reshape(-np.sum(dr, axis=0), np.shape(mean))
+    g = -0.5 * (np.sum(weights) * np.linalg.inv(s) - _T(w) @ (weights * w))  # (S^-1 is symmetric)
+    return np.reshape(dr, np.shape(x)), dmean, gaussian_covariance_partial(g, cov)

@@ -492,3 +492,13 @@ add([case(f"stats.{d}.{m}(x, y, loc=z, scale=1.5)",
     + [case(f"special.stdtr({df}, x)", [(real, s)], special.stdtr) for df in ("2.5", "0.8") for s in (PY, (5,), S34)]
     + [case(f"special.{fn}({a}, x)", [(positive, s)], getattr(special, fn))
        for fn in ("gammainc", "gammaincc") for a in ("1.7", "0.6") for s in (PY, (5,), S34)])
+
+# ---- scipy.stats.multivariate_normal (rules/scipy_stats.py) ------------------------------------------------
+# One point and several, the mean given and omitted, cov 2-D (its lower triangle read: the harness's central
+# differences of the upper entries are 0, as the partials), 1-D (a diagonal) and a number (a variance).
+add([case(f"stats.multivariate_normal.{m}(x, y, z)", [(real, a), (real, (3,)), (symmetric_positive, (3, 3))],
+          getattr(stats.multivariate_normal, m)) for m in ("logpdf", "pdf") for a in ((3,), (4, 3))]
+    + [case(f"stats.multivariate_normal.{m}(x, cov=y)", [(real, (4, 3)), (symmetric_positive, (3, 3))],
+            getattr(stats.multivariate_normal, m)) for m in ("logpdf", "pdf")]
+    + [case(f"stats.multivariate_normal.{m}(x, mean=y, cov=z)", [(real, (4, 3)), (real, (3,)), (positive, s)],
+            getattr(stats.multivariate_normal, m)) for m in ("logpdf", "pdf") for s in ((3,), PY)])
