@@ -352,3 +352,131 @@ def test_shaped_on_other_libraries_the_partials_are_numpys(family, method, libra
     np.testing.assert_allclose(np.asarray(got_value), value, rtol=1e-12)
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(np.asarray(g), w, rtol=1e-10, atol=1e-13)
+
+
+# ---- multivariate_normal: logpdf and pdf in x, mean and cov ---------------------------------------------
+# SciPy factors cov with eigh(cov, lower=True): only its lower triangle is read, as the symmetric matrix it
+# stands for. The partials follow that: central differences of an upper entry are 0, and so is its partial,
+# even where the upper triangle differs from the lower one.
+
+from autodiffsource import hvp, jvp  # noqa: E402
+
+
+def mvn_density(method, x, mean, cov):
+    if method == "logpdf":
+        return stats.multivariate_normal.logpdf(x, mean, cov)
+    return stats.multivariate_normal.pdf(x, mean=mean, cov=cov)
+
+
+def mvn_weighted(x, mean, cov, method):
+    y = mvn_density(method, x, mean, cov)
+    return np.sum(y * np.linspace(0.5, 1.5, np.size(y)))
+
+
+def mvn_inputs(points):
+    rng = np.random.default_rng(11)
+    a = rng.normal(size=(3, 3))
+    cov = a @ a.T + 2.0 * np.eye(3)
+    cov[np.triu_indices(3, 1)] = [5.0, -7.0, 0.25]  # not read: an upper triangle unlike the lower one
+    x = rng.normal(size=(3,) if points == "one" else (6, 3))
+    return x, rng.normal(size=3) * 0.5, cov
+
+
+@pytest.mark.parametrize("points", ["one", "several"])
+@pytest.mark.parametrize("method", ["logpdf", "pdf"])
+def test_mvn_values_are_scipys_and_partials_agree_with_central_differences(method, points):
+    x, mean, cov = mvn_inputs(points)
+    value, partials = value_and_grad(mvn_weighted, argnums=(0, 1, 2))(x, mean, cov, method)
+    assert value == mvn_weighted(x, mean, cov, method)  # SciPy's own value
+    assert np.shape(mvn_density(method, x, mean, cov)) == (() if points == "one" else (6,))
+    for i, partial in enumerate(partials):
+        expected = numeric_partial(lambda *a: mvn_weighted(*a, method), [x, mean, cov], i, [1.0])
+        assert np.shape(partial) == np.shape([x, mean, cov][i])
+        np.testing.assert_allclose(partial, expected, rtol=1e-6, atol=1e-9)
+    upper = np.triu_indices(3, 1)
+    assert np.all(partials[2][upper] == 0.0)
+    assert np.all(numeric_partial(lambda *a: mvn_weighted(*a, method), [x, mean, cov], 2, [1.0])[upper] == 0.0)
+    assert np.all(partials[2][np.tril_indices(3, -1)] != 0.0)
+
+
+def mvn_without_mean(x, cov):
+    return np.sum(stats.multivariate_normal.logpdf(x, cov=cov) * np.linspace(1.0, 2.0, 6))
+
+
+def test_mvn_mean_omitted():
+    x, _, cov = mvn_inputs("several")
+    value, (dx, dcov) = value_and_grad(mvn_without_mean, argnums=(0, 1))(x, cov)
+    assert value == mvn_without_mean(x, cov)
+    np.testing.assert_allclose(dx, numeric_partial(mvn_without_mean, [x, cov], 0, [1.0]), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(dcov, numeric_partial(mvn_without_mean, [x, cov], 1, [1.0]), rtol=1e-6, atol=1e-9)
+
+
+def mvn_with_variances(x, mean, cov):
+    return np.sum(stats.multivariate_normal.pdf(x, mean, cov) + stats.multivariate_normal.logpdf(x, mean, cov))
+
+
+@pytest.mark.parametrize("cov", [np.array([0.7, 1.5, 2.5]), 1.8, np.array(1.3)], ids=["diagonal", "number", "0-d"])
+def test_mvn_cov_a_diagonal_or_a_variance(cov):
+    x, mean, _ = mvn_inputs("several")
+    value, partials = value_and_grad(mvn_with_variances, argnums=(0, 1, 2))(x, mean, cov)
+    assert value == mvn_with_variances(x, mean, cov)
+    assert type(partials[2]) is float if type(cov) is float else np.shape(partials[2]) == np.shape(cov)
+    for i, partial in enumerate(partials):
+        np.testing.assert_allclose(partial, numeric_partial(mvn_with_variances, [x, mean, cov], i, [1.0]),
+                                   rtol=1e-6, atol=1e-9)
+
+
+def log_likelihood(mean, cov, data):
+    return np.sum(stats.multivariate_normal.logpdf(data, mean, cov))
+
+
+def test_mvn_log_likelihood_of_data_under_a_2d_gaussian():
+    rng = np.random.default_rng(5)
+    data = rng.multivariate_normal([1.0, -2.0], [[2.0, 0.6], [0.6, 0.5]], size=200)
+    mean, cov = np.array([0.8, -1.7]), np.array([[1.5, 0.0], [0.3, 0.8]])  # (lower triangle read)
+    value, (dmean, dcov) = value_and_grad(log_likelihood, argnums=(0, 1))(mean, cov, data)
+    assert value == log_likelihood(mean, cov, data)
+    np.testing.assert_allclose(dmean, numeric_partial(log_likelihood, [mean, cov, data], 0, [1.0]), rtol=1e-6)
+    np.testing.assert_allclose(dcov, numeric_partial(log_likelihood, [mean, cov, data], 1, [1.0]), rtol=1e-6,
+                               atol=1e-6)
+    # At the maximum-likelihood estimate (the sample mean, the biased sample covariance) the gradient vanishes.
+    best_mean, best_cov = data.mean(axis=0), np.cov(data.T, bias=True)
+    dmean, dcov = grad(log_likelihood, argnums=(0, 1))(best_mean, best_cov, data)
+    np.testing.assert_allclose(dmean, 0.0, atol=1e-9)
+    np.testing.assert_allclose(dcov, 0.0, atol=1e-9)
+
+
+def test_mvn_second_order_and_forward_mode():
+    x, mean, cov = mvn_inputs("several")
+    cov = np.tril(cov) + np.tril(cov, -1).T
+    gradient = grad(log_likelihood, argnums=1)
+    direction = np.array([[0.3, -0.2, 0.5], [0.1, 0.4, -0.6], [0.2, 0.7, 0.9]])
+    by_differences = numeric_partial(lambda c: np.sum(gradient(mean, c, x) * direction), [cov], 0, [1.0])
+    np.testing.assert_allclose(hvp(log_likelihood, 1)(mean, cov, x, direction), by_differences, rtol=1e-5,
+                               atol=1e-7)
+    hessian_mean = hessian(log_likelihood)(mean, cov, x)
+    by_differences = np.stack([numeric_partial(lambda m: grad(log_likelihood)(m, cov, x), [mean], 0, [e])
+                               for e in np.eye(3)])
+    np.testing.assert_allclose(hessian_mean, by_differences, rtol=1e-6, atol=1e-8)
+    tangents = [np.full(3, 0.1), direction, np.zeros_like(x)]
+    _, slope = jvp(log_likelihood, [mean, cov, x], tangents)
+    step = 1e-6
+    moved = [log_likelihood(*[a + s * step * t for a, t in zip([mean, cov, x], tangents)]) for s in (1.0, -1.0)]
+    np.testing.assert_allclose(slope, (moved[0] - moved[1]) / (2 * step), rtol=1e-6)
+
+
+def singular_allowed(x, mean, cov):
+    return np.sum(stats.multivariate_normal.logpdf(x, mean, cov, allow_singular=True))
+
+
+def singular_allowed_pdf(x, mean, cov):
+    return np.sum(stats.multivariate_normal.pdf(x, mean, cov, True))
+
+
+def test_mvn_allow_singular_is_refused_by_name():
+    x, mean, cov = mvn_inputs("several")
+    for f, method in ((singular_allowed, "logpdf"), (singular_allowed_pdf, "pdf")):
+        with pytest.raises(MissingRuleError, match=rf"multivariate_normal\.{method}` with allow_singular=True"):
+            grad(f)(x, mean, cov)
+        with pytest.raises(MissingRuleError, match="allow_singular=True"):
+            jvp(f, [x, mean, cov], [x, mean, cov])
