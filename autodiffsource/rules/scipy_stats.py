@@ -9,6 +9,17 @@ is differentiated). ``t``'s log density writes SciPy's ``log(poch(df/2, 1/2))`` 
 ``gammaln((df + 1) / 2) - gammaln(df / 2)`` (an ulp or two from SciPy's for moderate df); ``gamma``'s
 ``logcdf`` and ``logsf`` (SciPy's switch at the median ``gammaincinv(a, 1/2)``) have no rule yet.
 
+``multivariate_normal``'s ``logpdf`` and ``pdf`` take ``x`` of shape ``(k,)`` (one point) or ``(n, k)`` (n
+points: a result of shape ``(n,)``, squeezed as SciPy squeezes it), ``mean`` of shape ``(k,)`` or None, and
+``cov`` a positive definite ``(k, k)`` matrix, a 1-D diagonal or a number (a variance), and are differentiable
+in all three, on NumPy arrays. The value is SciPy's own call (its eigh-based log-determinant and Mahalanobis
+term, to the bit); the partials are those of what SciPy computes: it factors a 2-D ``cov`` with
+``eigh(cov, lower=True)``, which reads the lower triangle as the symmetric matrix S it stands for, so with
+r = x - mean the partial in S, ``-(S^-1 - S^-1 r r^T S^-1) / 2`` summed over the points, is folded onto that
+triangle (an entry below the diagonal stands for two of S) and the upper triangle gets 0.
+``allow_singular=True`` raises :class:`MissingRuleError` naming it: SciPy's pseudo-determinant of a singular
+cov has no such simple partial.
+
 ``scipy.stats.norm`` is one object and these are its methods (a new bound method at each access), so the
 rules are keyed by the object and the method (``registry.rule``). Each computes as SciPy does, on the
 standardized ``z = (x - loc) / scale`` (float64 at least, as SciPy's), with SciPy's formulas in SciPy's
