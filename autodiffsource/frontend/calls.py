@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import functools
 import inspect
 import types
 
@@ -327,19 +326,8 @@ def _rule_signature(rule: Rule) -> tuple:
         template = template_for(rule)
         params = template.params if template is not None else list(inspect.signature(rule.delta).parameters)
         required = [p for p in params if p not in template.defaults] if template is not None else []
-        found = _signatures[id(rule)] = (rule, template, params, required, rule.sequences or rule in _sequence_rules())
+        found = _signatures[id(rule)] = (rule, template, params, required, rule.sequences)
     return found[1:]
-
-
-@functools.lru_cache(maxsize=1)
-def _sequence_rules() -> frozenset:
-    """Rules that take a list or tuple of arrays as it is (everything else gets ``np.asarray`` of it)."""
-    import numpy
-
-    primals = [numpy.asarray, numpy.array, numpy.asanyarray, numpy.concatenate, numpy.stack, numpy.hstack,
-               numpy.vstack, numpy.dstack, numpy.column_stack, numpy.linalg.multi_dot, builtins.sum,
-               builtins.max, builtins.min, numpy.block, numpy.einsum, numpy.append]
-    return frozenset(r for r in map(REGISTRY.rule_for, primals) if r is not None)
 
 
 def _dotted(node: ast.expr) -> tuple[tuple | None, str | None]:

@@ -17,7 +17,7 @@ def δbuiltin_abs(x):
     return y, abs_pullback
 
 
-@rule(builtins.max)
+@rule(builtins.max, sequences=True)
 def δbuiltin_max(x, y=None):
     # Two arguments, or one list / 1-D array; tied maxima share the cotangent equally.
     z = max(x) if y is None else max(x, y)
@@ -27,7 +27,7 @@ def δbuiltin_max(x, y=None):
     return z, max_pullback
 
 
-@rule(builtins.min)
+@rule(builtins.min, sequences=True)
 def δbuiltin_min(x, y=None):
     z = min(x) if y is None else min(x, y)
     def min_pullback(dz):
@@ -44,7 +44,7 @@ def δbuiltin_pow(x, y):
     return z, pow_pullback
 
 
-@rule(builtins.sum)
+@rule(builtins.sum, sequences=True)
 def δbuiltin_sum(x, start=0):
     # sum of a list adds its items; sum of an array adds its rows (x[0] + x[1] + ...): each gets dy.
     y = sum(x, start)

@@ -135,7 +135,7 @@ def δmatrix_power(a, n):
     return y, matrix_power_pullback
 
 
-@rule(np.linalg.multi_dot)
+@rule(np.linalg.multi_dot, sequences=True)
 def δmulti_dot(arrays):
     # A list of matrices (1-D at either end as in NumPy); each gets left^T @ G @ right^T.
     y = np.linalg.multi_dot(arrays)

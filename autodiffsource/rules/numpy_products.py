@@ -68,7 +68,7 @@ def δtensordot(x, y, axes=2):
     return z, tensordot_pullback
 
 
-@rule(np.einsum, static=("subscripts",))
+@rule(np.einsum, static=("subscripts",), sequences=True)
 def δeinsum(subscripts, a, b=None, c=None, d=None):
     # Up to four operands (a fixed signature keeps the rule inlinable); each partial is one einsum.
     z = einsum_primal(subscripts, a, b, c, d)

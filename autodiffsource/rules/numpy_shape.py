@@ -224,7 +224,7 @@ def δtake_along_axis(x, indices, axis):
     return y, take_along_axis_pullback
 
 
-@rule(np.append, static=("axis",))
+@rule(np.append, static=("axis",), sequences=True)
 def δappend(x, values, axis=None):
     y = np.append(x, values, axis=axis)
     def append_pullback(dy):
@@ -280,7 +280,7 @@ def δtril(x, k=0):
 # ---- lists of arrays ---------------------------------------------------------------------------------
 # The list argument is a container value: its cotangent is a list with one partial per array.
 
-@rule(np.concatenate, np.concat, array_api=("concat",), static=("axis",))
+@rule(np.concatenate, np.concat, array_api=("concat",), static=("axis",), sequences=True)
 def δconcatenate(arrays, axis=0):
     y = xp.concat(arrays, axis=axis)
     def concatenate_pullback(dy):
@@ -288,7 +288,7 @@ def δconcatenate(arrays, axis=0):
     return y, concatenate_pullback
 
 
-@rule(np.stack, array_api=("stack",), static=("axis",))
+@rule(np.stack, array_api=("stack",), static=("axis",), sequences=True)
 def δstack(arrays, axis=0):
     y = xp.stack(arrays, axis=axis)
     def stack_pullback(dy):
@@ -296,7 +296,7 @@ def δstack(arrays, axis=0):
     return y, stack_pullback
 
 
-@rule(np.hstack)
+@rule(np.hstack, sequences=True)
 def δhstack(tup):
     y = np.hstack(tup)
     def hstack_pullback(dy):
@@ -304,7 +304,7 @@ def δhstack(tup):
     return y, hstack_pullback
 
 
-@rule(np.vstack)
+@rule(np.vstack, sequences=True)
 def δvstack(tup):
     y = np.vstack(tup)
     def vstack_pullback(dy):
@@ -312,7 +312,7 @@ def δvstack(tup):
     return y, vstack_pullback
 
 
-@rule(np.dstack)
+@rule(np.dstack, sequences=True)
 def δdstack(tup):
     y = np.dstack(tup)
     def dstack_pullback(dy):
@@ -320,7 +320,7 @@ def δdstack(tup):
     return y, dstack_pullback
 
 
-@rule(np.column_stack)
+@rule(np.column_stack, sequences=True)
 def δcolumn_stack(tup):
     y = np.column_stack(tup)
     def column_stack_pullback(dy):
@@ -348,7 +348,7 @@ def δastype(x, dtype):
     return y, astype_pullback
 
 
-@rule(np.asarray, np.array, np.asanyarray, static=("dtype",))
+@rule(np.asarray, np.array, np.asanyarray, static=("dtype",), sequences=True)
 def δasarray(x, dtype=None):
     # x may be a (nested) list of arrays and numbers: np.array([a, b]) stacks them.
     y = np.asarray(x, dtype=dtype)
