@@ -18,28 +18,18 @@ from .forward import _constant_rule, _is_false_or_absent, differentiable_source,
 from .registry import nondiff
 from .forward import δsafe_divide  # noqa: F401  (found beside safe_divide by differentiable_source functions)
 from .support import safe_divide
-from .support_linalg import (SYMMETRIC_KINDS, TRIANGULAR_KINDS, eigh_partial, gaussian_covariance,
-                             gaussian_covariance_partial, gaussian_dimension, matrix_power_partial,
-                             multi_dot_partials, svd_partial)
+from .support_linalg import (SYMMETRIC_KINDS, TRIANGULAR_KINDS, eigh_partial, fold_onto_triangle,
+                             gaussian_covariance, gaussian_covariance_partial, gaussian_dimension,
+                             matrix_power_partial, multi_dot_partials, svd_partial, symmetric_from_triangle)
 
 
 # ---- linear algebra ---------------------------------------------------------------------------------------
-
-def symmetric_from_triangle(a, uplo):
-    """The symmetric matrix that the ``uplo`` triangle of ``a`` stands for (what eigh/cholesky read)."""
-    if uplo == "L":
-        return np.tril(a) + np.swapaxes(np.tril(a, -1), -1, -2)
-    return np.triu(a) + np.swapaxes(np.triu(a, 1), -1, -2)
-
 
 def δsymmetric_from_triangle(a, uplo):
     s = symmetric_from_triangle(a, uplo)
 
     def symmetric_from_triangle_pullback(ds):
-        dt = np.swapaxes(ds, -1, -2)
-        if uplo == "L":
-            return np.tril(ds) + np.tril(dt, -1), None
-        return np.triu(ds) + np.triu(dt, 1), None
+        return fold_onto_triangle(ds, uplo == "L"), None
 
     return s, symmetric_from_triangle_pullback
 
@@ -135,7 +125,7 @@ def δmatrix_read_by_solve(a, assume_a, lower):
     def matrix_read_by_solve_pullback(dm):
         # (the adjoint of symmetric_from_triangle, of a triangle's mask, of the identity)
         if assume_a in SYMMETRIC_KINDS:
-            return δsymmetric_from_triangle(a, "L" if lower else "U")[1](dm)[0], None, None
+            return fold_onto_triangle(dm, lower), None, None
         return matrix_read_by_solve(dm, assume_a, lower), None, None
 
     return matrix_read_by_solve(a, assume_a, lower), matrix_read_by_solve_pullback

@@ -27,12 +27,20 @@ def _float(a):
     return a if a.dtype.kind == "f" else a.astype(np.float64)
 
 
-def _one_triangle(g, lower: bool):
-    """The partial of a function that reads only one triangle of a symmetric input (LAPACK-style)."""
-    sym = g + _T(g)
-    diag = eye_like(g.shape[-1], g, dtype=bool)
-    tri = np.tril(sym, -1) if lower else np.triu(sym, 1)
-    return tri + np.where(diag, g, 0.0)
+def symmetric_from_triangle(a, uplo):
+    """The symmetric matrix that the ``uplo`` triangle of ``a`` stands for (what eigh/cholesky read)."""
+    if uplo == "L":
+        return np.tril(a) + np.swapaxes(np.tril(a, -1), -1, -2)
+    return np.triu(a) + np.swapaxes(np.triu(a, 1), -1, -2)
+
+
+def fold_onto_triangle(g, lower: bool):
+    """The adjoint of :func:`symmetric_from_triangle`: the partial of a function that reads only one triangle
+    of a symmetric input (LAPACK-style), where the symmetric matrix has partial ``g``. An entry off the
+    diagonal stands for two entries of it (``g``'s two, added), the other triangle for none (0)."""
+    if lower:
+        return np.tril(g) + np.tril(_T(g), -1)
+    return np.triu(g) + np.triu(_T(g), 1)
 
 
 def _coupling(values):
@@ -87,7 +95,7 @@ def symmetric_solve_partials(dx, a, b, x, assume_a, lower: bool):
 
     db = solve(a, dx, assume_a=assume_a, lower=lower)
     g = -(db[..., :, None] * x[..., None, :] if np.ndim(b) == 1 else db @ _T(x))
-    return _one_triangle(g, lower), db
+    return fold_onto_triangle(g, lower), db
 
 
 def cho_factor_partial(dc, c, lower: bool):
@@ -123,7 +131,7 @@ def cholesky_partial(dl, l, upper: bool):
     phi = phi - 0.5 * eye_like(phi.shape[-1], phi) * phi
     linv = np.linalg.inv(l)
     g = _T(linv) @ phi @ linv
-    return _one_triangle(0.5 * (g + _T(g)), lower=not upper)
+    return fold_onto_triangle(0.5 * (g + _T(g)), lower=not upper)
 
 
 def eigh_partial(dw, dv, w, v, uplo: str):
@@ -134,7 +142,7 @@ def eigh_partial(dw, dv, w, v, uplo: str):
     if dv is not None:
         inner = inner + _coupling(w) * (_T(v) @ dv)
     g = v @ inner @ _T(v)
-    return _one_triangle(0.5 * (g + _T(g)), lower=uplo.upper() == "L")
+    return fold_onto_triangle(0.5 * (g + _T(g)), lower=uplo.upper() == "L")
 
 
 def pinv_partial(dp, a, p):
@@ -309,7 +317,7 @@ def gaussian_covariance(cov, k: int):
     a 1-D array a diagonal, and a 2-D array stands for the symmetric matrix of its lower triangle: SciPy factors
     it with ``scipy.linalg.eigh(cov, lower=True)``, which reads nothing above the diagonal. Linear in ``cov``."""
     if np.ndim(cov) == 2:
-        return np.tril(cov) + np.swapaxes(np.tril(cov, -1), -1, -2)
+        return symmetric_from_triangle(cov, "L")
     if np.ndim(cov) == 1:
         return np.diag(cov)
     return cov * np.eye(k)
@@ -320,7 +328,7 @@ def gaussian_covariance_partial(g, cov):
     ``g``. For a 2-D ``cov`` an entry below the diagonal stands for two entries of the matrix (``g``'s two,
     folded) and one above it for none (0); a 1-D ``cov`` gets ``g``'s diagonal, a number its trace."""
     if np.ndim(cov) == 2:
-        return np.tril(g) + np.tril(np.swapaxes(g, -1, -2), -1)
+        return fold_onto_triangle(g, lower=True)
     if np.ndim(cov) == 1:
         return np.diagonal(g).copy()
     trace = np.trace(g)
