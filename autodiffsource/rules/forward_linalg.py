@@ -20,7 +20,8 @@ from .forward import δsafe_divide  # noqa: F401  (found beside safe_divide by d
 from .support import safe_divide
 from .support_linalg import (SYMMETRIC_KINDS, TRIANGULAR_KINDS, eigh_partial, fold_onto_triangle,
                              gaussian_covariance, gaussian_covariance_partial, gaussian_dimension,
-                             matrix_power_partial, multi_dot_partials, svd_partial, symmetric_from_triangle)
+                             matrix_power_partial, multi_dot_partials, svd_partial, symmetric_from_triangle,
+                             triangle_of)
 
 
 # ---- linear algebra ---------------------------------------------------------------------------------------
@@ -51,6 +52,13 @@ def δlower_half_diagonal(m):
 def transpose_if(m, flag):
     """``m`` with its last two axes swapped when ``flag`` (upper Cholesky factors are lower ones, transposed)."""
     return np.swapaxes(m, -1, -2) if flag else m
+
+
+def δtriangle_of(a, lower, unit_diagonal=False):
+    def triangle_of_pullback(dt):
+        return triangle_of(dt, lower, unit_diagonal), None, None  # (a mask: its own adjoint)
+
+    return triangle_of(a, lower, unit_diagonal), triangle_of_pullback
 
 
 def δtranspose_if(m, flag):
@@ -117,7 +125,7 @@ def matrix_read_by_solve(a, assume_a, lower):
     if assume_a in SYMMETRIC_KINDS:
         return symmetric_from_triangle(a, "L" if lower else "U")
     if assume_a in TRIANGULAR_KINDS:
-        return np.tril(a) if TRIANGULAR_KINDS[assume_a] else np.triu(a)
+        return triangle_of(a, TRIANGULAR_KINDS[assume_a])
     return a
 
 
@@ -172,8 +180,7 @@ def cho_solve_tangent(c_and_lower, c_dot, b_dot, x):
 def jvp_solve_triangular(a, a_dot, b, b_dot, y, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
                          check_finite=True):
     # y' = A^-1 (b' - A' y), or A^-T (b' - A'^T y) for trans, with A' on the entries SciPy reads of A.
-    read = (np.tril(a_dot, -1 if unit_diagonal else 0) if lower else np.triu(a_dot, 1 if unit_diagonal else 0))
-    moved = transpose_if(read, trans not in (0, "N")) @ y
+    moved = transpose_if(triangle_of(a_dot, lower, unit_diagonal), trans not in (0, "N")) @ y
     return scipy_linalg.solve_triangular(a, b_dot - moved, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
 
 
@@ -518,7 +525,7 @@ HELPERS = [
     (eigh_vectors, δeigh_vectors), (svd_left, δsvd_left), (svd_right, δsvd_right),
     (identity_rows, δidentity_rows), (identity_columns, δidentity_columns),
     (matrix_power_tangent, δmatrix_power_tangent), (multi_dot_tangent, δmulti_dot_tangent),
-    (transpose_if, δtranspose_if), (triangle_read, _constant_rule(triangle_read)),
+    (transpose_if, δtranspose_if), (triangle_of, δtriangle_of), (triangle_read, _constant_rule(triangle_read)),
     (require_thin_or_square, _constant_rule(require_thin_or_square)), (require_tall, _constant_rule(require_tall)),
     (gaussian_covariance, δgaussian_covariance),
 ]

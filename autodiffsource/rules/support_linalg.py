@@ -34,6 +34,14 @@ def symmetric_from_triangle(a, uplo):
     return np.triu(a) + np.swapaxes(np.triu(a, 1), -1, -2)
 
 
+def triangle_of(a, lower: bool, unit_diagonal: bool = False):
+    """The entries of ``a`` that a triangular solve reads: its lower (else upper) triangle, without the
+    diagonal when ``unit_diagonal``; zeros elsewhere. Linear in ``a`` and its own adjoint."""
+    if lower:
+        return np.tril(a, -1 if unit_diagonal else 0)
+    return np.triu(a, 1 if unit_diagonal else 0)
+
+
 def fold_onto_triangle(g, lower: bool):
     """The adjoint of :func:`symmetric_from_triangle`: the partial of a function that reads only one triangle
     of a symmetric input (LAPACK-style), where the symmetric matrix has partial ``g``. An entry off the
@@ -286,8 +294,7 @@ def solve_triangular_partials(dx, a, x, transposed: bool, lower: bool, unit_diag
     db = solve_triangular(a, dx, trans=0 if transposed else 1, lower=lower, unit_diagonal=unit_diagonal)
     first, second = (x, db) if transposed else (db, x)
     da = -(first[:, None] * second[None, :] if np.ndim(x) == 1 else first @ _T(second))
-    da = np.tril(da, -1 if unit_diagonal else 0) if lower else np.triu(da, 1 if unit_diagonal else 0)
-    return da, db
+    return triangle_of(da, lower, unit_diagonal), db
 
 
 def expm_partial(de, a):
