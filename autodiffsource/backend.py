@@ -161,6 +161,37 @@ _COMPOSITES = {("torch", "gamma"): _torch_gamma, ("cupy", "polygamma"): _cupy_po
                ("torch", "gammaincc"): _torch_with_tensor_shape("gammaincc")}
 
 
+# ---- special functions from the array API, for libraries without their own -----------------------------
+# SciPy's array-API mode computes these by a round trip through NumPy (its result is a NumPy array, or a copy
+# back: never on a GPU), so a library whose special module lacks them gets them from its own elementwise
+# functions, with SciPy's formulas.
+
+def _array_namespace(x):
+    from array_api_compat import array_namespace
+
+    return array_namespace(x)
+
+
+def _log_expit(x):
+    # SciPy's (special/_logit.h): x - log1p(exp(x)) below 0, -log1p(exp(-x)) from 0 on; exp(-|x|) is either
+    xp = _array_namespace(x)
+    tail = xp.log1p(xp.exp(-xp.abs(x)))
+    return xp.where(x < 0, x - tail, -tail)
+
+
+def _softplus(x):
+    xp = _array_namespace(x)
+    return xp.logaddexp(xp.zeros_like(x), x)  # SciPy's: np.logaddexp(0, x)
+
+
+def _erfcinv(y):
+    # SciPy's (cephes): -ndtri(y / 2) / sqrt(2), with ndtri the library's own or SciPy's array-API one
+    return -special.ndtri(0.5 * y) * 0.7071067811865476
+
+
+_ARRAY_API_COMPOSITES = {"log_expit": _log_expit, "softplus": _softplus, "erfcinv": _erfcinv}
+
+
 def _scipy_function(name: str):
     import scipy.special
 
@@ -218,7 +249,8 @@ def special_for(backend: Backend, name: str):
         elif backend.name == "dask":
             fn = _dask_special(name)
         else:
-            fn = _native_special(backend, name) or _scipy_array_api(name, backend)
+            fn = (_native_special(backend, name) or _ARRAY_API_COMPOSITES.get(name)
+                  or _scipy_array_api(name, backend))
         _special_cache[key] = fn
     return fn
 

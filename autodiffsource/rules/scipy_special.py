@@ -182,7 +182,7 @@ if scipy_special is not None:
     @rule(getattr(scipy_special, "softplus", None))
     def δsoftplus(x):
         # log(1 + exp(x)); its derivative is expit(x).
-        y = scipy_special.softplus(x)
+        y = special.softplus(x)
         def softplus_pullback(dy):
             return (dy * special.expit(x),)
         return y, softplus_pullback
@@ -197,7 +197,7 @@ if scipy_special is not None:
     @rule(scipy_special.log_expit)
     def δlog_expit(x):
         # d/dx log(expit(x)) = 1 - expit(x) = expit(-x).
-        y = scipy_special.log_expit(x)
+        y = special.log_expit(x)
         def log_expit_pullback(dy):
             return (dy * special.expit(-x),)
         return y, log_expit_pullback
