@@ -19,6 +19,16 @@ from finite_differences import numeric_partial
 METHODS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")
 
 
+# array-api-strict refuses what the others let pass (bool masks in arithmetic, NumPy's float64 beside its arrays)
+OTHER_LIBRARIES = ["torch", "jax", "array_api_strict"]
+
+
+def converter(library):
+    """``library``'s asarray (the test is skipped where it is not installed)."""
+    module = pytest.importorskip("jax.numpy" if library == "jax" else library)
+    return module.asarray
+
+
 def norm_method(method, x, loc, scale):
     if method == "logpdf":
         return stats.norm.logpdf(x, loc=loc, scale=scale)
@@ -83,11 +93,10 @@ def test_log_cdf_far_in_the_tail_stays_finite():
     np.testing.assert_allclose(dx, numeric_partial(f, [x], 0, [1.0]), rtol=1e-6)
 
 
-@pytest.mark.parametrize("library", ["torch", "jax"])
+@pytest.mark.parametrize("library", OTHER_LIBRARIES)
 @pytest.mark.parametrize("method", METHODS)
 def test_on_other_libraries_the_partials_are_numpys(method, library):
-    module = pytest.importorskip(library)
-    convert = module.asarray if library == "torch" else pytest.importorskip("jax.numpy").asarray
+    convert = converter(library)
     x, loc, _ = inputs()
     value, want = value_and_grad(squared, argnums=(0, 1))(x, loc, method)
     got_value, got = value_and_grad(squared, argnums=(0, 1))(convert(x), convert(loc), method)
@@ -201,12 +210,11 @@ def test_families_far_in_the_tails_stay_finite():
     np.testing.assert_allclose(dx, numeric_partial(g, [x], 0, [1.0]), rtol=1e-6)
 
 
-@pytest.mark.parametrize("library", ["torch", "jax"])
+@pytest.mark.parametrize("library", OTHER_LIBRARIES)
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("method", METHODS)
 def test_families_on_other_libraries_the_partials_are_numpys(method, family, library):
-    module = pytest.importorskip(library)
-    convert = module.asarray if library == "torch" else pytest.importorskip("jax.numpy").asarray
+    convert = converter(library)
     f = written_out(f"def f(x, loc):\n    y = stats.{family}.{method}(x, loc, 1.5)\n    return (y * y).sum()\n")
     x, loc, _ = family_inputs(family)
     value, want = value_and_grad(f, argnums=(0, 1))(x, loc)
@@ -336,11 +344,10 @@ def test_shaped_take_positional_arguments_and_numbers():
     np.testing.assert_allclose(ddf, numeric_partial(f, [x, df], 1, [1.0]), rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.parametrize("library", ["torch", "jax"])
+@pytest.mark.parametrize("library", OTHER_LIBRARIES)
 @pytest.mark.parametrize("family, method", [(f, m) for f, ms in SHAPED.items() for m in ms])
 def test_shaped_on_other_libraries_the_partials_are_numpys(family, method, library):
-    module = pytest.importorskip(library)
-    convert = module.asarray if library == "torch" else pytest.importorskip("jax.numpy").asarray
+    convert = converter(library)
     shape = "shape" if method in DENSITIES else "2.5"  # (a constant shape in the distribution functions)
     f = written_out(f"def f(x, shape, loc):\n    y = stats.{family}.{method}(x, {shape}, loc, 1.5)\n"
                     "    return (y * y).sum()\n")

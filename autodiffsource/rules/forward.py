@@ -41,7 +41,8 @@ from ..runtime import _device, dot_primal, log_base, namespace, power_base_parti
 from ..runtime import unbroadcast, where_tie_split, zeros_like
 from .numpy_products import δdot
 from .numpy_shape import δtake
-from .support import atleast_primal, extreme_partial, finite_mask, safe_divide, sinc_derivative, zeros_of
+from .support import (atleast_primal, extreme_partial, finite_mask, indicator, safe_divide, sinc_derivative,
+                      zeros_of)
 from .support_products import einsum_partial, einsum_primal
 from .registry import REGISTRY, Rule, nondiff
 
@@ -524,7 +525,8 @@ _HELPER_RULES = [
     (dot_primal, δdot), (einsum_primal, δeinsum_primal), (take_any, δtake), (atleast_primal, δatleast_primal),
     (power_base_partial, δpower_base_partial), (log_base, δlog_base), (safe_divide, δsafe_divide),
     (sign_of, _constant_rule(sign_of)), (where_tie_split, _constant_rule(where_tie_split)),
-    (finite_mask, _constant_rule(finite_mask)), (extreme_weights, _constant_rule(extreme_weights)), (zeros_of, _constant_rule(zeros_of)),
+    (finite_mask, _constant_rule(finite_mask)), (indicator, _constant_rule(indicator)),
+    (extreme_weights, _constant_rule(extreme_weights)), (zeros_of, _constant_rule(zeros_of)),
     (sinc_derivative, δsinc_derivative),
 ]
 HELPER_RULES = {id(obj): rule_ for obj, rule_ in _HELPER_RULES}

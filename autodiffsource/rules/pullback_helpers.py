@@ -26,7 +26,7 @@ from ..runtime import (add_cotangents, check_cotangent, copy_value, dot_left_par
                        take_cotangent, unbroadcast, unbroadcast_to, without_index)
 from .forward import declare_linear, forward_form
 from .registry import REGISTRY, nondiff, rule
-from .support import extreme_partial, finite_mask, squeeze_back, zeros_of
+from .support import extreme_partial, finite_mask, indicator, squeeze_back, zeros_of
 
 # ---- transposes the pullbacks below call ----------------------------------------------------------
 
@@ -81,7 +81,7 @@ def held_constant(x):
     return x
 
 
-nondiff(held_constant, zeros_of, finite_mask, runtime.zeros_like, runtime.saved_shape, runtime.shape_of,
+nondiff(held_constant, zeros_of, finite_mask, indicator, runtime.zeros_like, runtime.saved_shape, runtime.shape_of,
         runtime.reduced_count, runtime.inverse_permutation, runtime.sign_of, runtime.where_tie_split,
         runtime.writes_into, runtime.refuse_changed_view, runtime.refuse_update_through_view)
 

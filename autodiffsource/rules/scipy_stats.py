@@ -57,7 +57,7 @@ from ..backend import special
 from ..errors import MissingRuleError
 from ..runtime import unbroadcast
 from ..runtime.common import _xp
-from .support import partial_without_closed_form
+from .support import indicator, partial_without_closed_form
 from .support_linalg import gaussian_log_density_partials
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2.0 * math.pi))  # (SciPy's _norm_pdf_logC, to the bit)
@@ -99,6 +99,11 @@ if scipy_stats is not None:
         def log_of_pullback(dy):
             return (dy / scale,)
         return y, log_of_pullback
+
+    def gammaln_of(a):
+        """``special.gammaln(a)``, a Python float for a Python number (as :func:`log_of`): the log-densities'
+        constant term, computed without a rule by the log-density helpers, which have rules of their own."""
+        return float(special.gammaln(a)) if type(a) in (int, float) else special.gammaln(a)
 
     # ---- the methods of scipy.stats.norm -------------------------------------------------------------
 
@@ -173,7 +178,7 @@ if scipy_stats is not None:
         z = standardized(x, loc, scale)
         y = xp.where(z < 0.0, -math.inf, -z) - log_of(scale)
         def expon_logpdf_pullback(dy):
-            dx = -dy / scale * (z >= 0.0)
+            dx = -dy / scale * indicator(z >= 0.0, z)
             return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(dx - dx * z, scale)
         return y, expon_logpdf_pullback
 
@@ -214,7 +219,7 @@ if scipy_stats is not None:
         y = xp.where(z <= 0.0, -math.inf, xp.where(z < _EXPON_MEDIAN, xp.log(-xp.expm1(-inside)),
                                                     xp.log1p(-xp.exp(-inside))))
         def expon_logcdf_pullback(dy):
-            dx = dy / xp.expm1(inside) / scale * (z > 0.0)
+            dx = dy / xp.expm1(inside) / scale * indicator(z > 0.0, z)
             return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
         return y, expon_logcdf_pullback
 
@@ -223,7 +228,7 @@ if scipy_stats is not None:
         z = standardized(x, loc, scale)
         y = xp.where(z <= 0.0, 0.0, -z)
         def expon_logsf_pullback(dy):
-            dx = -dy / scale * (z > 0.0)
+            dx = -dy / scale * indicator(z > 0.0, z)
             return unbroadcast(dx, x), unbroadcast(-dx, loc), unbroadcast(-dx * z, scale)
         return y, expon_logsf_pullback
 
@@ -427,7 +432,7 @@ if scipy_stats is not None:
         has (torch has no ``poch``): the same to an ulp or two for moderate df (the difference of two
         large gammaln loses digits as df grows; at df = 1e6 about 1e-10 relative)."""
         xp_ = np if type(z) in (int, float) else _xp(z)
-        return (special.gammaln((df + 1.0) / 2.0) - special.gammaln(df / 2.0) - 0.5 * (log_of(df) + _LOG_PI)
+        return (gammaln_of((df + 1.0) / 2.0) - gammaln_of(df / 2.0) - 0.5 * (log_of(df) + _LOG_PI)
                 - (df + 1.0) / 2.0 * xp_.log1p(z * z / df))
 
     @rule(t_log_density)
@@ -444,7 +449,7 @@ if scipy_stats is not None:
     def gamma_log_density(z, a):
         """The log density of the gamma distribution of shape ``a`` at the standardized ``z >= 0``: SciPy's
         ``gamma._logpdf``, ``xlogy(a - 1, z) - z - gammaln(a)``, to the bit. (Callers handle ``z < 0``.)"""
-        return special.xlogy(a - 1.0, z) - z - special.gammaln(a)
+        return special.xlogy(a - 1.0, z) - z - gammaln_of(a)
 
     @rule(gamma_log_density)
     def δgamma_log_density(z, a):
@@ -539,10 +544,10 @@ if scipy_stats is not None:
         inside = xp.where(z > 0.0, z, 1.0)
         y = xp.where(z < 0.0, -math.inf, gamma_log_density(on, a)) - log_of(scale)
         def gamma_logpdf_pullback(dy):
-            dx = dy * ((a - 1.0) / inside - 1.0) / scale * (z > 0.0)
-            da = dy * (xp.log(inside) - special.digamma(a)) * (z > 0.0)
+            dx = dy * ((a - 1.0) / inside - 1.0) / scale * indicator(z > 0.0, z)
+            da = dy * (xp.log(inside) - special.digamma(a)) * indicator(z > 0.0, z)
             return (unbroadcast(dx, x), unbroadcast(da, a), unbroadcast(-dx, loc),
-                    unbroadcast(-dx * z - dy / scale * (z >= 0.0), scale))  # (-inf off the support: constant)
+                    unbroadcast(-dx * z - dy / scale * indicator(z >= 0.0, z), scale))  # (-inf off the support: constant)
         return y, gamma_logpdf_pullback
 
     @rule(gamma.pdf)
@@ -553,8 +558,8 @@ if scipy_stats is not None:
         inside = xp.where(z > 0.0, z, 1.0)
         y = xp.exp(xp.where(z < 0.0, -math.inf, gamma_log_density(on, a))) / scale
         def gamma_pdf_pullback(dy):
-            dx = dy * y * ((a - 1.0) / inside - 1.0) / scale * (z > 0.0)
-            da = dy * y * (xp.log(inside) - special.digamma(a)) * (z > 0.0)
+            dx = dy * y * ((a - 1.0) / inside - 1.0) / scale * indicator(z > 0.0, z)
+            da = dy * y * (xp.log(inside) - special.digamma(a)) * indicator(z > 0.0, z)
             return (unbroadcast(dx, x), unbroadcast(da, a), unbroadcast(-dx, loc),
                     unbroadcast(-dx * z - dy * y / scale, scale))
         return y, gamma_pdf_pullback
@@ -566,7 +571,7 @@ if scipy_stats is not None:
         on = xp.where(z < 0.0, 1.0, z)
         y = xp.where(z < 0.0, 0.0, special.gammainc(a, on))
         def gamma_cdf_pullback(dy):
-            dx = dy * xp.exp(gamma_log_density(on, a)) / scale * (z >= 0.0)
+            dx = dy * xp.exp(gamma_log_density(on, a)) / scale * indicator(z >= 0.0, z)
             return (unbroadcast(dx, x), partial_without_closed_form("scipy.stats.gamma.cdf", "a"),
                     unbroadcast(-dx, loc), unbroadcast(-dx * z, scale))
         return y, gamma_cdf_pullback
@@ -578,7 +583,7 @@ if scipy_stats is not None:
         on = xp.where(z < 0.0, 1.0, z)
         y = xp.where(z < 0.0, 1.0, special.gammaincc(a, on))
         def gamma_sf_pullback(dy):
-            dx = -dy * xp.exp(gamma_log_density(on, a)) / scale * (z >= 0.0)
+            dx = -dy * xp.exp(gamma_log_density(on, a)) / scale * indicator(z >= 0.0, z)
             return (unbroadcast(dx, x), partial_without_closed_form("scipy.stats.gamma.sf", "a"),
                     unbroadcast(-dx, loc), unbroadcast(-dx * z, scale))
         return y, gamma_sf_pullback

@@ -76,10 +76,15 @@ def _float_dtype(x):
     return dtype
 
 
-def _indicator(condition, like, xp):
-    """``condition`` as 1.0/0.0 in ``like``'s float dtype (array-API namespaces refuse where(c, 1.0, 0.0))."""
-    dtype = like.dtype if xp.isdtype(like.dtype, "real floating") else xp.float64
-    return xp.astype(condition, dtype)
+def indicator(condition, like):
+    """``condition`` as 1.0 where it holds and 0.0 elsewhere, in ``like``'s float dtype: a mask a partial is
+    multiplied by (array-API namespaces refuse arithmetic between floats and bools, and where(c, 1.0, 0.0)).
+    A Python bool gives a Python float. A constant: it has no partial of its own."""
+    if type(condition) is bool:
+        return 1.0 if condition else 0.0
+    xp = _ns(condition)
+    floating = hasattr(like, "dtype") and xp.isdtype(like.dtype, "real floating")
+    return xp.astype(condition, like.dtype if floating else xp.float64)
 
 
 def _axes(axis, ndim: int) -> tuple[int, ...]:
@@ -156,7 +161,7 @@ def finite_mask(x):
     if type(x) in _PY_SCALARS:
         return 1.0 if x - x == 0 else 0.0
     xp = _ns(x)
-    return _indicator(xp.isfinite(x), x, xp)
+    return indicator(xp.isfinite(x), x)
 
 
 def astype_partial(dy, x, dtype):
@@ -246,7 +251,7 @@ def extreme_partial(dy, x, y, axis, keepdims):
         return dy
     xp = _ns(x)
     y_full = expand_reduced(y, x, axis, keepdims)
-    hits = _indicator(x == y_full, x, xp)
+    hits = indicator(x == y_full, x)
     count = xp.sum(hits, axis=axis, keepdims=True)
     return hits * (expand_reduced(dy, x, axis, keepdims) / count)
 

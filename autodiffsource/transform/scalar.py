@@ -71,7 +71,7 @@ _PER_OPERATION = {"unbroadcast", "finalize", "distinct", "namespace", "expand_re
 # Functions whose result is 0-d whenever every argument is (elementwise on numbers and 0-d arrays).
 _ELEMENTWISE = {id(f) for f in (
     runtime.sign_of, runtime.power_base_partial, runtime.log_base, runtime.where_tie_split, runtime.augmented_result,
-    support.safe_divide, support.sinc_derivative, support.finite_mask, support.zeros_of,
+    support.safe_divide, support.sinc_derivative, support.finite_mask, support.indicator, support.zeros_of,
     builtins.abs, builtins.max, builtins.min)}
 # Helpers returning a tuple of partials: the kind of each (None where an argument takes no share).
 _TUPLES = {id(support.extreme_of_partials): (_ZD, _ZN), id(support.clip_partials): (_ZD, _ZN, _ZN)}
