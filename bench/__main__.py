@@ -85,6 +85,30 @@ def run_case(case, quick: bool, only_peers, quiet: bool) -> tuple[dict, list[str
     return cells, failures
 
 
+def cpu_seconds() -> tuple[float, float] | None:
+    """(CPU seconds the whole machine has been busy, CPU seconds of this process and its waited-for children).
+
+    Their growth over a run, less ours, is the CPU time other work took from the run (the 1-minute load
+    average cannot tell: it counts the benchmark's own processes, and the previous run's for a second run
+    started right after one). None where /proc/stat is missing (not Linux)."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal: all but idle and iowait is busy (steal: another VM's)
+    busy = sum(fields[:8]) - fields[3] - fields[4]
+    own = os.times()
+    return busy / os.sysconf("SC_CLK_TCK"), own.user + own.system + own.children_user + own.children_system
+
+
+def other_work(before, after, elapsed: float) -> float | None:
+    """The mean number of cores other processes kept busy between two :func:`cpu_seconds` readings."""
+    if before is None or after is None or elapsed <= 0:
+        return None
+    return max(0.0, (after[0] - before[0]) - (after[1] - before[1])) / elapsed
+
+
 def machine_info() -> dict:
     """What the numbers were measured on."""
     import autograd  # noqa: F401
@@ -171,6 +195,7 @@ def main(argv=None) -> int:
     results = {"quick": quick, "clock": options.clock, "threads": options.threads, "times": {}, "labels": {}, "memory": {}, "memory_labels": {},
                "transform": {}, "notes": []}
     results["load_average_before"] = os.getloadavg()
+    cpu_before = cpu_seconds()
     failures = []
     results["processes"] = count = 1 if quick else max(1, options.processes)
     if count > 1:
@@ -234,13 +259,15 @@ def main(argv=None) -> int:
         f"{results['load_average_before'][0]:.2f} / {results['load_average_after'][0]:.2f}")
     results["machine"]["run took"] = f"{time.time() - started:.0f} s"
     cores = len(os.sched_getaffinity(0))
-    load = max(results["load_average_before"][0], results["load_average_after"][0])
-    if load > 0.5 * cores:
+    others = other_work(cpu_before, cpu_seconds(), time.time() - started)
+    if others is not None:
+        results["machine"]["other processes' CPU use during the run"] = f"{others:.2f} of {cores} cores"
+    if others is not None and others > 0.1 * cores:
         results["notes"].append(
-            f"The machine was shared with other work during this run (1-minute load average up to {load:.1f} on "
-            f"{cores} cores): wall-clock times are inflated and noisy, multi-threaded BLAS/torch/XLA ones most "
-            "(their threads wait for cores). Rerun on a quiet machine before quoting absolute numbers; "
-            "`python -m bench --threads 1 --clock cpu` gives steadier ratios on a busy one.")
+            f"The machine was shared with other work during this run (other processes kept {others:.2f} of "
+            f"{cores} cores busy on average): wall-clock times are inflated and noisy, multi-threaded "
+            "BLAS/torch/XLA ones most (their threads wait for cores). Rerun on a quiet machine before quoting "
+            "absolute numbers; `python -m bench --threads 1 --clock cpu` gives steadier ratios on a busy one.")
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if name in os.environ:
             results["notes"].append(f"{name}={os.environ[name]} was set; it changes OpenBLAS's kernels and "

@@ -226,3 +226,24 @@ def test_instruction_counts_differ_by_the_first_calls_made(monkeypatch, tmp_path
     if shutil.which("valgrind") is None:
         pytest.skip("valgrind is not installed: the counts need it (the child above ran)")
     assert instructions.count(30, "value_and_grad", calls=1) > 2e7
+
+
+def test_other_work_is_the_machines_busy_time_less_this_process_tree():
+    # A child this process waits for is its own work; a busy child it has not waited for yet is not.
+    import subprocess
+    import sys
+    import time
+
+    spin = "import time\nend = time.process_time() + 0.6\nwhile time.process_time() < end: pass"
+    before, started = bench_main.cpu_seconds(), time.time()
+    subprocess.run([sys.executable, "-c", spin], check=True)
+    waited = bench_main.cpu_seconds()
+    assert waited[1] - before[1] >= 0.6
+    stranger = subprocess.Popen([sys.executable, "-c", spin])
+    time.sleep(1.5)
+    after = bench_main.cpu_seconds()
+    stranger.wait()
+    others = bench_main.other_work(before, after, time.time() - started)
+    assert others * (time.time() - started) >= 0.5  # the stranger's 0.6 s (less clock ticks' rounding)
+    assert bench_main.other_work(None, after, 1.0) is None
+    assert bench_main.other_work((10.0, 1.0), (14.0, 2.0), 2.0) == 1.5
