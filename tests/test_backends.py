@@ -233,6 +233,37 @@ def test_numpy_functions_of_python_floats_beside_torch_tensors():
     assert ds == pytest.approx(numeric_partial(f, [x0, s0], 1, [1.0]), rel=1e-7)
 
 
+def where_of_a_python_bool(x, y):
+    flag = True
+    return np.sum(np.where(flag, x * 2.0, y) * y)
+
+
+def where_of_a_number_test(x, s):
+    return np.sum(np.where(s > 1.0, x, 0.0) * x)
+
+
+def where_of_a_numpy_mask(x, y):
+    mask = np.array([True, False, True])
+    return np.sum(np.where(mask, x, y) ** 2)
+
+
+@pytest.mark.parametrize("lib", LIBRARIES, ids=repr)
+@pytest.mark.parametrize("fn, second", [(where_of_a_python_bool, np.array([0.5, -1.0, 2.0])),
+                                        (where_of_a_number_test, 2.0),
+                                        (where_of_a_numpy_mask, np.array([0.5, -1.0, 2.0]))])
+def test_where_with_a_condition_of_python_or_numpy_bools(fn, second, lib):
+    # np.where(flag, x, y) with a Python bool, a test of a number or a NumPy mask, and the library's arrays:
+    # NumPy converts the arrays; torch's and array-api-strict's where refused a condition not of their own.
+    x0 = np.array([1.0, 2.0, 3.0])
+    args = [x0, second]
+    converted = [lib.convert(a, "float64") if isinstance(a, np.ndarray) else a for a in args]
+    value, partials = ad.value_and_grad(fn, argnums=(0, 1))(*converted)
+    assert float(lib.to_numpy(value)) == pytest.approx(fn(*args))
+    for num, partial in enumerate(partials):
+        got = partial if type(partial) is float else lib.to_numpy(partial)
+        np.testing.assert_allclose(got, numeric_partial(fn, args, num, [1.0]), rtol=1e-7, atol=1e-12)
+
+
 def tensor_to_a_numpy_scalar_power(x):
     xp = array_namespace(x)
     c = np.sin(-1.25)  # a NumPy float64, which torch's and CuPy's arithmetic take beside their arrays

@@ -65,10 +65,12 @@ class _NumbersAsNumPyDoes:
         own = getattr(self._xp, name)
         numpy_function = getattr(np, name, None)
         found = own
-        if callable(own) and (isinstance(numpy_function, np.ufunc) or name in _REDUCTIONS):
+        if name == "where":
+            found = self._where(own)
+        elif callable(own) and (isinstance(numpy_function, np.ufunc) or name in _REDUCTIONS):
             def found(*args, **kwargs):
                 for a in args:
-                    if not (type(a) in _PY_SCALARS or type(a) is _ndarray or isinstance(a, _NUMPY_SCALAR)):
+                    if not _numpy_or_number(a):
                         return own(*args, **kwargs)
                 return numpy_function(*args, **kwargs)
 
@@ -76,8 +78,29 @@ class _NumbersAsNumPyDoes:
         setattr(self, name, found)  # (looked up once per name: later reads find it in the instance)
         return found
 
+    def _where(self, own):
+        """``where(condition, x, y)``: NumPy's where no value is the library's array; else the library's, with a
+        condition that is a Python or NumPy bool (or NumPy array) made its array on the values' device, as
+        NumPy would convert the values (torch's where refuses a bool condition: ``np.where(flag, x, 0.0)``)."""
+        def where(condition, *values, **kwargs):
+            arrays = [v for v in values if not _numpy_or_number(v)]
+            if not arrays:
+                return own(condition, *values, **kwargs) if not _numpy_or_number(condition) \
+                    else np.where(condition, *values, **kwargs)
+            if _numpy_or_number(condition):
+                import array_api_compat
+
+                condition = self._xp.asarray(condition, device=array_api_compat.device(arrays[0]))
+            return own(condition, *values, **kwargs)
+
+        return where
+
     def __repr__(self) -> str:
         return f"<{self._xp.__name__}, NumPy on numbers>"
+
+
+def _numpy_or_number(a) -> bool:
+    return type(a) in _PY_SCALARS or type(a) is _ndarray or isinstance(a, _NUMPY_SCALAR)
 
 
 _WITH_NUMBERS: dict = {}
