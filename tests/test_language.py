@@ -3,6 +3,7 @@ functions, lambdas, recursion and methods. Every gradient against central finite
 
 import numpy as np
 import pytest
+from array_api_compat import array_namespace
 
 from autodiffsource import UnsupportedSyntaxError, grad, source, transform, value_and_grad, δ
 from corpus.mixed import carried_list_read_twice
@@ -408,6 +409,40 @@ def test_method_of_a_constant_object():
 
 
 # ---- regressions: silently wrong before ------------------------------------------------------------------
+
+class Network:
+    def __init__(self):
+        self.layer = Model()
+
+
+NETWORK = Network()
+
+
+def method_of_a_constant_objects_attribute(x, network):
+    return np.sum(network.layer.forward(x) ** 2)
+
+
+def method_of_a_module_objects_attribute(x):
+    net = NETWORK
+    return np.sum(net.layer.forward(x) ** 2)
+
+
+def namespace_submodule_function(x):
+    xp = array_namespace(x)
+    return xp.linalg.vector_norm(x) + xp.sum(x ** 2)
+
+
+@pytest.mark.parametrize("fn, constants", [(method_of_a_constant_objects_attribute, (NETWORK,)),
+                                           (method_of_a_module_objects_attribute, ()),
+                                           (namespace_submodule_function, ())])
+def test_a_method_of_a_constant_objects_attribute_given_differentiated_values(fn, constants):
+    # `network.layer.forward(x)` and `xp.linalg.vector_norm(x)` were taken for constants (a zero gradient)
+    x = np.array([0.3, -0.2])
+    value, dx = value_and_grad(fn)(x, *constants)
+    assert value == pytest.approx(fn(x, *constants), rel=1e-12)
+    np.testing.assert_allclose(dx, numeric_partial(lambda v: fn(v, *constants), [x], 0, [1.0]), rtol=1e-6)
+    assert np.all(dx != 0)
+
 
 def list_read_in_one_branch_appended_in_the_other(x, n):
     out = [x]

@@ -18,6 +18,7 @@ from ..errors import MissingRuleError, UnsupportedSyntaxError
 from ..ir import DeltaCall, PackOp, PrimOp
 from ..rules.registry import REGISTRY, Rule
 from .functions import is_user_method
+from .frozen import is_distribution
 from .normalize import count_outputs, own_nodes
 
 _MISSING = object()
@@ -54,17 +55,25 @@ class CallLowering:
                 return ("rule", rule, func.value)
             if isinstance(func.value, ast.Name) and not self.is_namespace_variable(func.value.id):
                 return ("method",)  # a method of a constant object: model.forward(x)
-            if self.is_local(root) and isinstance(func.value, ast.Name):
-                # A run-time array namespace (xp = array_namespace(x)); xp.exp -> the rule for np.exp.
-                import numpy as np
-
-                obj = getattr(np, func.attr, _MISSING)
-                if obj is _MISSING:
-                    rule = REGISTRY.by_array_api_name.get(func.attr)
-                    return ("rule", rule, None) if rule else ("missing", func.attr, None)
-                return self.classify_object(obj, func, node)
             if self.is_active(func.value):
                 return _array_method(func)  # of a differentiated attribute: x.T.reshape(-1)
+            if self.is_namespace_variable(root) and _attribute_path(func) is not None:
+                # A run-time array namespace (xp = array_namespace(x)): xp.exp -> the rule for np.exp,
+                # xp.linalg.vector_norm -> np.linalg.vector_norm's.
+                import numpy as np
+
+                obj, path = np, _attribute_path(func)
+                for attr in path:
+                    obj = getattr(obj, attr, _MISSING)
+                if obj is _MISSING:
+                    rule = REGISTRY.by_array_api_name.get(".".join(path))
+                    return ("rule", rule, None) if rule else ("missing", ".".join(path), None)
+                return self.classify_object(obj, func, node)
+            if any(self.is_active(a) for a in node.args) or any(self.is_active(k.value) for k in node.keywords):
+                # A method of a constant object's part given differentiated values (model.layer.forward(x),
+                # self.dist.logpdf(x)): differentiated as `model.forward(x)` is, or refused there. Never a
+                # constant: its result depends on them.
+                return ("method",)
             return ("nondiff",)
         if isinstance(func, ast.Name) and func.id in self.inner_functions:
             return ("inline", self.inner_functions[func.id])
@@ -152,6 +161,13 @@ class CallLowering:
                     hint=f"Make the object outside the differentiated function (its attributes are then "
                          f"constants) and pass the arrays you differentiate to its methods as arguments: "
                          f"`model = {name}(...)` once, then `model.loss(W, X)` inside.")
+            if is_distribution(kind[2]):
+                name = _callee_text(node.func)
+                raise MissingRuleError(
+                    f"no derivative rule for a frozen distribution `{name}(...)` of differentiated parameters "
+                    f"held as an object (called in `{self.node.name}`)", self.pf.loc(node),
+                    hint=f"Only call its methods (`d = {name}(mu, s)`, then `d.logpdf(x)`, `d.cdf(x)`...: "
+                         f"autodiffsource then calls `{name}.logpdf(x, mu, s)`), or call those directly.")
             self.missing(node, f"`{_callee_text(node.func)}`", kind[1], _param_names(kind[2], node))
         if kind[0] == "nondiff":
             raise AssertionError("constant calls are lowered as plain expressions")
@@ -341,6 +357,15 @@ def _dotted(node: ast.expr) -> tuple[tuple | None, str | None]:
         return None, None
     parts.append(node.id)
     return tuple(parts), node.id
+
+
+def _attribute_path(func: ast.Attribute) -> list[str] | None:
+    """The attributes after the root name of ``root.a.b`` (``["a", "b"]``); None if not a plain chain."""
+    path = []
+    while func.__class__ is ast.Attribute:
+        path.append(func.attr)
+        func = func.value
+    return path[::-1] if func.__class__ is ast.Name else None
 
 
 def _root(node: ast.expr) -> str | None:

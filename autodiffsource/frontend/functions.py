@@ -180,6 +180,12 @@ class FunctionLowering:
                 self.namespace_vars.add(name)
 
     def lower_method_call(self, node: ast.Call, n_outputs: int, names: list[str] | None) -> list[str]:
+        for a in node.args:
+            if a.__class__ is ast.Starred:
+                self.unsupported(a, "`*args` in a method call on differentiated values; pass the "
+                                    "arguments one by one")
+        if any(kw.arg is None for kw in node.keywords):
+            self.unsupported(node, "`**kwargs` in a method call on differentiated values")
         args = [self.atom(a) for a in node.args]
         kwargs = {kw.arg: self.atom(kw.value) for kw in node.keywords}
         if any(self.is_active_atom(v) for v in kwargs.values()):

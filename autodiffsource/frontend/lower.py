@@ -28,6 +28,7 @@ from ..astutil import nodes, substitute_names, walk
 from ..transform.naming import Namer
 from .calls import CallLowering
 from .control import ControlFlowLowering
+from .frozen import unfreeze
 from .mutation import CallMutationLowering, MutationLowering, _changed_in_place, _is_append, output_written
 from .functions import FunctionLowering
 from .pullbacks import PullbackLowering
@@ -51,6 +52,9 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
     """Lowers one function for one set of differentiated parameters (``wrt``)."""
 
     def __init__(self, pf: ParsedFunction, wrt: list[bool], resolve_delta: DeltaResolver):
+        self.closure = _closure_of(pf.fn)
+        # SciPy's frozen distributions as calls of their distribution's methods (frontend/frozen.py)
+        pf = unfreeze(pf, self.closure)
         self.pf = pf
         self.fn = pf.fn
         self.node = pf.node
@@ -97,14 +101,6 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         self.pending_pullbacks: dict = {}  # back -> PendingPullback, for `y, back = δf(x)` (pullbacks.py)
         self._gradients_read: dict | None = None  # grad(f) functions this function calls (pullbacks.py)
         self.bound_vjps: dict[tuple, str] = {}  # (fn, mask) -> the name of its flat gradient (pullbacks.py)
-        code = self.fn.__code__
-        cells = self.fn.__closure__ or ()
-        self.closure = {}
-        for name, cell in zip(code.co_freevars, cells, strict=True):
-            try:
-                self.closure[name] = cell.cell_contents
-            except ValueError:  # an empty cell: the name is not bound yet
-                pass
 
     # ---- entry ---------------------------------------------------------------------------------------
 
@@ -672,6 +668,17 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
 
 
 # ---- module helpers -----------------------------------------------------------------------------------
+
+def _closure_of(fn: types.FunctionType) -> dict:
+    """The values of the function's closure variables, by name (those bound by now)."""
+    closure = {}
+    for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or (), strict=True):
+        try:
+            closure[name] = cell.cell_contents
+        except ValueError:  # an empty cell: the name is not bound yet
+            pass
+    return closure
+
 
 def _is_trivial(expr: ast.expr) -> bool:
     if isinstance(expr, (ast.Name, ast.Constant)):

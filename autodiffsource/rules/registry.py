@@ -62,6 +62,9 @@ class _Registry:
         # Rules of one object's method (``scipy.stats.norm.logpdf``, a new bound method at each access):
         # (id(the object), its class's function) -> (the object, rule).
         self._by_bound_method: dict[tuple[int, object], tuple[object, Rule]] = {}
+        # The same by (the object's class, the function), for an equal copy of the object: a frozen
+        # distribution's ``.dist`` is a new ``norm_gen`` made with ``scipy.stats.norm``'s parameters.
+        self._by_class_method: dict[tuple[type, object], tuple[object, Rule]] = {}
         self.by_method: dict[str, Rule] = {}
         self.by_array_api_name: dict[str, Rule] = {}
         self._nondiff_objects: dict[int, object] = {}
@@ -100,7 +103,10 @@ class _Registry:
     def _lookup(self, obj) -> Rule | None:
         if type(obj) is types.MethodType:
             owner, found = self._by_bound_method.get(primal_key(obj), (None, None))
-            return found if owner is obj.__self__ else None
+            if owner is obj.__self__:
+                return found
+            owner, found = self._by_class_method.get((type(obj.__self__), obj.__func__), (None, None))
+            return found if owner is not None and _equal_copy(owner, obj.__self__) else None
         hit = self._by_object.get(id(obj))
         return hit[1] if hit is not None and hit[0] is obj else None
 
@@ -128,6 +134,23 @@ class _Registry:
 
 
 REGISTRY = _Registry()
+
+
+def _equal_copy(owner, other) -> bool:
+    """Whether ``other`` is a copy of ``owner`` made with the same parameters (SciPy's distributions tell
+    theirs: ``_updated_ctor_param``, as their frozen copies are made); other objects are never copies."""
+    parameters = getattr(owner, "_updated_ctor_param", None)
+    if parameters is None or type(other) is not type(owner):
+        return False
+    try:
+        return _without_seed(parameters()) == _without_seed(other._updated_ctor_param())
+    except Exception:  # (a parameter that does not compare: not known to be the same)
+        return False
+
+
+def _without_seed(parameters: dict) -> dict:
+    # (NaN, SciPy's badvalue, is equal to itself here)
+    return {k: "nan" if isinstance(v, float) and v != v else v for k, v in parameters.items() if k != "seed"}
 
 
 def primal_key(obj):
@@ -178,6 +201,7 @@ def rule(*primals, methods: tuple[str, ...] = (), array_api: tuple[str, ...] = (
         for primal in primals:
             if type(primal) is types.MethodType:  # one object's method: found by the object and function
                 REGISTRY._by_bound_method[primal_key(primal)] = (primal.__self__, entry)
+                REGISTRY._by_class_method[(type(primal.__self__), primal.__func__)] = (primal.__self__, entry)
             elif primal is not None:
                 REGISTRY._by_object[id(primal)] = (primal, entry)
         for method in methods:

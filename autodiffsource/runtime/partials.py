@@ -184,8 +184,29 @@ def method_delta(method, active: tuple):
     from ..api import transform
 
     func, bound_self, mask = method_mask(method, active)
+    _refuse_a_library_method(func, bound_self)
     delta = transform(func, mask)
     return functools.partial(delta, bound_self) if bound_self is not None else delta
+
+
+def _refuse_a_library_method(func, bound_self) -> None:
+    """A library's method (found on a constant object only when the code runs) is differentiated by a rule
+    found when the function is transformed, never through the library's source: refused, naming it."""
+    from ..errors import MissingRuleError
+    from ..frontend.calls import _library_function
+    from ..frontend.frozen import METHODS
+
+    if not _library_function(func):
+        return
+    owner = type(bound_self).__name__ if bound_self is not None else func.__module__
+    hint = ("Call a function with a rule, or write a rule δ" + func.__name__ + " next to your function.")
+    if type(bound_self).__name__.endswith("_frozen") and func.__name__ in METHODS:
+        hint = ("A frozen scipy.stats distribution is differentiated where it is made in the function or "
+                "the module (`d = stats.norm(mu, s); d.logpdf(x)`); one passed in as an argument, or used "
+                "otherwise than by calling its methods, is not: call the distribution's method with its "
+                "parameters, `stats.norm.logpdf(x, mu, s)`.")
+    raise MissingRuleError(f"no derivative rule for `{owner}.{func.__name__}`, a method of a constant object "
+                           "given differentiated arguments", hint=hint)
 
 
 def method_mask(method, active: tuple):
