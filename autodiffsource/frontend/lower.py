@@ -283,6 +283,16 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
             for name, atom in zip(names, atoms, strict=True):
                 self.bind_atom(name, atom)
             return
+        if isinstance(target, (ast.Tuple, ast.List)) and _nested_names(target):
+            # `i, (a, b) = item` (a loop's `for i, (a, b) in pairs`): the value held under a name of its own,
+            # evaluated once, then each part unpacked from its subscript, the nested ones in turn.
+            held = self.temp()
+            self.local_names.add(held)
+            self.bind_atom(held, self.atom(value))
+            for k, part in enumerate(target.elts):
+                item = ast.Subscript(ast.Name(held, ast.Load()), ast.Constant(k), ast.Load())
+                self.assign(part, ast.copy_location(item, value))
+            return
         if isinstance(target, ast.Subscript):
             self.assign_subscript(target, value, stmt or target)
             return
@@ -686,6 +696,13 @@ def _is_trivial(expr: ast.expr) -> bool:
     if isinstance(expr, ast.UnaryOp) and isinstance(expr.operand, ast.Constant):
         return True
     return False
+
+
+def _nested_names(target: ast.expr) -> bool:
+    """Whether ``target`` is a tuple or list of names and of such tuples, nested (``i, (a, b)``)."""
+    if isinstance(target, ast.Name):
+        return True
+    return isinstance(target, (ast.Tuple, ast.List)) and all(_nested_names(e) for e in target.elts)
 
 
 def _int_constant(node: ast.expr) -> int | None:

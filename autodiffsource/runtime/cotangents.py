@@ -17,8 +17,8 @@ from .broadcasting import _sum_to_shape
 
 def zeros_like(x):
     """A fresh zero cotangent shaped like ``x`` (float, whatever ``x``'s dtype)."""
-    if x is None:  # a variable not yet bound on this path (loop-carried `return` slot): no cotangent
-        return None
+    if x is None or type(x) is str:  # a variable not yet bound on this path (loop-carried `return` slot), or
+        return None                    # a label beside numbers in a tuple (`sorted(zip(losses, names))`)
     if type(x) in _PY_SCALARS:
         return 0.0
     if type(x) is _ndarray:
