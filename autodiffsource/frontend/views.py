@@ -25,6 +25,7 @@ of one, or held in a list) is checked at run time instead, and refused where the
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 import dataclasses
 import operator
@@ -48,6 +49,8 @@ VIEW_PRIMALS = (
     np.ascontiguousarray, np.asfortranarray, np.real, np.float64, np.split, np.array_split, np.hsplit,
     np.vsplit, np.dsplit, np.einsum, np.linalg.matrix_power, np.linalg.matrix_transpose,
     getattr(np, "matrix_transpose", None), getattr(np, "permute_dims", None),
+    # an array's rows (and a list's own items) in a list
+    builtins.list, builtins.tuple, builtins.reversed, builtins.sorted,
 )
 VIEW_METHODS = ("reshape", "ravel", "squeeze", "transpose", "swapaxes", "diagonal", "conj", "conjugate",
                 "view", "astype", "__getitem__")
@@ -105,8 +108,8 @@ def _helpers_returning_views() -> tuple:
 
     return (runtime.unbroadcast, runtime.unbroadcast_to, runtime.expand_reduced, runtime.seed_cotangent,
             runtime.check_cotangent, runtime.finalize, runtime.or_zeros, runtime.take_cotangent,
-            support.squeeze_back, support.sum_partial, support.unstack_like, pullback_helpers.broadcast_like,
-            pullback_helpers.read_at)
+            support.squeeze_back, support.sum_partial, support.unstack_like, support.items_at, support.items_partial,
+            pullback_helpers.broadcast_like, pullback_helpers.read_at)
 
 
 def is_view_rule(rule: Rule) -> bool:

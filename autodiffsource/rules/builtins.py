@@ -1,11 +1,11 @@
-"""Rules for Python builtins: ``abs``, ``max``/``min`` (two arguments or one list), ``pow``, ``float``, ``sum``;
-constants like ``len``."""
+"""Rules for Python builtins: ``abs``, ``max``/``min`` (two arguments or one list), ``pow``, ``float``, ``sum``,
+``list``/``tuple``/``reversed``/``sorted`` of a list or an array; constants like ``len``."""
 
 import builtins
 
-from ..runtime import log_base, power_base_partial, sign_of, unbroadcast
+from ..runtime import inverse_permutation, log_base, power_base_partial, sign_of, unbroadcast
 from .registry import nondiff, rule
-from .support import extreme_of_partials, sum_partial
+from .support import extreme_of_partials, items_at, items_partial, sort_order, sum_partial
 
 
 @rule(builtins.abs)
@@ -61,5 +61,57 @@ def δbuiltin_float(x):
     return y, float_pullback
 
 
+# ---- list, tuple, reversed, sorted: the items of a list or tuple, or the rows of an array, as a list ----------
+# Each takes a list as it is (sequences=True) and its pullback sends each item's cotangent back to that item:
+# into the list's cotangent, or into the array's row (zeros for an item never used).
+
+@rule(builtins.list, sequences=True)
+def δbuiltin_list(x):
+    # list(W): W's rows (the 0-d entries of a 1-D array); list(items): a new list of the same items.
+    y = list(x)
+    def list_pullback(dy):
+        return (items_partial(dy, x),)
+    return y, list_pullback
+
+
+@rule(builtins.tuple, sequences=True)
+def δbuiltin_tuple(x):
+    y = tuple(x)
+    def tuple_pullback(dy):
+        return (items_partial(dy, x),)
+    return y, tuple_pullback
+
+
+@rule(builtins.reversed, sequences=True)
+def δbuiltin_reversed(x):
+    # A list rather than Python's iterator: it iterates alike (in a loop, zip, enumerate, list, sum...).
+    y = list(reversed(x))
+    def reversed_pullback(dy):
+        return (items_partial(dy[::-1], x),)
+    return y, reversed_pullback
+
+
+@rule(builtins.sorted, sequences=True, static=("key", "reverse"))
+def δbuiltin_sorted(x, key=None, reverse=False):
+    # A permutation of the items: each output's cotangent goes back to the item sorted into its place. Ties
+    # keep their order in x (Python's sort is stable, reverse=True too), so the first of equal items gets the
+    # first of their places. key only orders the items: no derivative flows through it.
+    order = sort_order(x, key, reverse)
+    y = items_at(x, order)
+    def sorted_pullback(dy):
+        return items_partial(items_at(dy, inverse_permutation(order)), x), None, None
+    return y, sorted_pullback
+
+
+@rule(items_at, static=("order",))
+def δitems_at(x, order):
+    # (sorted's value and tangent: order is a permutation of x's positions)
+    y = items_at(x, order)
+    def items_at_pullback(dy):
+        return items_partial(items_at(dy, inverse_permutation(order)), x), None
+    return y, items_at_pullback
+
+
+nondiff(sort_order)
 nondiff(builtins.len, builtins.round, builtins.int, builtins.bool, builtins.range, builtins.isinstance,
         builtins.print, builtins.type)

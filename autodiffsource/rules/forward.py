@@ -41,8 +41,8 @@ from ..runtime import _device, dot_primal, log_base, namespace, power_base_parti
 from ..runtime import unbroadcast, where_tie_split, zeros_like
 from .numpy_products import δdot
 from .numpy_shape import δtake
-from .support import (atleast_primal, extreme_partial, finite_mask, indicator, safe_divide, sinc_derivative,
-                      zeros_of)
+from .support import (atleast_primal, extreme_partial, finite_mask, indicator, items_at, safe_divide,
+                      sinc_derivative, sort_order, zeros_of)
 from .support_products import einsum_partial, einsum_primal
 from .registry import REGISTRY, Rule, nondiff
 
@@ -91,6 +91,7 @@ _NOT_ELEMENTWISE = {"δmath_fsum", "δmath_prod", "δmath_dist", "δmath_sumprod
 _LINEAR = {
     # operator / builtins
     "δgetitem", "δbuiltin_sum", "δmath_fsum",
+    "δbuiltin_list", "δbuiltin_tuple", "δbuiltin_reversed", "δitems_at",  # (items_at: order is static)
     # reductions
     "δsum", "δmean", "δcumsum", "δtrace", "δnansum",
     # shape
@@ -250,6 +251,12 @@ def jvp_sort(x, x_dot, y, axis=-1):
     # The tangents travel with their elements (stable order, as the rule's pullback sends them back).
     order = np.argsort(x, axis=axis, kind="stable")
     return np.take_along_axis(x_dot, order, axis=axis)
+
+
+@forward_form("δbuiltin_sorted")
+def jvp_builtin_sorted(x, x_dot, y, key=None, reverse=False):
+    # The tangents travel with their items, in the order the values sort in (ties: stable, as the pullback).
+    return items_at(x_dot, sort_order(x, key, reverse))
 
 
 @forward_form("δptp")

@@ -18,9 +18,9 @@ from ..runtime import dispatches_numpy, take_any, unbroadcast
 from .forward import declare_linear, forward_form
 from .pullback_helpers import reduce_like
 from .registry import rule
-from .support import (cumsum_partial, diag_partial, diagonal_partial, repeat_partial, safe_divide, sum_partial,
-                      take_along_axis_in_library, take_along_axis_partial, take_partial, tile_partial, trace_partial,
-                      unstack_like)
+from .support import (cumsum_partial, diag_partial, diagonal_partial, items_partial, repeat_partial, safe_divide,
+                      sum_partial, take_along_axis_in_library, take_along_axis_partial, take_partial, tile_partial,
+                      trace_partial, unstack_like)
 
 # ---- partials of shape and indexing rules: linear in the cotangent, transposed by the primal op ----------
 #
@@ -156,6 +156,18 @@ def δunstack_like(dy, x):
     return z, unstack_like_pullback
 
 
+@rule(items_partial, shape_only=("x",))
+def δitems_partial(dys, x):
+    # The partial of builtin list(x) and its kin (rules/builtins.py): its transpose lists the items of dz, the
+    # rows of dz for an array x.
+    z = items_partial(dys, x)
+
+    def items_partial_pullback(dz):
+        return list(dz), None
+
+    return z, items_partial_pullback
+
+
 @rule(safe_divide)
 def δsafe_divide(a, b):
     z = safe_divide(a, b)
@@ -168,7 +180,7 @@ def δsafe_divide(a, b):
 
 declare_linear("δcumsum_partial", "δtake_partial", "δtrace_partial", "δdiagonal_partial", "δdiag_partial",
                "δrepeat_partial", "δtile_partial", "δtake_along_axis_partial", "δsum_partial",
-               "δunstack_like")
+               "δunstack_like", "δitems_partial")
 
 
 @forward_form("δsafe_divide")

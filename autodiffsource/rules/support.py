@@ -648,6 +648,36 @@ def list_prod_partial(dy, x):
     return out
 
 
+# ---- Python's list, tuple, reversed and sorted of a list or an array ----------------------------------
+
+def items_partial(dys, x):
+    """The partial of ``list(x)`` (``tuple(x)``) given one cotangent per item (None for an unused item):
+    for a list or tuple ``x``, those cotangents, as a list; for an array, each row's cotangent in its place
+    (the items of a 1-D array are its 0-d entries), zeros where None."""
+    if type(x) in (list, tuple):
+        return list(dys)
+    g = runtime_zeros_like(x)
+    for i, d in enumerate(dys):
+        if d is not None:
+            g = index_add(g, i, d)
+    return g
+
+
+def sort_order(x, key=None, reverse=False):
+    """The positions of ``x``'s items in the order ``sorted(x, key=key, reverse=reverse)`` lists them. Python's
+    sort is stable, also with ``reverse=True``: tied items keep their order in ``x``, so ``[list(x)[i] for i in
+    sort_order(x, ...)]`` is ``sorted(x, ...)``, item for item."""
+    items = list(x)
+    rank = items.__getitem__ if key is None else (lambda i: key(items[i]))
+    return sorted(range(len(items)), key=rank, reverse=reverse)
+
+
+def items_at(x, order):
+    """``[list(x)[i] for i in order]``: the items of a list, or the rows of an array, in the order given."""
+    items = list(x)
+    return [items[i] for i in order]
+
+
 # ---- gathers along an axis -----------------------------------------------------
 
 def take_along_axis_partial(dy, x, indices, axis):

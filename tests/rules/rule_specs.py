@@ -296,6 +296,24 @@ add([case("np.array([x, y, x * y])", [(real, PY), (real, PY)], np.array, float32
      case("np.array([x, y])", [(real, (3,)), (real, (3,))], np.array),
      case("np.asarray([[x, y], [y, 2.0]])", [(real, PY), (real, PY)], np.asarray, float32=False)])
 add([case("sum([x, y, x * y])", [(real, s), (real, s)], builtins.sum) for s in (PY, (3,))])
+# list, tuple, reversed, sorted: an array's rows (0-d entries of a 1-D one) or a list's items, as a list
+add([case("rows = list(x)\nreturn rows[0] * rows[2], rows[1]", [(real, S34)], builtins.list, name="list of rows"),
+     case("items = list(x)\nreturn items[0] * items[3] + items[1]", [(real, (5,))], builtins.list,
+          name="list of entries")]
+    + [case("items = list([x, y * x])\nreturn items[1] - 2.0 * items[0]", [(real, s), (real, s)], builtins.list,
+            name="list of a list") for s in (PY, (3,))]
+    + [case("parts = tuple(np.split(x, 3))\nreturn parts[0] * parts[2], parts[1]", [(real, (6,))], builtins.tuple,
+            name="tuple of a list"),
+       case("rows = tuple(x)\nreturn rows[1] * 2.0 + rows[0]", [(real, S34)], builtins.tuple, name="tuple of rows"),
+       case("rows = list(reversed(x))\nreturn rows[0] * rows[1], rows[2]", [(real, S34)], builtins.reversed,
+            name="reversed rows"),
+       case("a, b, c = reversed([x, 2.0 * y, x * y])\nreturn a * 3.0 + b - c", [(real, PY), (real, PY)],
+            builtins.reversed, name="reversed list"),
+       case("s = sorted(x)\nreturn s[0] * 3.0 + s[-1], s[1]", [(spread, (5,))], builtins.sorted, name="sorted entries"),
+       case("s = sorted([x[0], x[1] + 0.1, x[2] * x[3]], reverse=True)\nreturn s[0] * 3.0 + s[1]", [(spread, (5,))],
+            builtins.sorted, name="sorted list, reverse=True"),
+       case("s = sorted(x - 2.0, key=abs)\nreturn s[0] * 3.0 + s[-1], s[2]", [(spread, (5,))], builtins.sorted,
+            name="sorted by abs")])
 add([case("math.fsum([x, y, x * y])", [(real, PY), (real, PY)], math.fsum),
      case("math.prod([x, y, x])", [(real, PY), (real, PY)], math.prod)])
 
@@ -442,7 +460,13 @@ add([case(f"sp.{call}", [(real, a), (real, b)], getattr(sp, call.split("(")[0]),
     ("diag_partial(x, y, 0)", (3, 3), (3,)), ("diag_partial(x, y, 1)", (3,), S34),
     ("repeat_partial(x, y, 2, 0)", (6,), (3,)), ("repeat_partial(x, y, 2, None)", (12,), (2, 3)),
     ("tile_partial(x, y, (2,))", (6,), (3,)), ("take_along_axis_partial(x, y, ALONG, 1)", (3, 2), S34),
-    ("sum_partial(x, y)", (4,), S34), ("unstack_like(x, y)", (12,), S34), ("unstack_like(x, y)", (), PY)]]
+    ("sum_partial(x, y)", (4,), S34), ("unstack_like(x, y)", (12,), S34), ("unstack_like(x, y)", (), PY),
+    ("items_partial([x[0], x[1] * 2.0, x[2]], y)", S34, S34), ("items_partial([x[2], x[0]], y)", (3,), (2,)),
+    ("items_partial([x, y * 2.0], [x, y])[1]", S34, S34)]]
+    + [case("rows = sp.items_at(x, [2, 0, 1])\nreturn rows[0] * 2.0 + rows[1], rows[2]", [(real, S34)], sp.items_at,
+            float32=False),
+       case("items = sp.items_at([x, y, x * y], [1, 2, 0])\nreturn items[0] * 2.0 + items[1] - items[2]",
+            [(real, PY), (real, PY)], sp.items_at, float32=False)]
     + [case("rt.take_any(x, IDX3, 0)", [(real, (4,))], rt.take_any, float32=False),
        case("rt.dot_primal(x, y)", [(real, (3, 4)), (real, (4,))], rt.dot_primal, float32=False)]
     + [case("sp.safe_divide(x, y)", [(real, a), (nonzero, b)], sp.safe_divide, float32=False)
