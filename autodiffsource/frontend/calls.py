@@ -168,6 +168,11 @@ class CallLowering:
                     f"held as an object (called in `{self.node.name}`)", self.pf.loc(node),
                     hint=f"Only call its methods (`d = {name}(mu, s)`, then `d.logpdf(x)`, `d.cdf(x)`...: "
                          f"autodiffsource then calls `{name}.logpdf(x, mu, s)`), or call those directly.")
+            advice = next((hint for f, hint in _ITERATOR_ADVICE if kind[2] is f), None)
+            if advice is not None:  # a lazy iterator over differentiated values: what to write instead
+                raise MissingRuleError(f"no derivative rule for `{_callee_text(node.func)}` of differentiated "
+                                       f"values here (called in `{self.node.name}`)", self.pf.loc(node),
+                                       hint=advice)
             self.missing(node, f"`{_callee_text(node.func)}`", kind[1], _param_names(kind[2], node))
         if kind[0] == "nondiff":
             raise AssertionError("constant calls are lowered as plain expressions")
@@ -190,7 +195,18 @@ class CallLowering:
                 # x.reshape(-1), np.reshape(x, 6): NumPy takes an int, the array API's reshape a tuple only
                 positional = [positional[0], ast.Tuple([positional[1]], ast.Load())]
             known = known_args if receiver is None else None  # (positional: the call's own arguments)
-            args = self.bind_rule_args(rule, positional, node.keywords, node, known)
+            if receiver is None and positional and rule.name in _LISTING and rule in _listing_rules():
+                if len(positional) > 1:  # (sorted's rule has key and reverse as parameters: Python's keywords)
+                    self.unsupported(positional[1], f"a second positional argument to `{rule.name}`; write "
+                                                    f"`key=` and `reverse=` as keywords, as Python requires")
+                listed = self.listed_iteration(positional[0])
+                if listed is not None:  # list(zip(a, b)): the list of the tuples it yields
+                    positional[0], known = listed, None
+            keywords = node.keywords
+            if any(k.arg == "key" and isinstance(k.value, ast.Name) and k.value.id in self.inner_functions
+                   for k in keywords):
+                keywords = [self.key_function(k) for k in keywords]
+            args = self.bind_rule_args(rule, positional, keywords, node, known)
             if n_outputs == 1 and rule.outputs > 1:
                 return [self.pack_results(rule, args)]
             if n_outputs != rule.outputs:
@@ -201,6 +217,51 @@ class CallLowering:
             return self.emit_outputs(PrimOp(rule, args), n_outputs, names)
         _, delta, known_outputs, ours = kind
         return self.lower_delta_call(node, delta, known_outputs, ours, n_outputs, names)
+
+    def key_function(self, keyword: ast.keyword) -> ast.keyword:
+        """``key=k`` where ``k`` is an inner function, which exists only inlined where it is called: a lambda's
+        own text in its place (called by the generated code as Python calls it), a ``def`` refused."""
+        if keyword.arg != "key" or not isinstance(keyword.value, ast.Name) or \
+                keyword.value.id not in self.inner_functions:
+            return keyword
+        inner = self.inner_functions[keyword.value.id]
+        if not isinstance(inner, ast.Lambda):
+            self.unsupported(keyword.value, f"the inner function `{keyword.value.id}` as `key=`: inner functions "
+                                            f"exist only where they are called; write the key in the call as a "
+                                            f"lambda (`key=lambda v: ...`), or define it at module level")
+        return ast.copy_location(ast.keyword("key", inner), keyword)
+
+    def listed_iteration(self, node: ast.expr) -> ast.ListComp | None:
+        """``zip(a, b)``, ``enumerate(xs)`` (``enumerate(zip(a, b))``) of differentiated values, where
+        ``list``/``tuple``/``sorted`` takes it, as the list comprehension of the tuples it yields,
+        ``[(a_i, b_i) for a_i, b_i in zip(a, b)]``: lowered like a ``for`` loop over it, each item's cotangent
+        flowing back into its sequence. None for anything else."""
+        target = self.iteration_target(node)
+        if target is None or not self.is_active(node):
+            return None
+        comp = ast.ListComp(_loaded(target), [ast.comprehension(target, node, [], 0)])
+        for sub in ast.walk(comp):
+            if isinstance(sub, (ast.expr, ast.comprehension)) and not hasattr(sub, "lineno"):
+                ast.copy_location(sub, node)
+        return comp
+
+    def iteration_target(self, node: ast.expr) -> ast.Tuple | None:
+        """The target a ``for`` over the builtin ``zip(...)`` or ``enumerate(...)`` call ``node`` unpacks its items
+        into (fresh names; ``(i, (a, b))`` for ``enumerate(zip(a, b))``), None for any other expression."""
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not self.is_local(node.func.id)
+                and node.func.id not in self.inner_functions):
+            return None
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            return None
+        callee = self.resolve(node.func)
+        if callee is builtins.zip and node.args and not node.keywords:
+            return ast.Tuple([ast.Name(self.namer.fresh("_zipped"), ast.Store()) for _ in node.args], ast.Store())
+        if callee is builtins.enumerate and 1 <= len(node.args) <= 2 - len(node.keywords) \
+                and all(k.arg == "start" for k in node.keywords):
+            inner = self.iteration_target(node.args[0])
+            item = inner if inner is not None else ast.Name(self.namer.fresh("_item"), ast.Store())
+            return ast.Tuple([ast.Name(self.namer.fresh("_count"), ast.Store()), item], ast.Store())
+        return None
 
     def pack_results(self, rule: Rule, args: dict[str, ast.expr]) -> str:
         """The results of a rule that returns several, taken as one value (``factor = cho_factor(a)``, then
@@ -306,6 +367,34 @@ _COVERED_PACKAGES = ("numpy", "scipy", "math", "builtins", "operator", "torch", 
 _USER_CODE_MODULES = ("autodiffsource.demo",)
 
 
+
+
+# Builtins that make lazy iterators, which have no rule: where their items are differentiated, what to write.
+_ITERATOR_ADVICE = (
+    (builtins.zip, "Iterate over it where it is written (`for a, b in zip(xs, ys)`, a comprehension), or take "
+                   "`list(zip(xs, ys))` (also `tuple(...)`, `sorted(...)`), a list of its tuples."),
+    (builtins.enumerate, "Iterate over it where it is written (`for i, v in enumerate(xs)`, a comprehension), "
+                         "or take `list(enumerate(xs))`, a list of its pairs."),
+    (builtins.map, "Write a list comprehension instead: `[f(v) for v in xs]`."),
+    (builtins.filter, "Write a list comprehension with a condition instead: `[v for v in xs if keep(v)]`."),
+    (builtins.iter, "Iterate over the list or array itself, or index it: `xs[0]`, `xs[1:]`."),
+)
+
+
+_LISTING = ("list", "tuple", "sorted")
+
+
+def _listing_rules() -> tuple:
+    """The rules of the builtins that take the list of what a ``zip(...)`` or ``enumerate(...)`` yields
+    (CallLowering.listed_iteration): ``list``, ``tuple``, ``sorted``."""
+    return tuple(REGISTRY.rule_for(f) for f in (builtins.list, builtins.tuple, builtins.sorted))
+
+
+def _loaded(target: ast.expr) -> ast.expr:
+    """A loop target read back as an expression: ``(a, (b, c))`` -> the same tuples, loaded."""
+    if isinstance(target, ast.Tuple):
+        return ast.Tuple([_loaded(e) for e in target.elts], ast.Load())
+    return ast.Name(target.id, ast.Load())
 
 
 def _array_method(func: ast.Attribute) -> tuple:
