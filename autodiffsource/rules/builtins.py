@@ -103,7 +103,7 @@ def δbuiltin_sorted(x, key=None, reverse=False):
     return y, sorted_pullback
 
 
-@rule(items_at, static=("order",))
+@rule(items_at, static=("order",), sequences=True)
 def δitems_at(x, order):
     # (sorted's value and tangent: order is a permutation of x's positions)
     y = items_at(x, order)

@@ -156,7 +156,7 @@ def δunstack_like(dy, x):
     return z, unstack_like_pullback
 
 
-@rule(items_partial, shape_only=("x",))
+@rule(items_partial, shape_only=("x",), sequences=True)
 def δitems_partial(dys, x):
     # The partial of builtin list(x) and its kin (rules/builtins.py): its transpose lists the items of dz, the
     # rows of dz for an array x.
