@@ -656,11 +656,15 @@ def items_partial(dys, x):
     (the items of a 1-D array are its 0-d entries), zeros where None."""
     if type(x) in (list, tuple):
         return list(dys)
-    g = runtime_zeros_like(x)
-    for i, d in enumerate(dys):
-        if d is not None:
-            g = index_add(g, i, d)
-    return g
+    if not any(d is not None for d in dys):
+        return runtime_zeros_like(x)
+    # The rows stacked, not written into zeros one by one: a JAX array is copied at each write.
+    xp = _ns(x)
+    rows = [runtime_zeros_like(x[0]) if d is None else d for d in dys]
+    if is_foreign_array(x):  # (a number's cotangent, for a 0-d item: NumPy's stack takes numbers, others not)
+        dtype, device = _float_dtype(x), _device(x)
+        rows = [xp.asarray(r, dtype=dtype, device=device) if type(r) in _PY_SCALARS else r for r in rows]
+    return xp.stack(rows)
 
 
 def sort_order(x, key=None, reverse=False):
