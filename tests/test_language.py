@@ -432,6 +432,29 @@ def namespace_submodule_function(x):
     return xp.linalg.vector_norm(x) + xp.sum(x ** 2)
 
 
+class Recorder:
+    def __init__(self):
+        self.losses = []
+        self.w = np.array([1.0, 2.0])
+
+    def loss(self, x):
+        value = np.sum(self.w * x ** 2)
+        self.losses.append(float(value))  # a record kept aside: the result of append is dropped
+        return value
+
+
+def records_a_loss(x, recorder):
+    return recorder.loss(x) * 2.0
+
+
+def test_a_method_of_a_constant_objects_attribute_whose_result_is_dropped_runs_as_written():
+    recorder, x = Recorder(), np.array([0.5, 1.5])
+    _, dx = value_and_grad(records_a_loss)(x, recorder)
+    np.testing.assert_allclose(dx, numeric_partial(lambda v: records_a_loss(v, Recorder()), [x], 0, [1.0]),
+                               rtol=1e-6)
+    assert recorder.losses == [pytest.approx(records_a_loss(x, Recorder()) / 2.0)]
+
+
 @pytest.mark.parametrize("fn, constants", [(method_of_a_constant_objects_attribute, (NETWORK,)),
                                            (method_of_a_module_objects_attribute, ()),
                                            (namespace_submodule_function, ())])

@@ -72,8 +72,9 @@ class CallLowering:
             if any(self.is_active(a) for a in node.args) or any(self.is_active(k.value) for k in node.keywords):
                 # A method of a constant object's part given differentiated values (model.layer.forward(x),
                 # self.dist.logpdf(x)): differentiated as `model.forward(x)` is, or refused there. Never a
-                # constant: its result depends on them.
-                return ("method",)
+                # constant where its result is used: it depends on them ("part": a statement that drops the
+                # result, `self.losses.append(loss)`, runs as written).
+                return ("method", "part")
             return ("nondiff",)
         if isinstance(func, ast.Name) and func.id in self.inner_functions:
             return ("inline", self.inner_functions[func.id])

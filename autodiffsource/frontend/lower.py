@@ -206,7 +206,7 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
                                            or self.env.get(stmt.value.func.value.id) in self.active):
                 self.append(stmt.value)
                 return
-            if self.is_active(stmt.value):
+            if self.is_active(stmt.value) and not self.records_into_a_constant(stmt.value):
                 self.atom(stmt.value)  # evaluated for its effects; the value is dropped
             elif changed := self.arrays_changed_by(stmt.value):
                 self.call_changing_arrays(stmt.value, changed)  # c.sort(), np.copyto(c, a)...
@@ -666,6 +666,11 @@ class Lowerer(ControlFlowLowering, FunctionLowering, CallLowering, MutationLower
         return Inline().visit(copy.deepcopy(node))
 
     # ---- errors ---------------------------------------------------------------------------------------
+
+    def records_into_a_constant(self, node: ast.expr) -> bool:
+        """Whether ``node`` calls a method of a constant object's part and its result is dropped
+        (``self.losses.append(loss)``): a record kept aside, run as written, not differentiated."""
+        return node.__class__ is ast.Call and self.call_kind(node) == ("method", "part")
 
     def unsupported(self, node: ast.AST, what: str):
         raise UnsupportedSyntaxError(f"not supported: {what}", self.pf.loc(node),
