@@ -27,6 +27,7 @@ import dataclasses
 import sys
 
 from ..source import ParsedFunction
+from .survey import Survey
 
 # The methods whose frozen form takes its own arguments first, then the distribution's parameters.
 METHODS = frozenset({"pdf", "logpdf", "cdf", "logcdf", "sf", "logsf", "pmf", "logpmf", "ppf", "isf", "mean",
@@ -38,20 +39,21 @@ def unfreeze(pf: ParsedFunction, closure: dict) -> ParsedFunction:
     kinds = _distribution_classes()
     if kinds is None:  # (nothing can have made a frozen distribution before scipy.stats was imported)
         return pf
-    if not _method_calls(pf.node):
+    found = pf.survey if pf.survey is not None and pf.survey.node is pf.node else Survey(pf.node)
+    pf.survey = found  # (left for the lowering to take, where nothing is rewritten: one walk of the tree)
+    calls = [n for n in found.of(ast.Call) if n.func.__class__ is ast.Attribute and n.func.attr in METHODS
+             and _plain(n)]
+    if not calls:
         return pf
-    tree = copy.deepcopy(pf.node)  # (planned on the copy it rewrites: the plan names its nodes)
-    rewriter = _Unfreezer(pf, tree, closure, kinds)
-    if not rewriter.plan(_method_calls(tree)):
+    rewriter = _Unfreezer(pf, found, closure, kinds)
+    if not rewriter.plan(calls):
         return pf
+    copies: dict = {}  # id(a node of pf.node) -> its copy: what the plan names, in the copy
+    tree = copy.deepcopy(pf.node, copies)
+    rewriter.follow(copies)
     tree = rewriter.visit(tree)
     ast.fix_missing_locations(tree)
     return dataclasses.replace(pf, node=tree)
-
-
-def _method_calls(tree: ast.FunctionDef) -> list[ast.Call]:
-    return [n for n in ast.walk(tree) if n.__class__ is ast.Call and n.func.__class__ is ast.Attribute
-            and n.func.attr in METHODS and _plain(n)]
 
 
 def _distribution_classes():
@@ -81,23 +83,24 @@ def _plain(call: ast.Call) -> bool:
 class _Unfreezer(ast.NodeTransformer):
     """Finds the frozen distributions of one function (:meth:`plan`), then rewrites its tree (``visit``)."""
 
-    def __init__(self, pf: ParsedFunction, tree: ast.FunctionDef, closure: dict, kinds):
+    def __init__(self, pf: ParsedFunction, found: Survey, closure: dict, kinds):
         self.pf = pf
-        self.tree = tree
+        self.found = found
         self.closure = closure
         self.distributions, self.frozen = kinds
-        self.local_names = _local_names(tree)
+        self.arguments = {a.arg for a in found.of(ast.arg)}  # (inner functions' and lambdas' too)
+        self.local_names = found.local_names() | self.arguments
         self.inline: set[int] = set()  # id of `D(a).m(b)` calls
         self.held: dict[str, ast.Call] = {}  # a local name -> the one `D(a)` it holds
         self.parameter_names: dict[str, list[str]] = {}  # that name -> the names its parameters get
-        self.taken = {n.id for n in ast.walk(tree) if n.__class__ is ast.Name} | self.local_names
         self.held_assignments: set[int] = set()  # id of those assignments
         self.module_frozen: dict[int, object] = {}  # id of `G.m(b)` calls -> the frozen distribution G
+        self.taken: set[str] = set()
 
     # ---- finding them ---------------------------------------------------------------------------------
 
     def plan(self, calls: list[ast.Call]) -> bool:
-        """Decide what to rewrite; whether anything is."""
+        """Decide what to rewrite, naming nodes of ``pf.node``; whether anything is."""
         candidates: dict[str, list[ast.Call]] = {}
         for call in calls:
             receiver = call.func.value
@@ -109,29 +112,39 @@ class _Unfreezer(ast.NodeTransformer):
                 frozen = self._resolve(receiver)
                 if isinstance(frozen, self.frozen):
                     self.module_frozen[id(call)] = frozen
-        for name, uses in candidates.items():
-            self._plan_held(name, uses)
+        if candidates:
+            self._plan_held(candidates)
         return bool(self.inline or self.held or self.module_frozen)
 
-    def _plan_held(self, name: str, uses: list[ast.Call]) -> None:
-        """``name`` holds a distribution if one assignment binds it, to ``D(a)``, and it is read only as
-        the receiver of the method calls ``uses``."""
-        stores = [n for n in ast.walk(self.tree) if n.__class__ is ast.Name and n.id == name
-                  and n.ctx.__class__ is not ast.Load]
-        loads = sum(1 for n in ast.walk(self.tree) if n.__class__ is ast.Name and n.id == name
-                    and n.ctx.__class__ is ast.Load)
-        if len(stores) != 1 or loads != len(uses) or name in _parameters(self.tree):
+    def _plan_held(self, candidates: dict[str, list[ast.Call]]) -> None:
+        """A name holds a distribution if one assignment binds it, to ``D(a)``, and it is read only as the
+        receiver of its method calls (``candidates[name]``)."""
+        made = {a.targets[0].id: a for a in self.found.of(ast.Assign)
+                if len(a.targets) == 1 and a.targets[0].__class__ is ast.Name and a.targets[0].id in candidates
+                and a.value.__class__ is ast.Call and _plain(a.value) and self._is_distribution(a.value.func)}
+        if not made:
             return
-        assignment = next((a for a in ast.walk(self.tree) if a.__class__ is ast.Assign and len(a.targets) == 1
-                           and a.targets[0] is stores[0]), None)
-        if assignment is None:
-            return
-        value = assignment.value
-        if value.__class__ is ast.Call and _plain(value) and self._is_distribution(value.func):
+        stores: dict[str, int] = {}
+        loads: dict[str, int] = {}
+        for n in self.found.of(ast.Name):
+            counts = loads if n.ctx.__class__ is ast.Load else stores
+            counts[n.id] = counts.get(n.id, 0) + 1
+        self.taken = {n.id for n in self.found.of(ast.Name)} | self.local_names
+        for name, assignment in made.items():
+            if stores.get(name) != 1 or loads.get(name) != len(candidates[name]) or name in self.arguments:
+                continue
+            value = assignment.value
             self.held[name] = value
             self.held_assignments.add(id(assignment))
             self.parameter_names[name] = [self._fresh(f"{name}_{label}")
                                           for label in _labels(self._resolve(value.func), value)]
+
+    def follow(self, copies: dict) -> None:
+        """The plan's nodes are now their copies (``copies``: deepcopy's memo of ``pf.node``'s copy)."""
+        def moved(ids):
+            return {id(copies[i]) for i in ids}
+        self.inline, self.held_assignments = moved(self.inline), moved(self.held_assignments)
+        self.module_frozen = {id(copies[i]): frozen for i, frozen in self.module_frozen.items()}
 
     def _fresh(self, wanted: str) -> str:
         name, k = wanted, 2
@@ -215,23 +228,3 @@ def _labels(distribution, made: ast.Call) -> list[str]:
         known = []
     positional = [known[i] if i < len(known) else str(i) for i in range(len(made.args))]
     return positional + [k.arg for k in made.keywords]
-
-
-def _parameters(node: ast.FunctionDef) -> set[str]:
-    a = node.args
-    names = {p.arg for p in a.posonlyargs + a.args + a.kwonlyargs}
-    names.update(v.arg for v in (a.vararg, a.kwarg) if v is not None)
-    return names
-
-
-def _local_names(node: ast.FunctionDef) -> set[str]:
-    """What the function (or a function inside it) binds: its names are not the module's."""
-    names = _parameters(node)
-    for n in ast.walk(node):
-        if n.__class__ is ast.Name and n.ctx.__class__ is not ast.Load:
-            names.add(n.id)
-        elif n.__class__ in (ast.FunctionDef, ast.Lambda) and n is not node:
-            if n.__class__ is ast.FunctionDef:
-                names.add(n.name)
-            names.update(_parameters(n))
-    return names
