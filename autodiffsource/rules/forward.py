@@ -102,6 +102,7 @@ _LINEAR = {
     "δswapaxes", "δtake", "δtile", "δtranspose", "δtril", "δtriu", "δvstack",
     "δcumulative_sum", "δdiff", "δappend", "δmatrix_transpose", "δtake_along_axis", "δlist_getitem",
     "δitem",
+    "δediff1d", "δgradient",  # linear in the differenced values; gradient's spacings are static
 }
 _MULTILINEAR = {"δcross", "δdot", "δeinsum", "δinner", "δkron", "δnp_matmul", "δouter", "δtensordot",
                 "δvdot", "δmatmul", "δvecdot", "δconvolve", "δcorrelate",

@@ -525,6 +525,15 @@ def _pad_rule():
     return δpad
 
 
+def _difference_rules():
+    # np.gradient's and np.ediff1d's rules compute with these helpers (on the array's own library), which
+    # jvp code then calls (the rules are linear: their forward computation applied to the tangents)
+    from .numpy_reductions import δediff1d, δgradient
+    from .support_differences import ediff1d_primal, gradient_primal
+
+    return [(gradient_primal, δgradient), (ediff1d_primal, δediff1d)]
+
+
 def _constant(fn):
     from .forward import _constant_rule
 
@@ -536,5 +545,5 @@ HELPERS = [
     (polynomial_derivative, δpolynomial_derivative),
     (prod_tangent, δprod_tangent), (list_prod_tangent, δlist_prod_tangent), (dist_tangent, δdist_tangent),
     (astype_tangent, δastype_tangent), (pad_primal, _pad_rule()), (cumprod_tangent, δcumprod_tangent),
-    (interp_slope, δinterp_slope), (zero_unless_none, _constant(zero_unless_none)),
+    (interp_slope, δinterp_slope), (zero_unless_none, _constant(zero_unless_none)), *_difference_rules(),
 ]

@@ -1,5 +1,5 @@
 """Rules for NumPy's reductions and scans: sum, prod, mean, average, var, std, max/min, ptp, cumsum,
-cumprod, median, nansum, nanmean, trace.
+cumprod, median, nansum, nanmean, trace; and differences: diff, ediff1d, gradient, trapezoid.
 
 Parameters follow NumPy's positional order (``np.var(a, axis, dtype, out, ddof, keepdims)``) so that a
 call written positionally binds as NumPy binds it; ``dtype`` only changes the working precision and is
@@ -18,6 +18,8 @@ from ..runtime import expand_reduced, reduced_count
 from .registry import rule
 from .support import (average_partials, cumprod_partial, cumsum_partial, extreme_partial, median_partial,
                       nanmean_partial, prod_partial, ptp_partial, std_partial, trace_partial, var_partial)
+from .support_differences import (ediff1d_begin_partial, ediff1d_end_partial, ediff1d_partial, ediff1d_primal,
+                                  gradient_partial, gradient_primal)
 from .support_products import diff_partial, trapezoid_partials
 
 
@@ -172,6 +174,31 @@ def δdiff(x, n=1, axis=-1):
     def diff_pullback(dy):
         return diff_partial(dy, x, n, axis), None, None
     return y, diff_pullback
+
+
+@rule(np.ediff1d)
+def δediff1d(ary, to_end=None, to_begin=None):
+    # The differences of the flattened array, between to_begin and to_end: linear in all three.
+    y = ediff1d_primal(ary, to_end, to_begin)
+    def ediff1d_pullback(dy):
+        return (ediff1d_partial(dy, ary, to_end, to_begin), ediff1d_end_partial(dy, to_end),
+                ediff1d_begin_partial(dy, to_begin))
+    return y, ediff1d_pullback
+
+
+_SPACINGS = ("spacing1", "spacing2", "spacing3", "spacing4")
+
+
+@rule(np.gradient, static=_SPACINGS + ("axis", "edge_order"))
+def δgradient(f, spacing1=None, spacing2=None, spacing3=None, spacing4=None, axis=None, edge_order=1):
+    # np.gradient(f, *varargs, axis=None, edge_order=1): the spacings given positionally fill the slots in
+    # order (one for every axis, or one per axis of up to four); they are constants (static). One array
+    # for one axis, a tuple for several. Linear in f: the partial is the stencils' transpose.
+    y = gradient_primal(f, spacing1, spacing2, spacing3, spacing4, axis, edge_order)
+    def gradient_pullback(dy):
+        df = gradient_partial(dy, f, spacing1, spacing2, spacing3, spacing4, axis=axis, edge_order=edge_order)
+        return df, None, None, None, None, None, None
+    return y, gradient_pullback
 
 
 @rule(getattr(np, "trapezoid", None), static=("dx", "axis"))

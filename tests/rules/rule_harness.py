@@ -215,4 +215,5 @@ def numeric_partial(f, args, i, cotangents, step=1e-6):
 USER_GLOBALS = {"np": np, "special": special, "math": math, "operator": operator,
                 "IDX": np.array([0, 2, 2, 1]), "IDX3": np.array([2, 0, 2]),
                 "MASK": np.array([True, False, True, True, False]),
-                "MASK34": np.arange(12).reshape(3, 4) % 3 == 0}
+                "MASK34": np.arange(12).reshape(3, 4) % 3 == 0,
+                "POINTS5": np.array([-1.0, -0.4, 0.5, 0.7, 2.0]), "POINTS4": np.array([0.0, 0.5, 1.75, 2.0])}

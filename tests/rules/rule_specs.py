@@ -334,6 +334,20 @@ add([case(f"np.trapezoid(x{a})", [(real, s)], np.trapezoid) for s, a in [((5,), 
                                                                            (S34, ", axis=0")]]
     + [case(f"np.trapezoid(x, y{a})", [(real, s), (spread, t)], np.trapezoid) for s, t, a in [
         ((5,), (5,), ""), (S34, (4,), ""), (S34, (3,), ", axis=0")]])
+add([case(f"np.ediff1d(x{a})", [(real, s)], np.ediff1d) for s, a in [
+    ((5,), ""), (S34, ""), ((5,), ", to_end=[1.5, -2.0], to_begin=0.5")]]
+    + [case("np.ediff1d(x, y, z)", [(real, S34), (real, (2,)), (real, PY)], np.ediff1d, float32=False),
+       case("np.ediff1d(x, to_begin=y)", [(real, (5,)), (real, (2, 2))], np.ediff1d)])
+# np.gradient: uniform steps, sample points (POINTS5, POINTS4), one axis or several (a tuple of results)
+add([case(f"np.gradient(x{a})", [(real, s)], np.gradient) for s, a in [
+    ((5,), ""), ((2,), ""), ((5,), ", 0.5"), ((3,), ", edge_order=2"), ((5,), ", 0.5, edge_order=2"),
+    ((5,), ", POINTS5"), ((5,), ", POINTS5, edge_order=2"), (S34, ", axis=1"), (S34, ", 2.0, axis=-2, edge_order=2"),
+    (S34, ", POINTS4, axis=1, edge_order=2")]]
+    + [case("gx, gy = np.gradient(x)\nreturn gx * gy", [(real, S34)], np.gradient, name="gradient-2d"),
+       case("gx, gy = np.gradient(x, 0.5, POINTS4, edge_order=2)\nreturn gx, gy", [(real, S34)], np.gradient,
+            name="gradient-2d-points"),
+       case("parts = np.gradient(x, axis=(2, 0))\nreturn parts[0] * 2.0", [(real, S234)], np.gradient,
+            name="gradient-one-used")])
 add([case("np.permute_dims(x, (2, 0, 1))", [(real, S234)], np.permute_dims),
      case("np.matrix_transpose(x)", [(real, S234)], np.matrix_transpose),
      case("np.linalg.matrix_transpose(x)", [(real, S34)], np.linalg.matrix_transpose)])
