@@ -168,9 +168,9 @@ def δcumulative_sum(x, axis=None, dtype=None):
     return y, cumulative_sum_pullback
 
 
-@rule(np.diff, static=("n", "axis"))
+@rule(np.diff, static=("n", "axis"), array_api=("diff",))
 def δdiff(x, n=1, axis=-1):
-    y = np.diff(x, n=n, axis=axis)
+    y = xp.diff(x, n=n, axis=axis)  # (the array library's own: NumPy's converts torch's and JAX's arrays)
     def diff_pullback(dy):
         return diff_partial(dy, x, n, axis), None, None
     return y, diff_pullback

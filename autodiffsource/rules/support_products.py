@@ -12,8 +12,9 @@ import string
 import numpy as np
 
 from ..errors import MissingRuleError
-from ..runtime import as_array, dispatches_numpy, expand_reduced, inverse_permutation, shape_of, unbroadcast
-from .support import _axes, _float_dtype, _ns, _on_the_diagonal, cotangent_array, in_library_of, safe_divide
+from ..runtime import _device, as_array, dispatches_numpy, expand_reduced, inverse_permutation, shape_of, unbroadcast
+from .support import (_array_api_only, _axes, _float_dtype, _ns, _on_the_diagonal, cotangent_array, in_library_of,
+                      safe_divide)
 
 
 # ---- norms ------------------------------------------------------------------------------------------
@@ -305,6 +306,12 @@ def matrix_norm_partial(dy, x, y, ord, keepdims):
 
 def diff_adjoint(g, axis):
     """The adjoint of one ``np.diff`` along ``axis``: d x_j = g_(j-1) - g_j (zero beyond the ends)."""
+    if _array_api_only(g):  # (torch, JAX, array-api-strict: padded with the library's zeros, then sliced)
+        xp, ax = _ns(g), int(axis) % g.ndim
+        edge = xp.zeros(tuple(1 if i == ax else s for i, s in enumerate(g.shape)), dtype=g.dtype,
+                        device=_device(g))
+        p = xp.concat([edge, g, edge], axis=ax)
+        return _along(p, ax, 0, p.shape[ax] - 1) - _along(p, ax, 1, p.shape[ax])
     g = as_array(g)
     widths = [(0, 0)] * g.ndim
     widths[int(axis) % g.ndim] = (1, 1)
@@ -317,7 +324,7 @@ def diff_adjoint(g, axis):
 
 def _along(a, axis, start, stop):
     """``a``'s entries ``start:stop`` along ``axis`` (a view, read only here)."""
-    return a[(slice(None),) * (int(axis) % a.ndim) + (slice(start, stop),)]
+    return a[(slice(None),) * (int(axis) % a.ndim) + (slice(start, stop), Ellipsis)]  # (strict wants the ...)
 
 
 def diff_partial(dy, x, n, axis):
