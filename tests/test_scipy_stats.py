@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from autodiffsource import grad, hessian, value_and_grad, vjp
+from autodiffsource import grad, hessian, hvp, jvp, value_and_grad, vjp
 from finite_differences import numeric_partial
 
 METHODS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")
@@ -366,7 +366,6 @@ def test_shaped_on_other_libraries_the_partials_are_numpys(family, method, libra
 # stands for. The partials follow that: central differences of an upper entry are 0, and so is its partial,
 # even where the upper triangle differs from the lower one.
 
-from autodiffsource import hvp, jvp  # noqa: E402
 
 
 def mvn_density(method, x, mean, cov):
@@ -487,3 +486,139 @@ def test_mvn_allow_singular_is_refused_by_name():
             grad(f)(x, mean, cov)
         with pytest.raises(MissingRuleError, match="allow_singular=True"):
             jvp(f, [x, mean, cov], [x, mean, cov])
+
+
+# ---- poisson (mu) and binom (p): logpmf and pmf, the counts constant ------------------------------------------
+# Differentiable in the continuous parameter only; the partial in k, binom's n or loc (integers) is refused with a
+# MissingRuleError naming the method and the parameter. Values are SciPy's to the bit (binom.pmf: Boost's pmf, as
+# SciPy's), off the support (negative, not whole, above n) SciPy's constants (-inf, 0) with partials 0, and nan
+# where a parameter is invalid, as SciPy's.
+
+COUNTS = np.array([0, 1, 2, 5, 3, 9, -1, 2.5, 7, 4])
+ON_SUPPORT = {"poisson": (COUNTS >= 0) & (COUNTS % 1 == 0), "binom": (COUNTS >= 0) & (COUNTS % 1 == 0) & (COUNTS <= 8)}
+MASSES = [(d, m) for d in ("poisson", "binom") for m in ("logpmf", "pmf")]
+
+
+def discrete_one_point(family, method):
+    parameters = "k, x" if family == "poisson" else "k, 8, x"
+    return written_out(f"def f(k, x):\n    return stats.{family}.{method}({parameters})\n")
+
+
+def discrete_parameter(family):
+    rng = np.random.default_rng(3)
+    return rng.uniform(0.5, 6.0, COUNTS.size) if family == "poisson" else rng.uniform(0.05, 0.95, COUNTS.size)
+
+
+def discrete_weighted(family, method):
+    parameters = "k, x" if family == "poisson" else "k, 8, x"
+    return written_out(f"def f(k, x, w):\n    return np.sum(stats.{family}.{method}({parameters}) * w)\n")
+
+
+@pytest.mark.parametrize("family, method", MASSES)
+def test_discrete_values_are_scipys_and_partials_agree_with_central_differences(family, method):
+    # jvp with k held constant (a None tangent) gives each point's value and partial; grad the same partials
+    f = discrete_one_point(family, method)
+    x = discrete_parameter(family)
+    value, slope = jvp(f, [COUNTS, x], [None, np.ones_like(x)])
+    np.testing.assert_array_equal(value, f(COUNTS, x))  # to the bit, off the support too (-inf, 0)
+    on = ON_SUPPORT[family]
+    assert np.all(slope[~on] == 0.0)
+    weights = np.linspace(0.5, 1.5, COUNTS.size)
+    dx = grad(discrete_weighted(family, method), argnums=1)(COUNTS, x, weights)
+    np.testing.assert_array_equal(dx, slope * weights)
+    expected = numeric_partial(discrete_weighted(family, method), [COUNTS[on], x[on], weights[on]], 1, [1.0])
+    np.testing.assert_allclose(dx[on], expected, rtol=1e-6, atol=1e-10)
+
+
+@pytest.mark.parametrize("family, method", MASSES)
+def test_discrete_at_the_edges_of_the_parameter(family, method):
+    # mu = 0 (p = 0): SciPy's values (xlogy(0, 0) = 0: logpmf(0) is 0) and the one-sided derivatives: logpmf's
+    # -1 at k = 0 (d/dmu of -mu; binom: -n), +inf where the value is -inf; pmf's pmf(k - 1) - pmf(k), finite
+    # (binom: n (B(k - 1; n - 1) - B(k; n - 1))). At p = 1 the same mirrored. An invalid parameter (mu < 0,
+    # p > 1, nan) gives SciPy's nan.
+    f = discrete_one_point(family, method)
+    k = np.array([0, 1, 2, 8])
+    with np.errstate(divide="ignore"):  # (k / mu at mu = 0: the +inf partial of a -inf logpmf)
+        value, slope = jvp(f, [k, np.zeros(4)], [None, np.ones(4)])
+    np.testing.assert_array_equal(value, f(k, np.zeros(4)))
+    expected = {("poisson", "logpmf"): [-1.0, np.inf, np.inf, np.inf], ("poisson", "pmf"): [-1.0, 1.0, 0.0, 0.0],
+                ("binom", "logpmf"): [-8.0, np.inf, np.inf, np.inf], ("binom", "pmf"): [-8.0, 8.0, 0.0, 0.0]}
+    np.testing.assert_array_equal(slope, expected[family, method])
+    if family == "binom":
+        with np.errstate(divide="ignore"):
+            value, slope = jvp(f, [k, np.ones(4)], [None, np.ones(4)])
+        np.testing.assert_array_equal(value, f(k, np.ones(4)))
+        np.testing.assert_array_equal(slope, [-np.inf, -np.inf, -np.inf, 8.0] if method == "logpmf"
+                                      else [0.0, 0.0, 0.0, 8.0])
+    invalid = np.array([-0.5, 1.5 if family == "binom" else -2.0, np.nan, 0.5])
+    k = np.array([0, 1, 2, np.nan])
+    value, _ = jvp(f, [k, invalid], [None, np.ones(4)])
+    np.testing.assert_array_equal(value, f(k, invalid))
+    assert np.all(np.isnan(value))
+
+
+def test_discrete_take_loc_lists_numbers_and_broadcast():
+    def f(mu, p):
+        return (np.sum(stats.poisson.logpmf([1, 2, 4], mu, loc=1) + stats.poisson.pmf(3, mu, 2))
+                + np.sum(stats.binom.pmf(np.arange(4)[:, None], [3, 4, 5], p) + stats.binom.logpmf(2, 6, p, loc=-1)))
+
+    mu, p = np.array([0.5, 1.7, 3.0]), np.array([0.2, 0.45, 0.8])
+    value, (dmu, dp) = value_and_grad(f, argnums=(0, 1))(mu, p)
+    assert value == f(mu, p)
+    np.testing.assert_allclose(dmu, numeric_partial(f, [mu, p], 0, [1.0]), rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(dp, numeric_partial(f, [mu, p], 1, [1.0]), rtol=1e-6, atol=1e-10)
+    assert value_and_grad(poisson_pmf_of_two)(1.5) == (stats.poisson.pmf(2, 1.5),
+                                                       stats.poisson.pmf(1, 1.5) - stats.poisson.pmf(2, 1.5))
+
+
+def poisson_pmf_of_two(mu):
+    return stats.poisson.pmf(2, mu)
+
+
+def test_discrete_second_order_has_no_nan_off_the_support_and_agrees_with_differences():
+    k = np.array([0, 1, 4, -1, 2.5, 12])  # the last three off the support (binom's n is 10)
+
+    def f(mu, p):
+        return np.sum(np.where(k >= 0, stats.poisson.logpmf(k, mu), 0.0) + stats.poisson.pmf(k, mu)
+                      + stats.binom.pmf(k, 10, p) + np.where(k % 1 == 0, stats.binom.logpmf(k, 10, p) * 0.5, 0.0))
+
+    mu, p = np.array([0.7, 2.0, 3.5, 1.2, 0.9, 4.0]), np.array([0.3, 0.55, 0.2, 0.7, 0.4, 0.6])
+    gradient = grad(f, argnums=(0, 1))
+    for i in (0, 1):
+        hess = hessian(f, argnums=i)(mu, p)
+        assert np.all(np.isfinite(hess))
+        assert np.all(hess[3:, 3:] == 0.0) if i == 1 else np.all(hess[3:5, 3:5] == 0.0)
+        rows = np.stack([numeric_partial(lambda *v: gradient(*v)[i], [mu, p], i, [e]) for e in np.eye(6)])
+        np.testing.assert_allclose(hess, rows, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("family, method, parameter", [(d, m, p) for d, m in MASSES for p in ("k", "n", "loc")
+                                                       if (d, p) != ("poisson", "n")])
+def test_discrete_partial_in_a_count_is_refused_naming_method_and_parameter(family, method, parameter):
+    arguments = {"k": "k", "n": "8" if parameter != "n" else "c", "loc": "0" if parameter != "loc" else "c"}
+    call = (f"stats.poisson.{method}({'c' if parameter == 'k' else 'k'}, x, {arguments['loc']})"
+            if family == "poisson" else
+            f"stats.binom.{method}({'c' if parameter == 'k' else 'k'}, {arguments['n']}, x, {arguments['loc']})")
+    f = written_out(f"def f(c, k, x):\n    return np.sum({call})\n")
+    c = np.array([2.0, 3.0, 1.0]) if parameter == "k" else (8.0 if parameter == "n" else 0.0)
+    k, x = np.array([2.0, 3.0, 1.0]), np.array([0.3, 0.5, 0.6])
+    with pytest.raises(MissingRuleError, match=rf"`scipy\.stats\.{family}\.{method}`.*`{parameter}`.*integer count"):
+        grad(f, argnums=0)(c, k, x)
+    assert np.shape(grad(f, argnums=2)(c, k, x)) == (3,)  # held constant: the partial in the parameter is given
+
+
+@pytest.mark.parametrize("library", ["torch", "jax"])
+@pytest.mark.parametrize("family, method", MASSES)
+def test_discrete_on_other_libraries_the_partials_are_numpys(family, method, library):
+    module = pytest.importorskip(library)
+    convert = module.asarray if library == "torch" else pytest.importorskip("jax.numpy").asarray
+    f = written_out(f"def f(k, x):\n    y = stats.{family}.{method}(k, {'' if family == 'poisson' else '8, '}x)\n"
+                    "    return (y * y).sum()\n")
+    on = ON_SUPPORT[family]
+    k, x = COUNTS[on], discrete_parameter(family)[on]
+    value, want = value_and_grad(f, argnums=1)(k, x)
+    got_value, got = value_and_grad(f, argnums=1)(convert(k), convert(x))
+    assert type(got) is type(convert(x))
+    # (binom.pmf: Boost's on NumPy, exp(logpmf) on the others)
+    np.testing.assert_allclose(np.asarray(got_value), value, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-10, atol=1e-13)

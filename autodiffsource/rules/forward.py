@@ -84,6 +84,8 @@ _ELEMENTWISE = {
     # and those of t and gamma, elementwise in their shape parameter too, and their log-density helpers
     "δt_logpdf", "δt_pdf", "δt_cdf", "δt_sf", "δt_logcdf", "δt_logsf", "δt_log_density",
     "δgamma_logpdf", "δgamma_pdf", "δgamma_cdf", "δgamma_sf", "δgamma_log_density",
+    # and those of poisson and binom, elementwise in mu or p (their counts are constants), and Boost's binomial pmf
+    "δpoisson_logpmf", "δpoisson_pmf", "δbinom_logpmf", "δbinom_pmf", "δbinomial_mass",
     "δscale_owned",  # a * b * c into an owned buffer (rules/owned_helpers.py)
 }
 # math functions that take sequences, not scalars

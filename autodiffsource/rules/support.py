@@ -122,6 +122,19 @@ def partial_without_closed_form(function: str, parameter: str):
                            "differentiated); the other arguments' partials are available.")
 
 
+def partial_in_a_count(function: str, parameter: str):
+    """Stands, in a rule's pullback, for the partial in an integer argument of a discrete distribution
+    (``scipy.stats.poisson.logpmf``'s ``k`` and ``loc``, ``binom``'s ``k``, ``n`` and ``loc``): raises
+    :class:`MissingRuleError` naming ``function`` and ``parameter``; never returns. The mass function is defined
+    at whole counts only (0 or -inf between them), so it has no derivative there. Evaluated only where that
+    parameter is differentiated, as :func:`partial_without_closed_form`; registered nondiff
+    (rules/scipy_stats.py)."""
+    raise MissingRuleError(f"`{function}` has no derivative in its parameter `{parameter}`: `{parameter}` is an "
+                           "integer count (the mass function is defined at whole numbers only)",
+                           hint=f"Hold `{parameter}` constant (a number, or an argument not differentiated); the "
+                           "partials in the continuous parameters are available.")
+
+
 # ---- elementwise ------------------------------------------------------------------------------------
 
 def sinc_derivative(x):

@@ -540,3 +540,21 @@ add([case(f"stats.multivariate_normal.{m}(x, y, z)", [(real, a), (real, (3,)), (
             getattr(stats.multivariate_normal, m)) for m in ("logpdf", "pdf")]
     + [case(f"stats.multivariate_normal.{m}(x, mean=y, cov=z)", [(real, (4, 3)), (real, (3,)), (positive, s)],
             getattr(stats.multivariate_normal, m)) for m in ("logpdf", "pdf") for s in ((3,), PY)])
+
+# ---- scipy.stats.poisson and binom (rules/scipy_stats.py) ------------------------------------------------------
+# In the continuous parameter (mu, p) only: the counts k and n are constants here (their partials are refused,
+# tests/test_scipy_stats.py), some of them off the support (a negative count, one above n, one not whole: where
+# logpmf is -inf, which the harness's differences cannot take, the cases read it through np.where).
+_K34, _N4 = np.array([[0, 1, 2, 3], [4, 5, -1, 2], [2.5, 1, 0, 7]]), np.array([5, 6, 7, 8])
+_COUNTED = (_K34 >= 0) & (np.floor(_K34) == _K34)
+_GLOBALS.update(K5=np.array([0, 1, 2, 4, 3]), K34=_K34, N4=_N4, binomial_mass=norm_rules.binomial_mass,
+                COUNTED=_COUNTED, TRIALS=_COUNTED & (_K34 <= _N4))
+add([case(f"stats.poisson.{m}(K5, x{a})", [(positive, s)], getattr(stats.poisson, m))
+     for m in ("logpmf", "pmf") for s, a in [((5,), ""), (PY, ", loc=-1"), ((1, 5), "")]]
+    + [case("stats.poisson.pmf(K34, x)", [(positive, (4,))], stats.poisson.pmf),
+       case("np.where(COUNTED, stats.poisson.logpmf(K34, x, 0), 0.0)", [(positive, (3, 1))], stats.poisson.logpmf)]
+    + [case(f"stats.binom.{m}(K5, 6, x{a})", [(probability, s)], getattr(stats.binom, m))
+       for m in ("logpmf", "pmf") for s, a in [((5,), ""), (PY, ", loc=-1"), ((3, 5), "")]]
+    + [case("stats.binom.pmf(K34, N4, x)", [(probability, (4,))], stats.binom.pmf),
+       case("np.where(TRIALS, stats.binom.logpmf(K34, N4, x), 0.0)", [(probability, (3, 1))], stats.binom.logpmf)]
+    + [case("binomial_mass(K5, 6.0, x)", [(probability, s)], norm_rules.binomial_mass) for s in ((5,), PY)])
