@@ -622,3 +622,113 @@ def test_discrete_on_other_libraries_the_partials_are_numpys(family, method, lib
     # (binom.pmf: Boost's on NumPy, exp(logpmf) on the others)
     np.testing.assert_allclose(np.asarray(got_value), value, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(got), want, rtol=1e-10, atol=1e-13)
+
+
+# ---- beta (shapes a and b) ----------------------------------------------------------------------------------
+# Densities in x, a, b, loc and scale; cdf and sf in x, loc and scale (the shapes' partials refused by name). The
+# values are SciPy's to the bit (its Boost pdf for pdf), off the support [0, 1] and at its ends too; off the open
+# interval (0, 1) every partial is 0, but logpdf's -1 / scale at the ends (gamma's convention at its edge).
+
+BETA_METHODS = ("logpdf", "pdf", "cdf", "sf")
+BETA_X = np.array([-0.5, 1.7, 0.0, 1.0, 0.1, 0.3, 0.5, 0.9, 0.7, 0.2, 0.04, 0.98])  # 2 off, 2 at the ends
+BETA_A = np.array([0.7, 2.0, 0.5, 0.6, 2.5, 1.0, 3.0, 0.8, 1.5, 4.0, 0.3, 1.2])
+BETA_B = np.array([1.5, 2.0, 2.0, 0.5, 0.6, 2.2, 1.0, 3.0, 0.9, 1.3, 5.0, 0.4])
+
+
+def beta_one_point(method):
+    return written_out(f"def f(x, a, b, loc, scale):\n    return stats.beta.{method}(x, a, b, loc=loc, scale=scale)\n")
+
+
+def beta_inputs():
+    # (a power of 2 and an eighth: the standardized points are BETA_X exactly, its ends 0 and 1 included)
+    loc, scale = np.tile([-0.25, 0.125, 0.0, 0.5], 3), np.tile([0.5, 1.0, 2.0, 4.0], 3)
+    return [BETA_X * scale + loc, BETA_A, BETA_B, loc, scale]
+
+
+@pytest.mark.parametrize("method", BETA_METHODS)
+def test_beta_values_are_scipys_and_partials_agree_with_central_differences(method):
+    # jvp along one argument at a time gives each point's partial in it (elementwise)
+    f = beta_one_point(method)
+    args = beta_inputs()
+    inner = (BETA_X > 0) & (BETA_X < 1)
+    with np.errstate(over="ignore"):  # (SciPy's own pdf: an infinite density at an end)
+        expected_value = f(*args)
+    for i in (0, 1, 2, 3, 4) if method in DENSITIES else (0, 3, 4):
+        tangents = [None] * 5
+        tangents[i] = np.ones(12)
+        value, slope = jvp(f, args, tangents)
+        np.testing.assert_array_equal(value, expected_value)
+        if method == "logpdf" and i == 4:
+            np.testing.assert_array_equal(slope[:4], [0.0, 0.0, -1 / args[4][2], -1 / args[4][3]])
+        else:
+            assert np.all(slope[~inner] == 0.0), (i, slope)
+
+        def on_interval(*a):
+            return np.sum(f(*a) * np.linspace(1.0, 2.0, 8))
+
+        weights = np.linspace(1.0, 2.0, 8)
+        np.testing.assert_allclose(slope[inner] * weights, numeric_partial(on_interval, [a[inner] for a in args],
+                                                                           i, [1.0]), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["cdf", "sf"])
+@pytest.mark.parametrize("parameter", ["a", "b"])
+def test_beta_shape_partial_of_a_distribution_function_is_refused(method, parameter):
+    f = written_out(f"def f(x, a, b):\n    return np.sum(stats.beta.{method}(x, a, b, scale=2.0))\n")
+    args = [np.array([0.3, 1.1]), np.array([0.8, 2.0]), np.array([1.5, 0.7])]
+    with pytest.raises(MissingRuleError, match=rf"`scipy\.stats\.beta\.{method}`.*`{parameter}`"):
+        grad(f, argnums=1 if parameter == "a" else 2)(*args)
+    np.testing.assert_allclose(grad(f)(*args), numeric_partial(f, args, 0, [1.0]), rtol=1e-6)
+
+
+def test_incomplete_beta_functions_shape_partials_are_refused_and_x_partials_agree():
+    from scipy import special
+
+    def f(a, b, x):
+        return np.sum(special.betainc(a, b, x) + special.betaincc(a, 1.5, x * x))
+
+    a, b, x = np.array([0.8, 2.5, 6.0]), np.array([1.2, 0.7, 3.0]), np.array([0.4, 0.1, 0.9])
+    value, dx = value_and_grad(f, argnums=2)(a, b, x)
+    assert value == f(a, b, x)
+    np.testing.assert_allclose(dx, numeric_partial(f, [a, b, x], 2, [1.0]), rtol=1e-6, atol=1e-9)
+    with pytest.raises(MissingRuleError, match=r"`scipy\.special\.betainc` .*`b`"):
+        grad(f, argnums=1)(a, b, x)
+    with pytest.raises(MissingRuleError, match=r"`scipy\.special\.betaincc?` .*`a`"):
+        grad(f, argnums=0)(a, b, x)
+
+
+def test_beta_second_order_has_no_nan_off_the_support_and_at_its_ends():
+    def f(x, a):
+        return np.sum(stats.beta.logpdf(x, a, 1.5, loc=-0.1) * 0.5 + stats.beta.pdf(x, 2.5, a, scale=1.2)
+                      + stats.beta.cdf(x, 0.7, 1.6) + stats.beta.sf(x, 2.0, 0.8, loc=0.1))
+
+    x, a = np.array([0.3, -1.0, 0.0, 0.8, 1.0, 0.55]), np.array([2.2, 1.5, 0.7, 4.0, 0.6, 1.3])
+    gradient = grad(f, argnums=(0, 1))
+    for i in (0, 1):
+        hess = hessian(f, argnums=i)(x, a)
+        assert np.all(np.isfinite(hess))
+        assert np.all(hess[1] == 0.0)  # (x = -1: off every support)
+        kept = [0, 3, 5]  # (on every open support: the others are off one or at an end of one)
+        rows = np.stack([numeric_partial(lambda *v: gradient(*v)[i], [x, a], i, [e]) for e in np.eye(6)[kept]])
+        np.testing.assert_allclose(hess[kept], rows, rtol=1e-5, atol=1e-8)
+    v = np.linspace(0.5, 1.5, 6)
+    np.testing.assert_allclose(hvp(f, 0)(x, a, v), hessian(f)(x, a) @ v, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("library", ["torch", "jax"])
+@pytest.mark.parametrize("method", BETA_METHODS)
+def test_beta_on_other_libraries_the_partials_are_numpys(method, library):
+    module = pytest.importorskip(library)
+    convert = module.asarray if library == "torch" else pytest.importorskip("jax.numpy").asarray
+    shapes = "a, b" if method in DENSITIES else "2.5, 0.7"  # (constant shapes in the distribution functions)
+    f = written_out(f"def f(x, a, b, loc):\n    y = stats.beta.{method}(x, {shapes}, loc, 1.5)\n"
+                    "    return (y * y).sum()\n")
+    args = [BETA_X[4:] * 1.5 + 0.1, BETA_A[4:], BETA_B[4:], np.full(8, 0.1)]  # (the open interval)
+    argnums = (0, 1, 2, 3) if method in DENSITIES else (0, 3)
+    value, want = value_and_grad(f, argnums=argnums)(*args)
+    got_value, got = value_and_grad(f, argnums=argnums)(*map(convert, args))
+    assert type(got[0]) is type(convert(args[0]))
+    # (pdf: Boost's on NumPy, exp(logpdf) on the others)
+    np.testing.assert_allclose(np.asarray(got_value), value, rtol=1e-12)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(np.asarray(g), w, rtol=1e-10, atol=1e-13)

@@ -74,7 +74,7 @@ _ELEMENTWISE = {
     # scipy.special: ufuncs, but not always ufunc objects (SciPy's array-API mode wraps them in functions)
     "δerf", "δerfc", "δerfinv", "δerfcinv", "δndtr", "δlog_ndtr", "δndtri", "δgamma", "δgammaln", "δdigamma",
     "δpolygamma", "δbetaln", "δbeta", "δexpit", "δsoftplus", "δlogit", "δlog_expit", "δxlogy", "δxlog1py",
-    "δentr", "δi1", "δi0e", "δstdtr", "δgammainc", "δgammaincc",
+    "δentr", "δi1", "δi0e", "δstdtr", "δgammainc", "δgammaincc", "δbetainc", "δbetaincc",
     # scipy.stats.norm's methods, elementwise in x, loc and scale, and their helpers (rules/scipy_stats.py)
     "δnorm_logpdf", "δnorm_pdf", "δnorm_cdf", "δnorm_sf", "δnorm_logcdf", "δnorm_logsf", "δstandardized",
     "δlog_of",
@@ -86,6 +86,8 @@ _ELEMENTWISE = {
     "δgamma_logpdf", "δgamma_pdf", "δgamma_cdf", "δgamma_sf", "δgamma_log_density",
     # and those of poisson and binom, elementwise in mu or p (their counts are constants), and Boost's binomial pmf
     "δpoisson_logpmf", "δpoisson_pmf", "δbinom_logpmf", "δbinom_pmf", "δbinomial_mass",
+    # and beta's, elementwise in a and b too, and its log-density and (Boost's) density helpers
+    "δbeta_logpdf", "δbeta_pdf", "δbeta_cdf", "δbeta_sf", "δbeta_log_density", "δbeta_density",
     "δscale_owned",  # a * b * c into an owned buffer (rules/owned_helpers.py)
 }
 # math functions that take sequences, not scalars

@@ -170,6 +170,26 @@ if scipy_special is not None:
             return partial_without_closed_form("scipy.special.gammaincc", "a"), unbroadcast(-dy * density, x)
         return y, gammaincc_pullback
 
+    @rule(scipy_special.betainc)
+    def δbetainc(a, b, x):
+        # the regularized incomplete beta function; d/dx is the beta density x^(a-1) (1-x)^(b-1) / B(a, b)
+        y = special.betainc(a, b, x)
+        def betainc_pullback(dy):
+            density = xp.exp(special.xlog1py(b - 1.0, -x) + special.xlogy(a - 1.0, x) - special.betaln(a, b))
+            return (partial_without_closed_form("scipy.special.betainc", "a"),
+                    partial_without_closed_form("scipy.special.betainc", "b"), unbroadcast(dy * density, x))
+        return y, betainc_pullback
+
+    @rule(scipy_special.betaincc)
+    def δbetaincc(a, b, x):
+        # 1 - betainc(a, b, x): d/dx is minus the beta density
+        y = special.betaincc(a, b, x)
+        def betaincc_pullback(dy):
+            density = xp.exp(special.xlog1py(b - 1.0, -x) + special.xlogy(a - 1.0, x) - special.betaln(a, b))
+            return (partial_without_closed_form("scipy.special.betaincc", "a"),
+                    partial_without_closed_form("scipy.special.betaincc", "b"), unbroadcast(-dy * density, x))
+        return y, betaincc_pullback
+
     # ---- logistic, entropy ---------------------------------------------------------------------------
 
     @rule(scipy_special.expit)

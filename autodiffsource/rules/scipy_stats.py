@@ -9,6 +9,13 @@ is differentiated). ``t``'s log density writes SciPy's ``log(poch(df/2, 1/2))`` 
 ``gammaln((df + 1) / 2) - gammaln(df / 2)`` (an ulp or two from SciPy's for moderate df); ``gamma``'s
 ``logcdf`` and ``logsf`` (SciPy's switch at the median ``gammaincinv(a, 1/2)``) have no rule yet.
 
+``beta`` (shapes ``a`` and ``b``): ``logpdf`` and ``pdf`` in ``x``, ``a``, ``b``, ``loc`` and ``scale``
+(digamma for the shapes, as ``gamma``'s), ``cdf`` and ``sf`` (``betainc``, ``betaincc``) in ``x``, ``loc`` and
+``scale``, their shape partials refused as ``gamma``'s. The values are SciPy's to the bit (its ``_logpdf``
+formula; for ``pdf`` Boost's density, which SciPy calls, on NumPy, and ``exp(logpdf)`` on another library's
+arrays), off the support [0, 1] SciPy's constants with partials 0; at its ends the values are SciPy's (0,
+finite or infinite with the shapes) and every partial is 0 there but ``logpdf``'s ``-1 / scale``.
+
 Discrete: ``poisson``'s and ``binom``'s ``logpmf`` and ``pmf``, differentiable in the continuous parameter
 (``mu``, ``p``) only. The counts ``k``, ``binom``'s ``n`` and ``loc`` are integers: asking for a partial in one
 raises :class:`MissingRuleError` naming the method and the parameter (``support.partial_in_a_count``, evaluated
@@ -601,6 +608,123 @@ if scipy_stats is not None:
             return (unbroadcast(dx, x), partial_without_closed_form("scipy.stats.gamma.sf", "a"),
                     unbroadcast(-dx, loc), unbroadcast(-dx * z, scale))
         return y, gamma_sf_pullback
+
+    # ---- beta (shapes a and b) ----------------------------------------------------------------------------
+    # The support is 0 <= z <= 1. Inside it, on the open interval, the densities are differentiable in x, a, b,
+    # loc and scale (digamma for the shapes, as gamma's) and cdf and sf (betainc, betaincc) in x, loc and scale;
+    # their partial in a or b has no closed form and is refused (support.partial_without_closed_form). Off the
+    # support the values are SciPy's constants (logpdf -inf, pdf 0, cdf 0 or 1, sf 1 or 0) and every partial is 0.
+    # At the ends z = 0 and z = 1 the values are SciPy's (the density there is 0, finite or infinite with the
+    # shapes) and held constant: every partial is 0 there but logpdf's -1 / scale (gamma's convention at its
+    # edge). `inside` is z on the open interval and 1/2 elsewhere, so that every branch a `where` leaves out
+    # is computed from finite values (no 0 * inf at second order).
+
+    beta = scipy_stats.beta
+
+    def beta_log_density(z, a, b):
+        """The log density of the beta distribution of shapes ``a`` and ``b`` at the standardized ``0 <= z <=
+        1``: SciPy's ``beta._logpdf``, ``xlog1py(b - 1, -z) + xlogy(a - 1, z) - betaln(a, b)``, to the bit."""
+        return special.xlog1py(b - 1.0, -z) + special.xlogy(a - 1.0, z) - special.betaln(a, b)
+
+    @rule(beta_log_density)
+    def δbeta_log_density(z, a, b):
+        # d/dz = (a - 1) / z - (b - 1) / (1 - z), d/da = log(z) - digamma(a) + digamma(a + b), d/db = log1p(-z)
+        # - digamma(b) + digamma(a + b): for 0 < z < 1
+        y = beta_log_density(z, a, b)
+        def beta_log_density_pullback(dy):
+            return (unbroadcast(dy * ((a - 1.0) / z - (b - 1.0) / (1.0 - z)), z),
+                    unbroadcast(dy * (xp.log(z) - special.digamma(a) + special.digamma(a + b)), a),
+                    unbroadcast(dy * (xp.log1p(-z) - special.digamma(b) + special.digamma(a + b)), b))
+        return y, beta_log_density_pullback
+
+    def beta_density(z, a, b):
+        """The beta density at the standardized ``0 <= z <= 1``: SciPy's ``beta._pdf``, Boost's
+        (``scipy.special._ufuncs._beta_pdf``) on NumPy values, to the bit; on another library's arrays (no Boost
+        there) ``exp(beta_log_density)``, to a few units in the last place for moderate shapes."""
+        if _numpy_like(z) and _numpy_like(a) and _numpy_like(b):
+            with np.errstate(over="ignore"):  # (as SciPy's: an infinite density at an end)
+                return _scipy_ufuncs._beta_pdf(z, a, b)
+        return _xp(z).exp(beta_log_density(z, a, b))
+
+    @rule(beta_density)
+    def δbeta_density(z, a, b):
+        # the density times the partials of its log (δbeta_log_density's): for 0 < z < 1
+        y = beta_density(z, a, b)
+        def beta_density_pullback(dy):
+            return (unbroadcast(dy * y * ((a - 1.0) / z - (b - 1.0) / (1.0 - z)), z),
+                    unbroadcast(dy * y * (xp.log(z) - special.digamma(a) + special.digamma(a + b)), a),
+                    unbroadcast(dy * y * (xp.log1p(-z) - special.digamma(b) + special.digamma(a + b)), b))
+        return y, beta_density_pullback
+
+    def beta_off_interval(z, a, b, log: bool):
+        """SciPy's beta density (``log``: log density) where the standardized ``z`` is off the open interval
+        (0, 1): SciPy's value at the ends z = 0 and z = 1, 0 (-inf) elsewhere: outside [0, 1], and inside (0, 1),
+        where callers take another branch. A constant (declared nondiff): the partials at the ends are taken as 0."""
+        xp_ = np if _numpy_like(z) else _xp(z)
+        end = xp_.where(z <= 0.0, 0.0, 1.0)
+        value = beta_log_density(end, a, b) if log else beta_density(end, a, b)
+        return xp_.where((z == 0.0) | (z == 1.0), value, -math.inf if log else 0.0)
+
+    nondiff(beta_off_interval)
+
+    @rule(beta.logpdf)
+    def δbeta_logpdf(x, a, b, loc=0.0, scale=1.0):
+        z = standardized(x, loc, scale)
+        inner = (z > 0.0) & (z < 1.0)
+        inside = xp.where(inner, z, 0.5)
+        y = xp.where(inner, beta_log_density(inside, a, b), beta_off_interval(z, a, b, True)) - log_of(scale)
+        def beta_logpdf_pullback(dy):
+            dx = dy * ((a - 1.0) / inside - (b - 1.0) / (1.0 - inside)) / scale * inner
+            da = dy * (xp.log(inside) - special.digamma(a) + special.digamma(a + b)) * inner
+            db = dy * (xp.log1p(-inside) - special.digamma(b) + special.digamma(a + b)) * inner
+            return (unbroadcast(dx, x), unbroadcast(da, a), unbroadcast(db, b), unbroadcast(-dx, loc),
+                    unbroadcast(-dx * z - dy / scale * ((z >= 0.0) & (z <= 1.0)), scale))
+        return y, beta_logpdf_pullback
+
+    @rule(beta.pdf)
+    def δbeta_pdf(x, a, b, loc=0.0, scale=1.0):
+        # SciPy's _pdf / scale; the partials those of logpdf times the density, at `inside`
+        z = standardized(x, loc, scale)
+        inner = (z > 0.0) & (z < 1.0)
+        inside = xp.where(inner, z, 0.5)
+        density = beta_density(inside, a, b)
+        y = xp.where(inner, density, beta_off_interval(z, a, b, False)) / scale
+        shown = density / scale * inner  # (the pdf on the open interval, 0 elsewhere)
+        def beta_pdf_pullback(dy):
+            dx = dy * shown * ((a - 1.0) / inside - (b - 1.0) / (1.0 - inside)) / scale
+            da = dy * shown * (xp.log(inside) - special.digamma(a) + special.digamma(a + b))
+            db = dy * shown * (xp.log1p(-inside) - special.digamma(b) + special.digamma(a + b))
+            return (unbroadcast(dx, x), unbroadcast(da, a), unbroadcast(db, b), unbroadcast(-dx, loc),
+                    unbroadcast(-dx * z - dy * shown / scale, scale))
+        return y, beta_pdf_pullback
+
+    @rule(beta.cdf)
+    def δbeta_cdf(x, a, b, loc=0.0, scale=1.0):
+        # betainc(a, b, z) (SciPy's _cdf) on the open interval, 0 left of it and 1 from z = 1 on
+        z = standardized(x, loc, scale)
+        inner = (z > 0.0) & (z < 1.0)
+        inside = xp.where(inner, z, 0.5)
+        y = xp.where(inner, special.betainc(a, b, inside), xp.where(z >= 1.0, 1.0, 0.0))
+        def beta_cdf_pullback(dy):
+            dx = dy * beta_density(inside, a, b) / scale * inner
+            return (unbroadcast(dx, x), partial_without_closed_form("scipy.stats.beta.cdf", "a"),
+                    partial_without_closed_form("scipy.stats.beta.cdf", "b"), unbroadcast(-dx, loc),
+                    unbroadcast(-dx * z, scale))
+        return y, beta_cdf_pullback
+
+    @rule(beta.sf)
+    def δbeta_sf(x, a, b, loc=0.0, scale=1.0):
+        # betaincc(a, b, z) (SciPy's _sf) on the open interval, 1 left of it and 0 from z = 1 on
+        z = standardized(x, loc, scale)
+        inner = (z > 0.0) & (z < 1.0)
+        inside = xp.where(inner, z, 0.5)
+        y = xp.where(inner, special.betaincc(a, b, inside), xp.where(z >= 1.0, 0.0, 1.0))
+        def beta_sf_pullback(dy):
+            dx = -dy * beta_density(inside, a, b) / scale * inner
+            return (unbroadcast(dx, x), partial_without_closed_form("scipy.stats.beta.sf", "a"),
+                    partial_without_closed_form("scipy.stats.beta.sf", "b"), unbroadcast(-dx, loc),
+                    unbroadcast(-dx * z, scale))
+        return y, beta_sf_pullback
 
     # ---- discrete distributions: poisson (mu) and binom (n, p) --------------------------------------------
     # logpmf and pmf are differentiable in the continuous parameter (mu, p). The counts k, binom's n and loc are

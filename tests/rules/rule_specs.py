@@ -558,3 +558,25 @@ add([case(f"stats.poisson.{m}(K5, x{a})", [(positive, s)], getattr(stats.poisson
     + [case("stats.binom.pmf(K34, N4, x)", [(probability, (4,))], stats.binom.pmf),
        case("np.where(TRIALS, stats.binom.logpmf(K34, N4, x), 0.0)", [(probability, (3, 1))], stats.binom.logpmf)]
     + [case("binomial_mass(K5, 6.0, x)", [(probability, s)], norm_rules.binomial_mass) for s in ((5,), PY)])
+
+# ---- scipy.stats.beta (rules/scipy_stats.py) and the special functions of its cdf and sf ------------------------
+# On the open support 0 < (x - loc) / scale < 1 (tests/test_scipy_stats.py checks the points off it and at its
+# ends): the densities in every argument, cdf and sf with the shapes constant (their partials are refused).
+
+
+def _near_zero(rng, shape):
+    return rng.uniform(-0.05, 0.05, shape)
+
+
+_GLOBALS.update(beta_log_density=norm_rules.beta_log_density, beta_density=norm_rules.beta_density)
+add([case(f"stats.beta.{m}(x, y, z, loc=w, scale=1.5)",
+          [(probability, s), (above_one, t), (positive, u), (_near_zero, v)], getattr(stats.beta, m))
+     for m in ("logpdf", "pdf") for s, t, u, v in [((5,), PY, (5,), (5,)), (S34, (4,), (3, 1), PY)]]
+    + [case(f"stats.beta.{m}(x, 0.8, 1.7, -0.1, y)", [(probability, (5,)), (above_one, (5,))], getattr(stats.beta, m))
+       for m in ("logpdf", "pdf", "cdf", "sf")]
+    + [case(f"stats.beta.{m}(x, {s}, 1.3, loc=y, scale=1.5)", [(probability, a), (_near_zero, b)],
+            getattr(stats.beta, m)) for m in ("cdf", "sf") for s in ("2.5", "0.8") for a, b in [((5,), PY), (S34, (3, 1))]]
+    + [case(f"{h}(x, y, z)", [(probability, a), (above_one, b), (positive, c)], getattr(norm_rules, h))
+       for h in ("beta_log_density", "beta_density") for a, b, c in [(S34, (4,), (3, 1)), ((5,), PY, PY)]]
+    + [case(f"special.{fn}({a}, 1.3, x)", [(probability, s)], getattr(special, fn))
+       for fn in ("betainc", "betaincc") for a in ("1.7", "0.6") for s in (PY, (5,), S34)])
