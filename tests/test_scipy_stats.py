@@ -732,3 +732,79 @@ def test_beta_on_other_libraries_the_partials_are_numpys(method, library):
     np.testing.assert_allclose(np.asarray(got_value), value, rtol=1e-12)
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(np.asarray(g), w, rtol=1e-10, atol=1e-13)
+
+
+# ---- lognorm (shape s) ---------------------------------------------------------------------------------------
+# All six methods in x, s, loc and scale: the distribution functions are norm's at u = log(z) / s, so their
+# partial in s has a closed form. Values SciPy's to the bit; at and left of loc SciPy's constants, partials 0.
+
+
+def lognorm_inputs():
+    x, loc, scale = family_inputs("expon")  # on the support x > loc (test_lognorm_off_its_support: the others)
+    return x, np.array([0.3, 0.9, 1.6, 2.5]), loc, scale  # s broadcast against x's columns
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_lognorm_values_are_scipys_and_partials_agree_with_central_differences(method):
+    f = shaped_weighted("lognorm", method)
+    args = lognorm_inputs()
+    value, partials = value_and_grad(f, argnums=(0, 1, 2, 3))(*args)
+    assert value == f(*args)  # SciPy's operations, in SciPy's order
+    for i, partial in enumerate(partials):
+        np.testing.assert_allclose(partial, numeric_partial(f, list(args), i, [1.0]), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_lognorm_off_its_support(method):
+    # At and left of loc (z <= 0: an open support) SciPy's constants, every partial 0, never NaN
+    one_point = written_out(f"def f(x, s, loc, scale):\n    return stats.lognorm.{method}(x, s, loc=loc, scale=scale)\n")
+    x, s = np.array([-3.0, 0.1, 0.7, 2.0]), np.array([0.6, 1.5, 0.8, 2.0])
+    loc, scale = np.array([0.2, 0.1, -0.3, 0.5]), np.array([1.5, 0.8, 2.0, 1.0])
+    value, pullback = vjp(one_point, x, s, loc, scale)
+    np.testing.assert_array_equal(value, getattr(stats.lognorm, method)(x, s, loc=loc, scale=scale))
+    for i, partial in enumerate(pullback(np.ones(4))):
+        assert np.all(partial[:2] == 0.0), (i, partial)
+        on_support = numeric_partial(one_point, [x[2:], s[2:], loc[2:], scale[2:]], i, [np.ones(2)])
+        np.testing.assert_allclose(partial[2:], on_support, rtol=1e-6, atol=1e-9)
+
+
+def test_lognorm_far_in_the_tails_stays_finite():
+    # u = log(z) / s = -40 and +40: the normal density over ndtr(u) in logs, as norm.logcdf's
+    def f(x, s):
+        return np.sum(stats.lognorm.logcdf(x, s) + stats.lognorm.logsf(x, s))
+
+    x, s = np.exp(np.array([-20.0, -2.0, 0.5, 20.0])), np.array([0.5, 1.0, 2.0, 0.5])
+    value, (dx, ds) = value_and_grad(f, argnums=(0, 1))(x, s)
+    assert value == f(x, s) and np.all(np.isfinite(dx)) and np.all(np.isfinite(ds))
+    logs = np.log(x)  # (differences in log x: a step of 1e-6 in x would leave the support at x = exp(-20))
+    np.testing.assert_allclose(dx * x, numeric_partial(lambda t, s: f(np.exp(t), s), [logs, s], 0, [1.0]), rtol=1e-6)
+    np.testing.assert_allclose(ds, numeric_partial(f, [x, s], 1, [1.0]), rtol=1e-6)
+
+
+def test_lognorm_second_order_has_no_nan_off_the_support_and_agrees_with_differences():
+    def f(x, s):
+        return np.sum(stats.lognorm.logpdf(x, s, loc=-0.5, scale=1.5) + stats.lognorm.pdf(x, s, scale=0.7)
+                      + stats.lognorm.cdf(x, s) + stats.lognorm.logsf(x, s, loc=0.1) + stats.lognorm.logcdf(x, 0.8))
+
+    x, s = np.array([0.3, -1.0, 2.0, 1.2]), np.array([0.7, 1.5, 0.4, 2.0])  # -1.0: off every support
+    gradient = grad(f, argnums=(0, 1))
+    for i in (0, 1):
+        hess = hessian(f, argnums=i)(x, s)
+        assert np.all(np.isfinite(hess))
+        rows = np.stack([numeric_partial(lambda *v: gradient(*v)[i], [x, s], i, [e]) for e in np.eye(4)])
+        np.testing.assert_allclose(hess, rows, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("library", ["torch", "jax"])
+@pytest.mark.parametrize("method", METHODS)
+def test_lognorm_on_other_libraries_the_partials_are_numpys(method, library):
+    module = pytest.importorskip(library)
+    convert = module.asarray if library == "torch" else pytest.importorskip("jax.numpy").asarray
+    f = written_out(f"def f(x, s, loc):\n    y = stats.lognorm.{method}(x, s, loc, 1.5)\n    return (y * y).sum()\n")
+    x, s, loc, _ = lognorm_inputs()
+    value, want = value_and_grad(f, argnums=(0, 1, 2))(x, s, loc)
+    got_value, got = value_and_grad(f, argnums=(0, 1, 2))(convert(x), convert(s), convert(loc))
+    assert type(got[0]) is type(convert(x))
+    np.testing.assert_allclose(np.asarray(got_value), value, rtol=1e-12)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(np.asarray(g), w, rtol=1e-10, atol=1e-13)

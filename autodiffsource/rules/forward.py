@@ -88,6 +88,8 @@ _ELEMENTWISE = {
     "δpoisson_logpmf", "δpoisson_pmf", "δbinom_logpmf", "δbinom_pmf", "δbinomial_mass",
     # and beta's, elementwise in a and b too, and its log-density and (Boost's) density helpers
     "δbeta_logpdf", "δbeta_pdf", "δbeta_cdf", "δbeta_sf", "δbeta_log_density", "δbeta_density",
+    # and lognorm's, elementwise in s too
+    *(f"δlognorm_{m}" for m in ("logpdf", "pdf", "cdf", "sf", "logcdf", "logsf")),
     "δscale_owned",  # a * b * c into an owned buffer (rules/owned_helpers.py)
 }
 # math functions that take sequences, not scalars

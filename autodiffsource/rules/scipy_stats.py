@@ -9,6 +9,11 @@ is differentiated). ``t``'s log density writes SciPy's ``log(poch(df/2, 1/2))`` 
 ``gammaln((df + 1) / 2) - gammaln(df / 2)`` (an ulp or two from SciPy's for moderate df); ``gamma``'s
 ``logcdf`` and ``logsf`` (SciPy's switch at the median ``gammaincinv(a, 1/2)``) have no rule yet.
 
+``lognorm`` (shape ``s``): the six methods in ``x``, ``s``, ``loc`` and ``scale``; with ``u = log(z) / s`` its
+distribution functions are ``norm``'s at ``u`` (SciPy's ``ndtr(u)``, ``log_ndtr(u)``...), so their partial in
+``s`` has a closed form too. Its values are SciPy's to the bit, at and left of ``loc`` (an open support) SciPy's
+constants with partials 0.
+
 ``beta`` (shapes ``a`` and ``b``): ``logpdf`` and ``pdf`` in ``x``, ``a``, ``b``, ``loc`` and ``scale``
 (digamma for the shapes, as ``gamma``'s), ``cdf`` and ``sf`` (``betainc``, ``betaincc``) in ``x``, ``loc`` and
 ``scale``, their shape partials refused as ``gamma``'s. The values are SciPy's to the bit (its ``_logpdf``
@@ -608,6 +613,106 @@ if scipy_stats is not None:
             return (unbroadcast(dx, x), partial_without_closed_form("scipy.stats.gamma.sf", "a"),
                     unbroadcast(-dx, loc), unbroadcast(-dx * z, scale))
         return y, gamma_sf_pullback
+
+    # ---- lognorm (shape s) ---------------------------------------------------------------------------------
+    # Every method in x, s, loc and scale: with u = log(z) / s the distribution functions are norm's at u
+    # (SciPy's ndtr(u), ndtr(-u), log_ndtr(u), log_ndtr(-u)), so their partial in s has a closed form too:
+    # du/ds = -u / s, du/dz = 1 / (s z). The log density -log(z)^2 / (2 s^2) - log(s z sqrt(2 pi)) has
+    # d/dz = -(u / s + 1) / z and d/ds = (u^2 - 1) / s. The support is the open z > 0: at and left of z = 0 the
+    # values are SciPy's constants (logpdf and logcdf -inf, pdf and cdf 0, sf 1, logsf 0) and every partial is
+    # 0; `inside` is z there and 1 elsewhere, so that every branch a `where` leaves out is computed from finite
+    # values.
+
+    lognorm = scipy_stats.lognorm
+
+    @rule(lognorm.logpdf)
+    def δlognorm_logpdf(x, s, loc=0.0, scale=1.0):
+        # SciPy's _lognorm_logpdf, in its order
+        z = standardized(x, loc, scale)
+        inside = xp.where(z > 0.0, z, 1.0)
+        u = xp.log(inside) / s
+        y = xp.where(z > 0.0, -xp.log(inside) ** 2 / (2.0 * s ** 2) - xp.log(s * inside * math.sqrt(2.0 * math.pi)),
+                     -math.inf) - log_of(scale)
+        def lognorm_logpdf_pullback(dy):
+            dx = -dy * (u / s + 1.0) / inside / scale * (z > 0.0)
+            ds = dy * (u * u - 1.0) / s * (z > 0.0)
+            return (unbroadcast(dx, x), unbroadcast(ds, s), unbroadcast(-dx, loc),
+                    unbroadcast(-dx * z - dy / scale * (z > 0.0), scale))
+        return y, lognorm_logpdf_pullback
+
+    @rule(lognorm.pdf)
+    def δlognorm_pdf(x, s, loc=0.0, scale=1.0):
+        # SciPy's exp(_logpdf) / scale; 0 off the support (exp(-inf)), where y = 0 makes every partial 0
+        z = standardized(x, loc, scale)
+        inside = xp.where(z > 0.0, z, 1.0)
+        u = xp.log(inside) / s
+        y = xp.exp(xp.where(z > 0.0, -xp.log(inside) ** 2 / (2.0 * s ** 2)
+                            - xp.log(s * inside * math.sqrt(2.0 * math.pi)), -math.inf)) / scale
+        def lognorm_pdf_pullback(dy):
+            dx = -dy * y * (u / s + 1.0) / inside / scale
+            ds = dy * y * (u * u - 1.0) / s
+            return (unbroadcast(dx, x), unbroadcast(ds, s), unbroadcast(-dx, loc),
+                    unbroadcast(-dx * z - dy * y / scale, scale))
+        return y, lognorm_pdf_pullback
+
+    @rule(lognorm.cdf)
+    def δlognorm_cdf(x, s, loc=0.0, scale=1.0):
+        # ndtr(u), 0 left of the support; d/du = the normal density at u
+        z = standardized(x, loc, scale)
+        inside = xp.where(z > 0.0, z, 1.0)
+        u = xp.log(inside) / s
+        y = xp.where(z > 0.0, special.ndtr(u), 0.0)
+        def lognorm_cdf_pullback(dy):
+            du = dy * xp.exp(-u ** 2 / 2.0 - _LOG_SQRT_2PI) * (z > 0.0)
+            dx = du / (s * inside) / scale
+            return (unbroadcast(dx, x), unbroadcast(-du * u / s, s), unbroadcast(-dx, loc),
+                    unbroadcast(-dx * z, scale))
+        return y, lognorm_cdf_pullback
+
+    @rule(lognorm.sf)
+    def δlognorm_sf(x, s, loc=0.0, scale=1.0):
+        # ndtr(-u), 1 left of the support
+        z = standardized(x, loc, scale)
+        inside = xp.where(z > 0.0, z, 1.0)
+        u = xp.log(inside) / s
+        y = xp.where(z > 0.0, special.ndtr(-u), 1.0)
+        def lognorm_sf_pullback(dy):
+            du = -dy * xp.exp(-u ** 2 / 2.0 - _LOG_SQRT_2PI) * (z > 0.0)
+            dx = du / (s * inside) / scale
+            return (unbroadcast(dx, x), unbroadcast(-du * u / s, s), unbroadcast(-dx, loc),
+                    unbroadcast(-dx * z, scale))
+        return y, lognorm_sf_pullback
+
+    @rule(lognorm.logcdf)
+    def δlognorm_logcdf(x, s, loc=0.0, scale=1.0):
+        # log_ndtr(u) (SciPy's own _logcdf: no switch at the median), -inf left of the support; d/du = the
+        # normal density over ndtr(u), in logs (finite far left, as norm.logcdf's); `held` is y on the support
+        z = standardized(x, loc, scale)
+        inside = xp.where(z > 0.0, z, 1.0)
+        u = xp.log(inside) / s
+        held = special.log_ndtr(u)
+        y = xp.where(z > 0.0, held, -math.inf)
+        def lognorm_logcdf_pullback(dy):
+            du = dy * xp.exp(-u ** 2 / 2.0 - _LOG_SQRT_2PI - held) * (z > 0.0)
+            dx = du / (s * inside) / scale
+            return (unbroadcast(dx, x), unbroadcast(-du * u / s, s), unbroadcast(-dx, loc),
+                    unbroadcast(-dx * z, scale))
+        return y, lognorm_logcdf_pullback
+
+    @rule(lognorm.logsf)
+    def δlognorm_logsf(x, s, loc=0.0, scale=1.0):
+        # log_ndtr(-u), 0 left of the support
+        z = standardized(x, loc, scale)
+        inside = xp.where(z > 0.0, z, 1.0)
+        u = xp.log(inside) / s
+        held = special.log_ndtr(-u)
+        y = xp.where(z > 0.0, held, 0.0)
+        def lognorm_logsf_pullback(dy):
+            du = -dy * xp.exp(-u ** 2 / 2.0 - _LOG_SQRT_2PI - held) * (z > 0.0)
+            dx = du / (s * inside) / scale
+            return (unbroadcast(dx, x), unbroadcast(-du * u / s, s), unbroadcast(-dx, loc),
+                    unbroadcast(-dx * z, scale))
+        return y, lognorm_logsf_pullback
 
     # ---- beta (shapes a and b) ----------------------------------------------------------------------------
     # The support is 0 <= z <= 1. Inside it, on the open interval, the densities are differentiable in x, a, b,

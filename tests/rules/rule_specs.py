@@ -580,3 +580,12 @@ add([case(f"stats.beta.{m}(x, y, z, loc=w, scale=1.5)",
        for h in ("beta_log_density", "beta_density") for a, b, c in [(S34, (4,), (3, 1)), ((5,), PY, PY)]]
     + [case(f"special.{fn}({a}, 1.3, x)", [(probability, s)], getattr(special, fn))
        for fn in ("betainc", "betaincc") for a in ("1.7", "0.6") for s in (PY, (5,), S34)])
+
+# ---- scipy.stats.lognorm (rules/scipy_stats.py) -------------------------------------------------------------
+# Every method in every argument, the shape s included (its cdf's partial in s has a closed form); the cases stay
+# on the support x > loc (tests/test_scipy_stats.py checks the points off it).
+add([case(f"stats.lognorm.{m}(x, y, loc=z, scale=1.5)", [(above_one, a), (positive, b), (unit, c)],
+          getattr(stats.lognorm, m))
+     for m in _METHODS for a, b, c in [((5,), PY, (5,)), (S34, (4,), (3, 1))]]
+    + [case(f"stats.lognorm.{m}(x, 0.8, 0.25, y)", [(above_one, (5,)), (above_one, (5,))], getattr(stats.lognorm, m))
+       for m in _METHODS])
