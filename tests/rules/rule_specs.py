@@ -549,15 +549,18 @@ _K34, _N4 = np.array([[0, 1, 2, 3], [4, 5, -1, 2], [2.5, 1, 0, 7]]), np.array([5
 _COUNTED = (_K34 >= 0) & (np.floor(_K34) == _K34)
 _GLOBALS.update(K5=np.array([0, 1, 2, 4, 3]), K34=_K34, N4=_N4, binomial_mass=norm_rules.binomial_mass,
                 COUNTED=_COUNTED, TRIALS=_COUNTED & (_K34 <= _N4))
-add([case(f"stats.poisson.{m}(K5, x{a})", [(positive, s)], getattr(stats.poisson, m))
-     for m in ("logpmf", "pmf") for s, a in [((5,), ""), (PY, ", loc=-1"), ((1, 5), "")]]
+# (A number x with a number count: an array count would make a NumPy output of a number, which the backend sweeps
+# pair with their own library's cotangent.)
+add([case(f"stats.poisson.{m}({k}, x{a})", [(positive, s)], getattr(stats.poisson, m))
+     for m in ("logpmf", "pmf") for k, s, a in [("K5", (5,), ""), ("3", PY, ", loc=-1"), ("K5", (1, 5), "")]]
     + [case("stats.poisson.pmf(K34, x)", [(positive, (4,))], stats.poisson.pmf),
        case("np.where(COUNTED, stats.poisson.logpmf(K34, x, 0), 0.0)", [(positive, (3, 1))], stats.poisson.logpmf)]
-    + [case(f"stats.binom.{m}(K5, 6, x{a})", [(probability, s)], getattr(stats.binom, m))
-       for m in ("logpmf", "pmf") for s, a in [((5,), ""), (PY, ", loc=-1"), ((3, 5), "")]]
+    + [case(f"stats.binom.{m}({k}, 6, x{a})", [(probability, s)], getattr(stats.binom, m))
+       for m in ("logpmf", "pmf") for k, s, a in [("K5", (5,), ""), ("2", PY, ", loc=-1"), ("K5", (3, 5), "")]]
     + [case("stats.binom.pmf(K34, N4, x)", [(probability, (4,))], stats.binom.pmf),
        case("np.where(TRIALS, stats.binom.logpmf(K34, N4, x), 0.0)", [(probability, (3, 1))], stats.binom.logpmf)]
-    + [case("binomial_mass(K5, 6.0, x)", [(probability, s)], norm_rules.binomial_mass) for s in ((5,), PY)])
+    + [case(f"binomial_mass({k}, 6.0, x)", [(probability, s)], norm_rules.binomial_mass)
+       for k, s in (("K5", (5,)), ("2.0", PY))])
 
 # ---- scipy.stats.beta (rules/scipy_stats.py) and the special functions of its cdf and sf ------------------------
 # On the open support 0 < (x - loc) / scale < 1 (tests/test_scipy_stats.py checks the points off it and at its
