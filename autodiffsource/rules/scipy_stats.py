@@ -19,7 +19,9 @@ constants with partials 0.
 ``scale``, their shape partials refused as ``gamma``'s. The values are SciPy's to the bit (its ``_logpdf``
 formula; for ``pdf`` Boost's density, which SciPy calls, on NumPy, and ``exp(logpdf)`` on another library's
 arrays), off the support [0, 1] SciPy's constants with partials 0; at its ends the values are SciPy's (0,
-finite or infinite with the shapes) and every partial is 0 there but ``logpdf``'s ``-1 / scale``.
+finite or infinite with the shapes) and every partial is 0 there but ``logpdf``'s ``-1 / scale``. Like
+``gamma``'s and ``t``'s, ``lognorm``'s and ``beta``'s rules take valid shapes and scale (positive): SciPy's nan
+for an invalid one is not reproduced.
 
 Discrete: ``poisson``'s and ``binom``'s ``logpmf`` and ``pmf``, differentiable in the continuous parameter
 (``mu``, ``p``) only. The counts ``k``, ``binom``'s ``n`` and ``loc`` are integers: asking for a partial in one
@@ -28,8 +30,8 @@ only where that argument is differentiated). The values are SciPy's to the bit o
 gammaln(k + 1) - mu``, its ``combiln + xlogy(k, p) + xlog1py(n - k, -p)``, and for ``binom.pmf`` Boost's pmf
 that SciPy calls, ``scipy.special._ufuncs._binom_pmf``; on another library's arrays, which have no Boost,
 ``exp`` of the log mass: its rounding, grown by ``exp``, leaves a relative 1e-13 of Boost's for n up to 100 and
-5e-12 up to 2000), off the support (a negative count, one not whole, one
-above ``n``) SciPy's constants ``-inf`` and 0 with partials 0, and nan where a parameter is invalid, as SciPy's.
+5e-12 up to 2000), off the support (a negative count, one not whole, one above ``n``) SciPy's constants ``-inf``
+and 0 with partials 0, and nan where a parameter is invalid, as SciPy's.
 The partial in ``mu`` is ``k / mu - 1`` (``logpmf``; ``-1`` where ``k = 0``, mu = 0 included, as
 ``xlogy(0, 0) = 0``) and ``pmf(k - 1) - pmf(k)`` (``pmf``: finite at ``mu = 0``); in ``p``, ``k / p - (n - k) /
 (1 - p)`` and ``n (B(k - 1; n - 1, p) - B(k; n - 1, p))``.
