@@ -607,11 +607,10 @@ def test_discrete_partial_in_a_count_is_refused_naming_method_and_parameter(fami
     assert np.shape(grad(f, argnums=2)(c, k, x)) == (3,)  # held constant: the partial in the parameter is given
 
 
-@pytest.mark.parametrize("library", ["torch", "jax"])
+@pytest.mark.parametrize("library", OTHER_LIBRARIES)
 @pytest.mark.parametrize("family, method", MASSES)
 def test_discrete_on_other_libraries_the_partials_are_numpys(family, method, library):
-    module = pytest.importorskip(library)
-    convert = module.asarray if library == "torch" else pytest.importorskip("jax.numpy").asarray
+    convert = converter(library)
     f = written_out(f"def f(k, x):\n    y = stats.{family}.{method}(k, {'' if family == 'poisson' else '8, '}x)\n"
                     "    return (y * y).sum()\n")
     on = ON_SUPPORT[family]
@@ -715,11 +714,10 @@ def test_beta_second_order_has_no_nan_off_the_support_and_at_its_ends():
     np.testing.assert_allclose(hvp(f, 0)(x, a, v), hessian(f)(x, a) @ v, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("library", ["torch", "jax"])
+@pytest.mark.parametrize("library", OTHER_LIBRARIES)
 @pytest.mark.parametrize("method", BETA_METHODS)
 def test_beta_on_other_libraries_the_partials_are_numpys(method, library):
-    module = pytest.importorskip(library)
-    convert = module.asarray if library == "torch" else pytest.importorskip("jax.numpy").asarray
+    convert = converter(library)
     shapes = "a, b" if method in DENSITIES else "2.5, 0.7"  # (constant shapes in the distribution functions)
     f = written_out(f"def f(x, a, b, loc):\n    y = stats.beta.{method}(x, {shapes}, loc, 1.5)\n"
                     "    return (y * y).sum()\n")
@@ -795,11 +793,10 @@ def test_lognorm_second_order_has_no_nan_off_the_support_and_agrees_with_differe
         np.testing.assert_allclose(hess, rows, rtol=1e-5, atol=1e-8)
 
 
-@pytest.mark.parametrize("library", ["torch", "jax"])
+@pytest.mark.parametrize("library", OTHER_LIBRARIES)
 @pytest.mark.parametrize("method", METHODS)
 def test_lognorm_on_other_libraries_the_partials_are_numpys(method, library):
-    module = pytest.importorskip(library)
-    convert = module.asarray if library == "torch" else pytest.importorskip("jax.numpy").asarray
+    convert = converter(library)
     f = written_out(f"def f(x, s, loc):\n    y = stats.lognorm.{method}(x, s, loc, 1.5)\n    return (y * y).sum()\n")
     x, s, loc, _ = lognorm_inputs()
     value, want = value_and_grad(f, argnums=(0, 1, 2))(x, s, loc)

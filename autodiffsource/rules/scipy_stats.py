@@ -128,10 +128,12 @@ if scipy_stats is not None:
             return (dy / scale,)
         return y, log_of_pullback
 
-    def gammaln_of(a):
-        """``special.gammaln(a)``, a Python float for a Python number (as :func:`log_of`): the log-densities'
-        constant term, computed without a rule by the log-density helpers, which have rules of their own."""
-        return float(special.gammaln(a)) if type(a) in (int, float) else special.gammaln(a)
+    def of_numbers(function, *arguments):
+        """``special.<function>(*arguments)`` (the name), a Python float where every argument is a Python number
+        (as :func:`log_of`): SciPy gives NumPy's float64 there, which array-api-strict refuses beside its
+        arrays. For the log-densities' constant terms, computed by helpers that have rules of their own."""
+        value = getattr(special, function)(*arguments)
+        return float(value) if all(type(a) in (int, float) for a in arguments) else value
 
     # ---- the methods of scipy.stats.norm -------------------------------------------------------------
 
@@ -460,7 +462,8 @@ if scipy_stats is not None:
         has (torch has no ``poch``): the same to an ulp or two for moderate df (the difference of two
         large gammaln loses digits as df grows; at df = 1e6 about 1e-10 relative)."""
         xp_ = np if type(z) in (int, float) else _xp(z)
-        return (gammaln_of((df + 1.0) / 2.0) - gammaln_of(df / 2.0) - 0.5 * (log_of(df) + _LOG_PI)
+        return (of_numbers("gammaln", (df + 1.0) / 2.0) - of_numbers("gammaln", df / 2.0)
+                - 0.5 * (log_of(df) + _LOG_PI)
                 - (df + 1.0) / 2.0 * xp_.log1p(z * z / df))
 
     @rule(t_log_density)
@@ -477,7 +480,7 @@ if scipy_stats is not None:
     def gamma_log_density(z, a):
         """The log density of the gamma distribution of shape ``a`` at the standardized ``z >= 0``: SciPy's
         ``gamma._logpdf``, ``xlogy(a - 1, z) - z - gammaln(a)``, to the bit. (Callers handle ``z < 0``.)"""
-        return special.xlogy(a - 1.0, z) - z - gammaln_of(a)
+        return special.xlogy(a - 1.0, z) - z - of_numbers("gammaln", a)
 
     @rule(gamma_log_density)
     def δgamma_log_density(z, a):
@@ -575,7 +578,8 @@ if scipy_stats is not None:
             dx = dy * ((a - 1.0) / inside - 1.0) / scale * indicator(z > 0.0, z)
             da = dy * (xp.log(inside) - special.digamma(a)) * indicator(z > 0.0, z)
             return (unbroadcast(dx, x), unbroadcast(da, a), unbroadcast(-dx, loc),
-                    unbroadcast(-dx * z - dy / scale * indicator(z >= 0.0, z), scale))  # (-inf off the support: constant)
+                    # (-inf off the support: a constant)
+                    unbroadcast(-dx * z - dy / scale * indicator(z >= 0.0, z), scale))
         return y, gamma_logpdf_pullback
 
     @rule(gamma.pdf)
@@ -636,10 +640,10 @@ if scipy_stats is not None:
         y = xp.where(z > 0.0, -xp.log(inside) ** 2 / (2.0 * s ** 2) - xp.log(s * inside * math.sqrt(2.0 * math.pi)),
                      -math.inf) - log_of(scale)
         def lognorm_logpdf_pullback(dy):
-            dx = -dy * (u / s + 1.0) / inside / scale * (z > 0.0)
-            ds = dy * (u * u - 1.0) / s * (z > 0.0)
+            dx = -dy * (u / s + 1.0) / inside / scale * indicator(z > 0.0, z)
+            ds = dy * (u * u - 1.0) / s * indicator(z > 0.0, z)
             return (unbroadcast(dx, x), unbroadcast(ds, s), unbroadcast(-dx, loc),
-                    unbroadcast(-dx * z - dy / scale * (z > 0.0), scale))
+                    unbroadcast(-dx * z - dy / scale * indicator(z > 0.0, z), scale))
         return y, lognorm_logpdf_pullback
 
     @rule(lognorm.pdf)
@@ -665,7 +669,7 @@ if scipy_stats is not None:
         u = xp.log(inside) / s
         y = xp.where(z > 0.0, special.ndtr(u), 0.0)
         def lognorm_cdf_pullback(dy):
-            du = dy * xp.exp(-u ** 2 / 2.0 - _LOG_SQRT_2PI) * (z > 0.0)
+            du = dy * xp.exp(-u ** 2 / 2.0 - _LOG_SQRT_2PI) * indicator(z > 0.0, z)
             dx = du / (s * inside) / scale
             return (unbroadcast(dx, x), unbroadcast(-du * u / s, s), unbroadcast(-dx, loc),
                     unbroadcast(-dx * z, scale))
@@ -679,7 +683,7 @@ if scipy_stats is not None:
         u = xp.log(inside) / s
         y = xp.where(z > 0.0, special.ndtr(-u), 1.0)
         def lognorm_sf_pullback(dy):
-            du = -dy * xp.exp(-u ** 2 / 2.0 - _LOG_SQRT_2PI) * (z > 0.0)
+            du = -dy * xp.exp(-u ** 2 / 2.0 - _LOG_SQRT_2PI) * indicator(z > 0.0, z)
             dx = du / (s * inside) / scale
             return (unbroadcast(dx, x), unbroadcast(-du * u / s, s), unbroadcast(-dx, loc),
                     unbroadcast(-dx * z, scale))
@@ -695,7 +699,7 @@ if scipy_stats is not None:
         held = special.log_ndtr(u)
         y = xp.where(z > 0.0, held, -math.inf)
         def lognorm_logcdf_pullback(dy):
-            du = dy * xp.exp(-u ** 2 / 2.0 - _LOG_SQRT_2PI - held) * (z > 0.0)
+            du = dy * xp.exp(-u ** 2 / 2.0 - _LOG_SQRT_2PI - held) * indicator(z > 0.0, z)
             dx = du / (s * inside) / scale
             return (unbroadcast(dx, x), unbroadcast(-du * u / s, s), unbroadcast(-dx, loc),
                     unbroadcast(-dx * z, scale))
@@ -710,7 +714,7 @@ if scipy_stats is not None:
         held = special.log_ndtr(-u)
         y = xp.where(z > 0.0, held, 0.0)
         def lognorm_logsf_pullback(dy):
-            du = -dy * xp.exp(-u ** 2 / 2.0 - _LOG_SQRT_2PI - held) * (z > 0.0)
+            du = -dy * xp.exp(-u ** 2 / 2.0 - _LOG_SQRT_2PI - held) * indicator(z > 0.0, z)
             dx = du / (s * inside) / scale
             return (unbroadcast(dx, x), unbroadcast(-du * u / s, s), unbroadcast(-dx, loc),
                     unbroadcast(-dx * z, scale))
@@ -731,7 +735,7 @@ if scipy_stats is not None:
     def beta_log_density(z, a, b):
         """The log density of the beta distribution of shapes ``a`` and ``b`` at the standardized ``0 <= z <=
         1``: SciPy's ``beta._logpdf``, ``xlog1py(b - 1, -z) + xlogy(a - 1, z) - betaln(a, b)``, to the bit."""
-        return special.xlog1py(b - 1.0, -z) + special.xlogy(a - 1.0, z) - special.betaln(a, b)
+        return special.xlog1py(b - 1.0, -z) + special.xlogy(a - 1.0, z) - of_numbers("betaln", a, b)
 
     @rule(beta_log_density)
     def δbeta_log_density(z, a, b):
@@ -768,7 +772,7 @@ if scipy_stats is not None:
         (0, 1): SciPy's value at the ends z = 0 and z = 1, 0 (-inf) elsewhere: outside [0, 1], and inside (0, 1),
         where callers take another branch. A constant (declared nondiff): the partials at the ends are taken as 0."""
         xp_ = np if _numpy_like(z) else _xp(z)
-        end = xp_.where(z <= 0.0, 0.0, 1.0)
+        end = xp_.where(z <= 0.0, xp_.zeros_like(z), xp_.ones_like(z))  # (array-api-strict: not two numbers)
         value = beta_log_density(end, a, b) if log else beta_density(end, a, b)
         return xp_.where((z == 0.0) | (z == 1.0), value, -math.inf if log else 0.0)
 
@@ -781,11 +785,11 @@ if scipy_stats is not None:
         inside = xp.where(inner, z, 0.5)
         y = xp.where(inner, beta_log_density(inside, a, b), beta_off_interval(z, a, b, True)) - log_of(scale)
         def beta_logpdf_pullback(dy):
-            dx = dy * ((a - 1.0) / inside - (b - 1.0) / (1.0 - inside)) / scale * inner
-            da = dy * (xp.log(inside) - special.digamma(a) + special.digamma(a + b)) * inner
-            db = dy * (xp.log1p(-inside) - special.digamma(b) + special.digamma(a + b)) * inner
+            dx = dy * ((a - 1.0) / inside - (b - 1.0) / (1.0 - inside)) / scale * indicator(inner, z)
+            da = dy * (xp.log(inside) - special.digamma(a) + special.digamma(a + b)) * indicator(inner, z)
+            db = dy * (xp.log1p(-inside) - special.digamma(b) + special.digamma(a + b)) * indicator(inner, z)
             return (unbroadcast(dx, x), unbroadcast(da, a), unbroadcast(db, b), unbroadcast(-dx, loc),
-                    unbroadcast(-dx * z - dy / scale * ((z >= 0.0) & (z <= 1.0)), scale))
+                    unbroadcast(-dx * z - dy / scale * indicator((z >= 0.0) & (z <= 1.0), z), scale))
         return y, beta_logpdf_pullback
 
     @rule(beta.pdf)
@@ -796,7 +800,7 @@ if scipy_stats is not None:
         inside = xp.where(inner, z, 0.5)
         density = beta_density(inside, a, b)
         y = xp.where(inner, density, beta_off_interval(z, a, b, False)) / scale
-        shown = density / scale * inner  # (the pdf on the open interval, 0 elsewhere)
+        shown = density / scale * indicator(inner, z)  # (the pdf on the open interval, 0 elsewhere)
         def beta_pdf_pullback(dy):
             dx = dy * shown * ((a - 1.0) / inside - (b - 1.0) / (1.0 - inside)) / scale
             da = dy * shown * (xp.log(inside) - special.digamma(a) + special.digamma(a + b))
@@ -813,7 +817,7 @@ if scipy_stats is not None:
         inside = xp.where(inner, z, 0.5)
         y = xp.where(inner, special.betainc(a, b, inside), xp.where(z >= 1.0, 1.0, 0.0))
         def beta_cdf_pullback(dy):
-            dx = dy * beta_density(inside, a, b) / scale * inner
+            dx = dy * beta_density(inside, a, b) / scale * indicator(inner, z)
             return (unbroadcast(dx, x), partial_without_closed_form("scipy.stats.beta.cdf", "a"),
                     partial_without_closed_form("scipy.stats.beta.cdf", "b"), unbroadcast(-dx, loc),
                     unbroadcast(-dx * z, scale))
@@ -827,7 +831,7 @@ if scipy_stats is not None:
         inside = xp.where(inner, z, 0.5)
         y = xp.where(inner, special.betaincc(a, b, inside), xp.where(z >= 1.0, 0.0, 1.0))
         def beta_sf_pullback(dy):
-            dx = -dy * beta_density(inside, a, b) / scale * inner
+            dx = -dy * beta_density(inside, a, b) / scale * indicator(inner, z)
             return (unbroadcast(dx, x), partial_without_closed_form("scipy.stats.beta.sf", "a"),
                     partial_without_closed_form("scipy.stats.beta.sf", "b"), unbroadcast(-dx, loc),
                     unbroadcast(-dx * z, scale))
@@ -879,8 +883,8 @@ if scipy_stats is not None:
         y = binomial_mass(k, n, p)
         def binomial_mass_pullback(dy):
             fewer = xp.where(n >= 1.0, n - 1.0, 0.0)
-            dp = dy * n * ((k >= 1.0) * binomial_mass(xp.where(k >= 1.0, k - 1.0, 0.0), fewer, p)
-                           - (k <= n - 1.0) * binomial_mass(xp.where(k <= n - 1.0, k, 0.0), fewer, p))
+            dp = dy * n * (indicator(k >= 1.0, p) * binomial_mass(xp.where(k >= 1.0, k - 1.0, 0.0), fewer, p)
+                           - indicator(k <= n - 1.0, p) * binomial_mass(xp.where(k <= n - 1.0, k, 0.0), fewer, p))
             return (partial_in_a_count("binomial_mass", "k"), partial_in_a_count("binomial_mass", "n"),
                     unbroadcast(dp, p))
         return y, binomial_mass_pullback
@@ -895,7 +899,7 @@ if scipy_stats is not None:
         y = xp.where(kept, special.xlogy(on, mu) - special.gammaln(on + 1.0) - mu,
                      xp.where((mu >= 0.0) & (c == c), -math.inf, math.nan))
         def poisson_logpmf_pullback(dy):
-            dmu = dy * (on / xp.where(on == 0.0, 1.0, mu) - 1.0) * kept
+            dmu = dy * (on / xp.where(on == 0.0, 1.0, mu) - 1.0) * indicator(kept, mu)
             return (partial_in_a_count("scipy.stats.poisson.logpmf", "k"), unbroadcast(dmu, mu),
                     partial_in_a_count("scipy.stats.poisson.logpmf", "loc"))
         return y, poisson_logpmf_pullback
@@ -910,8 +914,9 @@ if scipy_stats is not None:
         y = xp.where(kept, mass, xp.where((mu >= 0.0) & (c == c), 0.0, math.nan))
         def poisson_pmf_pullback(dy):
             below = xp.where(on >= 1.0, on - 1.0, 0.0)
-            dmu = dy * ((on >= 1.0) * xp.exp(special.xlogy(below, mu) - special.gammaln(below + 1.0) - mu)
-                        - mass) * kept
+            dmu = dy * (indicator(on >= 1.0, mu)
+                        * xp.exp(special.xlogy(below, mu) - special.gammaln(below + 1.0) - mu)
+                        - mass) * indicator(kept, mu)
             return (partial_in_a_count("scipy.stats.poisson.pmf", "k"), unbroadcast(dmu, mu),
                     partial_in_a_count("scipy.stats.poisson.pmf", "loc"))
         return y, poisson_pmf_pullback
@@ -930,7 +935,8 @@ if scipy_stats is not None:
                      + special.xlogy(on, p) + special.xlog1py(top - on, -p),
                      xp.where(valid & (c == c), -math.inf, math.nan))
         def binom_logpmf_pullback(dy):
-            dp = dy * (on / xp.where(on == 0.0, 1.0, p) - (top - on) / xp.where(top == on, 1.0, 1.0 - p)) * kept
+            dp = (dy * (on / xp.where(on == 0.0, 1.0, p) - (top - on) / xp.where(top == on, 1.0, 1.0 - p))
+                  * indicator(kept, p))
             return (partial_in_a_count("scipy.stats.binom.logpmf", "k"),
                     partial_in_a_count("scipy.stats.binom.logpmf", "n"), unbroadcast(dp, p),
                     partial_in_a_count("scipy.stats.binom.logpmf", "loc"))
@@ -953,8 +959,9 @@ if scipy_stats is not None:
             fewer = xp.where(top >= 1.0, top - 1.0, 0.0)
             below = xp.where(on >= 1.0, on - 1.0, 0.0)
             same = xp.where(on <= top - 1.0, on, 0.0)
-            dp = dy * top * ((on >= 1.0) * binomial_mass(below, fewer, held)
-                             - (on <= top - 1.0) * binomial_mass(same, fewer, held)) * kept
+            dp = dy * top * (indicator(on >= 1.0, held) * binomial_mass(below, fewer, held)
+                             - indicator(on <= top - 1.0, held) * binomial_mass(same, fewer, held))
+            dp = dp * indicator(kept, held)
             return (partial_in_a_count("scipy.stats.binom.pmf", "k"), partial_in_a_count("scipy.stats.binom.pmf", "n"),
                     unbroadcast(dp, p), partial_in_a_count("scipy.stats.binom.pmf", "loc"))
         return y, binom_pmf_pullback

@@ -85,8 +85,14 @@ class _NumbersAsNumPyDoes:
         def where(condition, *values, **kwargs):
             arrays = [v for v in values if not _numpy_or_number(v)]
             if not arrays:
-                return own(condition, *values, **kwargs) if not _numpy_or_number(condition) \
-                    else np.where(condition, *values, **kwargs)
+                if _numpy_or_number(condition):
+                    return np.where(condition, *values, **kwargs)
+                if len(values) == 2 and all(type(v) in _PY_SCALARS for v in values):
+                    # where(z <= 0.0, 0.0, 1.0): array-api-strict refuses two numbers (NumPy, torch take them)
+                    import array_api_compat
+
+                    values = (self._xp.asarray(values[0], device=array_api_compat.device(condition)), values[1])
+                return own(condition, *values, **kwargs)
             if _numpy_or_number(condition):
                 import array_api_compat
 
