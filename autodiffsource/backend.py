@@ -189,7 +189,16 @@ def _erfcinv(y):
     return -special.ndtri(0.5 * y) * 0.7071067811865476
 
 
-_ARRAY_API_COMPOSITES = {"log_expit": _log_expit, "softplus": _softplus, "erfcinv": _erfcinv}
+def _expm1(x):
+    return _array_namespace(x).expm1(x)  # SciPy's expm1 is a NumPy ufunc: it would give a NumPy array
+
+
+def _log1p(x):
+    return _array_namespace(x).log1p(x)
+
+
+_ARRAY_API_COMPOSITES = {"log_expit": _log_expit, "softplus": _softplus, "erfcinv": _erfcinv,
+                         "expm1": _expm1, "log1p": _log1p}
 
 
 def _scipy_function(name: str):

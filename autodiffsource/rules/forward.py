@@ -41,8 +41,8 @@ from ..runtime import _device, dot_primal, log_base, namespace, power_base_parti
 from ..runtime import unbroadcast, where_tie_split, zeros_like
 from .numpy_products import δdot
 from .numpy_shape import δtake
-from .support import (atleast_primal, extreme_partial, finite_mask, indicator, items_at, safe_divide,
-                      sinc_derivative, sort_order, zeros_of)
+from .support import (atleast_primal, extreme_partial, finite_mask, indicator, items_at, log1p_any, log_any,
+                      safe_divide, sinc_derivative, sort_order, zeros_of)
 from .support_products import einsum_partial, einsum_primal
 from .registry import REGISTRY, Rule, nondiff
 
@@ -75,6 +75,8 @@ _ELEMENTWISE = {
     "δerf", "δerfc", "δerfinv", "δerfcinv", "δndtr", "δlog_ndtr", "δndtri", "δgamma", "δgammaln", "δdigamma",
     "δpolygamma", "δbetaln", "δbeta", "δexpit", "δsoftplus", "δlogit", "δlog_expit", "δxlogy", "δxlog1py",
     "δentr", "δi1", "δi0e", "δstdtr", "δgammainc", "δgammaincc", "δbetainc", "δbetaincc",
+    "δspecial_expm1", "δspecial_log1p", "δrel_entr", "δkl_div", "δhuber", "δpseudo_huber",
+    "δboxcox", "δboxcox1p", "δinv_boxcox", "δinv_boxcox1p",
     # scipy.stats.norm's methods, elementwise in x, loc and scale, and their helpers (rules/scipy_stats.py)
     "δnorm_logpdf", "δnorm_pdf", "δnorm_cdf", "δnorm_sf", "δnorm_logcdf", "δnorm_logsf", "δstandardized",
     "δlog_of",
@@ -448,6 +450,24 @@ def δlog_base(x):
     return p, log_base_pullback
 
 
+def δlog_any(x):
+    p = log_any(x)
+
+    def log_any_pullback(dp):
+        return dp / x
+
+    return p, log_any_pullback
+
+
+def δlog1p_any(x):
+    p = log1p_any(x)
+
+    def log1p_any_pullback(dp):
+        return dp / (1.0 + x)
+
+    return p, log1p_any_pullback
+
+
 def δsafe_divide(a, b):
     q = safe_divide(a, b)
 
@@ -541,7 +561,7 @@ _HELPER_RULES = [
     (sign_of, _constant_rule(sign_of)), (where_tie_split, _constant_rule(where_tie_split)),
     (finite_mask, _constant_rule(finite_mask)), (indicator, _constant_rule(indicator)),
     (extreme_weights, _constant_rule(extreme_weights)), (zeros_of, _constant_rule(zeros_of)),
-    (sinc_derivative, δsinc_derivative),
+    (sinc_derivative, δsinc_derivative), (log_any, δlog_any), (log1p_any, δlog1p_any),
 ]
 HELPER_RULES = {id(obj): rule_ for obj, rule_ in _HELPER_RULES}
 

@@ -26,8 +26,8 @@ try:
     from ..backend import special  # the same functions for every array library (torch.special, jax.scipy...)
 except ImportError:  # a checkout without the backend layer: SciPy's own functions
     special = scipy_special
-from ..runtime import expand_reduced, unbroadcast
-from .support import partial_without_closed_form, safe_divide
+from ..runtime import expand_reduced, sign_of, unbroadcast
+from .support import indicator, log1p_any, log_any, partial_without_closed_form, safe_divide
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -189,6 +189,22 @@ if scipy_special is not None:
             return (partial_without_closed_form("scipy.special.betaincc", "a"),
                     partial_without_closed_form("scipy.special.betaincc", "b"), unbroadcast(-dy * density, x))
         return y, betaincc_pullback
+    # ---- exponential and logarithm ------------------------------------------------------------------
+    # SciPy's own expm1 and log1p (not NumPy's: different objects, with complex support).
+
+    @rule(scipy_special.expm1)
+    def δspecial_expm1(x):
+        y = special.expm1(x)
+        def expm1_pullback(dy):
+            return (dy * (y + 1.0),)
+        return y, expm1_pullback
+
+    @rule(scipy_special.log1p)
+    def δspecial_log1p(x):
+        y = special.log1p(x)
+        def log1p_pullback(dy):
+            return (dy / (1.0 + x),)
+        return y, log1p_pullback
 
     # ---- logistic, entropy ---------------------------------------------------------------------------
 
@@ -244,6 +260,118 @@ if scipy_special is not None:
         def entr_pullback(dy):
             return (-dy * (xp.log(x) + 1),)
         return y, entr_pullback
+
+    @rule(scipy_special.rel_entr)
+    def δrel_entr(x, y):
+        # x log(x / y) for x, y > 0, 0 where x == 0 <= y. d/dx = log(x / y) + 1, -inf at x = 0 (the slope
+        # there, as entr's); d/dy = -x / y, exactly 0 where x == 0 (the function is 0 along x = 0).
+        # log(x / y) as SciPy computes it; x / y is an array where either is (xp.log refuses a Python float
+        # on torch).
+        z = special.rel_entr(x, y)
+        def rel_entr_pullback(dz):
+            return (unbroadcast(dz * (xp.log(x / y) + 1.0), x),
+                    unbroadcast(-dz * safe_divide(x, y), y))
+        return z, rel_entr_pullback
+
+    @rule(scipy_special.kl_div)
+    def δkl_div(x, y):
+        # x log(x / y) - x + y: d/dx = log(x / y), -inf at x = 0 (as rel_entr's); d/dy = 1 - x / y.
+        z = special.kl_div(x, y)
+        def kl_div_pullback(dz):
+            return (unbroadcast(dz * xp.log(x / y), x),
+                    unbroadcast(dz * (1.0 - safe_divide(x, y)), y))
+        return z, kl_div_pullback
+
+    # ---- robust losses -------------------------------------------------------------------------------
+
+    @rule(scipy_special.huber)
+    def δhuber(delta, r):
+        # r^2 / 2 where |r| <= delta, delta (|r| - delta / 2) beyond. Both partials are continuous (only
+        # the second derivative jumps at |r| = delta): d/dr = r inside, delta sign(r) beyond; d/ddelta = 0
+        # inside, |r| - delta beyond. (delta < 0 gives inf, and partials with no meaning.)
+        y = special.huber(delta, r)
+        def huber_pullback(dy):
+            sign = sign_of(r)
+            inside = indicator(r * sign <= delta, r)
+            return (unbroadcast(dy * (1.0 - inside) * (r * sign - delta), delta),
+                    unbroadcast(dy * (inside * r + (1.0 - inside) * delta * sign), r))
+        return y, huber_pullback
+
+    @rule(scipy_special.pseudo_huber)
+    def δpseudo_huber(delta, r):
+        # delta^2 (sqrt(1 + (r / delta)^2) - 1) = delta (h - delta) with h = sqrt(delta^2 + r^2), for
+        # delta > 0: d/dr = delta r / h; d/ddelta = (h - delta)^2 / h = r^4 / ((h + delta)^2 h), written
+        # without the difference that cancels for small r. SciPy's value is 0 on delta == 0 (the limit):
+        # there d/dr = 0 and d/ddelta = |r| (the one-sided slope); both are 0 at delta == r == 0.
+        y = special.pseudo_huber(delta, r)
+        def pseudo_huber_pullback(dy):
+            h = (delta * delta + r * r) ** 0.5
+            r2 = r * r
+            return (unbroadcast(dy * safe_divide(r2 * r2, (h + delta) * (h + delta) * h), delta),
+                    unbroadcast(dy * safe_divide(delta * r, h), r))
+        return y, pseudo_huber_pullback
+
+    # ---- Box-Cox transformations, in x (or y) and lmbda -----------------------------------------------
+    # boxcox(x, l) = (x^l - 1) / l, log(x) at l = 0: d/dx = x^(l-1); d/dl = (x^l log x - y) / l, which is
+    # (log x)^2 g(t) with t = l log x and g(t) = (t e^t - expm1(t)) / t^2 -> 1/2 at t = 0. The difference
+    # cancels for small t, so there g's series is used (terms to t^5: both forms are good to ~1e-12 at the
+    # switch |t| = 0.01). inv_boxcox(y, l) = (1 + l y)^(1/l), exp(y) at l = 0, in the same way with u = l y
+    # and h(u) = (u / (1 + u) - log1p(u)) / u^2 -> -1/2. The 1p forms are the same with 1 + x for x and
+    # inv_boxcox1p = inv_boxcox - 1. log_any and log1p_any: x may be a Python number beside a tensor lmbda.
+
+    @rule(scipy_special.boxcox)
+    def δboxcox(x, lmbda):
+        y = special.boxcox(x, lmbda)
+        def boxcox_pullback(dy):
+            log_x = log_any(x)
+            t = lmbda * log_x
+            small = indicator(t * sign_of(t) < 0.01, t)
+            ts = small * t
+            series = 0.5 + ts * (1.0 / 3.0 + ts * (0.125 + ts * (1.0 / 30.0 + ts * (1.0 / 144.0 + ts / 840.0))))
+            direct = safe_divide(x ** lmbda * log_x - y, lmbda)
+            return (unbroadcast(dy * x ** (lmbda - 1.0), x),
+                    unbroadcast(dy * (small * log_x * log_x * series + (1.0 - small) * direct), lmbda))
+        return y, boxcox_pullback
+
+    @rule(scipy_special.boxcox1p)
+    def δboxcox1p(x, lmbda):
+        y = special.boxcox1p(x, lmbda)
+        def boxcox1p_pullback(dy):
+            log_x = log1p_any(x)
+            t = lmbda * log_x
+            small = indicator(t * sign_of(t) < 0.01, t)
+            ts = small * t
+            series = 0.5 + ts * (1.0 / 3.0 + ts * (0.125 + ts * (1.0 / 30.0 + ts * (1.0 / 144.0 + ts / 840.0))))
+            direct = safe_divide((1.0 + x) ** lmbda * log_x - y, lmbda)
+            return (unbroadcast(dy * (1.0 + x) ** (lmbda - 1.0), x),
+                    unbroadcast(dy * (small * log_x * log_x * series + (1.0 - small) * direct), lmbda))
+        return y, boxcox1p_pullback
+
+    @rule(scipy_special.inv_boxcox)
+    def δinv_boxcox(y, lmbda):
+        x = special.inv_boxcox(y, lmbda)
+        def inv_boxcox_pullback(dx):
+            u = lmbda * y
+            small = indicator(u * sign_of(u) < 0.01, u)
+            us = small * u
+            series = -0.5 + us * (2.0 / 3.0 + us * (-0.75 + us * (0.8 + us * (-5.0 / 6.0 + us * 6.0 / 7.0))))
+            direct = safe_divide(u / (1.0 + u) - log1p_any(u), u * u)
+            return (unbroadcast(dx * x / (1.0 + u), y),
+                    unbroadcast(dx * x * y * y * (small * series + (1.0 - small) * direct), lmbda))
+        return x, inv_boxcox_pullback
+
+    @rule(scipy_special.inv_boxcox1p)
+    def δinv_boxcox1p(y, lmbda):
+        x = special.inv_boxcox1p(y, lmbda)
+        def inv_boxcox1p_pullback(dx):
+            u = lmbda * y
+            small = indicator(u * sign_of(u) < 0.01, u)
+            us = small * u
+            series = -0.5 + us * (2.0 / 3.0 + us * (-0.75 + us * (0.8 + us * (-5.0 / 6.0 + us * 6.0 / 7.0))))
+            direct = safe_divide(u / (1.0 + u) - log1p_any(u), u * u)
+            return (unbroadcast(dx * (x + 1.0) / (1.0 + u), y),
+                    unbroadcast(dx * (x + 1.0) * y * y * (small * series + (1.0 - small) * direct), lmbda))
+        return x, inv_boxcox1p_pullback
 
     # ---- Bessel --------------------------------------------------------------------------------------
 

@@ -105,9 +105,29 @@ def zeros_of(x):
 
 def safe_divide(a, b):
     """``a / b`` where ``b != 0``, 0 where ``b == 0``: the subgradient convention at a kink or origin."""
+    if type(b) in _PY_SCALARS:  # (torch's where refuses a Python bool condition beside a tensor)
+        return a / b if b != 0 else 0 * a
     xp = _ns(a, b)
     nonzero = b != 0
     return number_if_0d(xp.where(nonzero, a / xp.where(nonzero, b, 1), 0 * a))
+
+
+def log_any(x):
+    """log(x) in x's own library; for a Python number a Python float (NumPy's log: -inf at 0, NaN below).
+    For partials where x may be a Python number beside another argument's array: a torch namespace has no
+    log of a Python float, and array-api-strict refuses NumPy's float64 beside its arrays."""
+    if type(x) in _PY_SCALARS:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.log(float(x)))
+    return _ns(x).log(x)
+
+
+def log1p_any(x):
+    """log1p(x) as :func:`log_any` gives log(x)."""
+    if type(x) in _PY_SCALARS:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.log1p(float(x)))
+    return _ns(x).log1p(x)
 
 
 def partial_without_closed_form(function: str, parameter: str):

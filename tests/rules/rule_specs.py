@@ -250,6 +250,21 @@ add([case(f"special.polygamma({n}, x)", [(positive, s)], special.polygamma) for 
 for name, dx, dy in [("xlogy", real, positive), ("xlog1py", real, positive), ("betaln", positive, positive),
                      ("beta", positive, positive)]:
     add(binary(f"special.{name}", getattr(special, name), dx, dy, pairs=[(PY, PY), ((5,), (5,)), ((3, 1), (1, 4))]))
+# SciPy's own expm1 and log1p; relative entropies with x > 0 (their partial in x is -inf at 0:
+# tests/test_special_functions.py checks the points on x == 0); huber and pseudo_huber in both arguments,
+# huber's r kept off |r| == delta, where its second derivative jumps.
+add(unary("special.expm1", special.expm1, real, shapes=[PY, (5,), S34])
+    + unary("special.log1p", special.log1p, positive, shapes=[PY, (5,), S34]))
+for name, dx, dy in [("rel_entr", positive, positive), ("kl_div", positive, positive),
+                     ("huber", positive, spread), ("pseudo_huber", positive, real)]:
+    add(binary(f"special.{name}", getattr(special, name), dx, dy, pairs=[(PY, PY), ((5,), (5,)), ((3, 1), (1, 4)),
+                                                                        (PY, S34), (S34, PY)]))
+# The Box-Cox transformations in both arguments, lmbda on both sides of 0 (near it, d/dlmbda switches to a
+# series); inverses where 1 + lmbda y > 0.
+for name, dx, dy in [("boxcox", positive, real), ("boxcox1p", positive, real), ("inv_boxcox", unit, unit),
+                     ("inv_boxcox1p", unit, unit)]:
+    add(binary(f"special.{name}", getattr(special, name), dx, dy, pairs=[(PY, PY), ((5,), (5,)), ((3, 1), (1, 4)),
+                                                                        (PY, S34), (S34, PY)]))
 add([case(f"special.logsumexp(x{a})", [(real, S34)], special.logsumexp) for a in ("", ", axis=1", ", axis=0, keepdims=True")]
     + [case("special.logsumexp(x, axis=1, b=y)", [(real, S34), (positive, S34)], special.logsumexp),
        case("special.logsumexp(x, b=y)", [(real, S34), (positive, (4,))], special.logsumexp)])
