@@ -41,8 +41,8 @@ from ..runtime import _device, dot_primal, log_base, namespace, power_base_parti
 from ..runtime import unbroadcast, where_tie_split, zeros_like
 from .numpy_products import δdot
 from .numpy_shape import δtake
-from .support import (atleast_primal, extreme_partial, finite_mask, indicator, items_at, log1p_any, log_any,
-                      safe_divide, sinc_derivative, sort_order, zeros_of)
+from .support import (atleast_primal, exp_any, extreme_partial, finite_mask, indicator, items_at, log1p_any,
+                      log_any, safe_divide, sinc_derivative, sort_order, zeros_of)
 from .support_products import einsum_partial, einsum_primal
 from .registry import REGISTRY, Rule, nondiff
 
@@ -77,6 +77,8 @@ _ELEMENTWISE = {
     "δentr", "δi1", "δi0e", "δstdtr", "δgammainc", "δgammaincc", "δbetainc", "δbetaincc",
     "δspecial_expm1", "δspecial_log1p", "δrel_entr", "δkl_div", "δhuber", "δpseudo_huber",
     "δboxcox", "δboxcox1p", "δinv_boxcox", "δinv_boxcox1p",
+    "δerfcx", "δi1e", "δspecial_sinc", "δpoch", "δbinom", "δbetainc", "δexp1", "δexpi", "δexpn", "δdawsn",
+    "δzeta", "δspence", "δowens_t",
     # scipy.stats.norm's methods, elementwise in x, loc and scale, and their helpers (rules/scipy_stats.py)
     "δnorm_logpdf", "δnorm_pdf", "δnorm_cdf", "δnorm_sf", "δnorm_logcdf", "δnorm_logsf", "δstandardized",
     "δlog_of",
@@ -459,6 +461,15 @@ def δlog_any(x):
     return p, log_any_pullback
 
 
+def δexp_any(x):
+    p = exp_any(x)
+
+    def exp_any_pullback(dp):
+        return dp * p
+
+    return p, exp_any_pullback
+
+
 def δlog1p_any(x):
     p = log1p_any(x)
 
@@ -513,19 +524,9 @@ def δsinc_derivative(x):
     return p, sinc_derivative_pullback
 
 
-def δi1e(x):
-    # i1e = exp(-|x|) I1(x):  i1e' = i0e - i1e (sign(x) + 1/x), which tends to 1/2 at x = 0.
-    y = backend_special.i1e(x)
-
-    def i1e_pullback(dy):
-        xp_ = namespace(x)
-        return dy * (backend_special.i0e(x) - xp_.sign(x) * y - safe_divide(y, x) + 0.5 * (x == 0))
-
-    return y, i1e_pullback
-
-
-# Reverse rules for special functions that forward forms call but the rule library does not cover.
-_EXTRA_SPECIAL_RULES = {"i1e": δi1e}
+# Reverse rules for special functions that forward forms call but the rule library does not cover (i1e's,
+# once here, is rules/scipy_special.py's now).
+_EXTRA_SPECIAL_RULES: dict[str, object] = {}
 
 
 class _SpecialWithRules(types.ModuleType):
@@ -562,6 +563,7 @@ _HELPER_RULES = [
     (finite_mask, _constant_rule(finite_mask)), (indicator, _constant_rule(indicator)),
     (extreme_weights, _constant_rule(extreme_weights)), (zeros_of, _constant_rule(zeros_of)),
     (sinc_derivative, δsinc_derivative), (log_any, δlog_any), (log1p_any, δlog1p_any),
+    (exp_any, δexp_any),
 ]
 HELPER_RULES = {id(obj): rule_ for obj, rule_ in _HELPER_RULES}
 

@@ -14,6 +14,8 @@ can only call SciPy once it is imported, so no lookup can miss a rule).
 import math
 import sys
 
+from numpy import sinc as _numpy_sinc
+
 from .registry import defer, nondiff, rule
 
 if "scipy.special" in sys.modules:
@@ -27,12 +29,15 @@ try:
 except ImportError:  # a checkout without the backend layer: SciPy's own functions
     special = scipy_special
 from ..runtime import expand_reduced, sign_of, unbroadcast
-from .support import indicator, log1p_any, log_any, partial_without_closed_form, safe_divide
+from .support import (exp_any, indicator, log1p_any, log_any, partial_without_closed_form, safe_divide,
+                      sinc_derivative)
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _LOG_PI = math.log(math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_2PI = 1.0 / (2.0 * math.pi)
 
 if scipy_special is not None:
 
@@ -88,6 +93,33 @@ if scipy_special is not None:
             return (dy / (_INV_SQRT_2PI * xp.exp(-0.5 * y * y)),)
         return y, ndtri_pullback
 
+    @rule(scipy_special.erfcx)
+    def δerfcx(x):
+        # exp(x^2) erfc(x): d/dx = 2 x erfcx(x) - 2 / sqrt(pi), in terms of the value (no overflow of exp(x^2)).
+        y = special.erfcx(x)
+        def erfcx_pullback(dy):
+            return (dy * (2.0 * x * y - _TWO_OVER_SQRT_PI),)
+        return y, erfcx_pullback
+
+    @rule(scipy_special.dawsn)
+    def δdawsn(x):
+        # Dawson's integral F(x) = exp(-x^2) int_0^x exp(t^2) dt: F' = 1 - 2 x F.
+        y = special.dawsn(x)
+        def dawsn_pullback(dy):
+            return (dy * (1.0 - 2.0 * x * y),)
+        return y, dawsn_pullback
+
+    @rule(scipy_special.owens_t)
+    def δowens_t(h, a):
+        # T(h, a) = 1/(2 pi) int_0^a exp(-h^2 (1 + t^2) / 2) / (1 + t^2) dt: d/da is the integrand at a;
+        # d/dh = -phi(h) erf(a h / sqrt(2)) / 2, phi the standard normal density.
+        y = special.owens_t(h, a)
+        def owens_t_pullback(dy):
+            density = _INV_SQRT_2PI * exp_any(-0.5 * h * h)
+            return (unbroadcast(-dy * 0.5 * density * special.erf(a * h * _INV_SQRT_2), h),
+                    unbroadcast(dy * _INV_2PI * xp.exp(-0.5 * h * h * (1.0 + a * a)) / (1.0 + a * a), a))
+        return y, owens_t_pullback
+
     # ---- gamma family --------------------------------------------------------------------------------
 
     @rule(scipy_special.gamma)
@@ -133,6 +165,72 @@ if scipy_special is not None:
             both = special.digamma(a + b)
             return unbroadcast(dy * y * (special.digamma(a) - both), a), unbroadcast(dy * y * (special.digamma(b) - both), b)
         return y, beta_pullback
+
+    @rule(scipy_special.poch)
+    def δpoch(z, m):
+        # Gamma(z + m) / Gamma(z): d/dz = y (digamma(z + m) - digamma(z)), d/dm = y digamma(z + m)
+        y = special.poch(z, m)
+        def poch_pullback(dy):
+            both = special.digamma(z + m)
+            return unbroadcast(dy * y * (both - special.digamma(z)), z), unbroadcast(dy * y * both, m)
+        return y, poch_pullback
+
+    @rule(scipy_special.binom)
+    def δbinom(n, k):
+        # Gamma(n + 1) / (Gamma(k + 1) Gamma(n - k + 1)), real n and k, through digamma; SciPy's integer-k
+        # formula gives the same smooth function's values.
+        y = special.binom(n, k)
+        def binom_pullback(dy):
+            rest = special.digamma(n - k + 1.0)
+            return (unbroadcast(dy * y * (special.digamma(n + 1.0) - rest), n),
+                    unbroadcast(dy * y * (rest - special.digamma(k + 1.0)), k))
+        return y, binom_pullback
+
+    # ---- exponential integrals, zeta, dilogarithm ----------------------------------------------------
+
+    @rule(scipy_special.exp1)
+    def δexp1(x):
+        # E1(x) = int_x^inf e^-t / t dt
+        y = special.exp1(x)
+        def exp1_pullback(dy):
+            return (-dy * xp.exp(-x) / x,)
+        return y, exp1_pullback
+
+    @rule(scipy_special.expi)
+    def δexpi(x):
+        # Ei(x) = -E1(-x), d/dx = e^x / x (x != 0)
+        y = special.expi(x)
+        def expi_pullback(dy):
+            return (dy * xp.exp(x) / x,)
+        return y, expi_pullback
+
+    @rule(scipy_special.expn, static=("n",))
+    def δexpn(n, x):
+        # E_n(x) = int_1^inf e^(-x t) / t^n dt: d/dx = -E_(n-1)(x), with E_0(x) = e^-x / x written out (SciPy's
+        # expn(0, x), whose own partial would ask for E_-1, which SciPy gives as NaN) and E_0' = -e^-x (x + 1) / x^2.
+        y = special.expn(n, x)
+        def expn_pullback(dy):
+            return None, -dy * (special.expn(n - 1, x) if n > 1 else
+                                (xp.exp(-x) / x if n == 1 else xp.exp(-x) * (x + 1.0) / (x * x)))
+        return y, expn_pullback
+
+    @rule(scipy_special.zeta)
+    def δzeta(x, q=None):
+        # Hurwitz zeta sum_k (k + q)^-x (Riemann's for q None): d/dq = -x zeta(x + 1, q); the partial in the
+        # exponent x has no closed form and is refused.
+        y = special.zeta(x) if q is None else special.zeta(x, q)
+        def zeta_pullback(dy):
+            return (partial_without_closed_form("scipy.special.zeta", "x"),
+                    unbroadcast(-dy * x * special.zeta(x + 1.0, q), q))
+        return y, zeta_pullback
+
+    @rule(scipy_special.spence)
+    def δspence(z):
+        # spence(z) = int_1^z log(t) / (1 - t) dt: d/dz = log(z) / (1 - z), -1 at z = 1 (the limit)
+        y = special.spence(z)
+        def spence_pullback(dy):
+            return (-dy * (safe_divide(log_any(z), z - 1.0) + indicator(z == 1.0, z)),)
+        return y, spence_pullback
 
     # ---- distribution functions with a shape parameter: in x only ------------------------------------
     # d/dx is the distribution's density; the derivative in the shape parameter (df, a) has no closed form,
@@ -205,6 +303,16 @@ if scipy_special is not None:
         def log1p_pullback(dy):
             return (dy / (1.0 + x),)
         return y, log1p_pullback
+
+    @rule(scipy_special.betainc)
+    def δbetainc(a, b, x):
+        # the regularized incomplete beta function; d/dx is the beta density x^(a-1) (1-x)^(b-1) / B(a, b)
+        y = special.betainc(a, b, x)
+        def betainc_pullback(dy):
+            density = xp.exp(special.xlogy(a - 1.0, x) + special.xlog1py(b - 1.0, -x) - special.betaln(a, b))
+            return (partial_without_closed_form("scipy.special.betainc", "a"),
+                    partial_without_closed_form("scipy.special.betainc", "b"), unbroadcast(dy * density, x))
+        return y, betainc_pullback
 
     # ---- logistic, entropy ---------------------------------------------------------------------------
 
@@ -397,6 +505,26 @@ if scipy_special is not None:
         def i0e_pullback(dy):
             return (dy * (special.i1e(x) - xp.sign(x) * y),)
         return y, i0e_pullback
+
+    @rule(scipy_special.i1e)
+    def δi1e(x):
+        # i1e = exp(-|x|) I1(x): i1e' = i0e - i1e (sign(x) + 1/x), which tends to 1/2 at x = 0 (where i1e / x
+        # tends to 1/2 and i0e is 1).
+        y = special.i1e(x)
+        def i1e_pullback(dy):
+            return (dy * (special.i0e(x) - sign_of(x) * y - safe_divide(y, x) - 0.5 * indicator(x == 0.0, x)),)
+        return y, i1e_pullback
+
+    # SciPy's array-API mode has its own sinc (NumPy's np.sinc otherwise, whose rule is rules/numpy_ufuncs.py's)
+    _special_sinc = getattr(scipy_special, "sinc", None)
+
+    @rule(None if _special_sinc is _numpy_sinc else _special_sinc)
+    def δspecial_sinc(x):
+        # sin(pi x) / (pi x); its derivative is 0 at x = 0, where the formula would give 0/0.
+        y = special.sinc(x)
+        def sinc_pullback(dy):
+            return (dy * sinc_derivative(x),)
+        return y, sinc_pullback
 
     # ---- reductions over an axis ---------------------------------------------------------------------
 

@@ -265,6 +265,20 @@ for name, dx, dy in [("boxcox", positive, real), ("boxcox1p", positive, real), (
                      ("inv_boxcox1p", unit, unit)]:
     add(binary(f"special.{name}", getattr(special, name), dx, dy, pairs=[(PY, PY), ((5,), (5,)), ((3, 1), (1, 4)),
                                                                         (PY, S34), (S34, PY)]))
+for name, domain in [("erfcx", real), ("dawsn", real), ("i1e", real), ("exp1", positive), ("expi", nonzero),
+                     ("spence", positive)]:
+    add(unary(f"special.{name}", getattr(special, name), domain, shapes=[PY, (5,), S34]))
+if special.sinc is not np.sinc:  # (SciPy's array-API mode has its own sinc)
+    add(unary("special.sinc", special.sinc, nonzero, shapes=[PY, (5,), S34]))
+for name, dx, dy in [("poch", positive, positive), ("binom", above_one, probability), ("owens_t", real, real)]:
+    add(binary(f"special.{name}", getattr(special, name), dx, dy, pairs=[(PY, PY), ((5,), (5,)), ((3, 1), (1, 4)),
+                                                                        (PY, S34), (S34, PY)]))
+# In the argument with a closed-form partial only (betainc's a and b, zeta's exponent: refused when
+# differentiated, tests/test_special_functions.py); expn's order n is a static integer.
+add([case(f"special.betainc({a}, {b}, x)", [(probability, s)], special.betainc)
+     for a, b in [("1.7", "2.5"), ("0.6", "0.8")] for s in (PY, (5,), S34)]
+    + [case(f"special.expn({n}, x)", [(positive, s)], special.expn) for n in (0, 1, 2, 3) for s in (PY, (5,))]
+    + [case(f"special.zeta({a}, x)", [(positive, s)], special.zeta) for a in ("2.5", "4.0") for s in (PY, (5,), S34)])
 add([case(f"special.logsumexp(x{a})", [(real, S34)], special.logsumexp) for a in ("", ", axis=1", ", axis=0, keepdims=True")]
     + [case("special.logsumexp(x, axis=1, b=y)", [(real, S34), (positive, S34)], special.logsumexp),
        case("special.logsumexp(x, b=y)", [(real, S34), (positive, (4,))], special.logsumexp)])
