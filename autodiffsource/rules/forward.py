@@ -77,7 +77,7 @@ _ELEMENTWISE = {
     "δentr", "δi1", "δi0e", "δstdtr", "δgammainc", "δgammaincc", "δbetainc", "δbetaincc",
     "δspecial_expm1", "δspecial_log1p", "δrel_entr", "δkl_div", "δhuber", "δpseudo_huber",
     "δboxcox", "δboxcox1p", "δinv_boxcox", "δinv_boxcox1p",
-    "δerfcx", "δi1e", "δspecial_sinc", "δpoch", "δbinom", "δbetainc", "δexp1", "δexpi", "δexpn", "δdawsn",
+    "δerfcx", "δi1e", "δspecial_sinc", "δpoch", "δbinom", "δexp1", "δexpi", "δexpn", "δdawsn",
     "δzeta", "δspence", "δowens_t",
     # scipy.stats.norm's methods, elementwise in x, loc and scale, and their helpers (rules/scipy_stats.py)
     "δnorm_logpdf", "δnorm_pdf", "δnorm_cdf", "δnorm_sf", "δnorm_logcdf", "δnorm_logsf", "δstandardized",

@@ -304,16 +304,6 @@ if scipy_special is not None:
             return (dy / (1.0 + x),)
         return y, log1p_pullback
 
-    @rule(scipy_special.betainc)
-    def δbetainc(a, b, x):
-        # the regularized incomplete beta function; d/dx is the beta density x^(a-1) (1-x)^(b-1) / B(a, b)
-        y = special.betainc(a, b, x)
-        def betainc_pullback(dy):
-            density = xp.exp(special.xlogy(a - 1.0, x) + special.xlog1py(b - 1.0, -x) - special.betaln(a, b))
-            return (partial_without_closed_form("scipy.special.betainc", "a"),
-                    partial_without_closed_form("scipy.special.betainc", "b"), unbroadcast(dy * density, x))
-        return y, betainc_pullback
-
     # ---- logistic, entropy ---------------------------------------------------------------------------
 
     @rule(scipy_special.expit)
