@@ -41,6 +41,7 @@ from .forward_linalg import svd_left, svd_right, δsvd_left, δsvd_right  # noqa
 from .support import _axes, _from_end, _move_to_end, clip_partials, clip_shares, extreme_of_partials
 from .numpy_shape import pad_primal
 from .support import median_partial, prod_partial, safe_divide
+from .support_statistics import quantile_tangent, δquantile_tangent
 
 
 # ---- locally linear -----------------------------------------------------------------------------------------
@@ -121,6 +122,27 @@ def jvp_median(x, x_dot, y, axis=None, out=None, overwrite_input=False, keepdims
 def median_weights(x, y, axis, keepdims):
     """How median ``y`` of ``x`` depends on each element of ``x`` (1 or 1/2 at the middle, ties shared)."""
     return median_partial(1.0 + zeros_like(y), x, axis, keepdims)
+
+
+# quantile and percentile: linear in the tangent with piecewise-constant weights (support_statistics.py)
+@forward_form("δquantile")
+def jvp_quantile(a, a_dot, q, y, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    return quantile_tangent(a_dot, a, q, axis, keepdims, method, 1.0, False)
+
+
+@forward_form("δpercentile")
+def jvp_percentile(a, a_dot, q, y, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    return quantile_tangent(a_dot, a, q, axis, keepdims, method, 100.0, False)
+
+
+@forward_form("δnanquantile")
+def jvp_nanquantile(a, a_dot, q, y, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    return quantile_tangent(a_dot, a, q, axis, keepdims, method, 1.0, True)
+
+
+@forward_form("δnanpercentile")
+def jvp_nanpercentile(a, a_dot, q, y, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    return quantile_tangent(a_dot, a, q, axis, keepdims, method, 100.0, True)
 
 
 # ---- linear in the differentiated argument -----------------------------------------------------------------
@@ -546,4 +568,5 @@ HELPERS = [
     (prod_tangent, δprod_tangent), (list_prod_tangent, δlist_prod_tangent), (dist_tangent, δdist_tangent),
     (astype_tangent, δastype_tangent), (pad_primal, _pad_rule()), (cumprod_tangent, δcumprod_tangent),
     (interp_slope, δinterp_slope), (zero_unless_none, _constant(zero_unless_none)), *_difference_rules(),
+    (quantile_tangent, δquantile_tangent),
 ]

@@ -1,5 +1,6 @@
 """Rules for NumPy's reductions and scans: sum, prod, mean, average, var, std, max/min, ptp, cumsum,
-cumprod, median, nansum, nanmean, trace; and differences: diff, ediff1d, gradient, trapezoid.
+cumprod, median, quantile, percentile, nanquantile, nanpercentile, nansum, nanmean, trace; and differences: diff,
+ediff1d, gradient, trapezoid.
 
 Parameters follow NumPy's positional order (``np.var(a, axis, dtype, out, ddof, keepdims)``) so that a
 call written positionally binds as NumPy binds it; ``dtype`` only changes the working precision and is
@@ -15,12 +16,15 @@ import numpy as np
 import numpy as xp  # the stand-in when a rule is called directly; inlined code binds the real namespace
 
 from ..runtime import expand_reduced, reduced_count
-from .registry import rule
+from .registry import nondiff, rule
 from .support import (average_partials, cumprod_partial, cumsum_partial, extreme_partial, median_partial,
                       nanmean_partial, prod_partial, ptp_partial, std_partial, trace_partial, var_partial)
 from .support_differences import (ediff1d_begin_partial, ediff1d_end_partial, ediff1d_partial, ediff1d_primal,
                                   gradient_partial, gradient_primal)
 from .support_products import diff_partial, trapezoid_partials
+from .support_statistics import quantile_partial, refuse_nan_quantile_method
+
+nondiff(refuse_nan_quantile_method)  # (called with the static method only: a check, no value)
 
 
 @rule(np.sum, methods=("sum",), array_api=("sum",), static=("axis", "dtype", "keepdims"))
@@ -123,6 +127,43 @@ def δmedian(x, axis=None, out=None, overwrite_input=False, keepdims=False):
     def median_pullback(dy):
         return median_partial(dy, x, axis, keepdims), None, None, None, None
     return y, median_pullback
+
+
+# Quantiles: q is static (a differentiated q is refused by name at transform time); the value's partial goes to
+# the two order statistics it interpolates, each shared by its ties (support_statistics.py). Every NumPy method
+# for quantile/percentile; the NaN-skipping variants take method='linear' only (others refused by name).
+@rule(np.quantile, static=("q", "axis", "method", "keepdims"))
+def δquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    y = np.quantile(a, q, axis=axis, method=method, keepdims=keepdims)
+    def quantile_pullback(dy):
+        return quantile_partial(dy, a, q, axis, keepdims, method, 1.0, False), None, None, None, None, None, None
+    return y, quantile_pullback
+
+
+@rule(np.percentile, static=("q", "axis", "method", "keepdims"))
+def δpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    y = np.percentile(a, q, axis=axis, method=method, keepdims=keepdims)
+    def percentile_pullback(dy):
+        return quantile_partial(dy, a, q, axis, keepdims, method, 100.0, False), None, None, None, None, None, None
+    return y, percentile_pullback
+
+
+@rule(np.nanquantile, static=("q", "axis", "method", "keepdims"))
+def δnanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    refuse_nan_quantile_method("nanquantile", method)
+    y = np.nanquantile(a, q, axis=axis, method=method, keepdims=keepdims)
+    def nanquantile_pullback(dy):
+        return quantile_partial(dy, a, q, axis, keepdims, method, 1.0, True), None, None, None, None, None, None
+    return y, nanquantile_pullback
+
+
+@rule(np.nanpercentile, static=("q", "axis", "method", "keepdims"))
+def δnanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    refuse_nan_quantile_method("nanpercentile", method)
+    y = np.nanpercentile(a, q, axis=axis, method=method, keepdims=keepdims)
+    def nanpercentile_pullback(dy):
+        return quantile_partial(dy, a, q, axis, keepdims, method, 100.0, True), None, None, None, None, None, None
+    return y, nanpercentile_pullback
 
 
 @rule(np.cumsum, methods=("cumsum",), static=("axis", "dtype"))

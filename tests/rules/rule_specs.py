@@ -95,6 +95,16 @@ add(reduction("np.max", np.max, spread) + reduction("np.amax", np.amax, spread, 
 add(reduction("np.min", np.min, spread) + reduction("np.amin", np.amin, spread, zero_d=False)[:3])
 add(reduction("np.ptp", np.ptp, spread, zero_d=False))
 add(reduction("np.median", np.median, spread, zero_d=False) + [case("np.median(x)", [(spread, (4,))], np.median)])
+# quantiles: a number and lists of q, axes, keepdims, the methods other than 'linear' (spread: no ties)
+add([case(f"np.{fn}(x, {q}{a})", [(spread, s)], getattr(np, fn))
+     for fn, q in [("quantile", "0.3"), ("percentile", "[10.0, 62.5]"), ("nanquantile", "[0.3, 0.75]"),
+                   ("nanpercentile", "40.0")]
+     for s, a in [((5,), ""), (S34, ", axis=1"), (S34, ", axis=0, keepdims=True"), (S234, ", axis=(0, 2)")]]
+    + [case(f"np.quantile(x, 0.4{a})", [(spread, (6,))], np.quantile) for a in (
+        ", method='hazen'", ", method='nearest'", ", method='lower'", ", method='midpoint'", ", method='weibull'",
+        ", method='inverted_cdf'", ", method='averaged_inverted_cdf'")]
+    + [case(f"np.{fn}(x, {q})", [(real, s)], getattr(np, fn)) for fn, q in [("quantile", "0.3"), ("percentile", "70")]
+       for s in (PY, ())])
 add(reduction("np.nansum", np.nansum, zero_d=False)[:5] + reduction("np.nanmean", np.nanmean, zero_d=False)[:5])
 add([case("np.average(x)", [(real, S34)], np.average),
      case("np.average(x, axis=1, weights=y)", [(real, S34), (positive, (4,))], np.average),
