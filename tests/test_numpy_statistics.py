@@ -1,12 +1,15 @@
-"""NumPy's statistics inside δ functions: quantile, percentile and their NaN-skipping variants.
+"""NumPy's statistics inside δ functions: quantile, percentile and their NaN-skipping variants; cov and corrcoef;
+nanvar, nanstd, nanprod and nancumsum.
 
 Checked: the values are NumPy's; the partials match central finite differences in float64
 (tests/finite_differences.py, which does not import autodiffsource) for lists of q, axes, keepdims and every
 NumPy method; ties follow median's rule (tied order statistics share their weight equally, so a quantile of
 0.5 has median's partial); NaN entries of the NaN-skipping variants get a zero partial; the other CPU array
 libraries (tests/backend_cases.py) get NumPy's partials in arrays of their own; what has no rule is refused by
-name (a differentiated q at transform time with the user's line, a NaN-skipping method other than 'linear' at
-run time with the user's line in the error's notes).
+name (a differentiated q and cov's weights at transform time with the user's line, a NaN-skipping method other
+than 'linear' at run time with the user's line in the error's notes). cov's and corrcoef's partials in both inputs,
+with rows or columns of variables (NumPy's rule: a 1-D m and a one-row y are never transposed), bias and ddof;
+NaN entries get a zero partial; nanprod is exact with zeros. jvp agrees with the gradient in each case.
 """
 
 from __future__ import annotations
@@ -156,3 +159,105 @@ def test_refusals_name_the_argument_and_the_line():
     with pytest.raises(MissingRuleError, match=r"`np.nanquantile` with method='hazen'") as info:
         ad.grad(nan_quantile_method)(x)
     assert any("test_numpy_statistics.py" in note and "nanquantile" in note for note in info.value.__notes__)
+
+
+# ---- cov and corrcoef ---------------------------------------------------------------------------------------
+
+COV_CASES = [("np.cov(x)", (3, 5), None), ("np.cov(x, rowvar=False)", (5, 3), None),
+             ("np.cov(x, bias=True)", (3, 5), None), ("np.cov(x, ddof=3)", (3, 5), None),
+             ("np.cov(x, y)", (3, 5), (2, 5)), ("np.cov(x, y)", (5,), (5,)),
+             ("np.cov(x, y, rowvar=False)", (5, 3), (1, 5)), ("np.cov(x, y, rowvar=False)", (5, 3), (5, 2)),
+             ("np.cov(x)", (6,), None), ("np.corrcoef(x)", (3, 5), None),
+             ("np.corrcoef(x, rowvar=False)", (5, 3), None), ("np.corrcoef(x, y)", (6,), (6,)),
+             ("np.corrcoef(x, y)", (2, 5), (3, 5))]
+
+
+def _weighted2(call):
+    """``sum(w * call)`` of two inputs ``x`` and ``y``, with its own source (see :func:`_weighted`)."""
+    name = f"<statistics case {next(_COUNT)}>"
+    text = (f"def fn(x, y):\n    c = {call}\n"
+            "    return np.sum(c * np.cos(np.arange(np.size(c)) + 0.5).reshape(np.shape(c)))\n")
+    linecache.cache[name] = (len(text), None, text.splitlines(True), name)
+    namespace = {"np": np}
+    exec(compile(text, name, "exec"), namespace)
+    return namespace["fn"]
+
+
+@pytest.mark.parametrize("call, xs, ys", COV_CASES, ids=[f"{c}-{xs}-{ys}" for c, xs, ys in COV_CASES])
+def test_cov_and_corrcoef(call, xs, ys):
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal(xs), None if ys is None else rng.standard_normal(ys)
+    fn = _weighted2(call)
+    argnums = (0,) if y is None else (0, 1)
+    value, partials = ad.value_and_grad(fn, argnums=argnums)(x, y)
+    assert value == pytest.approx(fn(x, y), rel=1e-12)
+    for i in argnums:
+        np.testing.assert_allclose(partials[i], numeric_partial(fn, [x, y], i, [1.0]), rtol=1e-6, atol=1e-8)
+    tangents = (rng.standard_normal(xs), None if y is None else rng.standard_normal(ys))
+    slope = ad.jvp(fn, (x, y), tangents)[1]
+    assert slope == pytest.approx(sum(np.sum(partials[i] * tangents[i]) for i in argnums), rel=1e-9)
+
+
+def weighted_cov(x, w):
+    return np.sum(np.cov(x, fweights=w))
+
+
+def weighted_cov_positional(x, w):
+    return np.sum(np.cov(x, None, True, False, None, None, w))
+
+
+def test_cov_weights_are_refused_by_name_and_line():
+    x, w = _spread((2, 4)), np.array([1, 2, 1, 1])
+    with pytest.raises(UnsupportedSyntaxError, match=r"the keyword `fweights=` of `cov`") as info:
+        ad.grad(weighted_cov)(x, w)
+    assert "test_numpy_statistics.py" in str(info.value)
+    with pytest.raises(UnsupportedSyntaxError, match=r"7 positional arguments to `cov`"):
+        ad.grad(weighted_cov_positional)(x, w)
+
+
+# ---- NaN-skipping var, std, prod, cumsum ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call", ["np.nanvar(x)", "np.nanvar(x, axis=1, ddof=1)",
+                                  "np.nanstd(x, axis=0, keepdims=True)", "np.nanstd(x, ddof=1)",
+                                  "np.nanprod(x, axis=1)", "np.nanprod(x)",
+                                  "np.nancumsum(x)", "np.nancumsum(x, axis=0)"])
+@pytest.mark.parametrize("nan", [False, True], ids=["numbers", "with-nan"])
+def test_nan_reductions(call, nan):
+    x = _spread((3, 4), seed=6) / 4.0
+    if nan:
+        x[0, 1] = x[2, 3] = np.nan
+    fn = _weighted(call)
+    value, g = ad.value_and_grad(fn)(x)
+    assert value == pytest.approx(fn(x), rel=1e-12)
+    expected = numeric_partial(fn, [x], 0, [1.0])
+    expected[np.isnan(x)] = 0.0  # (the differences of a NaN entry are NaN: its partial is 0)
+    np.testing.assert_allclose(g, expected, rtol=1e-6, atol=1e-8)
+    t = np.where(np.isnan(x), 0.0, np.cos(np.arange(12.0)).reshape(3, 4))
+    assert ad.jvp(fn, (x,), (t,))[1] == pytest.approx(np.sum(g * t), rel=1e-9, abs=1e-12)
+
+
+def test_nanprod_with_zeros_is_exact():
+    x = np.array([[2.0, 0.0, np.nan, 3.0], [0.0, 0.0, 1.5, np.nan]])
+
+    def f(x):
+        return np.sum(np.nanprod(x, axis=1) * np.array([1.0, 2.0]))
+
+    np.testing.assert_array_equal(ad.grad(f)(x), [[0.0, 6.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("lib", cpu_libraries(), ids=lambda lib: lib.name)
+def test_cov_and_nan_reductions_on_other_array_libraries(lib):
+    def f(x, y):
+        return (np.sum(np.cov(x, y) ** 2) + np.sum(np.corrcoef(x, rowvar=False) * np.arange(16.0).reshape(4, 4))
+                + np.sum(np.nanvar(x, axis=1)) + np.sum(np.nanstd(x, axis=0, ddof=1)) + np.nanprod(x)
+                + np.sum(np.nancumsum(x, axis=1) ** 2))
+
+    rng = np.random.default_rng(8)
+    x, y = rng.standard_normal((3, 4)), rng.standard_normal((2, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (Dask's fallback to NumPy where it lacks the function says so)
+        value, (gx, gy) = ad.value_and_grad(f, argnums=(0, 1))(lib.convert(x, "float64"), lib.convert(y, "float64"))
+    assert isinstance(gx, lib.array_type()) and isinstance(gy, lib.array_type())
+    assert float(value) == pytest.approx(f(x, y))
+    np.testing.assert_allclose(lib.to_numpy(gx), numeric_partial(f, [x, y], 0, [1.0]), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(lib.to_numpy(gy), numeric_partial(f, [x, y], 1, [1.0]), rtol=1e-6, atol=1e-8)

@@ -41,7 +41,7 @@ from .forward_linalg import svd_left, svd_right, δsvd_left, δsvd_right  # noqa
 from .support import _axes, _from_end, _move_to_end, clip_partials, clip_shares, extreme_of_partials
 from .numpy_shape import pad_primal
 from .support import median_partial, prod_partial, safe_divide
-from .support_statistics import quantile_tangent, δquantile_tangent
+from .support_statistics import cov_tangent, quantile_tangent, δcov_tangent, δquantile_tangent
 
 
 # ---- locally linear -----------------------------------------------------------------------------------------
@@ -143,6 +143,60 @@ def jvp_nanquantile(a, a_dot, q, y, axis=None, out=None, overwrite_input=False, 
 @forward_form("δnanpercentile")
 def jvp_nanpercentile(a, a_dot, q, y, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
     return quantile_tangent(a_dot, a, q, axis, keepdims, method, 100.0, True)
+
+
+# ---- cov, corrcoef, NaN-skipping reductions ----------------------------------------------------------------------
+
+@forward_form("δcov", output="c")  # (the rule's second argument is named y: its output is c)
+def jvp_cov(m, m_dot, c, y=None, y_dot=None, rowvar=True, bias=False, ddof=None):
+    return cov_tangent(m_dot, y_dot, m, y, rowvar, bias, ddof)
+
+
+@forward_form("δcorrcoef", output="r")
+def jvp_corrcoef(x, x_dot, r, y=None, y_dot=None, rowvar=True):
+    return corrcoef_tangent(x, x_dot, y, y_dot, rowvar)
+
+
+@differentiable_source
+def corrcoef_tangent(x, x_dot, y, y_dot, rowvar):
+    """R' = C' / (s s^T) - R (h_i + h_j) with C = cov(x, y), s = sqrt(diag C), h = diag(C') / (2 diag C)."""
+    c = np.cov(x, y, rowvar)
+    c_dot = cov_tangent(x_dot, y_dot, x, y, rowvar, False, None)
+    if np.ndim(c) == 0:
+        return 0.0 * c_dot  # one variable: R is 1
+    d = np.diagonal(c)
+    s = np.sqrt(d)
+    scale = np.outer(s, s)
+    h = np.diagonal(c_dot) / (2.0 * d)
+    return c_dot / scale - c / scale * (h[:, None] + h[None, :])
+
+
+@forward_form("δnanvar")
+def jvp_nanvar(x, x_dot, y, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    # NaN entries: NaN in `centred`, skipped by nansum.
+    centred = x - np.nanmean(x, axis=axis, keepdims=True)
+    count = np.sum(x == x, axis=axis, keepdims=keepdims)
+    return np.nansum(centred * x_dot, axis=axis, keepdims=keepdims) * 2.0 / (count - ddof)
+
+
+@forward_form("δnanstd")
+def jvp_nanstd(x, x_dot, y, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    centred = x - np.nanmean(x, axis=axis, keepdims=True)
+    count = np.sum(x == x, axis=axis, keepdims=keepdims)
+    return safe_divide(np.nansum(centred * x_dot, axis=axis, keepdims=keepdims), y * (count - ddof))
+
+
+@forward_form("δnanprod")
+def jvp_nanprod(x, x_dot, y, axis=None, dtype=None, out=None, keepdims=False):
+    # NaN entries read as 1 with a zero tangent.
+    present = x == x
+    return prod_tangent(xp.where(present, x, 1.0), xp.where(present, x_dot, 0.0), axis, keepdims)
+
+
+@forward_form("δnancumsum")
+def jvp_nancumsum(x, x_dot, y, axis=None, dtype=None):
+    # `0.0 * x` puts NaN at the NaN entries of x: nancumsum then skips their tangents.
+    return np.nancumsum(x_dot + 0.0 * x, axis=axis, dtype=dtype)
 
 
 # ---- linear in the differentiated argument -----------------------------------------------------------------
@@ -568,5 +622,5 @@ HELPERS = [
     (prod_tangent, δprod_tangent), (list_prod_tangent, δlist_prod_tangent), (dist_tangent, δdist_tangent),
     (astype_tangent, δastype_tangent), (pad_primal, _pad_rule()), (cumprod_tangent, δcumprod_tangent),
     (interp_slope, δinterp_slope), (zero_unless_none, _constant(zero_unless_none)), *_difference_rules(),
-    (quantile_tangent, δquantile_tangent),
+    (quantile_tangent, δquantile_tangent), (cov_tangent, δcov_tangent),
 ]

@@ -1,6 +1,6 @@
 """Rules for NumPy's reductions and scans: sum, prod, mean, average, var, std, max/min, ptp, cumsum,
-cumprod, median, quantile, percentile, nanquantile, nanpercentile, nansum, nanmean, trace; and differences: diff,
-ediff1d, gradient, trapezoid.
+cumprod, median, quantile, percentile, nanquantile, nanpercentile, nansum, nanmean, nanvar, nanstd, nanprod,
+nancumsum, cov, corrcoef, trace; and differences: diff, ediff1d, gradient, trapezoid.
 
 Parameters follow NumPy's positional order (``np.var(a, axis, dtype, out, ddof, keepdims)``) so that a
 call written positionally binds as NumPy binds it; ``dtype`` only changes the working precision and is
@@ -22,7 +22,8 @@ from .support import (average_partials, cumprod_partial, cumsum_partial, extreme
 from .support_differences import (ediff1d_begin_partial, ediff1d_end_partial, ediff1d_partial, ediff1d_primal,
                                   gradient_partial, gradient_primal)
 from .support_products import diff_partial, trapezoid_partials
-from .support_statistics import quantile_partial, refuse_nan_quantile_method
+from .support_statistics import (corrcoef_partials, cov_partials, nancumsum_partial, nanprod_partial, nanstd_partial,
+                                 nanvar_partial, quantile_partial, refuse_nan_quantile_method)
 
 nondiff(refuse_nan_quantile_method)  # (called with the static method only: a check, no value)
 
@@ -164,6 +165,62 @@ def δnanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="li
     def nanpercentile_pullback(dy):
         return quantile_partial(dy, a, q, axis, keepdims, method, 100.0, True), None, None, None, None, None, None
     return y, nanpercentile_pullback
+
+
+@rule(np.nanvar, static=("axis", "dtype", "ddof", "keepdims"))
+def δnanvar(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    # NaN entries take no part: they get a zero partial.
+    y = np.nanvar(x, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+    def nanvar_pullback(dy):
+        return nanvar_partial(dy, x, axis, ddof, keepdims), None, None, None, None, None
+    return y, nanvar_pullback
+
+
+@rule(np.nanstd, static=("axis", "dtype", "ddof", "keepdims"))
+def δnanstd(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    # NaN entries get a zero partial; a constant lane (std 0) too, as in std.
+    y = np.nanstd(x, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+    def nanstd_pullback(dy):
+        return nanstd_partial(dy, x, y, axis, ddof, keepdims), None, None, None, None, None
+    return y, nanstd_pullback
+
+
+@rule(np.nanprod, static=("axis", "dtype", "keepdims"))
+def δnanprod(x, axis=None, dtype=None, out=None, keepdims=False):
+    # NaN entries count as 1 and get a zero partial; exact with zeros, as prod.
+    y = np.nanprod(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    def nanprod_pullback(dy):
+        return nanprod_partial(dy, x, axis, keepdims), None, None, None, None
+    return y, nanprod_pullback
+
+
+@rule(np.nancumsum, static=("axis", "dtype"))
+def δnancumsum(x, axis=None, dtype=None):
+    # NaN entries count as 0 and get a zero partial.
+    y = np.nancumsum(x, axis=axis, dtype=dtype)
+    def nancumsum_pullback(dy):
+        return nancumsum_partial(dy, x, axis), None, None
+    return y, nancumsum_pullback
+
+
+# cov and corrcoef: in every input (m and y), rows of variables or columns (rowvar), bias and ddof; fweights,
+# aweights and dtype are not parameters of the rules: they are refused by name at transform time.
+@rule(np.cov, static=("rowvar", "bias", "ddof"))
+def δcov(m, y=None, rowvar=True, bias=False, ddof=None):
+    c = np.cov(m, y, rowvar, bias, ddof)
+    def cov_pullback(dc):
+        dm, dy = cov_partials(dc, m, y, rowvar, bias, ddof)
+        return dm, dy, None, None, None
+    return c, cov_pullback
+
+
+@rule(np.corrcoef, static=("rowvar",))
+def δcorrcoef(x, y=None, rowvar=True):
+    r = np.corrcoef(x, y, rowvar)
+    def corrcoef_pullback(dr):
+        dx, dy = corrcoef_partials(dr, x, y, rowvar)
+        return dx, dy, None
+    return r, corrcoef_pullback
 
 
 @rule(np.cumsum, methods=("cumsum",), static=("axis", "dtype"))

@@ -105,6 +105,22 @@ add([case(f"np.{fn}(x, {q}{a})", [(spread, s)], getattr(np, fn))
         ", method='inverted_cdf'", ", method='averaged_inverted_cdf'")]
     + [case(f"np.{fn}(x, {q})", [(real, s)], getattr(np, fn)) for fn, q in [("quantile", "0.3"), ("percentile", "70")]
        for s in (PY, ())])
+# cov and corrcoef: rows or columns of variables, a second input, bias and ddof; NaN-skipping var, std, prod, cumsum
+add([case(f"np.cov(x{a})", [(real, s)], np.cov) for s, a in [
+    (S34, ""), ((5,), ""), (S34, ", rowvar=False"), (S34, ", bias=True"), (S34, ", ddof=0")]]
+    + [case(f"np.cov(x, y{a})", [(real, s), (real, t)], np.cov) for s, t, a in [
+        (S34, (2, 4), ""), ((5,), (5,), ", ddof=2"), (S34, (3,), ", rowvar=False"), ((4, 3), (1, 4), ", rowvar=False"),
+        ((4, 2), (4, 3), ", rowvar=False")]]
+    + [case(f"np.corrcoef(x{a})", [(real, s)], np.corrcoef, rtol=1e-4)
+       for s, a in [(S34, ""), ((5, 3), ", rowvar=False")]]
+    + [case("np.corrcoef(x, y)", [(real, s), (real, t)], np.corrcoef, rtol=1e-4) for s, t in [((5,), (5,)),
+                                                                                           (S34, (2, 4))]])
+add(reduction("np.nanvar", np.nanvar, zero_d=False)[:5] + reduction("np.nanstd", np.nanstd, zero_d=False)[:5]
+    + reduction("np.nanvar", np.nanvar, extra="ddof=1", zero_d=False)[2:5]
+    + reduction("np.nanstd", np.nanstd, extra="ddof=1", zero_d=False)[2:5]
+    + reduction("np.nanprod", np.nanprod, zero_d=False)[:6]
+    + [case(f"np.nancumsum(x{a})", [(real, s)], np.nancumsum) for s, a in [((5,), ""), (S34, ""), (S34, ", axis=0"),
+                                                                         (S34, ", axis=-1")]])
 add(reduction("np.nansum", np.nansum, zero_d=False)[:5] + reduction("np.nanmean", np.nanmean, zero_d=False)[:5])
 add([case("np.average(x)", [(real, S34)], np.average),
      case("np.average(x, axis=1, weights=y)", [(real, S34), (positive, (4,))], np.average),
