@@ -111,11 +111,12 @@ _LINEAR = {
     "δmoveaxis", "δravel", "δrepeat", "δreshape", "δroll", "δrot90", "δsplit", "δsqueeze", "δstack",
     "δswapaxes", "δtake", "δtile", "δtranspose", "δtril", "δtriu", "δvstack",
     "δcumulative_sum", "δdiff", "δappend", "δmatrix_transpose", "δtake_along_axis", "δlist_getitem",
-    "δitem",
+    "δitem", "δlinalg_diagonal", "δlinalg_trace",
     "δediff1d", "δgradient",  # linear in the differenced values; gradient's spacings are static
 }
 _MULTILINEAR = {"δcross", "δdot", "δeinsum", "δinner", "δkron", "δnp_matmul", "δouter", "δtensordot",
-                "δvdot", "δmatmul", "δvecdot", "δconvolve", "δcorrelate",
+                "δvdot", "δmatmul", "δvecdot", "δconvolve", "δcorrelate", "δlinalg_outer", "δlinalg_cross",
+                "δmatvec", "δvecmat",
                 "δtrapezoid",  # trapezoid: linear in the heights, and in the sample points
                 "δzeros_with"}  # index_add(zeros_like(like), index, a * b): bilinear in a and b (owned_helpers.py)
 

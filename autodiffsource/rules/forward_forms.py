@@ -389,7 +389,7 @@ def δprod_tangent(x, x_dot, axis, keepdims):
     return t, prod_tangent_pullback
 
 
-@forward_form("δcumprod")
+@forward_form("δcumprod", "δcumulative_prod")
 def jvp_cumprod(x, x_dot, y, axis=None, dtype=None):
     return cumprod_tangent(x, x_dot, axis)
 

@@ -1,4 +1,5 @@
-"""Rules for NumPy's products: dot, vdot, inner, outer, matmul, tensordot, einsum, kron, cross.
+"""Rules for NumPy's products: dot, vdot, inner, outer, matmul, tensordot, einsum, kron, cross; NumPy 2's
+``np.linalg`` spellings of matmul, outer and cross, and ``np.matvec``/``np.vecmat`` (NumPy 2.2 on).
 
 matmul handles batches (broadcast batch dimensions are summed back) and 1-D operands on either side;
 einsum handles any subscripts with up to four operands, including traces (``'ii->'``), ellipses, implicit
@@ -24,7 +25,7 @@ def δdot(x, y):
     return z, dot_pullback
 
 
-@rule(np.matmul, array_api=("matmul",))
+@rule(np.matmul, getattr(np.linalg, "matmul", None), array_api=("matmul",))
 def δnp_matmul(x, y):
     z = xp.matmul(x, y)
     def matmul_pullback(dz):
@@ -145,3 +146,43 @@ def δcross(x, y, axis=-1):
         dx, dy = cross_partials(dz, x, y, axis)
         return dx, dy, None
     return z, cross_pullback
+
+
+# NumPy 2's np.linalg.outer and np.linalg.cross: np.outer's and np.cross's partials, but their own primals, which
+# refuse what the array API leaves out (inputs that are not 1-D, 2-vectors) where np.outer and np.cross take them.
+@rule(getattr(np.linalg, "outer", None))
+def δlinalg_outer(x, y):
+    z = np.linalg.outer(x, y)
+    def linalg_outer_pullback(dz):
+        dx, dy = outer_partials(dz, x, y)
+        return dx, dy
+    return z, linalg_outer_pullback
+
+
+@rule(getattr(np.linalg, "cross", None), static=("axis",))
+def δlinalg_cross(x, y, axis=-1):
+    z = np.linalg.cross(x, y, axis=axis)
+    def linalg_cross_pullback(dz):
+        dx, dy = cross_partials(dz, x, y, axis)
+        return dx, dy, None
+    return z, linalg_cross_pullback
+
+
+# matvec(x, y) is x @ y[..., None] without its last axis, vecmat(x, y) is x[..., None, :] @ y without its
+# next-to-last (real inputs: vecmat's conjugate is the identity): matmul's partials of those.
+@rule(getattr(np, "matvec", None))
+def δmatvec(x, y):
+    z = np.matvec(x, y)
+    def matvec_pullback(dz):
+        return (matmul_left_partial(dz[..., None], x, y[..., None]),
+                matmul_right_partial(dz[..., None], x, y[..., None])[..., 0])
+    return z, matvec_pullback
+
+
+@rule(getattr(np, "vecmat", None))
+def δvecmat(x, y):
+    z = np.vecmat(x, y)
+    def vecmat_pullback(dz):
+        return (matmul_left_partial(dz[..., None, :], x[..., None, :], y)[..., 0, :],
+                matmul_right_partial(dz[..., None, :], x[..., None, :], y))
+    return z, vecmat_pullback

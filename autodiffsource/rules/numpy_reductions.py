@@ -266,6 +266,15 @@ def δcumulative_sum(x, axis=None, dtype=None):
     return y, cumulative_sum_pullback
 
 
+@rule(getattr(np, "cumulative_prod", None), static=("axis", "dtype"))
+def δcumulative_prod(x, axis=None, dtype=None):
+    # The array-API spelling of cumprod (include_initial=False: the keyword is refused); exact with zeros.
+    y = np.cumulative_prod(x, axis=axis, dtype=dtype)
+    def cumulative_prod_pullback(dy):
+        return cumprod_partial(dy, x, y, axis), None, None
+    return y, cumulative_prod_pullback
+
+
 @rule(np.diff, static=("n", "axis"), array_api=("diff",))
 def δdiff(x, n=1, axis=-1):
     y = xp.diff(x, n=n, axis=axis)  # (the array library's own: NumPy's converts torch's and JAX's arrays)
@@ -315,3 +324,12 @@ def δtrace(x, offset=0, axis1=0, axis2=1):
     def trace_pullback(dy):
         return trace_partial(dy, x, offset, axis1, axis2), None, None, None
     return y, trace_pullback
+
+
+@rule(getattr(np.linalg, "trace", None), static=("offset", "dtype"))
+def δlinalg_trace(x, offset=0, dtype=None):
+    # NumPy 2's np.linalg.trace: over the last two axes (np.trace's default is the first two).
+    y = np.linalg.trace(x, offset=offset, dtype=dtype)
+    def linalg_trace_pullback(dy):
+        return trace_partial(dy, x, offset, -2, -1), None, None
+    return y, linalg_trace_pullback

@@ -261,6 +261,15 @@ def δdiagonal(x, offset=0, axis1=0, axis2=1):
     return y, diagonal_pullback
 
 
+@rule(getattr(np.linalg, "diagonal", None), static=("offset",))
+def δlinalg_diagonal(x, offset=0):
+    # NumPy 2's np.linalg.diagonal: the diagonals of the last two axes (np.diagonal's default is the first two).
+    y = np.linalg.diagonal(x, offset=offset)
+    def linalg_diagonal_pullback(dy):
+        return diagonal_partial(dy, x, offset, -2, -1), None
+    return y, linalg_diagonal_pullback
+
+
 @rule(np.triu, static=("k",))
 def δtriu(x, k=0):
     y = np.triu(x, k)

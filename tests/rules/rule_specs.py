@@ -409,6 +409,22 @@ add([case("np.permute_dims(x, (2, 0, 1))", [(real, S234)], np.permute_dims),
 add([case(f"np.vecdot(x, y{a})", [(real, s), (real, t)], np.vecdot) for s, t, a in [
     ((5,), (5,), ""), (S34, (4,), ""), (S34, (3, 1), ", axis=0")]]
     + [case("np.linalg.vecdot(x, y)", [(real, S34), (real, S34)], np.linalg.vecdot)])
+# NumPy 2's np.linalg spellings (np.linalg.diagonal and trace: the last two axes), matvec/vecmat (NumPy 2.2 on)
+add([case("np.linalg.matmul(x, y)", [(real, a), (real, b)], np.linalg.matmul) for a, b in [(S34, (4, 2)), (S234, (4,))]]
+    + [case("np.linalg.outer(x, y)", [(real, (3,)), (real, (4,))], np.linalg.outer)]
+    + [case(f"np.linalg.cross(x, y{a})", [(real, s), (real, t)], np.linalg.cross) for s, t, a in [
+        ((3,), (3,), ""), ((4, 3), (3,), ""), ((3, 2), (3, 2), ", axis=0")]]
+    + [case(f"np.linalg.diagonal(x{a})", [(real, s)], np.linalg.diagonal) for s, a in [
+        (S34, ""), (S234, ""), (S234, ", offset=1"), ((2, 3, 3), ", offset=-1")]]
+    + [case(f"np.linalg.trace(x{a})", [(real, s)], np.linalg.trace) for s, a in [
+        (S34, ""), (S234, ""), (S234, ", offset=-1"), ((2, 3, 3), ", offset=1")]]
+    + [case(f"np.cumulative_prod(x{a})", [(real, s)], np.cumulative_prod) for s, a in [
+        ((5,), ""), (S34, ", axis=1"), (S34, ", axis=0")]])
+if hasattr(np, "matvec"):
+    add([case("np.matvec(x, y)", [(real, a), (real, b)], np.matvec) for a, b in [(S34, (4,)), (S234, (4,)),
+                                                                               (S34, (2, 1, 4))]]
+        + [case("np.vecmat(x, y)", [(real, a), (real, b)], np.vecmat) for a, b in [((3,), S34), ((2, 3), S34),
+                                                                                 ((3,), S234)]])
 add(unary("np.i0", np.i0, real, shapes=[(5,), S34]))
 add([case(f"np.linalg.matrix_power(x, {n})", [(well_conditioned, s)], np.linalg.matrix_power, rtol=1e-4)
      for n in (0, 1, 3, -2) for s in ((3, 3),)] + [case("np.linalg.matrix_power(x, 2)", [(real, (2, 3, 3))],
