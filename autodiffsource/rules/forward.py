@@ -111,7 +111,7 @@ _LINEAR = {
     "δmoveaxis", "δravel", "δrepeat", "δreshape", "δroll", "δrot90", "δsplit", "δsqueeze", "δstack",
     "δswapaxes", "δtake", "δtile", "δtranspose", "δtril", "δtriu", "δvstack",
     "δcumulative_sum", "δdiff", "δappend", "δmatrix_transpose", "δtake_along_axis", "δlist_getitem",
-    "δitem", "δlinalg_diagonal", "δlinalg_trace",
+    "δitem", "δlinalg_diagonal", "δlinalg_trace", "δcompress", "δextract",
     "δediff1d", "δgradient",  # linear in the differenced values; gradient's spacings are static
 }
 _MULTILINEAR = {"δcross", "δdot", "δeinsum", "δinner", "δkron", "δnp_matmul", "δouter", "δtensordot",

@@ -1,4 +1,4 @@
-"""Rules for NumPy's shape and data-movement functions: reshape, transpose, flip, pad, sort, diag...
+"""Rules for NumPy's shape and data-movement functions: reshape, transpose, flip, pad, sort, diag, compress...
 
 Every one of these is linear, so each partial is the adjoint data movement: reshape back, transpose by
 the inverse permutation, roll by the negated shift, scatter-add for gathers (``take``, ``repeat``,
@@ -213,6 +213,24 @@ def δtake(x, indices, axis=None):
     def take_pullback(dy):
         return take_partial(dy, x, indices, axis), None, None
     return y, take_pullback
+
+
+@rule(np.compress, static=("condition", "axis"))
+def δcompress(condition, a, axis=None):
+    # A take of the places where the (constant) condition holds: the cotangent goes back there, 0 elsewhere.
+    y = np.compress(condition, a, axis=axis)
+    def compress_pullback(dy):
+        return None, take_partial(dy, a, np.flatnonzero(condition), axis), None
+    return y, compress_pullback
+
+
+@rule(np.extract, static=("condition",))
+def δextract(condition, arr):
+    # compress of the flattened arrays.
+    y = np.extract(condition, arr)
+    def extract_pullback(dy):
+        return None, take_partial(dy, arr, np.flatnonzero(condition), None)
+    return y, extract_pullback
 
 
 @rule(np.take_along_axis, static=("indices", "axis"))

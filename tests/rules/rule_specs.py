@@ -215,6 +215,10 @@ add([case(f"np.pad(x, {a})", [(real, s)], np.pad) for s, a in [
 add([case(f"np.take(x, {a})", [(real, s)], np.take) for s, a in [((5,), "IDX"), (S34, "IDX, axis=1"),
                                                                  (S34, "IDX3, axis=0"), (S34, "IDX")]]
     + [case("x.take(IDX3)", [(real, (5,))], M + "take")])
+add([case(f"np.compress({c}, x{a})", [(real, s)], np.compress) for s, c, a in [
+    ((5,), "MASK", ""), (S34, "[True, False, True]", ", axis=0"), (S34, "[False, True, True]", ", axis=1"),
+    (S34, "x[0] > 0.0", ", axis=1"), (S34, "MASK", "")]]
+    + [case(f"np.extract({c}, x)", [(real, s)], np.extract) for s, c in [(S34, "MASK34"), ((5,), "x > 0.1")]])
 add([case(f"np.sort(x{a})", [(spread, s)], np.sort) for s, a in [((5,), ""), (S34, ""), (S34, ", axis=0"),
                                                                  (S34, ", axis=None")]])
 add([case(f"np.diag(x{a})", [(real, s)], np.diag) for s, a in [((4,), ""), ((3,), ", 1"), ((3,), ", -2"),
