@@ -95,6 +95,18 @@ SYMMETRIC_KINDS = frozenset({"pos", "positive definite", "sym", "symmetric", "he
 TRIANGULAR_KINDS = {"upper triangular": False, "lower triangular": True}  # kind -> lower
 
 
+def read_matrix_partial(g, assume_a, lower: bool):
+    """The partial of ``a`` where the matrix that ``scipy.linalg.solve`` or ``inv`` takes it for (given
+    ``assume_a`` and ``lower``) has partial ``g``: folded onto the triangle read for the symmetric kinds, that
+    triangle of ``g`` for the triangular ones, ``g`` itself for the general kind (the adjoint of
+    ``forward_linalg.matrix_read_by_solve``)."""
+    if assume_a in SYMMETRIC_KINDS:
+        return fold_onto_triangle(g, lower)
+    if assume_a in TRIANGULAR_KINDS:
+        return triangle_of(g, TRIANGULAR_KINDS[assume_a])
+    return g
+
+
 def symmetric_solve_partials(dx, a, b, x, assume_a, lower: bool):
     """``scipy.linalg.solve(a, b, assume_a, lower)`` of a symmetric kind: x = S^-1 b, S the symmetric matrix
     the ``lower`` (else upper) triangle of ``a`` stands for. db = S^-1 dx; S's partial -db x^T folds onto
@@ -161,11 +173,12 @@ def pinv_partial(dp, a, p):
     return -(pt @ dp @ pt) + (eye_m - a @ p) @ dpt @ p @ pt + pt @ p @ dpt @ (eye_n - p @ a)
 
 
-def svd_partial(du, ds, dvh, a, u, s, vh, full_matrices: bool):
-    """Townsend (2016), thin SVD A = U diag(s) V^T; square inputs may use full_matrices=True."""
+def svd_partial(du, ds, dvh, a, u, s, vh, full_matrices: bool, function: str = "np.linalg.svd"):
+    """Townsend (2016), thin SVD A = U diag(s) V^T; square inputs may use full_matrices=True (a refusal
+    names ``function`` otherwise)."""
     m, n = a.shape[-2], a.shape[-1]
     if full_matrices and m != n:
-        raise MissingRuleError("np.linalg.svd of a non-square matrix with full_matrices=True has no rule: "
+        raise MissingRuleError(f"{function} of a non-square matrix with full_matrices=True has no rule: "
                                "the extra singular vectors are not determined by A",
                                hint="Pass full_matrices=False.")
     k = s.shape[-1]
@@ -189,11 +202,12 @@ def svd_partial(du, ds, dvh, a, u, s, vh, full_matrices: bool):
     return g + u @ inner @ vh
 
 
-def qr_partial(dq, dr, a, q, r):
-    """Reduced QR with m >= n: dA = (dQ + Q copyltu(M)) R^-T, M = R dR^T - dQ^T Q."""
+def qr_partial(dq, dr, a, q, r, function: str = "np.linalg.qr"):
+    """Reduced QR with m >= n: dA = (dQ + Q copyltu(M)) R^-T, M = R dR^T - dQ^T Q (a refusal of a wide
+    matrix names ``function``)."""
     m, n = a.shape[-2], a.shape[-1]
     if m < n:
-        raise MissingRuleError("np.linalg.qr of a wide matrix (more columns than rows) has no rule")
+        raise MissingRuleError(f"{function} of a wide matrix (more columns than rows) has no rule")
     dq = np.zeros_like(q) if dq is None else dq
     dr = np.zeros_like(r) if dr is None else dr
     mm = r @ _T(dr) - _T(dq) @ q
@@ -307,6 +321,145 @@ def expm_partial(de, a):
         return expm_frechet(a.T, de, compute_expm=False)
     flat_a, flat_de = a.reshape(-1, *a.shape[-2:]), np.broadcast_to(de, a.shape).reshape(-1, *a.shape[-2:])
     return np.stack([expm_frechet(m.T, d, compute_expm=False) for m, d in zip(flat_a, flat_de)]).reshape(a.shape)
+
+
+def full_qr_partial(dq, dr, a, q, r):
+    """``scipy.linalg.qr(a, mode='full')``: Q is (m, m), R (m, n). Where m > n, A = Q1 R1 with Q1 Q's first n
+    columns and R1 R's first n rows; R's other rows are zeros whatever A is (no partial), and Q's other
+    columns, an orthonormal complement A does not determine, must carry no cotangent (else refused)."""
+    m, n = a.shape[-2], a.shape[-1]
+    if m <= n:
+        return qr_partial(dq, dr, a, q, r, "scipy.linalg.qr")  # (square: full is economic; wide: refused)
+    if dq is not None and np.any(as_array(dq)[..., n:] != 0):
+        raise MissingRuleError("scipy.linalg.qr(a, mode='full') of a tall matrix has no partial for the columns "
+                               "of Q past a's column count: A does not determine them",
+                               hint="Pass mode='economic' (Q with a's column count), or use only those columns.")
+    return qr_partial(None if dq is None else dq[..., :n], None if dr is None else dr[..., :n, :], a, q[..., :n],
+                      r[..., :n, :], "scipy.linalg.qr")
+
+
+# ---- scipy.linalg's keywords: those that change what is computed and have no rule are refused by name ------
+
+def inv_kind(assume_a):
+    """``assume_a`` of ``scipy.linalg.inv`` where it has a rule (the general, symmetric, positive definite
+    and triangular kinds); a MissingRuleError names any other."""
+    if assume_a in (None, "gen", "general") or assume_a in SYMMETRIC_KINDS or assume_a in TRIANGULAR_KINDS:
+        return assume_a
+    raise MissingRuleError(f"scipy.linalg.inv with assume_a={assume_a!r} has no rule (the general, symmetric, "
+                           "positive definite and triangular kinds have)")
+
+
+def standard_eigenproblem(function, b, subset_by_index, subset_by_value, eigvals_only=False):
+    """None; a MissingRuleError naming the keyword for the ``eigh``/``eigvalsh`` calls without a rule: the
+    generalized problem (``b``), a subset of the eigenpairs, ``eigh``'s ``eigvals_only=True``."""
+    if b is not None:
+        raise MissingRuleError(f"scipy.linalg.{function} with b= (the generalized eigenproblem A v = w B v) "
+                               "has no rule", hint="Solve the standard problem of L^-1 A L^-T, L = "
+                               "cholesky(B, lower=True), whose eigenvalues are the same.")
+    for keyword, value in (("subset_by_index", subset_by_index), ("subset_by_value", subset_by_value)):
+        if value is not None:
+            raise MissingRuleError(f"scipy.linalg.{function} with {keyword}={value!r} has no rule: the partial "
+                                   "of a subset of the eigenpairs needs all of them",
+                                   hint=f"Call {function} without it and select the eigenpairs after.")
+    if eigvals_only:
+        raise MissingRuleError("scipy.linalg.eigh with eigvals_only=True has no rule (its rule returns w and v)",
+                               hint="Call scipy.linalg.eigvalsh(a), which returns the same eigenvalues.")
+
+
+def triangle_name(lower: bool) -> str:
+    """The ``UPLO`` letter of the triangle ``lower`` selects."""
+    return "L" if lower else "U"
+
+
+def results_with_rule(function, keyword, value, default: bool, instead):
+    """None; a MissingRuleError naming ``keyword`` where its value (other than ``default``) makes ``function``
+    return other results than its rule does."""
+    if bool(value) != default:
+        raise MissingRuleError(f"scipy.linalg.{function} with {keyword}={value!r} has no rule: it returns other "
+                               "results than the rule's", hint=f"Call {instead} instead.")
+
+
+def qr_mode_with_rule(mode, pivoting):
+    """None; a MissingRuleError naming the keyword for the QR calls without a rule: ``pivoting=True`` and
+    the modes whose results are not (Q, R)."""
+    results_with_rule("qr", "pivoting", pivoting, False, "scipy.linalg.qr without it")
+    if mode not in ("full", "economic"):
+        raise MissingRuleError(f"scipy.linalg.qr with mode={mode!r} has no rule (mode='full' and "
+                               "mode='economic' have)", hint="Pass mode='economic' and use its R.")
+
+
+# ---- scipy.linalg.lu_factor and lu_solve: A = P L U, L unit lower and U upper, packed in one matrix ----------
+
+def lu_rows(piv, inverse: bool = False):
+    """The row order that ``scipy.linalg.lu_factor``'s pivots ``piv`` stand for: ``A[rows] = L U`` (LAPACK swaps
+    row i with row piv[i] for i = 0, 1, ... in turn), per matrix of a batch; with ``inverse``, the order that
+    undoes it (``P M = M[inverse rows]``). Integers: a constant."""
+    piv = np.asarray(piv)
+    rows = np.array(np.broadcast_to(np.arange(piv.shape[-1]), piv.shape))
+    for i in range(piv.shape[-1]):
+        j = piv[..., i:i + 1]
+        here = rows[..., i:i + 1].copy()
+        rows[..., i:i + 1] = np.take_along_axis(rows, j, axis=-1)
+        np.put_along_axis(rows, j, here, axis=-1)
+    return np.argsort(rows, axis=-1) if inverse else rows
+
+
+def rows_in_order(m, rows):
+    """``m``'s rows (its second last axis) in the order ``rows`` (one order per matrix of a batch)."""
+    return np.take_along_axis(m, rows[..., :, None], axis=-2)
+
+
+def unit_lower(lu):
+    """The unit lower triangular factor L packed in ``lu`` (below its diagonal)."""
+    return np.tril(lu, -1) + eye_like(lu.shape[-1], lu, dtype=lu.dtype)
+
+
+def lu_factor_partial(dlu, lu, piv):
+    """``scipy.linalg.lu_factor(a)``: from P^T dA = dL U + L dU, F = L^-1 P^T dA U^-1 = L^-1 dL + dU U^-1 splits
+    into its strict lower and upper triangles. The adjoint: H = tril(L^T dlu_L, -1) + triu(dlu_U U^T) (dlu_L
+    the cotangent's strict lower triangle, dlu_U its upper one), dA = P L^-T H U^-T."""
+    if lu.shape[-2] != lu.shape[-1]:
+        raise MissingRuleError("scipy.linalg.lu_factor of a non-square matrix has no rule")
+    lower, upper = unit_lower(lu), np.triu(lu)
+    h = np.tril(_T(lower) @ np.tril(dlu, -1), -1) + np.triu(np.triu(dlu) @ _T(upper))
+    g = _T(np.linalg.solve(upper, _T(np.linalg.solve(_T(lower), h))))
+    return rows_in_order(g, lu_rows(piv, inverse=True))
+
+
+def lu_solve_partials(dx, lu_and_piv, b, x, trans):
+    """``scipy.linalg.lu_solve((lu, piv), b, trans)``: x = A^-1 b (A^-T b for ``trans`` 1 or 2), A = P L U.
+    db = A^-T dx (A^-1 dx), G = -db x^T (-x db^T) is A's partial, and from dA = P (dL U + L dU) the factors'
+    partials are tril(P^T G U^T, -1) (L's, below the diagonal) and triu(L^T P^T G) (U's), packed as ``lu``.
+    Returns ((dlu, None), db): the first partial is that of the pair."""
+    from scipy.linalg import lu_solve
+
+    lu, piv = lu_and_piv
+    transposed = trans != 0
+    db = lu_solve((lu, piv), dx, trans=0 if transposed else 1)
+    first, second = (x, db) if transposed else (db, x)
+    g = -(first[..., :, None] * second[..., None, :] if np.ndim(b) == 1 else first @ _T(second))
+    permuted = rows_in_order(g, lu_rows(piv))
+    dlu = np.tril(permuted @ _T(np.triu(lu)), -1) + np.triu(_T(unit_lower(lu)) @ permuted)
+    return (dlu, None), db
+
+
+def block_diag_partial(dy, blocks, i: int):
+    """The partial of ``blocks[i]`` in ``scipy.linalg.block_diag(*blocks)`` (trailing None entries: blocks not
+    passed, no partial): the cotangent's block where that one sits, after those before it along the diagonal,
+    in its own shape (SciPy takes a 1-D array for a row, a number for 1 by 1)."""
+    if blocks[i] is None:
+        return None
+    spans = [_block_span(b) for b in blocks[:i]]
+    top, left = sum(r for r, _ in spans), sum(c for _, c in spans)
+    rows, columns = _block_span(blocks[i])
+    piece = np.reshape(dy[..., top:top + rows, left:left + columns], np.shape(blocks[i]))
+    return float(piece) if isinstance(blocks[i], (int, float)) else piece
+
+
+def _block_span(block):
+    """The (rows, columns) a block of ``block_diag`` fills."""
+    shape = np.shape(block)
+    return (1, 1) if len(shape) == 0 else (1, shape[0]) if len(shape) == 1 else shape
 
 
 # ---- scipy.stats.multivariate_normal (rules/scipy_stats.py) --------------------------------------------------

@@ -479,6 +479,46 @@ add([case(f"sla.solve_triangular(x, y{a})", [(well_conditioned, (3, 3)), (real, 
     + [case(f"sla.cho_solve(sla.cho_factor(x{a}), y)", [(symmetric_positive, (3, 3)), (real, b)], sla.cho_solve)
        for a, b in [("", (3,)), (", lower=True", (3, 2))]]
     + [case("sla.expm(x)", [(real, s)], sla.expm, rtol=1e-4) for s in ((3, 3), (2, 3, 3))])
+# (the rest of scipy.linalg: NumPy's partials, with SciPy's keywords; symmetric inputs checked entry by entry, so
+# the triangle a function does not read must get zero)
+add([case(f"sla.inv(x{a})", [(well_conditioned, s)], sla.inv) for s, a in [((3, 3), ""), ((2, 3, 3), ""),
+                                                                          ((3, 3), ", check_finite=False")]]
+    + [case(f"sla.inv(x, assume_a={k!r}{a})", [(d, (3, 3))], sla.inv)
+       for k, a, d in [("pos", "", symmetric_positive), ("sym", ", lower=True", symmetric_positive),
+                       ("upper triangular", "", well_conditioned), ("lower triangular", "", well_conditioned)]]
+    + [case("sla.det(x)", [(well_conditioned, s)], sla.det) for s in ((3, 3), (2, 3, 3))]
+    + [case(f"w, v = sla.eigh(x{a})\n    return w, v * v", [(symmetric_positive, s)], sla.eigh,
+            name=f"sla.eigh{a}", rtol=1e-4)
+       for s, a in [((3, 3), ""), ((2, 3, 3), ""), ((3, 3), ", lower=False"), ((3, 3), ", driver='ev'")]]
+    + [case(f"sla.eigvalsh(x{a})", [(symmetric_positive, (3, 3))], sla.eigvalsh, rtol=1e-4)
+       for a in ("", ", lower=False")]
+    + [case(f"u, s, vh = sla.svd(x{a})\n    return u * u, s, vh * vh", [(full_rank, s)], sla.svd,
+            name=f"sla.svd{a}", rtol=1e-4)
+       for s, a in [((4, 3), ", full_matrices=False"), ((3, 4), ", full_matrices=False"), ((3, 3), ""),
+                    ((3, 3), ", lapack_driver='gesvd'"), ((2, 4, 3), ", full_matrices=False")]]
+    + [case("sla.svdvals(x)", [(full_rank, s)], sla.svdvals, rtol=1e-4) for s in ((4, 3), (3, 3))]
+    + [case(f"q, r = sla.qr(x{a})\n    return q, r", [(full_rank, s)], sla.qr, name=f"sla.qr{a}", rtol=1e-4)
+       for s, a in [((4, 3), ", mode='economic'"), ((3, 3), ""), ((2, 4, 3), ", mode='economic'")]]
+    + [case("q, r = sla.qr(x)\n    return q[:, :3], r", [(full_rank, (4, 3))], sla.qr, name="sla.qr-full-tall",
+            rtol=1e-4)]
+    + [case(f"sla.pinv(x{a})", [(full_rank, s)], sla.pinv, rtol=1e-4)
+       for s, a in [((4, 3), ""), ((3, 4), ""), ((3, 3), ", atol=1e-12")]]
+    + [case(f"sla.norm(x{a})", [(nonzero, s)], sla.norm) for s, a in [
+        ((5,), ""), ((3, 4), ""), ((5,), ", 1"), ((3, 4), ", axis=1"), ((2, 3, 4), ", axis=-1, keepdims=True")]]
+    + [case(f"sla.norm(x, {o})", [(full_rank, S34)], sla.norm, rtol=1e-4) for o in ("'fro'", "'nuc'", "2")]
+    + [case("sol, res, rank, sv = sla.lstsq(x, y)\n    return sol, res", [(full_rank, a), (real, b)], sla.lstsq,
+            name="sla.lstsq", rtol=1e-4) for a, b in [((4, 3), (4,)), ((4, 3), (4, 2)), ((3, 3), (3,))]]
+    + [case("sol, res, rank, sv = sla.lstsq(x, y, lapack_driver='gelsy')\n    return sol", [(full_rank, (3, 4)),
+                                                                                           (real, (3,))],
+            sla.lstsq, name="sla.lstsq-wide", rtol=1e-4)]
+    + [case("lu, piv = sla.lu_factor(x)\n    return lu", [(well_conditioned, s)], sla.lu_factor,
+            name="sla.lu_factor", rtol=1e-4) for s in ((3, 3), (2, 3, 3))]
+    + [case(f"sla.lu_solve(sla.lu_factor(x), y{a})", [(well_conditioned, s), (real, b)], sla.lu_solve)
+       for s, b, a in [((3, 3), (3,), ""), ((3, 3), (3, 2), ", trans=1"), ((2, 3, 3), (2, 3, 2), ""),
+                       ((3, 3), (3,), ", trans=2")]]
+    + [case(f"sla.block_diag({a})", [(real, s) for s in shapes], sla.block_diag)
+       for a, shapes in [("x", [(2, 3)]), ("x, y", [(2, 2), (3,)]), ("x, 2.0, y", [(1, 2), (2, 1)]),
+                         ("x, y, z", [PY, (2, 3), ()])]])
 add([case(f"stats.norm.{m}(x, loc=y, scale=1.5)", [(real, a), (real, b)], getattr(stats.norm, m))
      for m in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf") for a, b in [((5,), PY), (S34, (3, 1))]]
     + [case(f"stats.norm.{m}(x, 0.25, y)", [(real, (5,)), (above_one, (5,))], getattr(stats.norm, m))
