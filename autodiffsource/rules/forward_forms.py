@@ -252,6 +252,11 @@ def jvp_matrix_norm(x, x_dot, y, keepdims=False, ord="fro"):
     return norm_tangent(x, x_dot, y, ord, (-2, -1), keepdims, False)
 
 
+@forward_form("δscipy_norm")
+def jvp_scipy_norm(a, a_dot, y, ord=None, axis=None, keepdims=False, check_finite=True):
+    return norm_tangent(a, a_dot, y, ord, axis, keepdims, False)  # (NumPy's norm; its input is named a)
+
+
 @differentiable_source
 def norm_tangent(x, x_dot, y, ord, axis, keepdims, vector):
     """The tangent of ``np.linalg.norm(x, ord, axis, keepdims)`` = y, for every ord NumPy has

@@ -1,5 +1,7 @@
 """Forward forms of the linear-algebra rules: cholesky, eigh, eigvalsh, svd, svdvals, qr, lstsq, pinv,
-slogdet, matrix_power, multi_dot, scipy.linalg's solve, cholesky, solve_triangular and expm, and
+slogdet, matrix_power, multi_dot, scipy.linalg's solve, cholesky, cho_factor, cho_solve, solve_triangular,
+expm, inv, eigh, eigvalsh, svd, svdvals, qr, pinv, lstsq, lu_factor and lu_solve (block_diag is linear;
+det and norm are in ``rules/forward.py`` and ``rules/forward_forms.py``, beside NumPy's), and
 scipy.stats.multivariate_normal's logpdf and pdf (registered with ``rules/forward.py``'s :func:`forward_form`).
 
 Contract: as ``rules/forward_forms.py``: every form is made of operations with reverse rules or of helpers
@@ -14,14 +16,15 @@ from __future__ import annotations
 import numpy as np
 import numpy as xp  # the stand-in name in forward forms; inlined code binds the run-time namespace
 
-from .forward import _constant_rule, _is_false_or_absent, differentiable_source, forward_form
+from .forward import _constant_rule, _is_false_or_absent, declare_linear, differentiable_source, forward_form
 from .registry import nondiff
 from .forward import δsafe_divide  # noqa: F401  (found beside safe_divide by differentiable_source functions)
 from .support import safe_divide
 from .support_linalg import (SYMMETRIC_KINDS, TRIANGULAR_KINDS, eigh_partial, fold_onto_triangle,
-                             gaussian_covariance, gaussian_covariance_partial, gaussian_dimension,
-                             matrix_power_partial, multi_dot_partials, svd_partial, symmetric_from_triangle,
-                             triangle_of)
+                             gaussian_covariance, gaussian_covariance_partial, gaussian_dimension, lu_rows,
+                             matrix_power_partial, multi_dot_partials, qr_mode_with_rule, read_matrix_partial,
+                             results_with_rule, rows_in_order, standard_eigenproblem, svd_partial,
+                             symmetric_from_triangle, triangle_name, triangle_of, unit_lower)
 
 
 # ---- linear algebra ---------------------------------------------------------------------------------------
@@ -131,12 +134,15 @@ def matrix_read_by_solve(a, assume_a, lower):
 
 def δmatrix_read_by_solve(a, assume_a, lower):
     def matrix_read_by_solve_pullback(dm):
-        # (the adjoint of symmetric_from_triangle, of a triangle's mask, of the identity)
-        if assume_a in SYMMETRIC_KINDS:
-            return fold_onto_triangle(dm, lower), None, None
-        return matrix_read_by_solve(dm, assume_a, lower), None, None
+        return read_matrix_partial(dm, assume_a, lower), None, None
 
     return matrix_read_by_solve(a, assume_a, lower), matrix_read_by_solve_pullback
+
+
+@forward_form("δscipy_inv")
+def jvp_scipy_inv(a, a_dot, y, overwrite_a=False, check_finite=True, assume_a=None, lower=False):
+    # inv(A)' = -inv(A) A' inv(A), A' what the kind reads of a_dot (the rule refuses the other kinds)
+    return -(y @ matrix_read_by_solve(a_dot, assume_a, lower) @ y)
 
 
 def cho_factor_value(a, lower=False, overwrite_a=False, check_finite=True):
@@ -184,6 +190,61 @@ def jvp_solve_triangular(a, a_dot, b, b_dot, y, trans=0, lower=False, unit_diago
     return scipy_linalg.solve_triangular(a, b_dot - moved, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
 
 
+# ---- scipy.linalg.lu_factor, lu_solve: A = P L U, packed in lu (L unit lower, below the diagonal) -------------
+
+def lu_factor_value(a, overwrite_a=False, check_finite=True):
+    return scipy_linalg.lu_factor(a, check_finite=check_finite)
+
+
+@forward_form("δlu_factor", value=lu_factor_value, output=("lu", "piv"))
+def jvp_lu_factor(a, a_dot, lu, piv, overwrite_a=False, check_finite=True):
+    return lu_factor_tangent(a_dot, lu, piv), 0.0  # (the pivots are integers: piecewise constant)
+
+
+@differentiable_source
+def lu_factor_tangent(a_dot, lu, piv):
+    """The tangent of ``lu_factor(a)[0]``: F = L^-1 P^T A' U^-1 splits into L^-1 L' (strictly lower) and U' U^-1
+    (upper), so L' = L tril(F, -1) and U' = triu(F) U, packed as ``lu`` is."""
+    lower = unit_lower(lu)
+    upper = np.triu(lu)
+    left = np.linalg.solve(lower, rows_in_order(a_dot, lu_rows(piv)))
+    f = np.swapaxes(np.linalg.solve(np.swapaxes(upper, -1, -2), np.swapaxes(left, -1, -2)), -1, -2)
+    return lower @ np.tril(f, -1) + np.triu(f) @ upper
+
+
+@forward_form("δlu_solve")
+def jvp_lu_solve(lu_and_piv, lu_and_piv_dot, b, b_dot, y, trans=0, overwrite_b=False, check_finite=True):
+    return lu_solve_tangent(lu_and_piv, lu_and_piv_dot[0], b_dot, y, trans)
+
+
+@differentiable_source
+def lu_solve_tangent(lu_and_piv, lu_dot, b_dot, x, trans):
+    """The tangent of x = lu_solve((lu, piv), b, trans) = A^-1 b (A^-T b for trans 1 or 2): A^-1 (b' - A' x)
+    (A^-T (b' - A'^T x)), A' = P (L' U + L U') with L' and U' packed in ``lu_dot`` as L and U are in ``lu``."""
+    lu, piv = lu_and_piv
+    moved = np.tril(lu_dot, -1) @ np.triu(lu) + unit_lower(lu) @ np.triu(lu_dot)
+    a_dot = rows_in_order(moved, lu_rows(piv, True))
+    return scipy_linalg.lu_solve((lu, piv), b_dot - transpose_if(a_dot, trans != 0) @ x, trans=trans)
+
+
+def δunit_lower(lu):
+    def unit_lower_pullback(dl):
+        return np.tril(dl, -1)
+
+    return unit_lower(lu), unit_lower_pullback
+
+
+def δrows_in_order(m, rows):
+    def rows_in_order_pullback(dm):
+        return rows_in_order(dm, np.argsort(rows, axis=-1)), None  # (a permutation: its inverse is its adjoint)
+
+    return rows_in_order(m, rows), rows_in_order_pullback
+
+
+δlu_rows = _constant_rule(lu_rows)
+declare_linear("δblock_diag")  # scipy.linalg.block_diag: its tangent is the block_diag of the tangents
+
+
 @forward_form("δexpm")
 def jvp_expm(a, a_dot, y):
     # The Fréchet derivative L(A, A') is the upper right block of expm([[A, A'], [0, A]]) (Al-Mohy and
@@ -210,9 +271,21 @@ def δeigh_vectors(a, uplo):
 
 @forward_form("δeigvalsh")
 def jvp_eigvalsh(a, a_dot, y, UPLO="L"):
-    # w_i' = v_i^T S v_i (distinct eigenvalues).
-    v = eigh_vectors(a, UPLO)
-    return xp.sum(v * (symmetric_from_triangle(a_dot, UPLO) @ v), axis=-2)
+    return eigenvalues_tangent(a, a_dot, UPLO)
+
+
+@forward_form("δscipy_eigvalsh")
+def jvp_scipy_eigvalsh(a, a_dot, y, b=None, lower=True, overwrite_a=False, overwrite_b=False, type=1,
+                       check_finite=True, subset_by_index=None, subset_by_value=None, driver=None):
+    return eigenvalues_tangent(a, a_dot, triangle_name(lower))
+
+
+@differentiable_source
+def eigenvalues_tangent(a, a_dot, uplo):
+    """The tangent of the eigenvalues of the symmetric matrix the ``uplo`` triangle of ``a`` stands for:
+    w_i' = v_i^T S v_i, S what that triangle of ``a_dot`` stands for (distinct eigenvalues)."""
+    v = eigh_vectors(a, uplo)
+    return np.sum(v * (symmetric_from_triangle(a_dot, uplo) @ v), axis=-2)
 
 
 def svd_left(a):
@@ -241,7 +314,7 @@ def δsvd_right(a):
     return vh, svd_right_pullback
 
 
-@forward_form("δsvdvals")
+@forward_form("δsvdvals", "δscipy_svdvals")  # (scipy.linalg.svdvals: the same tangent)
 def jvp_svdvals(a, a_dot, y):
     # s_i' = u_i^T A' v_i (distinct singular values).
     return xp.sum(svd_left(a) * (a_dot @ np.swapaxes(svd_right(a), -1, -2)), axis=-2)
@@ -256,7 +329,7 @@ def identity_columns(a):
     return np.eye(np.shape(a)[-1])
 
 
-@forward_form("δpinv", applies=_is_false_or_absent("hermitian"))
+@forward_form("δpinv", "δscipy_pinv", applies=_is_false_or_absent("hermitian"))  # (SciPy's has no hermitian)
 def jvp_pinv(a, a_dot, y, rcond=None, hermitian=False):
     # Golub & Pereyra (constant rank): P' = -P A' P + P P^T A'^T (I - A P) + (I - P A) A'^T P^T P.
     a_dot_t = np.swapaxes(a_dot, -1, -2)
@@ -413,12 +486,31 @@ def eigh_value(a, UPLO="L"):
 
 @forward_form("δeigh", value=eigh_value, output=("w", "v"))
 def jvp_eigh(a, a_dot, w, v, UPLO="L"):
-    # M = V^T S V: w' = diag(M), V' = V (F o M) with F[i, j] = 1 / (w_j - w_i) (0 on the diagonal and
-    # for repeated eigenvalues, as the rule's pullback couples them).
-    s_v = symmetric_from_triangle(a_dot, UPLO) @ v
+    return eigh_tangent(a_dot, w, v, UPLO)
+
+
+def scipy_eigh_value(a, b=None, lower=True, eigvals_only=False, overwrite_a=False, overwrite_b=False, type=1,
+                     check_finite=True, subset_by_index=None, subset_by_value=None, driver=None):
+    checked = standard_eigenproblem("eigh", b, subset_by_index, subset_by_value, eigvals_only)  # noqa: F841
+    return scipy_linalg.eigh(a, lower=lower, type=type, check_finite=check_finite, driver=driver)
+
+
+@forward_form("δscipy_eigh", value=scipy_eigh_value, output=("w", "v"))
+def jvp_scipy_eigh(a, a_dot, w, v, b=None, lower=True, eigvals_only=False, overwrite_a=False, overwrite_b=False,
+                   type=1, check_finite=True, subset_by_index=None, subset_by_value=None, driver=None):
+    return eigh_tangent(a_dot, w, v, triangle_name(lower))
+
+
+@differentiable_source
+def eigh_tangent(a_dot, w, v, uplo):
+    """The tangents of the eigenvalues ``w`` and eigenvectors ``v`` of the symmetric matrix one triangle
+    (``uplo``) stands for, that triangle moving by ``a_dot``: with M = V^T S V, w' = diag(M), V' = V (F o M),
+    F[i, j] = 1 / (w_j - w_i) (0 on the diagonal and for repeated eigenvalues, as the rules' pullbacks
+    couple them)."""
+    s_v = symmetric_from_triangle(a_dot, uplo) @ v
     m = np.swapaxes(v, -1, -2) @ s_v
-    gaps = xp.expand_dims(w, axis=-2) - xp.expand_dims(w, axis=-1)
-    return xp.sum(v * s_v, axis=-2), v @ (safe_divide(1.0, gaps) * m)
+    gaps = np.expand_dims(w, axis=-2) - np.expand_dims(w, axis=-1)
+    return np.sum(v * s_v, axis=-2), v @ (safe_divide(1.0, gaps) * m)
 
 
 def require_thin_or_square(a, full_matrices):
@@ -426,7 +518,7 @@ def require_thin_or_square(a, full_matrices):
     from ..errors import MissingRuleError
 
     if full_matrices and np.shape(a)[-1] != np.shape(a)[-2]:
-        raise MissingRuleError("np.linalg.svd of a non-square matrix with full_matrices=True has no forward "
+        raise MissingRuleError("an SVD of a non-square matrix with full_matrices=True has no forward "
                                "form: the extra singular vectors are not determined by A",
                                hint="Pass full_matrices=False.")
 
@@ -439,22 +531,40 @@ def svd_value(a, full_matrices=True, compute_uv=True, hermitian=False):
 
 @forward_form("δsvd", value=svd_value, output=("u", "s", "vh"))
 def jvp_svd(a, a_dot, u, s, vh, full_matrices=True, compute_uv=True, hermitian=False):
-    # Townsend (2016), forward: P = U^T A' V, s' = diag(P), F[i, j] = 1 / (s_j^2 - s_i^2),
-    # U' = U (F o (P S + S P^T)) + (I - U U^T) A' V S^-1, V' = V (F o (S P + P^T S)) + (I - V V^T) A'^T U S^-1.
+    return svd_tangent(a, a_dot, u, s, vh, full_matrices)
+
+
+def scipy_svd_value(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True,
+                    lapack_driver="gesdd"):
+    checked = results_with_rule("svd", "compute_uv", compute_uv, True, "scipy.linalg.svdvals(a)")  # noqa: F841
+    return scipy_linalg.svd(a, full_matrices=full_matrices, check_finite=check_finite, lapack_driver=lapack_driver)
+
+
+@forward_form("δscipy_svd", value=scipy_svd_value, output=("u", "s", "vh"))
+def jvp_scipy_svd(a, a_dot, u, s, vh, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True,
+                  lapack_driver="gesdd"):
+    return svd_tangent(a, a_dot, u, s, vh, full_matrices)
+
+
+@differentiable_source
+def svd_tangent(a, a_dot, u, s, vh, full_matrices):
+    """The tangents of A = U diag(s) V^T, Townsend (2016) forward: P = U^T A' V, s' = diag(P),
+    F[i, j] = 1 / (s_j^2 - s_i^2), U' = U (F o (P S + S P^T)) + (I - U U^T) A' V S^-1,
+    V' = V (F o (S P + P^T S)) + (I - V V^T) A'^T U S^-1. A full SVD of a non-square matrix is refused."""
     checked = require_thin_or_square(a, full_matrices)  # noqa: F841  (a check: raises where the form does not apply)
     v = np.swapaxes(vh, -1, -2)
     u_t = np.swapaxes(u, -1, -2)
     p = u_t @ a_dot @ v
     p_t = np.swapaxes(p, -1, -2)
     squares = s * s
-    coupling = safe_divide(1.0, xp.expand_dims(squares, axis=-2) - xp.expand_dims(squares, axis=-1))
-    s_row = xp.expand_dims(s, axis=-2)
-    s_col = xp.expand_dims(s, axis=-1)
-    inverse_row = xp.expand_dims(safe_divide(1.0, s), axis=-2)
+    coupling = safe_divide(1.0, np.expand_dims(squares, axis=-2) - np.expand_dims(squares, axis=-1))
+    s_row = np.expand_dims(s, axis=-2)
+    s_col = np.expand_dims(s, axis=-1)
+    inverse_row = np.expand_dims(safe_divide(1.0, s), axis=-2)
     u_dot = u @ (coupling * (p * s_row + s_col * p_t)) + (identity_rows(a) - u @ u_t) @ a_dot @ v * inverse_row
     a_dot_t = np.swapaxes(a_dot, -1, -2)
     v_dot = v @ (coupling * (s_col * p + p_t * s_row)) + (identity_columns(a) - v @ vh) @ a_dot_t @ u * inverse_row
-    return u_dot, xp.sum(u * (a_dot @ v), axis=-2), np.swapaxes(v_dot, -1, -2)
+    return u_dot, np.sum(u * (a_dot @ v), axis=-2), np.swapaxes(v_dot, -1, -2)
 
 
 def require_tall(a):
@@ -477,8 +587,36 @@ def _reduced_mode(args):
 
 @forward_form("δqr", value=qr_value, output=("q", "r"), applies=_reduced_mode)
 def jvp_qr(a, a_dot, q, r, mode="reduced"):
-    # C = Q^T A' R^-1, Omega = tril(C, -1) - tril(C, -1)^T (= Q^T Q'): Q' = Q Omega + (I - Q Q^T) A' R^-1,
-    # R' = Q^T A' - Omega R.
+    return qr_tangent(a, a_dot, q, r)
+
+
+def scipy_qr_value(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
+    checked = qr_mode_with_rule(mode, pivoting)  # noqa: F841  (a check: raises for the modes without a rule)
+    return scipy_linalg.qr(a, lwork=lwork, mode=mode, check_finite=check_finite)
+
+
+def require_economic(a, mode):
+    """None; refuses the forward form of scipy.linalg.qr(a, mode='full') of a tall matrix: Q's columns past a's
+    column count are an orthonormal complement that A does not determine (the reverse rule takes them where
+    they carry no cotangent)."""
+    from ..errors import MissingRuleError
+
+    if mode == "full" and np.shape(a)[-2] > np.shape(a)[-1]:
+        raise MissingRuleError("scipy.linalg.qr(a, mode='full') of a tall matrix has no forward form: the columns "
+                               "of Q past a's column count are not determined by A",
+                               hint="Pass mode='economic'.")
+
+
+@forward_form("δscipy_qr", value=scipy_qr_value, output=("q", "r"))
+def jvp_scipy_qr(a, a_dot, q, r, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
+    checked = require_economic(a, mode)  # noqa: F841  (a check: raises where the form does not apply)
+    return qr_tangent(a, a_dot, q, r)
+
+
+@differentiable_source
+def qr_tangent(a, a_dot, q, r):
+    """The tangents of A = Q R (reduced, A tall or square): C = Q^T A' R^-1, Omega = tril(C, -1) - tril(C, -1)^T
+    (= Q^T Q'): Q' = Q Omega + (I - Q Q^T) A' R^-1, R' = Q^T A' - Omega R. A wide matrix is refused."""
     checked = require_tall(a)  # noqa: F841  (a check: raises where the form does not apply)
     q_t = np.swapaxes(q, -1, -2)
     a_dot_r_inv = np.swapaxes(np.linalg.solve(np.swapaxes(r, -1, -2), np.swapaxes(a_dot, -1, -2)), -1, -2)
@@ -495,6 +633,16 @@ def lstsq_value(a, b, rcond=None):
 @forward_form("δlstsq", value=lstsq_value, output=("x", "residuals", "rank", "sv"))
 def jvp_lstsq(a, a_dot, b, b_dot, x, residuals, rank, sv, rcond=None):
     return lstsq_tangent(a, a_dot, b, b_dot, x, residuals)
+
+
+def scipy_lstsq_value(a, b, cond=None, overwrite_a=False, overwrite_b=False, check_finite=True, lapack_driver=None):
+    return scipy_linalg.lstsq(a, b, cond=cond, check_finite=check_finite, lapack_driver=lapack_driver)
+
+
+@forward_form("δscipy_lstsq", value=scipy_lstsq_value, output=("x", "residues", "rank", "s"))
+def jvp_scipy_lstsq(a, a_dot, b, b_dot, x, residues, rank, s, cond=None, overwrite_a=False, overwrite_b=False,
+                    check_finite=True, lapack_driver=None):
+    return lstsq_tangent(a, a_dot, b, b_dot, x, residues)
 
 
 @differentiable_source
@@ -519,6 +667,8 @@ def lstsq_tangent(a, a_dot, b, b_dot, x, residuals):
 # The reverse rules the differentiable_source functions find beside the helpers they call (δname).
 δidentity_rows = _constant_rule(identity_rows)
 δidentity_columns = _constant_rule(identity_columns)
+δrequire_thin_or_square = _constant_rule(require_thin_or_square)  # (checks, called by svd_tangent and qr_tangent)
+δrequire_tall = _constant_rule(require_tall)
 
 HELPERS = [
     (symmetric_from_triangle, δsymmetric_from_triangle), (lower_half_diagonal, δlower_half_diagonal),
@@ -526,6 +676,8 @@ HELPERS = [
     (identity_rows, δidentity_rows), (identity_columns, δidentity_columns),
     (matrix_power_tangent, δmatrix_power_tangent), (multi_dot_tangent, δmulti_dot_tangent),
     (transpose_if, δtranspose_if), (triangle_of, δtriangle_of), (triangle_read, _constant_rule(triangle_read)),
-    (require_thin_or_square, _constant_rule(require_thin_or_square)), (require_tall, _constant_rule(require_tall)),
+    (require_thin_or_square, δrequire_thin_or_square), (require_tall, δrequire_tall),
     (gaussian_covariance, δgaussian_covariance),
+    (triangle_name, _constant_rule(triangle_name)), (require_economic, _constant_rule(require_economic)),
+    (unit_lower, δunit_lower), (rows_in_order, δrows_in_order), (lu_rows, δlu_rows),
 ]
