@@ -1,14 +1,18 @@
-"""``scipy.linalg``'s ``solve`` (each kind of ``assume_a`` with a rule), ``solve_triangular``, ``cholesky`` and
-``expm`` (rules/scipy_linalg.py): value and partials against SciPy itself and central differences, entry by
-entry, so an entry SciPy does not read (the other triangle, a unit diagonal) must get zero. Before these
-rules each was refused (MissingRuleError).
+"""``scipy.linalg``'s ``solve`` (each kind of ``assume_a`` with a rule), ``solve_triangular``, ``cholesky``,
+``cho_factor``, ``cho_solve``, ``expm``, ``inv``, ``det``, ``eigh``, ``eigvalsh``, ``svd``, ``svdvals``, ``qr``,
+``pinv``, ``norm``, ``lstsq``, ``lu_factor``, ``lu_solve`` and ``block_diag`` (rules/scipy_linalg.py): value and
+partials against SciPy itself and central differences, entry by entry, so an entry SciPy does not read (the other
+triangle, a unit diagonal) must get zero. Keywords without a rule are refused by name, at the user's line. Before
+these rules each was refused (MissingRuleError).
 """
+
+import inspect
 
 import numpy as np
 import pytest
 from scipy import linalg
 
-from autodiffsource import MissingRuleError, value_and_grad
+from autodiffsource import MissingRuleError, hessian, value_and_grad
 from finite_differences import numeric_partial
 
 RNG = np.random.default_rng(11)
@@ -184,3 +188,261 @@ def test_cho_factor_other_triangle_holds_the_input(lower):
 
     k = A @ A.T + np.eye(4)
     np.testing.assert_allclose(value_and_grad(f)(k)[1], numeric_partial(f, [k], 0, [1.0]), rtol=1e-6, atol=1e-9)
+
+
+# ---- inv, det and their second derivatives ---------------------------------------------------------------
+
+def assert_partials_match_differences(f, args, argnums=None, rtol=1e-6):
+    """value_and_grad(f) gives f's own value and, for each argument in ``argnums``, central differences'
+    partial; returns the partials."""
+    argnums = tuple(range(len(args))) if argnums is None else argnums
+    value, partials = value_and_grad(f, argnums=argnums)(*args)
+    assert value == f(*args)
+    for i, partial in zip(argnums, partials):
+        np.testing.assert_allclose(partial, numeric_partial(f, args, i, [1.0]), rtol=rtol, atol=1e-9)
+    return partials
+
+
+def inv_loss(a):
+    return np.sum(linalg.inv(a) * WEIGHTS[:, :1]) + np.sum(np.tanh(linalg.inv(a, check_finite=False)))
+
+
+def test_inv_and_its_hessian():
+    (da,) = assert_partials_match_differences(inv_loss, [A])
+    h = hessian(inv_loss)(A)
+    expected = np.stack([numeric_partial(lambda m: value_and_grad(inv_loss)(m)[1], [A], 0, [e])
+                         for e in np.eye(16).reshape(16, 4, 4)]).reshape(4, 4, 4, 4)
+    np.testing.assert_allclose(h, expected, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("lower", [False, True])
+@pytest.mark.parametrize("kind", ["pos", "sym", "her"])
+def test_inv_of_a_symmetric_kind_reads_one_triangle(kind, lower):
+    def f(a):
+        return np.sum(np.tanh(linalg.inv(a, assume_a=kind, lower=lower)) * WEIGHTS[:, :1])
+
+    noise = RNG.normal(size=(4, 4))
+    s = A @ A.T + (np.triu(noise, 1) if lower else np.tril(noise, -1))  # SPD where read
+    (da,) = assert_partials_match_differences(f, [s])
+    assert not np.any(np.triu(da, 1) if lower else np.tril(da, -1))
+
+
+@pytest.mark.parametrize("kind", ["upper triangular", "lower triangular"])
+def test_inv_of_a_triangular_kind_reads_one_triangle(kind):
+    def f(a):
+        return np.sum(linalg.inv(a, assume_a=kind) * WEIGHTS[:, :1] ** 2)
+
+    (da,) = assert_partials_match_differences(f, [A])
+    assert not np.any(np.triu(da, 1) if kind.startswith("lower") else np.tril(da, -1))
+
+
+def det_loss(a):
+    return linalg.det(a) + np.log(np.abs(linalg.det(a[1:, 1:])))
+
+
+def test_det_and_its_hessian():
+    assert_partials_match_differences(det_loss, [A])
+    h = hessian(det_loss)(A)
+    expected = np.stack([numeric_partial(lambda m: value_and_grad(det_loss)(m)[1], [A], 0, [e])
+                         for e in np.eye(16).reshape(16, 4, 4)]).reshape(4, 4, 4, 4)
+    np.testing.assert_allclose(h, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_det_and_inv_of_a_batch():
+    def f(a):
+        return np.sum(linalg.det(a)) + np.sum(linalg.inv(a) ** 2)
+
+    assert_partials_match_differences(f, [np.stack([A, A.T + np.eye(4)])])
+
+
+# ---- eigh, eigvalsh: SciPy reads the lower triangle unless lower=False ---------------------------------------
+
+S = A @ A.T + np.diag([0.0, 1.0, 3.0, 6.0])  # distinct eigenvalues
+
+
+@pytest.mark.parametrize("lower", [True, False])
+def test_eigh_reads_one_triangle(lower):
+    def f(a):
+        w, v = linalg.eigh(a, lower=lower)
+        return np.sum(w * WEIGHTS[:, 0]) + np.sum(v ** 2 * WEIGHTS[:, :1]) + np.sum(np.abs(v[0]))
+
+    noise = RNG.normal(size=(4, 4))
+    s = S + (np.triu(noise, 1) if lower else np.tril(noise, -1))  # the other triangle is not read
+    (da,) = assert_partials_match_differences(f, [s])
+    assert not np.any(np.triu(da, 1) if lower else np.tril(da, -1))
+
+
+@pytest.mark.parametrize("driver", [None, "ev", "evd", "evr"])
+def test_eigvalsh_and_eigh_drivers(driver):
+    def f(a):
+        w, v = linalg.eigh(a, driver=driver)
+        return np.sum(linalg.eigvalsh(a, driver=driver) * WEIGHTS[:, 1]) + np.sum(w ** 2) + np.sum(v[:, -1] ** 4)
+
+    assert_partials_match_differences(f, [S], rtol=1e-5)  # (eigenvalues up to 50: differences lose digits)
+
+
+# ---- svd, svdvals, qr, pinv, norm ----------------------------------------------------------------------------
+
+TALL = RNG.normal(size=(5, 3))
+
+
+@pytest.mark.parametrize("driver", ["gesdd", "gesvd"])
+def test_svd_and_svdvals(driver):
+    def f(a):
+        u, s, vh = linalg.svd(a, full_matrices=False, lapack_driver=driver)
+        return np.sum(np.abs(u) * WEIGHTS[0, 0]) + np.sum(s ** 3) + np.sum(vh[0] ** 3) + np.sum(linalg.svdvals(a))
+
+    assert_partials_match_differences(f, [TALL])
+
+
+@pytest.mark.parametrize("mode", ["economic", "full"])
+def test_qr(mode):
+    def f(a):
+        q, r = linalg.qr(a, mode=mode)
+        return np.sum(np.sin(q) * q[0]) + np.sum(r * r * WEIGHTS[0, 1])
+
+    a = TALL[:3] if mode == "full" else TALL  # (a full QR of a square matrix is its economic one)
+    assert_partials_match_differences(f, [a])
+
+
+def test_full_qr_of_a_tall_matrix_takes_q_s_columns_a_determines():
+    def f(a):
+        q, r = linalg.qr(a)  # the default mode='full': q is 5 by 5, r 5 by 3
+        return np.sum(np.log(np.abs(np.diagonal(r)))) + np.sum(q[:, :3] ** 3)
+
+    assert_partials_match_differences(f, [TALL])
+
+
+def test_full_qr_of_a_tall_matrix_refuses_a_cotangent_on_the_complement():
+    def f(a):
+        q, r = linalg.qr(a)
+        return np.sum(q[:, 3:] ** 3)  # the orthonormal complement: A does not determine it
+
+    with pytest.raises(MissingRuleError, match="mode='full'.*tall matrix") as info:
+        value_and_grad(f)(TALL)
+    assert "mode='economic'" in str(info.value)
+
+
+def test_pinv_and_norm():
+    def f(a):
+        return (np.sum(linalg.pinv(a) * WEIGHTS[:3, :1]) + linalg.norm(a) + linalg.norm(a, "nuc")
+                + linalg.norm(a, 2) + np.sum(linalg.norm(a, 1, axis=0)) + linalg.norm(a, np.inf))
+
+    assert_partials_match_differences(f, [TALL])
+
+
+# ---- lstsq ----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("driver", [None, "gelsd", "gelss"])
+@pytest.mark.parametrize("b_shape", [(5,), (5, 2)], ids=["vector", "matrix"])
+def test_lstsq_solution_and_residues(b_shape, driver):
+    def f(a, b):
+        x, residues, rank, s = linalg.lstsq(a, b, lapack_driver=driver)
+        return np.sum(np.tanh(x)) + np.sum(residues)
+
+    assert_partials_match_differences(f, [TALL, RNG.normal(size=b_shape)])
+
+
+# ---- lu_factor and lu_solve: the cho_factor, cho_solve pattern -------------------------------------------------
+
+def lu_unpacked(a, b):
+    lu, piv = linalg.lu_factor(a)
+    return np.sum(np.tanh(linalg.lu_solve((lu, piv), b)))
+
+
+def lu_factor_kept(a, b):
+    factor = linalg.lu_factor(a, check_finite=False)
+    return np.sum(np.tanh(linalg.lu_solve(factor, b, trans=1))) + np.sum(np.log(np.abs(np.diag(factor[0]))))
+
+
+def lu_inline(a, b):
+    return np.sum(linalg.lu_solve(linalg.lu_factor(a), b, trans=2) ** 2)
+
+
+@pytest.mark.parametrize("b_shape", [(4,), (4, 3)], ids=["vector", "matrix"])
+@pytest.mark.parametrize("f", [lu_unpacked, lu_factor_kept, lu_inline])
+def test_lu_factor_and_lu_solve(f, b_shape):
+    # A's rows are out of order for pivoting: the partials go back through the permutation.
+    a = A[[2, 0, 3, 1]]
+    assert_partials_match_differences(f, [a, RNG.normal(size=b_shape)])
+
+
+def test_lu_factor_of_a_batch():
+    a = np.stack([A[[2, 0, 3, 1]], A.T])
+    assert_partials_match_differences(lu_unpacked, [a, RNG.normal(size=(2, 4, 2))])
+
+
+def test_lu_solve_second_order():
+    b = RNG.normal(size=4)
+    h = hessian(lu_unpacked, 1)(A, b)
+    expected = np.stack([numeric_partial(lambda v: value_and_grad(lu_unpacked, argnums=1)(A, v)[1], [b], 0, [e])
+                         for e in np.eye(4)])
+    np.testing.assert_allclose(h, expected, rtol=1e-5, atol=1e-7)
+
+
+# ---- block_diag: linear, each block gets its block of the cotangent -------------------------------------------
+
+def test_block_diag():
+    def f(x, y, z):
+        m = linalg.block_diag(x, y, 2.0, z)  # a 1-D block is a row, a number 1 by 1
+        return np.sum(m * np.arange(m.size).reshape(m.shape) ** 2)
+
+    x, y, z = RNG.normal(size=(2, 3)), RNG.normal(size=3), 0.5
+    dx, dy, dz = assert_partials_match_differences(f, [x, y, z])
+    assert dy.shape == (3,) and isinstance(dz, float)
+
+
+# ---- refusals: by keyword, at the user's line ------------------------------------------------------------------
+
+def eigh_of_a_pencil(a):
+    return np.sum(linalg.eigh(a, np.eye(4))[0])
+
+
+def eigh_of_a_subset(a):
+    return np.sum(linalg.eigh(a, subset_by_index=[0, 1])[0])
+
+
+def eigvalsh_of_a_subset(a):
+    return np.sum(linalg.eigvalsh(a, subset_by_value=[0.0, 10.0]))
+
+
+def eigh_eigenvalues_only(a):
+    return np.sum(linalg.eigh(a, eigvals_only=True))
+
+
+def svd_without_vectors(a):
+    return np.sum(linalg.svd(a, compute_uv=False))
+
+
+def qr_r_only(a):
+    return np.sum(linalg.qr(a, mode="r")[0])
+
+
+def qr_raw(a):
+    return np.sum(linalg.qr(a, mode="raw")[1])
+
+
+def qr_pivoting(a):
+    return np.sum(linalg.qr(a, pivoting=True)[1])  # (R; unpacking three results is refused as a count)
+
+
+def pinv_with_rank(a):
+    return np.sum(linalg.pinv(a, return_rank=True)[0])
+
+
+def inv_diagonal(a):
+    return np.sum(linalg.inv(a, assume_a="diagonal"))
+
+
+@pytest.mark.parametrize("f, keyword", [
+    (eigh_of_a_pencil, "b="), (eigh_of_a_subset, "subset_by_index="), (eigvalsh_of_a_subset, "subset_by_value="),
+    (eigh_eigenvalues_only, "eigvals_only=True"), (svd_without_vectors, "compute_uv=False"),
+    (qr_r_only, "mode='r'"), (qr_raw, "mode='raw'"), (inv_diagonal, "assume_a='diagonal'"),
+    (pinv_with_rank, "return_rank=True"), (qr_pivoting, "pivoting=True")])
+def test_keywords_without_a_rule_are_refused_by_name_at_the_line(f, keyword):
+    with pytest.raises(MissingRuleError) as info:
+        value_and_grad(f)(S)
+    assert keyword in info.value.message
+    lines, first = inspect.getsourcelines(f)
+    line = first + next(i for i, text in enumerate(lines) if "linalg." in text)
+    assert any(f"{__file__}:{line}" in note for note in info.value.__notes__)
