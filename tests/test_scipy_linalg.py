@@ -446,3 +446,13 @@ def test_keywords_without_a_rule_are_refused_by_name_at_the_line(f, keyword):
     lines, first = inspect.getsourcelines(f)
     line = first + next(i for i, text in enumerate(lines) if "linalg." in text)
     assert any(f"{__file__}:{line}" in note for note in info.value.__notes__)
+
+
+def test_numpy_svd_without_uv_is_refused_by_name_with_svdvals_as_the_way():
+    # (its rule returned U, s and Vh where NumPy returns s alone: "too many values to unpack")
+    def f(a):
+        return np.sum(np.linalg.svd(a, compute_uv=False) ** 2)
+
+    with pytest.raises(MissingRuleError, match=r"np\.linalg\.svd with compute_uv=False") as raised:
+        value_and_grad(f)(np.array([[1.0, 2.0], [3.0, 4.5], [0.5, -1.0]]))
+    assert "np.linalg.svdvals(a)" in raised.value.hint

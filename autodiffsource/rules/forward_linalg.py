@@ -525,6 +525,8 @@ def require_thin_or_square(a, full_matrices):
 
 def svd_value(a, full_matrices=True, compute_uv=True, hermitian=False):
     # (`hermitian` only where given, as δsvd passes it: CuPy's svd has none; one return, as the jvp inlines it)
+    checked = results_with_rule("np.linalg.svd", "compute_uv", compute_uv, True,  # noqa: F841
+                                "np.linalg.svdvals(a)")
     return np.linalg.svd(a, full_matrices=full_matrices, hermitian=True) if hermitian else \
         np.linalg.svd(a, full_matrices=full_matrices)
 
@@ -536,7 +538,8 @@ def jvp_svd(a, a_dot, u, s, vh, full_matrices=True, compute_uv=True, hermitian=F
 
 def scipy_svd_value(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True,
                     lapack_driver="gesdd"):
-    checked = results_with_rule("svd", "compute_uv", compute_uv, True, "scipy.linalg.svdvals(a)")  # noqa: F841
+    checked = results_with_rule("scipy.linalg.svd", "compute_uv", compute_uv, True,  # noqa: F841
+                                "scipy.linalg.svdvals(a)")
     return scipy_linalg.svd(a, full_matrices=full_matrices, check_finite=check_finite, lapack_driver=lapack_driver)
 
 

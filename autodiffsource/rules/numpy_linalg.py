@@ -10,7 +10,7 @@ import numpy as np
 
 from .registry import rule
 from .support import in_library_of
-from .support_linalg import matrix_power_partial, multi_dot_partials
+from .support_linalg import matrix_power_partial, multi_dot_partials, results_with_rule
 from .support_products import matrix_norm_partial, norm_partial, vector_norm_partial
 from .support_linalg import (cholesky_partial, det_partial, eigh_partial, inv_partial, lstsq_partials,
                              pinv_partial, qr_partial, slogdet_partial, solve_partials, svd_partial)
@@ -94,6 +94,7 @@ def δpinv(a, rcond=None, hermitian=False):
 def δsvd(a, full_matrices=True, compute_uv=True, hermitian=False):
     # U, S, Vh; distinct singular values assumed (repeated ones get 0 coupling, not infinity).
     # (`hermitian` only where given, as cholesky's `upper`: CuPy's svd has none)
+    checked = results_with_rule("np.linalg.svd", "compute_uv", compute_uv, True, "np.linalg.svdvals(a)")
     u, s, vh = np.linalg.svd(a, full_matrices=full_matrices, hermitian=True) if hermitian else \
         np.linalg.svd(a, full_matrices=full_matrices)
     def svd_pullback(du, ds, dvh):

@@ -165,7 +165,7 @@ if scipy_linalg is not None:
     def δscipy_svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True,
                    lapack_driver="gesdd"):
         # U, s, Vh; distinct singular values assumed (repeated ones get 0 coupling, not infinity).
-        checked = results_with_rule("svd", "compute_uv", compute_uv, True, "scipy.linalg.svdvals(a)")
+        checked = results_with_rule("scipy.linalg.svd", "compute_uv", compute_uv, True, "scipy.linalg.svdvals(a)")
         u, s, vh = scipy_linalg.svd(a, full_matrices=full_matrices, check_finite=check_finite,
                                     lapack_driver=lapack_driver)
         def scipy_svd_pullback(du, ds, dvh):
@@ -194,7 +194,7 @@ if scipy_linalg is not None:
     @rule(scipy_linalg.pinv, static=("atol", "rtol", "return_rank", "check_finite"))
     def δscipy_pinv(a, atol=None, rtol=None, return_rank=False, check_finite=True):
         # Valid where the rank is constant near `a` (full rank, in practice).
-        checked = results_with_rule("pinv", "return_rank", return_rank, False, "scipy.linalg.pinv(a) and "
+        checked = results_with_rule("scipy.linalg.pinv", "return_rank", return_rank, False, "scipy.linalg.pinv(a) and "
                                     "np.linalg.matrix_rank(a)")
         p = scipy_linalg.pinv(a, atol=atol, rtol=rtol, check_finite=check_finite)
         def scipy_pinv_pullback(dp):

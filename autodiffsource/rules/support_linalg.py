@@ -373,16 +373,16 @@ def triangle_name(lower: bool) -> str:
 
 def results_with_rule(function, keyword, value, default: bool, instead):
     """None; a MissingRuleError naming ``keyword`` where its value (other than ``default``) makes ``function``
-    return other results than its rule does."""
+    (its full name, ``np.linalg.svd``) return other results than its rule does."""
     if bool(value) != default:
-        raise MissingRuleError(f"scipy.linalg.{function} with {keyword}={value!r} has no rule: it returns other "
+        raise MissingRuleError(f"{function} with {keyword}={value!r} has no rule: it returns other "
                                "results than the rule's", hint=f"Call {instead} instead.")
 
 
 def qr_mode_with_rule(mode, pivoting):
     """None; a MissingRuleError naming the keyword for the QR calls without a rule: ``pivoting=True`` and
     the modes whose results are not (Q, R)."""
-    results_with_rule("qr", "pivoting", pivoting, False, "scipy.linalg.qr without it")
+    results_with_rule("scipy.linalg.qr", "pivoting", pivoting, False, "scipy.linalg.qr without it")
     if mode not in ("full", "economic"):
         raise MissingRuleError(f"scipy.linalg.qr with mode={mode!r} has no rule (mode='full' and "
                                "mode='economic' have)", hint="Pass mode='economic' and use its R.")
