@@ -49,6 +49,7 @@ VIEW_PRIMALS = (
     np.ascontiguousarray, np.asfortranarray, np.real, np.float64, np.split, np.array_split, np.hsplit,
     np.vsplit, np.dsplit, np.einsum, np.linalg.matrix_power, np.linalg.matrix_transpose,
     getattr(np, "matrix_transpose", None), getattr(np, "permute_dims", None),
+    getattr(np.linalg, "diagonal", None),  # (NumPy 2's: over the last two axes, a view as np.diagonal's)
     # an array's rows (and a list's own items) in a list
     builtins.list, builtins.tuple, builtins.reversed, builtins.sorted,
 )
