@@ -132,7 +132,7 @@ def _jit_delta_section(results: dict) -> list[str]:
            "of the JAX port of the same primal, in the same process, timed in interleaved rounds; both "
            "gradients were checked against the hand-written one and against each other first "
            "(`bench/jaxjit.py`). *First call* is trace + compile + run after JAX itself was warmed up, the "
-           "faster of two per contender (orders δ, JAX and JAX, δ). "
+           "fastest of three per contender (orders δ, JAX, JAX, δ, δ, JAX). "
            f"Target: δ within {JIT_DELTA_TARGET}× of JAX's own.", ""]
     if entries:
         out += _jit_delta_table(entries, results.get("quick"), results.get("spread", {}).get("jit_delta", {}))
