@@ -79,9 +79,10 @@ class _NumbersAsNumPyDoes:
         return found
 
     def _where(self, own):
-        """``where(condition, x, y)``: NumPy's where no value is the library's array; else the library's, with a
-        condition that is a Python or NumPy bool (or NumPy array) made its array on the values' device, as
-        NumPy would convert the values (torch's where refuses a bool condition: ``np.where(flag, x, 0.0)``)."""
+        """``where(condition, x, y)``: NumPy's when neither the condition nor a value is the library's array;
+        else the library's, with a condition that is a Python or NumPy bool (or NumPy array) made its array on
+        the values' device, as NumPy would convert the values (torch's where refuses a bool condition:
+        ``np.where(flag, x, 0.0)``)."""
         def where(condition, *values, **kwargs):
             arrays = [v for v in values if not _numpy_or_number(v)]
             if not arrays:
