@@ -261,3 +261,20 @@ def test_cov_and_nan_reductions_on_other_array_libraries(lib):
     assert float(value) == pytest.approx(f(x, y))
     np.testing.assert_allclose(lib.to_numpy(gx), numeric_partial(f, [x, y], 0, [1.0]), rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(lib.to_numpy(gy), numeric_partial(f, [x, y], 1, [1.0]), rtol=1e-6, atol=1e-8)
+
+
+def medians(x):
+    return (np.sum(np.median(x, axis=0) ** 2) + np.median(x[:, :2] * 2.0, axis=1, keepdims=True).sum()
+            + np.sum(np.median(x, axis=(0, 1), keepdims=True)))
+
+
+@pytest.mark.parametrize("lib", [lib for lib in cpu_libraries() if lib.name != "numpy"], ids=lambda lib: lib.name)
+def test_median_on_other_libraries_is_numpys_value_and_partial(lib):
+    # (np.median's rule computed with NumPy: on torch a NumPy value met the tensors, "ndarray * Tensor")
+    x = np.array([[0.3, 1.2, -0.5], [2.0, 0.1, 0.7], [1.1, -0.4, 0.2], [0.9, 0.9, -1.3]])  # odd and even counts
+    value, want = ad.value_and_grad(medians)(x)
+    np.testing.assert_allclose(want, numeric_partial(medians, (x,), 0, [1.0]), rtol=1e-6, atol=1e-9)
+    got_value, got = ad.value_and_grad(medians)(lib.convert(x, "float64"))
+    assert isinstance(got, lib.array_type())
+    assert float(lib.to_numpy(got_value)) == value  # the middle of the library's sort: NumPy's to the bit
+    np.testing.assert_allclose(lib.to_numpy(got), want, rtol=1e-12, atol=1e-15)

@@ -222,14 +222,20 @@ def _move_to_end(x, axes):
     """``x`` with ``axes`` moved last and flattened into one: shape (*kept, n)."""
     ndim = len(shape_of(x))
     kept = [a for a in range(ndim) if a not in axes]
-    moved = np.transpose(x, kept + list(axes))
     kept_shape = tuple(x.shape[a] for a in kept)
+    if _array_api_only(x):  # (NumPy's transpose would turn torch's and JAX's arrays into NumPy's)
+        xp = _ns(x)
+        return xp.reshape(xp.permute_dims(x, tuple(kept + list(axes))), kept_shape + (-1,)), kept, kept_shape
+    moved = np.transpose(x, kept + list(axes))
     return np.reshape(moved, kept_shape + (-1,)), kept, kept_shape
 
 
 def _from_end(g, x, axes, kept):
     """Undo :func:`_move_to_end` for a partial ``g`` of shape (*kept, n)."""
     order = kept + list(axes)
+    if _array_api_only(g):
+        xp = _ns(g)
+        return xp.permute_dims(xp.reshape(g, tuple(x.shape[a] for a in order)), tuple(inverse_permutation(order)))
     g = np.reshape(g, tuple(x.shape[a] for a in order))
     return np.transpose(g, inverse_permutation(order))
 
@@ -380,12 +386,13 @@ def median_partial(dy, x, axis, keepdims):
     axes = _axes(axis, x.ndim)
     lanes, kept, _ = _move_to_end(x, axes)
     n = lanes.shape[-1]
-    ordered = np.sort(lanes, axis=-1)
+    xp = _ns(lanes) if _array_api_only(lanes) else np  # (NumPy's sort hands Dask's and CuPy's arrays on)
+    ordered = xp.sort(lanes, axis=-1)
     lo = ordered[..., (n - 1) // 2][..., None]
     hi = ordered[..., n // 2][..., None]
-    at_lo = lanes == lo
-    at_hi = lanes == hi
-    weights = 0.5 * at_lo / np.sum(at_lo, axis=-1, keepdims=True) + 0.5 * at_hi / np.sum(at_hi, axis=-1, keepdims=True)
+    at_lo = indicator(lanes == lo, lanes)
+    at_hi = indicator(lanes == hi, lanes)
+    weights = 0.5 * at_lo / xp.sum(at_lo, axis=-1, keepdims=True) + 0.5 * at_hi / xp.sum(at_hi, axis=-1, keepdims=True)
     return expand_reduced(dy, x, axis, keepdims) * _from_end(weights, x, axes, kept)
 
 

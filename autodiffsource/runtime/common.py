@@ -62,6 +62,9 @@ class _NumbersAsNumPyDoes:
     def __getattr__(self, name: str):
         if name == "_xp":  # (an instance made without __init__, by copy or pickle)
             raise AttributeError(name)
+        if name == "median":  # (not in the standard; torch's is another function: the lower middle, with indices)
+            self.median = self._median  # (looked up once: later reads find it in the instance)
+            return self._median
         own = getattr(self._xp, name)
         numpy_function = getattr(np, name, None)
         found = own
@@ -101,6 +104,23 @@ class _NumbersAsNumPyDoes:
             return own(condition, *values, **kwargs)
 
         return where
+
+    def _median(self, x, axis=None, keepdims=False):
+        """NumPy's ``median`` (the mean of the two middle values of an even count) where the standard has none:
+        NumPy's own for what NumPy's functions hand on (Dask's, CuPy's arrays) or compute (numbers), else the
+        middle of the library's sort along the axes moved last."""
+        if _numpy_or_number(x) or dispatches_numpy(x):
+            return np.median(x, axis=axis, keepdims=keepdims)
+        xp, ndim = self._xp, x.ndim
+        axes = tuple(range(ndim)) if axis is None else tuple(a % ndim for a in ((axis,) if type(axis) is int
+                                                                                 else axis))
+        kept = [a for a in range(ndim) if a not in axes]
+        lanes = xp.reshape(xp.permute_dims(x, tuple(kept + list(axes))), tuple(x.shape[a] for a in kept) + (-1,))
+        ordered, n = xp.sort(lanes, axis=-1), lanes.shape[-1]
+        middle = ordered[..., (n - 1) // 2] if n % 2 else (ordered[..., n // 2 - 1] + ordered[..., n // 2]) / 2
+        if keepdims:
+            return xp.reshape(middle, tuple(1 if a in axes else x.shape[a] for a in range(ndim)))
+        return middle
 
     def __repr__(self) -> str:
         return f"<{self._xp.__name__}, NumPy on numbers>"
