@@ -311,7 +311,7 @@ def δgradient(f, spacing1=None, spacing2=None, spacing3=None, spacing4=None, ax
 @rule(getattr(np, "trapezoid", None), static=("dx", "axis"))
 def δtrapezoid(y, x=None, dx=1.0, axis=-1):
     # Both the heights y and the sample points x are differentiated.
-    z = np.trapezoid(y, x=x, dx=dx, axis=axis)
+    z = xp.trapezoid(y, x=x, dx=dx, axis=axis)  # (NumPy's; on torch, JAX, strict the library's functions)
     def trapezoid_pullback(dz):
         dy, dx_points = trapezoid_partials(dz, y, x, dx, axis)
         return dy, dx_points, None, None

@@ -380,6 +380,8 @@ def _correlate_valid(xp, g, w):
 
 def trapezoid_partials(dz, y, x, dx, axis):
     """The partials of ``np.trapezoid(y, x, dx, axis)`` for ``y`` and ``x``: sum(diff(x) * mean of neighbours)."""
+    if _array_api_only(y) or _array_api_only(x):
+        return _trapezoid_partials_in_library(dz, y, x, dx, axis)
     y_arr = as_array(y)
     ax = int(axis) % y_arr.ndim
     g = np.expand_dims(in_library_of(as_array(dz), y_arr, x), ax)
@@ -413,6 +415,33 @@ def trapezoid_partials(dz, y, x, dx, axis):
     dxs = diff_adjoint(d_steps, ax)
     return dy, unbroadcast(dxs, x) if np.ndim(x) == y_arr.ndim else np.reshape(
         np.sum(dxs, axis=tuple(i for i in range(y_arr.ndim) if i != ax)), shape_of(x))
+
+
+def _trapezoid_partials_in_library(dz, y, x, dx, axis):
+    """``trapezoid_partials`` for torch's, JAX's and array-api-strict's arrays, with their own functions: each
+    interval's cotangent (times its width) to both its ends, half each; each width's (times the interval's mean
+    height) to its two sample points, as diff's adjoint."""
+    xp = _ns(y, x)
+    ax = int(axis) % y.ndim
+    n = y.shape[ax]
+    g = xp.expand_dims(xp.asarray(dz) if type(dz) in (int, float) else dz, axis=ax)
+    if x is None:
+        steps = dx
+    else:
+        steps = xp.diff(x, axis=ax if x.ndim > 1 else 0)
+        if x.ndim == 1:
+            steps = xp.reshape(steps, tuple(n - 1 if i == ax else 1 for i in range(y.ndim)))
+    d_mean = xp.broadcast_to(g * steps, tuple(n - 1 if i == ax else s for i, s in enumerate(y.shape))) / 2
+    edge = xp.zeros(tuple(1 if i == ax else s for i, s in enumerate(y.shape)), dtype=d_mean.dtype,
+                    device=_device(d_mean))
+    dy = xp.concat([d_mean, edge], axis=ax) + xp.concat([edge, d_mean], axis=ax)
+    if x is None:
+        return dy, None
+    means = (_along(y, ax, 0, n - 1) + _along(y, ax, 1, n)) / 2
+    dxs = diff_adjoint(g * means, ax)
+    if x.ndim == y.ndim:
+        return dy, unbroadcast(dxs, x)
+    return dy, xp.reshape(xp.sum(dxs, axis=tuple(i for i in range(y.ndim) if i != ax)), tuple(x.shape))
 
 
 def vecdot_partials(dz, x, y, axis):

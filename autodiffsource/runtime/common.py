@@ -62,9 +62,10 @@ class _NumbersAsNumPyDoes:
     def __getattr__(self, name: str):
         if name == "_xp":  # (an instance made without __init__, by copy or pickle)
             raise AttributeError(name)
-        if name == "median":  # (not in the standard; torch's is another function: the lower middle, with indices)
-            self.median = self._median  # (looked up once: later reads find it in the instance)
-            return self._median
+        if name in ("median", "trapezoid"):  # (not in the standard; torch's are other functions, other arguments)
+            found = getattr(self, "_" + name)
+            setattr(self, name, found)  # (looked up once: later reads find it in the instance)
+            return found
         own = getattr(self._xp, name)
         numpy_function = getattr(np, name, None)
         found = own
@@ -121,6 +122,26 @@ class _NumbersAsNumPyDoes:
         if keepdims:
             return xp.reshape(middle, tuple(1 if a in axes else x.shape[a] for a in range(ndim)))
         return middle
+
+    def _trapezoid(self, y, x=None, dx=1.0, axis=-1):
+        """NumPy's ``trapezoid``, ``sum(diff(x) * (y[1:] + y[:-1]) / 2)`` along ``axis`` in NumPy's order of
+        operations, with the library's functions (NumPy's own for what NumPy's functions hand on or compute)."""
+        if (_numpy_or_number(y) or dispatches_numpy(y)) and (x is None or _numpy_or_number(x) or dispatches_numpy(x)):
+            return np.trapezoid(y, x=x, dx=dx, axis=axis)
+        import array_api_compat
+
+        xp, ax = self._xp, axis % y.ndim
+        lead = (slice(None),) * ax
+        heights = y[lead + (slice(1, None), Ellipsis)] + y[lead + (slice(None, -1), Ellipsis)]
+        if x is None:
+            steps = dx
+        else:
+            x = x if array_api_compat.is_array_api_obj(x) and not _numpy_or_number(x) else xp.asarray(
+                x, device=array_api_compat.device(y))
+            steps = xp.diff(x, axis=ax if x.ndim > 1 else 0)
+            if x.ndim == 1:  # (1-D sample points along the axis)
+                steps = xp.reshape(steps, tuple(y.shape[ax] - 1 if i == ax else 1 for i in range(y.ndim)))
+        return xp.sum(steps * heights / 2.0, axis=ax)
 
     def __repr__(self) -> str:
         return f"<{self._xp.__name__}, NumPy on numbers>"
