@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import MissingRuleError
 from ..runtime import _device, _xp, expand_reduced, index_add, reduced_count, shape_of, unbroadcast, where_tie_split
 from ..runtime import zeros_like as runtime_zeros_like
+from ..runtime.common import lanes_back, lanes_last
 from ..runtime import as_array, dispatches_numpy, inverse_permutation, is_foreign_array, number_if_0d, take_partial_any
 
 _PY_SCALARS = (float, int, bool)
@@ -220,12 +221,12 @@ def astype_partial(dy, x, dtype):
 
 def _move_to_end(x, axes):
     """``x`` with ``axes`` moved last and flattened into one: shape (*kept, n)."""
+    if _array_api_only(x):  # (NumPy's transpose would turn torch's and JAX's arrays into NumPy's)
+        lanes, order, kept_shape = lanes_last(_ns(x), x, axes)
+        return lanes, order[:len(kept_shape)], kept_shape
     ndim = len(shape_of(x))
     kept = [a for a in range(ndim) if a not in axes]
     kept_shape = tuple(x.shape[a] for a in kept)
-    if _array_api_only(x):  # (NumPy's transpose would turn torch's and JAX's arrays into NumPy's)
-        xp = _ns(x)
-        return xp.reshape(xp.permute_dims(x, tuple(kept + list(axes))), kept_shape + (-1,)), kept, kept_shape
     moved = np.transpose(x, kept + list(axes))
     return np.reshape(moved, kept_shape + (-1,)), kept, kept_shape
 
@@ -234,8 +235,7 @@ def _from_end(g, x, axes, kept):
     """Undo :func:`_move_to_end` for a partial ``g`` of shape (*kept, n)."""
     order = kept + list(axes)
     if _array_api_only(g):
-        xp = _ns(g)
-        return xp.permute_dims(xp.reshape(g, tuple(x.shape[a] for a in order)), tuple(inverse_permutation(order)))
+        return lanes_back(_ns(g), g, x.shape, order)
     g = np.reshape(g, tuple(x.shape[a] for a in order))
     return np.transpose(g, inverse_permutation(order))
 
@@ -263,15 +263,11 @@ def _products_of_the_others(x, axes):
     """prod_partial's exclusive products, in ``x``'s own namespace: the lanes along ``axes`` moved last,
     products from the left and from the right (flips for NumPy's negative steps), moved back."""
     xp = _ns(x)
-    kept = [a for a in range(x.ndim) if a not in axes]
-    order = kept + list(axes)
-    kept_shape = tuple(x.shape[a] for a in kept)
-    lanes = xp.reshape(xp.permute_dims(x, tuple(order)), kept_shape + (-1,))
+    lanes, order, kept_shape = lanes_last(xp, x, axes)
     ones = xp.ones(kept_shape + (1,), dtype=lanes.dtype, device=_device(x))
     left = xp.cumulative_prod(xp.concat([ones, lanes[..., :-1]], axis=-1), axis=-1)
     right = xp.cumulative_prod(xp.concat([ones, xp.flip(lanes[..., 1:], axis=-1)], axis=-1), axis=-1)
-    others = xp.reshape(left * xp.flip(right, axis=-1), tuple(x.shape[a] for a in order))
-    return xp.permute_dims(others, inverse_permutation(order))
+    return lanes_back(xp, left * xp.flip(right, axis=-1), x.shape, order)
 
 
 def var_partial(dy, x, axis, ddof, keepdims):

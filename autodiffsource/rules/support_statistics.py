@@ -17,7 +17,8 @@ import math
 import numpy as np
 
 from ..errors import MissingRuleError
-from ..runtime import _device, expand_reduced, inverse_permutation, is_foreign_array
+from ..runtime import _device, expand_reduced, is_foreign_array
+from ..runtime.common import lanes_back, lanes_last
 from .support import _PY_SCALARS, _axes, _ns, cumsum_partial, indicator, prod_partial, safe_divide
 
 # ---- quantile and percentile ----------------------------------------------------------------------------------
@@ -30,21 +31,6 @@ def refuse_nan_quantile_method(function: str, method) -> None:
         raise MissingRuleError(f"`np.{function}` with method={method!r} has no derivative rule (only "
                                "method='linear' has one)",
                                hint="Use method='linear', or np.quantile/np.percentile, which take every method.")
-
-
-def _lanes(xp, x, axes):
-    """``x`` with ``axes`` moved last and flattened into one: ``(lanes (*kept, n), order, kept_shape)``."""
-    ndim = len(x.shape)
-    kept = [a for a in range(ndim) if a not in axes]
-    order = kept + list(axes)
-    kept_shape = tuple(x.shape[a] for a in kept)
-    moved = xp.permute_dims(x, tuple(order)) if order != list(range(ndim)) else x
-    return xp.reshape(moved, kept_shape + (-1,)), order, kept_shape
-
-
-def _unlanes(xp, g, x, order):
-    g = xp.reshape(g, tuple(x.shape[a] for a in order))
-    return xp.permute_dims(g, tuple(inverse_permutation(order))) if order != list(range(len(order))) else g
 
 
 def _fractions(q, percent: float) -> list[float]:
@@ -99,7 +85,7 @@ def _prepare(x, axis):
     if not xp.isdtype(x_arr.dtype, "real floating"):
         x_arr = xp.astype(x_arr, xp.float64)
     axes = _axes(axis, x_arr.ndim)
-    lanes, order, kept_shape = _lanes(xp, x_arr, axes)
+    lanes, order, kept_shape = lanes_last(xp, x_arr, axes)
     return xp, x_arr, axes, lanes, order, kept_shape
 
 
@@ -115,7 +101,7 @@ def quantile_partial(dy, x, q, axis, keepdims, method, percent, skip_nan):
     for j, w in enumerate(_quantile_weights(xp, lanes, qs, method, skip_nan)):
         part = w * g[j, ...]
         total = part if total is None else total + part
-    partial = _unlanes(xp, total, x_arr, order)
+    partial = lanes_back(xp, total, x_arr.shape, order)
     return float(partial) if type(x) in _PY_SCALARS else partial
 
 
@@ -127,7 +113,7 @@ def quantile_tangent(x_dot, x, q, axis, keepdims, method, percent, skip_nan):
     t = xp.asarray(_like(x_dot, lanes), dtype=lanes.dtype, device=_device(lanes))
     if tuple(t.shape) != tuple(x_arr.shape):
         t = xp.broadcast_to(t, tuple(x_arr.shape))
-    t_lanes, _, _ = _lanes(xp, t, axes)
+    t_lanes, _, _ = lanes_last(xp, t, axes)
     parts = [xp.sum(w * t_lanes, axis=-1) for w in _quantile_weights(xp, lanes, qs, method, skip_nan)]
     if keepdims:
         out_shape = tuple(1 if a in axes else x_arr.shape[a] for a in range(x_arr.ndim))

@@ -115,8 +115,7 @@ class _NumbersAsNumPyDoes:
         xp, ndim = self._xp, x.ndim
         axes = tuple(range(ndim)) if axis is None else tuple(a % ndim for a in ((axis,) if type(axis) is int
                                                                                  else axis))
-        kept = [a for a in range(ndim) if a not in axes]
-        lanes = xp.reshape(xp.permute_dims(x, tuple(kept + list(axes))), tuple(x.shape[a] for a in kept) + (-1,))
+        lanes = lanes_last(xp, x, axes)[0]
         ordered, n = xp.sort(lanes, axis=-1), lanes.shape[-1]
         middle = ordered[..., (n - 1) // 2] if n % 2 else (ordered[..., n // 2 - 1] + ordered[..., n // 2]) / 2
         if keepdims:
@@ -145,6 +144,25 @@ class _NumbersAsNumPyDoes:
 
     def __repr__(self) -> str:
         return f"<{self._xp.__name__}, NumPy on numbers>"
+
+
+def lanes_last(xp, x, axes):
+    """``x`` with ``axes`` moved last and flattened into one, in ``xp``: ``(lanes, order, kept_shape)``, the
+    lanes of shape ``(*kept_shape, n)`` and ``order`` (the kept axes, then ``axes``) for :func:`lanes_back`."""
+    ndim = len(x.shape)
+    kept = [a for a in range(ndim) if a not in axes]
+    order = kept + list(axes)
+    kept_shape = tuple(x.shape[a] for a in kept)
+    moved = xp.permute_dims(x, tuple(order)) if order != list(range(ndim)) else x
+    return xp.reshape(moved, kept_shape + (-1,)), order, kept_shape
+
+
+def lanes_back(xp, g, shape, order):
+    """Undo :func:`lanes_last` for ``g`` shaped like its lanes: an array of ``shape``, the original's."""
+    g = xp.reshape(g, tuple(shape[a] for a in order))
+    if order == list(range(len(order))):
+        return g
+    return xp.permute_dims(g, tuple(sorted(range(len(order)), key=order.__getitem__)))  # (the inverse order)
 
 
 def _numpy_or_number(a) -> bool:
